@@ -1,0 +1,1 @@
+//! ingot components, one folder per component, named like the component.

@@ -1,0 +1,1 @@
+//! Prometheus data model: labels, samples, exposition text parsing and encoding.

@@ -1,0 +1,184 @@
+//! Diagnostics: what went wrong, where, and how to show it as Alloy does.
+//!
+//! ```text
+//! Error: config.alloy:2:16: expected expression, got +
+//!
+//! 1 | a = 1
+//! 2 | attr = 1 + + 2
+//!   |            ^
+//! 3 |
+//! ```
+
+use std::fmt::{self, Write as _};
+use std::sync::Arc;
+
+use crate::source::{Position, SourceFile, Span};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Severity {
+    Warning,
+    Error,
+}
+
+/// One problem found in a configuration, with the place it was found when there is one.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Diagnostic {
+    pub severity: Severity,
+    pub message: String,
+    /// The file and span the message is about; `None` for problems that have no place (a missing file).
+    pub location: Option<(Arc<SourceFile>, Span)>,
+}
+
+impl Diagnostic {
+    pub fn error(file: &Arc<SourceFile>, span: Span, message: impl Into<String>) -> Diagnostic {
+        Diagnostic { severity: Severity::Error, message: message.into(), location: Some((file.clone(), span)) }
+    }
+
+    pub fn warning(file: &Arc<SourceFile>, span: Span, message: impl Into<String>) -> Diagnostic {
+        Diagnostic { severity: Severity::Warning, message: message.into(), location: Some((file.clone(), span)) }
+    }
+
+    /// An error that belongs to no place in a file.
+    pub fn global(message: impl Into<String>) -> Diagnostic {
+        Diagnostic { severity: Severity::Error, message: message.into(), location: None }
+    }
+
+    pub fn is_error(&self) -> bool {
+        self.severity == Severity::Error
+    }
+
+    /// Start position of the diagnostic, if it has a place.
+    pub fn start(&self) -> Option<Position> {
+        self.location.as_ref().map(|(f, s)| f.position(s.start))
+    }
+
+    /// `file:line:col` of the start, as Alloy prints it.
+    pub fn place(&self) -> Option<String> {
+        self.location.as_ref().map(|(f, s)| format!("{}:{}", f.name(), f.position(s.start)))
+    }
+
+    /// The one-line form: `file:line:col: message`.
+    pub fn short(&self) -> String {
+        match self.place() {
+            Some(place) => format!("{place}: {}", self.message),
+            None => self.message.clone(),
+        }
+    }
+
+    /// The full form with source context and a caret line, as `alloy` prints it.
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        let word = match self.severity {
+            Severity::Error => "Error",
+            Severity::Warning => "Warning",
+        };
+        let _ = writeln!(out, "{word}: {}", self.short());
+        let Some((file, span)) = &self.location else {
+            return out;
+        };
+        let start = file.position(span.start);
+        let end = file.position(span.end.max(span.start));
+        let first = start.line.saturating_sub(1).max(1);
+        let last = (end.line + 1).min(file.line_count());
+        let width = last.to_string().len();
+        out.push('\n');
+        for line in first..=last {
+            let text = file.line_text(line).unwrap_or("");
+            let _ = writeln!(out, "{line:>width$} | {}", text.replace('\t', "    ").trim_end());
+            if line >= start.line && line <= end.line {
+                let caret_from = if line == start.line { start.column as usize - 1 } else { 0 };
+                let caret_to = if line == end.line { (end.column as usize - 1).max(caret_from + 1) } else { text.len() };
+                let caret_to = caret_to.max(caret_from + 1);
+                // Tabs were widened to four spaces above; widen the caret offsets the same way.
+                let widen = |upto: usize| -> usize {
+                    text.char_indices().take_while(|(i, _)| *i < upto).map(|(_, c)| if c == '\t' { 4 } else { 1 }).sum::<usize>()
+                        + upto.saturating_sub(text.len())
+                };
+                let pad = widen(caret_from);
+                let carets = widen(caret_to).saturating_sub(pad).max(1);
+                let _ = writeln!(out, "{:width$} | {}{}", "", " ".repeat(pad), "^".repeat(carets));
+            }
+        }
+        out
+    }
+}
+
+impl fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.short())
+    }
+}
+
+impl std::error::Error for Diagnostic {}
+
+/// A list of diagnostics, with helpers to ask whether any is an error.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Diagnostics(pub Vec<Diagnostic>);
+
+impl Diagnostics {
+    pub fn new() -> Diagnostics {
+        Diagnostics(Vec::new())
+    }
+
+    pub fn push(&mut self, d: Diagnostic) {
+        self.0.push(d);
+    }
+
+    pub fn extend(&mut self, other: impl IntoIterator<Item = Diagnostic>) {
+        self.0.extend(other);
+    }
+
+    pub fn has_errors(&self) -> bool {
+        self.0.iter().any(Diagnostic::is_error)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn iter(&self) -> std::slice::Iter<'_, Diagnostic> {
+        self.0.iter()
+    }
+
+    /// All diagnostics rendered with context, separated by blank lines.
+    pub fn render(&self) -> String {
+        self.0.iter().map(Diagnostic::render).collect::<Vec<_>>().join("\n")
+    }
+}
+
+impl IntoIterator for Diagnostics {
+    type Item = Diagnostic;
+    type IntoIter = std::vec::IntoIter<Diagnostic>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.into_iter()
+    }
+}
+
+impl fmt::Display for Diagnostics {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, d) in self.0.iter().enumerate() {
+            if i > 0 {
+                f.write_str("\n")?;
+            }
+            f.write_str(&d.short())?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renders_like_alloy_with_context_and_caret() {
+        let file = SourceFile::new("config.alloy", "a {\n  forward_to = [x.y]\n}\n");
+        let d = Diagnostic::error(&file, Span::new(18, 23), "component \"x.y\" does not exist or is out of scope");
+        let expected = "Error: config.alloy:2:17: component \"x.y\" does not exist or is out of scope\n\n1 | a {\n2 |   forward_to = [x.y]\n  |                 ^^^^^\n3 | }\n";
+        assert_eq!(d.render(), expected);
+    }
+}
