@@ -177,8 +177,8 @@ mod tests {
     #[test]
     fn renders_like_alloy_with_context_and_caret() {
         let file = SourceFile::new("config.alloy", "a {\n  forward_to = [x.y]\n}\n");
-        let d = Diagnostic::error(&file, Span::new(18, 23), "component \"x.y\" does not exist or is out of scope");
-        let expected = "Error: config.alloy:2:17: component \"x.y\" does not exist or is out of scope\n\n1 | a {\n2 |   forward_to = [x.y]\n  |                 ^^^^^\n3 | }\n";
+        let d = Diagnostic::error(&file, Span::new(20, 23), "component \"x.y\" does not exist or is out of scope");
+        let expected = "Error: config.alloy:2:17: component \"x.y\" does not exist or is out of scope\n\n1 | a {\n2 |   forward_to = [x.y]\n  |                 ^^^\n3 | }\n";
         assert_eq!(d.render(), expected);
     }
 }
