@@ -5,11 +5,16 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use ingot_runtime::component::Stability;
 use ingot_runtime::source;
 use ingot_syntax::Diagnostics;
 
 #[derive(Parser)]
-#[command(name = "ingot", version, about = "One agent per host that runs Grafana Alloy configuration files.")]
+#[command(
+    name = "ingot",
+    version,
+    about = "One agent per host that runs Grafana Alloy configuration files."
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -17,6 +22,26 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Run the agent with a configuration file or directory (the embedded default config when absent).
+    Run {
+        /// Address the HTTP server listens on.
+        #[arg(long = "server.http.listen-addr", default_value = "127.0.0.1:12345")]
+        listen_addr: String,
+        /// Address exporters put in their targets; scraping it is served in memory.
+        #[arg(
+            long = "server.http.memory-addr",
+            default_value = "alloy.internal:12345"
+        )]
+        memory_addr: String,
+        /// Where components keep their state (the remote_write WAL, ...).
+        #[arg(long = "storage.path", default_value = "data-alloy/")]
+        storage_path: PathBuf,
+        /// Minimum stability level of features to allow: experimental, public-preview, generally-available.
+        #[arg(long = "stability.level", default_value = "generally-available")]
+        stability_level: String,
+        /// A file, or a directory whose `*.alloy` files form one configuration.
+        path: Option<PathBuf>,
+    },
     /// Format a configuration file (Alloy's `fmt`).
     #[command(alias = "format")]
     Fmt {
@@ -42,8 +67,26 @@ enum Command {
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
+        Command::Run {
+            listen_addr,
+            memory_addr,
+            storage_path,
+            stability_level,
+            path,
+        } => stability(&stability_level).and_then(|stability| {
+            crate::run::run(crate::run::RunArgs {
+                config: path,
+                listen_addr,
+                memory_addr,
+                storage_path,
+                stability,
+            })
+        }),
         Command::Fmt { write, test, file } => fmt(write, test, file.as_deref()),
-        Command::Validate { path, .. } => validate(&path),
+        Command::Validate {
+            path,
+            stability_level,
+        } => stability(&stability_level).and_then(|s| validate(&path, s)),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -73,7 +116,10 @@ fn fmt(write: bool, test: bool, file: Option<&Path>) -> Result<(), String> {
             if meta.is_dir() {
                 return Err("cannot format a directory".into());
             }
-            (p.display().to_string(), std::fs::read(p).map_err(|e| format!("{}: {e}", p.display()))?)
+            (
+                p.display().to_string(),
+                std::fs::read(p).map_err(|e| format!("{}: {e}", p.display()))?,
+            )
         }
     };
     let (parsed, diags) = source::parse_bytes(&name, bytes.clone());
@@ -92,10 +138,16 @@ fn fmt(write: bool, test: bool, file: Option<&Path>) -> Result<(), String> {
     formatted.push('\n');
     let unchanged = formatted.as_bytes() == bytes.as_slice();
     if test {
-        return if unchanged { Ok(()) } else { Err(format!("file {name} is not formatted correctly")) };
+        return if unchanged {
+            Ok(())
+        } else {
+            Err(format!("file {name} is not formatted correctly"))
+        };
     }
     if !write {
-        return std::io::stdout().write_all(formatted.as_bytes()).map_err(|e| e.to_string());
+        return std::io::stdout()
+            .write_all(formatted.as_bytes())
+            .map_err(|e| e.to_string());
     }
     if unchanged {
         return Ok(());
@@ -108,12 +160,26 @@ fn read_stdin(write: bool) -> Result<(String, Vec<u8>), String> {
         return Err("cannot use -w with standard input".into());
     }
     let mut bytes = Vec::new();
-    std::io::stdin().read_to_end(&mut bytes).map_err(|e| e.to_string())?;
+    std::io::stdin()
+        .read_to_end(&mut bytes)
+        .map_err(|e| e.to_string())?;
     Ok(("<stdin>".into(), bytes))
 }
 
-fn validate(path: &Path) -> Result<(), String> {
-    let diags = ingot_runtime::validate::validate_path(path);
+fn stability(level: &str) -> Result<Stability, String> {
+    Stability::parse(level).ok_or_else(|| {
+        format!("invalid --stability.level {level:?}: use experimental, public-preview or generally-available")
+    })
+}
+
+fn validate(path: &Path, stability: Stability) -> Result<(), String> {
+    let registry = std::sync::Arc::new(ingot_components::registry());
+    let options = ingot_runtime::controller::Options {
+        stability,
+        ..Default::default()
+    };
+    let controller = ingot_runtime::controller::Controller::new(registry, options);
+    let diags = ingot_runtime::validate::validate_path(&controller, path);
     print_diagnostics(&diags);
     if diags.has_errors() {
         return Err("validation failed".into());

@@ -1,1 +1,4 @@
 //! Prometheus data model: labels, samples, exposition text parsing and encoding.
+pub mod exposition;
+pub mod labels;
+pub mod text_parse;

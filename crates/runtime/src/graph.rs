@@ -69,7 +69,11 @@ impl Graph {
 
     /// Indexes of the nodes that reference `index`.
     pub fn dependants(&self, index: usize) -> impl Iterator<Item = usize> + '_ {
-        self.nodes.iter().enumerate().filter(move |(_, n)| n.dependencies.contains(&index)).map(|(i, _)| i)
+        self.nodes
+            .iter()
+            .enumerate()
+            .filter(move |(_, n)| n.dependencies.contains(&index))
+            .map(|(i, _)| i)
     }
 }
 
@@ -117,7 +121,10 @@ pub fn build(
                 diags.push(Diagnostic::error(
                     &file.source,
                     Span::new(start, start + id.len() as u32),
-                    format!("block {id} already declared at {}:{at}", original.source.name()),
+                    format!(
+                        "block {id} already declared at {}:{at}",
+                        original.source.name()
+                    ),
                 ));
                 continue;
             }
@@ -195,7 +202,11 @@ fn resolve_references(graph: &mut Graph, builtins: &dyn ScopeNames, diags: &mut 
                     if !dependencies.contains(&t) {
                         dependencies.push(t);
                     }
-                    references.push(Reference { target: t, traversal, span });
+                    references.push(Reference {
+                        target: t,
+                        traversal,
+                        span,
+                    });
                 }
                 None if builtins.is_builtin(&fragments[0]) => {}
                 None => diags.push(Diagnostic::error(
@@ -240,8 +251,12 @@ fn collect_traversals(expr: &Expr, out: &mut Vec<(Vec<String>, Span)>) {
     }
     match &expr.kind {
         ExprKind::Literal(_) | ExprKind::Ident(_) => {}
-        ExprKind::Array { elements, .. } => elements.iter().for_each(|e| collect_traversals(e, out)),
-        ExprKind::Object { fields, .. } => fields.iter().for_each(|f| collect_traversals(&f.value, out)),
+        ExprKind::Array { elements, .. } => {
+            elements.iter().for_each(|e| collect_traversals(e, out))
+        }
+        ExprKind::Object { fields, .. } => fields
+            .iter()
+            .for_each(|f| collect_traversals(&f.value, out)),
         ExprKind::Access { value, .. } => collect_traversals(value, out),
         ExprKind::Index { value, index } => {
             collect_traversals(value, out);
@@ -266,7 +281,11 @@ fn check_cycles_and_order(graph: &Graph, diags: &mut Diagnostics) -> Vec<usize> 
     let n = graph.nodes.len();
     for (i, node) in graph.nodes.iter().enumerate() {
         if node.dependencies.contains(&i) {
-            diags.push(Diagnostic::error(&node.source, node.header_span(), "cannot reference self"));
+            diags.push(Diagnostic::error(
+                &node.source,
+                node.header_span(),
+                "cannot reference self",
+            ));
         }
     }
     for component in strongly_connected_components(graph) {
@@ -275,17 +294,28 @@ fn check_cycles_and_order(graph: &Graph, diags: &mut Diagnostics) -> Vec<usize> 
         }
         let mut members = component.clone();
         members.sort_unstable();
-        let names: Vec<&str> = members.iter().map(|&i| graph.nodes[i].id.as_str()).collect();
+        let names: Vec<&str> = members
+            .iter()
+            .map(|&i| graph.nodes[i].id.as_str())
+            .collect();
         let message = format!("cycle detected: {}", names.join(", "));
         for &i in &members {
             let node = &graph.nodes[i];
-            diags.push(Diagnostic::error(&node.source, node.header_span(), message.clone()));
+            diags.push(Diagnostic::error(
+                &node.source,
+                node.header_span(),
+                message.clone(),
+            ));
         }
     }
 
     // Kahn's algorithm, always taking the earliest-declared ready node.
     // A self reference counts as an unmet dependency, so such a node never becomes ready.
-    let mut remaining: Vec<usize> = graph.nodes.iter().map(|node| node.dependencies.len()).collect();
+    let mut remaining: Vec<usize> = graph
+        .nodes
+        .iter()
+        .map(|node| node.dependencies.len())
+        .collect();
     let mut done = vec![false; n];
     let mut order = Vec::with_capacity(n);
     while order.len() < n {
@@ -366,7 +396,9 @@ mod tests {
     fn classify(name: &str) -> BlockClass {
         match name {
             "logging" | "http" => BlockClass::Config,
-            n if n.starts_with("test.") || n.starts_with("prometheus.") => BlockClass::Component { needs_label: true },
+            n if n.starts_with("test.") || n.starts_with("prometheus.") => {
+                BlockClass::Component { needs_label: true }
+            }
             _ => BlockClass::Unknown,
         }
     }
@@ -388,7 +420,10 @@ mod tests {
         assert!(errors.is_empty(), "{errors:?}");
         let scrape = graph.get("prometheus.scrape.node").unwrap();
         assert_eq!(scrape.dependencies, vec![0]);
-        assert_eq!(scrape.references[0].traversal, "prometheus.exporter.unix.localhost.targets");
+        assert_eq!(
+            scrape.references[0].traversal,
+            "prometheus.exporter.unix.localhost.targets"
+        );
         assert_eq!(graph.order, vec![0, 1]);
     }
 

@@ -47,7 +47,10 @@ pub fn parse_bytes(name: &str, bytes: Vec<u8>) -> (ast::File, Diagnostics) {
             let text = String::from_utf8_lossy(e.as_bytes()).into_owned();
             let source = SourceFile::new(name, text);
             let (file, mut diags) = parse_file(source.clone());
-            diags.0.insert(0, Diagnostic::error(&source, Span::new(at, at + 1), "illegal UTF-8 encoding"));
+            diags.0.insert(
+                0,
+                Diagnostic::error(&source, Span::new(at, at + 1), "illegal UTF-8 encoding"),
+            );
             (file, diags)
         }
     }
@@ -64,14 +67,18 @@ fn config_paths(path: &Path) -> Result<Vec<PathBuf>, String> {
     if !meta.is_dir() {
         return Ok(vec![path.to_path_buf()]);
     }
-    let entries = std::fs::read_dir(path).map_err(|e| format!("reading {}: {e}", path.display()))?;
+    let entries =
+        std::fs::read_dir(path).map_err(|e| format!("reading {}: {e}", path.display()))?;
     let mut paths: Vec<PathBuf> = entries
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.is_file() && p.extension().is_some_and(|x| x == "alloy"))
         .collect();
     paths.sort();
     if paths.is_empty() {
-        return Err(format!("no .alloy files found in directory {}", path.display()));
+        return Err(format!(
+            "no .alloy files found in directory {}",
+            path.display()
+        ));
     }
     Ok(paths)
 }
@@ -103,13 +110,21 @@ mod tests {
     #[test]
     fn invalid_utf8_is_reported_at_its_byte() {
         let (_, diags) = parse_bytes("x.alloy", b"a = \"\xff\"\n".to_vec());
-        assert_eq!(diags.iter().next().unwrap().short(), "x.alloy:1:6: illegal UTF-8 encoding");
+        assert_eq!(
+            diags.iter().next().unwrap().short(),
+            "x.alloy:1:6: illegal UTF-8 encoding"
+        );
     }
 
     #[test]
     fn an_empty_directory_is_an_error() {
         let dir = tempfile::tempdir().unwrap();
         let (_, diags) = load(dir.path());
-        assert!(diags.iter().next().unwrap().message.starts_with("no .alloy files found"));
+        assert!(diags
+            .iter()
+            .next()
+            .unwrap()
+            .message
+            .starts_with("no .alloy files found"));
     }
 }

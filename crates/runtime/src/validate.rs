@@ -1,29 +1,25 @@
-//! `validate`: every check that can be made without running anything, across all files of a directory.
+//! `validate`: every check that can be made without running anything, across all files of a directory:
+//! syntax, block ids, labels, unknown components, references, cycles, and each component's arguments.
 
 use std::path::Path;
 
 use ingot_syntax::Diagnostics;
 
-use crate::graph::{self, BlockClass};
-use crate::source::{self, ConfigSource};
+use crate::controller::Controller;
+use crate::graph::BlockClass;
+use crate::source;
 
-/// Checks the configuration at `path` and returns every diagnostic found.
-pub fn validate_path(path: &Path) -> Diagnostics {
+/// Checks the configuration at `path` against the controller's registry and returns every diagnostic found.
+pub fn validate_path(controller: &Controller, path: &Path) -> Diagnostics {
     let (config, mut diags) = source::load(path);
     if diags.has_errors() {
         return diags;
     }
-    diags.extend(validate_config(&config));
+    diags.extend(controller.check(&config));
     diags
 }
 
-/// Graph-level checks of parsed files: block kinds, ids, labels, references and cycles.
-pub fn validate_config(config: &ConfigSource) -> Diagnostics {
-    let (_, diags) = graph::build(config, &classify, &is_builtin);
-    diags
-}
-
-/// What a top-level block name is, as far as this build of ingot knows.
+/// What a top-level block name is when it is not a registered component.
 pub fn classify(name: &str) -> BlockClass {
     match name {
         "logging" | "tracing" | "http" | "livedebugging" => BlockClass::Config,
@@ -33,12 +29,5 @@ pub fn classify(name: &str) -> BlockClass {
 
 /// First names the evaluator resolves from the standard library rather than from a component.
 pub fn is_builtin(name: &str) -> bool {
-    matches!(
-        name,
-        "sys" | "constants" | "coalesce" | "json_path" | "array" | "convert" | "encoding" | "file" | "string"
-            // Deprecated top-level names, still accepted.
-            | "env" | "concat" | "nonsensitive" | "json_decode" | "yaml_decode" | "base64_decode" | "format"
-            | "join" | "split" | "replace" | "to_lower" | "to_upper" | "trim" | "trim_prefix" | "trim_suffix"
-            | "trim_space"
-    )
+    ingot_syntax::stdlib::lookup(name).is_some()
 }

@@ -103,7 +103,9 @@ impl Block {
     /// The component id: the name and the label joined by `.` (`prometheus.scrape.default`).
     pub fn id(&self) -> String {
         match &self.label {
-            Some(label) if !label.value.is_empty() => format!("{}.{}", self.name_string(), label.value),
+            Some(label) if !label.value.is_empty() => {
+                format!("{}.{}", self.name_string(), label.value)
+            }
             _ => self.name_string(),
         }
     }
@@ -182,7 +184,10 @@ pub enum Literal {
     /// A float literal as written (`1.5`, `.5`, `1e3`).
     Float(String),
     /// A string: `raw` as written (with its quotes or backticks), `value` decoded.
-    String { raw: String, value: String },
+    String {
+        raw: String,
+        value: String,
+    },
     Bool(bool),
     Null,
 }
@@ -257,7 +262,12 @@ impl BinaryOp {
         match self {
             BinaryOp::Or => 1,
             BinaryOp::And => 2,
-            BinaryOp::Eq | BinaryOp::NotEq | BinaryOp::Lt | BinaryOp::LtEq | BinaryOp::Gt | BinaryOp::GtEq => 3,
+            BinaryOp::Eq
+            | BinaryOp::NotEq
+            | BinaryOp::Lt
+            | BinaryOp::LtEq
+            | BinaryOp::Gt
+            | BinaryOp::GtEq => 3,
             BinaryOp::Add | BinaryOp::Sub => 4,
             BinaryOp::Mul | BinaryOp::Div | BinaryOp::Mod => 5,
             BinaryOp::Pow => 6,

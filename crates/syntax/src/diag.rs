@@ -31,16 +31,28 @@ pub struct Diagnostic {
 
 impl Diagnostic {
     pub fn error(file: &Arc<SourceFile>, span: Span, message: impl Into<String>) -> Diagnostic {
-        Diagnostic { severity: Severity::Error, message: message.into(), location: Some((file.clone(), span)) }
+        Diagnostic {
+            severity: Severity::Error,
+            message: message.into(),
+            location: Some((file.clone(), span)),
+        }
     }
 
     pub fn warning(file: &Arc<SourceFile>, span: Span, message: impl Into<String>) -> Diagnostic {
-        Diagnostic { severity: Severity::Warning, message: message.into(), location: Some((file.clone(), span)) }
+        Diagnostic {
+            severity: Severity::Warning,
+            message: message.into(),
+            location: Some((file.clone(), span)),
+        }
     }
 
     /// An error that belongs to no place in a file.
     pub fn global(message: impl Into<String>) -> Diagnostic {
-        Diagnostic { severity: Severity::Error, message: message.into(), location: None }
+        Diagnostic {
+            severity: Severity::Error,
+            message: message.into(),
+            location: None,
+        }
     }
 
     pub fn is_error(&self) -> bool {
@@ -54,7 +66,9 @@ impl Diagnostic {
 
     /// `file:line:col` of the start, as Alloy prints it.
     pub fn place(&self) -> Option<String> {
-        self.location.as_ref().map(|(f, s)| format!("{}:{}", f.name(), f.position(s.start)))
+        self.location
+            .as_ref()
+            .map(|(f, s)| format!("{}:{}", f.name(), f.position(s.start)))
     }
 
     /// The one-line form: `file:line:col: message`.
@@ -84,19 +98,40 @@ impl Diagnostic {
         out.push('\n');
         for line in first..=last {
             let text = file.line_text(line).unwrap_or("");
-            let _ = writeln!(out, "{line:>width$} | {}", text.replace('\t', "    ").trim_end());
+            let _ = writeln!(
+                out,
+                "{line:>width$} | {}",
+                text.replace('\t', "    ").trim_end()
+            );
             if line >= start.line && line <= end.line {
-                let caret_from = if line == start.line { start.column as usize - 1 } else { 0 };
-                let caret_to = if line == end.line { (end.column as usize - 1).max(caret_from + 1) } else { text.len() };
+                let caret_from = if line == start.line {
+                    start.column as usize - 1
+                } else {
+                    0
+                };
+                let caret_to = if line == end.line {
+                    (end.column as usize - 1).max(caret_from + 1)
+                } else {
+                    text.len()
+                };
                 let caret_to = caret_to.max(caret_from + 1);
                 // Tabs were widened to four spaces above; widen the caret offsets the same way.
                 let widen = |upto: usize| -> usize {
-                    text.char_indices().take_while(|(i, _)| *i < upto).map(|(_, c)| if c == '\t' { 4 } else { 1 }).sum::<usize>()
+                    text.char_indices()
+                        .take_while(|(i, _)| *i < upto)
+                        .map(|(_, c)| if c == '\t' { 4 } else { 1 })
+                        .sum::<usize>()
                         + upto.saturating_sub(text.len())
                 };
                 let pad = widen(caret_from);
                 let carets = widen(caret_to).saturating_sub(pad).max(1);
-                let _ = writeln!(out, "{:width$} | {}{}", "", " ".repeat(pad), "^".repeat(carets));
+                let _ = writeln!(
+                    out,
+                    "{:width$} | {}{}",
+                    "",
+                    " ".repeat(pad),
+                    "^".repeat(carets)
+                );
             }
         }
         out
@@ -146,7 +181,11 @@ impl Diagnostics {
 
     /// All diagnostics rendered with context, separated by blank lines.
     pub fn render(&self) -> String {
-        self.0.iter().map(Diagnostic::render).collect::<Vec<_>>().join("\n")
+        self.0
+            .iter()
+            .map(Diagnostic::render)
+            .collect::<Vec<_>>()
+            .join("\n")
     }
 }
 
@@ -177,7 +216,11 @@ mod tests {
     #[test]
     fn renders_like_alloy_with_context_and_caret() {
         let file = SourceFile::new("config.alloy", "a {\n  forward_to = [x.y]\n}\n");
-        let d = Diagnostic::error(&file, Span::new(20, 23), "component \"x.y\" does not exist or is out of scope");
+        let d = Diagnostic::error(
+            &file,
+            Span::new(20, 23),
+            "component \"x.y\" does not exist or is out of scope",
+        );
         let expected = "Error: config.alloy:2:17: component \"x.y\" does not exist or is out of scope\n\n1 | a {\n2 |   forward_to = [x.y]\n  |                 ^^^\n3 | }\n";
         assert_eq!(d.render(), expected);
     }

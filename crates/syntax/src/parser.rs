@@ -3,7 +3,9 @@
 
 use std::sync::Arc;
 
-use crate::ast::{self, BinaryOp, Body, Expr, ExprKind, Ident, Literal, ObjectField, Stmt, UnaryOp};
+use crate::ast::{
+    self, BinaryOp, Body, Expr, ExprKind, Ident, Literal, ObjectField, Stmt, UnaryOp,
+};
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::scanner::{unquote, Scanner, Token};
 use crate::source::{SourceFile, Span};
@@ -14,7 +16,14 @@ pub fn parse_file(source: Arc<SourceFile>) -> (ast::File, Diagnostics) {
     let mut p = Parser::new(&source);
     let body = p.parse_body(TokenKind::Eof);
     let (comments, diags) = p.finish();
-    (ast::File { source, body, comments }, diags)
+    (
+        ast::File {
+            source,
+            body,
+            comments,
+        },
+        diags,
+    )
 }
 
 /// Parses a single expression; the whole text must be that one expression.
@@ -56,7 +65,10 @@ impl<'a> Parser<'a> {
             file,
             src,
             scanner: Scanner::new(src),
-            tok: Token { kind: TokenKind::Eof, span: Span::default() },
+            tok: Token {
+                kind: TokenKind::Eof,
+                span: Span::default(),
+            },
             comments: Vec::new(),
             diags: Diagnostics::new(),
             last_error_line: 0,
@@ -69,7 +81,9 @@ impl<'a> Parser<'a> {
     fn finish(mut self) -> (Vec<ast::Comment>, Diagnostics) {
         self.drain_scan_errors();
         // Scanner errors were merged in as they came; keep the report in source order.
-        self.diags.0.sort_by_key(|d| d.location.as_ref().map(|(_, s)| s.start));
+        self.diags
+            .0
+            .sort_by_key(|d| d.location.as_ref().map(|(_, s)| s.start));
         (self.comments, self.diags)
     }
 
@@ -90,8 +104,15 @@ impl<'a> Parser<'a> {
                 break;
             }
             let text = &self.src[self.tok.span.range()];
-            let text = if text.contains('\r') { text.replace('\r', "") } else { text.to_string() };
-            self.comments.push(ast::Comment { span: self.tok.span, text });
+            let text = if text.contains('\r') {
+                text.replace('\r', "")
+            } else {
+                text.to_string()
+            };
+            self.comments.push(ast::Comment {
+                span: self.tok.span,
+                text,
+            });
         }
         if self.scanner.errors.len() > self.scan_errors_seen {
             self.drain_scan_errors();
@@ -155,7 +176,11 @@ impl<'a> Parser<'a> {
                 break;
             }
             if self.tok.kind != TokenKind::Terminator {
-                self.error_at_token(format!("expected {}, got {}", TokenKind::Terminator, self.tok.kind));
+                self.error_at_token(format!(
+                    "expected {}, got {}",
+                    TokenKind::Terminator,
+                    self.tok.kind
+                ));
                 self.consume_statement();
                 if self.tok.kind == until || self.tok.kind == TokenKind::Eof {
                     break;
@@ -172,8 +197,13 @@ impl<'a> Parser<'a> {
             TokenKind::Assign => {
                 self.next();
                 if name.fragments.len() != 1 {
-                    let span = name.fragments[0].span.to(name.fragments[name.fragments.len() - 1].span);
-                    self.error_at(span, r#"attribute names may only consist of a single identifier with no ".""#);
+                    let span = name.fragments[0]
+                        .span
+                        .to(name.fragments[name.fragments.len() - 1].span);
+                    self.error_at(
+                        span,
+                        r#"attribute names may only consist of a single identifier with no ".""#,
+                    );
                 } else if let Some(label) = &name.label {
                     self.error_at(label.span, "attribute names may not have labels");
                 }
@@ -186,10 +216,19 @@ impl<'a> Parser<'a> {
                 let lcurly = self.expect(TokenKind::LCurly);
                 let body = self.parse_body(TokenKind::RCurly);
                 let rcurly = self.expect(TokenKind::RCurly);
-                Some(Stmt::Block(ast::Block { name: name.fragments, label: name.label, body, lcurly, rcurly }))
+                Some(Stmt::Block(ast::Block {
+                    name: name.fragments,
+                    label: name.label,
+                    body,
+                    lcurly,
+                    rcurly,
+                }))
             }
             _ => {
-                self.error_at_token(format!("expected attribute assignment or block body, got {}", self.tok.kind));
+                self.error_at_token(format!(
+                    "expected attribute assignment or block body, got {}",
+                    self.tok.kind
+                ));
                 self.consume_statement();
                 None
             }
@@ -215,7 +254,11 @@ impl<'a> Parser<'a> {
         if self.tok.kind == TokenKind::String {
             self.next();
             if self.tok.kind != TokenKind::LCurly {
-                self.error_at_token(format!("expected {}, got {}", TokenKind::LCurly, self.tok.kind));
+                self.error_at_token(format!(
+                    "expected {}, got {}",
+                    TokenKind::LCurly,
+                    self.tok.kind
+                ));
                 self.consume_statement();
                 return value;
             }
@@ -228,12 +271,19 @@ impl<'a> Parser<'a> {
     }
 
     fn ident(&self) -> Ident {
-        Ident { name: self.text(self.tok).to_string(), span: self.tok.span }
+        Ident {
+            name: self.text(self.tok).to_string(),
+            span: self.tok.span,
+        }
     }
 
     fn parse_statement_name(&mut self) -> Option<StatementName> {
         if self.tok.kind != TokenKind::Ident {
-            self.error_at_token(format!("expected {}, got {}", TokenKind::Ident, self.tok.kind));
+            self.error_at_token(format!(
+                "expected {}, got {}",
+                TokenKind::Ident,
+                self.tok.kind
+            ));
             self.consume_statement();
             return None;
         }
@@ -250,12 +300,26 @@ impl<'a> Parser<'a> {
         if self.tok.kind != TokenKind::Assign && self.tok.kind != TokenKind::LCurly {
             if self.tok.kind == TokenKind::String {
                 let raw = self.text(self.tok);
-                // The label is the text between the quotes, taken verbatim; it must be an identifier (or empty).
-                let value = if raw.len() >= 2 { &raw[1..raw.len() - 1] } else { "" };
-                if !value.is_empty() && !is_identifier(value) {
-                    self.error_at_token("expected block label to be a valid identifier");
+                if !raw.starts_with('"') {
+                    self.error_at_token(crate::printer::raw_label_message(raw));
                 }
-                label = Some(ast::Label { value: value.to_string(), raw: raw.to_string(), span: self.tok.span });
+                // The label is the text between the quotes, taken verbatim; it must be an identifier (or empty).
+                let value = if raw.len() >= 2 {
+                    &raw[1..raw.len() - 1]
+                } else {
+                    ""
+                };
+                if !value.is_empty() && !is_identifier(value) {
+                    self.error_at_token(format!(
+                        "expected block label to be a valid identifier, but got {}",
+                        crate::printer::go_quote(value)
+                    ));
+                }
+                label = Some(ast::Label {
+                    value: value.to_string(),
+                    raw: raw.to_string(),
+                    span: self.tok.span,
+                });
             } else {
                 self.error_at_token(format!("expected block label, got {}", self.tok.kind));
             }
@@ -279,9 +343,21 @@ impl<'a> Parser<'a> {
             let op_span = self.tok.span;
             self.next();
             // `^` is right-associative; everything else is left-associative.
-            let rhs = if op == BinaryOp::Pow { self.parse_binary(precedence) } else { self.parse_binary(precedence + 1) };
+            let rhs = if op == BinaryOp::Pow {
+                self.parse_binary(precedence)
+            } else {
+                self.parse_binary(precedence + 1)
+            };
             let span = lhs.span.to(rhs.span);
-            lhs = Expr { kind: ExprKind::Binary { op, op_span, lhs: Box::new(lhs), rhs: Box::new(rhs) }, span };
+            lhs = Expr {
+                kind: ExprKind::Binary {
+                    op,
+                    op_span,
+                    lhs: Box::new(lhs),
+                    rhs: Box::new(rhs),
+                },
+                span,
+            };
         }
     }
 
@@ -295,7 +371,14 @@ impl<'a> Parser<'a> {
         self.next();
         let operand = self.parse_unary();
         let span = op_span.to(operand.span);
-        Expr { kind: ExprKind::Unary { op, op_span, operand: Box::new(operand) }, span }
+        Expr {
+            kind: ExprKind::Unary {
+                op,
+                op_span,
+                operand: Box::new(operand),
+            },
+            span,
+        }
     }
 
     fn parse_postfix(&mut self) -> Expr {
@@ -306,18 +389,34 @@ impl<'a> Parser<'a> {
                     self.next();
                     let name = self.ident();
                     if self.tok.kind != TokenKind::Ident {
-                        self.error_at_token(format!("expected {}, got {}", TokenKind::Ident, self.tok.kind));
+                        self.error_at_token(format!(
+                            "expected {}, got {}",
+                            TokenKind::Ident,
+                            self.tok.kind
+                        ));
                     }
                     self.next();
                     let span = expr.span.to(name.span);
-                    expr = Expr { kind: ExprKind::Access { value: Box::new(expr), name }, span };
+                    expr = Expr {
+                        kind: ExprKind::Access {
+                            value: Box::new(expr),
+                            name,
+                        },
+                        span,
+                    };
                 }
                 TokenKind::LBrack => {
                     self.next();
                     let index = self.parse_expression();
                     let rbrack = self.expect(TokenKind::RBrack);
                     let span = expr.span.to(rbrack);
-                    expr = Expr { kind: ExprKind::Index { value: Box::new(expr), index: Box::new(index) }, span };
+                    expr = Expr {
+                        kind: ExprKind::Index {
+                            value: Box::new(expr),
+                            index: Box::new(index),
+                        },
+                        span,
+                    };
                 }
                 TokenKind::LParen => {
                     let lparen = self.tok.span;
@@ -325,7 +424,15 @@ impl<'a> Parser<'a> {
                     let args = self.parse_expression_list(TokenKind::RParen);
                     let rparen = self.expect(TokenKind::RParen);
                     let span = expr.span.to(rparen);
-                    expr = Expr { kind: ExprKind::Call { callee: Box::new(expr), args, lparen, rparen }, span };
+                    expr = Expr {
+                        kind: ExprKind::Call {
+                            callee: Box::new(expr),
+                            args,
+                            lparen,
+                            rparen,
+                        },
+                        span,
+                    };
                 }
                 _ => return expr,
             }
@@ -370,15 +477,19 @@ impl<'a> Parser<'a> {
         let (key, quoted) = match key_token.kind {
             TokenKind::Ident => (raw_key.to_string(), false),
             // A quoted key loses its quotes but is not unescaped (as in Alloy).
-            TokenKind::String if raw_key.len() >= 2 => (raw_key[1..raw_key.len() - 1].to_string(), true),
+            TokenKind::String if raw_key.len() >= 2 => {
+                (raw_key[1..raw_key.len() - 1].to_string(), true)
+            }
             _ => {
                 self.error_at_token(format!(
                     "expected field name (string or identifier), got {}",
                     key_token.kind
                 ));
                 // Skip to the end of this field.
-                while !matches!(self.tok.kind, TokenKind::Comma | TokenKind::Terminator | TokenKind::Eof)
-                    && self.tok.kind != until
+                while !matches!(
+                    self.tok.kind,
+                    TokenKind::Comma | TokenKind::Terminator | TokenKind::Eof
+                ) && self.tok.kind != until
                 {
                     self.next();
                 }
@@ -388,21 +499,37 @@ impl<'a> Parser<'a> {
         self.next();
         self.expect(TokenKind::Assign);
         let value = self.parse_expression();
-        Some(ObjectField { key, raw_key: raw_key.to_string(), key_span: key_token.span, quoted, value })
+        Some(ObjectField {
+            key,
+            raw_key: raw_key.to_string(),
+            key_span: key_token.span,
+            quoted,
+            value,
+        })
     }
 
     fn parse_primary(&mut self) -> Expr {
         let tok = self.tok;
         let text = self.text(tok);
-        let literal = |kind| Expr { kind: ExprKind::Literal(kind), span: tok.span };
+        let literal = |kind| Expr {
+            kind: ExprKind::Literal(kind),
+            span: tok.span,
+        };
         let expr = match tok.kind {
-            TokenKind::Ident => Expr { kind: ExprKind::Ident(text.to_string()), span: tok.span },
+            TokenKind::Ident => Expr {
+                kind: ExprKind::Ident(text.to_string()),
+                span: tok.span,
+            },
             TokenKind::Number => literal(Literal::Number(text.to_string())),
             TokenKind::Float => literal(Literal::Float(text.to_string())),
             TokenKind::String => {
                 // A malformed string was reported by the scanner; keep its text so the tree stays whole.
-                let value = unquote(text).unwrap_or_else(|| text.trim_matches(['"', '`']).to_string());
-                literal(Literal::String { raw: text.to_string(), value })
+                let value =
+                    unquote(text).unwrap_or_else(|| text.trim_matches(['"', '`']).to_string());
+                literal(Literal::String {
+                    raw: text.to_string(),
+                    value,
+                })
             }
             TokenKind::Bool => literal(Literal::Bool(text == "true")),
             TokenKind::Null => literal(Literal::Null),
@@ -410,19 +537,36 @@ impl<'a> Parser<'a> {
                 self.next();
                 let inner = self.parse_expression();
                 let rparen = self.expect(TokenKind::RParen);
-                return Expr { kind: ExprKind::Paren(Box::new(inner)), span: tok.span.to(rparen) };
+                return Expr {
+                    kind: ExprKind::Paren(Box::new(inner)),
+                    span: tok.span.to(rparen),
+                };
             }
             TokenKind::LBrack => {
                 self.next();
                 let elements = self.parse_expression_list(TokenKind::RBrack);
                 let rbrack = self.expect(TokenKind::RBrack);
-                return Expr { kind: ExprKind::Array { elements, lbrack: tok.span, rbrack }, span: tok.span.to(rbrack) };
+                return Expr {
+                    kind: ExprKind::Array {
+                        elements,
+                        lbrack: tok.span,
+                        rbrack,
+                    },
+                    span: tok.span.to(rbrack),
+                };
             }
             TokenKind::LCurly => {
                 self.next();
                 let fields = self.parse_field_list(TokenKind::RCurly);
                 let rcurly = self.expect(TokenKind::RCurly);
-                return Expr { kind: ExprKind::Object { fields, lcurly: tok.span, rcurly }, span: tok.span.to(rcurly) };
+                return Expr {
+                    kind: ExprKind::Object {
+                        fields,
+                        lcurly: tok.span,
+                        rcurly,
+                    },
+                    span: tok.span.to(rcurly),
+                };
             }
             _ => {
                 self.error_at_token(format!("expected expression, got {}", tok.kind));
@@ -439,7 +583,10 @@ impl<'a> Parser<'a> {
                 ) {
                     self.next();
                 }
-                return Expr { kind: ExprKind::Literal(Literal::Null), span: tok.span };
+                return Expr {
+                    kind: ExprKind::Literal(Literal::Null),
+                    span: tok.span,
+                };
             }
         };
         self.next();

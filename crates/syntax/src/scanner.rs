@@ -43,7 +43,13 @@ fn is_digit(c: char) -> bool {
 
 impl<'a> Scanner<'a> {
     pub fn new(src: &'a str) -> Scanner<'a> {
-        let mut s = Scanner { src, bytes: src.as_bytes(), pos: 0, insert_terminator: false, errors: Vec::new() };
+        let mut s = Scanner {
+            src,
+            bytes: src.as_bytes(),
+            pos: 0,
+            insert_terminator: false,
+            errors: Vec::new(),
+        };
         // A byte order mark is allowed only as the very first character.
         if src.starts_with(BOM) {
             s.pos = BOM.len_utf8();
@@ -52,7 +58,10 @@ impl<'a> Scanner<'a> {
     }
 
     fn error(&mut self, offset: usize, message: impl Into<String>) {
-        self.errors.push(ScanError { offset: offset as u32, message: message.into() });
+        self.errors.push(ScanError {
+            offset: offset as u32,
+            message: message.into(),
+        });
     }
 
     /// The character at the read position, if any.
@@ -86,7 +95,10 @@ impl<'a> Scanner<'a> {
     pub fn next_token(&mut self) -> Token {
         self.skip_whitespace();
         let start = self.pos;
-        let tok = |kind, end: usize| Token { kind, span: Span::new(start as u32, end as u32) };
+        let tok = |kind, end: usize| Token {
+            kind,
+            span: Span::new(start as u32, end as u32),
+        };
 
         let Some(c) = self.peek_char() else {
             if self.insert_terminator {
@@ -107,7 +119,9 @@ impl<'a> Scanner<'a> {
             self.insert_terminator = true;
             return tok(kind, self.pos);
         }
-        if c.is_ascii_digit() || (c == '.' && self.peek_byte_at(1).is_some_and(|b| b.is_ascii_digit())) {
+        if c.is_ascii_digit()
+            || (c == '.' && self.peek_byte_at(1).is_some_and(|b| b.is_ascii_digit()))
+        {
             let kind = self.scan_number();
             self.insert_terminator = true;
             return tok(kind, self.pos);
@@ -285,7 +299,9 @@ impl<'a> Scanner<'a> {
     fn scan_escape(&mut self, quote: char) {
         let start = self.pos;
         let (mut n, base, max): (u32, u32, u32) = match self.peek_char() {
-            Some(c) if matches!(c, 'a' | 'b' | 'f' | 'n' | 'r' | 't' | 'v' | '\\') || c == quote => {
+            Some(c)
+                if matches!(c, 'a' | 'b' | 'f' | 'n' | 'r' | 't' | 'v' | '\\') || c == quote =>
+            {
                 self.pos += 1;
                 return;
             }
@@ -317,9 +333,13 @@ impl<'a> Scanner<'a> {
             let digit = c.and_then(|c| c.to_digit(16)).unwrap_or(u32::MAX);
             if digit >= base {
                 match c {
-                    Some(c) if c != '\n' => {
-                        self.error(self.pos, format!("illegal character {} in escape sequence", go_unicode_format(c)))
-                    }
+                    Some(c) if c != '\n' => self.error(
+                        self.pos,
+                        format!(
+                            "illegal character {} in escape sequence",
+                            go_unicode_format(c)
+                        ),
+                    ),
                     _ => self.error(self.pos, "escape sequence not terminated"),
                 }
                 return;
@@ -462,7 +482,9 @@ pub fn unquote(raw: &str) -> Option<String> {
         };
         let mut value: u32 = if radix == 8 { e.to_digit(8)? } else { 0 };
         for _ in 0..count {
-            value = value.checked_mul(radix)?.checked_add(chars.next()?.to_digit(radix)?)?;
+            value = value
+                .checked_mul(radix)?
+                .checked_add(chars.next()?.to_digit(radix)?)?;
         }
         match e {
             'u' | 'U' => {
@@ -498,7 +520,10 @@ mod tests {
     fn errors(src: &str) -> Vec<(u32, std::string::String)> {
         let mut s = Scanner::new(src);
         while s.next_token().kind != Eof {}
-        s.errors.into_iter().map(|e| (e.offset, e.message)).collect()
+        s.errors
+            .into_iter()
+            .map(|e| (e.offset, e.message))
+            .collect()
     }
 
     #[test]
@@ -576,16 +601,40 @@ mod tests {
     #[test]
     fn strings_and_escapes() {
         assert_eq!(kinds(r#""a\n\"\x41\101\u00e9\U0001F600""#)[0].0, String);
-        assert_eq!(unquote(r#""a\n\"\x41\101\u00e9\U0001F600""#).unwrap(), "a\n\"AAé😀");
+        assert_eq!(
+            unquote(r#""a\n\"\x41\101\u00e9\U0001F600""#).unwrap(),
+            "a\n\"AAé😀"
+        );
         assert_eq!(unquote(r#""\xc3\xa9""#).unwrap(), "é");
         assert_eq!(unquote("`a\\n\r\nb`").unwrap(), "a\\n\nb");
-        assert_eq!(errors(r#""\'""#), vec![(2, "unknown escape sequence".into())]);
-        assert_eq!(errors("'a'"), vec![(0, "illegal single-quoted string; use double quotes".into())]);
-        assert_eq!(errors("\"abc\nx"), vec![(0, "string literal not terminated".into())]);
-        assert_eq!(errors(r#""\uD800""#), vec![(2, "escape sequence is invalid Unicode code point".into())]);
-        assert_eq!(errors(r#""\400""#), vec![(2, "escape sequence is invalid Unicode code point".into())]);
-        assert_eq!(errors(r#""\x4g""#), vec![(4, "illegal character U+0067 'g' in escape sequence".into())]);
-        assert_eq!(errors("`abc"), vec![(0, "raw string literal not terminated".into())]);
+        assert_eq!(
+            errors(r#""\'""#),
+            vec![(2, "unknown escape sequence".into())]
+        );
+        assert_eq!(
+            errors("'a'"),
+            vec![(0, "illegal single-quoted string; use double quotes".into())]
+        );
+        assert_eq!(
+            errors("\"abc\nx"),
+            vec![(0, "string literal not terminated".into())]
+        );
+        assert_eq!(
+            errors(r#""\uD800""#),
+            vec![(2, "escape sequence is invalid Unicode code point".into())]
+        );
+        assert_eq!(
+            errors(r#""\400""#),
+            vec![(2, "escape sequence is invalid Unicode code point".into())]
+        );
+        assert_eq!(
+            errors(r#""\x4g""#),
+            vec![(4, "illegal character U+0067 'g' in escape sequence".into())]
+        );
+        assert_eq!(
+            errors("`abc"),
+            vec![(0, "raw string literal not terminated".into())]
+        );
     }
 
     #[test]
@@ -600,9 +649,18 @@ mod tests {
         );
         assert_eq!(errors("a | b"), vec![(3, "missing second | in ||".into())]);
         assert_eq!(errors("a & b"), vec![(3, "missing second & in &&".into())]);
-        assert_eq!(errors("a @ b"), vec![(2, "illegal character U+0040 '@'".into())]);
+        assert_eq!(
+            errors("a @ b"),
+            vec![(2, "illegal character U+0040 '@'".into())]
+        );
         assert_eq!(errors("a\0"), vec![(1, "illegal character NUL".into())]);
-        assert_eq!(errors("\u{feff}a \u{feff}"), vec![(5, "illegal byte order mark".into())]);
-        assert_eq!(errors("/* open"), vec![(0, "block comment not terminated".into())]);
+        assert_eq!(
+            errors("\u{feff}a \u{feff}"),
+            vec![(5, "illegal byte order mark".into())]
+        );
+        assert_eq!(
+            errors("/* open"),
+            vec![(0, "block comment not terminated".into())]
+        );
     }
 }

@@ -17,12 +17,18 @@ impl Span {
 
     /// An empty span at `offset`.
     pub const fn at(offset: u32) -> Span {
-        Span { start: offset, end: offset }
+        Span {
+            start: offset,
+            end: offset,
+        }
     }
 
     /// The smallest span covering both.
     pub fn to(self, other: Span) -> Span {
-        Span { start: self.start.min(other.start), end: self.end.max(other.end) }
+        Span {
+            start: self.start.min(other.start),
+            end: self.end.max(other.end),
+        }
     }
 
     pub fn len(self) -> u32 {
@@ -68,7 +74,11 @@ impl SourceFile {
                 line_starts.push(i as u32 + 1);
             }
         }
-        Arc::new(SourceFile { name: name.into(), text, line_starts })
+        Arc::new(SourceFile {
+            name: name.into(),
+            text,
+            line_starts,
+        })
     }
 
     pub fn name(&self) -> &str {
@@ -86,7 +96,10 @@ impl SourceFile {
             Ok(i) => i,
             Err(i) => i - 1,
         };
-        Position { line: line_index as u32 + 1, column: offset - self.line_starts[line_index] + 1 }
+        Position {
+            line: line_index as u32 + 1,
+            column: offset - self.line_starts[line_index] + 1,
+        }
     }
 
     /// The 1-based line number of a byte offset.
@@ -98,7 +111,11 @@ impl SourceFile {
     pub fn line_text(&self, line: u32) -> Option<&str> {
         let index = (line as usize).checked_sub(1)?;
         let start = *self.line_starts.get(index)? as usize;
-        let end = self.line_starts.get(index + 1).map(|&e| e as usize).unwrap_or(self.text.len());
+        let end = self
+            .line_starts
+            .get(index + 1)
+            .map(|&e| e as usize)
+            .unwrap_or(self.text.len());
         let line = &self.text[start..end];
         let line = line.strip_suffix('\n').unwrap_or(line);
         Some(line.strip_suffix('\r').unwrap_or(line))

@@ -87,7 +87,10 @@ impl TokenKind {
     /// Whether a newline right after this token ends the statement.
     pub fn inserts_terminator(self) -> bool {
         use TokenKind::*;
-        matches!(self, Ident | Number | Float | String | Bool | Null | RParen | RBrack | RCurly)
+        matches!(
+            self,
+            Ident | Number | Float | String | Bool | Null | RParen | RBrack | RCurly
+        )
     }
 
     /// Binary operator precedence (0 when the token is not a binary operator).
@@ -107,7 +110,10 @@ impl TokenKind {
     /// Literal tokens whose text is their content (identifiers, numbers, strings ...).
     pub fn is_literal(self) -> bool {
         use TokenKind::*;
-        matches!(self, Ident | Number | Float | String | Bool | Null | Comment | Illegal)
+        matches!(
+            self,
+            Ident | Number | Float | String | Bool | Null | Comment | Illegal
+        )
     }
 }
 

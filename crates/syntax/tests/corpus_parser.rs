@@ -63,7 +63,9 @@ fn go_regex(pattern: &str) -> regex::Regex {
 
 #[test]
 fn valid_files_parse_without_diagnostics() {
-    let Some(root) = shared::corpus_dir() else { return };
+    let Some(root) = shared::corpus_dir() else {
+        return;
+    };
     let files = alloy_files(&root.join("parser/valid"));
     assert_eq!(files.len(), 5);
     for path in files {
@@ -75,7 +77,9 @@ fn valid_files_parse_without_diagnostics() {
 
 #[test]
 fn invalid_files_report_exactly_the_expected_errors() {
-    let Some(root) = shared::corpus_dir() else { return };
+    let Some(root) = shared::corpus_dir() else {
+        return;
+    };
     let files = alloy_files(&root.join("parser"));
     assert_eq!(files.len(), 6);
     let mut total = 0;
@@ -90,23 +94,39 @@ fn invalid_files_report_exactly_the_expected_errors() {
                 .remove(&span.start)
                 .unwrap_or_else(|| panic!("unexpected error: {}\n{}", d.short(), diags.render()));
             let re = go_regex(&pattern);
-            assert!(re.is_match(&d.message), "{}: {:?} does not match {pattern:?}", d.short(), d.message);
+            assert!(
+                re.is_match(&d.message),
+                "{}: {:?} does not match {pattern:?}",
+                d.short(),
+                d.message
+            );
         }
-        assert!(expected.is_empty(), "{}: errors not reported: {expected:?}\n{}", path.display(), diags.render());
+        assert!(
+            expected.is_empty(),
+            "{}: errors not reported: {expected:?}\n{}",
+            path.display(),
+            diags.render()
+        );
     }
     assert_eq!(total, 13);
 }
 
 #[test]
 fn fuzz_regressions_do_not_panic() {
-    let Some(root) = shared::corpus_dir() else { return };
+    let Some(root) = shared::corpus_dir() else {
+        return;
+    };
     let dir = root.join("parser/fuzz/FuzzParser");
     let mut count = 0;
     for entry in std::fs::read_dir(&dir).unwrap() {
         let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
         // Go's fuzz corpus format: a header line, then `[]byte("...")` with Go escapes.
         let body = text.lines().nth(1).unwrap();
-        let quoted = body.strip_prefix("[]byte(").unwrap().strip_suffix(')').unwrap();
+        let quoted = body
+            .strip_prefix("[]byte(")
+            .unwrap()
+            .strip_suffix(')')
+            .unwrap();
         let input = ingot_syntax::scanner::unquote(quoted).unwrap();
         let (_, diags) = parse_file(SourceFile::new("fuzz", input));
         assert!(diags.has_errors());
@@ -117,7 +137,9 @@ fn fuzz_regressions_do_not_panic() {
 
 #[test]
 fn every_real_config_parses() {
-    let Some(root) = shared::corpus_dir() else { return };
+    let Some(root) = shared::corpus_dir() else {
+        return;
+    };
     let files = alloy_files(&root.join("configs"));
     assert_eq!(files.len(), 49);
     for path in files {
@@ -125,9 +147,20 @@ fn every_real_config_parses() {
         let (_, diags) = parse_file(SourceFile::new(path.display().to_string(), text));
         // One corpus file is a Dockerfile that merely ends in `.alloy` (oracledb's image recipe); Alloy's
         // parser rejects it too, so the right behaviour is a clean error at its first line, not a parse.
-        if path.file_name().unwrap().to_string_lossy().contains("Dockerfile") {
-            let first = diags.iter().next().expect("a Dockerfile is not Alloy syntax");
-            assert_eq!(first.short().rsplit_once(".alloy:").unwrap().1, "1:1: illegal character U+0023 '#'");
+        if path
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .contains("Dockerfile")
+        {
+            let first = diags
+                .iter()
+                .next()
+                .expect("a Dockerfile is not Alloy syntax");
+            assert_eq!(
+                first.short().rsplit_once(".alloy:").unwrap().1,
+                "1:1: illegal character U+0023 '#'"
+            );
             continue;
         }
         assert!(diags.is_empty(), "{}:\n{}", path.display(), diags.render());

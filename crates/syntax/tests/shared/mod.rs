@@ -10,9 +10,15 @@ pub fn shared_dir() -> Option<PathBuf> {
         return Some(dir);
     }
     if std::env::var_os("CI").is_some() {
-        panic!("{} is missing: the conformance tests need shared/ beside the repository", dir.display());
+        panic!(
+            "{} is missing: the conformance tests need shared/ beside the repository",
+            dir.display()
+        );
     }
-    eprintln!("note: {} not found; skipping the conformance test outside CI", dir.display());
+    eprintln!(
+        "note: {} not found; skipping the conformance test outside CI",
+        dir.display()
+    );
     None
 }
 

@@ -1,0 +1,4 @@
+//! `prometheus.exporter.*` components: each gathers metrics in process and serves them as one
+//! scrape target.
+pub mod target;
+pub mod unix;

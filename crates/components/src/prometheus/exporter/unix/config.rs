@@ -1,0 +1,324 @@
+//! `prometheus.exporter.unix` arguments, with Alloy's defaults.
+//!
+//! Alloy maps these onto node_exporter's flags (`internal/static/integrations/node_exporter`);
+//! the defaults below are Alloy's, which differ from node_exporter's command line in places
+//! (the cpu guest metric is off, the diskstats and filesystem excludes are older regexes). The
+//! node_exporter 1.12 values are kept beside them for reference and tests.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use regex::Regex;
+
+/// Collectors this exporter implements, by node_exporter name.
+pub const IMPLEMENTED_COLLECTORS: &[&str] = &[
+    "cpu",
+    "diskstats",
+    "filesystem",
+    "loadavg",
+    "meminfo",
+    "netdev",
+    "processes",
+    "time",
+    "uname",
+];
+
+/// Of the implemented collectors, those node_exporter (and so Alloy) enables by default.
+pub const DEFAULT_ENABLED_COLLECTORS: &[&str] = &[
+    "cpu",
+    "diskstats",
+    "filesystem",
+    "loadavg",
+    "meminfo",
+    "netdev",
+    "time",
+    "uname",
+];
+
+/// Alloy's default for `disk.device_exclude`.
+pub const DEFAULT_DISK_DEVICE_EXCLUDE: &str = r"^(ram|loop|fd|(h|s|v|xv)d[a-z]|nvme\d+n\d+p)\d+$";
+/// node_exporter 1.12's `--collector.diskstats.device-exclude` default.
+pub const NODE_EXPORTER_DISK_DEVICE_EXCLUDE: &str =
+    r"^(z?ram|loop|fd|(h|s|v|xv)d[a-z]|nvme\d+n\d+p)\d+$";
+
+/// Alloy's Linux default for `filesystem.mount_points_exclude`.
+pub const DEFAULT_MOUNT_POINTS_EXCLUDE: &str =
+    r"^/(dev|proc|run/credentials/.+|sys|var/lib/docker/.+)($|/)";
+/// node_exporter 1.12's `--collector.filesystem.mount-points-exclude` default.
+pub const NODE_EXPORTER_MOUNT_POINTS_EXCLUDE: &str =
+    r"^/(dev|proc|run/credentials/.+|sys|var/lib/docker/.+|var/lib/containers/storage/.+)($|/)";
+
+/// Alloy's Linux default for `filesystem.fs_types_exclude`.
+pub const DEFAULT_FS_TYPES_EXCLUDE: &str = "^(autofs|binfmt_misc|bpf|cgroup2?|configfs|debugfs|devpts|devtmpfs|fusectl|hugetlbfs|iso9660|mqueue|nsfs|overlay|proc|procfs|pstore|rpc_pipefs|securityfs|selinuxfs|squashfs|sysfs|tracefs)$";
+/// node_exporter 1.12's `--collector.filesystem.fs-types-exclude` default (adds erofs).
+pub const NODE_EXPORTER_FS_TYPES_EXCLUDE: &str = "^(autofs|binfmt_misc|bpf|cgroup2?|configfs|debugfs|devpts|devtmpfs|fusectl|hugetlbfs|iso9660|mqueue|nsfs|overlay|proc|procfs|pstore|rpc_pipefs|securityfs|selinuxfs|squashfs|erofs|sysfs|tracefs)$";
+
+/// Alloy's default for `systemd.unit_exclude` (anchored as `^(?:…)$` when used).
+pub const DEFAULT_SYSTEMD_UNIT_EXCLUDE: &str = r".+\.(automount|device|mount|scope|slice)";
+pub const DEFAULT_SYSTEMD_UNIT_INCLUDE: &str = ".+";
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct UnixConfig {
+    pub procfs_path: PathBuf,
+    pub sysfs_path: PathBuf,
+    pub rootfs_path: PathBuf,
+    pub udev_data_path: PathBuf,
+    /// Replaces the default set of collectors when not empty.
+    pub set_collectors: Vec<String>,
+    pub enable_collectors: Vec<String>,
+    pub disable_collectors: Vec<String>,
+    pub cpu: CpuConfig,
+    pub disk: DiskConfig,
+    pub filesystem: FilesystemConfig,
+    pub netdev: NetdevConfig,
+    pub systemd: SystemdConfig,
+}
+
+impl Default for UnixConfig {
+    fn default() -> UnixConfig {
+        UnixConfig {
+            procfs_path: PathBuf::from("/proc"),
+            sysfs_path: PathBuf::from("/sys"),
+            rootfs_path: PathBuf::from("/"),
+            udev_data_path: PathBuf::from("/run/udev/data"),
+            set_collectors: Vec::new(),
+            enable_collectors: Vec::new(),
+            disable_collectors: Vec::new(),
+            cpu: CpuConfig::default(),
+            disk: DiskConfig::default(),
+            filesystem: FilesystemConfig::default(),
+            netdev: NetdevConfig::default(),
+            systemd: SystemdConfig::default(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CpuConfig {
+    /// `node_cpu_guest_seconds_total` (Alloy: off; node_exporter: on).
+    pub guest: bool,
+    /// `node_cpu_info`; implied by either include regex.
+    pub info: bool,
+    pub flags_include: String,
+    pub bugs_include: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DiskConfig {
+    pub device_exclude: String,
+    /// When set, replaces `device_exclude`.
+    pub device_include: String,
+}
+
+impl Default for DiskConfig {
+    fn default() -> DiskConfig {
+        DiskConfig {
+            device_exclude: DEFAULT_DISK_DEVICE_EXCLUDE.to_owned(),
+            device_include: String::new(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FilesystemConfig {
+    pub fs_types_exclude: String,
+    pub mount_points_exclude: String,
+    /// How long one `statfs` may take before its mount is marked stuck.
+    pub mount_timeout: Duration,
+}
+
+impl Default for FilesystemConfig {
+    fn default() -> FilesystemConfig {
+        FilesystemConfig {
+            fs_types_exclude: DEFAULT_FS_TYPES_EXCLUDE.to_owned(),
+            mount_points_exclude: DEFAULT_MOUNT_POINTS_EXCLUDE.to_owned(),
+            mount_timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct NetdevConfig {
+    pub address_info: bool,
+    pub device_exclude: String,
+    pub device_include: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SystemdConfig {
+    pub enable_restarts: bool,
+    pub start_time: bool,
+    pub task_metrics: bool,
+    pub unit_exclude: String,
+    pub unit_include: String,
+}
+
+impl Default for SystemdConfig {
+    fn default() -> SystemdConfig {
+        SystemdConfig {
+            enable_restarts: false,
+            start_time: false,
+            task_metrics: false,
+            unit_exclude: DEFAULT_SYSTEMD_UNIT_EXCLUDE.to_owned(),
+            unit_include: DEFAULT_SYSTEMD_UNIT_INCLUDE.to_owned(),
+        }
+    }
+}
+
+/// A configuration node_exporter would refuse to start with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError(pub String);
+
+impl std::fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+/// Which collectors run, as Alloy decides: `set_collectors` (or the defaults), then
+/// `disable_collectors`, then `enable_collectors`, so enabling wins over disabling.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CollectorSelection {
+    /// Implemented collectors to run, sorted.
+    pub enabled: Vec<&'static str>,
+    /// Selected names this exporter does not implement (node_exporter collectors we lack, or
+    /// names no node_exporter has); Alloy drops unknown names silently.
+    pub unsupported: Vec<String>,
+}
+
+impl UnixConfig {
+    pub fn collector_selection(&self) -> CollectorSelection {
+        let mut selected: Vec<String> = if self.set_collectors.is_empty() {
+            DEFAULT_ENABLED_COLLECTORS
+                .iter()
+                .map(|s| (*s).to_owned())
+                .collect()
+        } else {
+            self.set_collectors.clone()
+        };
+        selected.retain(|c| !self.disable_collectors.contains(c));
+        for c in &self.enable_collectors {
+            if !selected.contains(c) {
+                selected.push(c.clone());
+            }
+        }
+        let mut enabled: Vec<&'static str> = Vec::new();
+        let mut unsupported = Vec::new();
+        for name in selected {
+            match IMPLEMENTED_COLLECTORS.iter().find(|c| **c == name) {
+                Some(c) => {
+                    if !enabled.contains(c) {
+                        enabled.push(c)
+                    }
+                }
+                None => {
+                    if !unsupported.contains(&name) {
+                        unsupported.push(name)
+                    }
+                }
+            }
+        }
+        enabled.sort_unstable();
+        unsupported.sort();
+        CollectorSelection {
+            enabled,
+            unsupported,
+        }
+    }
+}
+
+/// Compiles a Go-style (unanchored) regex option; empty means unset.
+pub(crate) fn optional_regex(option: &str, pattern: &str) -> Result<Option<Regex>, ConfigError> {
+    if pattern.is_empty() {
+        return Ok(None);
+    }
+    Regex::new(pattern)
+        .map(Some)
+        .map_err(|e| ConfigError(format!("invalid regular expression for {option}: {e}")))
+}
+
+/// node_exporter's `deviceFilter`: a name is dropped if it matches the exclude pattern, or if an
+/// include pattern is set and it does not match.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct DeviceFilter {
+    exclude: Option<Regex>,
+    include: Option<Regex>,
+}
+
+impl DeviceFilter {
+    pub(crate) fn new(exclude: Option<Regex>, include: Option<Regex>) -> DeviceFilter {
+        DeviceFilter { exclude, include }
+    }
+
+    pub(crate) fn ignored(&self, name: &str) -> bool {
+        self.exclude.as_ref().is_some_and(|r| r.is_match(name))
+            || self.include.as_ref().is_some_and(|r| !r.is_match(name))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(v: &[&str]) -> Vec<String> {
+        v.iter().map(|s| (*s).to_owned()).collect()
+    }
+
+    #[test]
+    fn default_selection_is_alloys() {
+        let sel = UnixConfig::default().collector_selection();
+        assert_eq!(
+            sel.enabled,
+            [
+                "cpu",
+                "diskstats",
+                "filesystem",
+                "loadavg",
+                "meminfo",
+                "netdev",
+                "time",
+                "uname"
+            ]
+        );
+        assert!(sel.unsupported.is_empty());
+    }
+
+    #[test]
+    fn set_disable_enable() {
+        let config = UnixConfig {
+            set_collectors: names(&["cpu", "meminfo", "arp", "cpu"]),
+            disable_collectors: names(&["meminfo", "processes"]),
+            enable_collectors: names(&["processes", "systemd"]),
+            ..UnixConfig::default()
+        };
+        let sel = config.collector_selection();
+        assert_eq!(sel.enabled, ["cpu", "processes"]);
+        assert_eq!(sel.unsupported, ["arp", "systemd"]);
+    }
+
+    #[test]
+    fn device_filter() {
+        let f = DeviceFilter::new(Regex::new(DEFAULT_DISK_DEVICE_EXCLUDE).ok(), None);
+        assert!(f.ignored("sda1"));
+        assert!(f.ignored("nvme0n1p2"));
+        assert!(!f.ignored("sda"));
+        assert!(!f.ignored("zram0"));
+        let f = DeviceFilter::new(Regex::new(NODE_EXPORTER_DISK_DEVICE_EXCLUDE).ok(), None);
+        assert!(f.ignored("zram0"));
+        let f = DeviceFilter::new(None, Regex::new("^lo$").ok());
+        assert!(!f.ignored("lo"));
+        assert!(f.ignored("eth0"));
+    }
+
+    #[test]
+    fn bad_regex_is_a_config_error() {
+        let err = optional_regex("disk.device_exclude", "(").unwrap_err();
+        assert!(err.0.contains("disk.device_exclude"), "{err}");
+        assert_eq!(
+            optional_regex("x", "").unwrap().map(|r| r.to_string()),
+            None
+        );
+    }
+}

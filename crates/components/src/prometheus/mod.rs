@@ -1,0 +1,2 @@
+//! Components in Alloy's `prometheus.*` namespace.
+pub mod exporter;

@@ -1,0 +1,177 @@
+//! Conformance with node_exporter's end-to-end test: run the exporter on upstream's fixture tree
+//! (`shared/fixtures/node_exporter`) with the flags upstream's `end-to-end-test.sh` uses, and
+//! compare our families with the same families of upstream's `e2e-output.txt`, byte for byte.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use ingot_components::prometheus::exporter::unix::{
+    CpuConfig, DiskConfig, UnixConfig, UnixExporter, NODE_EXPORTER_DISK_DEVICE_EXCLUDE,
+};
+use pretty_assertions::assert_eq;
+
+/// The collectors whose families `e2e-output.txt` pins (see the fixtures' README).
+const COLLECTORS: &[&str] = &[
+    "cpu",
+    "diskstats",
+    "loadavg",
+    "meminfo",
+    "processes",
+    "time",
+];
+
+fn fixtures() -> Option<PathBuf> {
+    let dir =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures/node_exporter");
+    if dir.join("e2e-output.txt").is_file() {
+        return Some(dir);
+    }
+    if std::env::var_os("CI").is_some() {
+        panic!(
+            "node_exporter fixtures not found at {} (CI must have shared/ beside the repo)",
+            dir.display()
+        );
+    }
+    eprintln!(
+        "note: skipping node_exporter conformance: no fixtures at {}",
+        dir.display()
+    );
+    None
+}
+
+/// Families of an exposition by name, each as its full text (HELP, TYPE and sample lines).
+fn families(text: &str) -> BTreeMap<String, String> {
+    let mut out: BTreeMap<String, String> = BTreeMap::new();
+    let mut current: Option<String> = None;
+    for line in text.lines() {
+        if let Some(rest) = line.strip_prefix("# HELP ") {
+            let name = rest.split(' ').next().unwrap().to_owned();
+            current = Some(name.clone());
+            out.entry(name).or_default();
+        }
+        let name = current.as_ref().expect("a sample line before any # HELP");
+        let family = out.get_mut(name).unwrap();
+        family.push_str(line);
+        family.push('\n');
+    }
+    out
+}
+
+/// Families of `e2e-output.txt` that our collectors produce there. The skipped names belong to
+/// collectors other than ours (cpufreq, cpu_vulnerabilities, meminfo_numa).
+fn pinned(name: &str) -> bool {
+    let ours = [
+        "node_cpu_",
+        "node_memory_",
+        "node_disk_",
+        "node_load",
+        "node_processes_",
+        "node_time_clocksource_",
+    ];
+    let theirs = [
+        "node_cpu_scaling_",
+        "node_cpu_vulnerabilities_info",
+        "node_cpu_frequency_hertz",
+        "node_memory_numa_",
+    ];
+    ours.iter().any(|p| name.starts_with(p)) && !theirs.iter().any(|p| name.starts_with(p))
+}
+
+fn exporter(dir: &std::path::Path) -> UnixExporter {
+    let config = UnixConfig {
+        procfs_path: dir.join("proc"),
+        sysfs_path: dir.join("sys"),
+        rootfs_path: dir.to_owned(),
+        udev_data_path: dir.join("udev/data"),
+        set_collectors: COLLECTORS.iter().map(|c| (*c).to_owned()).collect(),
+        // Upstream's flags: guest on by default there, and cpu.info with these filters.
+        cpu: CpuConfig {
+            guest: true,
+            info: true,
+            flags_include: "^(aes|avx.?|constant_tsc)$".to_owned(),
+            bugs_include: "^(cpu_meltdown|spectre_.*|mds)$".to_owned(),
+        },
+        disk: DiskConfig {
+            device_exclude: NODE_EXPORTER_DISK_DEVICE_EXCLUDE.to_owned(),
+            device_include: String::new(),
+        },
+        ..UnixConfig::default()
+    };
+    UnixExporter::new(&config).expect("exporter builds on the fixtures")
+}
+
+#[test]
+fn families_match_upstream_e2e_output() {
+    let Some(dir) = fixtures() else { return };
+    let expected_text = std::fs::read_to_string(dir.join("e2e-output.txt")).unwrap();
+    let expected = families(&expected_text);
+
+    let mut exporter = exporter(&dir);
+    let errors = exporter.gather().to_vec();
+    assert!(errors.is_empty(), "collectors failed: {errors:?}");
+    let mut out = Vec::new();
+    exporter.encode(&mut out);
+    let ours = families(&String::from_utf8(out).unwrap());
+
+    let expected_names: Vec<&String> = expected.keys().filter(|n| pinned(n)).collect();
+    let our_names: Vec<&String> = ours.keys().filter(|n| pinned(n)).collect();
+    assert_eq!(our_names, expected_names, "pinned family names");
+    assert!(
+        expected_names.len() > 80,
+        "expected many families, found {}",
+        expected_names.len()
+    );
+    for name in expected_names {
+        assert_eq!(ours[name], expected[name], "family {name}");
+    }
+
+    // Our collectors' success samples, as upstream reports them.
+    let success_lines = |text: &str| -> Vec<String> {
+        text.lines()
+            .filter(|l| {
+                COLLECTORS
+                    .iter()
+                    .any(|c| l.contains(&format!("{{collector=\"{c}\"}}")))
+            })
+            .map(str::to_owned)
+            .collect()
+    };
+    let expected_success = success_lines(&expected["node_scrape_collector_success"]);
+    assert_eq!(expected_success.len(), COLLECTORS.len());
+    assert_eq!(
+        success_lines(&ours["node_scrape_collector_success"]),
+        expected_success
+    );
+
+    // e2e-output.txt keeps only the HELP and TYPE lines of these (their samples vary).
+    for name in [
+        "node_time_seconds",
+        "node_time_zone_offset_seconds",
+        "node_scrape_collector_duration_seconds",
+    ] {
+        let head = |text: &str| text.lines().take(2).collect::<Vec<_>>().join("\n");
+        assert_eq!(head(&ours[name]), head(&expected[name]), "family {name}");
+    }
+}
+
+#[test]
+fn second_gather_gives_the_same_output() {
+    let Some(dir) = fixtures() else { return };
+    let mut exporter = exporter(&dir);
+    let strip_varying = |out: Vec<u8>| -> String {
+        String::from_utf8(out)
+            .unwrap()
+            .lines()
+            .filter(|l| {
+                !l.starts_with("node_time_seconds ")
+                    && !l.starts_with("node_scrape_collector_duration_seconds{")
+            })
+            .map(|l| format!("{l}\n"))
+            .collect()
+    };
+    let mut first = Vec::new();
+    exporter.gather_into(&mut first);
+    let mut second = Vec::new();
+    exporter.gather_into(&mut second);
+    assert_eq!(strip_varying(second), strip_varying(first));
+}

@@ -1,0 +1,237 @@
+//! System calls node_exporter uses, and sysfs value formats.
+
+use std::ffi::{CStr, CString};
+use std::io;
+use std::os::unix::ffi::OsStrExt;
+use std::path::Path;
+
+use crate::ParseError;
+
+/// `/sys/devices/system/cpu/isolated` and similar lists (`1,3-5,9`), as procfs's
+/// `parseCPURange` reads them.
+pub fn parse_cpu_range(text: &str) -> Result<Vec<u16>, ParseError> {
+    let mut cpus = Vec::new();
+    for part in text.strip_suffix('\n').unwrap_or(text).split(',') {
+        if part.is_empty() {
+            continue;
+        }
+        let num = |s: &str| {
+            crate::num::parse_i64_dec(s)
+                .ok_or_else(|| ParseError::new(format!("invalid cpu range: {part}")))
+        };
+        if part.contains('-') {
+            let mut bounds = part.split('-');
+            let (Some(start), Some(end), None) = (bounds.next(), bounds.next(), bounds.next())
+            else {
+                return Err(ParseError::new(format!("invalid cpu range: {part}")));
+            };
+            let (start, end) = (num(start)?, num(end)?);
+            // A huge range would only come from a corrupt file; don't allocate for it.
+            if end - start > 1 << 16 {
+                return Err(ParseError::new(format!("invalid cpu range: {part}")));
+            }
+            cpus.extend((start..=end).map(|c| c as u16));
+        } else {
+            cpus.push(num(part)? as u16);
+        }
+    }
+    Ok(cpus)
+}
+
+/// The fields of `uname(2)`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Uname {
+    pub sysname: String,
+    pub nodename: String,
+    pub release: String,
+    pub version: String,
+    pub machine: String,
+    pub domainname: String,
+}
+
+pub fn uname() -> io::Result<Uname> {
+    // SAFETY: utsname is plain old data; uname fills it and we read NUL-terminated fields.
+    let mut u: libc::utsname = unsafe { std::mem::zeroed() };
+    if unsafe { libc::uname(&mut u) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    let field = |f: &[libc::c_char]| {
+        let bytes: Vec<u8> = f
+            .iter()
+            .take_while(|&&c| c != 0)
+            .map(|&c| c as u8)
+            .collect();
+        String::from_utf8_lossy(&bytes).into_owned()
+    };
+    Ok(Uname {
+        sysname: field(&u.sysname),
+        nodename: field(&u.nodename),
+        release: field(&u.release),
+        version: field(&u.version),
+        machine: field(&u.machine),
+        domainname: field(&u.domainname),
+    })
+}
+
+/// The `statfs(2)` fields the filesystem collector reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FsStat {
+    pub block_size: i64,
+    pub blocks: u64,
+    pub blocks_free: u64,
+    pub blocks_available: u64,
+    pub files: u64,
+    pub files_free: u64,
+}
+
+/// `statfs(2)`; the error carries the raw errno.
+pub fn statfs(path: &Path) -> io::Result<FsStat> {
+    let c = CString::new(path.as_os_str().as_bytes())
+        .map_err(|_| io::Error::from_raw_os_error(libc::EINVAL))?;
+    statfs_c(&c)
+}
+
+pub fn statfs_c(path: &CStr) -> io::Result<FsStat> {
+    // SAFETY: statfs64 writes into the zeroed struct we own; the path is NUL-terminated.
+    let mut buf: libc::statfs64 = unsafe { std::mem::zeroed() };
+    loop {
+        if unsafe { libc::statfs64(path.as_ptr(), &mut buf) } == 0 {
+            break;
+        }
+        let err = io::Error::last_os_error();
+        if err.raw_os_error() != Some(libc::EINTR) {
+            return Err(err);
+        }
+    }
+    Ok(FsStat {
+        block_size: buf.f_bsize as i64,
+        blocks: buf.f_blocks as u64,
+        blocks_free: buf.f_bfree as u64,
+        blocks_available: buf.f_bavail as u64,
+        files: buf.f_files as u64,
+        files_free: buf.f_ffree as u64,
+    })
+}
+
+/// The local time zone's abbreviation and offset east of UTC at `unix_seconds`, from the C
+/// library's reading of `TZ` and `/etc/localtime` (what Go's `time.Local` reads too).
+pub fn local_zone(unix_seconds: i64) -> (String, i64) {
+    extern "C" {
+        fn tzset();
+    }
+    // SAFETY: tzset and localtime_r only read the environment and zone files; `tm` is ours.
+    unsafe {
+        tzset();
+        let t: libc::time_t = unix_seconds as libc::time_t;
+        let mut tm: libc::tm = std::mem::zeroed();
+        if libc::localtime_r(&t, &mut tm).is_null() {
+            return ("UTC".to_owned(), 0);
+        }
+        let name = if tm.tm_zone.is_null() {
+            String::from("UTC")
+        } else {
+            CStr::from_ptr(tm.tm_zone).to_string_lossy().into_owned()
+        };
+        (name, tm.tm_gmtoff as i64)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cpu_ranges() {
+        assert_eq!(parse_cpu_range("1,3-5,9\n").unwrap(), [1, 3, 4, 5, 9]);
+        assert_eq!(parse_cpu_range("\n").unwrap(), Vec::<u16>::new());
+        assert!(parse_cpu_range("1-2-3").is_err());
+        assert!(parse_cpu_range("a").is_err());
+    }
+
+    #[test]
+    fn syscalls_work_here() {
+        let u = uname().unwrap();
+        assert_eq!(u.sysname, "Linux");
+        let st = statfs(Path::new("/")).unwrap();
+        assert!(st.block_size > 0 && st.blocks > 0);
+        let err = statfs(Path::new("/nonexistent/ingot")).unwrap_err();
+        assert_eq!(err.raw_os_error(), Some(libc::ENOENT));
+        let (name, _) = local_zone(0);
+        assert!(!name.is_empty());
+    }
+}
+
+/// One IP address of a network interface.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InterfaceAddress {
+    pub interface: String,
+    pub address: std::net::IpAddr,
+    pub prefix_len: u32,
+}
+
+/// The IPv4 and IPv6 addresses of every interface (`getifaddrs(3)`).
+pub fn interface_addresses() -> io::Result<Vec<InterfaceAddress>> {
+    use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+    let mut head: *mut libc::ifaddrs = std::ptr::null_mut();
+    // SAFETY: getifaddrs allocates a list we walk read-only and free exactly once below.
+    if unsafe { libc::getifaddrs(&mut head) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    let mut out = Vec::new();
+    let mut cur = head;
+    while !cur.is_null() {
+        // SAFETY: `cur` is a node of the list getifaddrs returned; its pointers are valid or null.
+        let ifa = unsafe { &*cur };
+        cur = ifa.ifa_next;
+        if ifa.ifa_addr.is_null() || ifa.ifa_name.is_null() {
+            continue;
+        }
+        let name = unsafe { CStr::from_ptr(ifa.ifa_name) }
+            .to_string_lossy()
+            .into_owned();
+        let family = i32::from(unsafe { (*ifa.ifa_addr).sa_family });
+        let (address, prefix_len) = match family {
+            libc::AF_INET => {
+                let sin = unsafe { &*(ifa.ifa_addr as *const libc::sockaddr_in) };
+                let mask = if ifa.ifa_netmask.is_null() {
+                    0
+                } else {
+                    let m = unsafe { &*(ifa.ifa_netmask as *const libc::sockaddr_in) };
+                    u32::from_be(m.sin_addr.s_addr).count_ones()
+                };
+                (
+                    IpAddr::V4(Ipv4Addr::from(u32::from_be(sin.sin_addr.s_addr))),
+                    mask,
+                )
+            }
+            libc::AF_INET6 => {
+                let sin6 = unsafe { &*(ifa.ifa_addr as *const libc::sockaddr_in6) };
+                let mask = if ifa.ifa_netmask.is_null() {
+                    0
+                } else {
+                    let m = unsafe { &*(ifa.ifa_netmask as *const libc::sockaddr_in6) };
+                    m.sin6_addr.s6_addr.iter().map(|b| b.count_ones()).sum()
+                };
+                (IpAddr::V6(Ipv6Addr::from(sin6.sin6_addr.s6_addr)), mask)
+            }
+            _ => continue,
+        };
+        out.push(InterfaceAddress {
+            interface: name,
+            address,
+            prefix_len,
+        });
+    }
+    // SAFETY: `head` came from getifaddrs and is freed once.
+    unsafe { libc::freeifaddrs(head) };
+    Ok(out)
+}
+
+#[cfg(test)]
+mod interface_tests {
+    #[test]
+    fn loopback_has_an_address() {
+        let addrs = super::interface_addresses().unwrap();
+        assert!(addrs.iter().any(|a| a.address.is_loopback()), "{addrs:?}");
+    }
+}

@@ -1,0 +1,149 @@
+//! `ingot run`: load the configuration, start the components and the HTTP server, reload on SIGHUP or
+//! `/-/reload`, stop cleanly on SIGTERM or SIGINT.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use ingot_runtime::component::Stability;
+use ingot_runtime::controller::{Controller, Options};
+use ingot_runtime::source::{self, ConfigSource};
+use ingot_server::ServerState;
+use ingot_syntax::Diagnostics;
+use tokio_util::sync::CancellationToken;
+
+use crate::logging::Logging;
+
+/// The configuration `ingot run` uses when given no file: the seed's host metrics, served for Prometheus to
+/// pull at `/api/v0/component/prometheus.exporter.unix.localhost/metrics`.
+pub const DEFAULT_CONFIG: &str = include_str!("default.alloy");
+
+pub struct RunArgs {
+    pub config: Option<PathBuf>,
+    pub listen_addr: String,
+    pub memory_addr: String,
+    pub storage_path: PathBuf,
+    pub stability: Stability,
+}
+
+fn load_config(path: Option<&PathBuf>) -> (ConfigSource, Diagnostics) {
+    match path {
+        Some(p) => source::load(p),
+        None => source::from_text("<default config>", DEFAULT_CONFIG),
+    }
+}
+
+pub fn run(args: RunArgs) -> Result<(), String> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        // A host agent should not take every core of a small VM; two workers keep latency low while
+        // blocking work (reading /proc, database queries) runs on the blocking pool.
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| format!("starting the async runtime: {e}"))?;
+    runtime.block_on(run_async(args))
+}
+
+async fn run_async(args: RunArgs) -> Result<(), String> {
+    let logging = Logging::init();
+    let listen: SocketAddr = args.listen_addr.parse().map_err(|e| {
+        format!(
+            "invalid --server.http.listen-addr {:?}: {e}",
+            args.listen_addr
+        )
+    })?;
+
+    let options = Options {
+        storage_path: args.storage_path.clone(),
+        memory_addr: args.memory_addr.clone(),
+        stability: args.stability,
+    };
+    let controller = Controller::new(Arc::new(ingot_components::registry()), options);
+
+    // The first load must succeed: a broken config at start is a clear exit, not a half-running agent.
+    let (config, diags) = load_config(args.config.as_ref());
+    let initial = if diags.has_errors() {
+        Err(diags)
+    } else {
+        controller.apply(&config)
+    };
+    if let Err(diags) = initial {
+        eprintln!("{}", diags.render());
+        return Err("loading the configuration failed".into());
+    }
+    logging.apply(&controller.config_blocks().logging);
+
+    let shutdown = CancellationToken::new();
+    let reload: ingot_server::ReloadFn = {
+        let controller = controller.clone();
+        let path = args.config.clone();
+        let logging = logging.clone();
+        Arc::new(move || {
+            let (config, diags) = load_config(path.as_ref());
+            if diags.has_errors() {
+                controller.metrics.load_failed();
+                tracing::error!(
+                    "rejected the new configuration; the running one stays:\n{}",
+                    diags.render()
+                );
+                return Err(diags);
+            }
+            controller.apply(&config)?;
+            logging.apply(&controller.config_blocks().logging);
+            tracing::info!("config reloaded");
+            Ok(())
+        })
+    };
+
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .map_err(|e| format!("listening on {listen}: {e}"))?;
+    tracing::info!(addr = %listener.local_addr().map(|a| a.to_string()).unwrap_or_default(), "now listening for http traffic");
+
+    let controller_task = tokio::spawn(controller.clone().run(shutdown.clone()));
+    let server = tokio::spawn(ingot_server::serve(
+        listener,
+        ServerState {
+            controller: controller.clone(),
+            reload: reload.clone(),
+        },
+        shutdown.clone(),
+    ));
+
+    wait_for_signals(reload).await;
+    tracing::info!("shutting down");
+    shutdown.cancel();
+    controller.shutdown();
+    // Give the server and the controller a bounded time to finish in-flight work.
+    let _ = tokio::time::timeout(Duration::from_secs(10), async {
+        let _ = server.await;
+        let _ = controller_task.await;
+    })
+    .await;
+    Ok(())
+}
+
+/// Reloads on SIGHUP; returns on SIGTERM or SIGINT.
+async fn wait_for_signals(reload: ingot_server::ReloadFn) {
+    use tokio::signal::unix::{signal, SignalKind};
+    let (Ok(mut hup), Ok(mut term), Ok(mut int)) = (
+        signal(SignalKind::hangup()),
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+    ) else {
+        tracing::error!("cannot install signal handlers; stop with SIGKILL");
+        std::future::pending::<()>().await;
+        return;
+    };
+    loop {
+        tokio::select! {
+            _ = hup.recv() => {
+                let reload = reload.clone();
+                let _ = tokio::task::spawn_blocking(move || reload()).await;
+            }
+            _ = term.recv() => return,
+            _ = int.recv() => return,
+        }
+    }
+}

@@ -1,0 +1,470 @@
+//! Metric families and the Prometheus text format 0.0.4 as client_golang writes it.
+//!
+//! The output must match client_golang byte for byte, so the encoder copies its choices:
+//! families sorted by name, label pairs sorted by label name, samples sorted by their label
+//! values (plain byte order, as Go compares strings), a sample whose label values repeat an
+//! earlier one dropped (client_golang's registry rejects it and `promhttp` serves the rest),
+//! families without samples left out, HELP and label values escaped as `expfmt` does, and values
+//! printed by [`go_float`].
+//!
+//! A [`FamilySet`] is built to be refilled on every gather: [`FamilySet::clear`] keeps each
+//! family's buffers, and label values live in one string per family, so a steady-state gather
+//! allocates nothing here.
+
+pub mod go_float;
+
+use std::collections::HashMap;
+
+/// The `# TYPE` of a family.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MetricType {
+    Counter,
+    Gauge,
+    Untyped,
+}
+
+impl MetricType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MetricType::Counter => "counter",
+            MetricType::Gauge => "gauge",
+            MetricType::Untyped => "untyped",
+        }
+    }
+}
+
+/// A static description of a family, like client_golang's `Desc`.
+#[derive(Debug, Clone, Copy)]
+pub struct Desc {
+    pub name: &'static str,
+    pub help: &'static str,
+    pub kind: MetricType,
+    /// Label names in the order the caller passes values to [`MetricFamily::push`].
+    pub labels: &'static [&'static str],
+}
+
+impl Desc {
+    pub const fn new(
+        name: &'static str,
+        help: &'static str,
+        kind: MetricType,
+        labels: &'static [&'static str],
+    ) -> Desc {
+        Desc {
+            name,
+            help,
+            kind,
+            labels,
+        }
+    }
+}
+
+/// One family: its metadata and its samples.
+#[derive(Debug, Clone)]
+pub struct MetricFamily {
+    name: String,
+    help: String,
+    kind: MetricType,
+    /// Sorted label names.
+    label_names: Vec<String>,
+    /// `order[i]` is the index, among the values the caller passes, of sorted label `i`.
+    order: Vec<usize>,
+    /// All label values, concatenated.
+    arena: String,
+    /// End offset in `arena` of each label value, `label_names.len()` entries per sample.
+    ends: Vec<u32>,
+    values: Vec<f64>,
+}
+
+impl MetricFamily {
+    pub fn new(name: &str, help: &str, kind: MetricType, labels: &[&str]) -> MetricFamily {
+        let mut order: Vec<usize> = (0..labels.len()).collect();
+        order.sort_by(|&a, &b| labels[a].cmp(labels[b]));
+        MetricFamily {
+            name: name.to_owned(),
+            help: help.to_owned(),
+            kind,
+            label_names: order.iter().map(|&i| labels[i].to_owned()).collect(),
+            order,
+            arena: String::new(),
+            ends: Vec::new(),
+            values: Vec::new(),
+        }
+    }
+
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    pub fn help(&self) -> &str {
+        &self.help
+    }
+
+    pub fn kind(&self) -> MetricType {
+        self.kind
+    }
+
+    /// Label names, sorted.
+    pub fn label_names(&self) -> &[String] {
+        &self.label_names
+    }
+
+    pub fn len(&self) -> usize {
+        self.values.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.values.is_empty()
+    }
+
+    /// Adds a sample. `label_values` follow the label order the family was created with; a
+    /// missing value counts as empty and extra values are ignored.
+    pub fn push(&mut self, label_values: &[&str], value: f64) {
+        debug_assert_eq!(
+            label_values.len(),
+            self.order.len(),
+            "label values for {}",
+            self.name
+        );
+        for &i in &self.order {
+            self.arena
+                .push_str(label_values.get(i).copied().unwrap_or(""));
+            self.ends.push(self.arena.len() as u32);
+        }
+        self.values.push(value);
+    }
+
+    /// Sample `i`'s label value for sorted label `j`.
+    fn label_value(&self, i: usize, j: usize) -> &str {
+        let k = i * self.label_names.len() + j;
+        let start = if k == 0 { 0 } else { self.ends[k - 1] as usize };
+        &self.arena[start..self.ends[k] as usize]
+    }
+
+    fn cmp_samples(&self, a: usize, b: usize) -> std::cmp::Ordering {
+        for j in 0..self.label_names.len() {
+            let ord = self.label_value(a, j).cmp(self.label_value(b, j));
+            if ord.is_ne() {
+                return ord;
+            }
+        }
+        std::cmp::Ordering::Equal
+    }
+
+    /// Samples in insertion order.
+    pub fn samples(&self) -> impl Iterator<Item = SampleRef<'_>> + '_ {
+        (0..self.values.len()).map(move |i| SampleRef {
+            family: self,
+            index: i,
+        })
+    }
+
+    fn clear(&mut self) {
+        self.arena.clear();
+        self.ends.clear();
+        self.values.clear();
+    }
+}
+
+/// A borrowed view of one sample.
+#[derive(Clone, Copy)]
+pub struct SampleRef<'a> {
+    family: &'a MetricFamily,
+    index: usize,
+}
+
+impl<'a> SampleRef<'a> {
+    pub fn value(&self) -> f64 {
+        self.family.values[self.index]
+    }
+
+    /// `(name, value)` pairs, sorted by name.
+    pub fn labels(&self) -> impl Iterator<Item = (&'a str, &'a str)> + 'a {
+        let family = self.family;
+        let index = self.index;
+        family
+            .label_names
+            .iter()
+            .enumerate()
+            .map(move |(j, name)| (name.as_str(), family.label_value(index, j)))
+    }
+
+    /// The value of label `name`, if the family has that label.
+    pub fn label(&self, name: &str) -> Option<&'a str> {
+        self.labels().find(|(n, _)| *n == name).map(|(_, v)| v)
+    }
+}
+
+impl std::fmt::Debug for SampleRef<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Sample")
+            .field("labels", &self.labels().collect::<Vec<_>>())
+            .field("value", &self.value())
+            .finish()
+    }
+}
+
+/// The families of one gather, kept between gathers to reuse their buffers.
+#[derive(Debug, Default)]
+pub struct FamilySet {
+    families: Vec<MetricFamily>,
+    index: HashMap<String, usize>,
+    scratch_families: Vec<usize>,
+    scratch_samples: Vec<usize>,
+}
+
+impl FamilySet {
+    pub fn new() -> FamilySet {
+        FamilySet::default()
+    }
+
+    /// Drops every sample and keeps the families and their buffers for the next gather.
+    pub fn clear(&mut self) {
+        for f in &mut self.families {
+            f.clear();
+        }
+    }
+
+    /// The family for `desc`, created on first use.
+    pub fn family(&mut self, desc: &Desc) -> &mut MetricFamily {
+        self.family_with(desc.name, desc.help, desc.kind, desc.labels)
+    }
+
+    /// The family named `name`, created on first use with this help, type and label names.
+    ///
+    /// Later calls with the same name get the existing family; like client_golang, the first
+    /// description wins.
+    pub fn family_with(
+        &mut self,
+        name: &str,
+        help: &str,
+        kind: MetricType,
+        labels: &[&str],
+    ) -> &mut MetricFamily {
+        let i = match self.index.get(name) {
+            Some(&i) => i,
+            None => {
+                let i = self.families.len();
+                self.families
+                    .push(MetricFamily::new(name, help, kind, labels));
+                self.index.insert(name.to_owned(), i);
+                i
+            }
+        };
+        &mut self.families[i]
+    }
+
+    /// Shorthand for one sample.
+    pub fn push(&mut self, desc: &Desc, label_values: &[&str], value: f64) {
+        self.family(desc).push(label_values, value);
+    }
+
+    pub fn get(&self, name: &str) -> Option<&MetricFamily> {
+        self.index.get(name).map(|&i| &self.families[i])
+    }
+
+    /// Families that have samples, in creation order.
+    pub fn iter(&self) -> impl Iterator<Item = &MetricFamily> {
+        self.families.iter().filter(|f| !f.is_empty())
+    }
+
+    /// Appends the text exposition of every family with samples.
+    pub fn encode(&mut self, out: &mut Vec<u8>) {
+        self.encode_filtered(out, |_| true);
+    }
+
+    /// Appends the text exposition of the families with samples whose name `keep` accepts.
+    pub fn encode_filtered(&mut self, out: &mut Vec<u8>, mut keep: impl FnMut(&str) -> bool) {
+        let families = &self.families;
+        let order = &mut self.scratch_families;
+        order.clear();
+        order.extend(
+            (0..families.len()).filter(|&i| !families[i].is_empty() && keep(&families[i].name)),
+        );
+        order.sort_unstable_by(|&a, &b| families[a].name.cmp(&families[b].name));
+        for &fi in order.iter() {
+            encode_family(&families[fi], out, &mut self.scratch_samples);
+        }
+    }
+
+    /// The whole exposition as a `String`.
+    pub fn encode_to_string(&mut self) -> String {
+        let mut out = Vec::new();
+        self.encode(&mut out);
+        // Names, help and label values come from `&str`, and escaping keeps UTF-8 intact.
+        String::from_utf8(out).expect("exposition is UTF-8")
+    }
+}
+
+fn encode_family(family: &MetricFamily, out: &mut Vec<u8>, order: &mut Vec<usize>) {
+    out.extend_from_slice(b"# HELP ");
+    out.extend_from_slice(family.name.as_bytes());
+    out.push(b' ');
+    escape_into(out, &family.help, false);
+    out.extend_from_slice(b"\n# TYPE ");
+    out.extend_from_slice(family.name.as_bytes());
+    out.push(b' ');
+    out.extend_from_slice(family.kind.as_str().as_bytes());
+    out.push(b'\n');
+
+    order.clear();
+    order.extend(0..family.values.len());
+    // Stable, so of two samples with equal label values the first one pushed is kept.
+    order.sort_by(|&a, &b| family.cmp_samples(a, b));
+    let mut previous: Option<usize> = None;
+    for &i in order.iter() {
+        if let Some(p) = previous {
+            if family.cmp_samples(p, i).is_eq() {
+                continue;
+            }
+        }
+        previous = Some(i);
+        out.extend_from_slice(family.name.as_bytes());
+        if !family.label_names.is_empty() {
+            out.push(b'{');
+            for (j, name) in family.label_names.iter().enumerate() {
+                if j > 0 {
+                    out.push(b',');
+                }
+                out.extend_from_slice(name.as_bytes());
+                out.extend_from_slice(b"=\"");
+                escape_into(out, family.label_value(i, j), true);
+                out.push(b'"');
+            }
+            out.push(b'}');
+        }
+        out.push(b' ');
+        go_float::write_sample_value(out, family.values[i]);
+        out.push(b'\n');
+    }
+}
+
+/// expfmt's escaping: `\` and newline always, `"` only inside label values.
+fn escape_into(out: &mut Vec<u8>, s: &str, quote: bool) {
+    let bytes = s.as_bytes();
+    let mut start = 0;
+    for (i, &c) in bytes.iter().enumerate() {
+        let replacement: &[u8] = match c {
+            b'\\' => b"\\\\",
+            b'\n' => b"\\n",
+            b'"' if quote => b"\\\"",
+            _ => continue,
+        };
+        out.extend_from_slice(&bytes[start..i]);
+        out.extend_from_slice(replacement);
+        start = i + 1;
+    }
+    out.extend_from_slice(&bytes[start..]);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const CPU: Desc = Desc::new(
+        "node_cpu_seconds_total",
+        "Seconds the CPUs spent in each mode.",
+        MetricType::Counter,
+        &["cpu", "mode"],
+    );
+    const LOAD: Desc = Desc::new("node_load1", "1m load average.", MetricType::Gauge, &[]);
+
+    #[test]
+    fn sorts_families_labels_and_samples() {
+        let mut set = FamilySet::new();
+        set.push(&LOAD, &[], 0.21);
+        let info = set.family_with(
+            "node_uname_info",
+            "Labeled system information.",
+            MetricType::Gauge,
+            &["sysname", "machine"],
+        );
+        info.push(&["Linux", "x86_64"], 1.0);
+        set.push(&CPU, &["1", "user"], 478.69);
+        set.push(&CPU, &["0", "user"], 444.9);
+        set.push(&CPU, &["0", "idle"], 10870.69);
+        set.push(&CPU, &["10", "idle"], 1e6);
+        expect_test::expect![[r#"
+            # HELP node_cpu_seconds_total Seconds the CPUs spent in each mode.
+            # TYPE node_cpu_seconds_total counter
+            node_cpu_seconds_total{cpu="0",mode="idle"} 10870.69
+            node_cpu_seconds_total{cpu="0",mode="user"} 444.9
+            node_cpu_seconds_total{cpu="1",mode="user"} 478.69
+            node_cpu_seconds_total{cpu="10",mode="idle"} 1e+06
+            # HELP node_load1 1m load average.
+            # TYPE node_load1 gauge
+            node_load1 0.21
+            # HELP node_uname_info Labeled system information.
+            # TYPE node_uname_info gauge
+            node_uname_info{machine="x86_64",sysname="Linux"} 1
+        "#]]
+        .assert_eq(&set.encode_to_string());
+    }
+
+    #[test]
+    fn escapes_like_expfmt() {
+        let mut set = FamilySet::new();
+        let f = set.family_with(
+            "m",
+            "help with \\ and \"quotes\"\nand a newline",
+            MetricType::Untyped,
+            &["l"],
+        );
+        f.push(&["a\\b\"c\nd"], f64::NAN);
+        f.push(&["plain"], f64::NEG_INFINITY);
+        expect_test::expect![[r#"
+            # HELP m help with \\ and "quotes"\nand a newline
+            # TYPE m untyped
+            m{l="a\\b\"c\nd"} NaN
+            m{l="plain"} -Inf
+        "#]]
+        .assert_eq(&set.encode_to_string());
+    }
+
+    #[test]
+    fn drops_duplicates_and_empty_families_and_reuses_buffers() {
+        let mut set = FamilySet::new();
+        set.push(&CPU, &["0", "user"], 1.5);
+        set.push(&CPU, &["0", "user"], 2.5);
+        set.family(&LOAD);
+        let text = set.encode_to_string();
+        assert!(text.contains("node_cpu_seconds_total{cpu=\"0\",mode=\"user\"} 1.5\n"));
+        assert!(!text.contains("2.5"));
+        assert!(!text.contains("node_load1"));
+
+        set.clear();
+        assert_eq!(set.encode_to_string(), "");
+        set.push(&LOAD, &[], 2.0);
+        assert_eq!(
+            set.encode_to_string(),
+            "# HELP node_load1 1m load average.\n# TYPE node_load1 gauge\nnode_load1 2\n"
+        );
+    }
+
+    #[test]
+    fn sample_views_give_sorted_labels() {
+        let mut set = FamilySet::new();
+        set.push(&CPU, &["3", "nice"], 0.5);
+        let fam = set.get("node_cpu_seconds_total").unwrap();
+        let s = fam.samples().next().unwrap();
+        assert_eq!(
+            s.labels().collect::<Vec<_>>(),
+            vec![("cpu", "3"), ("mode", "nice")]
+        );
+        assert_eq!(s.label("mode"), Some("nice"));
+        assert_eq!(s.value(), 0.5);
+    }
+
+    #[test]
+    fn filtered_encoding() {
+        let mut set = FamilySet::new();
+        set.push(&CPU, &["0", "user"], 1.0);
+        set.push(&LOAD, &[], 1.0);
+        let mut out = Vec::new();
+        set.encode_filtered(&mut out, |n| n.starts_with("node_load"));
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "# HELP node_load1 1m load average.\n# TYPE node_load1 gauge\nnode_load1 1\n"
+        );
+    }
+}

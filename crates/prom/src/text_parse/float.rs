@@ -1,0 +1,512 @@
+//! Number parsing and formatting with Go's `strconv` semantics, because the
+//! error text and the accepted spellings are part of what a scrape reports.
+
+use std::fmt::Write as _;
+
+/// Prometheus canonicalises every parsed NaN to this bit pattern
+/// (`value.NormalNaN`), so the stale marker can never come from a scrape.
+pub const NORMAL_NAN: u64 = 0x7ff8_0000_0000_0001;
+
+/// Why a float failed to parse; rendered as Go does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FloatError {
+    /// Prometheus rejects `p`, `P` and `_` before calling `ParseFloat`, to keep
+    /// to pre-Go-1.13 spellings (no hex floats, no digit separators).
+    Unsupported,
+    Syntax,
+    Range,
+}
+
+impl FloatError {
+    /// The text Go's error would print for input `s`.
+    pub fn message(self, s: &[u8]) -> String {
+        match self {
+            FloatError::Unsupported => "unsupported character in float".to_string(),
+            FloatError::Syntax => format!(
+                "strconv.ParseFloat: parsing {}: invalid syntax",
+                super::go_quote(s)
+            ),
+            FloatError::Range => format!(
+                "strconv.ParseFloat: parsing {}: value out of range",
+                super::go_quote(s)
+            ),
+        }
+    }
+}
+
+const POW10: [f64; 23] = [
+    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
+    1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+];
+
+/// Parses a sample value as Prometheus' `parseFloat` does: Go's
+/// `strconv.ParseFloat(s, 64)` after rejecting `p`, `P` and `_`. NaN is
+/// canonicalised to [`NORMAL_NAN`].
+#[inline]
+pub fn parse_prom_float(s: &[u8]) -> Result<f64, FloatError> {
+    if let Some(v) = fast_decimal(s) {
+        return Ok(v);
+    }
+    if s.iter()
+        .all(|&c| matches!(c, b'0'..=b'9' | b'.' | b'e' | b'E' | b'+' | b'-'))
+    {
+        // Over these bytes Rust's and Go's decimal grammars agree, so skip
+        // the separate grammar pass.
+        let text = std::str::from_utf8(s).map_err(|_| FloatError::Syntax)?;
+        let v: f64 = text.parse().map_err(|_| FloatError::Syntax)?;
+        return if v.is_infinite() {
+            Err(FloatError::Range)
+        } else {
+            Ok(v)
+        };
+    }
+    if s.iter().any(|&c| matches!(c, b'p' | b'P' | b'_')) {
+        return Err(FloatError::Unsupported);
+    }
+    let v = go_parse_float(s)?;
+    Ok(if v.is_nan() {
+        f64::from_bits(NORMAL_NAN)
+    } else {
+        v
+    })
+}
+
+/// Clinger's fast path: when the decimal mantissa fits in 53 bits and the
+/// power of ten is at most 22, one IEEE multiply or divide of two exact values
+/// is correctly rounded. Covers nearly every value real exporters print.
+#[inline]
+fn fast_decimal(s: &[u8]) -> Option<f64> {
+    let (neg, mut i) = match s.first()? {
+        b'-' => (true, 1),
+        b'+' => (false, 1),
+        _ => (false, 0),
+    };
+    let mut mant: u64 = 0;
+    let mut digits = 0u32;
+    let mut frac = 0i32;
+    let mut seen_digit = false;
+    while i < s.len() && s[i].is_ascii_digit() {
+        mant = mant.wrapping_mul(10).wrapping_add((s[i] - b'0') as u64);
+        if mant != 0 {
+            digits += 1;
+        }
+        seen_digit = true;
+        i += 1;
+    }
+    if i < s.len() && s[i] == b'.' {
+        i += 1;
+        while i < s.len() && s[i].is_ascii_digit() {
+            mant = mant.wrapping_mul(10).wrapping_add((s[i] - b'0') as u64);
+            if mant != 0 {
+                digits += 1;
+            }
+            frac += 1;
+            seen_digit = true;
+            i += 1;
+        }
+    }
+    if !seen_digit || digits > 15 {
+        return None;
+    }
+    let mut exp: i32 = 0;
+    if i < s.len() && (s[i] == b'e' || s[i] == b'E') {
+        i += 1;
+        let eneg = match s.get(i) {
+            Some(b'-') => {
+                i += 1;
+                true
+            }
+            Some(b'+') => {
+                i += 1;
+                false
+            }
+            _ => false,
+        };
+        let start = i;
+        while i < s.len() && s[i].is_ascii_digit() && i - start < 4 {
+            exp = exp * 10 + (s[i] - b'0') as i32;
+            i += 1;
+        }
+        if i == start {
+            return None;
+        }
+        if eneg {
+            exp = -exp;
+        }
+    }
+    if i != s.len() {
+        return None;
+    }
+    let e = exp - frac;
+    let m = mant as f64;
+    let v = if mant == 0 {
+        0.0
+    } else if (0..=22).contains(&e) {
+        m * POW10[e as usize]
+    } else if (-22..0).contains(&e) {
+        m / POW10[(-e) as usize]
+    } else {
+        return None;
+    };
+    Some(if neg { -v } else { v })
+}
+
+/// Go `strconv.ParseFloat(s, 64)` for base-10 and special spellings (hex
+/// floats are excluded by the caller). Rust's parser is correctly rounded like
+/// Go's, but differs on what it accepts and on overflow, handled here.
+pub fn go_parse_float(s: &[u8]) -> Result<f64, FloatError> {
+    if let Some(v) = go_special(s) {
+        return Ok(v);
+    }
+    // Validate Go's decimal grammar first: Rust accepts spellings Go rejects
+    // (e.g. "+nan", "infinity" handled above, "1." is fine in both).
+    let mut i = 0;
+    if matches!(s.first(), Some(b'+' | b'-')) {
+        i = 1;
+    }
+    let mut mant_digits = 0;
+    while i < s.len() && s[i].is_ascii_digit() {
+        i += 1;
+        mant_digits += 1;
+    }
+    if i < s.len() && s[i] == b'.' {
+        i += 1;
+        while i < s.len() && s[i].is_ascii_digit() {
+            i += 1;
+            mant_digits += 1;
+        }
+    }
+    if mant_digits == 0 {
+        return Err(FloatError::Syntax);
+    }
+    if i < s.len() && (s[i] == b'e' || s[i] == b'E') {
+        i += 1;
+        if matches!(s.get(i), Some(b'+' | b'-')) {
+            i += 1;
+        }
+        let start = i;
+        while i < s.len() && s[i].is_ascii_digit() {
+            i += 1;
+        }
+        if i == start {
+            return Err(FloatError::Syntax);
+        }
+    }
+    if i != s.len() {
+        return Err(FloatError::Syntax);
+    }
+    // The grammar check above guarantees ASCII.
+    let text = std::str::from_utf8(s).map_err(|_| FloatError::Syntax)?;
+    let v: f64 = text.parse().map_err(|_| FloatError::Syntax)?;
+    if v.is_infinite() {
+        return Err(FloatError::Range);
+    }
+    Ok(v)
+}
+
+/// Go's `special()`: optional sign with "inf"/"infinity", or unsigned "nan",
+/// all case-insensitive and required to span the whole input.
+fn go_special(s: &[u8]) -> Option<f64> {
+    let (neg, rest) = match s.first()? {
+        b'+' => (false, &s[1..]),
+        b'-' => (true, &s[1..]),
+        _ => (false, s),
+    };
+    if rest.eq_ignore_ascii_case(b"inf") || rest.eq_ignore_ascii_case(b"infinity") {
+        return Some(if neg {
+            f64::NEG_INFINITY
+        } else {
+            f64::INFINITY
+        });
+    }
+    if rest.len() == s.len() && s.eq_ignore_ascii_case(b"nan") {
+        return Some(f64::NAN);
+    }
+    None
+}
+
+/// Go `strconv.ParseInt(s, 10, 64)`; the lexer has already ensured digits.
+pub fn parse_go_int(s: &[u8]) -> Result<i64, String> {
+    let mut i = 0;
+    let neg = match s.first() {
+        Some(b'-') => {
+            i = 1;
+            true
+        }
+        Some(b'+') => {
+            i = 1;
+            false
+        }
+        _ => false,
+    };
+    if i == s.len() {
+        return Err(format!(
+            "strconv.ParseInt: parsing {}: invalid syntax",
+            super::go_quote(s)
+        ));
+    }
+    let mut v: i64 = 0;
+    for &c in &s[i..] {
+        if !c.is_ascii_digit() {
+            return Err(format!(
+                "strconv.ParseInt: parsing {}: invalid syntax",
+                super::go_quote(s)
+            ));
+        }
+        let d = (c - b'0') as i64;
+        v = match v.checked_mul(10).and_then(|v| {
+            if neg {
+                v.checked_sub(d)
+            } else {
+                v.checked_add(d)
+            }
+        }) {
+            Some(v) => v,
+            None => {
+                return Err(format!(
+                    "strconv.ParseInt: parsing {}: value out of range",
+                    super::go_quote(s)
+                ))
+            }
+        };
+    }
+    Ok(v)
+}
+
+/// Go `strconv.FormatFloat(f, 'g', -1, 64)`: shortest round-trip digits,
+/// in exponent form when the decimal exponent is < -4 or >= 6 (Go fixes the
+/// threshold at 6 for shortest formatting), with at least two exponent digits.
+pub fn write_go_float_g(out: &mut String, f: f64) {
+    if f.is_nan() {
+        out.push_str("NaN");
+        return;
+    }
+    if f.is_infinite() {
+        out.push_str(if f > 0.0 { "+Inf" } else { "-Inf" });
+        return;
+    }
+    if f == 0.0 {
+        out.push_str(if f.is_sign_negative() { "-0" } else { "0" });
+        return;
+    }
+    // Rust's `{:e}` yields the same shortest round-trip digits as Go.
+    let mut sci = StackStr::new();
+    let _ = write!(sci, "{:e}", f);
+    let sci = sci.as_str();
+    let (mant, exp) = sci.split_once('e').unwrap_or((sci, "0"));
+    let exp: i32 = exp.parse().unwrap_or(0);
+    let neg = mant.starts_with('-');
+    let digits: StackStr = mant.bytes().filter(u8::is_ascii_digit).collect();
+    let digits = digits.as_str();
+    if neg {
+        out.push('-');
+    }
+    let nd = digits.len() as i32;
+    let dp = exp + 1;
+    if !(-4..6).contains(&exp) {
+        out.push_str(&digits[..1]);
+        if nd > 1 {
+            out.push('.');
+            out.push_str(&digits[1..]);
+        }
+        out.push('e');
+        out.push(if exp < 0 { '-' } else { '+' });
+        let a = exp.unsigned_abs();
+        if a < 10 {
+            out.push('0');
+        }
+        let _ = write!(out, "{}", a);
+        return;
+    }
+    if dp <= 0 {
+        out.push_str("0.");
+        for _ in 0..(-dp) {
+            out.push('0');
+        }
+        out.push_str(digits);
+    } else if dp >= nd {
+        out.push_str(digits);
+        for _ in 0..(dp - nd) {
+            out.push('0');
+        }
+    } else {
+        out.push_str(&digits[..dp as usize]);
+        out.push('.');
+        out.push_str(&digits[dp as usize..]);
+    }
+}
+
+/// Prometheus' `labels.FormatOpenMetricsFloat`: Go `'g'` formatting with a
+/// `.0` added to integral values, used to normalise `le` and `quantile`.
+pub fn write_openmetrics_float(out: &mut String, f: f64) {
+    let start = out.len();
+    write_go_float_g(out, f);
+    let s = &out[start..];
+    if f.is_finite() && !s.contains(['e', '.']) {
+        out.push_str(".0");
+    }
+}
+
+/// A tiny fixed buffer so formatting helpers do not allocate.
+struct StackStr {
+    buf: [u8; 40],
+    len: usize,
+}
+
+impl StackStr {
+    fn new() -> Self {
+        StackStr {
+            buf: [0; 40],
+            len: 0,
+        }
+    }
+    fn as_str(&self) -> &str {
+        // Only ASCII is ever written (float formatting output).
+        std::str::from_utf8(&self.buf[..self.len]).unwrap_or("")
+    }
+}
+
+impl std::fmt::Write for StackStr {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        let b = s.as_bytes();
+        if self.len + b.len() > self.buf.len() {
+            return Err(std::fmt::Error);
+        }
+        self.buf[self.len..self.len + b.len()].copy_from_slice(b);
+        self.len += b.len();
+        Ok(())
+    }
+}
+
+impl FromIterator<u8> for StackStr {
+    fn from_iter<I: IntoIterator<Item = u8>>(iter: I) -> Self {
+        let mut s = StackStr::new();
+        for c in iter {
+            if s.len < s.buf.len() {
+                s.buf[s.len] = c;
+                s.len += 1;
+            }
+        }
+        s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn g(f: f64) -> String {
+        let mut s = String::new();
+        write_go_float_g(&mut s, f);
+        s
+    }
+
+    #[test]
+    fn go_g_formatting() {
+        // Expected strings are Go's strconv.FormatFloat(f, 'g', -1, 64).
+        assert_eq!(g(1.0), "1");
+        assert_eq!(g(0.25), "0.25");
+        assert_eq!(g(1e6), "1e+06");
+        assert_eq!(g(123456.0), "123456");
+        assert_eq!(g(1234567.0), "1.234567e+06");
+        assert_eq!(g(123456789.0), "1.23456789e+08");
+        assert_eq!(g(0.0001), "0.0001");
+        assert_eq!(g(0.00001), "1e-05");
+        assert_eq!(g(4.9351e-05), "4.9351e-05");
+        assert_eq!(g(-2.5), "-2.5");
+        assert_eq!(g(1e21), "1e+21");
+        assert_eq!(g(1e100), "1e+100");
+        assert_eq!(g(f64::INFINITY), "+Inf");
+    }
+
+    #[test]
+    fn openmetrics_float() {
+        let f = |x: f64| {
+            let mut s = String::new();
+            write_openmetrics_float(&mut s, x);
+            s
+        };
+        assert_eq!(f(1.0), "1.0");
+        assert_eq!(f(0.0), "0.0");
+        assert_eq!(f(-1.0), "-1.0");
+        assert_eq!(f(10.0), "10.0");
+        assert_eq!(f(0.005), "0.005");
+        assert_eq!(f(2.5e6), "2.5e+06");
+        assert_eq!(f(f64::INFINITY), "+Inf");
+        assert_eq!(f(f64::NEG_INFINITY), "-Inf");
+        assert_eq!(f(f64::NAN), "NaN");
+    }
+
+    #[test]
+    fn go_parse_float_spellings() {
+        let ok = |s: &str| parse_prom_float(s.as_bytes()).unwrap();
+        assert_eq!(ok("1"), 1.0);
+        assert_eq!(ok("-0"), 0.0);
+        assert!(ok("-0").is_sign_negative());
+        assert_eq!(ok(".5"), 0.5);
+        assert_eq!(ok("5."), 5.0);
+        assert_eq!(ok("1e3"), 1000.0);
+        assert_eq!(ok("1E+3"), 1000.0);
+        assert_eq!(ok("+Inf"), f64::INFINITY);
+        assert_eq!(ok("-inf"), f64::NEG_INFINITY);
+        assert_eq!(ok("Inf"), f64::INFINITY);
+        assert_eq!(ok("infinity"), f64::INFINITY);
+        assert_eq!(ok("-Infinity"), f64::NEG_INFINITY);
+        assert_eq!(ok("NaN").to_bits(), NORMAL_NAN);
+        assert_eq!(ok("nan").to_bits(), NORMAL_NAN);
+        assert_eq!(ok("7.424100000000001e-05"), 7.424100000000001e-05);
+        assert_eq!(ok("1e-400"), 0.0);
+        assert_eq!(ok("123456789012345678901234567890"), 1.2345678901234568e29);
+        assert_eq!(ok("0.1"), 0.1);
+        assert_eq!(ok("3.0000000000000004"), 3.0000000000000004);
+        let err = |s: &str| parse_prom_float(s.as_bytes()).unwrap_err();
+        assert_eq!(err("+nan"), FloatError::Syntax);
+        assert_eq!(err("infin"), FloatError::Syntax);
+        assert_eq!(err("1e"), FloatError::Syntax);
+        assert_eq!(err("."), FloatError::Syntax);
+        assert_eq!(err(""), FloatError::Syntax);
+        assert_eq!(err("0x10"), FloatError::Syntax);
+        assert_eq!(err("1_0"), FloatError::Unsupported);
+        assert_eq!(err("0x1p-3"), FloatError::Unsupported);
+        assert_eq!(err("1e400"), FloatError::Range);
+        assert_eq!(err("-1e400"), FloatError::Range);
+        assert_eq!(err("StaleNaN"), FloatError::Syntax);
+        assert_eq!(
+            err("true").message(b"true"),
+            r#"strconv.ParseFloat: parsing "true": invalid syntax"#
+        );
+    }
+
+    #[test]
+    fn fast_path_agrees_with_std() {
+        for s in [
+            "0.005",
+            "12345.678",
+            "-1.5e-7",
+            "900719925474099",
+            "1e22",
+            "1e-22",
+            "0.000001",
+            "42",
+            "100000000000000",
+        ] {
+            assert_eq!(
+                fast_decimal(s.as_bytes()).map(f64::to_bits),
+                Some(s.parse::<f64>().unwrap().to_bits()),
+                "{s}"
+            );
+        }
+        // Too many significant digits: must defer to the exact parser.
+        assert_eq!(fast_decimal(b"12345678901234567"), None);
+    }
+
+    #[test]
+    fn parse_int() {
+        assert_eq!(parse_go_int(b"123").unwrap(), 123);
+        assert_eq!(
+            parse_go_int(b"99999999999999999999").unwrap_err(),
+            r#"strconv.ParseInt: parsing "99999999999999999999": value out of range"#
+        );
+        assert_eq!(parse_go_int(b"-9223372036854775808").unwrap(), i64::MIN);
+    }
+}

@@ -1,0 +1,206 @@
+//! What a component is to the runtime: a type with arguments decoded from its block, built once, updated
+//! when its arguments change, publishing exports that other components read, and reporting its health.
+
+use std::any::Any;
+use std::fmt;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use ingot_syntax::value::Value;
+use tokio_util::sync::CancellationToken;
+
+use crate::exports::ExportsPublisher;
+use crate::health::HealthReporter;
+use ingot_syntax::ast::Block;
+use ingot_syntax::decode::{decode_args, Decode};
+use ingot_syntax::eval::Evaluator;
+use ingot_syntax::Diagnostics;
+
+pub use ingot_syntax::eval::Stability;
+
+/// Everything a component gets from the runtime when it is built.
+#[derive(Clone)]
+pub struct Context {
+    /// `prometheus.exporter.unix.localhost`
+    pub id: String,
+    pub health: HealthReporter,
+    pub exports: ExportsPublisher,
+    /// `<storage.path>/<id>`: where the component keeps state (WAL, positions). Not created for it.
+    pub data_path: PathBuf,
+    /// The in-memory address exporters put in their targets (`--server.http.memory-addr`).
+    pub memory_addr: String,
+    /// Cancelled when the component is removed or the agent stops; background tasks watch it.
+    pub shutdown: CancellationToken,
+}
+
+/// A component's typed arguments: decoded from its block body (see [`ingot_syntax::decode`]), compared to
+/// skip needless updates.
+pub trait Arguments: Decode + Clone + PartialEq + fmt::Debug + Send + Sync + 'static {}
+
+impl<T: Decode + Clone + PartialEq + fmt::Debug + Send + Sync + 'static> Arguments for T {}
+
+/// A component type. `build` must not start background work; `start` does, once the whole new graph has
+/// been built, so that a config rejected half-way leaves nothing running.
+pub trait ComponentType: Sized + Send + Sync + 'static {
+    type Args: Arguments;
+
+    fn build(ctx: Context, args: Self::Args) -> Result<Self, String>;
+
+    /// Starts background work (called once, after a successful build).
+    fn start(self: &Arc<Self>) {}
+
+    /// Applies new arguments; only called when they differ from the current ones.
+    fn update(&self, args: Self::Args) -> Result<(), String>;
+
+    /// Serves `/api/v0/component/<id>/<path>`; `None` when the component has no such endpoint.
+    fn http(&self, _request: HttpRequest<'_>) -> Option<HttpResponse> {
+        None
+    }
+
+    /// Extra state for the component's API page (targets and their health, queue state, ...).
+    fn debug_info(&self) -> Option<Value> {
+        None
+    }
+}
+
+/// A request routed to a component, reduced to what components need.
+pub struct HttpRequest<'a> {
+    pub method: &'a str,
+    /// The path below the component id, with its leading `/` (`/metrics`).
+    pub path: &'a str,
+    pub query: Option<&'a str>,
+    pub headers: &'a [(String, String)],
+}
+
+#[derive(Debug)]
+pub struct HttpResponse {
+    pub status: u16,
+    pub content_type: String,
+    pub body: Vec<u8>,
+}
+
+impl HttpResponse {
+    pub fn text(status: u16, body: impl Into<String>) -> HttpResponse {
+        HttpResponse {
+            status,
+            content_type: "text/plain; charset=utf-8".into(),
+            body: body.into().into_bytes(),
+        }
+    }
+}
+
+/// A running component with its type erased, as the controller holds it.
+pub trait DynComponent: Send + Sync {
+    fn update(&self, args: &DynArgs) -> Result<(), String>;
+    fn start(&self);
+    fn http(&self, request: HttpRequest<'_>) -> Option<HttpResponse>;
+    fn debug_info(&self) -> Option<Value>;
+}
+
+/// Decoded arguments with their type erased.
+pub struct DynArgs(Box<dyn DynArgsInner>);
+
+trait DynArgsInner: Send + Sync {
+    fn as_any(&self) -> &dyn Any;
+    fn equals(&self, other: &dyn Any) -> bool;
+    fn debug(&self) -> String;
+}
+
+impl<A: Arguments> DynArgsInner for A {
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+    fn equals(&self, other: &dyn Any) -> bool {
+        other.downcast_ref::<A>().is_some_and(|o| o == self)
+    }
+    fn debug(&self) -> String {
+        format!("{self:?}")
+    }
+}
+
+impl DynArgs {
+    pub fn new<A: Arguments>(args: A) -> DynArgs {
+        DynArgs(Box::new(args))
+    }
+
+    pub fn downcast<A: Arguments>(&self) -> Option<&A> {
+        self.0.as_any().downcast_ref::<A>()
+    }
+}
+
+impl PartialEq for DynArgs {
+    fn eq(&self, other: &DynArgs) -> bool {
+        self.0.equals(other.0.as_any())
+    }
+}
+
+impl fmt::Debug for DynArgs {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0.debug())
+    }
+}
+
+struct Erased<C: ComponentType>(Arc<C>);
+
+impl<C: ComponentType> DynComponent for Erased<C> {
+    fn update(&self, args: &DynArgs) -> Result<(), String> {
+        let args = args
+            .downcast::<C::Args>()
+            .ok_or("internal error: arguments of another component type")?;
+        self.0.update(args.clone())
+    }
+    fn start(&self) {
+        self.0.start()
+    }
+    fn http(&self, request: HttpRequest<'_>) -> Option<HttpResponse> {
+        self.0.http(request)
+    }
+    fn debug_info(&self) -> Option<Value> {
+        self.0.debug_info()
+    }
+}
+
+/// One entry of the component registry.
+pub struct Registration {
+    /// `prometheus.exporter.unix`
+    pub name: &'static str,
+    pub stability: Stability,
+    pub decode: fn(&Block, &mut Evaluator<'_>) -> Result<DynArgs, Diagnostics>,
+    pub build: fn(Context, &DynArgs) -> Result<Arc<dyn DynComponent>, String>,
+}
+
+impl Registration {
+    pub fn of<C: ComponentType>(name: &'static str, stability: Stability) -> Registration {
+        Registration {
+            name,
+            stability,
+            decode: |block, ev| decode_args::<C::Args>(block, ev).map(DynArgs::new),
+            build: |ctx, args| {
+                let args = args
+                    .downcast::<C::Args>()
+                    .ok_or("internal error: arguments of another component type")?;
+                let component = C::build(ctx, args.clone())?;
+                Ok(Arc::new(Erased(Arc::new(component))))
+            },
+        }
+    }
+}
+
+/// The explicit list of component types this build knows.
+pub struct Registry {
+    entries: Vec<Registration>,
+}
+
+impl Registry {
+    pub fn new(entries: Vec<Registration>) -> Registry {
+        Registry { entries }
+    }
+
+    pub fn get(&self, name: &str) -> Option<&Registration> {
+        self.entries.iter().find(|r| r.name == name)
+    }
+
+    pub fn names(&self) -> impl Iterator<Item = &'static str> + '_ {
+        self.entries.iter().map(|r| r.name)
+    }
+}

@@ -1,0 +1,174 @@
+//! The HTTP server on port 12345: Alloy's endpoints, at Alloy's paths, with Alloy's answers.
+
+mod alloyjson;
+
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{any, get};
+use axum::Router;
+use ingot_runtime::controller::Controller;
+use ingot_syntax::Diagnostics;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+
+pub use alloyjson::{component_json, value_json};
+
+/// Re-reads the configuration and applies it (the binary decides where the configuration comes from).
+pub type ReloadFn = Arc<dyn Fn() -> Result<(), Diagnostics> + Send + Sync>;
+
+#[derive(Clone)]
+pub struct ServerState {
+    pub controller: Arc<Controller>,
+    pub reload: ReloadFn,
+}
+
+pub fn router(state: ServerState) -> Router {
+    Router::new()
+        .route("/metrics", get(metrics))
+        .route("/-/ready", get(ready))
+        .route("/-/healthy", get(healthy))
+        .route("/-/reload", get(reload).post(reload))
+        .route("/api/v0/component/{*path}", any(component_http))
+        .route("/api/v0/web/components", get(list_components))
+        .route("/api/v0/web/components/{*id}", get(get_component))
+        .with_state(state)
+}
+
+/// Serves until `shutdown` is cancelled.
+pub async fn serve(
+    listener: TcpListener,
+    state: ServerState,
+    shutdown: CancellationToken,
+) -> std::io::Result<()> {
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(async move { shutdown.cancelled().await })
+        .await
+}
+
+fn text(status: StatusCode, body: impl Into<String>) -> Response {
+    (
+        status,
+        [("content-type", "text/plain; charset=utf-8")],
+        body.into(),
+    )
+        .into_response()
+}
+
+async fn metrics(State(state): State<ServerState>) -> Response {
+    let mut out = String::with_capacity(4096);
+    state
+        .controller
+        .metrics
+        .render(&mut out, &state.controller.health_counts());
+    (
+        StatusCode::OK,
+        [("content-type", "text/plain; version=0.0.4; charset=utf-8")],
+        out,
+    )
+        .into_response()
+}
+
+async fn ready(State(state): State<ServerState>) -> Response {
+    if state.controller.is_loaded() {
+        text(StatusCode::OK, "Alloy is ready.\n")
+    } else {
+        text(StatusCode::SERVICE_UNAVAILABLE, "Alloy is not ready.\n")
+    }
+}
+
+async fn healthy(State(state): State<ServerState>) -> Response {
+    let unhealthy = state.controller.unhealthy_components();
+    if unhealthy.is_empty() {
+        return text(StatusCode::OK, "All Alloy components are healthy.\n");
+    }
+    let names: Vec<&str> = unhealthy.iter().map(|(id, _)| id.as_str()).collect();
+    text(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        format!("unhealthy components: {}\n", names.join(", ")),
+    )
+}
+
+async fn reload(State(state): State<ServerState>) -> Response {
+    let reload = state.reload.clone();
+    let result = tokio::task::spawn_blocking(move || reload()).await;
+    match result {
+        Ok(Ok(())) => text(StatusCode::OK, "config reloaded\n"),
+        Ok(Err(diags)) => text(StatusCode::BAD_REQUEST, format!("{}\n", diags.render())),
+        Err(e) => text(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("reload failed: {e}\n"),
+        ),
+    }
+}
+
+async fn component_http(
+    State(state): State<ServerState>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    Path(path): Path<String>,
+    _body: Bytes,
+) -> Response {
+    let headers: Vec<(String, String)> = headers
+        .iter()
+        .filter_map(|(k, v)| Some((k.as_str().to_string(), v.to_str().ok()?.to_string())))
+        .collect();
+    let controller = state.controller.clone();
+    let query = uri.query().map(str::to_string);
+    let method = method.as_str().to_string();
+    // Component handlers may do blocking work (reading /proc, talking to a database): keep it off the reactor.
+    let path_for_handler = path.clone();
+    let response = tokio::task::spawn_blocking(move || {
+        controller.component_http(&path_for_handler, &method, query.as_deref(), &headers)
+    })
+    .await
+    .ok()
+    .flatten();
+    match response {
+        Some(r) => {
+            let status =
+                StatusCode::from_u16(r.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            (status, [("content-type", r.content_type)], r.body).into_response()
+        }
+        None => text(
+            StatusCode::BAD_REQUEST,
+            format!(
+                "failed to parse URL path {:?}: no component matches {path:?}\n",
+                uri.path()
+            ),
+        ),
+    }
+}
+
+async fn list_components(State(state): State<ServerState>) -> Response {
+    let list: Vec<serde_json::Value> = state
+        .controller
+        .components()
+        .iter()
+        .map(component_json)
+        .collect();
+    json(StatusCode::OK, &serde_json::Value::Array(list))
+}
+
+async fn get_component(State(state): State<ServerState>, Path(id): Path<String>) -> Response {
+    match state.controller.component(&id) {
+        Some(info) => json(StatusCode::OK, &component_json(&info)),
+        None => text(
+            StatusCode::NOT_FOUND,
+            format!("component {id:?} not found\n"),
+        ),
+    }
+}
+
+fn json(status: StatusCode, value: &serde_json::Value) -> Response {
+    (
+        status,
+        [("content-type", "application/json")],
+        value.to_string(),
+    )
+        .into_response()
+}
