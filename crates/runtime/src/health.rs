@@ -82,10 +82,10 @@ pub struct HealthReporter {
 
 impl HealthReporter {
     pub fn new(component_id: &str) -> HealthReporter {
-        HealthReporter {
-            component_id: component_id.into(),
-            slot: Arc::new(Mutex::new(Health::unknown())),
-        }
+        // Until the component reports, its own health is a neutral "healthy" at the epoch: any other source
+        // wins on a tie, so a component that never reports is as healthy as its life cycle says.
+        let initial = Health { state: HealthState::Healthy, message: String::new(), updated: SystemTime::UNIX_EPOCH };
+        HealthReporter { component_id: component_id.into(), slot: Arc::new(Mutex::new(initial)) }
     }
 
     pub fn healthy(&self, message: impl Into<String>) {
@@ -150,7 +150,8 @@ mod tests {
     #[test]
     fn reporter_keeps_the_latest_state() {
         let r = HealthReporter::new("test.a.b");
-        assert_eq!(r.get().state, HealthState::Unknown);
+        assert_eq!(r.get().state, HealthState::Healthy);
+        assert_eq!(r.get().updated, SystemTime::UNIX_EPOCH);
         r.unhealthy("collector cpu failed: open /proc/stat: permission denied");
         r.unhealthy("collector cpu failed: open /proc/stat: permission denied");
         assert_eq!(r.get().state, HealthState::Unhealthy);

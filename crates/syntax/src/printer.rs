@@ -6,22 +6,25 @@
 //! 1. The walker emits tokens and *pending whitespace* (blank, vertical tab, newline, formfeed, indent,
 //!    unindent) into a printer that keeps an estimate of the current *source* position. Comments are injected
 //!    before the first token whose (estimated) source offset lies after them. Tokens written without a source
-//!    position (`=`, `,`, `.`, the parentheses of calls) only have an estimated position, so a comment that sat
-//!    just before such a token comes out after it. That is Alloy's behaviour and kept on purpose.
+//!    position (`=`, `,`, `.` and the name after it, the `)` of a one-line call) only have an estimated
+//!    position that lags behind, so a comment just before such a token comes out after it, as in Alloy.
 //! 2. Alignment is done by an elastic-tabstop writer (Go's `text/tabwriter` with `DiscardEmptyColumns` and
 //!    `TabIndent`): a `\v` ends a cell of an `=` column, a `\t` a cell of a comment column, and a formfeed ends
 //!    every column. This is why a multi-line value, a blank line or a block breaks an alignment run.
 //! 3. A final filter drops trailing blanks on every line and at the end of the output.
 //!
-//! Deviations from Alloy, all in inputs where Alloy's output would change the configuration's meaning or not
-//! parse at all:
-//! - a string literal containing a tab, a form feed or vertical tab, or blanks at the end of one of its lines
+//! Deviations from Alloy, each where Alloy's output would change the configuration's meaning, would not
+//! parse, or would change again on a second run (the formatter must be idempotent):
+//! - a string literal containing a tab, a form feed or vertical tab, or a blank at the end of one of its lines
 //!   is kept verbatim (Alloy turns such tabs into alignment padding and trims those blanks);
 //! - a quoted object key is printed as written (Alloy re-quotes the undecoded key, doubling its backslashes);
 //! - `f(` followed by `)` on a later line prints `f()` (Alloy prints `f(,`);
-//! - the `)` of a call that ends on its own line is placed at its real position, so comments before it stay in
-//!   the call, as in arrays and objects (Alloy moves them after the `)`, and is not idempotent there); the
-//!   parentheses of `( expr )` and the `(` of a call are placed at their real positions too;
+//! - the `)` of a call that ends on its own line, the `(` of a call and both parentheses of `( expr )` are
+//!   placed at their real positions, so comments next to them stay where they were (Alloy moves them across
+//!   the parenthesis, and a second run then adds a blank line after a multi-line call);
+//! - whether a statement or object field spans several lines (which ends an alignment run) is decided on the
+//!   printed text, not on the source: they differ only where a line break is dropped (`a = 1 +` newline `2`),
+//!   where Alloy aligns differently on its second run;
 //! - a `//` comment is always followed by a line break (Alloy can, after a misplaced comment, print the next
 //!   token on the comment's line, swallowing it).
 
@@ -852,7 +855,7 @@ fn string_needs_protection(raw: &str) -> bool {
     let b = raw.as_bytes();
     b.iter().enumerate().any(|(i, &c)| match c {
         b'\t' | b'\x0b' | b'\x0c' => true,
-        b'\n' => i > 0 && matches!(b[i - 1], b' ' | b'\r'),
+        b'\n' => i > 0 && b[i - 1] == b' ',
         _ => false,
     })
 }

@@ -69,7 +69,7 @@ fn golden_files_format_exactly_like_alloy() {
 }
 
 /// The tree without spans and without the parentheses' and comments' places: what must survive formatting.
-pub fn shape(stmts: &[Stmt]) -> String {
+fn shape(stmts: &[Stmt]) -> String {
     let mut out = String::new();
     for s in stmts {
         match s {
@@ -212,4 +212,26 @@ fn real_configs_format_idempotently_and_keep_their_tree() {
         checked += 1;
     }
     assert_eq!(checked, 48);
+}
+
+#[test]
+fn trees_recovered_from_broken_files_format_without_panicking() {
+    let Some(root) = shared::corpus_dir() else { return };
+    let mut count = 0;
+    for path in files_with_extension(&root.join("parser"), "alloy") {
+        let text = std::fs::read_to_string(&path).unwrap();
+        let (file, diags) = parse_file(SourceFile::new(path.display().to_string(), text));
+        assert!(diags.has_errors());
+        let _ = format_file(&file);
+        count += 1;
+    }
+    for entry in std::fs::read_dir(root.join("parser/fuzz/FuzzParser")).unwrap() {
+        let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+        let quoted = text.lines().nth(1).unwrap().strip_prefix("[]byte(").unwrap().strip_suffix(')').unwrap();
+        let input = ingot_syntax::scanner::unquote(quoted).unwrap();
+        let (file, _) = parse_file(SourceFile::new("fuzz", input));
+        let _ = format_file(&file);
+        count += 1;
+    }
+    assert_eq!(count, 9);
 }

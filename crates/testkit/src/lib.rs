@@ -1,6 +1,8 @@
 //! Real peers for tests: processes started on 127.0.0.1 on free ports in temporary directories and stopped
 //! when dropped. A missing binary fails the test with the command that installs it, never a silent skip.
 
+pub mod components;
+
 use std::io::Read;
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};

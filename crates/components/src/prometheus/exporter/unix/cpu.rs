@@ -2,14 +2,14 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::io;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use ingot_hostfs::stat::CpuTimes;
 use ingot_prom::exposition::{Desc, FamilySet, MetricType};
 use regex::Regex;
 
 use super::config::optional_regex;
-use super::{open_error, Collector, ConfigError, IntText, UnixConfig};
+use super::{open_error, Collector, ConfigError, IntText, LazyDir, UnixConfig};
 
 const SECONDS: Desc = Desc::new(
     "node_cpu_seconds_total",
@@ -93,9 +93,9 @@ pub(super) struct CpuCollector {
     /// Last reported times per CPU, so counters never go backwards.
     last: HashMap<i64, CpuTimes>,
     current: Vec<(i64, CpuTimes)>,
+    cpu_fd: LazyDir,
     buf: Vec<u8>,
     small_buf: Vec<u8>,
-    path: PathBuf,
 }
 
 impl CpuCollector {
@@ -120,6 +120,7 @@ impl CpuCollector {
         Ok(CpuCollector {
             stat_path: config.procfs_path.join("stat"),
             cpuinfo_path: config.procfs_path.join("cpuinfo"),
+            cpu_fd: LazyDir::new(cpu_dir.clone()),
             cpu_dir,
             guest: config.cpu.guest,
             info: config.cpu.info || flags_include.is_some() || bugs_include.is_some(),
@@ -130,7 +131,6 @@ impl CpuCollector {
             current: Vec::new(),
             buf: Vec::new(),
             small_buf: Vec::new(),
-            path: PathBuf::new(),
         })
     }
 
@@ -241,8 +241,8 @@ impl CpuCollector {
         Ok(())
     }
 
-    /// `cpu[0-9]*` directories under the sysfs CPU directory.
-    fn cpu_dirs(&self) -> io::Result<Vec<(String, PathBuf)>> {
+    /// Names of the `cpu[0-9]*` directories under the sysfs CPU directory, sorted.
+    fn cpu_dirs(&self) -> io::Result<Vec<String>> {
         let mut dirs = Vec::new();
         let entries = match std::fs::read_dir(&self.cpu_dir) {
             Ok(e) => e,
@@ -258,24 +258,21 @@ impl CpuCollector {
                 .strip_prefix("cpu")
                 .is_some_and(|rest| rest.starts_with(|c: char| c.is_ascii_digit()))
             {
-                dirs.push((name.to_owned(), entry.path()));
+                dirs.push(name.to_owned());
             }
         }
         dirs.sort();
         Ok(dirs)
     }
 
-    fn read_u64_at(&mut self, dir: &Path, rel: &str) -> Option<u64> {
-        self.path.clear();
-        self.path.push(dir);
-        self.path.push(rel);
-        ingot_hostfs::read::read_u64(&self.path, &mut self.small_buf).ok()
+    fn read_u64_at(&mut self, cpu: &str, rel: &str) -> Option<u64> {
+        self.cpu_fd.read_u64(cpu, rel, &mut self.small_buf).ok()
     }
 
-    fn update_thermal_throttle(&mut self, out: &mut FamilySet, dirs: &[(String, PathBuf)]) {
+    fn update_thermal_throttle(&mut self, out: &mut FamilySet, dirs: &[String]) {
         let mut packages: BTreeMap<u64, Option<u64>> = BTreeMap::new();
         let mut cores: BTreeMap<(u64, u64), Option<u64>> = BTreeMap::new();
-        for (_, dir) in dirs {
+        for dir in dirs {
             let Some(package) = self.read_u64_at(dir, "topology/physical_package_id") else {
                 continue;
             };
@@ -309,19 +306,21 @@ impl CpuCollector {
         }
     }
 
-    fn update_online(&mut self, out: &mut FamilySet, dirs: &[(String, PathBuf)]) {
+    fn update_online(&mut self, out: &mut FamilySet, dirs: &[String]) {
         // Kernels without CPU hotplug have no cpu0/online; node_exporter then emits nothing.
-        let Some((_, first)) = dirs.first() else {
+        let Some(first) = dirs.first() else {
             return;
         };
-        if let Err(e) = ingot_hostfs::read::read_sys_value(&first.join("online")) {
+        if let Err(e) = self.cpu_fd.read_sys_value(first, "online", &mut self.small_buf) {
             if e.kind() == io::ErrorKind::NotFound {
                 return;
             }
         }
-        for (name, dir) in dirs {
-            let online =
-                ingot_hostfs::read::read_sys_value(&dir.join("online")).is_ok_and(|v| v == "1");
+        for name in dirs {
+            let online = self
+                .cpu_fd
+                .read_sys_value(name, "online", &mut self.small_buf)
+                .is_ok_and(|v| v == "1");
             let number = name.strip_prefix("cpu").unwrap_or(name);
             out.push(&ONLINE, &[number], if online { 1.0 } else { 0.0 });
         }
@@ -355,6 +354,7 @@ impl Collector for CpuCollector {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::path::Path;
 
     fn write(root: &Path, rel: &str, content: &str) {
         let path = root.join(rel);

@@ -8,7 +8,7 @@ use ingot_hostfs::udev::UdevProperties;
 use ingot_prom::exposition::{Desc, FamilySet, MetricType};
 
 use super::config::{optional_regex, DeviceFilter};
-use super::{open_error, Collector, ConfigError, IntText, UnixConfig};
+use super::{open_error, Collector, ConfigError, IntText, LazyDir, UnixConfig};
 
 const INFO: Desc = Desc::new(
     "node_disk_info",
@@ -170,15 +170,14 @@ const SECTOR_SIZE: f64 = 512.0;
 
 pub(super) struct DiskstatsCollector {
     diskstats_path: PathBuf,
-    sysfs_block: PathBuf,
+    sysfs_block: LazyDir,
     /// `None` when the udev data directory is missing: node_exporter then skips udev lookups.
-    udev_dir: Option<PathBuf>,
+    udev_dir: Option<LazyDir>,
     filter: DeviceFilter,
     buf: Vec<u8>,
     udev_buf: Vec<u8>,
     small_buf: Vec<u8>,
     name_buf: String,
-    path: PathBuf,
 }
 
 impl DiskstatsCollector {
@@ -198,17 +197,16 @@ impl DiskstatsCollector {
         let udev_dir = config
             .udev_data_path
             .is_dir()
-            .then(|| config.udev_data_path.clone());
+            .then(|| LazyDir::new(config.udev_data_path.clone()));
         Ok(DiskstatsCollector {
             diskstats_path: config.procfs_path.join("diskstats"),
-            sysfs_block: config.sysfs_path.join("block"),
+            sysfs_block: LazyDir::new(config.sysfs_path.join("block")),
             udev_dir,
             filter,
             buf: Vec::new(),
             udev_buf: Vec::new(),
             small_buf: Vec::new(),
             name_buf: String::new(),
-            path: PathBuf::new(),
         })
     }
 }
@@ -228,7 +226,6 @@ impl Collector for DiskstatsCollector {
             udev_buf,
             small_buf,
             name_buf,
-            path,
         } = self;
         ingot_hostfs::read::read_into(diskstats_path, buf)
             .map_err(|e| format!("couldn't get diskstats: {}", open_error(diskstats_path, &e)))?;
@@ -241,14 +238,11 @@ impl Collector for DiskstatsCollector {
                 return;
             }
             udev_buf.clear();
-            if let Some(dir) = udev_dir.as_ref() {
+            if let Some(dir) = udev_dir.as_mut() {
                 name_buf.clear();
                 let _ = write!(name_buf, "b{}:{}", disk.major, disk.minor);
-                path.clear();
-                path.push(dir);
-                path.push(&*name_buf);
                 // A device without udev data gets empty labels; node_exporter only logs it.
-                if ingot_hostfs::read::read_into(path, udev_buf).is_err() {
+                if dir.read_into(name_buf, "", udev_buf).is_err() {
                     udev_buf.clear();
                 }
             }
@@ -267,11 +261,7 @@ impl Collector for DiskstatsCollector {
             .into_iter()
             .find(|s| !s.is_empty())
             .unwrap_or("");
-            path.clear();
-            path.push(&*sysfs_block);
-            path.push(dev);
-            path.push("queue/rotational");
-            let rotational = match ingot_hostfs::read::read_u64(path, small_buf) {
+            let rotational = match sysfs_block.read_u64(dev, "queue/rotational", small_buf) {
                 Ok(1) => "1",
                 _ => "0",
             };

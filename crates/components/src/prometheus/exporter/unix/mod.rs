@@ -177,6 +177,54 @@ fn open_error(path: &Path, err: &io::Error) -> String {
     )
 }
 
+/// A directory opened on first use and kept, so files below it open with a short `openat`.
+/// If it cannot be opened, reads below it fail as "not found", and the next gather retries.
+struct LazyDir {
+    path: std::path::PathBuf,
+    dir: Option<ingot_hostfs::read::Dir>,
+    rel: String,
+}
+
+impl LazyDir {
+    fn new(path: std::path::PathBuf) -> LazyDir {
+        LazyDir { path, dir: None, rel: String::new() }
+    }
+
+    fn get(&mut self) -> io::Result<&ingot_hostfs::read::Dir> {
+        if self.dir.is_none() {
+            self.dir = Some(ingot_hostfs::read::Dir::open(&self.path)?);
+        }
+        Ok(self.dir.as_ref().expect("just opened"))
+    }
+
+    /// Reads `<a>/<b>` below the directory (`b` may be empty) into `buf`.
+    fn read_into(&mut self, a: &str, b: &str, buf: &mut Vec<u8>) -> io::Result<()> {
+        let mut rel = std::mem::take(&mut self.rel);
+        rel.clear();
+        rel.push_str(a);
+        if !b.is_empty() {
+            rel.push('/');
+            rel.push_str(b);
+        }
+        let result = self.get().and_then(|d| d.read_into(&rel, buf));
+        self.rel = rel;
+        result
+    }
+
+    fn read_u64(&mut self, a: &str, b: &str, buf: &mut Vec<u8>) -> io::Result<u64> {
+        self.read_into(a, b, buf)?;
+        let text = std::str::from_utf8(buf).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
+        ingot_hostfs::num::parse_u64_dec(text.trim())
+            .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidData, "not an unsigned integer"))
+    }
+
+    /// procfs's `SysReadFile` semantics: the whitespace-trimmed content.
+    fn read_sys_value<'b>(&mut self, a: &str, b: &str, buf: &'b mut Vec<u8>) -> io::Result<&'b str> {
+        self.read_into(a, b, buf)?;
+        Ok(std::str::from_utf8(buf).unwrap_or("").trim())
+    }
+}
+
 /// Decimal text of an integer in a stack buffer, for label values without allocating.
 struct IntText {
     buf: [u8; 24],

@@ -1,0 +1,172 @@
+//! Small components for whole-config tests of the runtime, in the spirit of Alloy's `testcomponents`:
+//!
+//! - `test.passthrough "x" { input = <any> }` exports `{ output = input }`;
+//! - `test.source "x" { initial = <any> }` exports `{ value = … }`, settable from the test with
+//!   [`set_source`] to drive re-evaluation of dependants;
+//! - `test.health "x" { fail_build = false, unhealthy = "" }` fails to build, or reports itself unhealthy.
+//!
+//! Every build and update is counted per id, so tests can prove what was rebuilt, updated or left alone.
+
+use std::collections::HashMap;
+use std::sync::{Mutex, OnceLock};
+
+use ingot_runtime::component::{ComponentType, Context, HttpRequest, HttpResponse, Registration, Registry, Stability};
+use ingot_runtime::exports::ExportsPublisher;
+use ingot_syntax::decode::{BodyDecoder, Decode, Failed};
+use ingot_syntax::value::Value;
+
+#[derive(Default, Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Counts {
+    pub builds: u32,
+    pub updates: u32,
+}
+
+fn counts() -> &'static Mutex<HashMap<String, Counts>> {
+    static COUNTS: OnceLock<Mutex<HashMap<String, Counts>>> = OnceLock::new();
+    COUNTS.get_or_init(Default::default)
+}
+
+fn sources() -> &'static Mutex<HashMap<String, ExportsPublisher>> {
+    static SOURCES: OnceLock<Mutex<HashMap<String, ExportsPublisher>>> = OnceLock::new();
+    SOURCES.get_or_init(Default::default)
+}
+
+/// Builds and updates of the component `id` so far. Ids are global to the test process: use unique labels.
+pub fn counts_of(id: &str) -> Counts {
+    counts().lock().unwrap().get(id).copied().unwrap_or_default()
+}
+
+fn count(id: &str, f: impl FnOnce(&mut Counts)) {
+    f(counts().lock().unwrap().entry(id.to_string()).or_default());
+}
+
+/// Sets the `value` export of the `test.source` component `id`.
+pub fn set_source(id: &str, value: Value) {
+    let publisher = sources().lock().unwrap().get(id).cloned().unwrap_or_else(|| panic!("no test.source {id}"));
+    publisher.publish(Value::object([("value", value)]));
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct PassthroughArgs {
+    pub input: Value,
+}
+
+impl Decode for PassthroughArgs {
+    fn decode(d: &mut BodyDecoder<'_, '_>) -> Result<Self, Failed> {
+        Ok(PassthroughArgs { input: d.required("input")? })
+    }
+}
+
+pub struct Passthrough {
+    ctx: Context,
+}
+
+impl ComponentType for Passthrough {
+    type Args = PassthroughArgs;
+
+    fn build(ctx: Context, args: PassthroughArgs) -> Result<Self, String> {
+        count(&ctx.id, |c| c.builds += 1);
+        ctx.exports.init(Value::object([("output", args.input)]));
+        Ok(Passthrough { ctx })
+    }
+
+    fn update(&self, args: PassthroughArgs) -> Result<(), String> {
+        count(&self.ctx.id, |c| c.updates += 1);
+        self.ctx.exports.publish(Value::object([("output", args.input)]));
+        Ok(())
+    }
+
+    fn http(&self, request: HttpRequest<'_>) -> Option<HttpResponse> {
+        (request.path == "/echo").then(|| HttpResponse::text(200, format!("{} {}", request.method, self.ctx.id)))
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct SourceArgs {
+    pub initial: Value,
+}
+
+impl Decode for SourceArgs {
+    fn decode(d: &mut BodyDecoder<'_, '_>) -> Result<Self, Failed> {
+        Ok(SourceArgs { initial: d.optional_or("initial", Value::Null)? })
+    }
+}
+
+pub struct Source {
+    ctx: Context,
+}
+
+impl ComponentType for Source {
+    type Args = SourceArgs;
+
+    fn build(ctx: Context, args: SourceArgs) -> Result<Self, String> {
+        count(&ctx.id, |c| c.builds += 1);
+        ctx.exports.init(Value::object([("value", args.initial)]));
+        Ok(Source { ctx })
+    }
+
+    fn start(self: &std::sync::Arc<Self>) {
+        sources().lock().unwrap().insert(self.ctx.id.clone(), self.ctx.exports.clone());
+    }
+
+    fn update(&self, _: SourceArgs) -> Result<(), String> {
+        count(&self.ctx.id, |c| c.updates += 1);
+        Ok(())
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct HealthArgs {
+    pub fail_build: bool,
+    pub unhealthy: String,
+}
+
+impl Decode for HealthArgs {
+    fn decode(d: &mut BodyDecoder<'_, '_>) -> Result<Self, Failed> {
+        Ok(HealthArgs { fail_build: d.optional_or("fail_build", false)?, unhealthy: d.optional_or("unhealthy", String::new())? })
+    }
+}
+
+pub struct Health {
+    ctx: Context,
+}
+
+impl Health {
+    fn report(&self, args: &HealthArgs) {
+        if args.unhealthy.is_empty() {
+            self.ctx.health.healthy("all good");
+        } else {
+            self.ctx.health.unhealthy(args.unhealthy.clone());
+        }
+    }
+}
+
+impl ComponentType for Health {
+    type Args = HealthArgs;
+
+    fn build(ctx: Context, args: HealthArgs) -> Result<Self, String> {
+        count(&ctx.id, |c| c.builds += 1);
+        if args.fail_build {
+            return Err("asked to fail".into());
+        }
+        let h = Health { ctx };
+        h.report(&args);
+        Ok(h)
+    }
+
+    fn update(&self, args: HealthArgs) -> Result<(), String> {
+        count(&self.ctx.id, |c| c.updates += 1);
+        self.report(&args);
+        Ok(())
+    }
+}
+
+/// A registry of the test components only.
+pub fn registry() -> Registry {
+    Registry::new(vec![
+        Registration::of::<Passthrough>("test.passthrough", Stability::GenerallyAvailable),
+        Registration::of::<Source>("test.source", Stability::GenerallyAvailable),
+        Registration::of::<Health>("test.health", Stability::GenerallyAvailable),
+        Registration::of::<Passthrough>("test.experimental", Stability::Experimental),
+    ])
+}
