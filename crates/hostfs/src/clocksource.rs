@@ -1,7 +1,7 @@
 //! `/sys/devices/system/clocksource/clocksource*/`.
 
 use std::io;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use crate::read::read_sys_value;
 
@@ -13,15 +13,14 @@ pub struct ClockSource {
     pub current: String,
 }
 
-/// Every `clocksource[0-9]*` directory under `<sysfs>/devices/system/clocksource`, in the
-/// lexical order of Go's `filepath.Glob` (so `clocksource10` sorts before `clocksource2`).
-pub fn read_all(sysfs: &Path) -> io::Result<Vec<ClockSource>> {
-    let dir = sysfs.join("devices/system/clocksource");
-    let mut paths: Vec<PathBuf> = Vec::new();
-    let entries = match std::fs::read_dir(&dir) {
+/// Names of the `clocksource[0-9]*` entries of `dir` (normally
+/// `<sysfs>/devices/system/clocksource`), in the lexical order of Go's `filepath.Glob`, so
+/// `clocksource10` sorts before `clocksource2`. A missing directory has none.
+pub fn glob_names(dir: &Path) -> io::Result<Vec<String>> {
+    let mut names = Vec::new();
+    let entries = match std::fs::read_dir(dir) {
         Ok(entries) => entries,
-        // Glob reports no match, not an error, for a missing directory.
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(names),
         Err(e) => return Err(e),
     };
     for entry in entries {
@@ -32,23 +31,24 @@ pub fn read_all(sysfs: &Path) -> io::Result<Vec<ClockSource>> {
             .strip_prefix("clocksource")
             .is_some_and(|rest| rest.starts_with(|c: char| c.is_ascii_digit()))
         {
-            paths.push(entry.path());
+            names.push(name.to_owned());
         }
     }
-    paths.sort();
-    paths
+    names.sort();
+    Ok(names)
+}
+
+/// Every clocksource under `<sysfs>/devices/system/clocksource`, in glob order.
+pub fn read_all(sysfs: &Path) -> io::Result<Vec<ClockSource>> {
+    let dir = sysfs.join("devices/system/clocksource");
+    glob_names(&dir)?
         .into_iter()
-        .map(|path| {
-            let name = path
-                .file_name()
-                .and_then(|n| n.to_str())
-                .and_then(|n| n.strip_prefix("clocksource"))
-                .unwrap_or("")
-                .to_owned();
+        .map(|entry| {
+            let path = dir.join(&entry);
             let available = read_sys_value(&path.join("available_clocksource"))?;
             let current = read_sys_value(&path.join("current_clocksource"))?;
             Ok(ClockSource {
-                name,
+                name: entry.strip_prefix("clocksource").unwrap_or("").to_owned(),
                 available: available.split_whitespace().map(str::to_owned).collect(),
                 current,
             })

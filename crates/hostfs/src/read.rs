@@ -93,11 +93,18 @@ impl Dir {
         let c = std::ffi::CString::new(path.as_os_str().as_bytes())
             .map_err(|_| io::Error::from_raw_os_error(libc::EINVAL))?;
         // SAFETY: a NUL-terminated path; the returned descriptor is owned by the OwnedFd.
-        let fd = unsafe { libc::open(c.as_ptr(), libc::O_PATH | libc::O_DIRECTORY | libc::O_CLOEXEC) };
+        let fd = unsafe {
+            libc::open(
+                c.as_ptr(),
+                libc::O_PATH | libc::O_DIRECTORY | libc::O_CLOEXEC,
+            )
+        };
         if fd < 0 {
             return Err(io::Error::last_os_error());
         }
-        Ok(Dir { fd: unsafe { std::os::fd::OwnedFd::from_raw_fd(fd) } })
+        Ok(Dir {
+            fd: unsafe { std::os::fd::OwnedFd::from_raw_fd(fd) },
+        })
     }
 
     /// Opens `rel` (relative to this directory) for reading.
@@ -118,7 +125,11 @@ impl Dir {
         loop {
             // SAFETY: `c_path` is NUL-terminated; the new descriptor is owned by the File.
             let fd = unsafe {
-                libc::openat(self.fd.as_raw_fd(), c_path.as_ptr().cast(), libc::O_RDONLY | libc::O_CLOEXEC)
+                libc::openat(
+                    self.fd.as_raw_fd(),
+                    c_path.as_ptr().cast(),
+                    libc::O_RDONLY | libc::O_CLOEXEC,
+                )
             };
             if fd >= 0 {
                 return Ok(unsafe { File::from_raw_fd(fd) });
@@ -139,6 +150,27 @@ impl Dir {
     pub fn read_u64(&self, rel: &str, buf: &mut Vec<u8>) -> io::Result<u64> {
         self.read_into(rel, buf)?;
         parse_u64_content(buf)
+    }
+
+    /// Reads a sysfs attribute with a single `read`: sysfs hands over an attribute (at most a
+    /// page) whole on the first read, so the usual second read that sees end-of-file is
+    /// skipped.
+    pub fn read_attribute(&self, rel: &str, buf: &mut Vec<u8>) -> io::Result<()> {
+        let mut file = self.open_file(rel)?;
+        buf.clear();
+        buf.resize(4096, 0);
+        let n = loop {
+            match file.read(buf) {
+                Ok(n) => break n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    buf.clear();
+                    return Err(e);
+                }
+            }
+        };
+        buf.truncate(n);
+        Ok(())
     }
 
     /// [`read_sys_value`] for `rel` below this directory.

@@ -160,13 +160,16 @@ impl<C: ComponentType> DynComponent for Erased<C> {
     }
 }
 
+/// Builds a component from decoded arguments (type-erased).
+pub type BuildFn = fn(Context, &DynArgs) -> Result<Arc<dyn DynComponent>, String>;
+
 /// One entry of the component registry.
 pub struct Registration {
     /// `prometheus.exporter.unix`
     pub name: &'static str,
     pub stability: Stability,
     pub decode: fn(&Block, &mut Evaluator<'_>) -> Result<DynArgs, Diagnostics>,
-    pub build: fn(Context, &DynArgs) -> Result<Arc<dyn DynComponent>, String>,
+    pub build: BuildFn,
 }
 
 impl Registration {

@@ -84,8 +84,15 @@ impl HealthReporter {
     pub fn new(component_id: &str) -> HealthReporter {
         // Until the component reports, its own health is a neutral "healthy" at the epoch: any other source
         // wins on a tie, so a component that never reports is as healthy as its life cycle says.
-        let initial = Health { state: HealthState::Healthy, message: String::new(), updated: SystemTime::UNIX_EPOCH };
-        HealthReporter { component_id: component_id.into(), slot: Arc::new(Mutex::new(initial)) }
+        let initial = Health {
+            state: HealthState::Healthy,
+            message: String::new(),
+            updated: SystemTime::UNIX_EPOCH,
+        };
+        HealthReporter {
+            component_id: component_id.into(),
+            slot: Arc::new(Mutex::new(initial)),
+        }
     }
 
     pub fn healthy(&self, message: impl Into<String>) {

@@ -18,11 +18,17 @@ fn controller() -> Arc<Controller> {
 fn apply(c: &Controller, text: &str) -> Result<(), Vec<String>> {
     let (config, diags) = from_text("main.alloy", text);
     assert!(!diags.has_errors(), "{}", diags.render());
-    c.apply(&config).map_err(|d| d.iter().map(|d| d.short()).collect())
+    c.apply(&config)
+        .map_err(|d| d.iter().map(|d| d.short()).collect())
 }
 
 fn export(c: &Controller, id: &str, field: &str) -> Value {
-    c.component(id).unwrap_or_else(|| panic!("no component {id}")).exports.get(field).cloned().unwrap_or(Value::Null)
+    c.component(id)
+        .unwrap_or_else(|| panic!("no component {id}"))
+        .exports
+        .get(field)
+        .cloned()
+        .unwrap_or(Value::Null)
 }
 
 #[test]
@@ -37,7 +43,10 @@ test.passthrough "flow_a" { input = 4 }
 "#,
     )
     .unwrap();
-    assert_eq!(export(&c, "test.passthrough.flow_c", "output"), Value::int(41));
+    assert_eq!(
+        export(&c, "test.passthrough.flow_c", "output"),
+        Value::int(41)
+    );
     let info = c.component("test.passthrough.flow_b").unwrap();
     assert_eq!(info.references_to, vec!["test.passthrough.flow_a"]);
     assert_eq!(info.referenced_by, vec!["test.passthrough.flow_c"]);
@@ -53,7 +62,10 @@ test.passthrough "keep_a" { input = "one" }
 test.passthrough "keep_b" { input = test.passthrough.keep_a.output }
 "#;
     apply(&c, good).unwrap();
-    let before = (counts_of("test.passthrough.keep_a"), counts_of("test.passthrough.keep_b"));
+    let before = (
+        counts_of("test.passthrough.keep_a"),
+        counts_of("test.passthrough.keep_b"),
+    );
 
     // Each of these must be refused, with Alloy's message at the right place.
     let bad_configs = [
@@ -70,20 +82,42 @@ test.passthrough "keep_b" { input = test.passthrough.keep_a.output }
         let errors: Vec<String> = if parse_diags.has_errors() {
             parse_diags.iter().map(|d| d.short()).collect()
         } else {
-            c.apply(&config).expect_err(bad).iter().map(|d| d.short()).collect()
+            c.apply(&config)
+                .expect_err(bad)
+                .iter()
+                .map(|d| d.short())
+                .collect()
         };
         assert_eq!(errors.first().map(String::as_str), Some(expected), "{bad}");
     }
     assert_eq!(c.metrics.load_failures(), 6);
 
     // Nothing was rebuilt or updated, and the exports are the old ones.
-    assert_eq!((counts_of("test.passthrough.keep_a"), counts_of("test.passthrough.keep_b")), before);
-    assert_eq!(export(&c, "test.passthrough.keep_b", "output"), Value::string("one"));
+    assert_eq!(
+        (
+            counts_of("test.passthrough.keep_a"),
+            counts_of("test.passthrough.keep_b")
+        ),
+        before
+    );
+    assert_eq!(
+        export(&c, "test.passthrough.keep_b", "output"),
+        Value::string("one")
+    );
 
     // A good config again: only the component whose arguments changed is updated; none is rebuilt.
     apply(&c, &good.replace("\"one\"", "\"two\"")).unwrap();
-    assert_eq!(counts_of("test.passthrough.keep_a"), Counts { builds: 1, updates: 1 });
-    assert_eq!(export(&c, "test.passthrough.keep_a", "output"), Value::string("two"));
+    assert_eq!(
+        counts_of("test.passthrough.keep_a"),
+        Counts {
+            builds: 1,
+            updates: 1
+        }
+    );
+    assert_eq!(
+        export(&c, "test.passthrough.keep_a", "output"),
+        Value::string("two")
+    );
 }
 
 #[test]
@@ -95,7 +129,13 @@ test.passthrough "same_b" { input = {x = 1} }
 "#;
     apply(&c, config).unwrap();
     apply(&c, config).unwrap();
-    assert_eq!(counts_of("test.passthrough.same_a"), Counts { builds: 1, updates: 0 });
+    assert_eq!(
+        counts_of("test.passthrough.same_a"),
+        Counts {
+            builds: 1,
+            updates: 0
+        }
+    );
     apply(&c, r#"test.passthrough "same_a" { input = [1, 2] }"#).unwrap();
     assert!(c.component("test.passthrough.same_b").is_none());
     assert_eq!(c.components().len(), 1);
@@ -104,17 +144,25 @@ test.passthrough "same_b" { input = {x = 1} }
 #[test]
 fn runtime_health_is_reported_and_names_the_cause() {
     let c = controller();
-    apply(&c, r#"test.health "sick" { unhealthy = "cannot reach 127.0.0.1:1: connection refused" }"#).unwrap();
+    apply(
+        &c,
+        r#"test.health "sick" { unhealthy = "cannot reach 127.0.0.1:1: connection refused" }"#,
+    )
+    .unwrap();
     let unhealthy = c.unhealthy_components();
     assert_eq!(unhealthy.len(), 1);
     assert_eq!(unhealthy[0].0, "test.health.sick");
-    assert_eq!(unhealthy[0].1.message, "cannot reach 127.0.0.1:1: connection refused");
+    assert_eq!(
+        unhealthy[0].1.message,
+        "cannot reach 127.0.0.1:1: connection refused"
+    );
     apply(&c, r#"test.health "sick" { }"#).unwrap();
     assert!(c.unhealthy_components().is_empty());
 }
 
 #[tokio::test]
-async fn a_changed_export_reevaluates_only_dependants_and_a_failed_evaluation_keeps_the_last_good_arguments() {
+async fn a_changed_export_reevaluates_only_dependants_and_a_failed_evaluation_keeps_the_last_good_arguments(
+) {
     let c = controller();
     apply(
         &c,
@@ -127,23 +175,51 @@ test.passthrough "dyn_other" { input = "unrelated" }
     .unwrap();
     let shutdown = CancellationToken::new();
     let task = tokio::spawn(c.clone().run(shutdown.clone()));
-    assert_eq!(export(&c, "test.passthrough.dyn_dep", "output"), Value::int(100));
+    assert_eq!(
+        export(&c, "test.passthrough.dyn_dep", "output"),
+        Value::int(100)
+    );
 
     set_source("test.source.dyn_src", Value::int(4));
     wait_until(|| export(&c, "test.passthrough.dyn_dep", "output") == Value::int(25)).await;
 
     // Division by zero: the dependant turns unhealthy and keeps its last good arguments.
     set_source("test.source.dyn_src", Value::int(0));
-    wait_until(|| c.component("test.passthrough.dyn_dep").unwrap().health.state == HealthState::Unhealthy).await;
+    wait_until(|| {
+        c.component("test.passthrough.dyn_dep")
+            .unwrap()
+            .health
+            .state
+            == HealthState::Unhealthy
+    })
+    .await;
     let info = c.component("test.passthrough.dyn_dep").unwrap();
-    assert_eq!(info.health.message, "main.alloy:3:44: test.source.dyn_src.value divide by zero error");
-    assert_eq!(export(&c, "test.passthrough.dyn_dep", "output"), Value::int(25));
+    assert_eq!(
+        info.health.message,
+        "main.alloy:3:44: test.source.dyn_src.value divide by zero error"
+    );
+    assert_eq!(
+        export(&c, "test.passthrough.dyn_dep", "output"),
+        Value::int(25)
+    );
 
     // It recovers by itself when the input is good again.
     set_source("test.source.dyn_src", Value::int(50));
     wait_until(|| export(&c, "test.passthrough.dyn_dep", "output") == Value::int(2)).await;
-    assert_eq!(c.component("test.passthrough.dyn_dep").unwrap().health.state, HealthState::Healthy);
-    assert_eq!(counts_of("test.passthrough.dyn_other"), Counts { builds: 1, updates: 0 });
+    assert_eq!(
+        c.component("test.passthrough.dyn_dep")
+            .unwrap()
+            .health
+            .state,
+        HealthState::Healthy
+    );
+    assert_eq!(
+        counts_of("test.passthrough.dyn_other"),
+        Counts {
+            builds: 1,
+            updates: 0
+        }
+    );
     shutdown.cancel();
     task.await.unwrap();
 }

@@ -1140,8 +1140,10 @@ mod tests {
     fn spaces_operators_and_aligns_attributes() {
         assert_eq!(
             fmt("a=1+2*3\nlong_name=-x.y[0]\n"),
-            "a         = 1 + 2*3".replace("2*3", "2 * 3") + "\nlong_name = -x.y[0]"
+            "a         = 1 + 2 * 3\nlong_name = -x.y[0]"
         );
+        // Right-associative `^` and explicit parentheses come back as written.
+        assert_eq!(fmt("a=(1+2)*3^2^(1)\n"), "a = (1 + 2) * 3 ^ 2 ^ (1)");
     }
 
     #[test]
@@ -1150,6 +1152,33 @@ mod tests {
         assert_eq!(
             fmt(src),
             "a = 1\n\nbb  = 2\nccc = 3\n// c\nd = 4\n\nb { }\ne = 5"
+        );
+    }
+
+    #[test]
+    fn trailing_comments_align_in_runs() {
+        let src = "a = 1 // one\nlong = 22 // two\n\nx = 3 // three\n";
+        assert_eq!(
+            fmt(src),
+            "a    = 1  // one\nlong = 22 // two\n\nx = 3 // three"
+        );
+    }
+
+    #[test]
+    fn comments_inside_empty_blocks_objects_and_arrays_stay_inside() {
+        assert_eq!(fmt("b {\n// c\n}\n"), "b {\n\t// c\n}");
+        assert_eq!(fmt("b { // c\n}\n"), "b { // c\n}");
+        // An empty array has no indentation pending, so Alloy leaves its comment unindented.
+        assert_eq!(fmt("a = [\n  // c\n]\n"), "a = [\n// c\n]");
+        assert_eq!(fmt("a = {\nk = 1, // c\n}\n"), "a = {\n\tk = 1, // c\n}");
+    }
+
+    #[test]
+    fn a_line_break_the_printer_drops_does_not_end_the_alignment_run() {
+        // Alloy measures the source lines here and aligns only on a second run.
+        assert_eq!(
+            fmt("a = (0 ||\n0).a\nfoo = 0\n"),
+            "a   = (0 || 0).a\nfoo = 0"
         );
     }
 

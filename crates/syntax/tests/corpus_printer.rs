@@ -216,7 +216,9 @@ fn real_configs_format_idempotently_and_keep_their_tree() {
 
 #[test]
 fn trees_recovered_from_broken_files_format_without_panicking() {
-    let Some(root) = shared::corpus_dir() else { return };
+    let Some(root) = shared::corpus_dir() else {
+        return;
+    };
     let mut count = 0;
     for path in files_with_extension(&root.join("parser"), "alloy") {
         let text = std::fs::read_to_string(&path).unwrap();
@@ -227,7 +229,14 @@ fn trees_recovered_from_broken_files_format_without_panicking() {
     }
     for entry in std::fs::read_dir(root.join("parser/fuzz/FuzzParser")).unwrap() {
         let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
-        let quoted = text.lines().nth(1).unwrap().strip_prefix("[]byte(").unwrap().strip_suffix(')').unwrap();
+        let quoted = text
+            .lines()
+            .nth(1)
+            .unwrap()
+            .strip_prefix("[]byte(")
+            .unwrap()
+            .strip_suffix(')')
+            .unwrap();
         let input = ingot_syntax::scanner::unquote(quoted).unwrap();
         let (file, _) = parse_file(SourceFile::new("fuzz", input));
         let _ = format_file(&file);

@@ -1,6 +1,6 @@
 //! Small components for whole-config tests of the runtime, in the spirit of Alloy's `testcomponents`:
 //!
-//! - `test.passthrough "x" { input = <any> }` exports `{ output = input }`;
+//! - `test.passthrough "x" { input = <any>, secret = <secret, optional> }` exports `{ output = input }`;
 //! - `test.source "x" { initial = <any> }` exports `{ value = … }`, settable from the test with
 //!   [`set_source`] to drive re-evaluation of dependants;
 //! - `test.health "x" { fail_build = false, unhealthy = "" }` fails to build, or reports itself unhealthy.
@@ -10,10 +10,12 @@
 use std::collections::HashMap;
 use std::sync::{Mutex, OnceLock};
 
-use ingot_runtime::component::{ComponentType, Context, HttpRequest, HttpResponse, Registration, Registry, Stability};
+use ingot_runtime::component::{
+    ComponentType, Context, HttpRequest, HttpResponse, Registration, Registry, Stability,
+};
 use ingot_runtime::exports::ExportsPublisher;
 use ingot_syntax::decode::{BodyDecoder, Decode, Failed};
-use ingot_syntax::value::Value;
+use ingot_syntax::value::{Secret, Value};
 
 #[derive(Default, Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Counts {
@@ -33,7 +35,12 @@ fn sources() -> &'static Mutex<HashMap<String, ExportsPublisher>> {
 
 /// Builds and updates of the component `id` so far. Ids are global to the test process: use unique labels.
 pub fn counts_of(id: &str) -> Counts {
-    counts().lock().unwrap().get(id).copied().unwrap_or_default()
+    counts()
+        .lock()
+        .unwrap()
+        .get(id)
+        .copied()
+        .unwrap_or_default()
 }
 
 fn count(id: &str, f: impl FnOnce(&mut Counts)) {
@@ -42,18 +49,28 @@ fn count(id: &str, f: impl FnOnce(&mut Counts)) {
 
 /// Sets the `value` export of the `test.source` component `id`.
 pub fn set_source(id: &str, value: Value) {
-    let publisher = sources().lock().unwrap().get(id).cloned().unwrap_or_else(|| panic!("no test.source {id}"));
+    let publisher = sources()
+        .lock()
+        .unwrap()
+        .get(id)
+        .cloned()
+        .unwrap_or_else(|| panic!("no test.source {id}"));
     publisher.publish(Value::object([("value", value)]));
 }
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct PassthroughArgs {
     pub input: Value,
+    /// A secret-typed argument, to prove secrets never show in the API.
+    pub secret: Option<Secret>,
 }
 
 impl Decode for PassthroughArgs {
     fn decode(d: &mut BodyDecoder<'_, '_>) -> Result<Self, Failed> {
-        Ok(PassthroughArgs { input: d.required("input")? })
+        Ok(PassthroughArgs {
+            input: d.required("input")?,
+            secret: d.optional("secret")?,
+        })
     }
 }
 
@@ -72,12 +89,15 @@ impl ComponentType for Passthrough {
 
     fn update(&self, args: PassthroughArgs) -> Result<(), String> {
         count(&self.ctx.id, |c| c.updates += 1);
-        self.ctx.exports.publish(Value::object([("output", args.input)]));
+        self.ctx
+            .exports
+            .publish(Value::object([("output", args.input)]));
         Ok(())
     }
 
     fn http(&self, request: HttpRequest<'_>) -> Option<HttpResponse> {
-        (request.path == "/echo").then(|| HttpResponse::text(200, format!("{} {}", request.method, self.ctx.id)))
+        (request.path == "/echo")
+            .then(|| HttpResponse::text(200, format!("{} {}", request.method, self.ctx.id)))
     }
 }
 
@@ -88,7 +108,9 @@ pub struct SourceArgs {
 
 impl Decode for SourceArgs {
     fn decode(d: &mut BodyDecoder<'_, '_>) -> Result<Self, Failed> {
-        Ok(SourceArgs { initial: d.optional_or("initial", Value::Null)? })
+        Ok(SourceArgs {
+            initial: d.optional_or("initial", Value::Null)?,
+        })
     }
 }
 
@@ -106,7 +128,10 @@ impl ComponentType for Source {
     }
 
     fn start(self: &std::sync::Arc<Self>) {
-        sources().lock().unwrap().insert(self.ctx.id.clone(), self.ctx.exports.clone());
+        sources()
+            .lock()
+            .unwrap()
+            .insert(self.ctx.id.clone(), self.ctx.exports.clone());
     }
 
     fn update(&self, _: SourceArgs) -> Result<(), String> {
@@ -123,7 +148,10 @@ pub struct HealthArgs {
 
 impl Decode for HealthArgs {
     fn decode(d: &mut BodyDecoder<'_, '_>) -> Result<Self, Failed> {
-        Ok(HealthArgs { fail_build: d.optional_or("fail_build", false)?, unhealthy: d.optional_or("unhealthy", String::new())? })
+        Ok(HealthArgs {
+            fail_build: d.optional_or("fail_build", false)?,
+            unhealthy: d.optional_or("unhealthy", String::new())?,
+        })
     }
 }
 

@@ -311,7 +311,10 @@ impl CpuCollector {
         let Some(first) = dirs.first() else {
             return;
         };
-        if let Err(e) = self.cpu_fd.read_sys_value(first, "online", &mut self.small_buf) {
+        if let Err(e) = self
+            .cpu_fd
+            .read_sys_value(first, "online", &mut self.small_buf)
+        {
             if e.kind() == io::ErrorKind::NotFound {
                 return;
             }

@@ -187,7 +187,11 @@ struct LazyDir {
 
 impl LazyDir {
     fn new(path: std::path::PathBuf) -> LazyDir {
-        LazyDir { path, dir: None, rel: String::new() }
+        LazyDir {
+            path,
+            dir: None,
+            rel: String::new(),
+        }
     }
 
     fn get(&mut self) -> io::Result<&ingot_hostfs::read::Dir> {
@@ -197,8 +201,23 @@ impl LazyDir {
         Ok(self.dir.as_ref().expect("just opened"))
     }
 
-    /// Reads `<a>/<b>` below the directory (`b` may be empty) into `buf`.
+    /// Reads the file `<a>/<b>` below the directory (`b` may be empty) into `buf`.
     fn read_into(&mut self, a: &str, b: &str, buf: &mut Vec<u8>) -> io::Result<()> {
+        self.read_with(a, b, buf, ingot_hostfs::read::Dir::read_into)
+    }
+
+    /// Reads the sysfs attribute `<a>/<b>` with a single `read`.
+    fn read_attribute(&mut self, a: &str, b: &str, buf: &mut Vec<u8>) -> io::Result<()> {
+        self.read_with(a, b, buf, ingot_hostfs::read::Dir::read_attribute)
+    }
+
+    fn read_with(
+        &mut self,
+        a: &str,
+        b: &str,
+        buf: &mut Vec<u8>,
+        read: fn(&ingot_hostfs::read::Dir, &str, &mut Vec<u8>) -> io::Result<()>,
+    ) -> io::Result<()> {
         let mut rel = std::mem::take(&mut self.rel);
         rel.clear();
         rel.push_str(a);
@@ -206,22 +225,35 @@ impl LazyDir {
             rel.push('/');
             rel.push_str(b);
         }
-        let result = self.get().and_then(|d| d.read_into(&rel, buf));
+        let result = self.get().and_then(|d| read(d, &rel, buf));
         self.rel = rel;
         result
     }
 
+    /// node_exporter's `readUintFromFile` on a sysfs attribute.
     fn read_u64(&mut self, a: &str, b: &str, buf: &mut Vec<u8>) -> io::Result<u64> {
-        self.read_into(a, b, buf)?;
-        let text = std::str::from_utf8(buf).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
+        self.read_attribute(a, b, buf)?;
+        let text =
+            std::str::from_utf8(buf).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
         ingot_hostfs::num::parse_u64_dec(text.trim())
             .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidData, "not an unsigned integer"))
     }
 
-    /// procfs's `SysReadFile` semantics: the whitespace-trimmed content.
-    fn read_sys_value<'b>(&mut self, a: &str, b: &str, buf: &'b mut Vec<u8>) -> io::Result<&'b str> {
-        self.read_into(a, b, buf)?;
-        Ok(std::str::from_utf8(buf).unwrap_or("").trim())
+    /// procfs's `SysReadFile`: the attribute, whitespace-trimmed.
+    fn read_sys_value<'b>(
+        &mut self,
+        a: &str,
+        b: &str,
+        buf: &'b mut Vec<u8>,
+    ) -> io::Result<&'b str> {
+        self.read_attribute(a, b, buf)?;
+        // SysReadFile reads at most 128 bytes.
+        buf.truncate(128);
+        let text = match std::str::from_utf8(buf) {
+            Ok(text) => text,
+            Err(e) => std::str::from_utf8(&buf[..e.valid_up_to()]).unwrap_or(""),
+        };
+        Ok(text.trim())
     }
 }
 

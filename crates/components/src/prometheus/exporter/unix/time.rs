@@ -5,7 +5,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use ingot_prom::exposition::{Desc, FamilySet, MetricType};
 
-use super::{Collector, IntText, UnixConfig};
+use super::{Collector, IntText, LazyDir, UnixConfig};
 
 const NOW: Desc = Desc::new(
     "node_time_seconds",
@@ -33,13 +33,18 @@ const CLOCKSOURCE_CURRENT: Desc = Desc::new(
 );
 
 pub(super) struct TimeCollector {
-    sysfs: PathBuf,
+    clocksource_path: PathBuf,
+    clocksource_dir: LazyDir,
+    buf: Vec<u8>,
 }
 
 impl TimeCollector {
     pub(super) fn new(config: &UnixConfig) -> TimeCollector {
+        let clocksource_path = config.sysfs_path.join("devices/system/clocksource");
         TimeCollector {
-            sysfs: config.sysfs_path.clone(),
+            clocksource_dir: LazyDir::new(clocksource_path.clone()),
+            clocksource_path,
+            buf: Vec::new(),
         }
     }
 }
@@ -59,23 +64,37 @@ impl Collector for TimeCollector {
         let (zone, offset) = ingot_hostfs::sys::local_zone(since_epoch.as_secs() as i64);
         out.push(&ZONE, &[&zone], offset as f64);
 
-        let sources = ingot_hostfs::clocksource::read_all(&self.sysfs).map_err(|e| {
+        let clocksource_error = |e: std::io::Error| {
             format!(
                 "couldn't get clocksources: {}",
                 ingot_hostfs::errno::go_error_text(&e)
             )
-        })?;
+        };
+        let names = ingot_hostfs::clocksource::glob_names(&self.clocksource_path)
+            .map_err(clocksource_error)?;
+        // Like procfs, read everything before reporting anything: one unreadable clocksource
+        // fails the collector with no clocksource samples.
+        let mut sources = Vec::with_capacity(names.len());
+        for name in &names {
+            let available = self
+                .clocksource_dir
+                .read_sys_value(name, "available_clocksource", &mut self.buf)
+                .map_err(clocksource_error)?
+                .to_owned();
+            let current = self
+                .clocksource_dir
+                .read_sys_value(name, "current_clocksource", &mut self.buf)
+                .map_err(clocksource_error)?
+                .to_owned();
+            sources.push((available, current));
+        }
         // The device label is the position in glob order, not the directory's number.
-        for (i, source) in sources.iter().enumerate() {
+        for (i, (available, current)) in sources.iter().enumerate() {
             let device = IntText::new(i as i64);
-            for available in &source.available {
-                out.push(&CLOCKSOURCE_AVAILABLE, &[device.as_str(), available], 1.0);
+            for clocksource in available.split_whitespace() {
+                out.push(&CLOCKSOURCE_AVAILABLE, &[device.as_str(), clocksource], 1.0);
             }
-            out.push(
-                &CLOCKSOURCE_CURRENT,
-                &[device.as_str(), &source.current],
-                1.0,
-            );
+            out.push(&CLOCKSOURCE_CURRENT, &[device.as_str(), current], 1.0);
         }
         Ok(())
     }

@@ -1,0 +1,263 @@
+//! The HTTP API on a real loopback port, exercised with a real HTTP client: readiness, health, reload
+//! (good → bad → good without interrupting the running graph), component routing and the web API's JSON.
+
+use std::sync::{Arc, Mutex};
+
+use ingot_runtime::controller::{Controller, Options};
+use ingot_runtime::source::from_text;
+use ingot_server::{serve, ServerState};
+use ingot_testkit::components::{counts_of, registry};
+use tokio_util::sync::CancellationToken;
+
+struct Server {
+    base: String,
+    controller: Arc<Controller>,
+    config: Arc<Mutex<String>>,
+    shutdown: CancellationToken,
+    client: reqwest::Client,
+}
+
+impl Server {
+    async fn start() -> Server {
+        let controller = Controller::new(Arc::new(registry()), Options::default());
+        let config = Arc::new(Mutex::new(String::new()));
+        let reload = {
+            let controller = controller.clone();
+            let config = config.clone();
+            Arc::new(move || {
+                let text = config.lock().unwrap().clone();
+                let (source, diags) = from_text("main.alloy", &text);
+                if diags.has_errors() {
+                    return Err(diags);
+                }
+                controller.apply(&source)
+            })
+        };
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let shutdown = CancellationToken::new();
+        tokio::spawn(serve(
+            listener,
+            ServerState {
+                controller: controller.clone(),
+                reload,
+            },
+            shutdown.clone(),
+        ));
+        Server {
+            base,
+            controller,
+            config,
+            shutdown,
+            client: reqwest::Client::new(),
+        }
+    }
+
+    async fn get(&self, path: &str) -> (u16, String) {
+        let r = self
+            .client
+            .get(format!("{}{path}", self.base))
+            .send()
+            .await
+            .unwrap();
+        (r.status().as_u16(), r.text().await.unwrap())
+    }
+
+    async fn post(&self, path: &str) -> (u16, String) {
+        let r = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .send()
+            .await
+            .unwrap();
+        (r.status().as_u16(), r.text().await.unwrap())
+    }
+
+    fn set_config(&self, text: &str) {
+        *self.config.lock().unwrap() = text.to_string();
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.shutdown.cancel();
+    }
+}
+
+#[tokio::test]
+async fn not_ready_until_the_config_is_loaded() {
+    let s = Server::start().await;
+    assert_eq!(
+        s.get("/-/ready").await,
+        (503, "Alloy is not ready.\n".into())
+    );
+    s.set_config(r#"test.passthrough "ready" { input = 1 }"#);
+    assert_eq!(s.post("/-/reload").await, (200, "config reloaded\n".into()));
+    assert_eq!(s.get("/-/ready").await, (200, "Alloy is ready.\n".into()));
+}
+
+#[tokio::test]
+async fn reload_good_bad_good_keeps_the_running_graph() {
+    let s = Server::start().await;
+    s.set_config(r#"test.passthrough "api_keep" { input = "v1" }"#);
+    assert_eq!(s.get("/-/reload").await.0, 200);
+
+    s.set_config(r#"test.passthrough "api_keep" { input = nope.nothing }"#);
+    let (status, body) = s.post("/-/reload").await;
+    assert_eq!(status, 400);
+    assert!(
+        body.starts_with("Error: main.alloy:1:39: component \"nope.nothing\" does not exist or is out of scope\n"),
+        "{body}"
+    );
+    let (_, metrics) = s.get("/metrics").await;
+    assert!(
+        metrics.contains("\nalloy_config_last_load_successful 0\n"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("\nalloy_config_load_failures_total 1\n"),
+        "{metrics}"
+    );
+    // Still the old component with its old exports, never rebuilt.
+    let (_, json) = s
+        .get("/api/v0/web/components/test.passthrough.api_keep")
+        .await;
+    assert!(
+        json.contains(
+            r#""exports":[{"name":"output","type":"attr","value":{"type":"string","value":"v1"}}]"#
+        ),
+        "{json}"
+    );
+    assert_eq!(counts_of("test.passthrough.api_keep").builds, 1);
+
+    s.set_config(r#"test.passthrough "api_keep" { input = "v2" }"#);
+    assert_eq!(s.post("/-/reload").await.0, 200);
+    let (_, metrics) = s.get("/metrics").await;
+    assert!(
+        metrics.contains("\nalloy_config_last_load_successful 1\n"),
+        "{metrics}"
+    );
+    assert_eq!(counts_of("test.passthrough.api_keep").builds, 1);
+    assert_eq!(counts_of("test.passthrough.api_keep").updates, 1);
+}
+
+#[tokio::test]
+async fn healthy_names_the_unhealthy_components() {
+    let s = Server::start().await;
+    s.set_config(
+        "test.health \"api_ok\" { }\ntest.health \"api_sick\" { unhealthy = \"disk full\" }\n",
+    );
+    assert_eq!(s.post("/-/reload").await.0, 200);
+    assert_eq!(
+        s.get("/-/healthy").await,
+        (500, "unhealthy components: test.health.api_sick\n".into())
+    );
+    let (_, metrics) = s.get("/metrics").await;
+    assert!(metrics.contains("alloy_component_controller_running_components{controller_id=\"\",controller_path=\"/\",health_type=\"unhealthy\"} 1"));
+    let (_, json) = s.get("/api/v0/web/components/test.health.api_sick").await;
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(v["health"]["state"], "unhealthy");
+    assert_eq!(v["health"]["message"], "disk full");
+
+    s.set_config("test.health \"api_ok\" { }\n");
+    assert_eq!(s.post("/-/reload").await.0, 200);
+    assert_eq!(
+        s.get("/-/healthy").await,
+        (200, "All Alloy components are healthy.\n".into())
+    );
+}
+
+#[tokio::test]
+async fn component_routes_go_to_the_longest_matching_id() {
+    let s = Server::start().await;
+    s.set_config(
+        "test.passthrough \"route\" { input = 1 }\ntest.passthrough \"route_long\" { input = 2 }\n",
+    );
+    assert_eq!(s.post("/-/reload").await.0, 200);
+    assert_eq!(
+        s.get("/api/v0/component/test.passthrough.route/echo").await,
+        (200, "GET test.passthrough.route".into())
+    );
+    assert_eq!(
+        s.post("/api/v0/component/test.passthrough.route_long/echo")
+            .await,
+        (200, "POST test.passthrough.route_long".into())
+    );
+    assert_eq!(
+        s.get("/api/v0/component/test.passthrough.route/other")
+            .await
+            .0,
+        404
+    );
+    let (status, body) = s
+        .get("/api/v0/component/test.passthrough.nothing/metrics")
+        .await;
+    assert_eq!(status, 400);
+    assert!(body.starts_with("failed to parse URL path"), "{body}");
+}
+
+#[tokio::test]
+async fn web_api_has_alloys_shape_and_hides_secrets() {
+    let s = Server::start().await;
+    s.set_config(
+        r#"
+test.passthrough "web_a" { input = {password = "hunter2"} }
+test.passthrough "web_b" { input = test.passthrough.web_a.output }
+"#,
+    );
+    assert_eq!(s.post("/-/reload").await.0, 200);
+    let (status, list) = s.get("/api/v0/web/components").await;
+    assert_eq!(status, 200);
+    let list: serde_json::Value = serde_json::from_str(&list).unwrap();
+    let a = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["localID"] == "test.passthrough.web_a")
+        .unwrap();
+    assert_eq!(a["name"], "test.passthrough");
+    assert_eq!(a["label"], "web_a");
+    assert_eq!(a["type"], "block");
+    assert_eq!(a["moduleID"], "");
+    assert_eq!(
+        a["referencedBy"],
+        serde_json::json!(["test.passthrough.web_b"])
+    );
+    assert_eq!(a["referencesTo"], serde_json::json!([]));
+    assert_eq!(a["health"]["state"], "healthy");
+    assert_eq!(a["arguments"], serde_json::json!([]));
+
+    let (_, one) = s.get("/api/v0/web/components/test.passthrough.web_b").await;
+    let one: serde_json::Value = serde_json::from_str(&one).unwrap();
+    assert_eq!(
+        one["referencesTo"],
+        serde_json::json!(["test.passthrough.web_a"])
+    );
+    assert_eq!(one["arguments"][0]["name"], "input");
+    assert_eq!(one["arguments"][0]["type"], "attr");
+    assert_eq!(one["arguments"][0]["value"]["type"], "object");
+    assert_eq!(
+        s.get("/api/v0/web/components/test.passthrough.none")
+            .await
+            .0,
+        404
+    );
+
+    // A value decoded as a secret is shown as "(secret)", even when written as a plain string.
+    s.set_config("test.passthrough \"web_s\" {\n  input  = 1\n  secret = \"hunter2\"\n}\n");
+    assert_eq!(s.post("/-/reload").await.0, 200);
+    let (_, json) = s.get("/api/v0/web/components/test.passthrough.web_s").await;
+    assert!(!json.contains("hunter2"), "{json}");
+    let one: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let secret = one["arguments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["name"] == "secret")
+        .unwrap();
+    assert_eq!(
+        secret["value"],
+        serde_json::json!({"type": "capsule", "value": "(secret)"})
+    );
+    assert!(s.controller.component("test.passthrough.web_s").is_some());
+}
