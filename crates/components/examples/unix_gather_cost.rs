@@ -4,7 +4,31 @@
 //! `cargo run --release -p ingot-components --example unix_gather_cost [collector ...]`
 //! or `... -- --only cpu,meminfo`
 
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
+
+/// Counts heap allocations, to show what a steady-state gather allocates.
+struct Counting;
+
+static ALLOCATIONS: AtomicU64 = AtomicU64::new(0);
+
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        unsafe { System.dealloc(ptr, layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
 
 use ingot_components::prometheus::exporter::unix::{UnixConfig, UnixExporter};
 
@@ -44,6 +68,7 @@ fn main() {
     }
     let errors = exporter.errors().to_vec();
     let iterations = 2000;
+    let allocations_start = ALLOCATIONS.load(Ordering::Relaxed);
     let cpu_start = cpu_seconds();
     let wall_start = Instant::now();
     for _ in 0..iterations {
@@ -52,6 +77,7 @@ fn main() {
     }
     let wall = wall_start.elapsed().as_secs_f64();
     let cpu = cpu_seconds() - cpu_start;
+    let allocations = ALLOCATIONS.load(Ordering::Relaxed) - allocations_start;
     println!("collectors: {:?}", exporter.collectors());
     if let Some(durations) = exporter
         .families()
@@ -70,6 +96,10 @@ fn main() {
         "output: {} bytes, {} lines",
         out.len(),
         out.iter().filter(|&&b| b == b'\n').count()
+    );
+    println!(
+        "allocations per gather+encode: {}",
+        allocations / iterations
     );
     println!(
         "per gather+encode: {:.1} us CPU (user+sys, all threads), {:.1} us wall",

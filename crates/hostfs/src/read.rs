@@ -9,10 +9,10 @@ use std::path::Path;
 /// procfs files report a size of 0, so `read_to_end`'s size probe (an extra `statx` and seek)
 /// buys nothing; this reads straight into the buffer's spare capacity instead.
 pub fn read_into(path: &Path, buf: &mut Vec<u8>) -> io::Result<()> {
-    read_file_into(File::open(path)?, buf)
+    read_file_into(&mut File::open(path)?, buf)
 }
 
-fn read_file_into(mut file: File, buf: &mut Vec<u8>) -> io::Result<()> {
+fn read_file_into(file: &mut File, buf: &mut Vec<u8>) -> io::Result<()> {
     buf.clear();
     loop {
         if buf.capacity() - buf.len() < 1024 {
@@ -79,6 +79,40 @@ fn parse_u64_content(buf: &[u8]) -> io::Result<u64> {
     })
 }
 
+/// A procfs file kept open between reads: seeking a seq_file back to 0 makes the kernel
+/// generate it afresh, which saves the open and close (and the path walk) of every gather.
+/// If the kept descriptor fails, the file is opened again once.
+#[derive(Debug)]
+pub struct KeptFile {
+    path: std::path::PathBuf,
+    file: Option<File>,
+}
+
+impl KeptFile {
+    pub fn new(path: std::path::PathBuf) -> KeptFile {
+        KeptFile { path, file: None }
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Replaces `buf`'s content with the file's current content.
+    pub fn read_into(&mut self, buf: &mut Vec<u8>) -> io::Result<()> {
+        use std::io::{Seek, SeekFrom};
+        if let Some(file) = self.file.as_mut() {
+            if file.seek(SeekFrom::Start(0)).is_ok() && read_file_into(file, buf).is_ok() {
+                return Ok(());
+            }
+            self.file = None;
+        }
+        let mut file = File::open(&self.path)?;
+        read_file_into(&mut file, buf)?;
+        self.file = Some(file);
+        Ok(())
+    }
+}
+
 /// A directory opened once, to read files below it with `openat`: the kernel then walks only
 /// the relative part of each path, which is most of the cost of opening a deep sysfs file.
 #[derive(Debug)]
@@ -143,7 +177,7 @@ impl Dir {
 
     /// [`read_into`] for `rel` below this directory.
     pub fn read_into(&self, rel: &str, buf: &mut Vec<u8>) -> io::Result<()> {
-        read_file_into(self.open_file(rel)?, buf)
+        read_file_into(&mut self.open_file(rel)?, buf)
     }
 
     /// [`read_u64`] for `rel` below this directory.
@@ -171,6 +205,63 @@ impl Dir {
         };
         buf.truncate(n);
         Ok(())
+    }
+
+    /// Calls `f` with the name of every entry of this directory except `.` and `..`, in the
+    /// kernel's order. `buf` is scratch space kept by the caller, so listing allocates nothing.
+    pub fn for_each_entry(&self, buf: &mut Vec<u8>, mut f: impl FnMut(&[u8])) -> io::Result<()> {
+        use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+        // SAFETY: "." is NUL-terminated; the new descriptor is owned by `dir`.
+        let fd = unsafe {
+            libc::openat(
+                self.fd.as_raw_fd(),
+                c".".as_ptr(),
+                libc::O_RDONLY | libc::O_DIRECTORY | libc::O_CLOEXEC,
+            )
+        };
+        if fd < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        let dir = unsafe { OwnedFd::from_raw_fd(fd) };
+        buf.clear();
+        buf.resize(8192, 0);
+        loop {
+            // SAFETY: the kernel writes at most `buf.len()` bytes of dirent64 records into buf.
+            let n = unsafe {
+                libc::syscall(
+                    libc::SYS_getdents64,
+                    dir.as_raw_fd(),
+                    buf.as_mut_ptr(),
+                    buf.len(),
+                )
+            };
+            if n < 0 {
+                let err = io::Error::last_os_error();
+                if err.kind() == io::ErrorKind::Interrupted {
+                    continue;
+                }
+                return Err(err);
+            }
+            if n == 0 {
+                return Ok(());
+            }
+            let records = &buf[..n as usize];
+            let mut offset = 0;
+            // struct linux_dirent64 { u64 d_ino; i64 d_off; u16 d_reclen; u8 d_type; char d_name[]; }
+            while offset + 19 <= records.len() {
+                let reclen =
+                    u16::from_ne_bytes([records[offset + 16], records[offset + 17]]) as usize;
+                if reclen == 0 || offset + reclen > records.len() {
+                    break;
+                }
+                let name = &records[offset + 19..offset + reclen];
+                let name = &name[..name.iter().position(|&c| c == 0).unwrap_or(name.len())];
+                if name != b"." && name != b".." {
+                    f(name);
+                }
+                offset += reclen;
+            }
+        }
     }
 
     /// [`read_sys_value`] for `rel` below this directory.
@@ -214,6 +305,40 @@ mod tests {
         assert_eq!(err.kind(), io::ErrorKind::NotFound);
         assert!(d.read_into(&"x/".repeat(200), &mut buf).is_err());
         assert!(Dir::open(&dir.path().join("cpu0/topology/core_id")).is_err());
+        std::fs::create_dir(dir.path().join("cpu1")).unwrap();
+        let mut names = Vec::new();
+        d.for_each_entry(&mut buf, |n| {
+            names.push(String::from_utf8_lossy(n).into_owned())
+        })
+        .unwrap();
+        names.sort();
+        assert_eq!(names, ["cpu0", "cpu1"]);
+    }
+
+    #[test]
+    fn kept_file_sees_new_content_and_reopens() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f");
+        std::fs::write(&path, "one\n").unwrap();
+        let mut kept = KeptFile::new(path.clone());
+        let mut buf = Vec::new();
+        kept.read_into(&mut buf).unwrap();
+        assert_eq!(buf, b"one\n");
+        // Rewritten in place: the kept descriptor reads the new bytes.
+        std::fs::write(&path, "two\n").unwrap();
+        kept.read_into(&mut buf).unwrap();
+        assert_eq!(buf, b"two\n");
+        // procfs regenerates on seek to 0.
+        let mut loadavg = KeptFile::new("/proc/self/stat".into());
+        loadavg.read_into(&mut buf).unwrap();
+        assert!(buf.starts_with(std::process::id().to_string().as_bytes()));
+        loadavg.read_into(&mut buf).unwrap();
+        assert!(buf.starts_with(std::process::id().to_string().as_bytes()));
+        let mut missing = KeptFile::new(dir.path().join("missing"));
+        assert_eq!(
+            missing.read_into(&mut buf).unwrap_err().kind(),
+            io::ErrorKind::NotFound
+        );
     }
 
     #[test]

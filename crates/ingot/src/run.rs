@@ -17,7 +17,7 @@ use crate::logging::Logging;
 
 /// The configuration `ingot run` uses when given no file: the seed's host metrics, served for Prometheus to
 /// pull at `/api/v0/component/prometheus.exporter.unix.localhost/metrics`.
-pub const DEFAULT_CONFIG: &str = include_str!("default.alloy");
+pub const DEFAULT_CONFIG: &str = include_str!("../../../examples/host-pull.alloy");
 
 pub struct RunArgs {
     pub config: Option<PathBuf>,

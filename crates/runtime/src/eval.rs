@@ -153,13 +153,13 @@ fn display_body(body: &ast::Body, ev: &mut Evaluator<'_>, sensitive: &[Span]) ->
                     ev.eval(&a.value).unwrap_or(Value::Null)
                 };
                 BodyItem::Attr {
-                    name: a.name.name.clone(),
+                    name: a.name.name.to_string(),
                     value,
                 }
             }
             Stmt::Block(b) => BodyItem::Block {
                 name: b.name_string(),
-                label: b.label.as_ref().map(|l| l.value.clone()),
+                label: b.label.as_ref().map(|l| l.value.to_string()),
                 body: display_body(&b.body, ev, sensitive),
             },
         })

@@ -161,7 +161,7 @@ pub fn build(
             graph.nodes.push(Node {
                 id,
                 name,
-                label: block.label.as_ref().map(|l| l.value.clone()),
+                label: block.label.as_ref().map(|l| l.value.to_string()),
                 class,
                 block: block.clone(),
                 source: file.source.clone(),
@@ -234,10 +234,10 @@ pub fn collect_body_traversals(body: &ast::Body, out: &mut Vec<(Vec<String>, Spa
 
 fn traversal_of(expr: &Expr) -> Option<Vec<String>> {
     match &expr.kind {
-        ExprKind::Ident(name) => Some(vec![name.clone()]),
+        ExprKind::Ident(name) => Some(vec![name.to_string()]),
         ExprKind::Access { value, name } => {
             let mut fragments = traversal_of(value)?;
-            fragments.push(name.name.clone());
+            fragments.push(name.name.to_string());
             Some(fragments)
         }
         _ => None,

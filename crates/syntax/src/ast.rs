@@ -6,6 +6,10 @@ use std::sync::Arc;
 
 use crate::source::{SourceFile, Span};
 
+/// Text kept in the tree: identifiers, literals as written, labels, keys. Short texts (most of them) live
+/// inline without a heap allocation, which is what makes parsing fast; longer ones are shared.
+pub type Name = compact_str::CompactString;
+
 /// A parsed file: its statements and every comment in it.
 #[derive(Clone, Debug, PartialEq)]
 pub struct File {
@@ -19,7 +23,7 @@ pub struct File {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Comment {
     pub span: Span,
-    pub text: String,
+    pub text: Name,
 }
 
 impl Comment {
@@ -49,7 +53,7 @@ impl Stmt {
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Ident {
-    pub name: String,
+    pub name: Name,
     pub span: Span,
 }
 
@@ -118,8 +122,8 @@ impl Block {
 /// A block label: the decoded value and the literal as written (with its quotes).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Label {
-    pub value: String,
-    pub raw: String,
+    pub value: Name,
+    pub raw: Name,
     pub span: Span,
 }
 
@@ -133,7 +137,7 @@ pub struct Expr {
 pub enum ExprKind {
     Literal(Literal),
     /// A bare identifier: a variable, a component name fragment or a stdlib namespace.
-    Ident(String),
+    Ident(Name),
     Array {
         elements: Vec<Expr>,
         lbrack: Span,
@@ -180,13 +184,13 @@ pub enum ExprKind {
 #[derive(Clone, Debug, PartialEq)]
 pub enum Literal {
     /// An integer literal as written (`10`, `010`); its value is decided at evaluation (int, uint or float).
-    Number(String),
+    Number(Name),
     /// A float literal as written (`1.5`, `.5`, `1e3`).
-    Float(String),
+    Float(Name),
     /// A string: `raw` as written (with its quotes or backticks), `value` decoded.
     String {
-        raw: String,
-        value: String,
+        raw: Name,
+        value: Name,
     },
     Bool(bool),
     Null,
@@ -196,9 +200,9 @@ pub enum Literal {
 #[derive(Clone, Debug, PartialEq)]
 pub struct ObjectField {
     /// The key's value: the identifier, or the quoted key's text between the quotes (taken verbatim).
-    pub key: String,
+    pub key: Name,
     /// The key exactly as written (`foo` or `"foo bar"`).
-    pub raw_key: String,
+    pub raw_key: Name,
     pub key_span: Span,
     pub quoted: bool,
     pub value: Expr,

@@ -213,7 +213,7 @@ impl<'e, 'a> BodyDecoder<'e, 'a> {
             match stmt {
                 Stmt::Attribute(a) => match self.eval_attr::<T>(a) {
                     Ok(v) => {
-                        out.insert(a.name.name.clone(), v);
+                        out.insert(a.name.name.to_string(), v);
                     }
                     Err(Failed) => failed = true,
                 },

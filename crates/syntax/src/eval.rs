@@ -241,15 +241,15 @@ impl<'a> Evaluator<'a> {
                 let mut obj = Object::new();
                 for f in fields {
                     let v = self.eval(&f.value)?;
-                    obj.insert(f.key.clone(), v);
+                    obj.insert(f.key.to_string(), v);
                 }
                 Ok(Value::Object(Arc::new(obj)))
             }
             ExprKind::Access { value, name } => {
                 let base = self.eval(value)?;
                 let field = match &base {
-                    Value::Object(o) => o.get(&name.name),
-                    Value::Capsule(c) if c.as_object().is_some() => c.as_object().and_then(|o| o.get(&name.name)),
+                    Value::Object(o) => o.get(name.name.as_str()),
+                    Value::Capsule(c) if c.as_object().is_some() => c.as_object().and_then(|o| o.get(name.name.as_str())),
                     Value::Capsule(_) | Value::Secret(_) | Value::OptionalSecret(_) => {
                         return Err(self.about(
                             value,
@@ -373,7 +373,7 @@ impl<'a> Evaluator<'a> {
                 }
                 (ExprKind::Object { fields, .. }, PathSeg::Field(name)) => {
                     // The last field of a name wins, as it does in the object's value.
-                    match fields.iter().rev().find(|f| &f.key == name) {
+                    match fields.iter().rev().find(|f| f.key == name) {
                         Some(f) => {
                             node = &f.value;
                             i += 1;

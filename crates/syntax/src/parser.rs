@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use crate::ast::Name;
 use crate::ast::{
     self, BinaryOp, Body, Expr, ExprKind, Ident, Literal, ObjectField, Stmt, UnaryOp,
 };
@@ -105,9 +106,9 @@ impl<'a> Parser<'a> {
             }
             let text = &self.src[self.tok.span.range()];
             let text = if text.contains('\r') {
-                text.replace('\r', "")
+                Name::from(text.replace('\r', ""))
             } else {
-                text.to_string()
+                Name::new(text)
             };
             self.comments.push(ast::Comment {
                 span: self.tok.span,
@@ -272,7 +273,7 @@ impl<'a> Parser<'a> {
 
     fn ident(&self) -> Ident {
         Ident {
-            name: self.text(self.tok).to_string(),
+            name: Name::new(self.text(self.tok)),
             span: self.tok.span,
         }
     }
@@ -304,11 +305,7 @@ impl<'a> Parser<'a> {
                     self.error_at_token(crate::printer::raw_label_message(raw));
                 }
                 // The label is the text between the quotes, taken verbatim; it must be an identifier (or empty).
-                let value = if raw.len() >= 2 {
-                    &raw[1..raw.len() - 1]
-                } else {
-                    ""
-                };
+                let value = strip_quotes(raw);
                 if !value.is_empty() && !is_identifier(value) {
                     self.error_at_token(format!(
                         "expected block label to be a valid identifier, but got {}",
@@ -316,8 +313,8 @@ impl<'a> Parser<'a> {
                     ));
                 }
                 label = Some(ast::Label {
-                    value: value.to_string(),
-                    raw: raw.to_string(),
+                    value: Name::new(value),
+                    raw: Name::new(raw),
                     span: self.tok.span,
                 });
             } else {
@@ -475,11 +472,9 @@ impl<'a> Parser<'a> {
         let key_token = self.tok;
         let raw_key = self.text(key_token);
         let (key, quoted) = match key_token.kind {
-            TokenKind::Ident => (raw_key.to_string(), false),
+            TokenKind::Ident => (Name::new(raw_key), false),
             // A quoted key loses its quotes but is not unescaped (as in Alloy).
-            TokenKind::String if raw_key.len() >= 2 => {
-                (raw_key[1..raw_key.len() - 1].to_string(), true)
-            }
+            TokenKind::String => (Name::new(strip_quotes(raw_key)), true),
             _ => {
                 self.error_at_token(format!(
                     "expected field name (string or identifier), got {}",
@@ -501,7 +496,7 @@ impl<'a> Parser<'a> {
         let value = self.parse_expression();
         Some(ObjectField {
             key,
-            raw_key: raw_key.to_string(),
+            raw_key: Name::new(raw_key),
             key_span: key_token.span,
             quoted,
             value,
@@ -517,17 +512,22 @@ impl<'a> Parser<'a> {
         };
         let expr = match tok.kind {
             TokenKind::Ident => Expr {
-                kind: ExprKind::Ident(text.to_string()),
+                kind: ExprKind::Ident(Name::new(text)),
                 span: tok.span,
             },
-            TokenKind::Number => literal(Literal::Number(text.to_string())),
-            TokenKind::Float => literal(Literal::Float(text.to_string())),
+            TokenKind::Number => literal(Literal::Number(Name::new(text))),
+            TokenKind::Float => literal(Literal::Float(Name::new(text))),
             TokenKind::String => {
-                // A malformed string was reported by the scanner; keep its text so the tree stays whole.
-                let value =
-                    unquote(text).unwrap_or_else(|| text.trim_matches(['"', '`']).to_string());
+                let value = match text.strip_prefix('"').and_then(|t| t.strip_suffix('"')) {
+                    // Most strings have no escapes: their value is their text, with no decoding.
+                    Some(inner) if !inner.contains('\\') => Name::new(inner),
+                    // A malformed string was reported by the scanner; keep its text so the tree stays whole.
+                    _ => Name::from(
+                        unquote(text).unwrap_or_else(|| text.trim_matches(['"', '`']).to_string()),
+                    ),
+                };
                 literal(Literal::String {
-                    raw: text.to_string(),
+                    raw: Name::new(text),
                     value,
                 })
             }
@@ -610,6 +610,16 @@ fn binary_op(kind: TokenKind) -> BinaryOp {
         TokenKind::Div => BinaryOp::Div,
         TokenKind::Mod => BinaryOp::Mod,
         _ => BinaryOp::Pow,
+    }
+}
+
+/// The text between a string literal's quotes (or backticks), taken verbatim. An unterminated literal (the
+/// scanner reported it) has no closing quote to strip.
+fn strip_quotes(raw: &str) -> &str {
+    let inner = raw.get(1..).unwrap_or("");
+    match raw.chars().next() {
+        Some(q @ ('"' | '`')) => inner.strip_suffix(q).unwrap_or(inner),
+        _ => raw,
     }
 }
 

@@ -1311,10 +1311,10 @@ mod tests {
             let list = |items: Vec<String>| items.join(",");
             match &e.kind {
                 ExprKind::Literal(Literal::String { value, .. }) => format!("{value:?}"),
-                ExprKind::Literal(Literal::Number(n) | Literal::Float(n)) => n.clone(),
+                ExprKind::Literal(Literal::Number(n) | Literal::Float(n)) => n.to_string(),
                 ExprKind::Literal(Literal::Bool(b)) => b.to_string(),
                 ExprKind::Literal(Literal::Null) => "null".into(),
-                ExprKind::Ident(name) => name.clone(),
+                ExprKind::Ident(name) => name.to_string(),
                 ExprKind::Array { elements, .. } => {
                     format!("[{}]", list(elements.iter().map(shape).collect()))
                 }
@@ -1711,7 +1711,7 @@ mod tests {
                 "does not parse:\n{src}\n{}",
                 diags.render()
             );
-            let comments = file.comments.iter().map(|c| c.text.clone()).collect();
+            let comments = file.comments.iter().map(|c| c.text.to_string()).collect();
             (
                 shape_body(&file.body),
                 format_file(&file).unwrap(),

@@ -234,6 +234,14 @@ impl<'a> Scanner<'a> {
     }
 
     fn scan_identifier(&mut self) {
+        // ASCII identifiers are nearly all of them: scan bytes, and decode characters only past ASCII.
+        while let Some(&b) = self.bytes.get(self.pos) {
+            if b.is_ascii_alphanumeric() || b == b'_' {
+                self.pos += 1;
+            } else {
+                break;
+            }
+        }
         while let Some(c) = self.peek_char() {
             if is_letter(c) || is_digit(c) {
                 self.pos += c.len_utf8();
@@ -277,22 +285,29 @@ impl<'a> Scanner<'a> {
 
     /// Scans a quoted string whose opening quote (at `start`) was consumed.
     fn scan_string(&mut self, start: usize, quote: char) {
+        // Quote, backslash and newline are ASCII, so a byte search is exact in UTF-8 text.
+        let q = quote as u8;
         loop {
-            let Some(c) = self.peek_char() else {
+            let rest = &self.bytes[self.pos..];
+            let Some(i) = rest
+                .iter()
+                .position(|&b| b == q || b == b'\\' || b == b'\n')
+            else {
+                self.pos = self.bytes.len();
                 self.error(start, "string literal not terminated");
                 return;
             };
-            if c == '\n' {
+            self.pos += i;
+            let b = self.bytes[self.pos];
+            if b == b'\n' {
                 self.error(start, "string literal not terminated");
                 return;
             }
-            self.pos += c.len_utf8();
-            if c == quote {
+            self.pos += 1;
+            if b == q {
                 return;
             }
-            if c == '\\' {
-                self.scan_escape(quote);
-            }
+            self.scan_escape(quote);
         }
     }
 

@@ -120,11 +120,9 @@ fn shortest_digits(v: f64, digits: &mut [u8; 24]) -> (usize, i32) {
     for &c in mantissa {
         match c {
             b'.' => after_point = true,
-            b'0' if leading => {
-                if after_point {
-                    dp -= 1;
-                }
-            }
+            // Leading zeros after the point move the point; before it they mean nothing.
+            b'0' if leading && after_point => dp -= 1,
+            b'0' if leading => {}
             b'0'..=b'9' => {
                 leading = false;
                 digits[nd] = c;

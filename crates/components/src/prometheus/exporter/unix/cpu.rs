@@ -1,9 +1,11 @@
 //! node_exporter's `cpu` collector: `/proc/stat`, `/proc/cpuinfo` and the CPU topology in sysfs.
 
+use std::collections::btree_map::Entry;
 use std::collections::{BTreeMap, HashMap};
 use std::io;
 use std::path::PathBuf;
 
+use ingot_hostfs::read::KeptFile;
 use ingot_hostfs::stat::CpuTimes;
 use ingot_prom::exposition::{Desc, FamilySet, MetricType};
 use regex::Regex;
@@ -81,9 +83,8 @@ const ONLINE: Desc = Desc::new(
 const JUMP_BACK_SECONDS: f64 = 3.0;
 
 pub(super) struct CpuCollector {
-    stat_path: PathBuf,
+    stat: KeptFile,
     cpuinfo_path: PathBuf,
-    cpu_dir: PathBuf,
     guest: bool,
     info: bool,
     flags_include: Option<Regex>,
@@ -118,10 +119,9 @@ impl CpuCollector {
             }
         };
         Ok(CpuCollector {
-            stat_path: config.procfs_path.join("stat"),
+            stat: KeptFile::new(config.procfs_path.join("stat")),
             cpuinfo_path: config.procfs_path.join("cpuinfo"),
-            cpu_fd: LazyDir::new(cpu_dir.clone()),
-            cpu_dir,
+            cpu_fd: LazyDir::new(cpu_dir),
             guest: config.cpu.guest,
             info: config.cpu.info || flags_include.is_some() || bugs_include.is_some(),
             flags_include,
@@ -174,8 +174,10 @@ impl CpuCollector {
     }
 
     fn update_stat(&mut self, out: &mut FamilySet) -> Result<(), String> {
-        let text = ingot_hostfs::read::read_str(&self.stat_path, &mut self.buf)
-            .map_err(|e| open_error(&self.stat_path, &e))?;
+        self.stat
+            .read_into(&mut self.buf)
+            .map_err(|e| open_error(self.stat.path(), &e))?;
+        let text = std::str::from_utf8(&self.buf).map_err(|e| e.to_string())?;
         self.current.clear();
         let current = &mut self.current;
         ingot_hostfs::stat::for_each_cpu(text, |line| {
@@ -241,37 +243,13 @@ impl CpuCollector {
         Ok(())
     }
 
-    /// Names of the `cpu[0-9]*` directories under the sysfs CPU directory, sorted.
-    fn cpu_dirs(&self) -> io::Result<Vec<String>> {
-        let mut dirs = Vec::new();
-        let entries = match std::fs::read_dir(&self.cpu_dir) {
-            Ok(e) => e,
-            // Glob treats a missing directory as no match.
-            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(dirs),
-            Err(e) => return Err(e),
-        };
-        for entry in entries {
-            let entry = entry?;
-            let name = entry.file_name();
-            let Some(name) = name.to_str() else { continue };
-            if name
-                .strip_prefix("cpu")
-                .is_some_and(|rest| rest.starts_with(|c: char| c.is_ascii_digit()))
-            {
-                dirs.push(name.to_owned());
-            }
-        }
-        dirs.sort();
-        Ok(dirs)
-    }
-
     fn read_u64_at(&mut self, cpu: &str, rel: &str) -> Option<u64> {
         self.cpu_fd.read_u64(cpu, rel, &mut self.small_buf).ok()
     }
 
     fn update_thermal_throttle(&mut self, out: &mut FamilySet, dirs: &[String]) {
-        let mut packages: BTreeMap<u64, Option<u64>> = BTreeMap::new();
-        let mut cores: BTreeMap<(u64, u64), Option<u64>> = BTreeMap::new();
+        let mut packages: BTreeMap<u64, u64> = BTreeMap::new();
+        let mut cores: BTreeMap<(u64, u64), u64> = BTreeMap::new();
         for dir in dirs {
             let Some(package) = self.read_u64_at(dir, "topology/physical_package_id") else {
                 continue;
@@ -279,30 +257,30 @@ impl CpuCollector {
             let Some(core) = self.read_u64_at(dir, "topology/core_id") else {
                 continue;
             };
-            // Read each core's and each package's counter once, from its first CPU.
-            if !cores.contains_key(&(package, core)) {
-                let count = self.read_u64_at(dir, "thermal_throttle/core_throttle_count");
-                cores.insert((package, core), count);
+            // One counter per core and per package, from the first of its CPUs that has it.
+            if let Entry::Vacant(slot) = cores.entry((package, core)) {
+                if let Some(count) = self.read_u64_at(dir, "thermal_throttle/core_throttle_count") {
+                    slot.insert(count);
+                }
             }
-            if !packages.contains_key(&package) {
-                let count = self.read_u64_at(dir, "thermal_throttle/package_throttle_count");
-                packages.insert(package, count);
+            if let Entry::Vacant(slot) = packages.entry(package) {
+                if let Some(count) =
+                    self.read_u64_at(dir, "thermal_throttle/package_throttle_count")
+                {
+                    slot.insert(count);
+                }
             }
         }
         for (package, count) in packages {
-            if let Some(count) = count {
-                out.push(
-                    &PACKAGE_THROTTLES,
-                    &[IntText::new(package as i64).as_str()],
-                    count as f64,
-                );
-            }
+            out.push(
+                &PACKAGE_THROTTLES,
+                &[IntText::new(package as i64).as_str()],
+                count as f64,
+            );
         }
         for ((package, core), count) in cores {
-            if let Some(count) = count {
-                let (p, c) = (IntText::new(package as i64), IntText::new(core as i64));
-                out.push(&CORE_THROTTLES, &[p.as_str(), c.as_str()], count as f64);
-            }
+            let (p, c) = (IntText::new(package as i64), IntText::new(core as i64));
+            out.push(&CORE_THROTTLES, &[p.as_str(), c.as_str()], count as f64);
         }
     }
 
@@ -345,9 +323,7 @@ impl Collector for CpuCollector {
                 out.push(&ISOLATED, &[IntText::new(i64::from(cpu)).as_str()], 1.0);
             }
         }
-        let dirs = self
-            .cpu_dirs()
-            .map_err(|e| ingot_hostfs::errno::go_error_text(&e))?;
+        let dirs = self.cpu_fd.glob_numbered("cpu", &mut self.buf);
         self.update_thermal_throttle(out, &dirs);
         self.update_online(out, &dirs);
         Ok(())
@@ -443,6 +419,51 @@ mod tests {
         let text = gather(&mut c);
         assert!(
             text.contains("node_cpu_online{cpu=\"0\"} 0\nnode_cpu_online{cpu=\"1\"} 1\n"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn throttles_come_from_the_first_cpu_that_has_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        write(root, "proc/stat", "cpu0 1 0 0 1\n");
+        let cpu = "sys/devices/system/cpu";
+        for n in [0, 1, 2] {
+            let package = if n == 2 { "1" } else { "0" };
+            write(
+                root,
+                &format!("{cpu}/cpu{n}/topology/physical_package_id"),
+                package,
+            );
+            write(root, &format!("{cpu}/cpu{n}/topology/core_id"), "0\n");
+        }
+        // cpu0 lacks the counters; its sibling cpu1 has them.
+        write(
+            root,
+            &format!("{cpu}/cpu1/thermal_throttle/core_throttle_count"),
+            "7\n",
+        );
+        write(
+            root,
+            &format!("{cpu}/cpu1/thermal_throttle/package_throttle_count"),
+            "3\n",
+        );
+        write(
+            root,
+            &format!("{cpu}/cpu2/thermal_throttle/core_throttle_count"),
+            "1\n",
+        );
+        let text = gather(&mut collector(root, false));
+        assert!(
+            text.contains(
+                "node_cpu_core_throttles_total{core=\"0\",package=\"0\"} 7\n\
+                 node_cpu_core_throttles_total{core=\"0\",package=\"1\"} 1\n"
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains("# TYPE node_cpu_package_throttles_total counter\nnode_cpu_package_throttles_total{package=\"0\"} 3\n# HELP"),
             "{text}"
         );
     }

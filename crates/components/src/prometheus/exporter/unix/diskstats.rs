@@ -2,8 +2,8 @@
 //! `/sys/block/<dev>/queue/rotational`.
 
 use std::fmt::Write as _;
-use std::path::PathBuf;
 
+use ingot_hostfs::read::KeptFile;
 use ingot_hostfs::udev::UdevProperties;
 use ingot_prom::exposition::{Desc, FamilySet, MetricType};
 
@@ -169,7 +169,7 @@ const SECONDS_PER_TICK: f64 = 1.0 / 1000.0;
 const SECTOR_SIZE: f64 = 512.0;
 
 pub(super) struct DiskstatsCollector {
-    diskstats_path: PathBuf,
+    diskstats: KeptFile,
     sysfs_block: LazyDir,
     /// `None` when the udev data directory is missing: node_exporter then skips udev lookups.
     udev_dir: Option<LazyDir>,
@@ -199,7 +199,7 @@ impl DiskstatsCollector {
             .is_dir()
             .then(|| LazyDir::new(config.udev_data_path.clone()));
         Ok(DiskstatsCollector {
-            diskstats_path: config.procfs_path.join("diskstats"),
+            diskstats: KeptFile::new(config.procfs_path.join("diskstats")),
             sysfs_block: LazyDir::new(config.sysfs_path.join("block")),
             udev_dir,
             filter,
@@ -218,7 +218,7 @@ impl Collector for DiskstatsCollector {
 
     fn update(&mut self, out: &mut FamilySet) -> Result<(), String> {
         let DiskstatsCollector {
-            diskstats_path,
+            diskstats,
             sysfs_block,
             udev_dir,
             filter,
@@ -227,8 +227,12 @@ impl Collector for DiskstatsCollector {
             small_buf,
             name_buf,
         } = self;
-        ingot_hostfs::read::read_into(diskstats_path, buf)
-            .map_err(|e| format!("couldn't get diskstats: {}", open_error(diskstats_path, &e)))?;
+        diskstats.read_into(buf).map_err(|e| {
+            format!(
+                "couldn't get diskstats: {}",
+                open_error(diskstats.path(), &e)
+            )
+        })?;
         let text = String::from_utf8_lossy(buf);
         let mut udev = UdevProperties::default();
         let mut result = Ok(());

@@ -7,13 +7,13 @@
 //! itself waits for a stuck call during the scrape that first meets it; we never wait longer
 //! than the timeout.
 
-use std::collections::HashSet;
 use std::ffi::CString;
 use std::io;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use ingot_hostfs::read::KeptFile;
 use ingot_hostfs::sys::FsStat;
 use ingot_prom::exposition::{Desc, FamilySet, MetricType};
 
@@ -86,7 +86,8 @@ struct MountEntry {
 }
 
 pub(super) struct FilesystemCollector {
-    procfs: PathBuf,
+    mountinfo: KeptFile,
+    self_mountinfo: KeptFile,
     rootfs: PathBuf,
     mount_points: DeviceFilter,
     fs_types: DeviceFilter,
@@ -107,7 +108,8 @@ impl FilesystemCollector {
     ) -> Result<FilesystemCollector, ConfigError> {
         let fs = &config.filesystem;
         Ok(FilesystemCollector {
-            procfs: config.procfs_path.clone(),
+            mountinfo: KeptFile::new(config.procfs_path.join("1/mountinfo")),
+            self_mountinfo: KeptFile::new(config.procfs_path.join("self/mountinfo")),
             rootfs: config.rootfs_path.clone(),
             mount_points: DeviceFilter::new(
                 optional_regex("filesystem.mount_points_exclude", &fs.mount_points_exclude)?,
@@ -126,18 +128,17 @@ impl FilesystemCollector {
 
     fn read_mounts(&mut self) -> Result<(), String> {
         // PID 1's mounts are the host's; with hidepid they are hidden, so fall back to ours.
-        let path = self.procfs.join("1/mountinfo");
-        let read = match ingot_hostfs::read::read_into(&path, &mut self.buf) {
-            Err(e) if e.kind() == io::ErrorKind::NotFound => {
-                let fallback = self.procfs.join("self/mountinfo");
-                ingot_hostfs::read::read_into(&fallback, &mut self.buf)
-                    .map_err(|e| open_error(&fallback, &e))
-            }
-            other => other.map_err(|e| open_error(&path, &e)),
+        let read = match self.mountinfo.read_into(&mut self.buf) {
+            Err(e) if e.kind() == io::ErrorKind::NotFound => self
+                .self_mountinfo
+                .read_into(&mut self.buf)
+                .map_err(|e| open_error(self.self_mountinfo.path(), &e)),
+            other => other.map_err(|e| open_error(self.mountinfo.path(), &e)),
         };
         read?;
         let text = ingot_hostfs::mountinfo::go_to_valid_utf8(&self.buf);
         let rootfs = self.rootfs.to_string_lossy();
+        let (mount_points, fs_types) = (&self.mount_points, &self.fs_types);
         let entries = &mut self.entries;
         entries.clear();
         let mut failure = None;
@@ -153,9 +154,14 @@ impl FilesystemCollector {
                 return;
             };
             let mount_point = ingot_hostfs::mountinfo::unescape_mount_point(m.mount_point);
+            let mount_point = strip_rootfs(&rootfs, &mount_point);
+            // Filtered here, before anything is copied: most mounts are pseudo filesystems.
+            if mount_points.ignored(mount_point) || fs_types.ignored(m.fs_type) {
+                return;
+            }
             entries.push(MountEntry {
                 device: m.source.to_owned(),
-                mount_point: strip_rootfs(&rootfs, &mount_point).to_owned(),
+                mount_point: mount_point.to_owned(),
                 fs_type: m.fs_type.to_owned(),
                 major,
                 minor,
@@ -180,9 +186,6 @@ impl Collector for FilesystemCollector {
 
     fn update(&mut self, out: &mut FamilySet) -> Result<(), String> {
         self.read_mounts()?;
-        let (mount_points, fs_types) = (&self.mount_points, &self.fs_types);
-        self.entries
-            .retain(|e| !mount_points.ignored(&e.mount_point) && !fs_types.ignored(&e.fs_type));
 
         let requests: Vec<(usize, CString, &str)> = self
             .entries
@@ -208,7 +211,8 @@ impl Collector for FilesystemCollector {
             self.entries[i].result = Some(result);
         }
 
-        let mut seen: HashSet<(&str, &str, &str, &str, i64, i64)> = HashSet::new();
+        // A mount listed twice (same labels) is reported once, as node_exporter does.
+        let mut seen: Vec<(&str, &str, &str, &str, i64, i64)> = Vec::new();
         for e in &self.entries {
             let result = e.result.as_ref().map_or(Err("invalid argument"), |r| {
                 r.as_ref().map_err(|s| s.as_str())
@@ -217,16 +221,18 @@ impl Collector for FilesystemCollector {
                 Ok(_) => "",
                 Err(text) => text,
             };
-            if !seen.insert((
-                &e.device,
-                &e.mount_point,
-                &e.fs_type,
+            let key = (
+                e.device.as_str(),
+                e.mount_point.as_str(),
+                e.fs_type.as_str(),
                 device_error,
                 e.major,
                 e.minor,
-            )) {
+            );
+            if seen.contains(&key) {
                 continue;
             }
+            seen.push(key);
             let labels = [
                 e.device.as_str(),
                 e.mount_point.as_str(),

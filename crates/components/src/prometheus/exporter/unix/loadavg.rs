@@ -1,7 +1,6 @@
 //! node_exporter's `loadavg` collector: `/proc/loadavg`.
 
-use std::path::PathBuf;
-
+use ingot_hostfs::read::KeptFile;
 use ingot_prom::exposition::{Desc, FamilySet, MetricType};
 
 use super::{open_error, Collector, UnixConfig};
@@ -13,14 +12,14 @@ const LOADS: [Desc; 3] = [
 ];
 
 pub(super) struct LoadavgCollector {
-    path: PathBuf,
+    file: KeptFile,
     buf: Vec<u8>,
 }
 
 impl LoadavgCollector {
     pub(super) fn new(config: &UnixConfig) -> LoadavgCollector {
         LoadavgCollector {
-            path: config.procfs_path.join("loadavg"),
+            file: KeptFile::new(config.procfs_path.join("loadavg")),
             buf: Vec::new(),
         }
     }
@@ -32,13 +31,15 @@ impl Collector for LoadavgCollector {
     }
 
     fn update(&mut self, out: &mut FamilySet) -> Result<(), String> {
-        let text = ingot_hostfs::read::read_str(&self.path, &mut self.buf)
-            .map_err(|e| format!("couldn't get load: {}", open_error(&self.path, &e)))?;
+        self.file
+            .read_into(&mut self.buf)
+            .map_err(|e| format!("couldn't get load: {}", open_error(self.file.path(), &e)))?;
+        let text = String::from_utf8_lossy(&self.buf);
         let loads =
-            ingot_hostfs::loadavg::parse(text).map_err(|e| match e.to_string().as_str() {
+            ingot_hostfs::loadavg::parse(&text).map_err(|e| match e.to_string().as_str() {
                 "unexpected content" => format!(
                     "couldn't get load: unexpected content in {}",
-                    self.path.display()
+                    self.file.path().display()
                 ),
                 other => format!("couldn't get load: {other}"),
             })?;

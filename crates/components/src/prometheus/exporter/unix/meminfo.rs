@@ -4,8 +4,7 @@
 //! not appear until node_exporter names it). Fields in kB are reported in bytes; the four
 //! `HugePages_*` counts are reported as printed.
 
-use std::path::PathBuf;
-
+use ingot_hostfs::read::KeptFile;
 use ingot_prom::exposition::{Desc, FamilySet, MetricType};
 
 use super::{open_error, Collector, UnixConfig};
@@ -87,7 +86,7 @@ const FIELDS: &[Field] = &[
 ];
 
 pub(super) struct MeminfoCollector {
-    path: PathBuf,
+    file: KeptFile,
     buf: Vec<u8>,
     values: Vec<Option<f64>>,
 }
@@ -95,7 +94,7 @@ pub(super) struct MeminfoCollector {
 impl MeminfoCollector {
     pub(super) fn new(config: &UnixConfig) -> MeminfoCollector {
         MeminfoCollector {
-            path: config.procfs_path.join("meminfo"),
+            file: KeptFile::new(config.procfs_path.join("meminfo")),
             buf: Vec::new(),
             values: vec![None; FIELDS.len()],
         }
@@ -108,15 +107,16 @@ impl Collector for MeminfoCollector {
     }
 
     fn update(&mut self, out: &mut FamilySet) -> Result<(), String> {
-        let text = ingot_hostfs::read::read_str(&self.path, &mut self.buf).map_err(|e| {
+        self.file.read_into(&mut self.buf).map_err(|e| {
             format!(
                 "couldn't get meminfo: failed to get memory info: {}",
-                open_error(&self.path, &e)
+                open_error(self.file.path(), &e)
             )
         })?;
+        let text = String::from_utf8_lossy(&self.buf);
         self.values.iter_mut().for_each(|v| *v = None);
         let values = &mut self.values;
-        ingot_hostfs::meminfo::for_each(text, |line| {
+        ingot_hostfs::meminfo::for_each(&text, |line| {
             // A repeated key keeps its last value, as procfs's struct fields do.
             if let Ok(i) = FIELDS.binary_search_by(|f| f.key.cmp(line.key)) {
                 let v = if FIELDS[i].in_bytes {

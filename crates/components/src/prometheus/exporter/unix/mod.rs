@@ -201,6 +201,31 @@ impl LazyDir {
         Ok(self.dir.as_ref().expect("just opened"))
     }
 
+    /// Go's `filepath.Glob("<dir>/<prefix>[0-9]*")`: names of the entries that start with
+    /// `prefix` and a digit, in lexical order. Like Glob, an unreadable directory matches nothing.
+    fn glob_numbered(&mut self, prefix: &str, buf: &mut Vec<u8>) -> Vec<String> {
+        let mut names = Vec::new();
+        let Ok(dir) = self.get() else {
+            return names;
+        };
+        let listed = dir.for_each_entry(buf, |name| {
+            if name.starts_with(prefix.as_bytes())
+                && name.get(prefix.len()).is_some_and(u8::is_ascii_digit)
+            {
+                if let Ok(name) = std::str::from_utf8(name) {
+                    names.push(name.to_owned());
+                }
+            }
+        });
+        if listed.is_err() {
+            // The directory may have been replaced; open it afresh next time.
+            self.dir = None;
+            names.clear();
+        }
+        names.sort_unstable();
+        names
+    }
+
     /// Reads the file `<a>/<b>` below the directory (`b` may be empty) into `buf`.
     fn read_into(&mut self, a: &str, b: &str, buf: &mut Vec<u8>) -> io::Result<()> {
         self.read_with(a, b, buf, ingot_hostfs::read::Dir::read_into)

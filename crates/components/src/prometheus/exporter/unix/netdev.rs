@@ -3,8 +3,8 @@
 //! `receive_nohandler`.
 
 use std::net::IpAddr;
-use std::path::PathBuf;
 
+use ingot_hostfs::read::KeptFile;
 use ingot_prom::exposition::{Desc, FamilySet, MetricType};
 
 use super::config::{optional_regex, DeviceFilter};
@@ -50,7 +50,7 @@ const ADDRESS_INFO: Desc = Desc::new(
 );
 
 pub(super) struct NetdevCollector {
-    path: PathBuf,
+    file: KeptFile,
     filter: DeviceFilter,
     address_info: bool,
     buf: Vec<u8>,
@@ -65,7 +65,7 @@ impl NetdevCollector {
             ));
         }
         Ok(NetdevCollector {
-            path: config.procfs_path.join("net/dev"),
+            file: KeptFile::new(config.procfs_path.join("net/dev")),
             filter: DeviceFilter::new(
                 optional_regex("netdev.device_exclude", &netdev.device_exclude)?,
                 optional_regex("netdev.device_include", &netdev.device_include)?,
@@ -85,8 +85,9 @@ impl Collector for NetdevCollector {
         let wrap = |cause: String| {
             format!("couldn't get netstats: failed to parse /proc/net/dev: {cause}")
         };
-        ingot_hostfs::read::read_into(&self.path, &mut self.buf)
-            .map_err(|e| wrap(open_error(&self.path, &e)))?;
+        self.file
+            .read_into(&mut self.buf)
+            .map_err(|e| wrap(open_error(self.file.path(), &e)))?;
         let text = String::from_utf8_lossy(&self.buf);
         let filter = &self.filter;
         ingot_hostfs::netdev::for_each(&text, |dev| {

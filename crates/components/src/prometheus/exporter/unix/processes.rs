@@ -45,6 +45,31 @@ const MAX_PROCESSES: Desc = Desc::new(
     &[],
 );
 
+/// A task state as the kernel prints it (one letter), copied out of the read buffer without
+/// allocating.
+#[derive(Clone, Copy)]
+struct State {
+    bytes: [u8; 16],
+    len: usize,
+}
+
+impl State {
+    fn new(s: &str) -> State {
+        let mut bytes = [0u8; 16];
+        // Cut at a character boundary; no kernel prints more than one letter.
+        let mut len = s.len().min(bytes.len());
+        while !s.is_char_boundary(len) {
+            len -= 1;
+        }
+        bytes[..len].copy_from_slice(&s.as_bytes()[..len]);
+        State { bytes, len }
+    }
+
+    fn as_str(&self) -> &str {
+        std::str::from_utf8(&self.bytes[..self.len]).unwrap_or("")
+    }
+}
+
 /// Counts per state letter; kept between gathers so the state strings are allocated once.
 #[derive(Default)]
 struct StateCounts(Vec<(String, u64)>);
@@ -114,7 +139,7 @@ impl ProcessesCollector {
     }
 
     /// Reads one stat file; `Ok(None)` if the task is gone.
-    fn read_stat(&mut self, rel: &[&str]) -> Result<Option<(String, i64)>, String> {
+    fn read_stat(&mut self, rel: &[&str]) -> Result<Option<(State, i64)>, String> {
         self.path.clear();
         self.path.push(&self.procfs);
         for part in rel {
@@ -127,7 +152,7 @@ impl ProcessesCollector {
         }
         let text = String::from_utf8_lossy(&self.buf);
         let stat = ingot_hostfs::process::parse_stat(&text).map_err(|e| e.to_string())?;
-        Ok(Some((stat.state.to_owned(), stat.num_threads)))
+        Ok(Some((State::new(stat.state), stat.num_threads)))
     }
 
     fn count(&mut self) -> Result<(u64, i64), String> {
@@ -148,7 +173,7 @@ impl ProcessesCollector {
                 continue;
             };
             used += 1;
-            self.states.add(&state);
+            self.states.add(state.as_str());
             threads += num_threads;
 
             self.path.clear();
@@ -167,12 +192,12 @@ impl ProcessesCollector {
             };
             for tid in tids {
                 if tid == pid {
-                    self.thread_states.add(&state);
+                    self.thread_states.add(state.as_str());
                     continue;
                 }
                 let tid_text = super::IntText::new(tid);
                 match self.read_stat(&[pid_text.as_str(), "task", tid_text.as_str(), "stat"]) {
-                    Ok(Some((thread_state, _))) => self.thread_states.add(&thread_state),
+                    Ok(Some((thread_state, _))) => self.thread_states.add(thread_state.as_str()),
                     Ok(None) => {}
                     Err(e) => {
                         return Err(format!(

@@ -1,6 +1,5 @@
 //! node_exporter's `time` collector: the clock, the local zone and the kernel's clocksources.
 
-use std::path::PathBuf;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use ingot_prom::exposition::{Desc, FamilySet, MetricType};
@@ -33,17 +32,14 @@ const CLOCKSOURCE_CURRENT: Desc = Desc::new(
 );
 
 pub(super) struct TimeCollector {
-    clocksource_path: PathBuf,
     clocksource_dir: LazyDir,
     buf: Vec<u8>,
 }
 
 impl TimeCollector {
     pub(super) fn new(config: &UnixConfig) -> TimeCollector {
-        let clocksource_path = config.sysfs_path.join("devices/system/clocksource");
         TimeCollector {
-            clocksource_dir: LazyDir::new(clocksource_path.clone()),
-            clocksource_path,
+            clocksource_dir: LazyDir::new(config.sysfs_path.join("devices/system/clocksource")),
             buf: Vec::new(),
         }
     }
@@ -70,8 +66,9 @@ impl Collector for TimeCollector {
                 ingot_hostfs::errno::go_error_text(&e)
             )
         };
-        let names = ingot_hostfs::clocksource::glob_names(&self.clocksource_path)
-            .map_err(clocksource_error)?;
+        let names = self
+            .clocksource_dir
+            .glob_numbered("clocksource", &mut self.buf);
         // Like procfs, read everything before reporting anything: one unreadable clocksource
         // fails the collector with no clocksource samples.
         let mut sources = Vec::with_capacity(names.len());
