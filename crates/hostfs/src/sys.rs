@@ -38,6 +38,12 @@ pub fn parse_cpu_range(text: &str) -> Result<Vec<u16>, ParseError> {
     Ok(cpus)
 }
 
+/// Whether this process runs with effective user id 0.
+pub fn is_root() -> bool {
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    unsafe { libc::geteuid() == 0 }
+}
+
 /// The fields of `uname(2)`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Uname {

@@ -19,6 +19,7 @@ pub const IMPLEMENTED_COLLECTORS: &[&str] = &[
     "meminfo",
     "netdev",
     "processes",
+    "systemd",
     "time",
     "uname",
 ];
@@ -294,8 +295,8 @@ mod tests {
             ..UnixConfig::default()
         };
         let sel = config.collector_selection();
-        assert_eq!(sel.enabled, ["cpu", "processes"]);
-        assert_eq!(sel.unsupported, ["arp", "systemd"]);
+        assert_eq!(sel.enabled, ["cpu", "processes", "systemd"]);
+        assert_eq!(sel.unsupported, ["arp"]);
     }
 
     #[test]

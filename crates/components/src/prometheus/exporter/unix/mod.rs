@@ -19,6 +19,7 @@ mod meminfo;
 mod netdev;
 mod processes;
 mod statfs_pool;
+mod systemd;
 mod time;
 mod uname;
 
@@ -95,6 +96,7 @@ impl UnixExporter {
                 "meminfo" => Box::new(meminfo::MeminfoCollector::new(config)),
                 "netdev" => Box::new(netdev::NetdevCollector::new(config)?),
                 "processes" => Box::new(processes::ProcessesCollector::new(config)),
+                "systemd" => Box::new(systemd::SystemdCollector::new(config)?),
                 "time" => Box::new(time::TimeCollector::new(config)),
                 "uname" => Box::new(uname::UnameCollector::new()),
                 other => unreachable!("collector {other} is listed as implemented"),
