@@ -17,10 +17,7 @@ use support::{parse_exposition, Family, Postgres, DATABASE, PASSWORD, USER};
 const ID: &str = "prometheus.exporter.postgres.db";
 
 fn controller() -> Arc<Controller> {
-    Controller::new(
-        Arc::new(ingot_components::registry()),
-        Options::default(),
-    )
+    Controller::new(Arc::new(ingot_components::registry()), Options::default())
 }
 
 fn apply(c: &Controller, text: &str) -> Result<(), Vec<String>> {
@@ -132,10 +129,17 @@ fn default_collectors_report_the_load_driven_on_a_real_server() {
     assert_eq!(value(&f, "pg_up", &[]), 1.0);
     assert_eq!(value(&f, "pg_exporter_last_scrape_error", &[]), 0.0);
     let server = format!("127.0.0.1:{}", pg.port);
-    let major: u32 = pg.psql("postgres", "SHOW server_version_num").parse::<u32>().unwrap() / 10000;
+    let major: u32 = pg
+        .psql("postgres", "SHOW server_version_num")
+        .parse::<u32>()
+        .unwrap()
+        / 10000;
     let st = &family(&f, "pg_static").samples[0].0;
     assert_eq!(st["server"], server);
-    assert!(st["short_version"].starts_with(&format!("{major}.")), "{st:?}");
+    assert!(
+        st["short_version"].starts_with(&format!("{major}.")),
+        "{st:?}"
+    );
     assert!(st["version"].starts_with("PostgreSQL "), "{st:?}");
 
     for collector in [
@@ -156,7 +160,11 @@ fn default_collectors_report_the_load_driven_on_a_real_server() {
         "wal",
     ] {
         assert_eq!(
-            value(&f, "pg_scrape_collector_success", &[("collector", collector)]),
+            value(
+                &f,
+                "pg_scrape_collector_success",
+                &[("collector", collector)]
+            ),
             1.0,
             "collector {collector}"
         );
@@ -174,27 +182,46 @@ fn default_collectors_report_the_load_driven_on_a_real_server() {
     assert!(value(&f, "pg_stat_user_tables_seq_scan", &table) >= 3.0);
     assert_eq!(
         value(&f, "pg_stat_user_tables_table_size_bytes", &table),
-        pg.psql(DATABASE, "SELECT pg_table_size('items')").parse::<f64>().unwrap()
+        pg.psql(DATABASE, "SELECT pg_table_size('items')")
+            .parse::<f64>()
+            .unwrap()
     );
     assert_eq!(
         value(&f, "pg_stat_user_tables_index_size_bytes", &table),
-        pg.psql(DATABASE, "SELECT pg_indexes_size('items')").parse::<f64>().unwrap()
+        pg.psql(DATABASE, "SELECT pg_indexes_size('items')")
+            .parse::<f64>()
+            .unwrap()
     );
     assert_eq!(value(&f, "pg_stat_user_tables_last_vacuum", &table), 0.0);
     assert!(value(&f, "pg_statio_user_tables_heap_blocks_hit", &table) > 0.0);
     assert_eq!(
         value(&f, "pg_database_size_bytes", &[("datname", DATABASE)]),
-        pg.psql("postgres", &format!("SELECT pg_database_size('{DATABASE}')"))
-            .parse::<f64>()
-            .unwrap()
+        pg.psql(
+            "postgres",
+            &format!("SELECT pg_database_size('{DATABASE}')")
+        )
+        .parse::<f64>()
+        .unwrap()
     );
     assert_eq!(
         value(&f, "pg_database_connection_limit", &[("datname", DATABASE)]),
         -1.0
     );
-    assert_eq!(value(&f, "pg_roles_connection_limit", &[("rolname", USER)]), -1.0);
-    assert!(value(&f, "pg_stat_database_tup_inserted", &[("datname", DATABASE)]) >= 100.0);
-    let datid = pg.psql("postgres", &format!("SELECT oid FROM pg_database WHERE datname = '{DATABASE}'"));
+    assert_eq!(
+        value(&f, "pg_roles_connection_limit", &[("rolname", USER)]),
+        -1.0
+    );
+    assert!(
+        value(
+            &f,
+            "pg_stat_database_tup_inserted",
+            &[("datname", DATABASE)]
+        ) >= 100.0
+    );
+    let datid = pg.psql(
+        "postgres",
+        &format!("SELECT oid FROM pg_database WHERE datname = '{DATABASE}'"),
+    );
     let commits = value(
         &f,
         "pg_stat_database_xact_commit",
@@ -204,7 +231,10 @@ fn default_collectors_report_the_load_driven_on_a_real_server() {
 
     // Settings: names, units converted to base units, HELP as v0.20 writes it.
     assert_eq!(value(&f, "pg_settings_max_connections", &[]), 40.0);
-    assert_eq!(value(&f, "pg_settings_shared_buffers_bytes", &[]), 16.0 * 1024.0 * 1024.0);
+    assert_eq!(
+        value(&f, "pg_settings_shared_buffers_bytes", &[]),
+        16.0 * 1024.0 * 1024.0
+    );
     assert_eq!(value(&f, "pg_settings_fsync", &[]), 0.0);
     assert_eq!(
         family(&f, "pg_settings_shared_buffers_bytes").help,
@@ -212,14 +242,20 @@ fn default_collectors_report_the_load_driven_on_a_real_server() {
     );
     assert_eq!(
         value(&f, "pg_settings_checkpoint_timeout_seconds", &[]),
-        pg.psql("postgres", "SELECT setting FROM pg_settings WHERE name = 'checkpoint_timeout'")
-            .parse::<f64>()
-            .unwrap()
+        pg.psql(
+            "postgres",
+            "SELECT setting FROM pg_settings WHERE name = 'checkpoint_timeout'"
+        )
+        .parse::<f64>()
+        .unwrap()
     );
 
     // Locks: every mode for every database, zero-filled.
     let locks = family(&f, "pg_locks_count");
-    let databases: usize = pg.psql("postgres", "SELECT count(*) FROM pg_database").parse().unwrap();
+    let databases: usize = pg
+        .psql("postgres", "SELECT count(*) FROM pg_database")
+        .parse()
+        .unwrap();
     assert_eq!(locks.samples.len(), 9 * databases);
     assert_eq!(locks.label_names, ["datname", "mode"]);
     assert_eq!(
@@ -265,8 +301,10 @@ fn default_collectors_report_the_load_driven_on_a_real_server() {
 }
 
 /// Families Debian's 0.11.1 has and v0.20 (ingot's target) does not, for PostgreSQL 15: 0.11's legacy map
-/// exported unknown pg_stat_database columns as untyped, and its settings came with `server`.
+/// exported unknown pg_stat_database columns as untyped, and wrote last_archive_age as NaN when nothing was
+/// ever archived, where v0.20 leaves the series out.
 const ONLY_DEBIAN_0_11: &[&str] = &[
+    "pg_stat_archiver_last_archive_age",
     "pg_stat_database_active_time",
     "pg_stat_database_checksum_failures",
     "pg_stat_database_checksum_last_failure",
@@ -278,7 +316,10 @@ const ONLY_DEBIAN_0_11: &[&str] = &[
     "pg_stat_database_sessions_killed",
 ];
 
-/// Families v0.20 has that Debian's 0.11.1 lacks (collectors added after 0.11).
+/// Families v0.20 has that Debian's 0.11.1 lacks: collectors added after 0.11, and the table statistics that
+/// 0.11 offered only through its example queries.yaml (all 21 + 8 of them, by these prefixes).
+const ONLY_V0_20_PREFIXES: &[(&str, usize)] =
+    &[("pg_stat_user_tables_", 21), ("pg_statio_user_tables_", 8)];
 const ONLY_V0_20: &[&str] = &[
     "pg_database_connection_limit",
     "pg_replication_is_replica",
@@ -292,7 +333,10 @@ const ONLY_V0_20: &[&str] = &[
 
 #[test]
 fn same_families_and_labels_as_debians_postgres_exporter() {
-    let binary = require_binary("prometheus-postgres-exporter", "prometheus-postgres-exporter");
+    let binary = require_binary(
+        "prometheus-postgres-exporter",
+        "prometheus-postgres-exporter",
+    );
     let pg = Postgres::start();
     pg.psql(
         DATABASE,
@@ -325,7 +369,10 @@ fn same_families_and_labels_as_debians_postgres_exporter() {
     let (our_names, their_names) = (pg_names(&ours), pg_names(&theirs));
     let only_theirs: Vec<&String> = their_names.difference(&our_names).collect();
     let only_ours: Vec<&String> = our_names.difference(&their_names).collect();
-    assert_eq!(only_theirs, ONLY_DEBIAN_0_11, "families only Debian's 0.11.1 has");
+    assert_eq!(
+        only_theirs, ONLY_DEBIAN_0_11,
+        "families only Debian's 0.11.1 has"
+    );
     assert_eq!(only_ours, ONLY_V0_20, "families only ingot (v0.20) has");
 
     // Label names of the shared families: 0.11 put `server` on everything but its two collectors' families
@@ -340,8 +387,14 @@ fn same_families_and_labels_as_debians_postgres_exporter() {
         if name.starts_with("pg_stat_activity_") {
             // v0.20 added these; 0.11.1 had datname and state only.
             ol.retain(|l| {
-                !["usename", "application_name", "backend_type", "wait_event_type", "wait_event"]
-                    .contains(&l.as_str())
+                ![
+                    "usename",
+                    "application_name",
+                    "backend_type",
+                    "wait_event_type",
+                    "wait_event",
+                ]
+                .contains(&l.as_str())
             });
         }
         if o.samples.is_empty() || t.samples.is_empty() {
@@ -384,7 +437,11 @@ fn wrong_password_is_pg_up_0_with_the_servers_message() {
     assert_eq!(value(&f, "pg_up", &[]), 0.0);
     assert_eq!(value(&f, "pg_exporter_last_scrape_error", &[]), 1.0);
     assert_eq!(
-        value(&f, "pg_scrape_collector_success", &[("collector", "stat_database")]),
+        value(
+            &f,
+            "pg_scrape_collector_success",
+            &[("collector", "stat_database")]
+        ),
         0.0
     );
     assert!(!f.contains_key("pg_static"));
@@ -474,7 +531,9 @@ fn arguments_are_checked_with_alloys_messages() {
     )
     .unwrap_err();
     assert!(
-        err[0].contains("custom_queries_config_path must be set when disable_default_metrics is true"),
+        err[0].contains(
+            "custom_queries_config_path must be set when disable_default_metrics is true"
+        ),
         "{err:?}"
     );
     let err = apply(
@@ -510,13 +569,19 @@ fn arguments_are_checked_with_alloys_messages() {
         .iter()
         .map(|(l, _)| l["collector"].as_str())
         .collect();
-    assert_eq!(collectors, BTreeSet::from(["postmaster", "replication_slots"]));
+    assert_eq!(
+        collectors,
+        BTreeSet::from(["postmaster", "replication_slots"])
+    );
     let started = value(&f, "pg_postmaster_start_time_seconds", &[]);
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
         .as_secs_f64();
-    assert!(started > now - 600.0 && started <= now, "{started} vs {now}");
+    assert!(
+        started > now - 600.0 && started <= now,
+        "{started} vs {now}"
+    );
     assert!(!f.keys().any(|n| n.starts_with("pg_settings_")));
 }
 

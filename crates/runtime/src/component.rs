@@ -31,6 +31,64 @@ pub struct Context {
     pub memory_addr: String,
     /// Cancelled when the component is removed or the agent stops; background tasks watch it.
     pub shutdown: CancellationToken,
+    /// Serves requests to other components' endpoints in memory: what scraping a target at `memory_addr`
+    /// uses instead of TCP.
+    pub memory_http: MemoryHttp,
+}
+
+/// Routes `/api/v0/component/<id>/<path>` requests to components (the controller implements it).
+pub trait ComponentRouter: Send + Sync {
+    /// `path` is what follows `/api/v0/component/`. `None` when no component has that id.
+    fn route(
+        &self,
+        path: &str,
+        method: &str,
+        query: Option<&str>,
+        headers: &[(String, String)],
+    ) -> Option<HttpResponse>;
+}
+
+/// An in-memory HTTP client for component endpoints, given to every component.
+#[derive(Clone)]
+pub struct MemoryHttp {
+    router: std::sync::Weak<dyn ComponentRouter>,
+}
+
+impl MemoryHttp {
+    pub fn new(router: std::sync::Weak<dyn ComponentRouter>) -> MemoryHttp {
+        MemoryHttp { router }
+    }
+
+    /// A client that routes nowhere (for components built outside a controller, in tests).
+    pub fn detached() -> MemoryHttp {
+        struct Nowhere;
+        impl ComponentRouter for Nowhere {
+            fn route(
+                &self,
+                _: &str,
+                _: &str,
+                _: Option<&str>,
+                _: &[(String, String)],
+            ) -> Option<HttpResponse> {
+                None
+            }
+        }
+        let none: std::sync::Weak<dyn ComponentRouter> = std::sync::Weak::<Nowhere>::new();
+        MemoryHttp { router: none }
+    }
+
+    /// GET `path` (a full URL path such as `/api/v0/component/<id>/metrics`) from the component that serves
+    /// it. `None` when the path is not a component endpoint, no component has that id, or the agent is
+    /// shutting down. Blocking work may happen inside: call it from a blocking context.
+    pub fn get(
+        &self,
+        path: &str,
+        query: Option<&str>,
+        headers: &[(String, String)],
+    ) -> Option<HttpResponse> {
+        let rest = path.strip_prefix("/api/v0/component/")?;
+        self.router.upgrade()?.route(rest, "GET", query, headers)
+    }
 }
 
 /// A component's typed arguments: decoded from its block body (see [`ingot_syntax::decode`]), compared to

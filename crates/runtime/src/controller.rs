@@ -7,7 +7,7 @@
 
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::time::{Instant, SystemTime};
 
 use ingot_syntax::value::Value;
@@ -15,6 +15,7 @@ use ingot_syntax::{Diagnostic, Diagnostics, Span};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
+use crate::component::{ComponentRouter, MemoryHttp};
 use crate::component::{
     Context, DynArgs, DynComponent, HttpRequest, HttpResponse, Registry, Stability,
 };
@@ -105,6 +106,8 @@ impl Plan {
 }
 
 pub struct Controller {
+    /// Handed to components as their in-memory HTTP client (scraping `alloy.internal:12345`).
+    me: Weak<Controller>,
     registry: Arc<Registry>,
     options: Options,
     state: Mutex<State>,
@@ -116,7 +119,8 @@ pub struct Controller {
 impl Controller {
     pub fn new(registry: Arc<Registry>, options: Options) -> Arc<Controller> {
         let (changed_tx, changed_rx) = mpsc::unbounded_channel();
-        Arc::new(Controller {
+        Arc::new_cyclic(|me| Controller {
+            me: me.clone(),
             registry,
             options,
             state: Mutex::new(State {
@@ -259,6 +263,7 @@ impl Controller {
                 exports: ExportsPublisher::new(&node.id, self.changed_tx.clone()),
                 data_path: self.options.storage_path.join(&node.id),
                 memory_addr: self.options.memory_addr.clone(),
+                memory_http: MemoryHttp::new(self.me.clone() as Weak<dyn ComponentRouter>),
                 shutdown: shutdown.clone(),
             };
             match (reg.build)(ctx.clone(), &decoded.args) {
@@ -596,4 +601,16 @@ fn classify(registry: &Registry, name: &str) -> BlockClass {
         return BlockClass::Component { needs_label: true };
     }
     crate::validate::classify(name)
+}
+
+impl ComponentRouter for Controller {
+    fn route(
+        &self,
+        path: &str,
+        method: &str,
+        query: Option<&str>,
+        headers: &[(String, String)],
+    ) -> Option<HttpResponse> {
+        self.component_http(path, method, query, headers)
+    }
 }

@@ -47,7 +47,10 @@ fn stand_ins(body: &Body, scope: &mut Scope) {
                     path.push(first.to_string());
                     path.reverse();
                     let parts: Vec<&str> = path.iter().map(String::as_str).collect();
-                    scope.insert_path(&parts, Value::string(format!("stand-in for {}", parts.join("."))));
+                    scope.insert_path(
+                        &parts,
+                        Value::string(format!("stand-in for {}", parts.join("."))),
+                    );
                     return;
                 }
                 _ => break,
@@ -69,7 +72,8 @@ fn evaluate_all(body: &Body, ev: &mut Evaluator<'_>, count: &mut usize) {
     for stmt in body {
         match stmt {
             Stmt::Attribute(a) => {
-                ev.eval(&a.value).unwrap_or_else(|d| panic!("{}", d.render()));
+                ev.eval(&a.value)
+                    .unwrap_or_else(|d| panic!("{}", d.render()));
                 *count += 1;
             }
             Stmt::Block(b) => evaluate_all(&b.body, ev, count),
@@ -79,11 +83,15 @@ fn evaluate_all(body: &Body, ev: &mut Evaluator<'_>, count: &mut usize) {
 
 #[test]
 fn every_seed_block_parses_evaluates_and_formats() {
-    let Some(shared) = shared::shared_dir() else { return };
+    let Some(shared) = shared::shared_dir() else {
+        return;
+    };
     let seed_dir = shared.join("seed");
     let mut blocks = Vec::new();
     for entry in std::fs::read_dir(&seed_dir).unwrap() {
-        blocks.extend(seed_blocks(&std::fs::read_to_string(entry.unwrap().path()).unwrap()));
+        blocks.extend(seed_blocks(
+            &std::fs::read_to_string(entry.unwrap().path()).unwrap(),
+        ));
     }
     // The seed quotes the unix exporter twice, a scrape, a remote_write and the postgres exporter.
     assert_eq!(blocks.len(), 5, "{blocks:#?}");
@@ -96,7 +104,11 @@ fn every_seed_block_parses_evaluates_and_formats() {
 
         let mut scope = Scope::new();
         stand_ins(&file.body, &mut scope);
-        evaluate_all(&file.body, &mut Evaluator::new(&source, &scope), &mut attributes);
+        evaluate_all(
+            &file.body,
+            &mut Evaluator::new(&source, &scope),
+            &mut attributes,
+        );
 
         let formatted = format_file(&file).unwrap() + "\n";
         let tabbed: String = text
@@ -108,7 +120,11 @@ fn every_seed_block_parses_evaluates_and_formats() {
             .collect();
         assert_eq!(formatted, tabbed);
         let (again, _) = parse_file(SourceFile::new("again.alloy", formatted.clone()));
-        assert_eq!(format_file(&again).unwrap() + "\n", formatted, "formatting is not idempotent");
+        assert_eq!(
+            format_file(&again).unwrap() + "\n",
+            formatted,
+            "formatting is not idempotent"
+        );
     }
     // set_collectors twice, targets, forward_to, url, data_source_names.
     assert_eq!(attributes, 6);

@@ -1,2 +1,3 @@
 //! Components in Alloy's `prometheus.*` namespace.
 pub mod exporter;
+pub mod receiver;

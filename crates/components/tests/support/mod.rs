@@ -107,10 +107,11 @@ impl Postgres {
         pg.restart();
         pg.psql(
             "postgres",
-            &format!(
-                "CREATE ROLE {USER} LOGIN PASSWORD '{PASSWORD}' IN ROLE pg_monitor; \
-                 CREATE DATABASE {DATABASE} OWNER {USER};"
-            ),
+            &format!("CREATE ROLE {USER} LOGIN PASSWORD '{PASSWORD}' IN ROLE pg_monitor"),
+        );
+        pg.psql(
+            "postgres",
+            &format!("CREATE DATABASE {DATABASE} OWNER {USER}"),
         );
         pg
     }
@@ -235,11 +236,8 @@ impl Nginx {
             .expect("tempdir");
         let dir = tmp.path().to_path_buf();
         // nginx's workers run as another user and need to reach their temp paths.
-        std::fs::set_permissions(
-            &dir,
-            std::os::unix::fs::PermissionsExt::from_mode(0o755),
-        )
-        .unwrap();
+        std::fs::set_permissions(&dir, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+            .unwrap();
         let port = free_port();
         let d = dir.display();
         let conf = format!(
@@ -421,15 +419,18 @@ fn parse_sample(line: &str) -> (String, BTreeMap<String, String>, f64) {
         "+Inf" => f64::INFINITY,
         "-Inf" => f64::NEG_INFINITY,
         "NaN" => f64::NAN,
-        v => v.parse().unwrap_or_else(|_| panic!("bad value in {line:?}")),
+        v => v
+            .parse()
+            .unwrap_or_else(|_| panic!("bad value in {line:?}")),
     };
     (name.to_string(), labels, value)
 }
 
 /// GETs `/metrics` of a standalone exporter.
 pub fn scrape_peer(port: u16) -> String {
-    let (status, body) = ingot_testkit::http_get(SocketAddr::from(([127, 0, 0, 1], port)), "/metrics")
-        .expect("scraping the standalone exporter");
+    let (status, body) =
+        ingot_testkit::http_get(SocketAddr::from(([127, 0, 0, 1], port)), "/metrics")
+            .expect("scraping the standalone exporter");
     assert_eq!(status, 200, "{body}");
     body
 }

@@ -92,9 +92,11 @@ impl ScrapeUri {
                      expose stub_status over http on a loopback or private address"
                 ))
             }
-            Some((scheme, _)) => return Err(format!(
+            Some((scheme, _)) => {
+                return Err(format!(
                 "scrape_uri {uri:?}: unsupported scheme {scheme:?}; expected http://host:port/path"
-            )),
+            ))
+            }
             None => {
                 return Err(format!(
                     "scrape_uri {uri:?}: expected a URL such as http://127.0.0.1:8080/stub_status"

@@ -205,7 +205,12 @@ fn connect() -> Result<Connection, String> {
 }
 
 /// `org.freedesktop.DBus.Properties.Get` on `path`.
-fn property(conn: &Connection, path: &str, interface: &str, name: &str) -> zbus::Result<OwnedValue> {
+fn property(
+    conn: &Connection,
+    path: &str,
+    interface: &str,
+    name: &str,
+) -> zbus::Result<OwnedValue> {
     let reply = conn.call_method(
         Some(DESTINATION),
         path,
@@ -239,7 +244,12 @@ fn unit_path(name: &str) -> String {
 }
 
 /// A unit-type property (`org.freedesktop.systemd1.<kind>`) of `unit`, converted to `T`.
-fn unit_property<T: TryFrom<OwnedValue>>(conn: &Connection, unit: &str, kind: &str, name: &str) -> Option<T> {
+fn unit_property<T: TryFrom<OwnedValue>>(
+    conn: &Connection,
+    unit: &str,
+    kind: &str,
+    name: &str,
+) -> Option<T> {
     let interface = format!("org.freedesktop.systemd1.{kind}");
     T::try_from(property(conn, &unit_path(unit), &interface, name).ok()?).ok()
 }
@@ -262,7 +272,13 @@ impl Collector for SystemdCollector {
         out.push(&VIRTUALIZATION, &[&virtualization], 1.0);
 
         let units: Vec<UnitRow> = conn
-            .call_method(Some(DESTINATION), MANAGER_PATH, Some(MANAGER), "ListUnits", &())
+            .call_method(
+                Some(DESTINATION),
+                MANAGER_PATH,
+                Some(MANAGER),
+                "ListUnits",
+                &(),
+            )
             .and_then(|reply| reply.body().deserialize::<Vec<UnitRow>>())
             .map_err(|e| format!("couldn't get units: {e}"))?;
 
@@ -281,7 +297,9 @@ impl Collector for SystemdCollector {
 
         let units: Vec<&UnitRow> = units
             .iter()
-            .filter(|u| self.include.is_match(&u.0) && !self.exclude.is_match(&u.0) && u.2 == "loaded")
+            .filter(|u| {
+                self.include.is_match(&u.0) && !self.exclude.is_match(&u.0) && u.2 == "loaded"
+            })
             .collect();
 
         for unit in &units {
@@ -320,7 +338,10 @@ impl Collector for SystemdCollector {
 
         if self.tasks {
             for unit in units.iter().filter(|u| u.0.ends_with(".service")) {
-                for (property, desc) in [("TasksCurrent", &UNIT_TASKS_CURRENT), ("TasksMax", &UNIT_TASKS_MAX)] {
+                for (property, desc) in [
+                    ("TasksCurrent", &UNIT_TASKS_CURRENT),
+                    ("TasksMax", &UNIT_TASKS_MAX),
+                ] {
                     // systemd reports "no limit / not counted" as the largest u64.
                     if let Some(v) = unit_property::<u64>(&conn, &unit.0, "Service", property) {
                         if v != u64::MAX {
@@ -371,7 +392,10 @@ mod tests {
 
     #[test]
     fn escapes_unit_names_like_go_systemd() {
-        assert_eq!(unit_path("ssh.service"), "/org/freedesktop/systemd1/unit/ssh_2eservice");
+        assert_eq!(
+            unit_path("ssh.service"),
+            "/org/freedesktop/systemd1/unit/ssh_2eservice"
+        );
         assert_eq!(
             unit_path("user@1000.service"),
             "/org/freedesktop/systemd1/unit/user_401000_2eservice"
@@ -384,6 +408,9 @@ mod tests {
     #[test]
     fn unreachable_bus_names_the_socket() {
         let err = check_socket("/nonexistent/ingot/bus").unwrap_err();
-        assert_eq!(err, "dial unix /nonexistent/ingot/bus: connect: no such file or directory");
+        assert_eq!(
+            err,
+            "dial unix /nonexistent/ingot/bus: connect: no such file or directory"
+        );
     }
 }
