@@ -19,6 +19,9 @@ use crate::logging::Logging;
 /// pull at `/api/v0/component/prometheus.exporter.unix.localhost/metrics`.
 pub const DEFAULT_CONFIG: &str = include_str!("../../../examples/host-pull.alloy");
 
+/// How long one component may take to finish its work when the agent stops.
+const COMPONENT_SHUTDOWN_DEADLINE: Duration = Duration::from_secs(10);
+
 pub struct RunArgs {
     pub config: Option<PathBuf>,
     pub listen_addr: String,
@@ -113,8 +116,9 @@ async fn run_async(args: RunArgs) -> Result<(), String> {
 
     wait_for_signals(reload).await;
     tracing::info!("shutting down");
+    // Components stop first (dependants before their dependencies, each within a deadline), then the server.
+    controller.shutdown(COMPONENT_SHUTDOWN_DEADLINE).await;
     shutdown.cancel();
-    controller.shutdown();
     // Give the server and the controller a bounded time to finish in-flight work.
     let _ = tokio::time::timeout(Duration::from_secs(10), async {
         let _ = server.await;

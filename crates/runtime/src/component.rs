@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use ingot_syntax::value::Value;
 use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
 
 use crate::exports::ExportsPublisher;
 use crate::health::HealthReporter;
@@ -31,6 +32,9 @@ pub struct Context {
     pub memory_addr: String,
     /// Cancelled when the component is removed or the agent stops; background tasks watch it.
     pub shutdown: CancellationToken,
+    /// Background tasks spawn here (`ctx.tasks.spawn(...)`), so that shutdown can wait for them to finish
+    /// (flushing queues, closing files) within a deadline.
+    pub tasks: TaskTracker,
     /// Serves requests to other components' endpoints in memory: what scraping a target at `memory_addr`
     /// uses instead of TCP.
     pub memory_http: MemoryHttp,
@@ -119,6 +123,23 @@ pub trait ComponentType: Sized + Send + Sync + 'static {
     fn debug_info(&self) -> Option<Value> {
         None
     }
+
+    /// The component's own metrics (queue sizes, samples sent, ...), served on `/metrics` with the labels
+    /// `component_id` and `component_path` added, as Alloy does.
+    fn debug_metrics(&self) -> Vec<DebugMetric> {
+        Vec::new()
+    }
+}
+
+/// One sample of a component's own metrics.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DebugMetric {
+    pub name: &'static str,
+    pub help: &'static str,
+    /// `counter`, `gauge`.
+    pub kind: &'static str,
+    pub labels: Vec<(String, String)>,
+    pub value: f64,
 }
 
 /// A request routed to a component, reduced to what components need.
@@ -153,6 +174,7 @@ pub trait DynComponent: Send + Sync {
     fn start(&self);
     fn http(&self, request: HttpRequest<'_>) -> Option<HttpResponse>;
     fn debug_info(&self) -> Option<Value>;
+    fn debug_metrics(&self) -> Vec<DebugMetric>;
 }
 
 /// Decoded arguments with their type erased.
@@ -215,6 +237,9 @@ impl<C: ComponentType> DynComponent for Erased<C> {
     }
     fn debug_info(&self) -> Option<Value> {
         self.0.debug_info()
+    }
+    fn debug_metrics(&self) -> Vec<DebugMetric> {
+        self.0.debug_metrics()
     }
 }
 

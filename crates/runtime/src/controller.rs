@@ -8,14 +8,15 @@
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
-use std::time::{Instant, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use ingot_syntax::value::Value;
 use ingot_syntax::{Diagnostic, Diagnostics, Span};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
 
-use crate::component::{ComponentRouter, MemoryHttp};
+use crate::component::{ComponentRouter, DebugMetric, MemoryHttp};
 use crate::component::{
     Context, DynArgs, DynComponent, HttpRequest, HttpResponse, Registry, Stability,
 };
@@ -56,6 +57,7 @@ struct Entry {
     /// Health of the component's life cycle (`started component`).
     run_health: Health,
     shutdown: CancellationToken,
+    tasks: TaskTracker,
 }
 
 struct State {
@@ -265,6 +267,7 @@ impl Controller {
                 memory_addr: self.options.memory_addr.clone(),
                 memory_http: MemoryHttp::new(self.me.clone() as Weak<dyn ComponentRouter>),
                 shutdown: shutdown.clone(),
+                tasks: TaskTracker::new(),
             };
             match (reg.build)(ctx.clone(), &decoded.args) {
                 Ok(component) => {
@@ -279,6 +282,7 @@ impl Controller {
                         eval_health: Health::new(HealthState::Healthy, "component evaluated"),
                         run_health: Health::new(HealthState::Healthy, "started component"),
                         shutdown,
+                        tasks: ctx.tasks,
                     };
                     plan.changes.push((index, Change::New(Box::new(entry))));
                 }
@@ -427,20 +431,55 @@ impl Controller {
         }
     }
 
-    /// Stops every component, dependants before what they depend on.
-    pub fn shutdown(&self) {
-        let mut state = self.lock();
-        let order: Vec<String> = state
-            .graph
-            .order
-            .iter()
-            .map(|&i| state.graph.nodes[i].id.clone())
-            .collect();
-        for id in order.iter().rev() {
-            if let Some(entry) = state.entries.remove(id) {
-                entry.shutdown.cancel();
+    /// Stops every component, dependants before what they depend on, giving each up to `deadline` to finish
+    /// its background work (flushing queues, closing files).
+    pub async fn shutdown(&self, deadline: Duration) {
+        let entries: Vec<(String, Entry)> = {
+            let mut state = self.lock();
+            let order: Vec<String> = state
+                .graph
+                .order
+                .iter()
+                .map(|&i| state.graph.nodes[i].id.clone())
+                .collect();
+            order
+                .iter()
+                .rev()
+                .filter_map(|id| state.entries.remove(id).map(|e| (id.clone(), e)))
+                .collect()
+        };
+        for (id, entry) in entries {
+            entry.shutdown.cancel();
+            entry.tasks.close();
+            if tokio::time::timeout(deadline, entry.tasks.wait())
+                .await
+                .is_err()
+            {
+                tracing::warn!(component = %id, "component did not stop within {deadline:?}; leaving it behind");
+            } else {
+                tracing::debug!(component = %id, "component shut down cleanly");
             }
         }
+    }
+
+    /// Every component's own metrics, with its id.
+    pub fn debug_metrics(&self) -> Vec<(String, DebugMetric)> {
+        let components: Vec<(String, Arc<dyn DynComponent>)> = self
+            .lock()
+            .entries
+            .iter()
+            .map(|(id, e)| (id.clone(), e.component.clone()))
+            .collect();
+        let mut out = Vec::new();
+        for (id, component) in components {
+            out.extend(
+                component
+                    .debug_metrics()
+                    .into_iter()
+                    .map(|m| (id.clone(), m)),
+            );
+        }
+        out
     }
 
     pub fn is_loaded(&self) -> bool {

@@ -49,6 +49,54 @@ pub async fn serve(
         .await
 }
 
+/// Components' own metrics, one family per name across components, each sample labelled with its
+/// `component_id` and `component_path` as Alloy labels them.
+fn render_component_metrics(
+    out: &mut String,
+    metrics: Vec<(String, ingot_runtime::component::DebugMetric)>,
+) {
+    use std::collections::BTreeMap;
+    use std::fmt::Write as _;
+    let mut families: BTreeMap<&'static str, Vec<(String, ingot_runtime::component::DebugMetric)>> =
+        BTreeMap::new();
+    for (id, m) in metrics {
+        families.entry(m.name).or_default().push((id, m));
+    }
+    for (name, mut samples) in families {
+        let (help, kind) = (samples[0].1.help, samples[0].1.kind);
+        let _ = writeln!(
+            out,
+            "# HELP {name} {}",
+            help.replace('\\', "\\\\").replace('\n', "\\n")
+        );
+        let _ = writeln!(out, "# TYPE {name} {kind}");
+        samples.sort_by(|a, b| (&a.0, &a.1.labels).cmp(&(&b.0, &b.1.labels)));
+        for (id, m) in samples {
+            let mut labels: Vec<(String, String)> = m.labels.clone();
+            labels.push(("component_id".into(), id));
+            labels.push(("component_path".into(), "/".into()));
+            labels.sort();
+            let rendered: Vec<String> = labels
+                .iter()
+                .map(|(k, v)| {
+                    format!(
+                        "{k}=\"{}\"",
+                        v.replace('\\', "\\\\")
+                            .replace('"', "\\\"")
+                            .replace('\n', "\\n")
+                    )
+                })
+                .collect();
+            let _ = writeln!(
+                out,
+                "{name}{{{}}} {}",
+                rendered.join(","),
+                ingot_prom::exposition::go_float::format_go_float(m.value)
+            );
+        }
+    }
+}
+
 fn text(status: StatusCode, body: impl Into<String>) -> Response {
     (
         status,

@@ -11,7 +11,8 @@ use std::collections::HashMap;
 use std::sync::{Mutex, OnceLock};
 
 use ingot_runtime::component::{
-    ComponentType, Context, HttpRequest, HttpResponse, Registration, Registry, Stability,
+    ComponentType, Context, DebugMetric, HttpRequest, HttpResponse, Registration, Registry,
+    Stability,
 };
 use ingot_runtime::exports::ExportsPublisher;
 use ingot_syntax::decode::{BodyDecoder, Decode, Failed};
@@ -93,6 +94,16 @@ impl ComponentType for Passthrough {
             .exports
             .publish(Value::object([("output", args.input)]));
         Ok(())
+    }
+
+    fn debug_metrics(&self) -> Vec<DebugMetric> {
+        vec![DebugMetric {
+            name: "test_passthrough_updates_total",
+            help: "Updates of the component's arguments.",
+            kind: "counter",
+            labels: vec![("kind".into(), "passthrough".into())],
+            value: counts_of(&self.ctx.id).updates as f64,
+        }]
     }
 
     fn http(&self, request: HttpRequest<'_>) -> Option<HttpResponse> {
