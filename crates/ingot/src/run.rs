@@ -76,6 +76,7 @@ async fn run_async(args: RunArgs) -> Result<(), String> {
         return Err("loading the configuration failed".into());
     }
     logging.apply(&controller.config_blocks().logging);
+    let tls_at_start = controller.config_blocks().http.tls.is_some();
 
     let shutdown = CancellationToken::new();
     let reload: ingot_server::ReloadFn = {
@@ -92,8 +93,11 @@ async fn run_async(args: RunArgs) -> Result<(), String> {
                 );
                 return Err(diags);
             }
+            let tls_before = controller.config_blocks().http.tls.is_some();
             controller.apply(&config)?;
-            logging.apply(&controller.config_blocks().logging);
+            let blocks = controller.config_blocks();
+            logging.apply(&blocks.logging);
+            log_http_mode(tls_before, blocks.http.tls.is_some());
             tracing::info!("config reloaded");
             Ok(())
         })
@@ -102,7 +106,11 @@ async fn run_async(args: RunArgs) -> Result<(), String> {
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .map_err(|e| format!("listening on {listen}: {e}"))?;
-    tracing::info!(addr = %listener.local_addr().map(|a| a.to_string()).unwrap_or_default(), "now listening for http traffic");
+    tracing::info!(
+        addr = %listener.local_addr().map(|a| a.to_string()).unwrap_or_default(),
+        tls = tls_at_start,
+        "now listening for http traffic"
+    );
 
     let controller_task = tokio::spawn(controller.clone().run(shutdown.clone()));
     let server = tokio::spawn(ingot_server::serve(
@@ -126,6 +134,23 @@ async fn run_async(args: RunArgs) -> Result<(), String> {
     })
     .await;
     Ok(())
+}
+
+/// The server reads the `http > tls` block for every new connection, so a reload that adds or removes it
+/// switches new connections at once; connections already open keep their protocol until they close.
+fn log_http_mode(tls_before: bool, tls_now: bool) {
+    match (tls_before, tls_now) {
+        (false, true) => tracing::info!(
+            "applying TLS config to HTTP server: new connections use TLS, open plain-text connections stay as they are until they close"
+        ),
+        (true, false) => tracing::info!(
+            "applying non-TLS config to HTTP server: new connections use plain text, open TLS connections stay as they are until they close"
+        ),
+        (true, true) => tracing::info!(
+            "applying TLS config to HTTP server: new connections use the certificates just read"
+        ),
+        (false, false) => {}
+    }
 }
 
 /// Reloads on SIGHUP; returns on SIGTERM or SIGINT.

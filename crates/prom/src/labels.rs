@@ -341,6 +341,22 @@ impl LabelsBuilder {
         self.entries.push((a, b, c));
     }
 
+    /// Current pairs in insertion (or, once sorted, name) order.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> + '_ {
+        (0..self.entries.len()).map(|i| (self.name_at(i), self.value_at(i)))
+    }
+
+    /// Keeps only the pairs for which `keep(name, value)` is true.
+    pub fn retain(&mut self, mut keep: impl FnMut(&str, &str) -> bool) {
+        let arena = &self.arena;
+        self.entries.retain(|&(a, b, c)| {
+            keep(
+                &arena[a as usize..b as usize],
+                &arena[b as usize..c as usize],
+            )
+        });
+    }
+
     /// Removes `name` if present.
     pub fn del(&mut self, name: &str) {
         if let Some(i) = self.position(name) {

@@ -1,5 +1,8 @@
 //! Prometheus data model: labels, samples, exposition text parsing and encoding.
 pub mod exposition;
 pub mod labels;
+pub mod relabel;
+pub mod remote_write;
 pub mod sample;
+pub mod scrape;
 pub mod text_parse;

@@ -11,6 +11,7 @@ use ingot_syntax::{Diagnostic, Diagnostics, Span};
 
 use crate::component::{DynArgs, Registration};
 use crate::graph::Node;
+pub use crate::http::HttpConfig;
 
 /// The scope component references resolve in: `prometheus.exporter.unix.localhost` is the nested object
 /// path `prometheus` → `exporter` → `unix` → `localhost`, holding that component's exports.
@@ -93,6 +94,7 @@ impl Decode for LoggingConfig {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ConfigBlocks {
     pub logging: LoggingConfig,
+    pub http: HttpConfig,
 }
 
 /// Decodes one config block into `blocks`.
@@ -102,6 +104,10 @@ pub fn decode_config_block(node: &Node, blocks: &mut ConfigBlocks) -> Result<(),
     match node.name.as_str() {
         "logging" => {
             blocks.logging = decode_args(&node.block, &mut ev)?;
+            Ok(())
+        }
+        "http" => {
+            blocks.http = decode_args(&node.block, &mut ev)?;
             Ok(())
         }
         // Blocks ingot accepts but does not act on yet must be empty, so that nothing is silently ignored.

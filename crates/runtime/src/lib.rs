@@ -6,6 +6,7 @@ pub mod eval;
 pub mod exports;
 pub mod graph;
 pub mod health;
+pub mod http;
 pub mod metrics;
 pub mod source;
 pub mod validate;

@@ -1,6 +1,8 @@
 //! The HTTP server on port 12345: Alloy's endpoints, at Alloy's paths, with Alloy's answers.
 
 mod alloyjson;
+mod auth;
+mod listener;
 
 use std::sync::Arc;
 
@@ -35,15 +37,21 @@ pub fn router(state: ServerState) -> Router {
         .route("/api/v0/component/{*path}", any(component_http))
         .route("/api/v0/web/components", get(list_components))
         .route("/api/v0/web/components/{*id}", get(get_component))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            auth::authenticate,
+        ))
         .with_state(state)
 }
 
-/// Serves until `shutdown` is cancelled.
+/// Serves until `shutdown` is cancelled: plain HTTP, or HTTPS while the applied configuration has an
+/// `http > tls` block (decided for each new connection).
 pub async fn serve(
     listener: TcpListener,
     state: ServerState,
     shutdown: CancellationToken,
 ) -> std::io::Result<()> {
+    let listener = listener::HttpListener::new(listener, state.controller.clone());
     axum::serve(listener, router(state))
         .with_graceful_shutdown(async move { shutdown.cancelled().await })
         .await
@@ -112,6 +120,7 @@ async fn metrics(State(state): State<ServerState>) -> Response {
         .controller
         .metrics
         .render(&mut out, &state.controller.health_counts());
+    render_component_metrics(&mut out, state.controller.debug_metrics());
     (
         StatusCode::OK,
         [("content-type", "text/plain; version=0.0.4; charset=utf-8")],

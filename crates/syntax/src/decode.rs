@@ -3,7 +3,7 @@
 //! A component declares its arguments by implementing [`Decode`]; every field is one call on the
 //! [`BodyDecoder`], and whatever the body contains that no call asked for is reported afterwards:
 //!
-//! ```ignore
+//! ```text
 //! struct Args { url: String, timeout: Duration, endpoints: Vec<Endpoint>, tls: Option<TlsConfig> }
 //!
 //! impl Decode for Args {

@@ -388,7 +388,7 @@ impl fmt::Debug for Capsule {
 /// Implements [`FromValue`] and `Into<Value>` for a `Clone + PartialEq + Send + Sync` type so that it travels
 /// as a capsule named `$name`:
 ///
-/// ```ignore
+/// ```text
 /// #[derive(Clone, PartialEq)]
 /// pub struct MetricsReceiver(Arc<dyn Appendable>);
 /// ingot_syntax::capsule_type!(MetricsReceiver, "storage.Appendable");

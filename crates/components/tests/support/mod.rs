@@ -37,7 +37,7 @@ pub fn pg_binary(name: &str) -> PathBuf {
                 continue;
             };
             let p = e.path().join("bin").join(name);
-            if p.is_file() && best.as_ref().map_or(true, |(m, _)| major > *m) {
+            if p.is_file() && !matches!(&best, Some((m, _)) if *m >= major) {
                 best = Some((major, p));
             }
         }
@@ -188,6 +188,23 @@ impl Postgres {
             String::from_utf8_lossy(&out.stderr)
         );
         String::from_utf8_lossy(&out.stdout).trim().to_string()
+    }
+
+    /// Waits until `sql` prints `expected`: statistics reach shared memory when a backend flushes them,
+    /// which may be just after psql returns.
+    pub fn wait_for(&self, db: &str, sql: &str, expected: &str) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let got = self.psql(db, sql);
+            if got == expected {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{sql:?} printed {got:?}, not {expected:?}, for 10s"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
     }
 
     pub fn dsn(&self, user: &str, password: &str, db: &str) -> String {

@@ -412,10 +412,7 @@ fn parse_response(raw: &[u8], local: SocketAddr) -> Option<Response> {
 
 fn dechunk(mut s: &[u8]) -> Vec<u8> {
     let mut out = Vec::new();
-    loop {
-        let Some(eol) = s.windows(2).position(|w| w == b"\r\n") else {
-            break;
-        };
+    while let Some(eol) = s.windows(2).position(|w| w == b"\r\n") {
         let size_text = String::from_utf8_lossy(&s[..eol]);
         let size_text = size_text.split(';').next().unwrap_or("").trim();
         let Ok(size) = usize::from_str_radix(size_text, 16) else {

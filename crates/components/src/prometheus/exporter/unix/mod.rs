@@ -7,7 +7,8 @@
 //!
 //! Unlike node_exporter, collectors run one after another on the caller's thread: the work is a
 //! few small file reads, cheaper than waking threads. Only `statfs` runs elsewhere (see
-//! [`filesystem`]), because a dead network mount can block it forever.
+//! [`filesystem`]), because a dead network mount can block it forever; the systemd collector's
+//! D-Bus client (zbus) keeps its own I/O thread while it is connected.
 
 pub mod component;
 mod config;

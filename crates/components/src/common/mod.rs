@@ -1,0 +1,2 @@
+//! Blocks and values shared by several components (Alloy's `internal/component/common`).
+pub mod relabel;

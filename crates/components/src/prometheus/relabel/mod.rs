@@ -1,0 +1,279 @@
+//! `prometheus.relabel`: applies `rule` blocks to every sample passing through and forwards what is
+//! kept. Results are cached by the incoming label set's hash (bounded by `max_cache_size`, or by age
+//! with `cache_ttl`); a staleness marker removes its series from the cache after passing through.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use ingot_prom::labels::Labels;
+use ingot_prom::relabel::{process_with, Scratch};
+use ingot_prom::sample::{fan_out, is_stale_nan, AppendError, Appender, Batch, Receiver, Sample};
+use ingot_runtime::component::{ComponentType, Context};
+use ingot_syntax::decode::{BodyDecoder, Decode, Failed};
+use ingot_syntax::value::{format_duration, Value};
+use tokio_util::sync::CancellationToken;
+
+use crate::common::relabel::{RuleBlock, Rules};
+use crate::prometheus::receiver::MetricsReceiver;
+
+pub const NAME: &str = "prometheus.relabel";
+
+const MIN_CACHE_TTL: Duration = Duration::from_secs(60);
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Arguments {
+    pub forward_to: Vec<MetricsReceiver>,
+    pub rules: Rules,
+    pub max_cache_size: usize,
+    pub cache_ttl: Duration,
+}
+
+impl Decode for Arguments {
+    fn decode(d: &mut BodyDecoder<'_, '_>) -> Result<Self, Failed> {
+        let forward_to = d.required("forward_to")?;
+        let blocks: Vec<RuleBlock> = d.blocks("rule")?;
+        let size: i64 = d.optional_or("max_cache_size", 100_000)?;
+        let cache_ttl = d.optional_or("cache_ttl", Duration::ZERO)?;
+        if size < 0 {
+            return Err(d.error(format!("max_cache_size must be >= 0; got {size}")));
+        }
+        if size > 0 && !cache_ttl.is_zero() {
+            return Err(d.error("max_cache_size and cache_ttl are mutually exclusive: set max_cache_size = 0 to use cache_ttl, or unset cache_ttl to keep the bounded LRU cache"));
+        }
+        if size == 0 && cache_ttl.is_zero() {
+            return Err(d.error("one of max_cache_size or cache_ttl must be set"));
+        }
+        if !cache_ttl.is_zero() && cache_ttl < MIN_CACHE_TTL {
+            return Err(d.error(format!(
+                "cache_ttl must be at least {} when set; got {}",
+                format_duration(MIN_CACHE_TTL),
+                format_duration(cache_ttl)
+            )));
+        }
+        Ok(Arguments {
+            forward_to,
+            rules: Rules::from_blocks(blocks),
+            max_cache_size: size as usize,
+            cache_ttl,
+        })
+    }
+}
+
+struct CacheEntry {
+    /// `None`: the set was dropped.
+    out: Option<Labels>,
+    last_used: Instant,
+}
+
+/// The relabel cache: a bounded map that, when full, drops the least recently used half in one
+/// sweep (amortised O(1) per insert; which entries go only affects speed, never results), or a map
+/// whose entries expire `ttl` after their last use.
+struct Cache {
+    map: HashMap<Labels, CacheEntry>,
+    max_size: usize,
+    ttl: Duration,
+    last_sweep: Instant,
+}
+
+impl Cache {
+    fn new(max_size: usize, ttl: Duration) -> Cache {
+        Cache {
+            map: HashMap::new(),
+            max_size,
+            ttl,
+            last_sweep: Instant::now(),
+        }
+    }
+
+    fn make_room(&mut self, now: Instant) {
+        if !self.ttl.is_zero() {
+            if now.duration_since(self.last_sweep) >= self.ttl / 4 {
+                let ttl = self.ttl;
+                self.map
+                    .retain(|_, e| now.duration_since(e.last_used) < ttl);
+                self.last_sweep = now;
+            }
+            return;
+        }
+        if self.map.len() >= self.max_size {
+            let mut ages: Vec<Instant> = self.map.values().map(|e| e.last_used).collect();
+            let mid = ages.len() / 2;
+            let (_, cutoff, _) = ages.select_nth_unstable(mid);
+            let cutoff = *cutoff;
+            self.map.retain(|_, e| e.last_used > cutoff);
+        }
+    }
+}
+
+#[derive(Default)]
+struct Counters {
+    processed: AtomicU64,
+    written: AtomicU64,
+    hits: AtomicU64,
+    misses: AtomicU64,
+    deletes: AtomicU64,
+}
+
+struct Inner {
+    id: String,
+    shutdown: CancellationToken,
+    state: Mutex<State>,
+    counters: Counters,
+}
+
+struct State {
+    rules: Rules,
+    receivers: Vec<Receiver>,
+    cache: Cache,
+    scratch: Scratch,
+}
+
+impl Inner {
+    fn relabel(&self, state: &mut State, labels: &Labels, now: Instant) -> Option<Labels> {
+        let c = &self.counters;
+        c.processed.fetch_add(1, Ordering::Relaxed);
+        if let Some(e) = state.cache.map.get_mut(labels) {
+            c.hits.fetch_add(1, Ordering::Relaxed);
+            e.last_used = now;
+            return e.out.clone();
+        }
+        c.misses.fetch_add(1, Ordering::Relaxed);
+        let mut lb = labels.to_builder();
+        let State { rules, scratch, .. } = state;
+        let out = process_with(&rules.0, &mut lb, scratch)
+            .then(|| lb.labels())
+            .filter(|l| !l.is_empty());
+        state.cache.make_room(now);
+        state.cache.map.insert(
+            labels.clone(),
+            CacheEntry {
+                out: out.clone(),
+                last_used: now,
+            },
+        );
+        out
+    }
+}
+
+impl Appender for Inner {
+    fn append(&self, batch: &Batch) -> Result<(), AppendError> {
+        if self.shutdown.is_cancelled() {
+            return Err(AppendError(format!("{} has exited", self.id)));
+        }
+        let now = Instant::now();
+        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        let mut out = Vec::with_capacity(batch.samples.len());
+        for s in &batch.samples {
+            let relabeled = self.relabel(&mut state, &s.labels, now);
+            if is_stale_nan(s.value) {
+                // The series ended: forget it, after letting the marker through.
+                state.cache.map.remove(&s.labels);
+                self.counters.deletes.fetch_add(1, Ordering::Relaxed);
+            }
+            if let Some(labels) = relabeled {
+                out.push(Sample {
+                    labels,
+                    timestamp_ms: s.timestamp_ms,
+                    value: s.value,
+                    exemplar: s.exemplar.clone(),
+                });
+            }
+        }
+        let receivers = state.receivers.clone();
+        drop(state);
+        self.counters
+            .written
+            .fetch_add(out.len() as u64, Ordering::Relaxed);
+        if out.is_empty() && batch.metadata.is_empty() {
+            return Ok(());
+        }
+        let next = Batch {
+            samples: out,
+            metadata: batch.metadata.clone(),
+        };
+        let errors = fan_out(&receivers, &next);
+        match errors.first() {
+            None => Ok(()),
+            Some((name, e)) => Err(AppendError(format!("{name}: {e}"))),
+        }
+    }
+}
+
+pub struct Component {
+    ctx: Context,
+    inner: Arc<Inner>,
+    receiver: Receiver,
+}
+
+impl Component {
+    fn exports(&self, rules: &Rules) -> Value {
+        Value::object([
+            (
+                "receiver",
+                Value::from(MetricsReceiver(self.receiver.clone())),
+            ),
+            ("rules", rules.to_value()),
+        ])
+    }
+}
+
+impl ComponentType for Component {
+    type Args = Arguments;
+
+    fn build(ctx: Context, args: Arguments) -> Result<Component, String> {
+        let inner = Arc::new(Inner {
+            id: ctx.id.clone(),
+            shutdown: ctx.shutdown.clone(),
+            counters: Counters::default(),
+            state: Mutex::new(State {
+                receivers: args.forward_to.iter().map(|r| r.0.clone()).collect(),
+                cache: Cache::new(args.max_cache_size, args.cache_ttl),
+                rules: args.rules.clone(),
+                scratch: Scratch::default(),
+            }),
+        });
+        let receiver = Receiver::new(ctx.id.clone(), inner.clone());
+        let c = Component {
+            ctx,
+            inner,
+            receiver,
+        };
+        c.ctx.exports.init(c.exports(&args.rules));
+        c.ctx.health.healthy("started component");
+        Ok(c)
+    }
+
+    fn update(&self, args: Arguments) -> Result<(), String> {
+        {
+            let mut s = self.inner.state.lock().unwrap_or_else(|e| e.into_inner());
+            s.receivers = args.forward_to.iter().map(|r| r.0.clone()).collect();
+            s.cache = Cache::new(args.max_cache_size, args.cache_ttl);
+            s.rules = args.rules.clone();
+        }
+        self.ctx.exports.publish(self.exports(&args.rules));
+        Ok(())
+    }
+
+    fn debug_info(&self) -> Option<Value> {
+        let c = &self.inner.counters;
+        let size = self
+            .inner
+            .state
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .cache
+            .map
+            .len();
+        let n = |a: &AtomicU64| Value::uint(a.load(Ordering::Relaxed));
+        Some(Value::object([
+            ("prometheus_relabel_metrics_processed", n(&c.processed)),
+            ("prometheus_relabel_metrics_written", n(&c.written)),
+            ("prometheus_relabel_cache_hits", n(&c.hits)),
+            ("prometheus_relabel_cache_misses", n(&c.misses)),
+            ("prometheus_relabel_cache_deletes", n(&c.deletes)),
+            ("prometheus_relabel_cache_size", Value::uint(size as u64)),
+        ]))
+    }
+}

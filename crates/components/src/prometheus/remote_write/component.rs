@@ -1,0 +1,572 @@
+//! The `prometheus.remote_write` component: the `receiver` it exports writes each batch to the WAL and
+//! returns (it never waits on the network); one queue per endpoint reads the WAL and sends.
+
+use std::collections::HashMap;
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, SystemTime};
+
+use ingot_prom::remote_write::{Client, ExternalLabels};
+use ingot_prom::sample::{AppendError, Appender, Batch, Metadata, Receiver};
+use ingot_runtime::component::{ComponentType, Context, DebugMetric};
+use ingot_syntax::value::Value;
+use ingot_wal::{Options as WalFileOptions, Wal};
+use tokio::sync::watch;
+use tokio_util::sync::CancellationToken;
+
+use super::args::{Arguments, Endpoint};
+use super::codec;
+use super::queue::{run_endpoint, EndpointMetrics, EndpointState, HealthBoard, Shared};
+use crate::prometheus::receiver::MetricsReceiver;
+
+pub const NAME: &str = "prometheus.remote_write";
+
+/// How often the WAL is fsynced: a killed process loses nothing (the page cache keeps what was written), a
+/// power failure at most this much.
+const SYNC_INTERVAL: Duration = Duration::from_secs(1);
+/// How often delivered segments are looked for and removed.
+const TRUNCATE_CHECK: Duration = Duration::from_secs(5);
+
+/// The receiver's side: encodes a batch into one WAL record.
+struct WalAppender {
+    wal: RwLock<Option<Arc<Wal>>>,
+    appended: watch::Sender<u64>,
+    metadata: Arc<Mutex<HashMap<String, Metadata>>>,
+    health: Arc<HealthBoard>,
+    id: String,
+}
+
+impl Appender for WalAppender {
+    fn append(&self, batch: &Batch) -> Result<(), AppendError> {
+        if !batch.metadata.is_empty() {
+            let mut m = self.metadata.lock().unwrap_or_else(|e| e.into_inner());
+            for md in &batch.metadata {
+                if m.get(&md.metric_family) != Some(md) {
+                    m.insert(md.metric_family.clone(), md.clone());
+                }
+            }
+        }
+        if batch.samples.is_empty() {
+            return Ok(());
+        }
+        let wal = self.wal.read().unwrap_or_else(|e| e.into_inner()).clone();
+        let Some(wal) = wal else {
+            return Err(AppendError(format!("{}: the WAL is not open", self.id)));
+        };
+        let mut buf = Vec::with_capacity(64 * batch.samples.len());
+        codec::encode(&batch.samples, &mut buf);
+        match wal.append(&buf) {
+            Ok(_) => {
+                self.health.set("wal", None);
+                self.appended.send_modify(|n| *n = n.wrapping_add(1));
+                Ok(())
+            }
+            Err(e) => {
+                let msg = format!("writing the WAL in {}: {e}", wal.dir().display());
+                self.health.set("wal", Some(msg.clone()));
+                Err(AppendError(msg))
+            }
+        }
+    }
+}
+
+struct RunningEndpoint {
+    state: Arc<EndpointState>,
+    cancel: CancellationToken,
+    task: Option<tokio::task::JoinHandle<()>>,
+}
+
+pub struct Component {
+    ctx: Context,
+    args: Mutex<Arguments>,
+    appender: Arc<WalAppender>,
+    shared: Mutex<Option<Arc<Shared>>>,
+    endpoints: Mutex<Vec<RunningEndpoint>>,
+    wal_open_error: Mutex<Option<String>>,
+}
+
+fn clients(args: &Arguments) -> Result<Vec<Client>, String> {
+    args.endpoints
+        .iter()
+        .map(|e| {
+            Client::new(e.client_config()?, e.queue.retry_on_http_429)
+                .map_err(|err| format!("endpoint {:?}: {err}", e.id()))
+        })
+        .collect()
+}
+
+impl ComponentType for Component {
+    type Args = Arguments;
+
+    fn build(ctx: Context, args: Arguments) -> Result<Component, String> {
+        // Only checks: the WAL directory is created by `start`, so that `ingot validate` leaves no files.
+        clients(&args)?;
+        let mut ids: Vec<String> = args.endpoints.iter().map(Endpoint::id).collect();
+        ids.sort();
+        if let Some(w) = ids.windows(2).find(|w| w[0] == w[1]) {
+            return Err(format!(
+                "found duplicate remote write endpoint name {:?}",
+                w[0]
+            ));
+        }
+        let health = Arc::new(HealthBoard::new(ctx.health.clone()));
+        let (appended, _) = watch::channel(0u64);
+        let appender = Arc::new(WalAppender {
+            wal: RwLock::new(None),
+            appended,
+            metadata: Arc::new(Mutex::new(HashMap::new())),
+            health,
+            id: ctx.id.clone(),
+        });
+        let receiver = Receiver::new(ctx.id.clone(), appender.clone() as Arc<dyn Appender>);
+        ctx.exports.init(Value::object([(
+            "receiver",
+            Value::from(MetricsReceiver(receiver)),
+        )]));
+        Ok(Component {
+            ctx,
+            args: Mutex::new(args),
+            appender,
+            shared: Mutex::new(None),
+            endpoints: Mutex::new(Vec::new()),
+            wal_open_error: Mutex::new(None),
+        })
+    }
+
+    fn start(self: &Arc<Self>) {
+        if tokio::runtime::Handle::try_current().is_err() {
+            self.ctx
+                .health
+                .unhealthy("internal error: started outside the async runtime");
+            return;
+        }
+        let dir = self.ctx.data_path.join("wal");
+        let wal = match Wal::open(&dir, WalFileOptions::default()) {
+            Ok((wal, report)) => {
+                tracing::info!(component = %self.ctx.id, wal = %dir.display(),
+                    "WAL opened: {} segment(s), {} record(s), {} bytes", report.segments, report.records, report.bytes);
+                Arc::new(wal)
+            }
+            Err(e) => {
+                let msg = format!("opening the WAL in {}: {e}", dir.display());
+                *self.wal_open_error.lock().unwrap() = Some(msg.clone());
+                self.ctx.health.unhealthy(msg);
+                return;
+            }
+        };
+        *self.appender.wal.write().unwrap() = Some(wal.clone());
+        let args = self.args.lock().unwrap().clone();
+        let shared = Arc::new(Shared {
+            wal: wal.clone(),
+            appended: self.appender.appended.subscribe(),
+            external: Arc::new(ExternalLabels::new(args.external_labels.clone())),
+            metadata: self.appender.metadata.clone(),
+            health: self.appender.health.clone(),
+            positions_dir: dir.join("positions"),
+        });
+        *self.shared.lock().unwrap() = Some(shared.clone());
+        self.start_endpoints(&args, &shared);
+        self.appender.health.set("wal", None);
+
+        let me = self.clone();
+        let shutdown = self.ctx.shutdown.clone();
+        self.ctx.tasks.spawn(async move {
+            let mut sync = tokio::time::interval(SYNC_INTERVAL);
+            let mut truncate = tokio::time::interval(TRUNCATE_CHECK);
+            loop {
+                tokio::select! {
+                    _ = sync.tick() => {
+                        let w = wal.clone();
+                        if let Ok(Err(e)) = tokio::task::spawn_blocking(move || w.sync()).await {
+                            me.appender.health.set("wal", Some(format!("syncing the WAL: {e}")));
+                        }
+                    }
+                    _ = truncate.tick() => me.truncate(&wal),
+                    _ = shutdown.cancelled() => break,
+                }
+            }
+            // Let the endpoints flush and save their positions, then make the log durable.
+            let tasks: Vec<_> = me
+                .endpoints
+                .lock()
+                .unwrap()
+                .iter_mut()
+                .filter_map(|e| e.task.take())
+                .collect();
+            for t in tasks {
+                let _ = t.await;
+            }
+            let _ = wal.sync();
+        });
+    }
+
+    fn update(&self, args: Arguments) -> Result<(), String> {
+        clients(&args)?;
+        *self.args.lock().unwrap() = args.clone();
+        let shared = self.shared.lock().unwrap().clone();
+        if let Some(old) = shared {
+            let shared = Arc::new(Shared {
+                wal: old.wal.clone(),
+                appended: self.appender.appended.subscribe(),
+                external: Arc::new(ExternalLabels::new(args.external_labels.clone())),
+                metadata: old.metadata.clone(),
+                health: old.health.clone(),
+                positions_dir: old.positions_dir.clone(),
+            });
+            *self.shared.lock().unwrap() = Some(shared.clone());
+            self.start_endpoints(&args, &shared);
+        }
+        Ok(())
+    }
+
+    fn debug_info(&self) -> Option<Value> {
+        let endpoints: Vec<Value> = self
+            .endpoints
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|e| {
+                let m = &e.state.metrics;
+                let delivered = e
+                    .state
+                    .delivered
+                    .lock()
+                    .unwrap()
+                    .map(|p| format!("{}:{}", p.segment, p.offset));
+                Value::object([
+                    ("name", Value::string(e.state.id.as_str())),
+                    ("url", Value::string(e.state.url.as_str())),
+                    (
+                        "protobuf_message",
+                        Value::string(match *e.state.protocol.lock().unwrap() {
+                            ingot_prom::remote_write::Protocol::V1 => "prometheus.WriteRequest",
+                            ingot_prom::remote_write::Protocol::V2 => {
+                                "io.prometheus.write.v2.Request"
+                            }
+                        }),
+                    ),
+                    (
+                        "shards",
+                        Value::int(m.shards.load(Ordering::Relaxed) as i64),
+                    ),
+                    (
+                        "samples_sent",
+                        Value::int(m.samples_total.load(Ordering::Relaxed) as i64),
+                    ),
+                    (
+                        "samples_failed",
+                        Value::int(m.samples_failed_total.load(Ordering::Relaxed) as i64),
+                    ),
+                    (
+                        "samples_retried",
+                        Value::int(m.samples_retried_total.load(Ordering::Relaxed) as i64),
+                    ),
+                    (
+                        "samples_pending",
+                        Value::int(m.samples_pending.load(Ordering::Relaxed)),
+                    ),
+                    (
+                        "delivered_position",
+                        delivered.map(Value::from).unwrap_or(Value::Null),
+                    ),
+                ])
+            })
+            .collect();
+        let wal = self.appender.wal.read().unwrap().clone();
+        let wal_value = match wal {
+            Some(w) => {
+                let s = w.stats();
+                Value::object([
+                    ("dir", Value::string(w.dir().display().to_string())),
+                    (
+                        "segments",
+                        Value::int(s.segments.load(Ordering::Relaxed) as i64),
+                    ),
+                    ("bytes", Value::int(s.bytes.load(Ordering::Relaxed) as i64)),
+                    (
+                        "corruptions",
+                        Value::int(s.corruptions.load(Ordering::Relaxed) as i64),
+                    ),
+                    (
+                        "records_replayed",
+                        Value::int(s.records_replayed.load(Ordering::Relaxed) as i64),
+                    ),
+                ])
+            }
+            None => Value::string(
+                self.wal_open_error
+                    .lock()
+                    .unwrap()
+                    .clone()
+                    .unwrap_or_else(|| "not open".into()),
+            ),
+        };
+        Some(Value::object([
+            ("endpoints", Value::array(endpoints)),
+            ("wal", wal_value),
+        ]))
+    }
+
+    fn debug_metrics(&self) -> Vec<DebugMetric> {
+        let mut out = Vec::new();
+        for e in self.endpoints.lock().unwrap().iter() {
+            let labels = vec![
+                ("remote_name".to_string(), e.state.id.clone()),
+                ("url".to_string(), e.state.url.clone()),
+            ];
+            endpoint_metrics(&e.state.metrics, &labels, &mut out);
+        }
+        if let Some(w) = self.appender.wal.read().unwrap().clone() {
+            let s = w.stats();
+            let g = |name, help, kind, v: u64| DebugMetric {
+                name,
+                help,
+                kind,
+                labels: Vec::new(),
+                value: v as f64,
+            };
+            out.push(g(
+                "prometheus_remote_write_wal_segments",
+                "Segments in the WAL.",
+                "gauge",
+                s.segments.load(Ordering::Relaxed),
+            ));
+            out.push(g(
+                "prometheus_remote_write_wal_storage_size_bytes",
+                "Bytes the WAL takes on disk.",
+                "gauge",
+                s.bytes.load(Ordering::Relaxed),
+            ));
+            out.push(g(
+                "prometheus_remote_write_wal_corruptions_total",
+                "Damaged WAL tails found and repaired.",
+                "counter",
+                s.corruptions.load(Ordering::Relaxed),
+            ));
+            out.push(g(
+                "prometheus_remote_write_wal_records_replayed",
+                "Records found in the WAL when it was opened.",
+                "gauge",
+                s.records_replayed.load(Ordering::Relaxed),
+            ));
+            out.push(g(
+                "prometheus_remote_write_wal_records_appended_total",
+                "Records appended to the WAL.",
+                "counter",
+                s.records_written.load(Ordering::Relaxed),
+            ));
+            out.push(g(
+                "prometheus_remote_write_wal_write_failures_total",
+                "Appends to the WAL that failed (a full disk, IO errors).",
+                "counter",
+                s.write_failures.load(Ordering::Relaxed),
+            ));
+            out.push(g(
+                "prometheus_remote_write_wal_segments_removed_total",
+                "Segments removed after delivery or for age.",
+                "counter",
+                s.segments_truncated.load(Ordering::Relaxed),
+            ));
+        }
+        out
+    }
+}
+
+fn endpoint_metrics(m: &EndpointMetrics, labels: &[(String, String)], out: &mut Vec<DebugMetric>) {
+    let mut push = |name, help, kind, value: f64| {
+        out.push(DebugMetric {
+            name,
+            help,
+            kind,
+            labels: labels.to_vec(),
+            value,
+        })
+    };
+    let l = |a: &std::sync::atomic::AtomicU64| a.load(Ordering::Relaxed) as f64;
+    push(
+        "prometheus_remote_storage_samples_total",
+        "Samples sent to remote storage.",
+        "counter",
+        l(&m.samples_total),
+    );
+    push(
+        "prometheus_remote_storage_samples_failed_total",
+        "Samples that failed on send and were dropped (non-recoverable errors).",
+        "counter",
+        l(&m.samples_failed_total),
+    );
+    push(
+        "prometheus_remote_storage_samples_retried_total",
+        "Samples that failed on send and were retried (recoverable errors).",
+        "counter",
+        l(&m.samples_retried_total),
+    );
+    push(
+        "prometheus_remote_storage_samples_dropped_total",
+        "Samples dropped before sending (older than sample_age_limit).",
+        "counter",
+        l(&m.samples_dropped_total),
+    );
+    push(
+        "prometheus_remote_storage_samples_pending",
+        "Samples read from the WAL and not yet acknowledged.",
+        "gauge",
+        m.samples_pending.load(Ordering::Relaxed) as f64,
+    );
+    push(
+        "prometheus_remote_storage_shards",
+        "Shards sending in parallel.",
+        "gauge",
+        l(&m.shards),
+    );
+    push(
+        "prometheus_remote_storage_queue_highest_sent_timestamp_seconds",
+        "Newest sample timestamp successfully sent.",
+        "gauge",
+        m.highest_sent_timestamp_ms.load(Ordering::Relaxed) as f64 / 1000.0,
+    );
+    push(
+        "prometheus_remote_storage_sent_batch_duration_seconds_sum",
+        "Time spent sending batches, retries included.",
+        "counter",
+        l(&m.sent_batch_duration_micros) / 1e6,
+    );
+    push(
+        "prometheus_remote_storage_sent_batch_duration_seconds_count",
+        "Batches sent.",
+        "counter",
+        l(&m.sent_batches_total),
+    );
+    push(
+        "prometheus_remote_storage_bytes_total",
+        "Compressed bytes of the last try of each batch.",
+        "counter",
+        l(&m.sent_bytes_total),
+    );
+    push(
+        "prometheus_remote_storage_metadata_total",
+        "Metadata entries sent.",
+        "counter",
+        l(&m.metadata_total),
+    );
+    push(
+        "prometheus_remote_storage_metadata_failed_total",
+        "Metadata entries dropped on non-recoverable errors.",
+        "counter",
+        l(&m.metadata_failed_total),
+    );
+}
+
+impl Component {
+    /// Replaces the endpoint queues with ones for `args`; each new queue waits for its predecessor (same
+    /// endpoint id) to save its position.
+    fn start_endpoints(&self, args: &Arguments, shared: &Arc<Shared>) {
+        let mut running = self.endpoints.lock().unwrap();
+        let mut previous: HashMap<String, tokio::task::JoinHandle<()>> = HashMap::new();
+        for mut e in running.drain(..) {
+            e.cancel.cancel();
+            if let Some(t) = e.task.take() {
+                previous.insert(e.state.id.clone(), t);
+            }
+        }
+        let clients = match clients(args) {
+            Ok(c) => c,
+            Err(e) => {
+                self.ctx.health.unhealthy(e);
+                return;
+            }
+        };
+        let keep: Vec<String> = args.endpoints.iter().map(Endpoint::id).collect();
+        remove_stale_positions(&shared.positions_dir, &keep);
+        for (endpoint, client) in args.endpoints.iter().cloned().zip(clients) {
+            let state = Arc::new(EndpointState {
+                id: endpoint.id(),
+                url: endpoint.url.clone(),
+                metrics: EndpointMetrics::default(),
+                protocol: Mutex::new(endpoint.protobuf_message),
+                delivered: Mutex::new(None),
+            });
+            let cancel = self.ctx.shutdown.child_token();
+            let prev = previous.remove(&state.id);
+            // A new endpoint starts at the present, as in Prometheus (it is not sent the history others
+            // were sent). "The present" is now, not whenever its task first runs: samples appended in
+            // between must reach it.
+            let pos_file = super::queue::position_file(&shared.positions_dir, &state.id);
+            if prev.is_none() && !pos_file.exists() {
+                let saved = std::fs::create_dir_all(&shared.positions_dir).and_then(|()| {
+                    ingot_wal::checkpoint::save_position(&pos_file, shared.wal.end(), true)
+                });
+                if let Err(e) = saved {
+                    shared.health.set(
+                        &state.id,
+                        Some(format!(
+                            "endpoint {}: saving the WAL position: {e}",
+                            state.url
+                        )),
+                    );
+                }
+            }
+            let task = tokio::spawn(run_endpoint(
+                endpoint,
+                client,
+                state.clone(),
+                shared.clone(),
+                cancel.clone(),
+                prev,
+            ));
+            running.push(RunningEndpoint {
+                state,
+                cancel,
+                task: Some(task),
+            });
+        }
+    }
+
+    /// Removes segments every endpoint has delivered, and segments older than `max_keepalive_time` even when
+    /// undelivered (counted: the disk must stay bounded while a receiver is gone for good).
+    fn truncate(&self, wal: &Arc<Wal>) {
+        let running = self.endpoints.lock().unwrap();
+        let min_delivered = running
+            .iter()
+            .map(|e| *e.state.delivered.lock().unwrap())
+            .try_fold(u64::MAX, |acc, p| p.map(|p| acc.min(p.segment)));
+        drop(running);
+        let Some(limit) = min_delivered else { return };
+        if let Err(e) = wal.remove_segments_before(limit) {
+            tracing::warn!(component = %self.ctx.id, "removing delivered WAL segments: {e}");
+        }
+        let max_age = self.args.lock().unwrap().wal.max_keepalive_time;
+        let now = SystemTime::now();
+        if let Ok(segments) = wal.segments() {
+            let old = segments
+                .iter()
+                .take(segments.len().saturating_sub(1))
+                .take_while(|s| {
+                    now.duration_since(s.modified)
+                        .is_ok_and(|age| age > max_age)
+                })
+                .last();
+            if let Some(s) = old {
+                tracing::warn!(component = %self.ctx.id,
+                    "dropping undelivered WAL segments up to {} (older than max_keepalive_time {max_age:?})", s.segment);
+                let _ = wal.remove_segments_before(s.segment + 1);
+            }
+        }
+    }
+}
+
+fn remove_stale_positions(dir: &std::path::Path, keep: &[String]) {
+    let keep: Vec<_> = keep
+        .iter()
+        .map(|id| super::queue::position_file(dir, id))
+        .collect();
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let p = e.path();
+        if p.extension().is_some_and(|x| x == "position") && !keep.contains(&p) {
+            let _ = std::fs::remove_file(&p);
+        }
+    }
+}

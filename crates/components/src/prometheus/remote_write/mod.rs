@@ -1,0 +1,8 @@
+//! `prometheus.remote_write`: a WAL-backed Remote Write sender (see `component.rs` for the data flow).
+
+pub mod args;
+pub mod codec;
+pub mod component;
+pub mod queue;
+
+pub use component::{Component, NAME};

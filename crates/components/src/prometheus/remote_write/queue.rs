@@ -1,0 +1,502 @@
+//! One endpoint's queue: a reader of the WAL that hands samples to shards (a series always goes to the same
+//! shard, so its samples stay in timestamp order), shards that batch and send with retries, and the
+//! delivered position, persisted as soon as it moves so that a restart, even after SIGKILL, resends exactly
+//! what was not acknowledged.
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicI64, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use ingot_prom::remote_write::client::{send_with_retries, RetryObserver};
+use ingot_prom::remote_write::encode::{encode_v1, encode_v2, snappy_compress};
+use ingot_prom::remote_write::{Backoff, Client, ExternalLabels, Outcome, Protocol, SendError};
+use ingot_prom::sample::{Metadata, Sample};
+use ingot_runtime::health::HealthReporter;
+use ingot_wal::checkpoint::{load_position, save_position};
+use ingot_wal::{Position, Read, Wal};
+use tokio::sync::{mpsc, watch, Notify};
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+
+use super::args::Endpoint;
+use super::codec;
+
+/// How long a stopping queue keeps trying to deliver what it holds. What is left stays in the WAL and is
+/// sent after the next start; shorter than the runtime's component shutdown deadline.
+pub const FLUSH_DEADLINE: Duration = Duration::from_secs(8);
+
+/// Counters and gauges of one endpoint (`prometheus_remote_storage_*`).
+#[derive(Debug, Default)]
+pub struct EndpointMetrics {
+    pub samples_total: AtomicU64,
+    pub samples_failed_total: AtomicU64,
+    pub samples_retried_total: AtomicU64,
+    pub samples_dropped_total: AtomicU64,
+    pub samples_pending: AtomicI64,
+    pub shards: AtomicU64,
+    pub highest_sent_timestamp_ms: AtomicI64,
+    pub sent_batches_total: AtomicU64,
+    pub sent_batch_duration_micros: AtomicU64,
+    pub sent_bytes_total: AtomicU64,
+    pub metadata_total: AtomicU64,
+    pub metadata_failed_total: AtomicU64,
+}
+
+/// What the component shows of an endpoint.
+pub struct EndpointState {
+    pub id: String,
+    pub url: String,
+    pub metrics: EndpointMetrics,
+    pub protocol: Mutex<Protocol>,
+    pub delivered: Mutex<Option<Position>>,
+}
+
+/// The component's health across endpoints: unhealthy while any endpoint's last attempt failed, with the
+/// endpoint and what happened.
+pub struct HealthBoard {
+    reporter: HealthReporter,
+    errors: Mutex<BTreeMap<String, String>>,
+}
+
+impl HealthBoard {
+    pub fn new(reporter: HealthReporter) -> HealthBoard {
+        HealthBoard {
+            reporter,
+            errors: Mutex::new(BTreeMap::new()),
+        }
+    }
+
+    pub fn set(&self, key: &str, error: Option<String>) {
+        let mut errors = self.errors.lock().unwrap_or_else(|e| e.into_inner());
+        let changed = match error {
+            Some(e) => errors.insert(key.to_string(), e.clone()).as_deref() != Some(e.as_str()),
+            None => errors.remove(key).is_some(),
+        };
+        if !changed {
+            return;
+        }
+        if errors.is_empty() {
+            self.reporter.healthy("all endpoints accept data");
+        } else {
+            let msg: Vec<&str> = errors.values().map(String::as_str).collect();
+            self.reporter.unhealthy(msg.join("; "));
+        }
+    }
+}
+
+/// What every endpoint of one component shares.
+pub struct Shared {
+    pub wal: Arc<Wal>,
+    pub appended: watch::Receiver<u64>,
+    pub external: Arc<ExternalLabels>,
+    pub metadata: Arc<Mutex<HashMap<String, Metadata>>>,
+    pub health: Arc<HealthBoard>,
+    pub positions_dir: PathBuf,
+}
+
+struct RecordAck {
+    remaining: AtomicUsize,
+    end: Position,
+}
+
+struct Item {
+    sample: Sample,
+    ack: Arc<RecordAck>,
+}
+
+struct ShardContext {
+    endpoint: Endpoint,
+    client: Client,
+    state: Arc<EndpointState>,
+    shared: Arc<Shared>,
+    acked: Notify,
+}
+
+pub fn position_file(positions_dir: &std::path::Path, id: &str) -> PathBuf {
+    let safe: String = id
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    positions_dir.join(format!("{safe}.position"))
+}
+
+fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+/// Runs one endpoint until `cancel`, then flushes for up to [`FLUSH_DEADLINE`]. `previous` is the task of
+/// the same endpoint under older arguments: it must have saved its position before this one reads it.
+pub async fn run_endpoint(
+    endpoint: Endpoint,
+    client: Client,
+    state: Arc<EndpointState>,
+    shared: Arc<Shared>,
+    cancel: CancellationToken,
+    previous: Option<tokio::task::JoinHandle<()>>,
+) {
+    if let Some(p) = previous {
+        let _ = p.await;
+    }
+    let pos_file = position_file(&shared.positions_dir, &state.id);
+    let wal = shared.wal.clone();
+    let start = match load_position(&pos_file) {
+        Ok(Some(p)) => p,
+        // The component saves a start position before spawning; missing means it could not.
+        Ok(None) => wal.end(),
+        Err(e) => {
+            tracing::warn!(endpoint = %state.id, "{e}; resending everything the WAL holds rather than losing data");
+            wal.start()
+        }
+    };
+    if let Err(e) = std::fs::create_dir_all(&shared.positions_dir)
+        .and_then(|()| save_position(&pos_file, start, true))
+    {
+        shared.health.set(
+            &state.id,
+            Some(format!(
+                "endpoint {}: saving the WAL position: {e}",
+                state.url
+            )),
+        );
+    }
+    *state.delivered.lock().unwrap() = Some(start);
+    let n_shards = endpoint.queue.min_shards.max(1);
+    state
+        .metrics
+        .shards
+        .store(n_shards as u64, Ordering::Relaxed);
+    let ctx = Arc::new(ShardContext {
+        endpoint: endpoint.clone(),
+        client,
+        state: state.clone(),
+        shared: shared.clone(),
+        acked: Notify::new(),
+    });
+    let hard = CancellationToken::new();
+    let mut shards = JoinSet::new();
+    let mut txs = Vec::with_capacity(n_shards);
+    for _ in 0..n_shards {
+        let (tx, rx) = mpsc::channel(endpoint.queue.capacity);
+        txs.push(tx);
+        shards.spawn(run_shard(rx, ctx.clone(), hard.clone()));
+    }
+    let metadata_task = (endpoint.metadata.send && endpoint.protobuf_message == Protocol::V1)
+        .then(|| tokio::spawn(run_metadata(ctx.clone(), cancel.clone())));
+
+    let mut tracker: VecDeque<Arc<RecordAck>> = VecDeque::new();
+    let mut delivered = start;
+    let mut advance = |tracker: &mut VecDeque<Arc<RecordAck>>, durable: bool| {
+        let mut moved = false;
+        while let Some(front) = tracker.front() {
+            if front.remaining.load(Ordering::Acquire) != 0 {
+                break;
+            }
+            delivered = front.end;
+            tracker.pop_front();
+            moved = true;
+        }
+        if moved || durable {
+            *state.delivered.lock().unwrap() = Some(delivered);
+            if let Err(e) = save_position(&pos_file, delivered, durable) {
+                tracing::warn!(endpoint = %state.id, "saving the WAL position: {e}");
+            }
+        }
+    };
+
+    let mut reader = wal.reader(start);
+    let mut appended = shared.appended.clone();
+    let mut buf = Vec::new();
+    let mut samples = Vec::new();
+    'read: loop {
+        advance(&mut tracker, false);
+        match reader.next(&mut buf) {
+            Ok(Read::Record(end)) => {
+                if codec::decode(&buf, &mut samples).is_none() {
+                    tracing::warn!(endpoint = %state.id, "skipping a WAL record that is not a sample batch");
+                    samples.clear();
+                }
+                let ack = Arc::new(RecordAck {
+                    remaining: AtomicUsize::new(samples.len()),
+                    end,
+                });
+                tracker.push_back(ack.clone());
+                state
+                    .metrics
+                    .samples_pending
+                    .fetch_add(samples.len() as i64, Ordering::Relaxed);
+                for sample in samples.drain(..) {
+                    let shard = (sample.labels.hash() % n_shards as u64) as usize;
+                    let item = Item {
+                        sample,
+                        ack: ack.clone(),
+                    };
+                    tokio::select! {
+                        r = txs[shard].send(item) => if r.is_err() { break 'read },
+                        _ = cancel.cancelled() => break 'read,
+                    }
+                }
+            }
+            Ok(Read::End) => {
+                tokio::select! {
+                    _ = appended.changed() => {}
+                    _ = ctx.acked.notified() => {}
+                    _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+                    _ = cancel.cancelled() => break 'read,
+                }
+            }
+            Err(e) => {
+                tracing::error!(endpoint = %state.id, "reading the WAL: {e}");
+                shared.health.set(
+                    &state.id,
+                    Some(format!("endpoint {}: reading the WAL: {e}", state.url)),
+                );
+                tokio::select! {
+                    _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+                    _ = cancel.cancelled() => break 'read,
+                }
+            }
+        }
+    }
+    // Stopping: no more reads; the shards send what they hold until the flush deadline.
+    drop(txs);
+    let deadline = tokio::time::Instant::now() + FLUSH_DEADLINE;
+    loop {
+        tokio::select! {
+            r = shards.join_next() => if r.is_none() { break },
+            _ = ctx.acked.notified() => advance(&mut tracker, false),
+            _ = tokio::time::sleep_until(deadline), if !hard.is_cancelled() => {
+                tracing::warn!(endpoint = %state.id, "flush deadline reached; undelivered samples stay in the WAL for the next start");
+                hard.cancel();
+            }
+        }
+    }
+    advance(&mut tracker, true);
+    if let Some(t) = metadata_task {
+        t.abort();
+    }
+}
+
+struct Observer<'a> {
+    ctx: &'a ShardContext,
+    samples: u64,
+}
+
+impl RetryObserver for Observer<'_> {
+    fn retrying(&mut self, error: &SendError, delay: Duration) {
+        let m = &self.ctx.state.metrics;
+        m.samples_retried_total
+            .fetch_add(self.samples, Ordering::Relaxed);
+        self.ctx.shared.health.set(
+            &self.ctx.state.id,
+            Some(format!(
+                "endpoint {}: {error}; retrying in {delay:?}",
+                self.ctx.state.url
+            )),
+        );
+    }
+
+    fn fell_back_to_v1(&mut self, error: &SendError) {
+        tracing::warn!(endpoint = %self.ctx.state.id, url = %self.ctx.state.url,
+            "{error}; falling back to Remote Write 1.0 for this endpoint");
+        *self.ctx.state.protocol.lock().unwrap() = Protocol::V1;
+    }
+}
+
+async fn run_shard(mut rx: mpsc::Receiver<Item>, ctx: Arc<ShardContext>, hard: CancellationToken) {
+    let q = &ctx.endpoint.queue;
+    let mut batch: Vec<Item> = Vec::with_capacity(q.max_samples_per_send);
+    loop {
+        let first = tokio::select! {
+            i = rx.recv() => match i { Some(i) => i, None => return },
+            _ = hard.cancelled() => return,
+        };
+        batch.push(first);
+        let deadline = tokio::time::Instant::now() + q.batch_send_deadline;
+        while batch.len() < q.max_samples_per_send {
+            tokio::select! {
+                biased;
+                i = rx.recv() => match i { Some(i) => batch.push(i), None => break },
+                _ = tokio::time::sleep_until(deadline) => break,
+            }
+        }
+        if !send_batch(&ctx, &mut batch, &hard).await {
+            return;
+        }
+    }
+}
+
+/// Sends (or drops) the batch and acknowledges it; `false` when cancelled with the batch unsent.
+async fn send_batch(ctx: &ShardContext, batch: &mut Vec<Item>, hard: &CancellationToken) -> bool {
+    let m = &ctx.state.metrics;
+    let mut samples: Vec<Sample> = Vec::with_capacity(batch.len());
+    let age_limit = ctx.endpoint.queue.sample_age_limit;
+    let oldest = now_ms() - age_limit.as_millis() as i64;
+    let mut too_old = 0u64;
+    for i in batch.iter() {
+        if !age_limit.is_zero() && i.sample.timestamp_ms < oldest {
+            too_old += 1;
+        } else {
+            samples.push(i.sample.clone());
+        }
+    }
+    if too_old > 0 {
+        m.samples_dropped_total
+            .fetch_add(too_old, Ordering::Relaxed);
+    }
+    let n = samples.len() as u64;
+    let mut outcome = Outcome::Sent(Default::default());
+    if !samples.is_empty() {
+        let mut protocol = *ctx.state.protocol.lock().unwrap();
+        let metadata = if protocol == Protocol::V2 {
+            ctx.shared.metadata.lock().unwrap().clone()
+        } else {
+            HashMap::new()
+        };
+        let mut raw = Vec::new();
+        let mut body_bytes = 0u64;
+        let started = Instant::now();
+        let mut observer = Observer { ctx, samples: n };
+        let backoff = Backoff {
+            min: ctx.endpoint.queue.min_backoff,
+            max: ctx.endpoint.queue.max_backoff,
+        };
+        outcome = send_with_retries(
+            &ctx.client,
+            &mut protocol,
+            |p| {
+                raw.clear();
+                match p {
+                    Protocol::V1 => encode_v1(
+                        &mut raw,
+                        &ctx.shared.external,
+                        &samples,
+                        ctx.endpoint.send_exemplars,
+                        &[],
+                    ),
+                    Protocol::V2 => encode_v2(
+                        &mut raw,
+                        &ctx.shared.external,
+                        &samples,
+                        ctx.endpoint.send_exemplars,
+                        &metadata,
+                    ),
+                }
+                let mut out = Vec::new();
+                snappy_compress(&raw, &mut out);
+                body_bytes = out.len() as u64;
+                out
+            },
+            backoff,
+            hard,
+            &mut observer,
+        )
+        .await;
+        m.sent_batches_total.fetch_add(1, Ordering::Relaxed);
+        m.sent_batch_duration_micros
+            .fetch_add(started.elapsed().as_micros() as u64, Ordering::Relaxed);
+        m.sent_bytes_total.fetch_add(body_bytes, Ordering::Relaxed);
+    }
+    match &outcome {
+        Outcome::Sent(_) => {
+            m.samples_total.fetch_add(n, Ordering::Relaxed);
+            if let Some(max) = samples.iter().map(|s| s.timestamp_ms).max() {
+                m.highest_sent_timestamp_ms
+                    .fetch_max(max, Ordering::Relaxed);
+            }
+            if n > 0 {
+                ctx.shared.health.set(&ctx.state.id, None);
+            }
+        }
+        Outcome::Rejected(e) => {
+            m.samples_failed_total.fetch_add(n, Ordering::Relaxed);
+            tracing::warn!(endpoint = %ctx.state.id, url = %ctx.state.url,
+                "non-recoverable error; dropping {n} samples: {e}");
+            ctx.shared.health.set(
+                &ctx.state.id,
+                Some(format!(
+                    "endpoint {}: dropped {n} samples: {e}",
+                    ctx.state.url
+                )),
+            );
+        }
+        Outcome::Cancelled => {
+            batch.clear();
+            return false;
+        }
+    }
+    m.samples_pending
+        .fetch_sub(batch.len() as i64, Ordering::Relaxed);
+    let mut any_done = false;
+    for item in batch.drain(..) {
+        if item.ack.remaining.fetch_sub(1, Ordering::AcqRel) == 1 {
+            any_done = true;
+        }
+    }
+    if any_done {
+        ctx.acked.notify_one();
+    }
+    true
+}
+
+/// Sends the metadata of every family seen so far, every `send_interval`, in requests of their own (as
+/// Prometheus does for RW 1.0).
+async fn run_metadata(ctx: Arc<ShardContext>, cancel: CancellationToken) {
+    let opts = &ctx.endpoint.metadata;
+    let mut tick = tokio::time::interval(opts.send_interval.max(Duration::from_millis(100)));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {}
+            _ = cancel.cancelled() => return,
+        }
+        let mut all: Vec<Metadata> = ctx
+            .shared
+            .metadata
+            .lock()
+            .unwrap()
+            .values()
+            .cloned()
+            .collect();
+        all.sort_by(|a, b| a.metric_family.cmp(&b.metric_family));
+        for chunk in all.chunks(opts.max_samples_per_send.max(1)) {
+            let mut raw = Vec::new();
+            encode_v1(&mut raw, &ExternalLabels::default(), &[], false, chunk);
+            let mut body = Vec::new();
+            snappy_compress(&raw, &mut body);
+            let backoff = Backoff {
+                min: ctx.endpoint.queue.min_backoff,
+                max: ctx.endpoint.queue.max_backoff,
+            };
+            let out = send_with_retries(
+                &ctx.client,
+                &mut Protocol::V1,
+                |_| body.clone(),
+                backoff,
+                &cancel,
+                &mut (),
+            )
+            .await;
+            let m = &ctx.state.metrics;
+            match out {
+                Outcome::Sent(_) => m
+                    .metadata_total
+                    .fetch_add(chunk.len() as u64, Ordering::Relaxed),
+                Outcome::Rejected(_) => m
+                    .metadata_failed_total
+                    .fetch_add(chunk.len() as u64, Ordering::Relaxed),
+                Outcome::Cancelled => return,
+            };
+        }
+    }
+}

@@ -1,0 +1,491 @@
+//! `prometheus.scrape` arguments: Alloy's names, defaults and validation messages.
+
+use std::collections::BTreeMap;
+use std::str::FromStr;
+use std::time::Duration;
+
+use ingot_prom::scrape::NameValidation;
+use ingot_prom::text_parse::{EscapingScheme, ScrapeProtocol};
+use ingot_syntax::decode::{BodyDecoder, Decode, Failed};
+use ingot_syntax::value::{format_duration, Secret, Value};
+
+use crate::prometheus::receiver::MetricsReceiver;
+
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct BasicAuth {
+    pub username: String,
+    pub password: Option<Secret>,
+    pub password_file: Option<String>,
+}
+
+impl Decode for BasicAuth {
+    fn decode(d: &mut BodyDecoder<'_, '_>) -> Result<Self, Failed> {
+        let b = BasicAuth {
+            username: d.optional_or("username", String::new())?,
+            password: d.optional("password")?,
+            password_file: d.optional("password_file")?,
+        };
+        if b.password.as_ref().is_some_and(|p| !p.expose().is_empty())
+            && b.password_file.as_ref().is_some_and(|p| !p.is_empty())
+        {
+            return Err(
+                d.error("at most one of basic_auth password & password_file must be configured")
+            );
+        }
+        Ok(b)
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct Authorization {
+    pub kind: String,
+    pub credentials: Option<Secret>,
+    pub credentials_file: Option<String>,
+}
+
+impl Decode for Authorization {
+    fn decode(d: &mut BodyDecoder<'_, '_>) -> Result<Self, Failed> {
+        let a = Authorization {
+            kind: d.optional_or("type", String::new())?,
+            credentials: d.optional("credentials")?,
+            credentials_file: d.optional("credentials_file")?,
+        };
+        if a.credentials
+            .as_ref()
+            .is_some_and(|p| !p.expose().is_empty())
+            && a.credentials_file.as_ref().is_some_and(|p| !p.is_empty())
+        {
+            return Err(d.error(
+                "at most one of authorization credentials & credentials_file must be configured",
+            ));
+        }
+        Ok(a)
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct TlsConfig {
+    pub ca_pem: Option<String>,
+    pub ca_file: Option<String>,
+    pub cert_pem: Option<String>,
+    pub cert_file: Option<String>,
+    pub key_pem: Option<Secret>,
+    pub key_file: Option<String>,
+    pub server_name: Option<String>,
+    pub insecure_skip_verify: bool,
+    pub min_version: Option<String>,
+}
+
+impl Decode for TlsConfig {
+    fn decode(d: &mut BodyDecoder<'_, '_>) -> Result<Self, Failed> {
+        let t = TlsConfig {
+            ca_pem: d.optional("ca_pem")?,
+            ca_file: d.optional("ca_file")?,
+            cert_pem: d.optional("cert_pem")?,
+            cert_file: d.optional("cert_file")?,
+            key_pem: d.optional("key_pem")?,
+            key_file: d.optional("key_file")?,
+            server_name: d.optional("server_name")?,
+            insecure_skip_verify: d.optional_or("insecure_skip_verify", false)?,
+            min_version: d.optional("min_version")?,
+        };
+        let both = |a: bool, b: bool| a && b;
+        if both(t.ca_pem.is_some(), t.ca_file.is_some()) {
+            return Err(d.error("at most one of ca_pem and ca_file must be configured"));
+        }
+        if both(t.cert_pem.is_some(), t.cert_file.is_some()) {
+            return Err(d.error("at most one of cert_pem and cert_file must be configured"));
+        }
+        if both(t.key_pem.is_some(), t.key_file.is_some()) {
+            return Err(d.error("at most one of key_pem and key_file must be configured"));
+        }
+        let has_cert = t.cert_pem.is_some() || t.cert_file.is_some();
+        let has_key = t.key_pem.is_some() || t.key_file.is_some();
+        if has_cert != has_key {
+            return Err(d.error(if has_cert {
+                "exactly one of key or key_file must be configured when a client certificate is configured"
+            } else {
+                "exactly one of cert or cert_file must be configured when a client key is configured"
+            }));
+        }
+        if let Some(v) = &t.min_version {
+            if !matches!(v.as_str(), "TLS10" | "TLS11" | "TLS12" | "TLS13") {
+                return Err(d.error_at_attr("min_version", format!("unknown TLS version: {v}")));
+            }
+        }
+        Ok(t)
+    }
+}
+
+/// Where the scrape's credentials come from.
+#[derive(Clone, Debug, PartialEq, Default)]
+pub enum Auth {
+    #[default]
+    None,
+    Basic(BasicAuth),
+    Authorization(Authorization),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct HttpClientArgs {
+    pub auth: Auth,
+    pub tls: TlsConfig,
+    pub follow_redirects: bool,
+    pub enable_http2: bool,
+    pub proxy_url: Option<String>,
+    pub no_proxy: Option<String>,
+    pub proxy_from_environment: bool,
+    pub http_headers: BTreeMap<String, Vec<Secret>>,
+}
+
+impl HttpClientArgs {
+    fn decode(d: &mut BodyDecoder<'_, '_>) -> Result<Self, Failed> {
+        let basic: Option<BasicAuth> = d.block("basic_auth")?;
+        let authorization: Option<Authorization> = d.block("authorization")?;
+        let oauth2: Option<BTreeMap<String, Value>> = d.block("oauth2")?;
+        let bearer_token: Option<Secret> = d.optional("bearer_token")?;
+        let bearer_token_file: Option<String> = d.optional("bearer_token_file")?;
+        let bearer_token = bearer_token.filter(|t| !t.expose().is_empty());
+        let bearer_token_file = bearer_token_file.filter(|t| !t.is_empty());
+        let count = [
+            basic.is_some(),
+            authorization.is_some(),
+            oauth2.is_some(),
+            bearer_token.is_some(),
+            bearer_token_file.is_some(),
+        ]
+        .into_iter()
+        .filter(|x| *x)
+        .count();
+        if count > 1 {
+            return Err(d.error("at most one of basic_auth, authorization, oauth2, bearer_token & bearer_token_file must be configured"));
+        }
+        if oauth2.is_some() {
+            return Err(d.error("oauth2 is not supported by ingot yet"));
+        }
+        let auth = if let Some(b) = basic {
+            Auth::Basic(b)
+        } else if let Some(a) = authorization {
+            Auth::Authorization(a)
+        } else if let Some(t) = bearer_token {
+            Auth::Authorization(Authorization {
+                kind: "Bearer".into(),
+                credentials: Some(t),
+                credentials_file: None,
+            })
+        } else if let Some(f) = bearer_token_file {
+            Auth::Authorization(Authorization {
+                kind: "Bearer".into(),
+                credentials: None,
+                credentials_file: Some(f),
+            })
+        } else {
+            Auth::None
+        };
+        let tls = d.block("tls_config")?.unwrap_or_default();
+        let proxy_url: Option<String> =
+            d.optional::<String>("proxy_url")?.filter(|s| !s.is_empty());
+        let no_proxy: Option<String> = d.optional::<String>("no_proxy")?.filter(|s| !s.is_empty());
+        let proxy_from_environment = d.optional_or("proxy_from_environment", false)?;
+        let proxy_connect_header: BTreeMap<String, Vec<Secret>> =
+            d.optional_or("proxy_connect_header", BTreeMap::new())?;
+        if !proxy_connect_header.is_empty() && !proxy_from_environment && proxy_url.is_none() {
+            return Err(d.error("if proxy_connect_header is configured, proxy_url or proxy_from_environment must also be configured"));
+        }
+        if proxy_from_environment && proxy_url.is_some() {
+            return Err(d.error(
+                "if proxy_from_environment is configured, proxy_url must not be configured",
+            ));
+        }
+        if proxy_from_environment && no_proxy.is_some() {
+            return Err(d.error(
+                "if proxy_from_environment is configured, no_proxy must not be configured",
+            ));
+        }
+        if proxy_url.is_none() && no_proxy.is_some() {
+            return Err(d.error("if no_proxy is configured, proxy_url must also be configured"));
+        }
+        let follow_redirects = d.optional_or("follow_redirects", true)?;
+        let enable_http2 = d.optional_or("enable_http2", true)?;
+        let http_headers: BTreeMap<String, Vec<Secret>> =
+            d.optional_or("http_headers", BTreeMap::new())?;
+        for name in http_headers.keys() {
+            let lower = name.to_ascii_lowercase();
+            if RESERVED_HEADERS.contains(&lower.as_str()) {
+                return Err(d.error_at_attr(
+                    "http_headers",
+                    format!(
+                        "setting header {} is not allowed",
+                        ingot_syntax::value::go_quote(name)
+                    ),
+                ));
+            }
+        }
+        Ok(HttpClientArgs {
+            auth,
+            tls,
+            follow_redirects,
+            enable_http2,
+            proxy_url,
+            no_proxy,
+            proxy_from_environment,
+            http_headers,
+        })
+    }
+}
+
+/// Headers Prometheus' `config.Headers` refuses to let a config set (it manages them itself).
+const RESERVED_HEADERS: &[&str] = &[
+    "authorization",
+    "host",
+    "content-encoding",
+    "content-length",
+    "content-type",
+    "user-agent",
+    "connection",
+    "keep-alive",
+    "proxy-authenticate",
+    "proxy-authorization",
+    "www-authenticate",
+    "accept-encoding",
+    "x-prometheus-remote-write-version",
+    "x-prometheus-remote-read-version",
+    "x-prometheus-scrape-timeout-seconds",
+    "te",
+    "trailer",
+    "transfer-encoding",
+    "upgrade",
+];
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Arguments {
+    pub targets: Vec<BTreeMap<String, String>>,
+    pub forward_to: Vec<MetricsReceiver>,
+    pub job_name: String,
+    pub honor_labels: bool,
+    pub honor_timestamps: bool,
+    pub track_timestamps_staleness: bool,
+    pub params: BTreeMap<String, Vec<String>>,
+    pub scrape_interval: Duration,
+    pub scrape_timeout: Duration,
+    pub scrape_protocols: Vec<ScrapeProtocol>,
+    pub scrape_fallback_protocol: Option<ScrapeProtocol>,
+    pub metrics_path: String,
+    pub scheme: String,
+    pub body_size_limit: u64,
+    pub sample_limit: u64,
+    pub target_limit: u64,
+    pub label_limit: u64,
+    pub label_name_length_limit: u64,
+    pub label_value_length_limit: u64,
+    pub extra_metrics: bool,
+    pub enable_compression: bool,
+    pub validation: NameValidation,
+    pub escaping: EscapingScheme,
+    pub http: HttpClientArgs,
+}
+
+/// `units.Base2Bytes`: `"10MiB"`, `"1MB"` (also 2^20), `"512KB"`, `"100B"`, or a plain number.
+pub fn parse_base2_bytes(s: &str) -> Result<u64, String> {
+    let s = s.trim();
+    let digits = s.bytes().take_while(u8::is_ascii_digit).count();
+    if digits == 0 {
+        return Err(format!(
+            "units: invalid Base2Bytes {}",
+            ingot_syntax::value::go_quote(s)
+        ));
+    }
+    let n: u64 = s[..digits].parse().map_err(|_| {
+        format!(
+            "units: invalid Base2Bytes {}",
+            ingot_syntax::value::go_quote(s)
+        )
+    })?;
+    let mult: u64 = match &s[digits..] {
+        "" | "B" => 1,
+        "KB" | "KiB" => 1 << 10,
+        "MB" | "MiB" => 1 << 20,
+        "GB" | "GiB" => 1 << 30,
+        "TB" | "TiB" => 1 << 40,
+        "PB" | "PiB" => 1 << 50,
+        "EB" | "EiB" => 1 << 60,
+        _ => {
+            return Err(format!(
+                "units: unknown unit {} in {}",
+                ingot_syntax::value::go_quote(&s[digits..]),
+                ingot_syntax::value::go_quote(s)
+            ))
+        }
+    };
+    n.checked_mul(mult)
+        .ok_or_else(|| "units: overflow".to_string())
+}
+
+/// Arguments Alloy has whose feature ingot does not implement: accepted only at their default.
+const UNSUPPORTED_WHEN_TRUE: &[&str] = &[
+    "scrape_native_histograms",
+    "convert_classic_histograms_to_nhcb",
+    "enable_protobuf_negotiation",
+    "honor_metadata",
+    "enable_type_and_unit_labels",
+    "start_timestamp_zero_ingestion",
+];
+
+impl Decode for Arguments {
+    fn decode(d: &mut BodyDecoder<'_, '_>) -> Result<Self, Failed> {
+        let targets = d.required("targets")?;
+        let forward_to = d.required("forward_to")?;
+        let job_name = d.optional_or("job_name", String::new())?;
+        let honor_labels = d.optional_or("honor_labels", false)?;
+        let honor_timestamps = d.optional_or("honor_timestamps", true)?;
+        let track_timestamps_staleness = d.optional_or("track_timestamps_staleness", false)?;
+        let params = d.optional_or("params", BTreeMap::new())?;
+        let _: bool = d.optional_or("scrape_classic_histograms", false)?;
+        for name in UNSUPPORTED_WHEN_TRUE {
+            if d.optional_or(name, false)? {
+                return Err(d.error_at_attr(name, format!("{name} is not supported by ingot yet")));
+            }
+        }
+        if !d
+            .optional_or("scrape_failure_log_file", String::new())?
+            .is_empty()
+        {
+            return Err(d.error_at_attr(
+                "scrape_failure_log_file",
+                "scrape_failure_log_file is not supported by ingot yet",
+            ));
+        }
+        let _: u64 = d.optional_or("native_histogram_bucket_limit", 0)?;
+        let _: f64 = d.optional_or("native_histogram_min_bucket_factor", 0.0)?;
+        let scrape_interval = d.optional_or("scrape_interval", Duration::from_secs(60))?;
+        let scrape_timeout = d.optional_or("scrape_timeout", Duration::from_secs(10))?;
+        let protocol_names: Vec<String> = d.optional_or(
+            "scrape_protocols",
+            ScrapeProtocol::DEFAULT
+                .iter()
+                .map(|p| p.as_str().to_string())
+                .collect(),
+        )?;
+        let mut scrape_protocols = Vec::new();
+        for p in &protocol_names {
+            if protocol_names.iter().filter(|q| *q == p).count() > 1 {
+                return Err(d.error_at_attr(
+                    "scrape_protocols",
+                    format!("duplicate scrape protocol {}: make sure the scrape protocols provided are unique", ingot_syntax::value::go_quote(p)),
+                ));
+            }
+            let proto = ScrapeProtocol::from_str(p).map_err(|e| {
+                d.error_at_attr(
+                    "scrape_protocols",
+                    format!(
+                        "invalid scrape protocol {}: {e}",
+                        ingot_syntax::value::go_quote(p)
+                    ),
+                )
+            })?;
+            if proto == ScrapeProtocol::PrometheusProto {
+                return Err(d.error_at_attr(
+                    "scrape_protocols",
+                    "the PrometheusProto scrape protocol is not supported by ingot yet",
+                ));
+            }
+            scrape_protocols.push(proto);
+        }
+        let fallback: String = d.optional_or(
+            "scrape_fallback_protocol",
+            "PrometheusText0_0_4".to_string(),
+        )?;
+        let scrape_fallback_protocol = if fallback.is_empty() {
+            None
+        } else {
+            Some(ScrapeProtocol::from_str(&fallback).map_err(|e| {
+                d.error_at_attr(
+                    "scrape_fallback_protocol",
+                    format!(
+                        "invalid scrape_fallback_protocol {}: {e}",
+                        ingot_syntax::value::go_quote(&fallback)
+                    ),
+                )
+            })?)
+        };
+        let metrics_path = d.optional_or("metrics_path", "/metrics".to_string())?;
+        let scheme = d.optional_or("scheme", "http".to_string())?;
+        let body_size_limit = match d.optional::<String>("body_size_limit")? {
+            Some(s) => parse_base2_bytes(&s).map_err(|e| d.error_at_attr("body_size_limit", e))?,
+            None => 0,
+        };
+        let sample_limit = d.optional_or("sample_limit", 0)?;
+        let target_limit = d.optional_or("target_limit", 0)?;
+        let label_limit = d.optional_or("label_limit", 0)?;
+        let label_name_length_limit = d.optional_or("label_name_length_limit", 0)?;
+        let label_value_length_limit = d.optional_or("label_value_length_limit", 0)?;
+        let extra_metrics = d.optional_or("extra_metrics", false)?;
+        let enable_compression = d.optional_or("enable_compression", true)?;
+        let scheme_name: String =
+            d.optional_or("metric_name_validation_scheme", "legacy".to_string())?;
+        let validation = match scheme_name.as_str() {
+            "legacy" => NameValidation::Legacy,
+            "utf8" => NameValidation::Utf8,
+            other => {
+                return Err(d.error_at_attr(
+                    "metric_name_validation_scheme",
+                    format!("invalid metric_name_validation_scheme \"{other}\": must be either \"utf8\" or \"legacy\""),
+                ))
+            }
+        };
+        let escaping_name: String = d.optional_or("metric_name_escaping_scheme", String::new())?;
+        let escaping = match escaping_name.as_str() {
+            "" if validation == NameValidation::Legacy => EscapingScheme::Underscores,
+            "" => EscapingScheme::AllowUtf8,
+            "allow-utf-8" => EscapingScheme::AllowUtf8,
+            "underscores" => EscapingScheme::Underscores,
+            "dots" => EscapingScheme::Dots,
+            "values" => EscapingScheme::Values,
+            other => {
+                return Err(d.error_at_attr(
+                    "metric_name_escaping_scheme",
+                    format!("invalid metric_name_escaping_scheme: \"{other}\", supported values: [allow-utf-8 underscores dots values]"),
+                ))
+            }
+        };
+        if escaping == EscapingScheme::AllowUtf8 && validation != NameValidation::Utf8 {
+            return Err(d.error("metric_name_escaping_scheme cannot be set to 'allow-utf-8' while metric_name_validation_scheme is not set to 'utf8'"));
+        }
+        let http = HttpClientArgs::decode(d)?;
+        let _clustering: Option<BTreeMap<String, Value>> = d.block("clustering")?;
+        if scrape_timeout > scrape_interval {
+            return Err(d.error(format!(
+                "scrape_timeout ({}) greater than scrape_interval ({}) for scrape config with job name {}",
+                format_duration(scrape_timeout),
+                format_duration(scrape_interval),
+                ingot_syntax::value::go_quote(&job_name)
+            )));
+        }
+        Ok(Arguments {
+            targets,
+            forward_to,
+            job_name,
+            honor_labels,
+            honor_timestamps,
+            track_timestamps_staleness,
+            params,
+            scrape_interval,
+            scrape_timeout,
+            scrape_protocols,
+            scrape_fallback_protocol,
+            metrics_path,
+            scheme,
+            body_size_limit,
+            sample_limit,
+            target_limit,
+            label_limit,
+            label_name_length_limit,
+            label_value_length_limit,
+            extra_metrics,
+            enable_compression,
+            validation,
+            escaping,
+            http,
+        })
+    }
+}

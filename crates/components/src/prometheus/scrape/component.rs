@@ -1,0 +1,555 @@
+//! The `prometheus.scrape` component: one tokio task per target, spread over the interval by
+//! Prometheus' per-target offset.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use ingot_prom::labels::Labels;
+use ingot_prom::sample::{fan_out, Batch, Receiver, Sample};
+use ingot_prom::scrape::{
+    populate_labels, target_offset, target_url, Report, ReportSeries, ScrapeCache, ScrapeOptions,
+    TargetDefaults,
+};
+use ingot_prom::text_parse::{accept_header, select_format};
+use ingot_runtime::component::{ComponentType, Context};
+use ingot_syntax::value::{format_duration, Value};
+use tokio_util::sync::CancellationToken;
+
+use super::args::Arguments;
+use super::http::{build_client, fetch_http, fetch_memory, request_headers, FetchError, Fetched};
+
+pub const NAME: &str = "prometheus.scrape";
+
+/// What every loop of the component shares, replaced as a whole when the arguments change.
+struct LoopConfig {
+    args: Arguments,
+    client: reqwest::Client,
+    accept: String,
+    options: ScrapeOptions,
+    receivers: Vec<Receiver>,
+    /// Set when the target limit is exceeded: every scrape fails with it, as in Prometheus.
+    forced_error: Option<String>,
+}
+
+/// A target after label population.
+struct Target {
+    labels: Labels,
+    public: Labels,
+    url: String,
+    interval: Duration,
+    timeout: Duration,
+}
+
+#[derive(Clone, Debug, Default)]
+struct TargetStatus {
+    health: &'static str,
+    last_error: String,
+    last_scrape: Option<SystemTime>,
+    last_scrape_duration: Duration,
+}
+
+struct LoopHandle {
+    stop: CancellationToken,
+    status: Arc<Mutex<TargetStatus>>,
+    url: String,
+    job: String,
+    public: Labels,
+}
+
+struct State {
+    config: Arc<LoopConfig>,
+    loops: HashMap<(u64, String), LoopHandle>,
+    /// Targets refused by label population, with why.
+    dropped: Vec<String>,
+    started: bool,
+}
+
+struct Shared {
+    ctx: Context,
+    state: Mutex<State>,
+    /// Each loop reads the current config at every scrape.
+    config: Mutex<Arc<LoopConfig>>,
+    offset_seed: u64,
+}
+
+pub struct Component {
+    shared: Arc<Shared>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+fn hostname() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|h| h.trim().to_string())
+        .unwrap_or_default()
+}
+
+fn now_ns() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as i64)
+}
+
+fn make_config(ctx: &Context, args: Arguments) -> Result<LoopConfig, String> {
+    let client = build_client(&args.http)?;
+    let accept = accept_header(&args.scrape_protocols, args.escaping);
+    let options = ScrapeOptions {
+        honor_labels: args.honor_labels,
+        honor_timestamps: args.honor_timestamps,
+        track_timestamps_staleness: args.track_timestamps_staleness,
+        sample_limit: args.sample_limit as usize,
+        label_limit: args.label_limit as usize,
+        label_name_length_limit: args.label_name_length_limit as usize,
+        label_value_length_limit: args.label_value_length_limit as usize,
+        validation: args.validation,
+    };
+    let receivers = args.forward_to.iter().map(|r| r.0.clone()).collect();
+    let _ = ctx;
+    Ok(LoopConfig {
+        args,
+        client,
+        accept,
+        options,
+        receivers,
+        forced_error: None,
+    })
+}
+
+impl Shared {
+    fn job_name(&self, args: &Arguments) -> String {
+        if args.job_name.is_empty() {
+            self.ctx.id.clone()
+        } else {
+            args.job_name.clone()
+        }
+    }
+
+    /// Starts loops for new targets and stops those of targets that are gone.
+    fn sync_targets(self: &Arc<Self>) {
+        let mut state = lock(&self.state);
+        if !state.started {
+            return;
+        }
+        let config = state.config.clone();
+        let args = &config.args;
+        let job = self.job_name(args);
+        let defaults = TargetDefaults {
+            job_name: &job,
+            scrape_interval: args.scrape_interval,
+            scrape_timeout: args.scrape_timeout,
+            metrics_path: &args.metrics_path,
+            scheme: &args.scheme,
+            params: &args.params,
+        };
+        let mut wanted: HashMap<(u64, String), Target> = HashMap::new();
+        let mut dropped = Vec::new();
+        for t in &args.targets {
+            let pairs: Vec<(&str, &str)> =
+                t.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+            match populate_labels(&pairs, &defaults, &[]) {
+                Ok(Some(labels)) => {
+                    let url = target_url(&labels, &args.params);
+                    let parse = |n: &str| {
+                        ingot_prom::scrape::parse_prom_duration(labels.get(n).unwrap_or(""))
+                            .unwrap_or_default()
+                    };
+                    let interval = parse("__scrape_interval__");
+                    let timeout = parse("__scrape_timeout__");
+                    let public = public_labels(&labels);
+                    wanted.insert(
+                        (labels.hash(), url.clone()),
+                        Target {
+                            labels,
+                            public,
+                            url,
+                            interval,
+                            timeout,
+                        },
+                    );
+                }
+                Ok(None) => {}
+                Err(e) => dropped.push(format!(
+                    "{}: {e}",
+                    t.get("__address__").map_or("", String::as_str)
+                )),
+            }
+        }
+        state.dropped = dropped;
+        let limit = args.target_limit as usize;
+        let forced = (limit > 0 && wanted.len() > limit).then(|| {
+            format!(
+                "target_limit exceeded (number of targets: {}, limit: {limit})",
+                wanted.len()
+            )
+        });
+        if forced != config.forced_error {
+            let mut c = lock(&self.config);
+            let next = LoopConfig {
+                args: config.args.clone(),
+                client: config.client.clone(),
+                accept: config.accept.clone(),
+                options: config.options.clone(),
+                receivers: config.receivers.clone(),
+                forced_error: forced,
+            };
+            *c = Arc::new(next);
+            state.config = c.clone();
+        }
+        state.loops.retain(|key, handle| {
+            let keep = wanted.contains_key(key);
+            if !keep {
+                handle.stop.cancel();
+            }
+            keep
+        });
+        for (key, target) in wanted {
+            if state.loops.contains_key(&key) {
+                continue;
+            }
+            let stop = self.ctx.shutdown.child_token();
+            let status = Arc::new(Mutex::new(TargetStatus {
+                health: "unknown",
+                ..Default::default()
+            }));
+            state.loops.insert(
+                key,
+                LoopHandle {
+                    stop: stop.clone(),
+                    status: status.clone(),
+                    url: target.url.clone(),
+                    job: target.public.get("job").unwrap_or("").to_string(),
+                    public: target.public.clone(),
+                },
+            );
+            let shared = self.clone();
+            tokio::spawn(async move { shared.run_loop(target, status, stop).await });
+        }
+        drop(state);
+        self.refresh_health();
+    }
+
+    /// Health: unhealthy while any target is down, naming each with its last error.
+    fn refresh_health(&self) {
+        let state = lock(&self.state);
+        let mut down = Vec::new();
+        let mut up = 0;
+        for h in state.loops.values() {
+            let s = lock(&h.status);
+            match s.health {
+                "down" => down.push(format!("{}: {}", h.url, s.last_error)),
+                "up" => up += 1,
+                _ => {}
+            }
+        }
+        down.sort();
+        let total = state.loops.len();
+        if !down.is_empty() {
+            self.ctx.health.unhealthy(format!(
+                "{} of {total} targets down: {}",
+                down.len(),
+                down.join("; ")
+            ));
+        } else if !state.dropped.is_empty() {
+            self.ctx
+                .health
+                .unhealthy(format!("invalid targets: {}", state.dropped.join("; ")));
+        } else if total == 0 {
+            self.ctx.health.healthy("no targets to scrape");
+        } else if up == total {
+            self.ctx.health.healthy(format!("all {total} targets up"));
+        } else {
+            self.ctx.health.healthy(format!(
+                "{up} of {total} targets up, the others not scraped yet"
+            ));
+        }
+    }
+
+    async fn run_loop(
+        self: Arc<Self>,
+        target: Target,
+        status: Arc<Mutex<TargetStatus>>,
+        stop: CancellationToken,
+    ) {
+        let shutdown = self.ctx.shutdown.clone();
+        let interval = target.interval;
+        let offset = target_offset(
+            &target.labels,
+            &target.url,
+            interval,
+            self.offset_seed,
+            now_ns(),
+        );
+        tokio::select! {
+            _ = tokio::time::sleep(offset) => {}
+            _ = stop.cancelled() => return,
+        }
+        let mut ticker = tokio::time::interval(interval);
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+        let report_series = ReportSeries::new(&target.public);
+        let mut cache = ScrapeCache::new();
+        let mut last_ts: Option<i64> = None;
+        let mut config = lock(&self.config).clone();
+        loop {
+            tokio::select! {
+                _ = ticker.tick() => {}
+                _ = stop.cancelled() => break,
+            }
+            let current = lock(&self.config).clone();
+            if !Arc::ptr_eq(&current, &config) {
+                // Options that shape label sets may have changed: rebuild them.
+                cache.clear_labels();
+                config = current;
+            }
+            let ts = aligned_timestamp(&mut last_ts, interval);
+            self.scrape_once(&config, &target, &report_series, &mut cache, ts, &status)
+                .await;
+            self.refresh_health();
+        }
+        if shutdown.is_cancelled() {
+            // No markers on agent shutdown (Prometheus writes none either).
+            return;
+        }
+        // End-of-run staleness: wait a tick, note the time, wait another tick and a tenth of the
+        // interval, so that a target that only moved has taken over before its series are ended.
+        tokio::select! { _ = ticker.tick() => {}, _ = shutdown.cancelled() => return }
+        let stale_ts = now_ns() / 1_000_000;
+        tokio::select! { _ = ticker.tick() => {}, _ = shutdown.cancelled() => return }
+        tokio::select! { _ = tokio::time::sleep(interval / 10) => {}, _ = shutdown.cancelled() => return }
+        let mut samples = Vec::new();
+        if cache.end_of_run(stale_ts, &mut samples) {
+            report_series.append_stale(config.args.extra_metrics, stale_ts, &mut samples);
+            forward(&config.receivers, samples);
+        }
+    }
+
+    async fn scrape_once(
+        &self,
+        config: &LoopConfig,
+        target: &Target,
+        report_series: &ReportSeries,
+        cache: &mut ScrapeCache,
+        ts: i64,
+        status: &Mutex<TargetStatus>,
+    ) {
+        let wall = SystemTime::now();
+        let started = Instant::now();
+        let args = &config.args;
+        let fetched = match &config.forced_error {
+            Some(e) => Err(FetchError {
+                message: e.clone(),
+                body_size: 0,
+            }),
+            None => self.fetch(config, target).await,
+        };
+        let mut samples: Vec<Sample> = Vec::new();
+        let mut body_size: i64;
+        let outcome = match fetched {
+            Ok(Fetched { body, content_type }) => {
+                body_size = body.len() as i64;
+                match select_format(&content_type, args.scrape_fallback_protocol) {
+                    Ok(sel) => cache.append_body(
+                        &body,
+                        sel.format,
+                        &target.public,
+                        &config.options,
+                        ts,
+                        &mut samples,
+                    ),
+                    Err(e) => {
+                        cache.append_failure(ts, &mut samples);
+                        ingot_prom::scrape::AppendOutcome {
+                            error: Some(e),
+                            ..Default::default()
+                        }
+                    }
+                }
+            }
+            Err(e) => {
+                body_size = e.body_size;
+                cache.append_failure(ts, &mut samples);
+                ingot_prom::scrape::AppendOutcome {
+                    error: Some(e.message),
+                    ..Default::default()
+                }
+            }
+        };
+        if outcome.error.is_some() && body_size > 0 {
+            // Prometheus reports the body size only for a scrape that read its body successfully.
+            body_size = 0;
+        }
+        let duration = started.elapsed();
+        let report = Report {
+            up: outcome.error.is_none(),
+            duration,
+            samples_scraped: outcome.samples_scraped,
+            samples_post_relabel: outcome.samples_post_relabel,
+            series_added: outcome.series_added,
+            extra: args
+                .extra_metrics
+                .then_some((target.timeout, args.sample_limit, body_size)),
+        };
+        report_series.append(&report, ts, &mut samples);
+        forward(&config.receivers, samples);
+        let mut s = lock(status);
+        s.health = if report.up { "up" } else { "down" };
+        s.last_error = outcome.error.unwrap_or_default();
+        s.last_scrape = Some(wall);
+        s.last_scrape_duration = duration;
+    }
+
+    async fn fetch(&self, config: &LoopConfig, target: &Target) -> Result<Fetched, FetchError> {
+        let args = &config.args;
+        let headers = request_headers(
+            &args.http,
+            &config.accept,
+            args.enable_compression,
+            target.timeout,
+        )
+        .map_err(|e| FetchError {
+            message: e,
+            body_size: 0,
+        })?;
+        if target.labels.get("__address__") == Some(self.ctx.memory_addr.as_str()) {
+            let path = target
+                .labels
+                .get("__metrics_path__")
+                .unwrap_or("")
+                .to_string();
+            let query = target.url.split_once('?').map(|(_, q)| q.to_string());
+            fetch_memory(
+                &self.ctx.memory_http,
+                &target.url,
+                path,
+                query,
+                headers,
+                target.timeout,
+                args.body_size_limit,
+            )
+            .await
+        } else {
+            fetch_http(
+                &config.client,
+                &target.url,
+                &headers,
+                target.timeout,
+                args.body_size_limit,
+            )
+            .await
+        }
+    }
+}
+
+/// Hands a scrape's samples to every receiver. A receiver that refuses them does not stop the others
+/// and does not fail the scrape (as with Alloy's fanout); its own health says why it refused.
+fn forward(receivers: &[Receiver], samples: Vec<Sample>) {
+    if samples.is_empty() {
+        return;
+    }
+    let batch = Batch {
+        samples,
+        metadata: Vec::new(),
+    };
+    let _refused = fan_out(receivers, &batch);
+}
+
+/// Prometheus' `AlignScrapeTimestamps`: a tick within `min(interval/100, 2ms)` of the ideal time
+/// gets the ideal timestamp, so samples land on exact multiples of the interval.
+fn aligned_timestamp(last: &mut Option<i64>, interval: Duration) -> i64 {
+    let now = now_ns() / 1_000_000;
+    let iv = interval.as_millis() as i64;
+    let tolerance = (iv / 100).min(2);
+    let ts = match *last {
+        Some(prev) if (now - (prev + iv)).abs() <= tolerance => prev + iv,
+        _ => now,
+    };
+    *last = Some(ts);
+    ts
+}
+
+fn public_labels(labels: &Labels) -> Labels {
+    let mut lb = labels.to_builder();
+    lb.retain(|n, _| !n.starts_with("__"));
+    lb.labels()
+}
+
+impl ComponentType for Component {
+    type Args = Arguments;
+
+    fn build(ctx: Context, args: Arguments) -> Result<Component, String> {
+        let config = Arc::new(make_config(&ctx, args)?);
+        let seed_text = format!("{}{{}}", hostname());
+        let offset_seed = ingot_prom::scrape::fnv64a(&[seed_text.as_bytes()]);
+        ctx.health.healthy("started component; no scrape yet");
+        Ok(Component {
+            shared: Arc::new(Shared {
+                state: Mutex::new(State {
+                    config: config.clone(),
+                    loops: HashMap::new(),
+                    dropped: Vec::new(),
+                    started: false,
+                }),
+                config: Mutex::new(config),
+                ctx,
+                offset_seed,
+            }),
+        })
+    }
+
+    fn start(self: &Arc<Self>) {
+        lock(&self.shared.state).started = true;
+        self.shared.sync_targets();
+    }
+
+    fn update(&self, args: Arguments) -> Result<(), String> {
+        let config = Arc::new(make_config(&self.shared.ctx, args)?);
+        *lock(&self.shared.config) = config.clone();
+        lock(&self.shared.state).config = config;
+        self.shared.sync_targets();
+        Ok(())
+    }
+
+    fn debug_info(&self) -> Option<Value> {
+        let state = lock(&self.shared.state);
+        let mut targets: Vec<(String, Value)> = state
+            .loops
+            .values()
+            .map(|h| {
+                let s = lock(&h.status).clone();
+                let labels: BTreeMap<String, Value> = h
+                    .public
+                    .iter()
+                    .map(|(n, v)| (n.to_string(), Value::string(v)))
+                    .collect();
+                let last_scrape = s
+                    .last_scrape
+                    .map(|t| humantime::format_rfc3339_millis(t).to_string())
+                    .unwrap_or_default();
+                let v = Value::object([
+                    ("job", Value::string(h.job.as_str())),
+                    ("url", Value::string(h.url.as_str())),
+                    ("health", Value::string(s.health)),
+                    ("labels", Value::object(labels)),
+                    ("last_error", Value::string(s.last_error)),
+                    ("last_scrape", Value::string(last_scrape)),
+                    (
+                        "last_scrape_duration",
+                        Value::string(format_duration(s.last_scrape_duration)),
+                    ),
+                ]);
+                (h.url.clone(), v)
+            })
+            .collect();
+        targets.sort_by(|a, b| a.0.cmp(&b.0));
+        let mut fields = vec![("target", Value::array(targets.into_iter().map(|(_, v)| v)))];
+        if !state.dropped.is_empty() {
+            fields.push((
+                "invalid_targets",
+                Value::array(state.dropped.iter().map(|d| Value::string(d.as_str()))),
+            ));
+        }
+        Some(Value::object(fields))
+    }
+}

@@ -1,0 +1,320 @@
+//! Fetching one scrape body: over HTTP with the configured client, or in memory from a component at
+//! the agent's memory address. Both enforce the body size limit on uncompressed bytes and report
+//! failures in Prometheus' words.
+
+use std::time::Duration;
+
+use ingot_runtime::component::MemoryHttp;
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+
+use super::args::{Auth, HttpClientArgs};
+
+pub const USER_AGENT: &str = concat!("ingot/", env!("CARGO_PKG_VERSION"));
+
+/// A fetched body.
+pub struct Fetched {
+    pub body: Vec<u8>,
+    pub content_type: String,
+}
+
+/// Why a fetch failed, and the body size to report (`-1` when over the limit).
+pub struct FetchError {
+    pub message: String,
+    pub body_size: i64,
+}
+
+impl FetchError {
+    fn new(message: impl Into<String>) -> FetchError {
+        FetchError {
+            message: message.into(),
+            body_size: 0,
+        }
+    }
+}
+
+/// Builds the scrape client: TLS, redirects and proxies from the arguments.
+pub fn build_client(args: &HttpClientArgs) -> Result<reqwest::Client, String> {
+    let mut b = reqwest::Client::builder()
+        .user_agent(USER_AGENT)
+        .gzip(true)
+        .redirect(if args.follow_redirects {
+            reqwest::redirect::Policy::limited(10)
+        } else {
+            reqwest::redirect::Policy::none()
+        });
+    if let Some(url) = &args.proxy_url {
+        let mut proxy = reqwest::Proxy::all(url).map_err(|e| format!("invalid proxy_url: {e}"))?;
+        if let Some(np) = &args.no_proxy {
+            proxy = proxy.no_proxy(reqwest::NoProxy::from_string(np));
+        }
+        b = b.proxy(proxy);
+    } else if !args.proxy_from_environment {
+        b = b.no_proxy();
+    }
+    let tls = &args.tls;
+    let read = |what: &str, path: &str| {
+        std::fs::read(path).map_err(|e| format!("unable to read {what} {path}: {e}"))
+    };
+    let ca = match (&tls.ca_pem, &tls.ca_file) {
+        (Some(p), _) => Some(p.as_bytes().to_vec()),
+        (None, Some(f)) => Some(read("CA cert", f)?),
+        _ => None,
+    };
+    if let Some(pem) = ca {
+        let certs = reqwest::Certificate::from_pem_bundle(&pem)
+            .map_err(|e| format!("unable to use specified CA cert: {e}"))?;
+        if certs.is_empty() {
+            return Err("unable to use specified CA cert: no certificates found".into());
+        }
+        for c in certs {
+            b = b.add_root_certificate(c);
+        }
+    }
+    let cert = match (&tls.cert_pem, &tls.cert_file) {
+        (Some(p), _) => Some(p.as_bytes().to_vec()),
+        (None, Some(f)) => Some(read("client cert file", f)?),
+        _ => None,
+    };
+    let key = match (&tls.key_pem, &tls.key_file) {
+        (Some(p), _) => Some(p.expose().as_bytes().to_vec()),
+        (None, Some(f)) => Some(read("client key file", f)?),
+        _ => None,
+    };
+    if let (Some(mut cert), Some(key)) = (cert, key) {
+        cert.push(b'\n');
+        cert.extend_from_slice(&key);
+        let id = reqwest::Identity::from_pem(&cert)
+            .map_err(|e| format!("unable to use specified client cert and key: {e}"))?;
+        b = b.identity(id);
+    }
+    if tls.insecure_skip_verify {
+        b = b.danger_accept_invalid_certs(true);
+    }
+    match tls.min_version.as_deref() {
+        Some("TLS12") => b = b.min_tls_version(reqwest::tls::Version::TLS_1_2),
+        Some("TLS13") => b = b.min_tls_version(reqwest::tls::Version::TLS_1_3),
+        _ => {}
+    }
+    b.build()
+        .map_err(|e| format!("unable to build the HTTP client: {e}"))
+}
+
+/// The request headers of every scrape of one target (credentials are read per scrape, since files
+/// can change under a running agent).
+pub fn request_headers(
+    args: &HttpClientArgs,
+    accept: &str,
+    compression: bool,
+    timeout: Duration,
+) -> Result<Vec<(String, String)>, String> {
+    let mut h = vec![
+        ("Accept".to_string(), accept.to_string()),
+        (
+            "Accept-Encoding".to_string(),
+            if compression { "gzip" } else { "identity" }.to_string(),
+        ),
+        ("User-Agent".to_string(), USER_AGENT.to_string()),
+        (
+            "X-Prometheus-Scrape-Timeout-Seconds".to_string(),
+            format_seconds(timeout),
+        ),
+    ];
+    match &args.auth {
+        Auth::None => {}
+        Auth::Basic(b) => {
+            let password = match (&b.password, &b.password_file) {
+                (_, Some(f)) if !f.is_empty() => std::fs::read_to_string(f)
+                    .map_err(|e| format!("unable to read basic auth password file {f}: {e}"))?
+                    .trim_end_matches('\n')
+                    .to_string(),
+                (Some(p), _) => p.expose().to_string(),
+                _ => String::new(),
+            };
+            let token = base64(format!("{}:{}", b.username, password).as_bytes());
+            h.push(("Authorization".to_string(), format!("Basic {token}")));
+        }
+        Auth::Authorization(a) => {
+            let kind = if a.kind.is_empty() { "Bearer" } else { &a.kind };
+            let creds = match (&a.credentials, &a.credentials_file) {
+                (_, Some(f)) if !f.is_empty() => std::fs::read_to_string(f)
+                    .map_err(|e| format!("unable to read authorization credentials file {f}: {e}"))?
+                    .trim()
+                    .to_string(),
+                (Some(c), _) => c.expose().to_string(),
+                _ => String::new(),
+            };
+            h.push(("Authorization".to_string(), format!("{kind} {creds}")));
+        }
+    }
+    for (name, values) in &args.http_headers {
+        for v in values {
+            h.push((name.clone(), v.expose().to_string()));
+        }
+    }
+    Ok(h)
+}
+
+/// Seconds as Go's `strconv.FormatFloat(s, 'f', -1, 64)`: `10`, `0.5`.
+pub fn format_seconds(d: Duration) -> String {
+    let s = d.as_secs_f64();
+    let mut out = format!("{s}");
+    if out.ends_with(".0") {
+        out.truncate(out.len() - 2);
+    }
+    out
+}
+
+fn base64(input: &[u8]) -> String {
+    const T: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(input.len().div_ceil(3) * 4);
+    for chunk in input.chunks(3) {
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
+        let n = (b[0] as u32) << 16 | (b[1] as u32) << 8 | b[2] as u32;
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(T[(n >> (18 - 6 * i) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+fn status_text(code: u16) -> String {
+    match reqwest::StatusCode::from_u16(code)
+        .ok()
+        .and_then(|s| s.canonical_reason())
+    {
+        Some(reason) => format!("{code} {reason}"),
+        None => format!("{code} status code {code}"),
+    }
+}
+
+/// The innermost cause of a reqwest error, which is the part that says what happened.
+fn root_cause(e: &reqwest::Error) -> String {
+    let mut cause: &dyn std::error::Error = e;
+    while let Some(next) = cause.source() {
+        cause = next;
+    }
+    cause.to_string()
+}
+
+/// GET `url` over HTTP.
+pub async fn fetch_http(
+    client: &reqwest::Client,
+    url: &str,
+    headers: &[(String, String)],
+    timeout: Duration,
+    body_limit: u64,
+) -> Result<Fetched, FetchError> {
+    let get_err = |what: String| FetchError::new(format!("Get \"{url}\": {what}"));
+    let mut map = HeaderMap::new();
+    for (n, v) in headers {
+        let (Ok(n), Ok(v)) = (
+            HeaderName::from_bytes(n.as_bytes()),
+            HeaderValue::from_str(v),
+        ) else {
+            return Err(FetchError::new(format!("invalid header {n}")));
+        };
+        map.append(n, v);
+    }
+    let work = async {
+        let mut resp = client
+            .get(url)
+            .headers(map)
+            .send()
+            .await
+            .map_err(|e| get_err(root_cause(&e)))?;
+        if resp.status().as_u16() != 200 {
+            return Err(FetchError::new(format!(
+                "server returned HTTP status {}",
+                status_text(resp.status().as_u16())
+            )));
+        }
+        let content_type = resp
+            .headers()
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_string();
+        let mut body = Vec::new();
+        loop {
+            let chunk = resp.chunk().await.map_err(|e| get_err(root_cause(&e)))?;
+            let Some(chunk) = chunk else { break };
+            body.extend_from_slice(&chunk);
+            if body_limit > 0 && body.len() as u64 >= body_limit {
+                return Err(FetchError {
+                    message: "body size limit exceeded".into(),
+                    body_size: -1,
+                });
+            }
+        }
+        Ok(Fetched { body, content_type })
+    };
+    match tokio::time::timeout(timeout, work).await {
+        Ok(r) => r,
+        Err(_) => Err(get_err("context deadline exceeded".into())),
+    }
+}
+
+/// GET `path?query` from the component serving it, in memory.
+pub async fn fetch_memory(
+    memory: &MemoryHttp,
+    url: &str,
+    path: String,
+    query: Option<String>,
+    headers: Vec<(String, String)>,
+    timeout: Duration,
+    body_limit: u64,
+) -> Result<Fetched, FetchError> {
+    let memory = memory.clone();
+    let work = tokio::task::spawn_blocking(move || memory.get(&path, query.as_deref(), &headers));
+    let resp = match tokio::time::timeout(timeout, work).await {
+        Err(_) => {
+            return Err(FetchError::new(format!(
+                "Get \"{url}\": context deadline exceeded"
+            )))
+        }
+        Ok(Err(e)) => return Err(FetchError::new(format!("Get \"{url}\": {e}"))),
+        Ok(Ok(None)) => {
+            return Err(FetchError::new("server returned HTTP status 404 Not Found"));
+        }
+        Ok(Ok(Some(r))) => r,
+    };
+    if resp.status != 200 {
+        return Err(FetchError::new(format!(
+            "server returned HTTP status {}",
+            status_text(resp.status)
+        )));
+    }
+    if body_limit > 0 && resp.body.len() as u64 >= body_limit {
+        return Err(FetchError {
+            message: "body size limit exceeded".into(),
+            body_size: -1,
+        });
+    }
+    Ok(Fetched {
+        body: resp.body,
+        content_type: resp.content_type,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base64_and_seconds() {
+        assert_eq!(base64(b"user:pass"), "dXNlcjpwYXNz");
+        assert_eq!(base64(b"a"), "YQ==");
+        assert_eq!(base64(b"ab"), "YWI=");
+        assert_eq!(format_seconds(Duration::from_secs(10)), "10");
+        assert_eq!(format_seconds(Duration::from_millis(2500)), "2.5");
+        assert_eq!(status_text(500), "500 Internal Server Error");
+    }
+}

@@ -1,0 +1,311 @@
+//! `prometheus.scrape` against real targets on loopback: Debian's node_exporter, ingot's own unix
+//! exporter in memory, and small targets serving hand-written bodies.
+
+mod scrape_support;
+
+use std::process::Command;
+use std::time::Duration;
+
+use ingot_prom::sample::is_stale_nan;
+use ingot_runtime::health::HealthState;
+use ingot_syntax::value::Value;
+use ingot_testkit::{free_port, require_binary, Peer};
+use scrape_support::*;
+
+const WAIT: Duration = Duration::from_secs(20);
+
+fn debug_target(c: &ingot_runtime::controller::Controller, id: &str) -> Value {
+    let info = c.component(id).expect("component");
+    let targets = info.debug_info.expect("debug info");
+    targets
+        .get("target")
+        .and_then(Value::as_array)
+        .expect("targets")[0]
+        .clone()
+}
+
+fn field(v: &Value, k: &str) -> String {
+    v.get(k)
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string()
+}
+
+fn scrape_config(sink: &str, scrape: &str, addr: &str, extra: &str) -> String {
+    format!(
+        r#"
+test.sink "{sink}" {{ }}
+prometheus.scrape "{scrape}" {{
+  targets         = [{{ "__address__" = "{addr}" }}]
+  forward_to      = [test.sink.{sink}.receiver]
+  scrape_interval = "1s"
+  scrape_timeout  = "500ms"
+  {extra}
+}}
+"#
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn node_exporter_is_scraped_with_target_labels_and_report_series() {
+    let bin = require_binary("prometheus-node-exporter", "prometheus-node-exporter");
+    let port = free_port();
+    let dir = tempfile::tempdir().unwrap();
+    let mut cmd = Command::new(bin);
+    cmd.arg(format!("--web.listen-address=127.0.0.1:{port}"));
+    let mut peer = Peer::spawn("node_exporter", cmd, dir);
+    let addr = format!("127.0.0.1:{port}");
+    peer.wait_for_port(addr.parse().unwrap(), Duration::from_secs(10));
+    let c = controller();
+    apply(&c, &scrape_config("node", "node", &addr, ""));
+    let sink = "test.sink.node";
+    wait_for(WAIT, "up=1", || {
+        latest(sink, "up", &[]).filter(|v| *v == 1.0)
+    })
+    .await;
+    let all = samples(sink);
+    let cpu = all
+        .iter()
+        .find(|s| s.labels.metric_name() == "node_cpu_seconds_total")
+        .expect("node_cpu_seconds_total scraped");
+    assert_eq!(cpu.labels.get("job"), Some("prometheus.scrape.node"));
+    assert_eq!(cpu.labels.get("instance"), Some(addr.as_str()));
+    assert!(cpu
+        .labels
+        .iter()
+        .all(|(n, _)| !n.starts_with("__") || n == "__name__"));
+    let scraped = latest(sink, "scrape_samples_scraped", &[]).unwrap();
+    assert!(scraped > 100.0, "{scraped}");
+    assert_eq!(
+        latest(sink, "scrape_samples_post_metric_relabeling", &[]),
+        Some(scraped)
+    );
+    assert!(latest(sink, "scrape_duration_seconds", &[]).unwrap() > 0.0);
+    let t = debug_target(&c, "prometheus.scrape.node");
+    assert_eq!(field(&t, "url"), format!("http://{addr}/metrics"));
+    assert_eq!(field(&t, "health"), "up");
+    let info = c.component("prometheus.scrape.node").unwrap();
+    assert_eq!(
+        info.health.state,
+        HealthState::Healthy,
+        "{}",
+        info.health.message
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn own_unix_exporter_is_scraped_in_memory() {
+    let c = controller();
+    apply(
+        &c,
+        r#"
+prometheus.exporter.unix "mem" { }
+test.sink "mem" { }
+prometheus.scrape "mem" {
+  targets         = prometheus.exporter.unix.mem.targets
+  forward_to      = [test.sink.mem.receiver]
+  scrape_interval = "1s"
+  scrape_timeout  = "1s"
+}
+"#,
+    );
+    let sink = "test.sink.mem";
+    let up = wait_for(WAIT, "a scrape", || latest(sink, "up", &[])).await;
+    let t = debug_target(&c, "prometheus.scrape.mem");
+    assert_eq!(up, 1.0, "{}", field(&t, "last_error"));
+    assert_eq!(
+        field(&t, "url"),
+        "http://alloy.internal:12345/api/v0/component/prometheus.exporter.unix.mem/metrics"
+    );
+    let all = samples(sink);
+    let load = all
+        .iter()
+        .find(|s| s.labels.metric_name().starts_with("node_"))
+        .expect("node_* series from the unix exporter");
+    // The exporter's target carries its own job, which wins over the scrape's job_name.
+    assert_eq!(load.labels.get("job"), Some("integrations/unix"));
+    assert!(load.labels.get("instance").is_some());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_malformed_body_fails_the_scrape_with_the_parsers_position_and_stales_series() {
+    let target = Target::start(Response::text("good_metric 1\nother 2\n"));
+    let addr = target.addr.to_string();
+    let c = controller();
+    apply(&c, &scrape_config("bad", "bad", &addr, ""));
+    let sink = "test.sink.bad";
+    wait_for(WAIT, "up=1", || {
+        latest(sink, "up", &[]).filter(|v| *v == 1.0)
+    })
+    .await;
+    // A series vanishes: a staleness marker follows in the next scrape.
+    target.set(Response::text("good_metric 1\n"));
+    wait_for(WAIT, "stale marker for other", || {
+        samples(sink)
+            .iter()
+            .find(|s| s.labels.metric_name() == "other" && is_stale_nan(s.value))
+            .map(|_| ())
+    })
+    .await;
+    target.set(Response::text("good_metric 1\nbroken{a=\"1\" 2\n"));
+    wait_for(WAIT, "up=0", || {
+        latest(sink, "up", &[]).filter(|v| *v == 0.0)
+    })
+    .await;
+    let good = samples(sink)
+        .into_iter()
+        .rev()
+        .find(|s| s.labels.metric_name() == "good_metric")
+        .unwrap();
+    assert!(
+        is_stale_nan(good.value),
+        "the failed scrape marks the last series stale"
+    );
+    let t = debug_target(&c, "prometheus.scrape.bad");
+    let err = field(&t, "last_error");
+    assert!(err.starts_with("2:"), "line:col first: {err}");
+    assert_eq!(field(&t, "health"), "down");
+    let info = c.component("prometheus.scrape.bad").unwrap();
+    assert_eq!(info.health.state, HealthState::Unhealthy);
+    assert!(
+        info.health.message.contains(&addr),
+        "{}",
+        info.health.message
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn non_200_huge_and_slow_targets_fail_with_prometheus_words() {
+    let mut resp = Response::text("x 1\n");
+    resp.status = 500;
+    let t500 = Target::start(resp);
+    let huge = Target::start(Response::text(
+        &"big_metric_name_padding 1\n".repeat(10_000),
+    ));
+    let mut slow_resp = Response::text("x 1\n");
+    slow_resp.delay = Duration::from_secs(2);
+    let slow = Target::start(slow_resp);
+    let c = controller();
+    apply(
+        &c,
+        &format!(
+            "{}{}{}",
+            scrape_config("e500", "e500", &t500.addr.to_string(), ""),
+            scrape_config(
+                "huge",
+                "huge",
+                &huge.addr.to_string(),
+                "body_size_limit = \"64KiB\"\n  extra_metrics = true"
+            ),
+            scrape_config("slow", "slow", &slow.addr.to_string(), ""),
+        ),
+    );
+    let err_of = |id: &str| field(&debug_target(&c, id), "last_error");
+    wait_for(WAIT, "500 error", || {
+        (err_of("prometheus.scrape.e500")
+            == "server returned HTTP status 500 Internal Server Error")
+            .then_some(())
+    })
+    .await;
+    wait_for(WAIT, "body limit", || {
+        (err_of("prometheus.scrape.huge") == "body size limit exceeded").then_some(())
+    })
+    .await;
+    wait_for(WAIT, "body size -1", || {
+        latest("test.sink.huge", "scrape_body_size_bytes", &[]).filter(|v| *v == -1.0)
+    })
+    .await;
+    assert_eq!(latest("test.sink.huge", "up", &[]), Some(0.0));
+    assert_eq!(
+        latest("test.sink.huge", "scrape_timeout_seconds", &[]),
+        Some(0.5)
+    );
+    let slow_addr = slow.addr.to_string();
+    wait_for(WAIT, "timeout", || {
+        (err_of("prometheus.scrape.slow")
+            == format!("Get \"http://{slow_addr}/metrics\": context deadline exceeded"))
+        .then_some(())
+    })
+    .await;
+    assert_eq!(latest("test.sink.slow", "up", &[]), Some(0.0));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn gzip_and_openmetrics_with_exemplars_are_negotiated_and_parsed() {
+    let mut gz = Response::text("zipped_metric{a=\"b\"} 3\n");
+    gz.gzip = true;
+    let gz = Target::start(gz);
+    let om = Target::start(Response {
+        content_type: "application/openmetrics-text; version=1.0.0; charset=utf-8".into(),
+        ..Response::text(
+            "# TYPE req counter\nreq_total{path=\"/\"} 17 # {trace_id=\"abc\"} 1 1700000000.5\n# EOF\n",
+        )
+    });
+    let c = controller();
+    apply(
+        &c,
+        &format!(
+            "{}{}",
+            scrape_config("gz", "gz", &gz.addr.to_string(), ""),
+            scrape_config("om", "om", &om.addr.to_string(), ""),
+        ),
+    );
+    wait_for(WAIT, "gzip body", || {
+        latest("test.sink.gz", "zipped_metric", &[("a", "b")])
+    })
+    .await;
+    let head = gz.requests.lock().unwrap()[0].to_ascii_lowercase();
+    assert!(head.contains("accept-encoding: gzip"), "{head}");
+    assert!(
+        head.contains(
+            "accept: application/openmetrics-text;version=1.0.0;escaping=underscores;q=0.6,"
+        ),
+        "{head}"
+    );
+    assert!(
+        head.contains("x-prometheus-scrape-timeout-seconds: 0.5"),
+        "{head}"
+    );
+    let s = wait_for(WAIT, "openmetrics sample", || {
+        samples("test.sink.om")
+            .into_iter()
+            .find(|s| s.labels.metric_name() == "req_total")
+    })
+    .await;
+    assert_eq!(s.value, 17.0);
+    let ex = s.exemplar.expect("exemplar kept");
+    assert_eq!(ex.labels.get("trace_id"), Some("abc"));
+    assert_eq!(ex.timestamp_ms, Some(1_700_000_000_500));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_removed_target_gets_end_of_run_staleness_markers() {
+    let target = Target::start(Response::text("going_away 1\n"));
+    let addr = target.addr.to_string();
+    let c = controller();
+    apply(&c, &scrape_config("gone", "gone", &addr, ""));
+    let sink = "test.sink.gone";
+    wait_for(WAIT, "first scrape", || latest(sink, "going_away", &[])).await;
+    apply(
+        &c,
+        r#"
+test.sink "gone" { }
+prometheus.scrape "gone" {
+  targets         = []
+  forward_to      = [test.sink.gone.receiver]
+  scrape_interval = "1s"
+  scrape_timeout  = "500ms"
+}
+"#,
+    );
+    wait_for(WAIT, "end-of-run markers", || {
+        let all = samples(sink);
+        let gone = all
+            .iter()
+            .rev()
+            .find(|s| s.labels.metric_name() == "going_away")?;
+        let up = all.iter().rev().find(|s| s.labels.metric_name() == "up")?;
+        (is_stale_nan(gone.value) && is_stale_nan(up.value)).then_some(())
+    })
+    .await;
+}

@@ -1,0 +1,577 @@
+//! The HTTP side of Remote Write: one POST per batch with the headers the spec requires, the answer sorted
+//! into "done", "retry later" and "dropped", and the retry loop with exponential backoff.
+
+use std::fmt;
+use std::path::PathBuf;
+use std::time::{Duration, SystemTime};
+
+use tokio_util::sync::CancellationToken;
+
+/// Which message an endpoint is sent.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Protocol {
+    /// `prometheus.WriteRequest`
+    V1,
+    /// `io.prometheus.write.v2.Request`
+    V2,
+}
+
+impl Protocol {
+    pub const V1_NAME: &'static str = "prometheus.WriteRequest";
+    pub const V2_NAME: &'static str = "io.prometheus.write.v2.Request";
+
+    pub fn from_message_name(name: &str) -> Option<Protocol> {
+        match name {
+            Self::V1_NAME => Some(Protocol::V1),
+            Self::V2_NAME => Some(Protocol::V2),
+            _ => None,
+        }
+    }
+
+    fn content_type(self) -> &'static str {
+        match self {
+            Protocol::V1 => "application/x-protobuf",
+            Protocol::V2 => "application/x-protobuf;proto=io.prometheus.write.v2.Request",
+        }
+    }
+
+    fn version_header(self) -> &'static str {
+        match self {
+            Protocol::V1 => "0.1.0",
+            Protocol::V2 => "2.0.0",
+        }
+    }
+}
+
+/// Headers the sender owns; a user's `headers` may not set them (Prometheus refuses them too).
+pub const RESERVED_HEADERS: &[&str] = &[
+    "authorization",
+    "host",
+    "content-encoding",
+    "content-length",
+    "content-type",
+    "user-agent",
+    "connection",
+    "keep-alive",
+    "proxy-authenticate",
+    "proxy-authorization",
+    "www-authenticate",
+    "accept-encoding",
+    "retry-attempt",
+    "x-prometheus-remote-write-version",
+    "x-prometheus-remote-read-version",
+];
+
+pub const USER_AGENT: &str = concat!("ingot/", env!("CARGO_PKG_VERSION"), " (linux)");
+
+/// A credential that never shows in Debug output or messages.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Credential(pub String);
+
+impl fmt::Debug for Credential {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("(secret)")
+    }
+}
+
+/// Where a credential comes from: given inline, or read from a file at each request (so that rotated
+/// tokens are picked up, as Prometheus does).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CredentialSource {
+    Inline(Credential),
+    File(PathBuf),
+}
+
+impl CredentialSource {
+    fn read(&self) -> Result<String, String> {
+        match self {
+            CredentialSource::Inline(c) => Ok(c.0.clone()),
+            CredentialSource::File(p) => std::fs::read_to_string(p)
+                .map(|s| s.trim().to_string())
+                .map_err(|e| format!("reading credentials from {}: {e}", p.display())),
+        }
+    }
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum Auth {
+    #[default]
+    None,
+    Basic {
+        username: String,
+        password: Option<CredentialSource>,
+    },
+    /// `Authorization: <type> <credentials>` (bearer tokens are this with type `Bearer`).
+    Authorization {
+        kind: String,
+        credentials: Option<CredentialSource>,
+    },
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TlsSettings {
+    pub ca_pem: Option<String>,
+    pub ca_file: Option<PathBuf>,
+    pub cert_pem: Option<String>,
+    pub cert_file: Option<PathBuf>,
+    pub key_pem: Option<Credential>,
+    pub key_file: Option<PathBuf>,
+    pub insecure_skip_verify: bool,
+    /// `TLS12` or `TLS13`.
+    pub min_version: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ClientConfig {
+    pub url: String,
+    pub timeout: Duration,
+    pub headers: Vec<(String, String)>,
+    pub auth: Auth,
+    pub tls: TlsSettings,
+    pub follow_redirects: bool,
+    pub user_agent: String,
+}
+
+impl ClientConfig {
+    pub fn new(url: impl Into<String>) -> ClientConfig {
+        ClientConfig {
+            url: url.into(),
+            timeout: Duration::from_secs(30),
+            headers: Vec::new(),
+            auth: Auth::None,
+            tls: TlsSettings::default(),
+            follow_redirects: true,
+            user_agent: USER_AGENT.to_string(),
+        }
+    }
+}
+
+/// Why a request did not succeed, sorted by what the sender must do about it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SendError {
+    /// Transport errors, 5xx, and 429 when retrying on it: send the same data again after a pause.
+    Retryable {
+        status: Option<u16>,
+        retry_after: Option<Duration>,
+        message: String,
+    },
+    /// Any other non-2xx: the receiver refused the data; sending it again would fail the same way.
+    Rejected { status: u16, message: String },
+    /// 415 to an RW 2.0 request, or a 2xx without the RW 2.0 "written" headers (a 1.x receiver that
+    /// silently decoded an empty message): fall back to RW 1.0.
+    UnsupportedProtocol { status: u16 },
+}
+
+impl fmt::Display for SendError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SendError::Retryable {
+                status: Some(s),
+                message,
+                ..
+            } => write!(f, "server returned HTTP status {s}: {message}"),
+            SendError::Retryable {
+                status: None,
+                message,
+                ..
+            } => write!(f, "{message}"),
+            SendError::Rejected { status, message } => {
+                write!(f, "server returned HTTP status {status}: {message}")
+            }
+            SendError::UnsupportedProtocol { status } => write!(
+                f,
+                "server returned HTTP status {status} to a Remote Write 2.0 request (not supported)"
+            ),
+        }
+    }
+}
+
+/// The counts an RW 2.0 receiver reports (`X-Prometheus-Remote-Write-*-Written`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Written {
+    pub samples: Option<i64>,
+    pub histograms: Option<i64>,
+    pub exemplars: Option<i64>,
+}
+
+/// One remote write endpoint's HTTP client.
+pub struct Client {
+    http: reqwest::Client,
+    config: ClientConfig,
+    retry_on_429: bool,
+}
+
+impl Client {
+    pub fn new(config: ClientConfig, retry_on_429: bool) -> Result<Client, String> {
+        let url = reqwest::Url::parse(&config.url)
+            .map_err(|e| format!("cannot parse remote_write url {:?}: {e}", config.url))?;
+        if !matches!(url.scheme(), "http" | "https") {
+            return Err(format!(
+                "unsupported scheme {:?} for URL {:?}",
+                url.scheme(),
+                config.url
+            ));
+        }
+        let mut b = reqwest::Client::builder()
+            .timeout(config.timeout)
+            .user_agent(config.user_agent.clone())
+            .pool_idle_timeout(Duration::from_secs(90))
+            .redirect(if config.follow_redirects {
+                reqwest::redirect::Policy::limited(10)
+            } else {
+                reqwest::redirect::Policy::none()
+            });
+        let tls = &config.tls;
+        let ca = match (&tls.ca_pem, &tls.ca_file) {
+            (Some(pem), _) => Some(pem.as_bytes().to_vec()),
+            (None, Some(path)) => Some(
+                std::fs::read(path)
+                    .map_err(|e| format!("reading ca_file {}: {e}", path.display()))?,
+            ),
+            _ => None,
+        };
+        if let Some(ca) = ca {
+            for cert in reqwest::Certificate::from_pem_bundle(&ca)
+                .map_err(|e| format!("parsing the CA certificate: {e}"))?
+            {
+                b = b.add_root_certificate(cert);
+            }
+        }
+        let cert = match (&tls.cert_pem, &tls.cert_file) {
+            (Some(pem), _) => Some(pem.as_bytes().to_vec()),
+            (None, Some(path)) => Some(
+                std::fs::read(path)
+                    .map_err(|e| format!("reading cert_file {}: {e}", path.display()))?,
+            ),
+            _ => None,
+        };
+        let key = match (&tls.key_pem, &tls.key_file) {
+            (Some(pem), _) => Some(pem.0.as_bytes().to_vec()),
+            (None, Some(path)) => Some(
+                std::fs::read(path)
+                    .map_err(|e| format!("reading key_file {}: {e}", path.display()))?,
+            ),
+            _ => None,
+        };
+        if let (Some(mut cert), Some(key)) = (cert, key) {
+            cert.push(b'\n');
+            cert.extend_from_slice(&key);
+            // The message of a failed parse could quote key material: keep it generic.
+            let id = reqwest::Identity::from_pem(&cert)
+                .map_err(|_| "parsing the client certificate and key failed".to_string())?;
+            b = b.identity(id);
+        }
+        if tls.insecure_skip_verify {
+            b = b.danger_accept_invalid_certs(true);
+        }
+        match tls.min_version.as_deref() {
+            None | Some("") => {}
+            Some("TLS12") => b = b.min_tls_version(reqwest::tls::Version::TLS_1_2),
+            Some("TLS13") => b = b.min_tls_version(reqwest::tls::Version::TLS_1_3),
+            Some(other) => {
+                return Err(format!(
+                    "unsupported TLS min_version {other:?} (TLS12 or TLS13)"
+                ))
+            }
+        }
+        let http = b
+            .build()
+            .map_err(|e| format!("building the HTTP client: {e}"))?;
+        Ok(Client {
+            http,
+            config,
+            retry_on_429,
+        })
+    }
+
+    pub fn url(&self) -> &str {
+        &self.config.url
+    }
+
+    /// Sends one compressed request body. `attempt` is 0 for the first try (retries carry
+    /// `Retry-Attempt`).
+    pub async fn send(
+        &self,
+        body: Vec<u8>,
+        protocol: Protocol,
+        attempt: u32,
+    ) -> Result<Written, SendError> {
+        let mut req = self
+            .http
+            .post(&self.config.url)
+            .header("Content-Encoding", "snappy")
+            .header("Content-Type", protocol.content_type())
+            .header(
+                "X-Prometheus-Remote-Write-Version",
+                protocol.version_header(),
+            );
+        for (name, value) in &self.config.headers {
+            req = req.header(name.as_str(), value.as_str());
+        }
+        if attempt > 0 {
+            req = req.header("Retry-Attempt", attempt.to_string());
+        }
+        let auth_failure = |message: String| SendError::Retryable {
+            status: None,
+            retry_after: None,
+            message,
+        };
+        match &self.config.auth {
+            Auth::None => {}
+            Auth::Basic { username, password } => {
+                let password = match password {
+                    Some(p) => Some(p.read().map_err(auth_failure)?),
+                    None => None,
+                };
+                req = req.basic_auth(username, password);
+            }
+            Auth::Authorization { kind, credentials } => {
+                let credentials = match credentials {
+                    Some(c) => c.read().map_err(auth_failure)?,
+                    None => String::new(),
+                };
+                req = req.header("Authorization", format!("{kind} {credentials}"));
+            }
+        }
+        let response = match req.body(body).send().await {
+            Ok(r) => r,
+            Err(e) => {
+                return Err(SendError::Retryable {
+                    status: None,
+                    retry_after: None,
+                    message: transport_message(&e),
+                })
+            }
+        };
+        let status = response.status().as_u16();
+        let header = |name: &str| {
+            response
+                .headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string)
+        };
+        let written = Written {
+            samples: header("X-Prometheus-Remote-Write-Samples-Written")
+                .and_then(|v| v.parse().ok()),
+            histograms: header("X-Prometheus-Remote-Write-Histograms-Written")
+                .and_then(|v| v.parse().ok()),
+            exemplars: header("X-Prometheus-Remote-Write-Exemplars-Written")
+                .and_then(|v| v.parse().ok()),
+        };
+        let retry_after =
+            header("Retry-After").and_then(|v| parse_retry_after(&v, SystemTime::now()));
+        if (200..300).contains(&status) {
+            if protocol == Protocol::V2
+                && written.samples.is_none()
+                && written.histograms.is_none()
+                && written.exemplars.is_none()
+            {
+                return Err(SendError::UnsupportedProtocol { status });
+            }
+            return Ok(written);
+        }
+        if status == 415 && protocol == Protocol::V2 {
+            return Err(SendError::UnsupportedProtocol { status });
+        }
+        let message = read_message(response).await;
+        Err(classify(status, self.retry_on_429, retry_after, message))
+    }
+}
+
+/// Sorts a non-2xx status into retry or drop, following the spec: 5xx are retried, 429 only when asked,
+/// every other status is final.
+pub fn classify(
+    status: u16,
+    retry_on_429: bool,
+    retry_after: Option<Duration>,
+    message: String,
+) -> SendError {
+    if status >= 500 || (status == 429 && retry_on_429) {
+        SendError::Retryable {
+            status: Some(status),
+            retry_after,
+            message,
+        }
+    } else {
+        SendError::Rejected { status, message }
+    }
+}
+
+/// The first 1024 bytes of the body, as the receiver wrote them (the spec says to log it as-is).
+async fn read_message(mut response: reqwest::Response) -> String {
+    let mut body = Vec::new();
+    while body.len() < 1024 {
+        match response.chunk().await {
+            Ok(Some(chunk)) => body.extend_from_slice(&chunk),
+            _ => break,
+        }
+    }
+    body.truncate(1024);
+    String::from_utf8_lossy(&body).trim_end().to_string()
+}
+
+fn transport_message(e: &reqwest::Error) -> String {
+    use std::error::Error;
+    // reqwest's own text is terse ("error sending request"); the root cause says what happened.
+    let mut msg = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        msg = format!("{msg}: {s}");
+        source = s.source();
+    }
+    msg
+}
+
+/// `Retry-After` as seconds or as an HTTP date; `None` when absent, unparsable or not in the future.
+pub fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
+    let value = value.trim();
+    if let Ok(secs) = value.parse::<u64>() {
+        return (secs > 0).then(|| Duration::from_secs(secs));
+    }
+    let at = httpdate::parse_http_date(value).ok()?;
+    at.duration_since(now).ok().filter(|d| !d.is_zero())
+}
+
+/// Exponential backoff between `min` and `max`, doubling after every failed try.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Backoff {
+    pub min: Duration,
+    pub max: Duration,
+}
+
+impl Backoff {
+    /// The pause after `retries` failed tries (0 = the first failure), or the server's `Retry-After` when it
+    /// asks for longer.
+    pub fn delay(&self, retries: u32, retry_after: Option<Duration>) -> Duration {
+        let factor = 1u32.checked_shl(retries.min(31)).unwrap_or(u32::MAX);
+        let d = self.min.saturating_mul(factor).min(self.max).max(self.min);
+        match retry_after {
+            Some(ra) if ra > d => ra,
+            _ => d,
+        }
+    }
+}
+
+/// What [`send_with_retries`] ended with.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    Sent(Written),
+    /// The receiver refused the data for good (a 4xx other than 429).
+    Rejected(SendError),
+    /// Shutdown (or the flush deadline) came first; the data was not acknowledged.
+    Cancelled,
+}
+
+/// Called around each try, for metrics and health.
+pub trait RetryObserver {
+    fn retrying(&mut self, _error: &SendError, _delay: Duration) {}
+    fn fell_back_to_v1(&mut self, _error: &SendError) {}
+}
+
+impl RetryObserver for () {}
+
+/// Sends a batch until it is acknowledged or refused for good, pausing between tries; RW 2.0 falls back to
+/// 1.0 when the receiver does not speak it (`protocol` is updated so later batches go straight to 1.0).
+/// `encode` builds the compressed body for a protocol.
+pub async fn send_with_retries(
+    client: &Client,
+    protocol: &mut Protocol,
+    mut encode: impl FnMut(Protocol) -> Vec<u8>,
+    backoff: Backoff,
+    cancel: &CancellationToken,
+    observer: &mut (dyn RetryObserver + Send),
+) -> Outcome {
+    let mut attempt = 0u32;
+    let mut retries = 0u32;
+    loop {
+        if cancel.is_cancelled() {
+            return Outcome::Cancelled;
+        }
+        let body = encode(*protocol);
+        let result = tokio::select! {
+            r = client.send(body, *protocol, attempt) => r,
+            _ = cancel.cancelled() => return Outcome::Cancelled,
+        };
+        attempt += 1;
+        match result {
+            Ok(w) => return Outcome::Sent(w),
+            Err(e @ SendError::UnsupportedProtocol { .. }) if *protocol == Protocol::V2 => {
+                observer.fell_back_to_v1(&e);
+                *protocol = Protocol::V1;
+            }
+            Err(e @ SendError::Retryable { .. }) => {
+                let retry_after = match &e {
+                    SendError::Retryable { retry_after, .. } => *retry_after,
+                    _ => None,
+                };
+                let delay = backoff.delay(retries, retry_after);
+                retries += 1;
+                observer.retrying(&e, delay);
+                tokio::select! {
+                    _ = tokio::time::sleep(delay) => {}
+                    _ = cancel.cancelled() => return Outcome::Cancelled,
+                }
+            }
+            Err(e) => return Outcome::Rejected(e),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statuses_sort_into_retry_and_drop() {
+        let c = |s, r| classify(s, r, None, String::new());
+        assert!(matches!(c(500, false), SendError::Retryable { .. }));
+        assert!(matches!(c(503, true), SendError::Retryable { .. }));
+        assert!(matches!(c(429, true), SendError::Retryable { .. }));
+        assert!(matches!(c(429, false), SendError::Rejected { .. }));
+        assert!(matches!(c(400, true), SendError::Rejected { .. }));
+        assert!(matches!(c(404, true), SendError::Rejected { .. }));
+    }
+
+    #[test]
+    fn retry_after_takes_seconds_or_a_date() {
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+        assert_eq!(parse_retry_after("3", now), Some(Duration::from_secs(3)));
+        assert_eq!(parse_retry_after("0", now), None);
+        let later = httpdate::fmt_http_date(now + Duration::from_secs(7));
+        assert_eq!(parse_retry_after(&later, now), Some(Duration::from_secs(7)));
+        let earlier = httpdate::fmt_http_date(now - Duration::from_secs(7));
+        assert_eq!(parse_retry_after(&earlier, now), None);
+        assert_eq!(parse_retry_after("soon", now), None);
+    }
+
+    #[test]
+    fn backoff_doubles_up_to_max_and_yields_to_a_longer_retry_after() {
+        let b = Backoff {
+            min: Duration::from_millis(30),
+            max: Duration::from_secs(5),
+        };
+        assert_eq!(b.delay(0, None), Duration::from_millis(30));
+        assert_eq!(b.delay(1, None), Duration::from_millis(60));
+        assert_eq!(b.delay(3, None), Duration::from_millis(240));
+        assert_eq!(b.delay(20, None), Duration::from_secs(5));
+        assert_eq!(b.delay(40, None), Duration::from_secs(5));
+        assert_eq!(
+            b.delay(0, Some(Duration::from_secs(2))),
+            Duration::from_secs(2)
+        );
+        assert_eq!(
+            b.delay(20, Some(Duration::from_secs(1))),
+            Duration::from_secs(5)
+        );
+    }
+
+    #[test]
+    fn credentials_do_not_print() {
+        let a = Auth::Basic {
+            username: "u".into(),
+            password: Some(CredentialSource::Inline(Credential("hunter2".into()))),
+        };
+        assert!(!format!("{a:?}").contains("hunter2"));
+    }
+}

@@ -1,0 +1,524 @@
+//! The transport-free half of a Prometheus scrape loop (`scrape/scrape.go`): turning one response body
+//! into the samples Prometheus would append, with its scrape cache, staleness markers, limits and
+//! report series; plus the target helpers (label population, URL, start offset, durations).
+//!
+//! A [`ScrapeCache`] lives as long as one target's loop. Per sample line it looks the series text up in
+//! the cache; a hit reuses the finished label set (a reference-count bump), so a steady-state scrape
+//! does not build labels at all.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use xxhash_rust::xxh3::Xxh3Builder;
+
+use crate::labels::{Labels, LabelsBuilder, METRIC_NAME};
+use crate::sample::{stale_nan, Exemplar, Sample};
+use crate::text_parse::{Entry, Format, OpenMetricsParser, PromParser};
+
+mod target;
+#[cfg(test)]
+mod tests;
+
+pub use target::{
+    fnv64a, format_prom_duration, parse_prom_duration, populate_labels, target_offset, target_url,
+    PopulateError, TargetDefaults,
+};
+
+/// How metric and label names are checked (`metric_name_validation_scheme`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum NameValidation {
+    /// `[a-zA-Z_:][a-zA-Z0-9_:]*` metric names, `[a-zA-Z_][a-zA-Z0-9_]*` label names (Alloy's default).
+    #[default]
+    Legacy,
+    /// Any non-empty UTF-8.
+    Utf8,
+}
+
+/// The per-loop settings that shape what a body becomes.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ScrapeOptions {
+    pub honor_labels: bool,
+    pub honor_timestamps: bool,
+    pub track_timestamps_staleness: bool,
+    /// 0: no limit. Counted after relabeling; exceeding it fails the scrape.
+    pub sample_limit: usize,
+    pub label_limit: usize,
+    pub label_name_length_limit: usize,
+    pub label_value_length_limit: usize,
+    pub validation: NameValidation,
+}
+
+impl Default for ScrapeOptions {
+    fn default() -> ScrapeOptions {
+        ScrapeOptions {
+            honor_labels: false,
+            honor_timestamps: true,
+            track_timestamps_staleness: false,
+            sample_limit: 0,
+            label_limit: 0,
+            label_name_length_limit: 0,
+            label_value_length_limit: 0,
+            validation: NameValidation::Legacy,
+        }
+    }
+}
+
+/// What one body gave, for the report series.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct AppendOutcome {
+    /// Sample lines parsed (up to the error, on failure).
+    pub samples_scraped: u64,
+    /// Samples not dropped by relabeling (duplicates still counted).
+    pub samples_post_relabel: u64,
+    /// Series new to the cache in this scrape.
+    pub series_added: u64,
+    /// Why the scrape failed, in Prometheus' words.
+    pub error: Option<String>,
+}
+
+struct CacheEntry {
+    labels: Labels,
+    hash: u64,
+    /// The scrape iteration that last saw the line, to spot a repeated line within one body.
+    last_iter: u64,
+}
+
+/// One target's scrape cache: series text to label set, and the series of the last successful scrape
+/// (for staleness).
+pub struct ScrapeCache {
+    series: HashMap<Box<[u8]>, CacheEntry, Xxh3Builder>,
+    /// Series appended by the current scrape, by label hash (only those subject to staleness).
+    cur: HashMap<u64, Labels>,
+    /// Series of the previous successful scrape.
+    prev: HashMap<u64, Labels>,
+    iter: u64,
+    lb: LabelsBuilder,
+    conflicts: Vec<(String, String)>,
+    /// Whether any scrape has happened (end-of-run staleness is skipped for a loop that never scraped).
+    scraped: bool,
+}
+
+impl Default for ScrapeCache {
+    fn default() -> ScrapeCache {
+        ScrapeCache {
+            series: HashMap::with_hasher(Xxh3Builder::new()),
+            cur: HashMap::new(),
+            prev: HashMap::new(),
+            iter: 0,
+            lb: LabelsBuilder::new(),
+            conflicts: Vec::new(),
+            scraped: false,
+        }
+    }
+}
+
+/// Either text parser behind one interface.
+enum Parser<'a> {
+    Prom(PromParser<'a>),
+    OpenMetrics(OpenMetricsParser<'a>),
+}
+
+impl<'a> Parser<'a> {
+    fn next_entry(&mut self) -> Result<Option<Entry<'_, 'a>>, crate::text_parse::ParseError> {
+        match self {
+            Parser::Prom(p) => p.next_entry(),
+            Parser::OpenMetrics(p) => p.next_entry(),
+        }
+    }
+}
+
+impl ScrapeCache {
+    pub fn new() -> ScrapeCache {
+        ScrapeCache::default()
+    }
+
+    /// Number of cached series lines.
+    pub fn len(&self) -> usize {
+        self.series.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.series.is_empty()
+    }
+
+    /// Forgets every cached label set (the target labels or options changed), keeping the
+    /// staleness state.
+    pub fn clear_labels(&mut self) {
+        self.series.clear();
+    }
+
+    /// Parses `body` and appends its samples, then the staleness markers of series that disappeared,
+    /// to `out`, all at `ts` unless a sample has an honoured timestamp. `target` holds the target's
+    /// public labels. On failure everything this call appended is taken back and, as Prometheus does
+    /// with its empty append after a failed one, every series of the last good scrape gets a marker.
+    pub fn append_body(
+        &mut self,
+        body: &[u8],
+        format: Format,
+        target: &Labels,
+        opts: &ScrapeOptions,
+        ts: i64,
+        out: &mut Vec<Sample>,
+    ) -> AppendOutcome {
+        self.scraped = true;
+        self.iter += 1;
+        self.cur.clear();
+        let start_len = out.len();
+        let mut outcome = AppendOutcome::default();
+        let mut parser = match format {
+            Format::PromText => Parser::Prom(PromParser::new(body)),
+            Format::OpenMetrics => Parser::OpenMetrics(OpenMetricsParser::new(body)),
+            Format::Protobuf => {
+                outcome.error =
+                    Some("the protobuf exposition format is not supported by ingot".into());
+                self.fail(start_len, ts, out);
+                return outcome;
+            }
+        };
+        let mut error = None;
+        loop {
+            let entry = match parser.next_entry() {
+                Ok(Some(e)) => e,
+                Ok(None) => break,
+                Err(e) => {
+                    error = Some(e.with_position());
+                    break;
+                }
+            };
+            let Entry::Sample(s) = entry else { continue };
+            outcome.samples_scraped += 1;
+            let explicit_ts = if opts.honor_timestamps {
+                s.timestamp()
+            } else {
+                None
+            };
+            let t = explicit_ts.unwrap_or(ts);
+            let iter = self.iter;
+            let (labels, hash) = match self.series.get_mut(s.series()) {
+                Some(ce) => {
+                    if ce.last_iter == iter && explicit_ts.is_none() {
+                        // The same line twice in one body: storage rejects the second sample as a
+                        // duplicate for this timestamp, which Prometheus counts but does not fail on.
+                        outcome.samples_post_relabel += 1;
+                        continue;
+                    }
+                    ce.last_iter = iter;
+                    (ce.labels.clone(), ce.hash)
+                }
+                None => {
+                    s.write_labels(&mut self.lb);
+                    self.lb.retain(|_, v| !v.is_empty());
+                    merge_target_labels(
+                        &mut self.lb,
+                        target,
+                        opts.honor_labels,
+                        &mut self.conflicts,
+                    );
+                    let labels = self.lb.labels();
+                    if let Err(e) = check_series(&labels, opts) {
+                        error = Some(e);
+                        break;
+                    }
+                    let hash = labels.hash();
+                    self.series.insert(
+                        s.series().into(),
+                        CacheEntry {
+                            labels: labels.clone(),
+                            hash,
+                            last_iter: iter,
+                        },
+                    );
+                    outcome.series_added += 1;
+                    (labels, hash)
+                }
+            };
+            outcome.samples_post_relabel += 1;
+            if explicit_ts.is_none() || opts.track_timestamps_staleness {
+                self.cur.insert(hash, labels.clone());
+            }
+            let exemplar = s.exemplar().map(|e| {
+                Box::new(Exemplar {
+                    labels: e.to_labels(),
+                    value: e.value(),
+                    timestamp_ms: Some(e.timestamp().unwrap_or(ts)),
+                })
+            });
+            out.push(Sample {
+                labels,
+                timestamp_ms: t,
+                value: s.value(),
+                exemplar,
+            });
+        }
+        if error.is_none()
+            && opts.sample_limit > 0
+            && outcome.samples_post_relabel > opts.sample_limit as u64
+        {
+            error = Some("sample limit exceeded".into());
+        }
+        if let Some(e) = error {
+            // Series found in a failed scrape were never committed.
+            outcome.series_added = 0;
+            outcome.error = Some(e);
+            self.fail(start_len, ts, out);
+            return outcome;
+        }
+        for (h, l) in &self.prev {
+            if !self.cur.contains_key(h) {
+                out.push(stale(l.clone(), ts));
+            }
+        }
+        std::mem::swap(&mut self.prev, &mut self.cur);
+        self.cur.clear();
+        self.maybe_flush();
+        outcome
+    }
+
+    /// A scrape that failed before (or while) parsing: every series of the last good scrape goes
+    /// stale at `ts`. Later failures add nothing, as the set is then empty.
+    pub fn append_failure(&mut self, ts: i64, out: &mut Vec<Sample>) {
+        self.scraped = true;
+        let len = out.len();
+        self.fail(len, ts, out);
+    }
+
+    fn fail(&mut self, start_len: usize, ts: i64, out: &mut Vec<Sample>) {
+        out.truncate(start_len);
+        for l in self.prev.values() {
+            out.push(stale(l.clone(), ts));
+        }
+        self.prev.clear();
+        self.cur.clear();
+    }
+
+    /// Markers for the end of a target's loop: every series of the last scrape. `None` when the loop
+    /// never scraped (nothing to end).
+    pub fn end_of_run(&self, ts: i64, out: &mut Vec<Sample>) -> bool {
+        if !self.scraped {
+            return false;
+        }
+        for l in self.prev.values() {
+            out.push(stale(l.clone(), ts));
+        }
+        true
+    }
+
+    /// Drops cache lines not seen for a while once the cache has grown well past the live set, as
+    /// Prometheus' `iterDone` does, so churning series do not pile up.
+    fn maybe_flush(&mut self) {
+        let live = self.prev.len().max(1);
+        if self.series.len() > 2 * live + 64 {
+            let keep_after = self.iter.saturating_sub(10);
+            self.series.retain(|_, e| e.last_iter > keep_after);
+        }
+    }
+}
+
+fn stale(labels: Labels, ts: i64) -> Sample {
+    Sample {
+        labels,
+        timestamp_ms: ts,
+        value: stale_nan(),
+        exemplar: None,
+    }
+}
+
+/// Prometheus' `mutateSampleLabels` without metric relabeling: target labels win, and without
+/// `honor_labels` a clashing scraped value moves to `exported_<name>` (shortest name first,
+/// prefixing again while the name is taken).
+fn merge_target_labels(
+    lb: &mut LabelsBuilder,
+    target: &Labels,
+    honor_labels: bool,
+    conflicts: &mut Vec<(String, String)>,
+) {
+    if honor_labels {
+        for (n, v) in target.iter() {
+            if lb.get(n).is_none() {
+                lb.set(n, v);
+            }
+        }
+        return;
+    }
+    conflicts.clear();
+    for (n, v) in target.iter() {
+        if let Some(existing) = lb.get(n) {
+            if !existing.is_empty() {
+                conflicts.push((n.to_string(), existing.to_string()));
+            }
+        }
+        lb.set(n, v);
+    }
+    if conflicts.is_empty() {
+        return;
+    }
+    conflicts.sort_by_key(|(n, _)| n.len());
+    for (name, value) in conflicts.iter() {
+        let mut new_name = name.clone();
+        loop {
+            new_name.insert_str(0, "exported_");
+            if lb.get(&new_name).is_none() {
+                lb.set(&new_name, value);
+                break;
+            }
+        }
+    }
+}
+
+fn is_legacy_metric_name(s: &str) -> bool {
+    let b = s.as_bytes();
+    !b.is_empty()
+        && (b[0].is_ascii_alphabetic() || b[0] == b'_' || b[0] == b':')
+        && b[1..]
+            .iter()
+            .all(|&c| c.is_ascii_alphanumeric() || c == b'_' || c == b':')
+}
+
+fn is_legacy_label_name(s: &str) -> bool {
+    let b = s.as_bytes();
+    !b.is_empty()
+        && (b[0].is_ascii_alphabetic() || b[0] == b'_')
+        && b[1..]
+            .iter()
+            .all(|&c| c.is_ascii_alphanumeric() || c == b'_')
+}
+
+/// The checks Prometheus makes on a new series: a metric name, valid names under the scheme, and
+/// the label limits.
+fn check_series(labels: &Labels, opts: &ScrapeOptions) -> Result<(), String> {
+    let Some(name) = labels.get(METRIC_NAME) else {
+        return Err("missing metric name (__name__ label)".into());
+    };
+    let valid = match opts.validation {
+        NameValidation::Utf8 => labels.iter().all(|(n, _)| !n.is_empty()),
+        NameValidation::Legacy => labels.iter().all(|(n, v)| {
+            if n == METRIC_NAME {
+                is_legacy_metric_name(v)
+            } else {
+                is_legacy_label_name(n)
+            }
+        }),
+    };
+    if !valid {
+        return Err(format!("invalid metric name or label names: {labels}"));
+    }
+    let trunc = |s: &str| s.chars().take(50).collect::<String>();
+    if opts.label_limit > 0 {
+        let n = labels.len();
+        if n > opts.label_limit {
+            return Err(format!(
+                "label_limit exceeded (metric: {}, number of labels: {n}, limit: {})",
+                trunc(name),
+                opts.label_limit
+            ));
+        }
+    }
+    for (n, v) in labels.iter() {
+        if opts.label_name_length_limit > 0 && n.len() > opts.label_name_length_limit {
+            return Err(format!(
+                "label_name_length_limit exceeded (metric: {}, label name: {}, length: {}, limit: {})",
+                trunc(name),
+                trunc(n),
+                n.len(),
+                opts.label_name_length_limit
+            ));
+        }
+        if opts.label_value_length_limit > 0 && v.len() > opts.label_value_length_limit {
+            return Err(format!(
+                "label_value_length_limit exceeded (metric: {}, label name: {}, value: {}, length: {}, limit: {})",
+                trunc(name),
+                trunc(n),
+                crate::text_parse::go_quote(trunc(v).as_bytes()),
+                v.len(),
+                opts.label_value_length_limit
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The report ("synthetic") series of one target, label sets built once.
+#[derive(Clone, Debug)]
+pub struct ReportSeries {
+    up: Labels,
+    duration: Labels,
+    scraped: Labels,
+    post_relabel: Labels,
+    added: Labels,
+    timeout: Labels,
+    sample_limit: Labels,
+    body_size: Labels,
+}
+
+/// What a report says about one scrape.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Report {
+    pub up: bool,
+    pub duration: Duration,
+    pub samples_scraped: u64,
+    pub samples_post_relabel: u64,
+    pub series_added: u64,
+    /// With `extra_metrics`: the configured timeout, sample limit and the uncompressed body size
+    /// (-1 when over the limit).
+    pub extra: Option<(Duration, u64, i64)>,
+}
+
+impl ReportSeries {
+    /// `target` holds the target's public labels.
+    pub fn new(target: &Labels) -> ReportSeries {
+        let with = |name: &str| {
+            let mut lb = target.to_builder();
+            lb.set(METRIC_NAME, name);
+            lb.labels()
+        };
+        ReportSeries {
+            up: with("up"),
+            duration: with("scrape_duration_seconds"),
+            scraped: with("scrape_samples_scraped"),
+            post_relabel: with("scrape_samples_post_metric_relabeling"),
+            added: with("scrape_series_added"),
+            timeout: with("scrape_timeout_seconds"),
+            sample_limit: with("scrape_sample_limit"),
+            body_size: with("scrape_body_size_bytes"),
+        }
+    }
+
+    /// Appends the report series in Prometheus' order.
+    pub fn append(&self, report: &Report, ts: i64, out: &mut Vec<Sample>) {
+        let mut push = |labels: &Labels, value: f64| {
+            out.push(Sample {
+                labels: labels.clone(),
+                timestamp_ms: ts,
+                value,
+                exemplar: None,
+            })
+        };
+        push(&self.up, if report.up { 1.0 } else { 0.0 });
+        push(&self.duration, report.duration.as_secs_f64());
+        push(&self.scraped, report.samples_scraped as f64);
+        push(&self.post_relabel, report.samples_post_relabel as f64);
+        push(&self.added, report.series_added as f64);
+        if let Some((timeout, limit, body)) = report.extra {
+            push(&self.timeout, timeout.as_secs_f64());
+            push(&self.sample_limit, limit as f64);
+            push(&self.body_size, body as f64);
+        }
+    }
+
+    /// Staleness markers for every report series (end of a target's loop).
+    pub fn append_stale(&self, extra: bool, ts: i64, out: &mut Vec<Sample>) {
+        let mut all = vec![
+            &self.up,
+            &self.duration,
+            &self.scraped,
+            &self.post_relabel,
+            &self.added,
+        ];
+        if extra {
+            all.extend([&self.timeout, &self.sample_limit, &self.body_size]);
+        }
+        for l in all {
+            out.push(stale(l.clone(), ts));
+        }
+    }
+}
