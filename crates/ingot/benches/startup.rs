@@ -6,18 +6,9 @@ use std::net::SocketAddr;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use ingot_testkit::{free_port, http_get, require_binary, Peer};
+use ingot_testkit::{free_port, http_get, require_binary, status_kib, Peer};
 
 const RUNS: usize = 15;
-
-fn rss_kib(pid: u32) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.split_whitespace().next()?.parse().ok())
-        .unwrap_or(0)
-}
 
 /// Starts the command and returns the time until `ready_path` answers 200, with the running peer.
 fn start(
@@ -105,7 +96,10 @@ fn main() {
     .unwrap();
     http_get(node_addr, "/metrics").unwrap();
     std::thread::sleep(Duration::from_secs(2));
-    let (ingot_rss, node_rss) = (rss_kib(ingot_peer.pid()), rss_kib(node_peer.pid()));
+    let (ingot_rss, node_rss) = (
+        status_kib(ingot_peer.pid(), "VmRSS"),
+        status_kib(node_peer.pid(), "VmRSS"),
+    );
 
     println!("start to ready (median of {RUNS}):");
     println!(

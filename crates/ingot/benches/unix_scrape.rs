@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use ingot_testkit::{free_port, http_get, require_binary, Peer};
+use ingot_testkit::{cpu_seconds, free_port, http_get, require_binary, status_kib, Peer};
 
 const SCRAPES: usize = 300;
 const WITH_PROCESSES: &[&str] = &[
@@ -32,27 +32,6 @@ const WITHOUT_PROCESSES: &[&str] = &[
     "uname",
     "time",
 ];
-
-/// utime + stime of a process, in seconds.
-fn cpu_seconds(pid: u32) -> f64 {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
-    // Fields after the command name (which may contain spaces) start after the last ')'.
-    let fields: Vec<&str> = stat[stat.rfind(')').unwrap() + 2..].split(' ').collect();
-    let ticks: f64 = fields[11].parse::<f64>().unwrap() + fields[12].parse::<f64>().unwrap();
-    // SAFETY: sysconf has no preconditions.
-    let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as f64;
-    ticks / hz
-}
-
-fn rss_mib(pid: u32) -> f64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
-    let kib: f64 = status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.split_whitespace().next()?.parse().ok())
-        .unwrap();
-    kib / 1024.0
-}
 
 struct Result {
     cpu_ms_per_scrape: f64,
@@ -81,7 +60,7 @@ fn measure(peer: &Peer, addr: SocketAddr, path: &str) -> Result {
     Result {
         cpu_ms_per_scrape: cpu * 1e3 / SCRAPES as f64,
         median_latency_ms: latencies[SCRAPES / 2].as_secs_f64() * 1e3,
-        rss_mib: rss_mib(peer.pid()),
+        rss_mib: status_kib(peer.pid(), "VmRSS") as f64 / 1024.0,
         bytes,
     }
 }

@@ -309,7 +309,7 @@ impl<'a> Parser<'a> {
                 if !value.is_empty() && !is_identifier(value) {
                     self.error_at_token(format!(
                         "expected block label to be a valid identifier, but got {}",
-                        crate::printer::go_quote(value)
+                        crate::value::go_quote(value)
                     ));
                 }
                 label = Some(ast::Label {

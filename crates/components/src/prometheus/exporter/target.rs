@@ -1,7 +1,24 @@
 //! What every `prometheus.exporter.*` component exports: one scrape target pointing at its own metrics
 //! endpoint, at the in-memory address, exactly as Alloy builds it.
 
+use ingot_runtime::component::{HttpRequest, HttpResponse};
 use ingot_syntax::value::Value;
+
+/// Every exporter serves its metrics at `<component path>/metrics` and nothing else: the body comes from
+/// `scrape`, run only when that path is asked for.
+pub fn metrics_endpoint(
+    request: &HttpRequest<'_>,
+    scrape: impl FnOnce() -> Vec<u8>,
+) -> Option<HttpResponse> {
+    if request.path != "/metrics" {
+        return None;
+    }
+    Some(HttpResponse {
+        status: 200,
+        content_type: "text/plain; version=0.0.4; charset=utf-8".into(),
+        body: scrape(),
+    })
+}
 
 /// The `instance` label of host exporters: `$HOSTNAME`, else the system host name, else `unknown` (Alloy's
 /// order).

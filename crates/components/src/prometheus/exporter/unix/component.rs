@@ -202,13 +202,6 @@ impl ComponentType for Component {
     }
 
     fn http(&self, request: HttpRequest<'_>) -> Option<HttpResponse> {
-        if request.path != "/metrics" {
-            return None;
-        }
-        Some(HttpResponse {
-            status: 200,
-            content_type: "text/plain; version=0.0.4; charset=utf-8".into(),
-            body: self.scrape(),
-        })
+        crate::prometheus::exporter::target::metrics_endpoint(&request, || self.scrape())
     }
 }
