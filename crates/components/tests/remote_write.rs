@@ -18,6 +18,10 @@ use ingot_prom::sample::{Batch, Sample};
 use ingot_runtime::component::{ComponentType, Context, MemoryHttp};
 use ingot_runtime::exports::ExportsPublisher;
 use ingot_runtime::health::{HealthReporter, HealthState};
+use ingot_syntax::decode::decode_body;
+use ingot_syntax::eval::{Evaluator, Scope};
+use ingot_syntax::parser::parse_file;
+use ingot_syntax::source::SourceFile;
 use ingot_syntax::value::{FromValue, Value};
 use ingot_testkit::remote_write_sink::{RemoteWriteSink, Reply};
 use tokio_util::sync::CancellationToken;
@@ -58,6 +62,15 @@ struct Running {
 }
 
 fn start(data: &std::path::Path, url: &str) -> Running {
+    let args = Arguments {
+        external_labels: BTreeMap::from([("cluster".to_string(), "c1".to_string())]),
+        endpoints: vec![endpoint(url)],
+        wal: WalOptions::default(),
+    };
+    start_with(data, args)
+}
+
+fn start_with(data: &std::path::Path, args: Arguments) -> Running {
     let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();
     let id = "prometheus.remote_write.test";
     let ctx = Context {
@@ -69,11 +82,6 @@ fn start(data: &std::path::Path, url: &str) -> Running {
         shutdown: CancellationToken::new(),
         tasks: tokio_util::task::TaskTracker::new(),
         memory_http: MemoryHttp::detached(),
-    };
-    let args = Arguments {
-        external_labels: BTreeMap::from([("cluster".to_string(), "c1".to_string())]),
-        endpoints: vec![endpoint(url)],
-        wal: WalOptions::default(),
     };
     let existed = ctx.data_path.exists();
     let component = Arc::new(Component::build(ctx.clone(), args).unwrap());
@@ -317,4 +325,154 @@ fn a_crash_then_restart_resends_exactly_what_was_not_acknowledged() {
     );
     let info = format!("{:?}", r.component.debug_info());
     assert!(info.contains("records_replayed"), "{info}");
+}
+
+/// Decodes a `prometheus.remote_write` body written in the config language.
+fn decode_args(text: &str) -> Result<Arguments, String> {
+    let (file, diags) = parse_file(SourceFile::new("test.alloy", text));
+    assert!(!diags.has_errors(), "parse errors: {diags}");
+    let scope = Scope::new();
+    let mut ev = Evaluator::new(&file.source, &scope);
+    decode_body::<Arguments>(&file.body, &mut ev).map_err(|d| d.to_string())
+}
+
+#[test]
+fn write_relabel_config_drops_and_rewrites_series_before_sending() {
+    let rt = runtime();
+    let _guard = rt.enter();
+    let sink = RemoteWriteSink::start();
+    let data = tempfile::tempdir().unwrap();
+    let args = decode_args(&format!(
+        r#"
+external_labels = {{ cluster = "c1" }}
+endpoint {{
+  name = "test"
+  url  = "{}"
+  queue_config {{
+    max_samples_per_send = 100
+    batch_send_deadline  = "50ms"
+    min_shards           = 2
+  }}
+  metadata_config {{ send = false }}
+  // Series s=0..4 never leave ingot.
+  write_relabel_config {{
+    source_labels = ["s"]
+    regex         = "[0-4]"
+    action        = "drop"
+  }}
+  // The rules see the external labels (added first, as in Prometheus)...
+  write_relabel_config {{
+    source_labels = ["cluster", "s"]
+    separator     = "-"
+    target_label  = "origin"
+    replacement   = "from-$1"
+  }}
+  // ...and may remove them: they are not added back.
+  write_relabel_config {{
+    regex  = "cluster"
+    action = "labeldrop"
+  }}
+}}
+"#,
+        sink.url()
+    ))
+    .unwrap();
+    assert_eq!(args.endpoints[0].write_relabel.len(), 3);
+    let r = start_with(data.path(), args);
+    for b in 0..20 {
+        r.receiver.0.append(&batch(10, 1000 + b)).unwrap();
+    }
+    let sent = |sink: &RemoteWriteSink| {
+        let mut out = Vec::new();
+        for q in sink.requests() {
+            for ts in decode_v1(&q.body).unwrap().timeseries {
+                let labels: BTreeMap<String, String> = ts
+                    .labels
+                    .iter()
+                    .map(|l| (l.name.clone(), l.value.clone()))
+                    .collect();
+                for smp in ts.samples {
+                    out.push((labels.clone(), smp.timestamp, smp.value));
+                }
+            }
+        }
+        out
+    };
+    wait_until("the 100 kept samples", Duration::from_secs(15), || {
+        sent(&sink).len() >= 100
+    });
+    // Time for anything that should not come to come.
+    std::thread::sleep(Duration::from_millis(500));
+    let mut got = sent(&sink);
+    got.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    let mut want = Vec::new();
+    for b in 0..20i64 {
+        for i in 5..10usize {
+            let labels = BTreeMap::from([
+                ("__name__".to_string(), "t".to_string()),
+                ("origin".to_string(), format!("from-c1-{i}")),
+                ("s".to_string(), i.to_string()),
+            ]);
+            want.push((labels, 1000 + b, (1000 + b) as f64 + i as f64));
+        }
+    }
+    want.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    assert_eq!(got, want, "exactly the kept series, relabeled, once each");
+    let metrics = r.component.debug_metrics();
+    let dropped = metrics
+        .iter()
+        .find(|m| {
+            m.name == "prometheus_remote_storage_samples_dropped_total"
+                && m.labels
+                    .iter()
+                    .any(|(n, v)| n == "reason" && v == "dropped_series")
+        })
+        .map(|m| m.value);
+    assert_eq!(dropped, Some(100.0));
+    let total = metrics
+        .iter()
+        .find(|m| m.name == "prometheus_remote_storage_samples_total")
+        .map(|m| m.value);
+    assert_eq!(total, Some(100.0));
+    // Everything read was dealt with: nothing is left pending, so the dropped samples do not hold back
+    // the delivered position.
+    let pending = metrics
+        .iter()
+        .find(|m| m.name == "prometheus_remote_storage_samples_pending")
+        .map(|m| m.value);
+    assert_eq!(pending, Some(0.0));
+}
+
+#[test]
+fn an_invalid_write_relabel_config_is_a_config_error() {
+    let err = decode_args(
+        r#"
+endpoint {
+  url = "http://127.0.0.1:1/api/v1/write"
+  write_relabel_config {
+    source_labels = ["s"]
+    target_label  = "shard"
+    action        = "hashmod"
+  }
+}
+"#,
+    )
+    .unwrap_err();
+    assert!(
+        err.contains("relabel configuration for hashmod requires non-zero modulus"),
+        "{err}"
+    );
+    let err = decode_args(
+        r#"
+endpoint {
+  url = "http://127.0.0.1:1/api/v1/write"
+  write_relabel_config {
+    regex  = "("
+    action = "drop"
+  }
+}
+"#,
+    )
+    .unwrap_err();
+    assert!(err.contains("regex"), "{err}");
 }

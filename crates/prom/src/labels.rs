@@ -408,6 +408,74 @@ impl LabelsBuilder {
     }
 }
 
+/// A `BuildHasher` for maps keyed by byte strings or [`Labels`]: one xxh3 call over the bytes
+/// instead of a streaming hasher. `[u8]` hashes as a length then the bytes and [`Labels`] as its
+/// buffer; each `write` is hashed whole and folded in, so any key hashes consistently.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct BytesHashBuilder;
+
+#[doc(hidden)]
+#[derive(Default)]
+pub struct BytesHasher(u64);
+
+impl std::hash::Hasher for BytesHasher {
+    #[inline]
+    fn write(&mut self, bytes: &[u8]) {
+        let h = xxhash_rust::xxh3::xxh3_64(bytes);
+        self.0 = self.0.rotate_left(23) ^ h;
+    }
+    #[inline]
+    fn write_usize(&mut self, n: usize) {
+        // The length prefix of a slice: mixed in cheaply, the bytes follow.
+        self.0 = (self.0 ^ n as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
+    #[inline]
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+impl std::hash::BuildHasher for BytesHashBuilder {
+    type Hasher = BytesHasher;
+    #[inline]
+    fn build_hasher(&self) -> BytesHasher {
+        BytesHasher(0)
+    }
+}
+
+/// A `BuildHasher` for maps keyed by a `u64` that is already a good hash (e.g. [`Labels::hash`]):
+/// the key is the hash.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct PrehashedBuilder;
+
+#[doc(hidden)]
+#[derive(Default)]
+pub struct PrehashedHasher(u64);
+
+impl std::hash::Hasher for PrehashedHasher {
+    #[inline]
+    fn write(&mut self, bytes: &[u8]) {
+        // Only `u64` keys are expected; anything else still hashes correctly.
+        self.0 = self.0.rotate_left(23) ^ xxhash_rust::xxh3::xxh3_64(bytes);
+    }
+    #[inline]
+    fn write_u64(&mut self, n: u64) {
+        self.0 = self.0.rotate_left(23) ^ n;
+    }
+    #[inline]
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+impl std::hash::BuildHasher for PrehashedBuilder {
+    type Hasher = PrehashedHasher;
+    #[inline]
+    fn build_hasher(&self) -> PrehashedHasher {
+        PrehashedHasher(0)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

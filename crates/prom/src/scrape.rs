@@ -9,9 +9,7 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use xxhash_rust::xxh3::Xxh3Builder;
-
-use crate::labels::{Labels, LabelsBuilder, METRIC_NAME};
+use crate::labels::{BytesHashBuilder, Labels, LabelsBuilder, PrehashedBuilder, METRIC_NAME};
 use crate::sample::{stale_nan, Exemplar, Sample};
 use crate::text_parse::{Entry, Format, OpenMetricsParser, PromParser};
 
@@ -83,14 +81,24 @@ struct CacheEntry {
     last_iter: u64,
 }
 
+/// A series subject to staleness.
+struct LiveSeries {
+    labels: Labels,
+    /// The iteration that last appended it.
+    seen: u64,
+    /// The iteration that first appended it (since it was last live).
+    born: u64,
+}
+
 /// One target's scrape cache: series text to label set, and the series of the last successful scrape
 /// (for staleness).
 pub struct ScrapeCache {
-    series: HashMap<Box<[u8]>, CacheEntry, Xxh3Builder>,
-    /// Series appended by the current scrape, by label hash (only those subject to staleness).
-    cur: HashMap<u64, Labels>,
-    /// Series of the previous successful scrape.
-    prev: HashMap<u64, Labels>,
+    series: HashMap<Box<[u8]>, CacheEntry, BytesHashBuilder>,
+    /// By label hash, the series subject to staleness: those of the last successful scrape, plus
+    /// during a scrape those it has appended so far (`born` is the current iteration for new ones,
+    /// `seen` for every one appended). One map instead of Prometheus' current/previous pair, so a
+    /// steady-state sample only stamps its entry.
+    live: HashMap<u64, LiveSeries, PrehashedBuilder>,
     iter: u64,
     lb: LabelsBuilder,
     conflicts: Vec<(String, String)>,
@@ -101,9 +109,8 @@ pub struct ScrapeCache {
 impl Default for ScrapeCache {
     fn default() -> ScrapeCache {
         ScrapeCache {
-            series: HashMap::with_hasher(Xxh3Builder::new()),
-            cur: HashMap::new(),
-            prev: HashMap::new(),
+            series: HashMap::with_hasher(BytesHashBuilder),
+            live: HashMap::with_hasher(PrehashedBuilder),
             iter: 0,
             lb: LabelsBuilder::new(),
             conflicts: Vec::new(),
@@ -162,7 +169,6 @@ impl ScrapeCache {
     ) -> AppendOutcome {
         self.scraped = true;
         self.iter += 1;
-        self.cur.clear();
         let start_len = out.len();
         let mut outcome = AppendOutcome::default();
         let mut parser = match format {
@@ -234,7 +240,16 @@ impl ScrapeCache {
             };
             outcome.samples_post_relabel += 1;
             if explicit_ts.is_none() || opts.track_timestamps_staleness {
-                self.cur.insert(hash, labels.clone());
+                match self.live.entry(hash) {
+                    std::collections::hash_map::Entry::Occupied(mut e) => e.get_mut().seen = iter,
+                    std::collections::hash_map::Entry::Vacant(e) => {
+                        e.insert(LiveSeries {
+                            labels: labels.clone(),
+                            seen: iter,
+                            born: iter,
+                        });
+                    }
+                }
             }
             let exemplar = s.exemplar().map(|e| {
                 Box::new(Exemplar {
@@ -263,13 +278,15 @@ impl ScrapeCache {
             self.fail(start_len, ts, out);
             return outcome;
         }
-        for (h, l) in &self.prev {
-            if !self.cur.contains_key(h) {
-                out.push(stale(l.clone(), ts));
+        // Series of the last scrape that this one did not append go stale.
+        let iter = self.iter;
+        self.live.retain(|_, e| {
+            if e.seen == iter {
+                return true;
             }
-        }
-        std::mem::swap(&mut self.prev, &mut self.cur);
-        self.cur.clear();
+            out.push(stale(e.labels.clone(), ts));
+            false
+        });
         self.maybe_flush();
         outcome
     }
@@ -278,17 +295,20 @@ impl ScrapeCache {
     /// stale at `ts`. Later failures add nothing, as the set is then empty.
     pub fn append_failure(&mut self, ts: i64, out: &mut Vec<Sample>) {
         self.scraped = true;
+        self.iter += 1;
         let len = out.len();
         self.fail(len, ts, out);
     }
 
     fn fail(&mut self, start_len: usize, ts: i64, out: &mut Vec<Sample>) {
         out.truncate(start_len);
-        for l in self.prev.values() {
-            out.push(stale(l.clone(), ts));
+        // Series first appended by this failed scrape were never committed.
+        for e in self.live.values() {
+            if e.born != self.iter {
+                out.push(stale(e.labels.clone(), ts));
+            }
         }
-        self.prev.clear();
-        self.cur.clear();
+        self.live.clear();
     }
 
     /// Markers for the end of a target's loop: every series of the last scrape. `None` when the loop
@@ -297,8 +317,8 @@ impl ScrapeCache {
         if !self.scraped {
             return false;
         }
-        for l in self.prev.values() {
-            out.push(stale(l.clone(), ts));
+        for e in self.live.values() {
+            out.push(stale(e.labels.clone(), ts));
         }
         true
     }
@@ -306,7 +326,7 @@ impl ScrapeCache {
     /// Drops cache lines not seen for a while once the cache has grown well past the live set, as
     /// Prometheus' `iterDone` does, so churning series do not pile up.
     fn maybe_flush(&mut self) {
-        let live = self.prev.len().max(1);
+        let live = self.live.len().max(1);
         if self.series.len() > 2 * live + 64 {
             let keep_after = self.iter.saturating_sub(10);
             self.series.retain(|_, e| e.last_iter > keep_after);

@@ -105,7 +105,9 @@ fn fast_decimal(s: &[u8]) -> Option<f64> {
             i += 1;
         }
     }
-    if !seen_digit || digits > 15 {
+    // Up to 19 significant digits cannot overflow the u64; the mantissa must then be exact in
+    // an f64 (at most 2^53) for one correctly rounded operation.
+    if !seen_digit || digits > 19 || mant > 1 << 53 {
         return None;
     }
     let mut exp: i32 = 0;

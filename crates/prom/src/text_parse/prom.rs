@@ -647,10 +647,7 @@ impl<'a> PromParser<'a> {
         if i >= n || !metric_start(b[i]) {
             return None;
         }
-        i += 1;
-        while i < n && metric_cont(b[i]) {
-            i += 1;
-        }
+        i = scan_name(b, i + 1, 2);
         self.name = (start, i);
         if i < n && b[i] == b'{' {
             i += 1;
@@ -670,10 +667,7 @@ impl<'a> PromParser<'a> {
                 if !label_start(b[i]) {
                     return None;
                 }
-                i += 1;
-                while i < n && label_cont(b[i]) {
-                    i += 1;
-                }
+                i = scan_name(b, i + 1, 1);
                 let ne = i;
                 if i + 1 >= n || b[i] != b'=' || b[i + 1] != b'"' {
                     return None;
@@ -681,7 +675,7 @@ impl<'a> PromParser<'a> {
                 if ordered && !self.labels.is_empty() && !short_lt(&b[prev.0..prev.1], &b[ns..ne]) {
                     ordered = false;
                 }
-                if &b[ns..ne] == b"__name__" {
+                if ne - ns == 8 && &b[ns..ne] == b"__name__" {
                     return None;
                 }
                 prev = (ns, ne);
@@ -813,6 +807,46 @@ fn skip_plain_value(b: &[u8], mut i: usize) -> usize {
     }
     i
 }
+
+/// First index at or after `i` whose byte is not a name byte (`class` 2: metric name, 1: label
+/// name), or `b.len()`. Eight bytes per step: one table lookup each, ANDed, one branch.
+#[inline]
+fn scan_name(b: &[u8], mut i: usize, class: u8) -> usize {
+    while let Some(c) = b.get(i..i + 8) {
+        let all = NAME_CLASS[c[0] as usize]
+            & NAME_CLASS[c[1] as usize]
+            & NAME_CLASS[c[2] as usize]
+            & NAME_CLASS[c[3] as usize]
+            & NAME_CLASS[c[4] as usize]
+            & NAME_CLASS[c[5] as usize]
+            & NAME_CLASS[c[6] as usize]
+            & NAME_CLASS[c[7] as usize];
+        if all & class == 0 {
+            break;
+        }
+        i += 8;
+    }
+    while i < b.len() && NAME_CLASS[b[i] as usize] & class != 0 {
+        i += 1;
+    }
+    i
+}
+
+/// bit 0: label-name continuation `[a-zA-Z0-9_]`; bit 1: metric-name continuation `[a-zA-Z0-9_:]`.
+static NAME_CLASS: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut c = 0;
+    while c < 256 {
+        let b = c as u8;
+        if b.is_ascii_alphanumeric() || b == b'_' {
+            t[c] = 3;
+        } else if b == b':' {
+            t[c] = 2;
+        }
+        c += 1;
+    }
+    t
+};
 
 /// `a < b` for short label names without a `memcmp` call.
 #[inline]

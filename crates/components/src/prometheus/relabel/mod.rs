@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use ingot_prom::labels::Labels;
+use ingot_prom::labels::{BytesHashBuilder, Labels};
 use ingot_prom::relabel::{process_with, Scratch};
 use ingot_prom::sample::{fan_out, is_stale_nan, AppendError, Appender, Batch, Receiver, Sample};
 use ingot_runtime::component::{ComponentType, Context};
@@ -71,7 +71,7 @@ struct CacheEntry {
 /// sweep (amortised O(1) per insert; which entries go only affects speed, never results), or a map
 /// whose entries expire `ttl` after their last use.
 struct Cache {
-    map: HashMap<Labels, CacheEntry>,
+    map: HashMap<Labels, CacheEntry, BytesHashBuilder>,
     max_size: usize,
     ttl: Duration,
     last_sweep: Instant,
@@ -80,7 +80,7 @@ struct Cache {
 impl Cache {
     fn new(max_size: usize, ttl: Duration) -> Cache {
         Cache {
-            map: HashMap::new(),
+            map: HashMap::with_hasher(BytesHashBuilder),
             max_size,
             ttl,
             last_sweep: Instant::now(),

@@ -4,12 +4,15 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use ingot_prom::relabel::Rule;
 use ingot_prom::remote_write::client::{
     Auth, ClientConfig, Credential, CredentialSource, TlsSettings, RESERVED_HEADERS,
 };
 use ingot_prom::remote_write::Protocol;
 use ingot_syntax::decode::{BodyDecoder, Decode, Failed};
 use ingot_syntax::value::Secret;
+
+use crate::common::relabel::RuleBlock;
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Arguments {
@@ -30,7 +33,9 @@ pub struct Endpoint {
     pub http: HttpClient,
     pub queue: QueueOptions,
     pub metadata: MetadataOptions,
-    pub write_relabel: Vec<RelabelRule>,
+    /// The `write_relabel_config` rules, applied in order to each series (external labels included)
+    /// before it is sent to this endpoint.
+    pub write_relabel: Vec<Rule>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -131,32 +136,6 @@ impl Default for WalOptions {
             min_keepalive_time: Duration::from_secs(5 * 60),
             max_keepalive_time: Duration::from_secs(8 * 3600),
         }
-    }
-}
-
-/// A `write_relabel_config` block, decoded with Alloy's rule attributes and defaults.
-#[derive(Clone, Debug, PartialEq)]
-pub struct RelabelRule {
-    pub source_labels: Vec<String>,
-    pub separator: String,
-    pub regex: String,
-    pub modulus: u64,
-    pub target_label: String,
-    pub replacement: String,
-    pub action: String,
-}
-
-impl Decode for RelabelRule {
-    fn decode(d: &mut BodyDecoder<'_, '_>) -> Result<Self, Failed> {
-        Ok(RelabelRule {
-            source_labels: d.optional_or("source_labels", Vec::new())?,
-            separator: d.optional_or("separator", ";".to_string())?,
-            regex: d.optional_or("regex", "(.*)".to_string())?,
-            modulus: d.optional_or("modulus", 0u64)?,
-            target_label: d.optional_or("target_label", String::new())?,
-            replacement: d.optional_or("replacement", "$1".to_string())?,
-            action: d.optional_or("action", "replace".to_string())?,
-        })
     }
 }
 
@@ -398,12 +377,11 @@ impl Decode for Endpoint {
                 "at most one of basic_auth, authorization, oauth2, bearer_token & bearer_token_file must be configured",
             ));
         }
-        let write_relabel: Vec<RelabelRule> = d.blocks("write_relabel_config")?;
-        if !write_relabel.is_empty() {
-            return Err(d.error(
-                "write_relabel_config is not applied by ingot yet; remove it or relabel with prometheus.relabel",
-            ));
-        }
+        let write_relabel: Vec<Rule> = d
+            .blocks::<RuleBlock>("write_relabel_config")?
+            .into_iter()
+            .map(|b| b.0)
+            .collect();
         for b in UNSUPPORTED_ENDPOINT_BLOCKS {
             let given: Option<BTreeMap<String, ingot_syntax::value::Value>> = d.block(b)?;
             if given.is_some() {

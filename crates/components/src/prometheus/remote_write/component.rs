@@ -402,12 +402,6 @@ fn endpoint_metrics(m: &EndpointMetrics, labels: &[(String, String)], out: &mut 
         l(&m.samples_retried_total),
     );
     push(
-        "prometheus_remote_storage_samples_dropped_total",
-        "Samples dropped before sending (older than sample_age_limit).",
-        "counter",
-        l(&m.samples_dropped_total),
-    );
-    push(
         "prometheus_remote_storage_samples_pending",
         "Samples read from the WAL and not yet acknowledged.",
         "gauge",
@@ -455,6 +449,20 @@ fn endpoint_metrics(m: &EndpointMetrics, labels: &[(String, String)], out: &mut 
         "counter",
         l(&m.metadata_failed_total),
     );
+    for (reason, value) in [
+        ("too_old", &m.samples_dropped_total),
+        ("dropped_series", &m.samples_relabel_dropped_total),
+    ] {
+        let mut with_reason = labels.to_vec();
+        with_reason.push(("reason".to_string(), reason.to_string()));
+        out.push(DebugMetric {
+            name: "prometheus_remote_storage_samples_dropped_total",
+            help: "Samples not sent: older than sample_age_limit (too_old) or dropped by write_relabel_config (dropped_series).",
+            kind: "counter",
+            labels: with_reason,
+            value: l(value),
+        });
+    }
 }
 
 impl Component {

@@ -9,10 +9,12 @@ use std::sync::atomic::{AtomicI64, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use ingot_prom::labels::{Labels, LabelsBuilder};
+use ingot_prom::relabel::{process_with, Rule, Scratch};
 use ingot_prom::remote_write::client::{send_with_retries, RetryObserver};
 use ingot_prom::remote_write::encode::{encode_v1, encode_v2, snappy_compress};
 use ingot_prom::remote_write::{Backoff, Client, ExternalLabels, Outcome, Protocol, SendError};
-use ingot_prom::sample::{Metadata, Sample};
+use ingot_prom::sample::{is_stale_nan, Metadata, Sample};
 use ingot_runtime::health::HealthReporter;
 use ingot_wal::checkpoint::{load_position, save_position};
 use ingot_wal::{Position, Read, Wal};
@@ -34,6 +36,7 @@ pub struct EndpointMetrics {
     pub samples_failed_total: AtomicU64,
     pub samples_retried_total: AtomicU64,
     pub samples_dropped_total: AtomicU64,
+    pub samples_relabel_dropped_total: AtomicU64,
     pub samples_pending: AtomicI64,
     pub shards: AtomicU64,
     pub highest_sent_timestamp_ms: AtomicI64,
@@ -109,6 +112,9 @@ struct Item {
 struct ShardContext {
     endpoint: Endpoint,
     client: Client,
+    /// What the encoder adds to each series: the external labels, or nothing when `write_relabel_config`
+    /// rules already saw (and may have changed) them.
+    external: Arc<ExternalLabels>,
     state: Arc<EndpointState>,
     shared: Arc<Shared>,
     acked: Notify,
@@ -176,7 +182,14 @@ pub async fn run_endpoint(
         .metrics
         .shards
         .store(n_shards as u64, Ordering::Relaxed);
+    let mut relabel = (!endpoint.write_relabel.is_empty())
+        .then(|| WriteRelabel::new(endpoint.write_relabel.clone(), shared.external.clone()));
     let ctx = Arc::new(ShardContext {
+        external: if relabel.is_some() {
+            Arc::new(ExternalLabels::default())
+        } else {
+            shared.external.clone()
+        },
         endpoint: endpoint.clone(),
         client,
         state: state.clone(),
@@ -225,6 +238,14 @@ pub async fn run_endpoint(
                 if codec::decode(&buf, &mut samples).is_none() {
                     tracing::warn!(endpoint = %state.id, "skipping a WAL record that is not a sample batch");
                     samples.clear();
+                }
+                if let Some(r) = relabel.as_mut() {
+                    let before = samples.len();
+                    r.apply(&mut samples);
+                    state
+                        .metrics
+                        .samples_relabel_dropped_total
+                        .fetch_add((before - samples.len()) as u64, Ordering::Relaxed);
                 }
                 let ack = Arc::new(RecordAck {
                     remaining: AtomicUsize::new(samples.len()),
@@ -284,6 +305,66 @@ pub async fn run_endpoint(
     advance(&mut tracker, true);
     if let Some(t) = metadata_task {
         t.abort();
+    }
+}
+
+/// Most label sets `write_relabel_config` results are remembered for; beyond, the memory starts over.
+const RELABEL_CACHE_MAX: usize = 200_000;
+
+/// An endpoint's `write_relabel_config`: as in Prometheus' queue manager, the external labels are added
+/// first and the rules see the result; a dropped series (or one left without labels) is not sent. Results
+/// are cached by the stored label set; a staleness marker forgets its series after passing through.
+struct WriteRelabel {
+    rules: Vec<Rule>,
+    external: Arc<ExternalLabels>,
+    cache: HashMap<Labels, Option<Labels>>,
+    scratch: Scratch,
+}
+
+impl WriteRelabel {
+    fn new(rules: Vec<Rule>, external: Arc<ExternalLabels>) -> WriteRelabel {
+        WriteRelabel {
+            rules,
+            external,
+            cache: HashMap::new(),
+            scratch: Scratch::default(),
+        }
+    }
+
+    fn relabel(&mut self, labels: &Labels) -> Option<Labels> {
+        if let Some(out) = self.cache.get(labels) {
+            return out.clone();
+        }
+        let mut lb = LabelsBuilder::new();
+        // Merged is sorted and unique by name.
+        for (n, v) in self.external.merged(labels) {
+            lb.push_unchecked(n, v);
+        }
+        let out = process_with(&self.rules, &mut lb, &mut self.scratch)
+            .then(|| lb.labels())
+            .filter(|l| !l.is_empty());
+        if self.cache.len() >= RELABEL_CACHE_MAX {
+            self.cache.clear();
+        }
+        self.cache.insert(labels.clone(), out.clone());
+        out
+    }
+
+    /// Relabels `samples` in place, removing the dropped ones.
+    fn apply(&mut self, samples: &mut Vec<Sample>) {
+        samples.retain_mut(|s| {
+            let out = self.relabel(&s.labels);
+            if is_stale_nan(s.value) {
+                self.cache.remove(&s.labels);
+            }
+            match out {
+                Some(l) => {
+                    s.labels = l;
+                    true
+                }
+                None => false,
+            }
+        });
     }
 }
 
@@ -379,14 +460,14 @@ async fn send_batch(ctx: &ShardContext, batch: &mut Vec<Item>, hard: &Cancellati
                 match p {
                     Protocol::V1 => encode_v1(
                         &mut raw,
-                        &ctx.shared.external,
+                        &ctx.external,
                         &samples,
                         ctx.endpoint.send_exemplars,
                         &[],
                     ),
                     Protocol::V2 => encode_v2(
                         &mut raw,
-                        &ctx.shared.external,
+                        &ctx.external,
                         &samples,
                         ctx.endpoint.send_exemplars,
                         &metadata,
