@@ -125,6 +125,8 @@ fn main() {
         collectors: Kind::defaults(),
         exclude_databases: Vec::new(),
         timeout: SCRAPE_TIMEOUT,
+        default_metrics: true,
+        user_queries: None,
     };
     let mut exporter = PostgresExporter::new(settings).unwrap();
     let mut body = Vec::new();

@@ -46,6 +46,10 @@ fn registrations() -> Vec<Registration> {
             postgres::component::NAME,
             Stability::GenerallyAvailable,
         ),
+        Registration::of::<prometheus::receive_http::Component>(
+            prometheus::receive_http::NAME,
+            Stability::GenerallyAvailable,
+        ),
         Registration::of::<prometheus::remote_write::Component>(
             prometheus::remote_write::NAME,
             Stability::GenerallyAvailable,

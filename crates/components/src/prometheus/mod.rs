@@ -1,5 +1,6 @@
 //! Components in Alloy's `prometheus.*` namespace.
 pub mod exporter;
+pub mod receive_http;
 pub mod receiver;
 pub mod relabel;
 pub mod remote_write;

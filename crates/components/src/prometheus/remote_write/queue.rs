@@ -263,6 +263,7 @@ pub async fn run_endpoint(
                         ack: ack.clone(),
                     };
                     tokio::select! {
+                        biased;
                         r = txs[shard].send(item) => if r.is_err() { break 'read },
                         _ = cancel.cancelled() => break 'read,
                     }
@@ -270,6 +271,9 @@ pub async fn run_endpoint(
             }
             Ok(Read::End) => {
                 tokio::select! {
+                    // Biased: on shutdown, what was appended before the cancellation (the scrapes'
+                    // final staleness markers) is still read and flushed.
+                    biased;
                     _ = appended.changed() => {}
                     _ = ctx.acked.notified() => {}
                     _ = tokio::time::sleep(Duration::from_secs(1)) => {}

@@ -225,7 +225,10 @@ impl Shared {
                 },
             );
             let shared = self.clone();
-            tokio::spawn(async move { shared.run_loop(target, status, stop).await });
+            // On the component's task tracker: shutdown waits for the loops' final staleness markers.
+            self.ctx
+                .tasks
+                .spawn(async move { shared.run_loop(target, status, stop).await });
         }
         drop(state);
         self.refresh_health();
@@ -308,16 +311,24 @@ impl Shared {
                 .await;
             self.refresh_health();
         }
-        if shutdown.is_cancelled() {
-            // No markers on agent shutdown (Prometheus writes none either).
-            return;
-        }
         // End-of-run staleness: wait a tick, note the time, wait another tick and a tenth of the
         // interval, so that a target that only moved has taken over before its series are ended.
-        tokio::select! { _ = ticker.tick() => {}, _ = shutdown.cancelled() => return }
-        let stale_ts = now_ns() / 1_000_000;
-        tokio::select! { _ = ticker.tick() => {}, _ = shutdown.cancelled() => return }
-        tokio::select! { _ = tokio::time::sleep(interval / 10) => {}, _ = shutdown.cancelled() => return }
+        let mut noted = None;
+        if !shutdown.is_cancelled() {
+            'wait: {
+                tokio::select! { _ = ticker.tick() => {}, _ = shutdown.cancelled() => break 'wait }
+                noted = Some(now_ns() / 1_000_000);
+                tokio::select! { _ = ticker.tick() => {}, _ = shutdown.cancelled() => break 'wait }
+                tokio::select! { _ = tokio::time::sleep(interval / 10) => {}, _ = shutdown.cancelled() => break 'wait }
+            }
+        }
+        // On agent shutdown the series end at once, unlike Prometheus and Alloy, which write no markers
+        // then: a clean stop is announced, so that a push relay tells it from a crash
+        // (docs/push-liveness.md). The agent's shutdown stops this component before the receivers it
+        // forwards to, so they still take the markers and flush them.
+        let stale_ts = noted
+            .unwrap_or_else(|| now_ns() / 1_000_000)
+            .max(last_ts.map_or(i64::MIN, |t| t + 1));
         let mut samples = Vec::new();
         if cache.end_of_run(stale_ts, &mut samples) {
             report_series.append_stale(config.args.extra_metrics, stale_ts, &mut samples);

@@ -2,7 +2,7 @@
 //! `targets` export with Alloy's `instance`, the metrics endpoint, and health that names the server that
 //! failed (password removed) with the server's own message.
 
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use ingot_runtime::component::{ComponentType, Context, HttpRequest, HttpResponse};
 use ingot_runtime::exports::ExportsPublisher;
@@ -13,6 +13,7 @@ use ingot_syntax::value::{Secret, Value};
 use super::collectors::{Kind, NOT_IMPLEMENTED};
 use super::dsn::DataSource;
 use super::exporter::{PostgresExporter, Settings, SCRAPE_TIMEOUT};
+use super::user_queries::UserQueries;
 use crate::prometheus::exporter::target::exporter_targets;
 
 pub const NAME: &str = "prometheus.exporter.postgres";
@@ -108,11 +109,12 @@ impl Decode for Arguments {
                 "enabled_collectors cannot be set when disable_default_metrics is true",
             ));
         }
-        if !args.custom_queries_config_path.is_empty() {
+        if !args.custom_queries_config_path.is_empty() && args.autodiscovery.enabled {
+            // Upstream runs the custom queries on every discovered database; ingot discovers none.
             return Err(d.error_at_attr(
                 "custom_queries_config_path",
-                "custom_queries_config_path is not supported by ingot yet; remove it (and \
-                 disable_default_metrics) to get the default collectors",
+                "custom_queries_config_path together with autodiscovery { enabled = true } is not \
+                 supported by ingot yet: the queries would run on the listed data sources only",
             ));
         }
         for name in &args.enabled_collectors {
@@ -133,8 +135,12 @@ impl Decode for Arguments {
 
 impl Arguments {
     /// The collectors that run: `enabled_collectors` when set (any known collector, default or not), else
-    /// v0.20's defaults; `disable_settings_metrics` removes `settings`.
+    /// v0.20's defaults; `disable_settings_metrics` removes `settings`; none with `disable_default_metrics`
+    /// (Alloy then builds no collector at all).
     pub fn collectors(&self) -> Vec<Kind> {
+        if self.disable_default_metrics {
+            return Vec::new();
+        }
         let mut kinds: Vec<Kind> = if self.enabled_collectors.is_empty() {
             Kind::defaults()
         } else {
@@ -168,6 +174,17 @@ impl Arguments {
         raw.iter().map(DataSource::parse).collect()
     }
 
+    /// The custom queries file, read now: a file that cannot be read or parsed is a configuration error
+    /// that names it.
+    pub fn user_queries(&self) -> Result<Option<Arc<UserQueries>>, String> {
+        if self.custom_queries_config_path.is_empty() {
+            return Ok(None);
+        }
+        let queries = UserQueries::load(&self.custom_queries_config_path)
+            .map_err(|e| format!("custom_queries_config_path: {e}"))?;
+        Ok(Some(Arc::new(queries)))
+    }
+
     fn settings(&self) -> Result<Settings, String> {
         Ok(Settings {
             sources: self.sources()?,
@@ -175,6 +192,8 @@ impl Arguments {
             // Alloy hands the deny list to the collectors whether or not discovery is on.
             exclude_databases: self.autodiscovery.database_denylist.clone(),
             timeout: SCRAPE_TIMEOUT,
+            default_metrics: !self.disable_default_metrics,
+            user_queries: self.user_queries()?,
         })
     }
 }

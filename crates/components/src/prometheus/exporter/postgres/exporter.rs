@@ -2,7 +2,11 @@
 //! `pg_stat_database_conflicts_*`, `pg_exporter_*`) and the collectors on the first source only, as
 //! postgres_exporter v0.20 and Alloy do. Everything runs on a private current-thread runtime, so a scrape
 //! is a plain blocking call wherever it comes from, and nothing runs between scrapes.
+//!
+//! With `disable_default_metrics` only the custom queries run (no `pg_static`, no legacy map, no
+//! collectors), as Alloy and postgres_exporter do; the `pg_up` and `pg_exporter_*` families stay.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use ingot_prom::exposition::{Desc, FamilySet, MetricType};
@@ -11,6 +15,7 @@ use tokio_postgres::{Client, NoTls, SimpleQueryMessage};
 
 use super::collectors::{self, Kind};
 use super::dsn::DataSource;
+use super::user_queries::{self, Histograms, QueryState, UserQueries};
 
 /// Alloy's `collector.WithCollectionTimeout("10s")`.
 pub const SCRAPE_TIMEOUT: Duration = Duration::from_secs(10);
@@ -44,6 +49,12 @@ const LAST_SCRAPE_ERROR: Desc = Desc::new(
     "Whether the last scrape of metrics from PostgreSQL resulted in an error (1 for error, 0 for success).",
     MetricType::Gauge,
     &[],
+);
+const USER_QUERIES_LOAD_ERROR: Desc = Desc::new(
+    "pg_exporter_user_queries_load_error",
+    "Whether the user queries file was loaded and parsed successfully (1 for error, 0 for success).",
+    MetricType::Gauge,
+    &["filename", "hashsum"],
 );
 const COLLECTOR_DURATION: Desc = Desc::new(
     "pg_scrape_collector_duration_seconds",
@@ -90,6 +101,10 @@ pub struct Settings {
     pub collectors: Vec<Kind>,
     pub exclude_databases: Vec<String>,
     pub timeout: Duration,
+    /// `pg_static` and the legacy `pg_stat_database_conflicts` map (off with `disable_default_metrics`).
+    pub default_metrics: bool,
+    /// The custom queries file, read when the component was built or updated.
+    pub user_queries: Option<Arc<UserQueries>>,
 }
 
 /// The outcome of one scrape, in words for health.
@@ -113,6 +128,12 @@ pub struct PostgresExporter {
     runtime: Option<Runtime>,
     conns: Vec<Option<Conn>>,
     families: FamilySet,
+    histograms: Histograms,
+    /// Per data source, per custom query.
+    query_states: Vec<Vec<QueryState>>,
+    /// Upstream sets `pg_exporter_user_queries_load_error` when it first loads the file, after the first
+    /// connection; it stays from then on.
+    queries_reported: bool,
     scrapes: u64,
 }
 
@@ -141,8 +162,19 @@ impl PostgresExporter {
             .enable_all()
             .build()
             .map_err(|e| format!("creating the postgres exporter's runtime: {e}"))?;
+        let per_source = settings
+            .user_queries
+            .as_ref()
+            .map_or(0, |q| q.queries.len());
         Ok(PostgresExporter {
             conns: settings.sources.iter().map(|_| None).collect(),
+            histograms: Histograms::default(),
+            query_states: settings
+                .sources
+                .iter()
+                .map(|_| (0..per_source).map(|_| QueryState::default()).collect())
+                .collect(),
+            queries_reported: false,
             settings,
             runtime: Some(runtime),
             families: FamilySet::new(),
@@ -160,6 +192,7 @@ impl PostgresExporter {
         let start = Instant::now();
         self.scrapes += 1;
         self.families.clear();
+        self.histograms.clear();
         let mut report = Report::default();
         let mut connection_errors = 0;
         let mut any_error = false;
@@ -171,10 +204,15 @@ impl PostgresExporter {
         for (i, source) in settings.sources.iter().enumerate() {
             let conn = &mut self.conns[i];
             let with_collectors = i == 0;
+            let mut out = Output {
+                families: &mut *families,
+                histograms: &mut self.histograms,
+                query_states: &mut self.query_states[i],
+            };
             let outcome = runtime.block_on(async {
                 match tokio::time::timeout(
                     settings.timeout,
-                    scrape_source(source, conn, with_collectors, settings, families),
+                    scrape_source(source, conn, with_collectors, settings, &mut out),
                 )
                 .await
                 {
@@ -197,6 +235,8 @@ impl PostgresExporter {
             });
             if !outcome.connected {
                 connection_errors += 1;
+            } else {
+                self.queries_reported = true;
             }
             any_error |= outcome.legacy_error || !outcome.problems.is_empty();
             if outcome.connected {
@@ -221,7 +261,15 @@ impl PostgresExporter {
         families.push(&LAST_SCRAPE_DURATION, &[], start.elapsed().as_secs_f64());
         families.push(&SCRAPES_TOTAL, &[], self.scrapes as f64);
         families.push(&LAST_SCRAPE_ERROR, &[], if any_error { 1.0 } else { 0.0 });
-        families.encode(out);
+        if let Some(q) = settings
+            .user_queries
+            .as_ref()
+            .filter(|_| self.queries_reported)
+        {
+            // A file that does not load is a configuration error, so this is always 0 here.
+            families.push(&USER_QUERIES_LOAD_ERROR, &[&q.path, &q.hashsum], 0.0);
+        }
+        self.histograms.encode_with(families, out);
         report
     }
 }
@@ -292,13 +340,21 @@ async fn ensure_connected<'c>(
     Ok(conn.as_mut().expect("connected above"))
 }
 
+/// Where one data source's part of the scrape goes.
+struct Output<'a> {
+    families: &'a mut FamilySet,
+    histograms: &'a mut Histograms,
+    query_states: &'a mut [QueryState],
+}
+
 async fn scrape_source(
     source: &DataSource,
     conn: &mut Option<Conn>,
     with_collectors: bool,
     settings: &Settings,
-    families: &mut FamilySet,
+    out: &mut Output<'_>,
 ) -> SourceOutcome {
+    let families = &mut *out.families;
     let mut outcome = SourceOutcome::default();
     let c = match ensure_connected(source, conn).await {
         Ok(c) => c,
@@ -316,18 +372,25 @@ async fn scrape_source(
         }
     };
     outcome.connected = true;
-    families.push(
-        &STATIC,
-        &[&c.version, &c.short_version, &source.server],
-        1.0,
-    );
-    if let Err(e) = conflicts(&c.client, &source.server, families).await {
-        outcome.legacy_error = true;
-        outcome.problems.push(format!(
-            "{}: reading pg_stat_database_conflicts failed: {}",
-            source.display,
-            describe(&e)
-        ));
+    let user_queries = settings.user_queries.as_deref();
+    if settings.default_metrics {
+        families.push(
+            &STATIC,
+            &[&c.version, &c.short_version, &source.server],
+            1.0,
+        );
+        // A custom query of that name replaces the built-in one, as upstream merges the maps.
+        let overridden = user_queries.is_some_and(|q| q.defines("pg_stat_database_conflicts"));
+        if !overridden {
+            if let Err(e) = conflicts(&c.client, &source.server, families).await {
+                outcome.legacy_error = true;
+                outcome.problems.push(format!(
+                    "{}: reading pg_stat_database_conflicts failed: {}",
+                    source.display,
+                    describe(&e)
+                ));
+            }
+        }
     }
     if with_collectors {
         let input = collectors::Input {
@@ -356,6 +419,24 @@ async fn scrape_source(
                     describe(&e)
                 ));
             }
+        }
+    }
+    if let Some(queries) = user_queries {
+        let failures = user_queries::scrape(
+            &c.client,
+            queries,
+            out.query_states,
+            &source.server,
+            &source.display,
+            families,
+            out.histograms,
+        )
+        .await;
+        if !failures.is_empty() {
+            outcome.legacy_error = true;
+        }
+        for f in failures {
+            outcome.problems.push(format!("{}: {f}", source.display));
         }
     }
     if c.client.is_closed() {

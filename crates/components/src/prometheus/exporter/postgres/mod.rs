@@ -5,5 +5,6 @@ pub mod collectors;
 pub mod component;
 pub mod dsn;
 pub mod exporter;
+pub mod user_queries;
 
 pub use exporter::{PostgresExporter, Report, Settings};

@@ -1,0 +1,219 @@
+//! Alloy's arguments for `prometheus.receive_http` (`internal/component/prometheus/receive_http` and the
+//! shared server block `internal/component/common/net`), plus ingot's `liveness` block. What Alloy accepts
+//! and ingot does not implement is refused by name rather than silently ignored.
+
+use std::time::Duration;
+
+use ingot_prom::remote_write::Protocol;
+use ingot_syntax::decode::{BodyDecoder, Decode, Failed};
+use ingot_syntax::value::Value;
+
+use super::liveness;
+use crate::prometheus::receiver::MetricsReceiver;
+
+/// Alloy's `DefaultHTTPPort`.
+pub const DEFAULT_LISTEN_PORT: u16 = 8080;
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Arguments {
+    pub http: HttpServer,
+    pub forward_to: Vec<MetricsReceiver>,
+    pub accepted: Vec<Protocol>,
+    pub liveness: Option<liveness::Config>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HttpServer {
+    /// `""` listens on every interface, as in Alloy.
+    pub listen_address: String,
+    pub listen_port: u16,
+}
+
+impl Default for HttpServer {
+    fn default() -> HttpServer {
+        HttpServer {
+            listen_address: String::new(),
+            listen_port: DEFAULT_LISTEN_PORT,
+        }
+    }
+}
+
+impl HttpServer {
+    /// The socket address to bind: Go's `net.Listen("tcp", ":8080")` for an empty address.
+    pub fn bind_addr(&self) -> String {
+        let host = if self.listen_address.is_empty() {
+            "0.0.0.0"
+        } else {
+            self.listen_address.as_str()
+        };
+        if host.contains(':') && !host.starts_with('[') {
+            format!("[{host}]:{}", self.listen_port)
+        } else {
+            format!("{host}:{}", self.listen_port)
+        }
+    }
+}
+
+/// A block Alloy accepts that ingot does not implement: refused with its name.
+struct Refused;
+
+impl Decode for Refused {
+    fn decode(d: &mut BodyDecoder<'_, '_>) -> Result<Self, Failed> {
+        let name = d
+            .current_block()
+            .map(|b| b.name_string())
+            .unwrap_or_default();
+        Err(d.error(format!(
+            "block \"{name}\" is not supported by ingot's prometheus.receive_http yet"
+        )))
+    }
+}
+
+fn refuse_attrs(d: &mut BodyDecoder<'_, '_>, names: &[&str], what: &str) -> Result<(), Failed> {
+    for name in names {
+        if d.has(name) {
+            return Err(d.error_at_attr(
+                name,
+                format!("{what}\"{name}\" is not supported by ingot's prometheus.receive_http yet (only listen_address and listen_port are)"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+impl Decode for HttpServer {
+    fn decode(d: &mut BodyDecoder<'_, '_>) -> Result<Self, Failed> {
+        refuse_attrs(
+            d,
+            &[
+                "conn_limit",
+                "server_read_timeout",
+                "server_write_timeout",
+                "server_idle_timeout",
+            ],
+            "http > ",
+        )?;
+        let _: Option<Refused> = d.block("tls")?;
+        let _: Option<Refused> = d.block("http2")?;
+        let listen_address: String = d.optional_or("listen_address", String::new())?;
+        let port: i64 = d.optional_or("listen_port", DEFAULT_LISTEN_PORT as i64)?;
+        let listen_port = u16::try_from(port).map_err(|_| {
+            d.error_at_attr(
+                "listen_port",
+                format!("listen_port must be between 0 and 65535, got {port}"),
+            )
+        })?;
+        Ok(HttpServer {
+            listen_address,
+            listen_port,
+        })
+    }
+}
+
+impl Decode for liveness::Config {
+    fn decode(d: &mut BodyDecoder<'_, '_>) -> Result<Self, Failed> {
+        let def = liveness::Config::default();
+        let c = liveness::Config {
+            down_after: d.optional_or("down_after", def.down_after)?,
+            forget_after: d.optional_or("forget_after", def.forget_after)?,
+            check_interval: d.optional_or("check_interval", def.check_interval)?,
+        };
+        if c.check_interval < Duration::from_millis(100) {
+            return Err(d.error_at_attr("check_interval", "check_interval must be at least 100ms"));
+        }
+        if c.down_after < c.check_interval {
+            return Err(d.error_at_attr("down_after", "down_after must be at least check_interval"));
+        }
+        if c.forget_after <= c.down_after {
+            return Err(d.error_at_attr(
+                "forget_after",
+                "forget_after must be greater than down_after",
+            ));
+        }
+        Ok(c)
+    }
+}
+
+impl Decode for Arguments {
+    fn decode(d: &mut BodyDecoder<'_, '_>) -> Result<Self, Failed> {
+        let http = d.block("http")?.unwrap_or_default();
+        let _: Option<Refused> = d.block("grpc")?;
+        refuse_attrs(d, &["graceful_shutdown_timeout"], "")?;
+        let forward_to: Vec<MetricsReceiver> = d.required("forward_to")?;
+        for flag in ["append_metadata", "enable_type_and_unit_labels"] {
+            if d.optional_or(flag, false)? {
+                return Err(d.error_at_attr(
+                    flag,
+                    format!("{flag} is not supported by ingot's prometheus.receive_http yet"),
+                ));
+            }
+        }
+        let names: Vec<String> = d.optional_or(
+            "accepted_remote_write_protobuf_messages",
+            vec![Protocol::V1_NAME.to_string()],
+        )?;
+        const ATTR: &str = "accepted_remote_write_protobuf_messages";
+        if names.is_empty() {
+            return Err(d.error_at_attr(ATTR, format!("{ATTR} must not be empty")));
+        }
+        let mut accepted = Vec::new();
+        for n in &names {
+            match Protocol::from_message_name(n) {
+                Some(p) => accepted.push(p),
+                None => {
+                    return Err(d.error_at_attr(
+                        ATTR,
+                        format!(
+                            "unsupported protocol version {n:?}: valid values are {:?} and {:?}",
+                            Protocol::V1_NAME,
+                            Protocol::V2_NAME
+                        ),
+                    ))
+                }
+            }
+        }
+        let liveness = d.block("liveness")?;
+        Ok(Arguments {
+            http,
+            forward_to,
+            accepted,
+            liveness,
+        })
+    }
+}
+
+/// The arguments as the component's debug info shows them.
+pub fn describe(args: &Arguments) -> Value {
+    let mut fields = vec![
+        ("listen_address", Value::string(args.http.bind_addr())),
+        (
+            "accepted_remote_write_protobuf_messages",
+            Value::array(args.accepted.iter().map(|p| {
+                Value::string(match p {
+                    Protocol::V1 => Protocol::V1_NAME,
+                    Protocol::V2 => Protocol::V2_NAME,
+                })
+            })),
+        ),
+    ];
+    if let Some(l) = &args.liveness {
+        fields.push((
+            "liveness",
+            Value::object([
+                (
+                    "down_after",
+                    Value::string(humantime::format_duration(l.down_after).to_string()),
+                ),
+                (
+                    "forget_after",
+                    Value::string(humantime::format_duration(l.forget_after).to_string()),
+                ),
+                (
+                    "check_interval",
+                    Value::string(humantime::format_duration(l.check_interval).to_string()),
+                ),
+            ]),
+        ));
+    }
+    Value::object(fields)
+}

@@ -1,0 +1,544 @@
+//! The running `prometheus.receive_http`: its own HTTP listener (bound when the component is built, so a
+//! taken port fails the config load as in Alloy; served once started), the write handler, and the
+//! liveness checks.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use axum::Router;
+use ingot_prom::remote_write::Protocol;
+use ingot_prom::sample::{fan_out, Batch, Receiver, Sample};
+use ingot_runtime::component::{ComponentType, Context, DebugMetric};
+use ingot_syntax::value::Value;
+use tokio_util::sync::CancellationToken;
+
+use super::args::{describe, Arguments, HttpServer};
+use super::decode::decode_request;
+use super::liveness::{State as HostState, Tracker};
+
+pub const NAME: &str = "prometheus.receive_http";
+
+/// Alloy's (Prometheus') write path.
+pub const WRITE_PATH: &str = "/api/v1/metrics/write";
+
+/// Largest request body read; Remote Write batches are far smaller (2000 samples by default).
+const MAX_BODY_BYTES: usize = 64 << 20;
+
+fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+#[derive(Default)]
+struct Metrics {
+    requests: Mutex<BTreeMap<u16, u64>>,
+    samples_received: AtomicU64,
+    samples_forwarded: AtomicU64,
+    exemplars_dropped: AtomicU64,
+}
+
+struct Shared {
+    id: String,
+    health: ingot_runtime::health::HealthReporter,
+    receivers: RwLock<Vec<Receiver>>,
+    accepted: RwLock<Vec<Protocol>>,
+    /// `Some` with a `liveness` block. Its lock also orders the `up` samples it writes: they are appended
+    /// while it is held, so they reach `forward_to` in timestamp order.
+    liveness: Mutex<Option<Tracker>>,
+    metrics: Metrics,
+    listening: Mutex<Result<String, String>>,
+    forward_failed: AtomicBool,
+    last_forward_error: Mutex<String>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl Shared {
+    fn receivers(&self) -> Vec<Receiver> {
+        self.receivers
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// Decodes, notes liveness, forwards; the HTTP status and body to answer with.
+    fn handle(
+        &self,
+        content_type: Option<&str>,
+        content_encoding: Option<&str>,
+        body: &[u8],
+    ) -> (u16, String) {
+        let accepted = self
+            .accepted
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        let decoded = match decode_request(content_type, content_encoding, body, &accepted) {
+            Ok(d) => d,
+            Err(r) => return (r.status, r.reason),
+        };
+        let now = now_ms();
+        let mut samples = decoded.samples;
+        self.metrics
+            .samples_received
+            .fetch_add(samples.len() as u64, Ordering::Relaxed);
+        self.metrics
+            .exemplars_dropped
+            .fetch_add(decoded.exemplars_dropped as u64, Ordering::Relaxed);
+        let receivers = self.receivers();
+        let mut errors = Vec::new();
+        let mut forwarded = 0;
+        {
+            let mut liveness = lock(&self.liveness);
+            if let Some(t) = liveness.as_mut() {
+                let ups = t.observe(&mut samples, now);
+                let (n, e) = forward(&receivers, ups);
+                forwarded += n;
+                errors.extend(e);
+            }
+        }
+        let (n, e) = forward(&receivers, samples);
+        forwarded += n;
+        errors.extend(e);
+        self.metrics
+            .samples_forwarded
+            .fetch_add(forwarded as u64, Ordering::Relaxed);
+        if errors.is_empty() {
+            if self.forward_failed.swap(false, Ordering::Relaxed) {
+                self.refresh_health();
+            }
+            (204, String::new())
+        } else {
+            let msg = errors.join("; ");
+            *lock(&self.last_forward_error) = msg.clone();
+            self.forward_failed.store(true, Ordering::Relaxed);
+            self.refresh_health();
+            (500, msg)
+        }
+    }
+
+    /// The periodic liveness check.
+    fn check(&self) {
+        let receivers = self.receivers();
+        let errors = {
+            let mut liveness = lock(&self.liveness);
+            let Some(t) = liveness.as_mut() else { return };
+            let out = t.check(now_ms());
+            forward(&receivers, out).1
+        };
+        if !errors.is_empty() {
+            tracing::warn!(component = %self.id, "writing up samples: {}", errors.join("; "));
+        }
+        self.refresh_health();
+    }
+
+    fn refresh_health(&self) {
+        let listening = lock(&self.listening).clone();
+        let addr = match listening {
+            Ok(a) => a,
+            Err(e) => {
+                self.health.unhealthy(e);
+                return;
+            }
+        };
+        if self.forward_failed.load(Ordering::Relaxed) {
+            self.health.unhealthy(format!(
+                "listening on {addr}; forwarding failed: {}",
+                lock(&self.last_forward_error)
+            ));
+            return;
+        }
+        let summary = lock(&self.liveness).as_ref().map(|t| {
+            format!(
+                "; liveness: {} hosts known, {} up, {} down, {} stopped",
+                t.hosts().len(),
+                t.count(HostState::Up),
+                t.count(HostState::Down),
+                t.count(HostState::Stopped)
+            )
+        });
+        self.health.healthy(format!(
+            "listening on {addr}{}",
+            summary.unwrap_or_default()
+        ));
+    }
+}
+
+/// Appends `samples` to every receiver: how many were forwarded and each refusal as a message.
+fn forward(receivers: &[Receiver], samples: Vec<Sample>) -> (usize, Vec<String>) {
+    if samples.is_empty() {
+        return (0, Vec::new());
+    }
+    let n = samples.len();
+    let batch = Batch {
+        samples,
+        metadata: Vec::new(),
+    };
+    let errors: Vec<String> = fan_out(receivers, &batch)
+        .into_iter()
+        .map(|(name, e)| format!("{name}: {e}"))
+        .collect();
+    (n, errors)
+}
+
+enum Server {
+    /// Bound, not yet serving (between build and start).
+    Bound(std::net::TcpListener),
+    Running(CancellationToken),
+    Stopped,
+}
+
+pub struct Component {
+    ctx: Context,
+    shared: Arc<Shared>,
+    args: Mutex<Arguments>,
+    server: Mutex<Server>,
+}
+
+fn bind(http: &HttpServer) -> Result<(std::net::TcpListener, String), String> {
+    let addr = http.bind_addr();
+    // A reload that moves the listener may race the old one's release of the port: retry briefly.
+    let mut last = String::new();
+    for _ in 0..10 {
+        match std::net::TcpListener::bind(&addr) {
+            Ok(l) => {
+                l.set_nonblocking(true)
+                    .map_err(|e| format!("listening on {addr}: {e}"))?;
+                let local = l
+                    .local_addr()
+                    .map(|a| a.to_string())
+                    .unwrap_or_else(|_| addr.clone());
+                return Ok((l, local));
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => {
+                last = e.to_string();
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            Err(e) => return Err(format!("failed to create server: listening on {addr}: {e}")),
+        }
+    }
+    Err(format!(
+        "failed to create server: listening on {addr}: {last}"
+    ))
+}
+
+impl Component {
+    fn serve(&self, listener: std::net::TcpListener) -> Server {
+        let listener = match tokio::net::TcpListener::from_std(listener) {
+            Ok(l) => l,
+            Err(e) => {
+                *lock(&self.shared.listening) = Err(format!("serving: {e}"));
+                self.shared.refresh_health();
+                return Server::Stopped;
+            }
+        };
+        let stop = self.ctx.shutdown.child_token();
+        let app = Router::new()
+            .route(WRITE_PATH, post(write))
+            .with_state(self.shared.clone());
+        let token = stop.clone();
+        let id = self.shared.id.clone();
+        self.ctx.tasks.spawn(async move {
+            let served = axum::serve(listener, app)
+                .with_graceful_shutdown(async move { token.cancelled().await })
+                .await;
+            if let Err(e) = served {
+                tracing::error!(component = %id, "HTTP server: {e}");
+            }
+        });
+        Server::Running(stop)
+    }
+}
+
+async fn write(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Body) -> Response {
+    let header = |name: header::HeaderName| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string)
+    };
+    let content_type = header(header::CONTENT_TYPE);
+    let content_encoding = header(header::CONTENT_ENCODING);
+    let (status, msg) = match axum::body::to_bytes(body, MAX_BODY_BYTES).await {
+        Err(e) => (400, format!("reading the request body: {e}")),
+        Ok(bytes) => {
+            let s = shared.clone();
+            tokio::task::spawn_blocking(move || {
+                s.handle(content_type.as_deref(), content_encoding.as_deref(), &bytes)
+            })
+            .await
+            .unwrap_or_else(|e| (500, format!("internal error: {e}")))
+        }
+    };
+    *lock(&shared.metrics.requests).entry(status).or_default() += 1;
+    let code = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    if status == 204 {
+        code.into_response()
+    } else {
+        (code, format!("{msg}\n")).into_response()
+    }
+}
+
+impl ComponentType for Component {
+    type Args = Arguments;
+
+    fn build(ctx: Context, args: Arguments) -> Result<Component, String> {
+        let (listener, addr) = bind(&args.http)?;
+        let shared = Arc::new(Shared {
+            id: ctx.id.clone(),
+            health: ctx.health.clone(),
+            receivers: RwLock::new(args.forward_to.iter().map(|r| r.0.clone()).collect()),
+            accepted: RwLock::new(args.accepted.clone()),
+            liveness: Mutex::new(args.liveness.clone().map(Tracker::new)),
+            metrics: Metrics::default(),
+            listening: Mutex::new(Ok(addr)),
+            forward_failed: AtomicBool::new(false),
+            last_forward_error: Mutex::new(String::new()),
+        });
+        ctx.exports.init(Value::empty_object());
+        Ok(Component {
+            ctx,
+            shared,
+            args: Mutex::new(args),
+            server: Mutex::new(Server::Bound(listener)),
+        })
+    }
+
+    fn start(self: &Arc<Self>) {
+        {
+            let mut server = lock(&self.server);
+            if let Server::Bound(l) = std::mem::replace(&mut *server, Server::Stopped) {
+                *server = self.serve(l);
+            }
+        }
+        self.shared.refresh_health();
+        let shared = self.shared.clone();
+        let shutdown = self.ctx.shutdown.clone();
+        self.ctx.tasks.spawn(async move {
+            loop {
+                let interval = lock(&shared.liveness)
+                    .as_ref()
+                    .map(|t| t.config().check_interval)
+                    .unwrap_or(Duration::from_secs(1));
+                tokio::select! {
+                    _ = tokio::time::sleep(interval) => {}
+                    _ = shutdown.cancelled() => break,
+                }
+                let s = shared.clone();
+                let _ = tokio::task::spawn_blocking(move || s.check()).await;
+            }
+        });
+    }
+
+    fn update(&self, args: Arguments) -> Result<(), String> {
+        *self
+            .shared
+            .receivers
+            .write()
+            .unwrap_or_else(|e| e.into_inner()) =
+            args.forward_to.iter().map(|r| r.0.clone()).collect();
+        *self
+            .shared
+            .accepted
+            .write()
+            .unwrap_or_else(|e| e.into_inner()) = args.accepted.clone();
+        {
+            let mut liveness = lock(&self.shared.liveness);
+            match (liveness.as_mut(), &args.liveness) {
+                (Some(t), Some(c)) => t.set_config(c.clone()),
+                (None, Some(c)) => *liveness = Some(Tracker::new(c.clone())),
+                (_, None) => *liveness = None,
+            }
+        }
+        let mut current = lock(&self.args);
+        if current.http != args.http {
+            let mut server = lock(&self.server);
+            let started = !matches!(*server, Server::Bound(_));
+            if let Server::Running(stop) = std::mem::replace(&mut *server, Server::Stopped) {
+                stop.cancel();
+            }
+            match bind(&args.http) {
+                Ok((l, addr)) => {
+                    *lock(&self.shared.listening) = Ok(addr);
+                    *server = if started {
+                        self.serve(l)
+                    } else {
+                        Server::Bound(l)
+                    };
+                }
+                Err(e) => {
+                    *lock(&self.shared.listening) = Err(e.clone());
+                    drop(server);
+                    self.shared.refresh_health();
+                    return Err(e);
+                }
+            }
+        }
+        *current = args;
+        drop(current);
+        self.shared.refresh_health();
+        Ok(())
+    }
+
+    fn debug_info(&self) -> Option<Value> {
+        let args = lock(&self.args).clone();
+        let mut fields: Vec<(&str, Value)> = vec![("arguments", describe(&args))];
+        if let Ok(addr) = lock(&self.shared.listening).as_ref() {
+            fields.push(("listening_on", Value::string(addr.as_str())));
+        }
+        let requests = lock(&self.shared.metrics.requests).clone();
+        fields.push((
+            "requests",
+            Value::object(
+                requests
+                    .into_iter()
+                    .map(|(code, n)| (code.to_string(), Value::uint(n))),
+            ),
+        ));
+        if let Some(t) = lock(&self.shared.liveness).as_ref() {
+            let now = now_ms();
+            let hosts = t.hosts().into_iter().map(|h| {
+                Value::object([
+                    ("job", Value::string(h.job.as_str())),
+                    ("instance", Value::string(h.instance.as_str())),
+                    ("state", Value::string(h.state.as_str())),
+                    ("last_seen", Value::string(rfc3339(h.last_seen_ms))),
+                    (
+                        "seconds_since_last_seen",
+                        Value::float((now - h.last_seen_ms) as f64 / 1000.0),
+                    ),
+                    (
+                        // How far behind the host's newest delivered sample was when it last delivered.
+                        "delivery_lag_seconds",
+                        Value::float((h.last_seen_ms - h.newest_sample_ms).max(0) as f64 / 1000.0),
+                    ),
+                    ("state_since", Value::string(rfc3339(h.since_ms))),
+                    ("up_labels", Value::string(h.up_labels.to_string())),
+                ])
+            });
+            fields.push((
+                "liveness",
+                Value::object([
+                    ("hosts_known", Value::uint(t.hosts().len() as u64)),
+                    ("hosts_down", Value::uint(t.count(HostState::Down) as u64)),
+                    (
+                        "hosts_stopped",
+                        Value::uint(t.count(HostState::Stopped) as u64),
+                    ),
+                    ("hosts", Value::array(hosts)),
+                ]),
+            ));
+        }
+        Some(Value::object(fields))
+    }
+
+    fn debug_metrics(&self) -> Vec<DebugMetric> {
+        let m = &self.shared.metrics;
+        let metric = |name, help, kind, labels: Vec<(String, String)>, value: f64| DebugMetric {
+            name,
+            help,
+            kind,
+            labels,
+            value,
+        };
+        let mut out = Vec::new();
+        for (code, n) in lock(&m.requests).iter() {
+            out.push(metric(
+                "prometheus_receive_http_requests_total",
+                "Write requests served, by status code.",
+                "counter",
+                vec![("status_code".into(), code.to_string())],
+                *n as f64,
+            ));
+        }
+        out.push(metric(
+            "prometheus_receive_http_samples_received_total",
+            "Samples received in write requests.",
+            "counter",
+            Vec::new(),
+            m.samples_received.load(Ordering::Relaxed) as f64,
+        ));
+        out.push(metric(
+            "prometheus_forwarded_samples_total",
+            "Total number of samples sent to downstream components.",
+            "counter",
+            Vec::new(),
+            m.samples_forwarded.load(Ordering::Relaxed) as f64,
+        ));
+        out.push(metric(
+            "prometheus_receive_http_exemplars_dropped_total",
+            "Exemplars received and not forwarded (ingot does not forward exemplars yet).",
+            "counter",
+            Vec::new(),
+            m.exemplars_dropped.load(Ordering::Relaxed) as f64,
+        ));
+        if let Some(t) = lock(&self.shared.liveness).as_ref() {
+            for state in [HostState::Up, HostState::Down, HostState::Stopped] {
+                out.push(metric(
+                    "prometheus_receive_http_liveness_hosts",
+                    "Pushing hosts known to the liveness tracker, by state.",
+                    "gauge",
+                    vec![("state".into(), state.as_str().into())],
+                    t.count(state) as f64,
+                ));
+            }
+            for h in t.hosts() {
+                out.push(metric(
+                    "prometheus_receive_http_liveness_last_seen_timestamp_seconds",
+                    "When the relay last received a sample of the host (relay clock).",
+                    "gauge",
+                    vec![
+                        ("job".into(), h.job.clone()),
+                        ("instance".into(), h.instance.clone()),
+                    ],
+                    h.last_seen_ms as f64 / 1000.0,
+                ));
+            }
+            let c = t.counters();
+            for (to, n) in [
+                ("down", c.went_down),
+                ("up", c.came_back),
+                ("stopped", c.stopped),
+            ] {
+                out.push(metric(
+                    "prometheus_receive_http_liveness_transitions_total",
+                    "Hosts that went down, came back up, or stopped cleanly.",
+                    "counter",
+                    vec![("to".into(), to.into())],
+                    n as f64,
+                ));
+            }
+            out.push(metric(
+                "prometheus_receive_http_liveness_hosts_forgotten_total",
+                "Hosts forgotten after forget_after.",
+                "counter",
+                Vec::new(),
+                c.forgotten as f64,
+            ));
+            out.push(metric(
+                "prometheus_receive_http_liveness_up_samples_written_total",
+                "up samples the relay wrote for pushing hosts.",
+                "counter",
+                Vec::new(),
+                c.up_samples_written as f64,
+            ));
+        }
+        out
+    }
+}
+
+fn rfc3339(ms: i64) -> String {
+    let t = UNIX_EPOCH + Duration::from_millis(ms.max(0) as u64);
+    humantime::format_rfc3339_millis(t).to_string()
+}
