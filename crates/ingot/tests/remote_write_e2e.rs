@@ -149,6 +149,9 @@ fn vm_counter(vm: SocketAddr) -> Result<BTreeMap<String, Vec<u64>>, String> {
             .ok_or("no timestamps")?
             .iter()
             .zip(v["values"].as_array().ok_or("no values")?)
+            // The staleness markers scrape writes on a clean stop are not numbers in the export; they
+            // end the series and are not scrapes of the counter.
+            .filter(|(_, x)| x.as_f64().is_some_and(f64::is_finite))
             .map(|(t, x)| (t.as_i64().unwrap_or(0), x.as_f64().unwrap_or(-1.0) as u64))
             .collect();
         points.sort();
