@@ -182,7 +182,7 @@ scrape_configs:
         ))
         .arg(format!("--web.listen-address={prom_addr}"));
     let mut prom = Peer::spawn("prometheus", cmd, dir);
-    prom.wait_for_port(prom_addr, Duration::from_secs(20));
+    prom.wait_for_ready(prom_addr, "/-/ready", Duration::from_secs(20));
 
     // ingot, scraping the same target through a controller.
     let c = controller();

@@ -125,6 +125,24 @@ impl Peer {
         );
     }
 
+    /// Waits until `GET path` on `addr` answers 200 (a peer's readiness endpoint), or panics with the peer's
+    /// log after `timeout`. An open port is not enough: Prometheus answers 503 while its TSDB starts.
+    pub fn wait_for_ready(&mut self, addr: SocketAddr, path: &str, timeout: Duration) {
+        let deadline = Instant::now() + timeout;
+        while Instant::now() < deadline {
+            if let Ok((200, _)) = http_get(addr, path) {
+                return;
+            }
+            if !self.is_running() {
+                panic!("{} exited before it was ready:
+{}", self.name, self.log());
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!("{} was not ready at {addr}{path} within {timeout:?}:
+{}", self.name, self.log());
+    }
+
     /// Sends a signal (SIGTERM = 15, SIGKILL = 9, SIGHUP = 1) to the peer.
     pub fn signal(&self, signal: i32) {
         let _ = Command::new("kill")

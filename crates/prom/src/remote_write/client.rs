@@ -265,7 +265,8 @@ impl Client {
             b = b.danger_accept_invalid_certs(true);
         }
         match tls.min_version.as_deref() {
-            None | Some("") => {}
+            // rustls offers TLS 1.2 and 1.3 only, which meets a minimum of 1.0 or 1.1.
+            None | Some("" | "TLS10" | "TLS11") => {}
             Some("TLS12") => b = b.min_tls_version(reqwest::tls::Version::TLS_1_2),
             Some("TLS13") => b = b.min_tls_version(reqwest::tls::Version::TLS_1_3),
             Some(other) => {
