@@ -134,13 +134,21 @@ impl Peer {
                 return;
             }
             if !self.is_running() {
-                panic!("{} exited before it was ready:
-{}", self.name, self.log());
+                panic!(
+                    "{} exited before it was ready:
+{}",
+                    self.name,
+                    self.log()
+                );
             }
             std::thread::sleep(Duration::from_millis(50));
         }
-        panic!("{} was not ready at {addr}{path} within {timeout:?}:
-{}", self.name, self.log());
+        panic!(
+            "{} was not ready at {addr}{path} within {timeout:?}:
+{}",
+            self.name,
+            self.log()
+        );
     }
 
     /// Sends a signal (SIGTERM = 15, SIGKILL = 9, SIGHUP = 1) to the peer.
