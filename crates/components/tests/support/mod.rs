@@ -277,8 +277,10 @@ impl Nginx {
             .arg("-c")
             .arg(dir.join("nginx.conf"));
         let mut peer = Peer::spawn("nginx", cmd, tmp);
-        peer.wait_for_port(
+        // Ready means serving stub_status, not just an open port (workers start after the master listens).
+        peer.wait_for_ready(
             SocketAddr::from(([127, 0, 0, 1], port)),
+            "/stub_status",
             Duration::from_secs(20),
         );
         Nginx {
