@@ -21,7 +21,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use ingot_testkit::{free_port, http_get, require_binary, Peer};
+use ingot_testkit::{free_port, http_get, poll_until, require_binary, url_encode, Peer};
 use serde_json::Value;
 
 const BIN: &str = env!("CARGO_BIN_EXE_ingot");
@@ -36,36 +36,9 @@ fn wait_for<T>(
     what: &str,
     timeout: Duration,
     logs: &[&Peer],
-    mut f: impl FnMut() -> Result<T, String>,
+    f: impl FnMut() -> Result<T, String>,
 ) -> T {
-    let deadline = Instant::now() + timeout;
-    let mut last = String::new();
-    while Instant::now() < deadline {
-        match f() {
-            Ok(v) => return v,
-            Err(e) => last = e,
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    let logs: Vec<String> = logs
-        .iter()
-        .map(|p| format!("--- {} ---\n{}", p.name, p.log()))
-        .collect();
-    panic!(
-        "{what}: not within {timeout:?}; last: {last}\n{}",
-        logs.join("\n")
-    );
-}
-
-fn encode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
+    poll_until(what, timeout, Duration::from_millis(100), logs, f).0
 }
 
 fn prom_get(prom: SocketAddr, path: &str) -> Result<Value, String> {
@@ -81,7 +54,7 @@ fn prom_get(prom: SocketAddr, path: &str) -> Result<Value, String> {
 /// `/api/v1/query` at `time` (seconds) or now: the result vector.
 fn query(prom: SocketAddr, q: &str, time: Option<f64>) -> Result<Vec<Value>, String> {
     let t = time.map(|t| format!("&time={t:.3}")).unwrap_or_default();
-    let data = prom_get(prom, &format!("/api/v1/query?query={}{t}", encode(q)))?;
+    let data = prom_get(prom, &format!("/api/v1/query?query={}{t}", url_encode(q)))?;
     data["result"]
         .as_array()
         .cloned()
@@ -149,16 +122,7 @@ fn start_prometheus(dir: &Path) -> (Peer, SocketAddr) {
     .arg(format!("--web.listen-address={addr}"))
     .arg("--web.enable-remote-write-receiver");
     let mut peer = Peer::spawn("prometheus", cmd, tempfile::tempdir().unwrap());
-    peer.wait_for_port(addr, Duration::from_secs(30));
-    wait_for(
-        "Prometheus ready",
-        Duration::from_secs(30),
-        &[&peer],
-        || match http_get(addr, "/-/ready") {
-            Ok((200, _)) => Ok(()),
-            other => Err(format!("{other:?}")),
-        },
-    );
+    peer.wait_for_ready(addr, "/-/ready", Duration::from_secs(30));
     (peer, addr)
 }
 

@@ -12,7 +12,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use ingot_testkit::counting_target::{CountingTarget, METRIC, SERIES};
-use ingot_testkit::{free_port, http_get, require_binary, Peer};
+use ingot_testkit::{free_port, http_get, poll_until, require_binary, url_encode, Peer};
 use serde_json::Value;
 
 const BIN: &str = env!("CARGO_BIN_EXE_ingot");
@@ -25,36 +25,9 @@ fn wait_for<T>(
     what: &str,
     timeout: Duration,
     logs: &[&Peer],
-    mut f: impl FnMut() -> Result<T, String>,
+    f: impl FnMut() -> Result<T, String>,
 ) -> T {
-    let deadline = Instant::now() + timeout;
-    let mut last = String::new();
-    while Instant::now() < deadline {
-        match f() {
-            Ok(v) => return v,
-            Err(e) => last = e,
-        }
-        std::thread::sleep(Duration::from_millis(250));
-    }
-    let logs: Vec<String> = logs
-        .iter()
-        .map(|p| format!("--- {} ---\n{}", p.name, p.log()))
-        .collect();
-    panic!(
-        "{what}: not within {timeout:?}; last: {last}\n{}",
-        logs.join("\n")
-    );
-}
-
-fn encode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
+    poll_until(what, timeout, Duration::from_millis(250), logs, f).0
 }
 
 fn start_prometheus(dir: &Path) -> (Peer, SocketAddr) {
@@ -73,16 +46,7 @@ fn start_prometheus(dir: &Path) -> (Peer, SocketAddr) {
     .arg(format!("--web.listen-address={addr}"))
     .arg("--web.enable-remote-write-receiver");
     let mut peer = Peer::spawn("prometheus", cmd, tempfile::tempdir().unwrap());
-    peer.wait_for_port(addr, Duration::from_secs(30));
-    wait_for(
-        "Prometheus ready",
-        Duration::from_secs(30),
-        &[&peer],
-        || match http_get(addr, "/-/ready") {
-            Ok((200, _)) => Ok(()),
-            other => Err(format!("{other:?}")),
-        },
-    );
+    peer.wait_for_ready(addr, "/-/ready", Duration::from_secs(30));
     (peer, addr)
 }
 
@@ -103,7 +67,7 @@ fn start_vm(dir: &Path) -> (Peer, SocketAddr) {
 
 /// Prometheus' `/api/v1/query` result, or the error it gave.
 fn prom_query(prom: SocketAddr, q: &str) -> Result<Vec<Value>, String> {
-    let (status, body) = http_get(prom, &format!("/api/v1/query?query={}", encode(q)))
+    let (status, body) = http_get(prom, &format!("/api/v1/query?query={}", url_encode(q)))
         .map_err(|e| format!("query: {e}"))?;
     let v: Value =
         serde_json::from_str(&body).map_err(|e| format!("HTTP {status}: {e}: {body}"))?;

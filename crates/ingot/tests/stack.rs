@@ -11,7 +11,7 @@ use std::process::Command;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use ingot_testkit::{free_port, http_get, require_binary, Peer};
+use ingot_testkit::{free_port, http_get, poll_until, require_binary, url_encode, Peer};
 use serde_json::Value;
 
 const BIN: &str = env!("CARGO_BIN_EXE_ingot");
@@ -52,38 +52,18 @@ fn run_tool(cmd: &mut Command) -> String {
     text
 }
 
-/// Polls `f` every 200 ms until it returns `Some`, or panics with `what` and the last state after `timeout`.
+/// Polls `f` every 200 ms until it returns `Ok`; the value and how long it took.
 fn wait_for<T>(
     what: &str,
     timeout: Duration,
-    mut f: impl FnMut() -> Result<T, String>,
+    f: impl FnMut() -> Result<T, String>,
 ) -> (T, Duration) {
-    let start = Instant::now();
-    let mut last = String::new();
-    while start.elapsed() < timeout {
-        match f() {
-            Ok(v) => return (v, start.elapsed()),
-            Err(e) => last = e,
-        }
-        std::thread::sleep(Duration::from_millis(200));
-    }
-    panic!("{what}: not within {timeout:?}; last: {last}");
-}
-
-fn encode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
+    poll_until(what, timeout, Duration::from_millis(200), &[], f)
 }
 
 /// An instant query against Prometheus's HTTP API: the result vector, or the error Prometheus gave.
 fn query(prom: SocketAddr, q: &str) -> Result<Vec<Value>, String> {
-    let (status, body) = http_get(prom, &format!("/api/v1/query?query={}", encode(q)))
+    let (status, body) = http_get(prom, &format!("/api/v1/query?query={}", url_encode(q)))
         .map_err(|e| format!("GET /api/v1/query: {e}"))?;
     let v: Value =
         serde_json::from_str(&body).map_err(|e| format!("HTTP {status}: {e}: {body}"))?;
@@ -630,7 +610,10 @@ fn prometheus_pulls_ingot_and_alertmanager_reports_the_host_down_and_back() {
         let selector = substitute(selector, &var_names);
         let (status, body) = http_get(
             prom_addr,
-            &format!("/api/v1/label/{label}/values?match[]={}", encode(&selector)),
+            &format!(
+                "/api/v1/label/{label}/values?match[]={}",
+                url_encode(&selector)
+            ),
         )
         .unwrap();
         assert_eq!(status, 200, "variable {name}: {body}");
@@ -911,7 +894,10 @@ fn postgres_nginx_and_endpoint_alerts_fire_from_the_integration_targets() {
     // The password given to the postgres exporter is in no series Prometheus stored.
     let (_, body) = http_get(
         prom_addr,
-        &format!("/api/v1/series?match[]={}", encode(r#"{job=~"alloy.*"}"#)),
+        &format!(
+            "/api/v1/series?match[]={}",
+            url_encode(r#"{job=~"alloy.*"}"#)
+        ),
     )
     .unwrap();
     assert!(body.contains("pg_up") && !body.contains("not-in-any-metric"));

@@ -260,3 +260,44 @@ pub fn status_kib(pid: u32, field: &str) -> u64 {
         .and_then(|v| v.split_whitespace().next()?.parse().ok())
         .unwrap_or(0)
 }
+
+/// Calls `f` every `every` until it returns `Ok`, and returns that value with the time it took. After
+/// `timeout` it panics with `what`, the last error and the logs of `peers`, so a failing end-to-end test says
+/// what it was waiting for and what each peer said.
+pub fn poll_until<T>(
+    what: &str,
+    timeout: Duration,
+    every: Duration,
+    peers: &[&Peer],
+    mut f: impl FnMut() -> Result<T, String>,
+) -> (T, Duration) {
+    let start = Instant::now();
+    let mut last = String::new();
+    while start.elapsed() < timeout {
+        match f() {
+            Ok(v) => return (v, start.elapsed()),
+            Err(e) => last = e,
+        }
+        std::thread::sleep(every);
+    }
+    let logs: Vec<String> = peers
+        .iter()
+        .map(|p| format!("--- {} ---\n{}", p.name, p.log()))
+        .collect();
+    panic!(
+        "{what}: not within {timeout:?}; last: {last}\n{}",
+        logs.join("\n")
+    );
+}
+
+/// Percent-encodes a query-string value (everything but RFC 3986's unreserved characters).
+pub fn url_encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
