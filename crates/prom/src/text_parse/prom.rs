@@ -732,6 +732,16 @@ impl<'a> PromParser<'a> {
                 i += 1;
             }
         }
+        self.value_tail(i)
+    }
+
+    /// The rest of a sample line from its value on (`i` is past the series and any blanks):
+    /// `value [timestamp]` and the end of the line. Sets the value and timestamp and moves past the
+    /// line; `None` (nothing moved) for anything the exact path must judge.
+    #[inline]
+    fn value_tail(&mut self, mut i: usize) -> Option<()> {
+        let b = self.l.b;
+        let n = b.len();
         // Value: up to a blank, newline, '{' or NUL (or the end of the body).
         let vs = i;
         while i < n && !matches!(b[i], 0 | b'\t' | b'\n' | b' ' | b'{') {
@@ -768,6 +778,34 @@ impl<'a> PromParser<'a> {
         self.l.start = i;
         self.l.state = St::Init;
         Some(())
+    }
+
+    /// Reads the next line as a sample only if its series text is exactly `series`, the series
+    /// text of a line this parser (or an earlier one on the same target) accepted, followed by a
+    /// blank: then its labels are known to be that line's, and only the value and timestamp are
+    /// read. Returns them, or `None` without moving when the line is anything else (a comment,
+    /// another series, a value the fast path is unsure of), so the caller goes on with
+    /// [`PromParser::next_entry`].
+    ///
+    /// This is how a scrape loop with a series cache skips re-parsing labels it has seen.
+    #[inline]
+    pub fn next_known_sample(&mut self, series: &[u8]) -> Option<(f64, Option<i64>)> {
+        if self.done || !self.fast || self.l.state != St::Init || series.is_empty() {
+            return None;
+        }
+        let start = self.l.i;
+        let b = self.l.b;
+        let end = start + series.len();
+        if end >= b.len() || &b[start..end] != series || !matches!(b[end], b' ' | b'\t') {
+            return None;
+        }
+        let mut i = end + 1;
+        while i < b.len() && (b[i] == b' ' || b[i] == b'\t') {
+            i += 1;
+        }
+        self.start = start;
+        self.value_tail(i)?;
+        Some((self.value, self.ts))
     }
 }
 

@@ -569,6 +569,35 @@ fn prom_values_and_timestamps() {
 }
 
 #[test]
+fn prom_known_series_reads_only_that_line() {
+    let body =
+        b"m{a=\"1\"} 1\nm{a=\"1\"}\t2 1700\nm 3\nm {a=\"1\"} 4\nm{a=\"1\"}5\n# c\nm{a=\"1\"} 6";
+    let mut p = PromParser::new(body);
+    // Another series, or a prefix of this one: not taken, nothing consumed.
+    assert_eq!(p.next_known_sample(b"m{a=\"2\"}"), None);
+    assert_eq!(p.next_known_sample(b"m{a=\"1\""), None);
+    assert_eq!(p.next_known_sample(b"m"), None);
+    assert_eq!(p.next_known_sample(b"m{a=\"1\"}"), Some((1.0, None)));
+    assert_eq!(p.next_known_sample(b"m{a=\"1\"}"), Some((2.0, Some(1700))));
+    assert_eq!(p.next_known_sample(b"m"), Some((3.0, None)));
+    // `m {a="1"} 4` carries labels after the blank: `m` alone must not take it.
+    assert_eq!(p.next_known_sample(b"m"), None);
+    match p.next_entry().unwrap() {
+        Some(Entry::Sample(s)) => assert_eq!((s.series(), s.value()), (&b"m {a=\"1\"}"[..], 4.0)),
+        _ => panic!("expected the sample"),
+    }
+    // No blank after the series: left to the full parse.
+    assert_eq!(p.next_known_sample(b"m{a=\"1\"}"), None);
+    assert!(matches!(p.next_entry().unwrap(), Some(Entry::Sample(_))));
+    // A comment line is never a known sample.
+    assert_eq!(p.next_known_sample(b"m{a=\"1\"}"), None);
+    assert!(matches!(p.next_entry().unwrap(), Some(Entry::Comment(_))));
+    // The last line has no newline.
+    assert_eq!(p.next_known_sample(b"m{a=\"1\"}"), Some((6.0, None)));
+    assert!(p.next_entry().unwrap().is_none());
+}
+
+#[test]
 fn prom_whitespace_and_lines() {
     check_prom(
         "\n\n  \t\na{x=\"1\"}2\nb\t3\t4\n  \nc{} 5  \nd 6 7 \t\n",
@@ -1572,6 +1601,63 @@ mod props {
             let a = render_prom_with(PromParser::new(input.as_bytes()));
             let b = render_prom_with(PromParser::new(input.as_bytes()).exact_only());
             prop_assert_eq!(a, b);
+        }
+
+        /// `next_known_sample` answers only for a line whose series is exactly the known text,
+        /// with the value and timestamp a full parse gives; everything else stays with
+        /// `next_entry`, and the two together read the body as a full parse does.
+        #[test]
+        fn prom_known_series_agree_with_full_parse(parts in proptest::collection::vec(prop_oneof![
+            Just("a"), Just("a_b"), Just("{"), Just("}"), Just("x=\"y\""), Just("x=\"\""), Just(","),
+            Just(" "), Just("\t"), Just("\n"), Just("\n"), Just("1"), Just("-2.5e3"), Just("NaN"),
+            Just("17"), Just("# HELP a h\n"), Just("# TYPE a counter\n"), Just("#"), Just("\0"),
+            Just("\"\\\""), Just("é"), Just("{"), Just("12345678901234567890"),
+        ], 0..40)) {
+            let input = parts.concat();
+            let input = input.as_bytes();
+            // Per entry: `Some((series, value bits, timestamp))` for a sample, `None` for others.
+            type Read = Result<Option<Option<(Vec<u8>, u64, Option<i64>)>>, String>;
+            let full = |p: &mut PromParser<'_>| -> Read {
+                match p.next_entry() {
+                    Ok(Some(Entry::Sample(s))) => Ok(Some(Some((s.series().to_vec(), s.value().to_bits(), s.timestamp())))),
+                    Ok(Some(_)) => Ok(Some(None)),
+                    Ok(None) => Ok(None),
+                    Err(e) => Err(e.with_position()),
+                }
+            };
+            let mut want = Vec::new();
+            let mut p = PromParser::new(input);
+            let want_end = loop {
+                match full(&mut p) {
+                    Ok(Some(Some(s))) => want.push(s),
+                    Ok(Some(None)) => {}
+                    Ok(None) => break Ok(()),
+                    Err(e) => break Err(e),
+                }
+            };
+            // Every series text seen, and each cut one byte short (a prefix of a real series).
+            let mut known: Vec<Vec<u8>> = want.iter().map(|s| s.0.clone()).collect();
+            known.extend(want.iter().filter(|s| s.0.len() > 1).map(|s| s.0[..s.0.len() - 1].to_vec()));
+            known.sort();
+            known.dedup();
+            let mut got = Vec::new();
+            let mut p = PromParser::new(input);
+            let got_end = 'lines: loop {
+                for text in &known {
+                    if let Some((v, ts)) = p.next_known_sample(text) {
+                        got.push((text.clone(), v.to_bits(), ts));
+                        continue 'lines;
+                    }
+                }
+                match full(&mut p) {
+                    Ok(Some(Some(s))) => got.push(s),
+                    Ok(Some(None)) => {}
+                    Ok(None) => break Ok(()),
+                    Err(e) => break Err(e),
+                }
+            };
+            prop_assert_eq!(got, want);
+            prop_assert_eq!(got_end, want_end);
         }
 
         #[test]
