@@ -13,7 +13,6 @@
 //! comparison. That figure covers HTTP + parse + TSDB head append, so the loopback fetch of the
 //! body alone is printed too. `SCRAPE_PATH_BENCH_PROMETHEUS=0` skips it.
 
-use std::collections::HashMap;
 use std::hint::black_box;
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -22,9 +21,11 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use ingot_prom::labels::{BytesHashBuilder, Labels};
-use ingot_prom::relabel::{process_with, Action, Regex, Rule, RuleConfig, Scratch};
-use ingot_prom::sample::{is_stale_nan, Sample};
+use ingot_prom::labels::Labels;
+use ingot_prom::relabel::{
+    process_with, Action, CacheLimit, Regex, RelabelCache, Rule, RuleConfig, Scratch,
+};
+use ingot_prom::sample::{is_stale_nan, release, Sample};
 use ingot_prom::scrape::{Report, ReportSeries, ScrapeCache, ScrapeOptions};
 use ingot_prom::text_parse::{Entry, Format, PromParser};
 
@@ -76,7 +77,7 @@ struct Pipeline {
     rules: Vec<Rule>,
     scratch: Scratch,
     /// `prometheus.relabel`'s cache: incoming set to outgoing set (`None`: dropped).
-    relabel_cache: HashMap<Labels, Option<Labels>, BytesHashBuilder>,
+    relabel_cache: RelabelCache,
     scraped: Vec<Sample>,
     /// The forwarding sink.
     sink: Vec<Sample>,
@@ -124,7 +125,7 @@ impl Pipeline {
             cache: ScrapeCache::new(),
             rules,
             scratch: Scratch::default(),
-            relabel_cache: HashMap::with_hasher(BytesHashBuilder),
+            relabel_cache: RelabelCache::new(CacheLimit::Size(100_000)),
             scraped: Vec::new(),
             sink: Vec::new(),
         }
@@ -154,26 +155,33 @@ impl Pipeline {
         self.report.append(&r, ts, &mut self.scraped);
         // prometheus.relabel's append: cache lookup, rules on a miss, forward the survivors.
         self.sink.clear();
-        for s in self.scraped.drain(..) {
-            let out = match self.relabel_cache.get(&s.labels) {
-                Some(out) => out.clone(),
-                None => {
-                    let mut lb = s.labels.to_builder();
-                    let out = process_with(&self.rules, &mut lb, &mut self.scratch)
-                        .then(|| lb.labels())
-                        .filter(|l| !l.is_empty());
-                    self.relabel_cache.insert(s.labels.clone(), out.clone());
-                    out
-                }
-            };
+        let now = Instant::now();
+        self.relabel_cache.start_batch();
+        for s in &self.scraped {
+            let (rules, scratch) = (&self.rules, &mut self.scratch);
+            let out = self.relabel_cache.get_or_compute(&s.labels, now, |labels| {
+                let mut lb = labels.to_builder();
+                process_with(rules, &mut lb, scratch)
+                    .then(|| lb.labels())
+                    .filter(|l| !l.is_empty())
+            });
             if is_stale_nan(s.value) {
                 self.relabel_cache.remove(&s.labels);
             }
             if let Some(labels) = out {
-                self.sink.push(Sample { labels, ..s });
+                self.sink.push(Sample {
+                    labels,
+                    timestamp_ms: s.timestamp_ms,
+                    value: s.value,
+                    exemplar: s.exemplar.clone(),
+                });
             }
         }
-        self.sink.len()
+        // Both batches are done with, as in the components once a batch is forwarded.
+        release(&mut self.scraped);
+        let n = self.sink.len();
+        release(&mut self.sink);
+        n
     }
 }
 
@@ -352,6 +360,15 @@ fn main() {
         body.len(),
         body.len() as f64 / expected as f64
     );
+
+    // For profiling the steady state alone: `SCRAPE_PATH_BENCH=steady cargo bench ...`.
+    if std::env::var("SCRAPE_PATH_BENCH").as_deref() == Ok("steady") {
+        let mut p = Pipeline::new();
+        for i in 0..200 {
+            black_box(p.scrape(&body, 1_000 + i * 15_000));
+        }
+        return;
+    }
 
     // (a) Parsing only.
     let (d, n) = best_of(ROUNDS, || parse_only(&body));

@@ -619,5 +619,8 @@ pub fn hashmod(value: &str, modulus: u64) -> u64 {
     u64::from_be_bytes(tail) % modulus
 }
 
+mod cache;
 #[cfg(test)]
 mod tests;
+
+pub use cache::{CacheLimit, RelabelCache};

@@ -35,6 +35,22 @@ pub struct Sample {
     pub exemplar: Option<Box<Exemplar>>,
 }
 
+/// Empties `samples`, releasing their label sets with the next few prefetched: dropping a large
+/// batch is otherwise one serialised cache miss per sample.
+pub fn release(samples: &mut Vec<Sample>) {
+    // Far enough ahead to cover a memory access while dropping a sample takes a few ns.
+    const AHEAD: usize = 32;
+    let mut it = samples.drain(..);
+    loop {
+        if let Some(s) = it.as_slice().get(AHEAD) {
+            s.labels.prefetch();
+        }
+        if it.next().is_none() {
+            break;
+        }
+    }
+}
+
 /// Metadata of a metric family, as Remote Write carries it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Metadata {

@@ -9,7 +9,7 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use crate::labels::{BytesHashBuilder, Labels, LabelsBuilder, PrehashedBuilder, METRIC_NAME};
+use crate::labels::{Labels, LabelsBuilder, PrehashedBuilder, METRIC_NAME};
 use crate::sample::{stale_nan, Exemplar, Sample};
 use crate::text_parse::{Entry, Format, OpenMetricsParser, PromParser};
 
@@ -74,31 +74,63 @@ pub struct AppendOutcome {
     pub error: Option<String>,
 }
 
+/// No entry (end of a prediction chain, or no live slot yet).
+const NONE: u32 = u32::MAX;
+
 struct CacheEntry {
+    /// Where the series text, exactly as the body spelled it (name and labels, still escaped),
+    /// sits in [`ScrapeCache::texts`].
+    text: std::ops::Range<usize>,
     labels: Labels,
     hash: u64,
     /// The scrape iteration that last saw the line, to spot a repeated line within one body.
     last_iter: u64,
+    /// The entry whose line followed this one in the last scrape: the prediction for the next line.
+    next: u32,
+    /// Where this series' staleness state probably sits in `live` (checked before use).
+    live_slot: u32,
 }
 
 /// A series subject to staleness.
 struct LiveSeries {
     labels: Labels,
+    hash: u64,
     /// The iteration that last appended it.
     seen: u64,
     /// The iteration that first appended it (since it was last live).
     born: u64,
+    /// False for a free slot.
+    used: bool,
 }
 
 /// One target's scrape cache: series text to label set, and the series of the last successful scrape
 /// (for staleness).
+///
+/// Targets expose their series in the same order scrape after scrape, so every entry remembers which
+/// entry followed it last time. A line is first compared byte for byte with that predicted entry's
+/// text, straight from the body: on a hit the parser reads only the value, and no hash is computed
+/// and no map probed. The maps are the fallback for lines that moved, appeared or changed.
 pub struct ScrapeCache {
-    series: HashMap<Box<[u8]>, CacheEntry, BytesHashBuilder>,
-    /// By label hash, the series subject to staleness: those of the last successful scrape, plus
-    /// during a scrape those it has appended so far (`born` is the current iteration for new ones,
-    /// `seen` for every one appended). One map instead of Prometheus' current/previous pair, so a
-    /// steady-state sample only stamps its entry.
-    live: HashMap<u64, LiveSeries, PrehashedBuilder>,
+    /// Entries, in the order they were first seen (which is mostly body order, so a scrape walks
+    /// them front to back).
+    entries: Vec<CacheEntry>,
+    /// The entries' series texts, back to back in entry order: a steady scrape compares them with
+    /// the body front to back.
+    texts: Vec<u8>,
+    /// A hash of the series text to its entry; on a collision the next key is tried (see
+    /// [`ScrapeCache::find`]), so the text itself is stored once, in the entry.
+    index: HashMap<u64, u32, PrehashedBuilder>,
+    /// The entry of the first sample line of the last scrape.
+    first: u32,
+    /// Staleness state in slots; a series' slot stays put while it is live, so cache entries can
+    /// point at it.
+    live: Vec<LiveSeries>,
+    free_live: Vec<u32>,
+    /// By label hash, the slot of each series subject to staleness: those of the last successful
+    /// scrape, plus during a scrape those it has appended so far (`born` is the current iteration
+    /// for new ones, `seen` for every one appended). One set instead of Prometheus'
+    /// current/previous pair, so a steady-state sample only stamps its slot.
+    live_index: HashMap<u64, u32, PrehashedBuilder>,
     iter: u64,
     lb: LabelsBuilder,
     conflicts: Vec<(String, String)>,
@@ -109,8 +141,13 @@ pub struct ScrapeCache {
 impl Default for ScrapeCache {
     fn default() -> ScrapeCache {
         ScrapeCache {
-            series: HashMap::with_hasher(BytesHashBuilder),
-            live: HashMap::with_hasher(PrehashedBuilder),
+            entries: Vec::new(),
+            texts: Vec::new(),
+            index: HashMap::with_hasher(PrehashedBuilder),
+            first: NONE,
+            live: Vec::new(),
+            free_live: Vec::new(),
+            live_index: HashMap::with_hasher(PrehashedBuilder),
             iter: 0,
             lb: LabelsBuilder::new(),
             conflicts: Vec::new(),
@@ -134,6 +171,16 @@ impl<'a> Parser<'a> {
     }
 }
 
+/// The part of a sample line the cache needs once it knows the series.
+struct Line {
+    value: f64,
+    /// The timestamp to store (explicit and honoured, or the scrape's).
+    t: i64,
+    /// Whether the line's own timestamp was honoured.
+    explicit: bool,
+    exemplar: Option<Box<Exemplar>>,
+}
+
 impl ScrapeCache {
     pub fn new() -> ScrapeCache {
         ScrapeCache::default()
@@ -141,17 +188,20 @@ impl ScrapeCache {
 
     /// Number of cached series lines.
     pub fn len(&self) -> usize {
-        self.series.len()
+        self.index.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.series.is_empty()
+        self.index.is_empty()
     }
 
     /// Forgets every cached label set (the target labels or options changed), keeping the
     /// staleness state.
     pub fn clear_labels(&mut self) {
-        self.series.clear();
+        self.entries.clear();
+        self.texts.clear();
+        self.index.clear();
+        self.first = NONE;
     }
 
     /// Parses `body` and appends its samples, then the staleness markers of series that disappeared,
@@ -182,7 +232,30 @@ impl ScrapeCache {
             }
         };
         let mut error = None;
+        // The entry of the previous sample line, and the one predicted for the next.
+        let mut prev = NONE;
+        let mut predicted = self.first;
         loop {
+            // The predicted series, compared straight from the body (text format only: the
+            // OpenMetrics parser keeps per-family state that every line must pass through).
+            if let (Parser::Prom(p), Some(e)) = (&mut parser, self.entries.get(predicted as usize))
+            {
+                if let Some((value, line_ts)) = p.next_known_sample(&self.texts[e.text.clone()]) {
+                    let explicit = opts.honor_timestamps && line_ts.is_some();
+                    let line = Line {
+                        value,
+                        t: if explicit { line_ts.unwrap_or(ts) } else { ts },
+                        explicit,
+                        exemplar: None,
+                    };
+                    outcome.samples_scraped += 1;
+                    self.link(prev, predicted);
+                    prev = predicted;
+                    predicted = self.predict(prev);
+                    self.append_known(prev, line, opts, &mut outcome, out);
+                    continue;
+                }
+            }
             let entry = match parser.next_entry() {
                 Ok(Some(e)) => e,
                 Ok(None) => break,
@@ -198,20 +271,21 @@ impl ScrapeCache {
             } else {
                 None
             };
-            let t = explicit_ts.unwrap_or(ts);
-            let iter = self.iter;
-            let (labels, hash) = match self.series.get_mut(s.series()) {
-                Some(ce) => {
-                    if ce.last_iter == iter && explicit_ts.is_none() {
-                        // The same line twice in one body: storage rejects the second sample as a
-                        // duplicate for this timestamp, which Prometheus counts but does not fail on.
-                        outcome.samples_post_relabel += 1;
-                        continue;
-                    }
-                    ce.last_iter = iter;
-                    (ce.labels.clone(), ce.hash)
-                }
-                None => {
+            let line = Line {
+                value: s.value(),
+                t: explicit_ts.unwrap_or(ts),
+                explicit: explicit_ts.is_some(),
+                exemplar: s.exemplar().map(|e| {
+                    Box::new(Exemplar {
+                        labels: e.to_labels(),
+                        value: e.value(),
+                        timestamp_ms: Some(e.timestamp().unwrap_or(ts)),
+                    })
+                }),
+            };
+            let idx = match self.find(s.series()) {
+                Ok(idx) => idx,
+                Err(key) => {
                     s.write_labels(&mut self.lb);
                     self.lb.retain(|_, v| !v.is_empty());
                     merge_target_labels(
@@ -225,45 +299,26 @@ impl ScrapeCache {
                         error = Some(e);
                         break;
                     }
-                    let hash = labels.hash();
-                    self.series.insert(
-                        s.series().into(),
-                        CacheEntry {
-                            labels: labels.clone(),
-                            hash,
-                            last_iter: iter,
-                        },
-                    );
+                    let idx = self.entries.len() as u32;
+                    self.index.insert(key, idx);
+                    let at = self.texts.len();
+                    self.texts.extend_from_slice(s.series());
+                    self.entries.push(CacheEntry {
+                        text: at..self.texts.len(),
+                        hash: labels.hash(),
+                        labels,
+                        last_iter: 0,
+                        next: NONE,
+                        live_slot: NONE,
+                    });
                     outcome.series_added += 1;
-                    (labels, hash)
+                    idx
                 }
             };
-            outcome.samples_post_relabel += 1;
-            if explicit_ts.is_none() || opts.track_timestamps_staleness {
-                match self.live.entry(hash) {
-                    std::collections::hash_map::Entry::Occupied(mut e) => e.get_mut().seen = iter,
-                    std::collections::hash_map::Entry::Vacant(e) => {
-                        e.insert(LiveSeries {
-                            labels: labels.clone(),
-                            seen: iter,
-                            born: iter,
-                        });
-                    }
-                }
-            }
-            let exemplar = s.exemplar().map(|e| {
-                Box::new(Exemplar {
-                    labels: e.to_labels(),
-                    value: e.value(),
-                    timestamp_ms: Some(e.timestamp().unwrap_or(ts)),
-                })
-            });
-            out.push(Sample {
-                labels,
-                timestamp_ms: t,
-                value: s.value(),
-                exemplar,
-            });
+            self.link(prev, idx);
+            prev = idx;
+            predicted = self.predict(idx);
+            self.append_known(idx, line, opts, &mut outcome, out);
         }
         if error.is_none()
             && opts.sample_limit > 0
@@ -280,15 +335,128 @@ impl ScrapeCache {
         }
         // Series of the last scrape that this one did not append go stale.
         let iter = self.iter;
-        self.live.retain(|_, e| {
-            if e.seen == iter {
-                return true;
+        for (slot, e) in self.live.iter_mut().enumerate() {
+            if e.used && e.seen != iter {
+                out.push(stale(std::mem::take(&mut e.labels), ts));
+                e.used = false;
+                self.live_index.remove(&e.hash);
+                self.free_live.push(slot as u32);
             }
-            out.push(stale(e.labels.clone(), ts));
-            false
-        });
+        }
         self.maybe_flush();
         outcome
+    }
+
+    /// The entry whose text is `text`, or the free index key to file it under.
+    fn find(&self, text: &[u8]) -> Result<u32, u64> {
+        let mut key = xxhash_rust::xxh3::xxh3_64(text);
+        loop {
+            match self.index.get(&key) {
+                Some(&idx) if self.texts[self.entries[idx as usize].text.clone()] == *text => {
+                    return Ok(idx)
+                }
+                // Another text with the same hash: try the next key.
+                Some(_) => key = key.wrapping_add(1),
+                None => return Err(key),
+            }
+        }
+    }
+
+    /// The entry expected after `idx`'s line. Also starts loading the label set that will be
+    /// cloned a few lines from now (entries sit mostly in body order, so following the chain
+    /// touches memory that is already cached).
+    #[inline]
+    fn predict(&self, idx: u32) -> u32 {
+        const AHEAD: usize = 4;
+        let next = self.entries[idx as usize].next;
+        let mut ahead = next;
+        for _ in 0..AHEAD {
+            match self.entries.get(ahead as usize) {
+                Some(e) => ahead = e.next,
+                None => return next,
+            }
+        }
+        if let Some(e) = self.entries.get(ahead as usize) {
+            e.labels.prefetch();
+        }
+        next
+    }
+
+    /// Records that `idx`'s line followed `prev`'s, for the next scrape's prediction.
+    #[inline]
+    fn link(&mut self, prev: u32, idx: u32) {
+        let slot = match self.entries.get_mut(prev as usize) {
+            Some(p) => &mut p.next,
+            None => &mut self.first,
+        };
+        if *slot != idx {
+            *slot = idx;
+        }
+    }
+
+    /// Appends one sample of the cached series `idx`, with staleness bookkeeping.
+    #[inline]
+    fn append_known(
+        &mut self,
+        idx: u32,
+        line: Line,
+        opts: &ScrapeOptions,
+        outcome: &mut AppendOutcome,
+        out: &mut Vec<Sample>,
+    ) {
+        let iter = self.iter;
+        let e = &mut self.entries[idx as usize];
+        outcome.samples_post_relabel += 1;
+        if e.last_iter == iter && !line.explicit {
+            // The same line twice in one body: storage rejects the second sample as a duplicate
+            // for this timestamp, which Prometheus counts but does not fail on.
+            return;
+        }
+        e.last_iter = iter;
+        if !line.explicit || opts.track_timestamps_staleness {
+            let fresh = match self.live.get_mut(e.live_slot as usize) {
+                Some(l) if l.used && l.hash == e.hash => {
+                    l.seen = iter;
+                    false
+                }
+                _ => true,
+            };
+            if fresh {
+                e.live_slot = match self.live_index.get(&e.hash) {
+                    Some(&slot) => {
+                        self.live[slot as usize].seen = iter;
+                        slot
+                    }
+                    None => {
+                        let l = LiveSeries {
+                            labels: e.labels.clone(),
+                            hash: e.hash,
+                            seen: iter,
+                            born: iter,
+                            used: true,
+                        };
+                        let slot = match self.free_live.pop() {
+                            Some(slot) => {
+                                self.live[slot as usize] = l;
+                                slot
+                            }
+                            None => {
+                                self.live.push(l);
+                                (self.live.len() - 1) as u32
+                            }
+                        };
+                        self.live_index.insert(e.hash, slot);
+                        slot
+                    }
+                };
+            }
+        }
+        out.push(Sample {
+            labels: e.labels.clone(),
+            timestamp_ms: line.t,
+            value: line.value,
+            exemplar: line.exemplar,
+        });
     }
 
     /// A scrape that failed before (or while) parsing: every series of the last good scrape goes
@@ -303,12 +471,14 @@ impl ScrapeCache {
     fn fail(&mut self, start_len: usize, ts: i64, out: &mut Vec<Sample>) {
         out.truncate(start_len);
         // Series first appended by this failed scrape were never committed.
-        for e in self.live.values() {
-            if e.born != self.iter {
+        for e in &self.live {
+            if e.used && e.born != self.iter {
                 out.push(stale(e.labels.clone(), ts));
             }
         }
         self.live.clear();
+        self.free_live.clear();
+        self.live_index.clear();
     }
 
     /// Markers for the end of a target's loop: every series of the last scrape. `None` when the loop
@@ -317,19 +487,37 @@ impl ScrapeCache {
         if !self.scraped {
             return false;
         }
-        for e in self.live.values() {
-            out.push(stale(e.labels.clone(), ts));
+        for e in &self.live {
+            if e.used {
+                out.push(stale(e.labels.clone(), ts));
+            }
         }
         true
     }
 
     /// Drops cache lines not seen for a while once the cache has grown well past the live set, as
-    /// Prometheus' `iterDone` does, so churning series do not pile up.
+    /// Prometheus' `iterDone` does, so churning series do not pile up. The survivors keep their
+    /// order; predictions start afresh.
     fn maybe_flush(&mut self) {
-        let live = self.live.len().max(1);
-        if self.series.len() > 2 * live + 64 {
+        let live = self.live_index.len().max(1);
+        if self.entries.len() > 2 * live + 64 {
             let keep_after = self.iter.saturating_sub(10);
-            self.series.retain(|_, e| e.last_iter > keep_after);
+            self.entries.retain(|e| e.last_iter > keep_after);
+            let old_texts = std::mem::take(&mut self.texts);
+            for e in &mut self.entries {
+                let at = self.texts.len();
+                self.texts.extend_from_slice(&old_texts[e.text.clone()]);
+                e.text = at..self.texts.len();
+                e.next = NONE;
+            }
+            self.index.clear();
+            for idx in 0..self.entries.len() {
+                let text = self.entries[idx].text.clone();
+                if let Err(key) = self.find(&self.texts[text]) {
+                    self.index.insert(key, idx as u32);
+                }
+            }
+            self.first = NONE;
         }
     }
 }

@@ -430,3 +430,73 @@ fn offsets_are_stable_phases_within_the_interval() {
     // fnv64a known vector: "a" -> 0xaf63dc4c8601ec8c.
     assert_eq!(target::fnv64a(&[b"a"]), 0xaf63_dc4c_8601_ec8c);
 }
+
+mod props {
+    use super::*;
+    use proptest::prelude::*;
+    use std::collections::BTreeSet;
+
+    /// Lines that make predictions go wrong: prefixes of each other, one label set spelled
+    /// several ways, a bare name followed by labels, repeats, and comments between them.
+    const LINES: &[&str] = &[
+        "m 1",
+        "m_x 2",
+        "m {a=\"1\"} 3",
+        "m{a=\"1\"} 4",
+        "m{a=\"1\",} 5",
+        "m{a=\"1\",b=\"2\"} 6",
+        "m{b=\"2\",a=\"1\"} 7",
+        "m{a=\"\"} 8",
+        "m{a=\"1\"}\t9",
+        "m{a=\"2\"} NaN",
+        "# HELP m help",
+        "# TYPE m gauge",
+        "m_x{job=\"x\"} 10",
+    ];
+
+    fn key(s: &Sample) -> (String, u64, i64) {
+        (s.labels.to_string(), s.value.to_bits(), s.timestamp_ms)
+    }
+
+    proptest! {
+        /// Scrape after scrape, a cache that predicts lines gives exactly what a fresh cache
+        /// gives for the same body, followed by staleness markers for exactly the label sets of
+        /// the previous scrape that are gone.
+        #[test]
+        fn predicted_scrapes_match_fresh_ones(
+            bodies in proptest::collection::vec(
+                proptest::collection::vec(0..LINES.len(), 0..16), 1..8)
+        ) {
+            let opts = ScrapeOptions::default();
+            let mut cache = ScrapeCache::new();
+            let mut previous: BTreeSet<String> = BTreeSet::new();
+            for (n, lines) in bodies.iter().enumerate() {
+                let body: String = lines.iter().map(|&i| format!("{}\n", LINES[i])).collect();
+                let ts = 1000 * (n as i64 + 1);
+                let mut fresh_out = Vec::new();
+                let fresh = ScrapeCache::new().append_body(
+                    body.as_bytes(), Format::PromText, &target(), &opts, ts, &mut fresh_out);
+                let mut out = Vec::new();
+                let got = cache.append_body(
+                    body.as_bytes(), Format::PromText, &target(), &opts, ts, &mut out);
+                prop_assert_eq!(got.error, None);
+                prop_assert_eq!(got.samples_scraped, fresh.samples_scraped);
+                prop_assert_eq!(got.samples_post_relabel, fresh.samples_post_relabel);
+                prop_assert!(out.len() >= fresh_out.len());
+                let (samples, markers) = out.split_at(fresh_out.len());
+                prop_assert_eq!(
+                    samples.iter().map(key).collect::<Vec<_>>(),
+                    fresh_out.iter().map(key).collect::<Vec<_>>()
+                );
+                let current: BTreeSet<String> =
+                    fresh_out.iter().map(|s| s.labels.to_string()).collect();
+                let want_stale: BTreeSet<String> = previous.difference(&current).cloned().collect();
+                prop_assert!(markers.iter().all(|s| is_stale_nan(s.value) && s.timestamp_ms == ts));
+                let got_stale: BTreeSet<String> = markers.iter().map(|s| s.labels.to_string()).collect();
+                prop_assert_eq!(markers.len(), got_stale.len(), "one marker per series");
+                prop_assert_eq!(got_stale, want_stale);
+                previous = current;
+            }
+        }
+    }
+}

@@ -1,14 +1,12 @@
 //! `prometheus.relabel`: applies `rule` blocks to every sample passing through and forwards what is
-//! kept. Results are cached by the incoming label set's hash (bounded by `max_cache_size`, or by age
-//! with `cache_ttl`); a staleness marker removes its series from the cache after passing through.
+//! kept. Results are cached per incoming label set ([`RelabelCache`]: bounded by `max_cache_size`, or
+//! by age with `cache_ttl`); a staleness marker removes its series from the cache after passing through.
 
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use ingot_prom::labels::{BytesHashBuilder, Labels};
-use ingot_prom::relabel::{process_with, Scratch};
+use ingot_prom::relabel::{process_with, CacheLimit, RelabelCache, Scratch};
 use ingot_prom::sample::{fan_out, is_stale_nan, AppendError, Appender, Batch, Receiver, Sample};
 use ingot_runtime::component::{ComponentType, Context};
 use ingot_syntax::decode::{BodyDecoder, Decode, Failed};
@@ -61,49 +59,11 @@ impl Decode for Arguments {
     }
 }
 
-struct CacheEntry {
-    /// `None`: the set was dropped.
-    out: Option<Labels>,
-    last_used: Instant,
-}
-
-/// The relabel cache: a bounded map that, when full, drops the least recently used half in one
-/// sweep (amortised O(1) per insert; which entries go only affects speed, never results), or a map
-/// whose entries expire `ttl` after their last use.
-struct Cache {
-    map: HashMap<Labels, CacheEntry, BytesHashBuilder>,
-    max_size: usize,
-    ttl: Duration,
-    last_sweep: Instant,
-}
-
-impl Cache {
-    fn new(max_size: usize, ttl: Duration) -> Cache {
-        Cache {
-            map: HashMap::with_hasher(BytesHashBuilder),
-            max_size,
-            ttl,
-            last_sweep: Instant::now(),
-        }
-    }
-
-    fn make_room(&mut self, now: Instant) {
-        if !self.ttl.is_zero() {
-            if now.duration_since(self.last_sweep) >= self.ttl / 4 {
-                let ttl = self.ttl;
-                self.map
-                    .retain(|_, e| now.duration_since(e.last_used) < ttl);
-                self.last_sweep = now;
-            }
-            return;
-        }
-        if self.map.len() >= self.max_size {
-            let mut ages: Vec<Instant> = self.map.values().map(|e| e.last_used).collect();
-            let mid = ages.len() / 2;
-            let (_, cutoff, _) = ages.select_nth_unstable(mid);
-            let cutoff = *cutoff;
-            self.map.retain(|_, e| e.last_used > cutoff);
-        }
+fn cache_limit(args: &Arguments) -> CacheLimit {
+    if args.cache_ttl.is_zero() {
+        CacheLimit::Size(args.max_cache_size)
+    } else {
+        CacheLimit::Ttl(args.cache_ttl)
     }
 }
 
@@ -126,35 +86,8 @@ struct Inner {
 struct State {
     rules: Rules,
     receivers: Vec<Receiver>,
-    cache: Cache,
+    cache: RelabelCache,
     scratch: Scratch,
-}
-
-impl Inner {
-    fn relabel(&self, state: &mut State, labels: &Labels, now: Instant) -> Option<Labels> {
-        let c = &self.counters;
-        c.processed.fetch_add(1, Ordering::Relaxed);
-        if let Some(e) = state.cache.map.get_mut(labels) {
-            c.hits.fetch_add(1, Ordering::Relaxed);
-            e.last_used = now;
-            return e.out.clone();
-        }
-        c.misses.fetch_add(1, Ordering::Relaxed);
-        let mut lb = labels.to_builder();
-        let State { rules, scratch, .. } = state;
-        let out = process_with(&rules.0, &mut lb, scratch)
-            .then(|| lb.labels())
-            .filter(|l| !l.is_empty());
-        state.cache.make_room(now);
-        state.cache.map.insert(
-            labels.clone(),
-            CacheEntry {
-                out: out.clone(),
-                last_used: now,
-            },
-        );
-        out
-    }
 }
 
 impl Appender for Inner {
@@ -164,13 +97,27 @@ impl Appender for Inner {
         }
         let now = Instant::now();
         let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        let State {
+            rules,
+            receivers,
+            cache,
+            scratch,
+        } = &mut *state;
+        let (hits, misses) = cache.hits_and_misses();
+        let mut deletes = 0;
         let mut out = Vec::with_capacity(batch.samples.len());
+        cache.start_batch();
         for s in &batch.samples {
-            let relabeled = self.relabel(&mut state, &s.labels, now);
+            let relabeled = cache.get_or_compute(&s.labels, now, |labels| {
+                let mut lb = labels.to_builder();
+                process_with(&rules.0, &mut lb, scratch)
+                    .then(|| lb.labels())
+                    .filter(|l| !l.is_empty())
+            });
             if is_stale_nan(s.value) {
                 // The series ended: forget it, after letting the marker through.
-                state.cache.map.remove(&s.labels);
-                self.counters.deletes.fetch_add(1, Ordering::Relaxed);
+                cache.remove(&s.labels);
+                deletes += 1;
             }
             if let Some(labels) = relabeled {
                 out.push(Sample {
@@ -181,11 +128,17 @@ impl Appender for Inner {
                 });
             }
         }
-        let receivers = state.receivers.clone();
+        let (hits_after, misses_after) = cache.hits_and_misses();
+        let receivers = receivers.clone();
         drop(state);
-        self.counters
-            .written
-            .fetch_add(out.len() as u64, Ordering::Relaxed);
+        // Counted once per batch, not per sample.
+        let c = &self.counters;
+        c.processed
+            .fetch_add(batch.samples.len() as u64, Ordering::Relaxed);
+        c.hits.fetch_add(hits_after - hits, Ordering::Relaxed);
+        c.misses.fetch_add(misses_after - misses, Ordering::Relaxed);
+        c.deletes.fetch_add(deletes, Ordering::Relaxed);
+        c.written.fetch_add(out.len() as u64, Ordering::Relaxed);
         if out.is_empty() && batch.metadata.is_empty() {
             return Ok(());
         }
@@ -229,7 +182,7 @@ impl ComponentType for Component {
             counters: Counters::default(),
             state: Mutex::new(State {
                 receivers: args.forward_to.iter().map(|r| r.0.clone()).collect(),
-                cache: Cache::new(args.max_cache_size, args.cache_ttl),
+                cache: RelabelCache::new(cache_limit(&args)),
                 rules: args.rules.clone(),
                 scratch: Scratch::default(),
             }),
@@ -249,7 +202,7 @@ impl ComponentType for Component {
         {
             let mut s = self.inner.state.lock().unwrap_or_else(|e| e.into_inner());
             s.receivers = args.forward_to.iter().map(|r| r.0.clone()).collect();
-            s.cache = Cache::new(args.max_cache_size, args.cache_ttl);
+            s.cache = RelabelCache::new(cache_limit(&args));
             s.rules = args.rules.clone();
         }
         self.ctx.exports.publish(self.exports(&args.rules));
@@ -264,7 +217,6 @@ impl ComponentType for Component {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .cache
-            .map
             .len();
         let n = |a: &AtomicU64| Value::uint(a.load(Ordering::Relaxed));
         Some(Value::object([
