@@ -67,6 +67,76 @@ fn main() {
         return;
     }
 
+    // Where the time goes: `TEXT_PARSE_BENCH=parts cargo bench ...` times the value parser
+    // alone and the parser on variants of the body (no metadata, values all `1`, no labels).
+    if std::env::var("TEXT_PARSE_BENCH").as_deref() == Ok("parts") {
+        let values: Vec<&[u8]> = prom_body
+            .split(|&c| c == b'\n')
+            .filter(|l| !l.starts_with(b"#") && !l.is_empty())
+            .map(|l| &l[l.iter().rposition(|&c| c == b' ').unwrap() + 1..])
+            .collect();
+        let r = best_of(rounds, || {
+            let mut acc = 0.0;
+            for v in &values {
+                acc += ingot_prom::text_parse::parse_prom_float(v).unwrap();
+            }
+            black_box(acc);
+            values.len()
+        });
+        report("parse_prom_float", &prom_body, r);
+        let r = best_of(rounds, || {
+            let mut acc = 0.0;
+            for v in &values {
+                acc += std::str::from_utf8(v).unwrap().parse::<f64>().unwrap();
+            }
+            black_box(acc);
+            values.len()
+        });
+        report("std parse", &prom_body, r);
+        let stripped: Vec<u8> = prom_body
+            .split_inclusive(|&c| c == b'\n')
+            .filter(|l| !l.starts_with(b"#"))
+            .flatten()
+            .copied()
+            .collect();
+        let r = best_of(rounds, || prom_values(&mut PromParser::new(&stripped)));
+        report("prom text: parse, samples only", &stripped, r);
+        let r = best_of(rounds, || {
+            let mut n = 0;
+            for line in stripped.split(|&c| c == b'\n') {
+                n += line.len() & 1;
+            }
+            n
+        });
+        report("split lines only", &stripped, (r.0, expected));
+        // Every value replaced by "1".
+        let ones: Vec<u8> = stripped
+            .split_inclusive(|&c| c == b'\n')
+            .flat_map(|l| {
+                let cut = l.iter().rposition(|&c| c == b' ').unwrap();
+                let mut v = l[..cut].to_vec();
+                v.extend_from_slice(b" 1\n");
+                v
+            })
+            .collect();
+        let r = best_of(rounds, || prom_values(&mut PromParser::new(&ones)));
+        report("prom text: samples only, values all 1", &ones, r);
+        // Names only: labels dropped.
+        let bare: Vec<u8> = stripped
+            .split_inclusive(|&c| c == b'\n')
+            .flat_map(|l| {
+                let a = l.iter().position(|&c| c == b'{').unwrap();
+                let z = l.iter().rposition(|&c| c == b'}').unwrap();
+                let mut v = l[..a].to_vec();
+                v.extend_from_slice(&l[z + 1..]);
+                v
+            })
+            .collect();
+        // (`prom_values` counts samples with labels, so count these by the body's lines.)
+        let r = best_of(rounds, || prom_values(&mut PromParser::new(&bare)));
+        report("prom text: samples only, no labels", &bare, (r.0, expected));
+        return;
+    }
     let r = best_of(rounds, || {
         prom_values(&mut PromParser::new(&prom_body).exact_only())
     });

@@ -652,9 +652,10 @@ impl<'a> PromParser<'a> {
         if i < n && b[i] == b'{' {
             i += 1;
             // Exposition libraries sort label names, so checking order while
-            // parsing usually proves uniqueness without a second pass.
+            // parsing usually proves uniqueness; past the first name out of order
+            // (a histogram's `le` after the sorted ones), each name is compared with
+            // those before it.
             let mut ordered = true;
-            let mut prev: Span = (0, 0);
             loop {
                 if i >= n {
                     return None;
@@ -672,13 +673,18 @@ impl<'a> PromParser<'a> {
                 if i + 1 >= n || b[i] != b'=' || b[i + 1] != b'"' {
                     return None;
                 }
-                if ordered && !self.labels.is_empty() && !short_lt(&b[prev.0..prev.1], &b[ns..ne]) {
-                    ordered = false;
+                let name = &b[ns..ne];
+                if let Some(&((ps, pe), _)) = self.labels.last() {
+                    if !(ordered && short_lt(&b[ps..pe], name)) {
+                        ordered = false;
+                        if self.labels.iter().any(|&((s, e), _)| &b[s..e] == name) {
+                            return None;
+                        }
+                    }
                 }
                 if ne - ns == 8 && &b[ns..ne] == b"__name__" {
                     return None;
                 }
-                prev = (ns, ne);
                 i += 2;
                 let vs = i;
                 let mut non_ascii = false;
@@ -715,14 +721,7 @@ impl<'a> PromParser<'a> {
                     _ => return None,
                 }
             }
-            if !ordered && find_duplicate(b, &self.labels).is_some() {
-                return None;
-            }
-            self.series = (start, i);
-            // After '}' the value may follow without a blank.
-            while i < n && (b[i] == b' ' || b[i] == b'\t') {
-                i += 1;
-            }
+            return self.after_labels(i);
         } else {
             self.series = (start, i);
             if i >= n || (b[i] != b' ' && b[i] != b'\t') {
@@ -731,6 +730,17 @@ impl<'a> PromParser<'a> {
             while i < n && (b[i] == b' ' || b[i] == b'\t') {
                 i += 1;
             }
+        }
+        self.value_tail(i)
+    }
+
+    /// The line from just after its `}`: the value may follow without a blank.
+    #[inline]
+    fn after_labels(&mut self, mut i: usize) -> Option<()> {
+        let b = self.l.b;
+        self.series = (self.start, i);
+        while i < b.len() && (b[i] == b' ' || b[i] == b'\t') {
+            i += 1;
         }
         self.value_tail(i)
     }
@@ -824,9 +834,19 @@ const ONES: u64 = 0x0101_0101_0101_0101;
 const HIGHS: u64 = 0x8080_8080_8080_8080;
 
 /// First index at or after `i` holding `"`, `\\` or a non-ASCII byte (or
-/// `b.len()`). Eight bytes at a time: label values are the bulk of a line.
+/// `b.len()`). Sixteen bytes at a time where SSE2 is there, else eight: label
+/// values are the bulk of a line.
 #[inline]
 fn skip_plain_value(b: &[u8], mut i: usize) -> usize {
+    #[cfg(target_arch = "x86_64")]
+    while i + 16 <= b.len() {
+        // SAFETY: SSE2 is part of x86_64's baseline; the 16 bytes at `i` are in bounds.
+        let stops = unsafe { sse2::value_stops(b.as_ptr().add(i)) };
+        if stops != 0 {
+            return i + stops.trailing_zeros() as usize;
+        }
+        i += 16;
+    }
     while i + 8 <= b.len() {
         let w = u64::from_le_bytes(b[i..i + 8].try_into().unwrap());
         let q = w ^ (ONES * b'"' as u64);
@@ -850,6 +870,15 @@ fn skip_plain_value(b: &[u8], mut i: usize) -> usize {
 /// name), or `b.len()`. Eight bytes per step: one table lookup each, ANDed, one branch.
 #[inline]
 fn scan_name(b: &[u8], mut i: usize, class: u8) -> usize {
+    #[cfg(target_arch = "x86_64")]
+    while i + 16 <= b.len() {
+        // SAFETY: SSE2 is part of x86_64's baseline; the 16 bytes at `i` are in bounds.
+        let stops = unsafe { sse2::name_stops(b.as_ptr().add(i), class == 2) };
+        if stops != 0 {
+            return i + stops.trailing_zeros() as usize;
+        }
+        i += 16;
+    }
     while let Some(c) = b.get(i..i + 8) {
         let all = NAME_CLASS[c[0] as usize]
             & NAME_CLASS[c[1] as usize]
@@ -868,6 +897,50 @@ fn scan_name(b: &[u8], mut i: usize, class: u8) -> usize {
         i += 1;
     }
     i
+}
+
+/// Sixteen-byte classifiers: bit k of the result is set when byte k stops a token.
+#[cfg(target_arch = "x86_64")]
+mod sse2 {
+    use std::arch::x86_64::*;
+
+    /// `"`, `\\` or a non-ASCII byte.
+    ///
+    /// # Safety
+    /// 16 bytes must be readable at `p`.
+    #[inline]
+    pub(super) unsafe fn value_stops(p: *const u8) -> u32 {
+        let v = _mm_loadu_si128(p.cast());
+        let quote = _mm_cmpeq_epi8(v, _mm_set1_epi8(b'"' as i8));
+        let backslash = _mm_cmpeq_epi8(v, _mm_set1_epi8(b'\\' as i8));
+        // movemask takes each byte's top bit: non-ASCII bytes mark themselves.
+        _mm_movemask_epi8(_mm_or_si128(_mm_or_si128(quote, backslash), v)) as u32
+    }
+
+    /// Any byte outside `[a-zA-Z0-9_]` (and `:` too when `colon` is false).
+    ///
+    /// # Safety
+    /// 16 bytes must be readable at `p`.
+    #[inline]
+    pub(super) unsafe fn name_stops(p: *const u8, colon: bool) -> u32 {
+        let v = _mm_loadu_si128(p.cast());
+        // Signed compares: bytes >= 0x80 are negative and fall outside every range.
+        let within = |lo: u8, hi: u8, x: __m128i| {
+            _mm_and_si128(
+                _mm_cmpgt_epi8(x, _mm_set1_epi8(lo as i8 - 1)),
+                _mm_cmplt_epi8(x, _mm_set1_epi8(hi as i8 + 1)),
+            )
+        };
+        // Setting bit 5 folds upper case onto lower case and nothing else onto a..z.
+        let letter = within(b'a', b'z', _mm_or_si128(v, _mm_set1_epi8(0x20)));
+        let digit = within(b'0', b'9', v);
+        let underscore = _mm_cmpeq_epi8(v, _mm_set1_epi8(b'_' as i8));
+        let mut ok = _mm_or_si128(_mm_or_si128(letter, digit), underscore);
+        if colon {
+            ok = _mm_or_si128(ok, _mm_cmpeq_epi8(v, _mm_set1_epi8(b':' as i8)));
+        }
+        !(_mm_movemask_epi8(ok) as u32) & 0xFFFF
+    }
 }
 
 /// bit 0: label-name continuation `[a-zA-Z0-9_]`; bit 1: metric-name continuation `[a-zA-Z0-9_:]`.
