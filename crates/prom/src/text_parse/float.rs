@@ -44,21 +44,21 @@ const POW10: [f64; 23] = [
 /// canonicalised to [`NORMAL_NAN`].
 #[inline]
 pub fn parse_prom_float(s: &[u8]) -> Result<f64, FloatError> {
-    if let Some(v) = fast_decimal(s) {
-        return Ok(v);
-    }
-    if s.iter()
-        .all(|&c| matches!(c, b'0'..=b'9' | b'.' | b'e' | b'E' | b'+' | b'-'))
-    {
-        // Over these bytes Rust's and Go's decimal grammars agree, so skip
-        // the separate grammar pass.
-        let text = std::str::from_utf8(s).map_err(|_| FloatError::Syntax)?;
-        let v: f64 = text.parse().map_err(|_| FloatError::Syntax)?;
-        return if v.is_infinite() {
-            Err(FloatError::Range)
-        } else {
-            Ok(v)
-        };
+    match fast_decimal(s) {
+        Decimal::Exact(v) => return Ok(v),
+        Decimal::Plain => {
+            // Only digits, one '.', an exponent: a spelling Rust's and Go's grammars both
+            // accept with the same value (both round correctly), so Rust's parser finishes it.
+            // SAFETY: `fast_decimal` saw only ASCII bytes.
+            let text = unsafe { std::str::from_utf8_unchecked(s) };
+            let v: f64 = text.parse().map_err(|_| FloatError::Syntax)?;
+            return if v.is_infinite() {
+                Err(FloatError::Range)
+            } else {
+                Ok(v)
+            };
+        }
+        Decimal::Other => {}
     }
     if s.iter().any(|&c| matches!(c, b'p' | b'P' | b'_')) {
         return Err(FloatError::Unsupported);
@@ -71,44 +71,70 @@ pub fn parse_prom_float(s: &[u8]) -> Result<f64, FloatError> {
     })
 }
 
+/// What [`fast_decimal`] made of a value.
+enum Decimal {
+    /// Done, correctly rounded.
+    Exact(f64),
+    /// A plain decimal (`[+-]digits[.digits][e[+-]digits]`) it could not round by itself.
+    Plain,
+    /// Anything else: special spellings, underscores, hex, junk.
+    Other,
+}
+
+/// The value of eight ASCII digits, or `None` if any of the eight bytes is not a digit.
+#[inline]
+fn eight_digits(s: &[u8], i: usize) -> Option<u64> {
+    let chunk = u64::from_le_bytes(s.get(i..i + 8)?.try_into().ok()?);
+    // Each byte: high nibble 3, and adding 6 keeps it there (so the low nibble is 0..9).
+    const HIGH: u64 = 0xF0F0_F0F0_F0F0_F0F0;
+    let digits = (chunk & HIGH) | ((chunk.wrapping_add(0x0606_0606_0606_0606) & HIGH) >> 4);
+    if digits != 0x3333_3333_3333_3333 {
+        return None;
+    }
+    // Combine neighbours pairwise: bytes into 2-digit, then 4-digit, then the 8-digit value.
+    let v = chunk & 0x0F0F_0F0F_0F0F_0F0F;
+    let v = (v.wrapping_mul(10 << 8 | 1) >> 8) & 0x00FF_00FF_00FF_00FF;
+    let v = (v.wrapping_mul(100 << 16 | 1) >> 16) & 0x0000_FFFF_0000_FFFF;
+    Some(v.wrapping_mul(10_000 << 32 | 1) >> 32)
+}
+
+/// Reads a run of digits into `mant`; returns how many there were.
+#[inline]
+fn digit_run(s: &[u8], i: &mut usize, mant: &mut u64) -> u32 {
+    let start = *i;
+    while let Some(v) = eight_digits(s, *i) {
+        *mant = mant.wrapping_mul(100_000_000).wrapping_add(v);
+        *i += 8;
+    }
+    while *i < s.len() && s[*i].is_ascii_digit() {
+        *mant = mant.wrapping_mul(10).wrapping_add((s[*i] - b'0') as u64);
+        *i += 1;
+    }
+    (*i - start) as u32
+}
+
 /// Clinger's fast path: when the decimal mantissa fits in 53 bits and the
 /// power of ten is at most 22, one IEEE multiply or divide of two exact values
 /// is correctly rounded. Covers nearly every value real exporters print.
 #[inline]
-fn fast_decimal(s: &[u8]) -> Option<f64> {
-    let (neg, mut i) = match s.first()? {
-        b'-' => (true, 1),
-        b'+' => (false, 1),
-        _ => (false, 0),
+fn fast_decimal(s: &[u8]) -> Decimal {
+    let (neg, mut i) = match s.first() {
+        Some(b'-') => (true, 1),
+        Some(b'+') => (false, 1),
+        Some(_) => (false, 0),
+        None => return Decimal::Other,
     };
     let mut mant: u64 = 0;
-    let mut digits = 0u32;
+    let mut digits = digit_run(s, &mut i, &mut mant);
     let mut frac = 0i32;
-    let mut seen_digit = false;
-    while i < s.len() && s[i].is_ascii_digit() {
-        mant = mant.wrapping_mul(10).wrapping_add((s[i] - b'0') as u64);
-        if mant != 0 {
-            digits += 1;
-        }
-        seen_digit = true;
-        i += 1;
-    }
     if i < s.len() && s[i] == b'.' {
         i += 1;
-        while i < s.len() && s[i].is_ascii_digit() {
-            mant = mant.wrapping_mul(10).wrapping_add((s[i] - b'0') as u64);
-            if mant != 0 {
-                digits += 1;
-            }
-            frac += 1;
-            seen_digit = true;
-            i += 1;
-        }
+        let n = digit_run(s, &mut i, &mut mant);
+        frac = n as i32;
+        digits += n;
     }
-    // Up to 19 significant digits cannot overflow the u64; the mantissa must then be exact in
-    // an f64 (at most 2^53) for one correctly rounded operation.
-    if !seen_digit || digits > 19 || mant > 1 << 53 {
-        return None;
+    if digits == 0 {
+        return Decimal::Other;
     }
     let mut exp: i32 = 0;
     if i < s.len() && (s[i] == b'e' || s[i] == b'E') {
@@ -125,19 +151,25 @@ fn fast_decimal(s: &[u8]) -> Option<f64> {
             _ => false,
         };
         let start = i;
-        while i < s.len() && s[i].is_ascii_digit() && i - start < 4 {
-            exp = exp * 10 + (s[i] - b'0') as i32;
+        while i < s.len() && s[i].is_ascii_digit() {
+            // Saturates: beyond this the value is 0 or infinite either way.
+            exp = (exp * 10 + (s[i] - b'0') as i32).min(100_000);
             i += 1;
         }
         if i == start {
-            return None;
+            return Decimal::Other;
         }
         if eneg {
             exp = -exp;
         }
     }
     if i != s.len() {
-        return None;
+        return Decimal::Other;
+    }
+    // Up to 19 digits (leading zeros included) cannot overflow the u64; the mantissa must then
+    // be exact in an f64 (at most 2^53) for one correctly rounded operation.
+    if digits > 19 || mant > 1 << 53 {
+        return Decimal::Plain;
     }
     let e = exp - frac;
     let m = mant as f64;
@@ -148,9 +180,9 @@ fn fast_decimal(s: &[u8]) -> Option<f64> {
     } else if (-22..0).contains(&e) {
         m / POW10[(-e) as usize]
     } else {
-        return None;
+        return Decimal::Plain;
     };
-    Some(if neg { -v } else { v })
+    Decimal::Exact(if neg { -v } else { v })
 }
 
 /// Go `strconv.ParseFloat(s, 64)` for base-10 and special spellings (hex
@@ -491,15 +523,81 @@ mod tests {
             "0.000001",
             "42",
             "100000000000000",
+            "12345678.87654321",
+            "+00000000.5",
+            "1.",
+            ".5",
         ] {
-            assert_eq!(
-                fast_decimal(s.as_bytes()).map(f64::to_bits),
-                Some(s.parse::<f64>().unwrap().to_bits()),
-                "{s}"
+            match fast_decimal(s.as_bytes()) {
+                Decimal::Exact(v) => {
+                    assert_eq!(v.to_bits(), s.parse::<f64>().unwrap().to_bits(), "{s}")
+                }
+                _ => panic!("{s}: not taken by the fast path"),
+            }
+        }
+        // Too many significant digits, or a power of ten too large for one exact operation:
+        // deferred; not a decimal at all: left to Go's grammar.
+        for s in [
+            "12345678901234567",
+            "142857.14285714287",
+            "1e23",
+            "1e-400",
+            "1e99999999",
+        ] {
+            assert!(matches!(fast_decimal(s.as_bytes()), Decimal::Plain), "{s}");
+        }
+        for s in [
+            "", "-", ".", "e5", "1e", "1e+", "1.5.5", "0x10", "Inf", "1_000", "1 ", "١",
+        ] {
+            assert!(
+                matches!(fast_decimal(s.as_bytes()), Decimal::Other),
+                "{s:?}"
             );
         }
-        // Too many significant digits: must defer to the exact parser.
-        assert_eq!(fast_decimal(b"12345678901234567"), None);
+    }
+
+    /// The eight-digit step against the digit-by-digit value, over every byte position of
+    /// digit runs and with a non-digit in each place.
+    #[test]
+    fn eight_digits_matches_bytewise() {
+        let text = b"0123456789987654321000000000999999991";
+        for i in 0..=text.len() - 8 {
+            let want = text[i..i + 8]
+                .iter()
+                .fold(0u64, |acc, &c| acc * 10 + (c - b'0') as u64);
+            assert_eq!(eight_digits(text, i), Some(want));
+        }
+        for bad in [b'/', b':', b'.', b'e', b' ', 0xB0, 0x39 + 0x80] {
+            for k in 0..8 {
+                let mut chunk = *b"12345678";
+                chunk[k] = bad;
+                assert_eq!(eight_digits(&chunk, 0), None, "{bad:#x} at {k}");
+            }
+        }
+        assert_eq!(eight_digits(b"1234567", 0), None);
+    }
+
+    /// Values near the fast path's limits agree with Rust's parser bit for bit.
+    #[test]
+    fn prom_float_agrees_with_std_on_decimals() {
+        let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+        for _ in 0..20_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let v = f64::from_bits(x >> 2);
+            if !v.is_finite() {
+                continue;
+            }
+            for s in [
+                format!("{v}"),
+                format!("{v:e}"),
+                format!("{:.3}", v.fract() * 1e6),
+            ] {
+                let got = parse_prom_float(s.as_bytes()).unwrap();
+                assert_eq!(got.to_bits(), s.parse::<f64>().unwrap().to_bits(), "{s}");
+            }
+        }
     }
 
     #[test]

@@ -674,8 +674,8 @@ impl<'a> PromParser<'a> {
                     return None;
                 }
                 let name = &b[ns..ne];
-                if let Some(&((ps, pe), _)) = self.labels.last() {
-                    if !(ordered && short_lt(&b[ps..pe], name)) {
+                if let Some(&(prev, _)) = self.labels.last() {
+                    if !(ordered && name_lt(b, prev, (ns, ne))) {
                         ordered = false;
                         if self.labels.iter().any(|&((s, e), _)| &b[s..e] == name) {
                             return None;
@@ -959,15 +959,30 @@ static NAME_CLASS: [u8; 256] = {
     t
 };
 
-/// `a < b` for short label names without a `memcmp` call.
+/// Whether the name at `a` sorts before the name at `c`. Compares the first eight bytes of each
+/// as one big-endian number (names hold no zero bytes, so zero padding sorts a prefix first):
+/// one branch instead of a byte loop whose exit the CPU cannot predict.
 #[inline]
-fn short_lt(a: &[u8], b: &[u8]) -> bool {
-    for (x, y) in a.iter().zip(b) {
-        if x != y {
-            return x < y;
+fn name_lt(b: &[u8], a: Span, c: Span) -> bool {
+    let key = |s: Span| -> Option<u64> {
+        let w = u64::from_be_bytes(b.get(s.0..s.0 + 8)?.try_into().ok()?);
+        let len = s.1 - s.0;
+        Some(if len >= 8 {
+            w
+        } else {
+            w & !(u64::MAX >> (8 * len))
+        })
+    };
+    if let (Some(ka), Some(kc)) = (key(a), key(c)) {
+        if ka != kc {
+            return ka < kc;
+        }
+        if a.1 - a.0 <= 8 && c.1 - c.0 <= 8 {
+            // The same name.
+            return false;
         }
     }
-    a.len() < b.len()
+    b[a.0..a.1] < b[c.0..c.1]
 }
 
 fn check_utf8_name(input: &[u8], s: Span) -> Result<(), ParseError> {
