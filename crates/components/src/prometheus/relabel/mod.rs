@@ -7,7 +7,9 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use ingot_prom::relabel::{process_with, CacheLimit, RelabelCache, Scratch};
-use ingot_prom::sample::{fan_out, is_stale_nan, AppendError, Appender, Batch, Receiver, Sample};
+use ingot_prom::sample::{
+    fan_out, is_stale_nan, release, AppendError, Appender, Batch, Receiver, Sample,
+};
 use ingot_runtime::component::{ComponentType, Context};
 use ingot_syntax::decode::{BodyDecoder, Decode, Failed};
 use ingot_syntax::value::{format_duration, Value};
@@ -142,11 +144,12 @@ impl Appender for Inner {
         if out.is_empty() && batch.metadata.is_empty() {
             return Ok(());
         }
-        let next = Batch {
+        let mut next = Batch {
             samples: out,
             metadata: batch.metadata.clone(),
         };
         let errors = fan_out(&receivers, &next);
+        release(&mut next.samples);
         match errors.first() {
             None => Ok(()),
             Some((name, e)) => Err(AppendError(format!("{name}: {e}"))),

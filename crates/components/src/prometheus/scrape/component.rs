@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use ingot_prom::labels::Labels;
-use ingot_prom::sample::{fan_out, Batch, Receiver, Sample};
+use ingot_prom::sample::{fan_out, release, Batch, Receiver, Sample};
 use ingot_prom::scrape::{
     populate_labels, target_offset, target_url, Report, ReportSeries, ScrapeCache, ScrapeOptions,
     TargetDefaults,
@@ -459,11 +459,12 @@ fn forward(receivers: &[Receiver], samples: Vec<Sample>) {
     if samples.is_empty() {
         return;
     }
-    let batch = Batch {
+    let mut batch = Batch {
         samples,
         metadata: Vec::new(),
     };
     let _refused = fan_out(receivers, &batch);
+    release(&mut batch.samples);
 }
 
 /// Prometheus' `AlignScrapeTimestamps`: a tick within `min(interval/100, 2ms)` of the ideal time
