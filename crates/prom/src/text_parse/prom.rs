@@ -651,10 +651,6 @@ impl<'a> PromParser<'a> {
         self.name = (start, i);
         if i < n && b[i] == b'{' {
             i += 1;
-            // Exposition libraries sort label names, so checking order while
-            // parsing usually proves uniqueness; past the first name out of order
-            // (a histogram's `le` after the sorted ones), each name is compared with
-            // those before it.
             let mut ordered = true;
             loop {
                 if i >= n {
@@ -673,16 +669,7 @@ impl<'a> PromParser<'a> {
                 if i + 1 >= n || b[i] != b'=' || b[i + 1] != b'"' {
                     return None;
                 }
-                let name = &b[ns..ne];
-                if let Some(&(prev, _)) = self.labels.last() {
-                    if !(ordered && name_lt(b, prev, (ns, ne))) {
-                        ordered = false;
-                        if self.labels.iter().any(|&((s, e), _)| &b[s..e] == name) {
-                            return None;
-                        }
-                    }
-                }
-                if ne - ns == 8 && &b[ns..ne] == b"__name__" {
+                if !self.new_label_name((ns, ne), &mut ordered) {
                     return None;
                 }
                 i += 2;
@@ -732,6 +719,25 @@ impl<'a> PromParser<'a> {
             }
         }
         self.value_tail(i)
+    }
+
+    /// Whether a label name may join those of the line so far: not `__name__`, and not one of
+    /// them. Exposition libraries sort label names, so checking the order proves uniqueness;
+    /// past the first name out of order (a histogram's `le` after the sorted ones), each name is
+    /// compared with those before it.
+    #[inline]
+    fn new_label_name(&self, name: Span, ordered: &mut bool) -> bool {
+        let b = self.l.b;
+        let text = &b[name.0..name.1];
+        if let Some(&(prev, _)) = self.labels.last() {
+            if !(*ordered && name_lt(b, prev, name)) {
+                *ordered = false;
+                if self.labels.iter().any(|&((s, e), _)| &b[s..e] == text) {
+                    return false;
+                }
+            }
+        }
+        text != b"__name__"
     }
 
     /// The line from just after its `}`: the value may follow without a blank.

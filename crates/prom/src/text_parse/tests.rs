@@ -568,6 +568,54 @@ fn prom_values_and_timestamps() {
     );
 }
 
+/// Lines of the common shape with one thing wrong or unusual, long enough and far enough from
+/// the end of the body for the fast path's sixteen-byte scans: it must answer exactly as the
+/// exact path does.
+#[test]
+fn prom_fast_paths_agree_on_odd_long_lines() {
+    let pad = "x".repeat(60);
+    let lines = [
+        format!("m{{a=\"{pad}\",b=\"2\"}} 1"),
+        format!("m{{a.b=\"{pad}\"}} 1"),
+        format!("m{{a-b=\"{pad}\"}} 1"),
+        format!("m{{9a=\"{pad}\"}} 1"),
+        format!("m{{=\"{pad}\"}} 1"),
+        format!("m{{a=\"{pad}\",a=\"2\"}} 1"),
+        format!("m{{b=\"{pad}\",a=\"2\",b=\"3\"}} 1"),
+        format!("m{{__name__=\"{pad}\"}} 1"),
+        format!("m{{a=\"{pad}\",}} 1"),
+        format!("m{{a=\"{pad}\",,b=\"1\"}} 1"),
+        format!("m{{a=\"{pad}\" b=\"1\"}} 1"),
+        format!("m{{a=\"{pad}\"b=\"1\"}} 1"),
+        format!("m{{a =\"{pad}\"}} 1"),
+        format!("m{{a= \"{pad}\"}} 1"),
+        format!("m{{a=\"{pad}\"}}1"),
+        format!("m{{a=\"{pad}\"}}\t1\t2"),
+        format!("m{{a=\"{pad}é\"}} 1"),
+        format!("m{{a=\"{pad}\\\"\"}} 1"),
+        format!("m{{a=\"{pad}\"}} 1 2 3"),
+        format!("m{{a=\"{pad}\"}} 0x1"),
+        format!("m{{a=\"{pad}\",b=\"unterminated}} 1"),
+        format!("m{{a=\"{pad}\"}}"),
+        format!("m{{\"quoted\"=\"{pad}\"}} 1"),
+        format!("m{{\"m2\",a=\"{pad}\"}} 1"),
+        format!("m:x{{a=\"{pad}\"}} 1"),
+        format!("m{{a:b=\"{pad}\"}} 1"),
+    ];
+    for line in &lines {
+        for body in [
+            format!("{line}\n# {pad}{pad}{pad}{pad}\n"),
+            format!("{line}\n{line}\n# {pad}{pad}{pad}{pad}{pad}\n"),
+        ] {
+            assert_eq!(
+                render_prom_with(PromParser::new(body.as_bytes())),
+                render_prom_with(PromParser::new(body.as_bytes()).exact_only()),
+                "{line}"
+            );
+        }
+    }
+}
+
 #[test]
 fn prom_known_series_reads_only_that_line() {
     let body =
@@ -1539,6 +1587,16 @@ mod props {
         out
     }
 
+    /// `input` followed by a long comment line, so that every line of `input` lies well before
+    /// the end of the body, where the fast path reads sixteen bytes at a time.
+    fn padded(input: &[u8]) -> Vec<u8> {
+        let mut v = input.to_vec();
+        v.extend_from_slice(b"\n#");
+        v.extend_from_slice(&[b' '; 300]);
+        v.push(b'\n');
+        v
+    }
+
     fn check_roundtrip(samples: &[GenSample], got: Vec<(Labels, f64, Option<i64>)>, om: bool) {
         assert_eq!(got.len(), samples.len());
         for (s, (l, v, ts)) in samples.iter().zip(got) {
@@ -1586,6 +1644,8 @@ mod props {
         #[test]
         fn prom_arbitrary_bytes(input in proptest::collection::vec(any::<u8>(), 0..200)) {
             prop_assert_eq!(render_prom_with(PromParser::new(&input)), render_prom_with(PromParser::new(&input).exact_only()));
+            let padded = padded(&input);
+            prop_assert_eq!(render_prom_with(PromParser::new(&padded)), render_prom_with(PromParser::new(&padded).exact_only()));
         }
 
         /// Near-valid input built from exposition fragments reaches far more
@@ -1596,10 +1656,15 @@ mod props {
             Just("\t"), Just("\n"), Just("\\"), Just("\\n"), Just("1"), Just("-2.5e3"), Just("NaN"),
             Just("+Inf"), Just("# HELP "), Just("# TYPE "), Just("counter"), Just("#"), Just("\0"),
             Just("x=\"y\""), Just("\r"), Just("é"), Just("123456789012345678901"), Just("le"),
-        ], 0..40)) {
+            Just("a_very_long_label_name_of_forty_bytes_xx=\""), Just("a{x=\"y\",z=\"w\"} 1\n"),
+        ], 0..60)) {
             let input = parts.concat();
             let a = render_prom_with(PromParser::new(input.as_bytes()));
             let b = render_prom_with(PromParser::new(input.as_bytes()).exact_only());
+            prop_assert_eq!(a, b);
+            let padded = padded(input.as_bytes());
+            let a = render_prom_with(PromParser::new(&padded));
+            let b = render_prom_with(PromParser::new(&padded).exact_only());
             prop_assert_eq!(a, b);
         }
 
