@@ -132,6 +132,10 @@ fn main() {
                 v
             })
             .collect();
+        // The floor: the shortest sample line.
+        let tiny = b"a 1\n".repeat(expected);
+        let r = best_of(rounds, || prom_values(&mut PromParser::new(&tiny)));
+        report("prom text: `a 1` lines", &tiny, (r.0, expected));
         // (`prom_values` counts samples with labels, so count these by the body's lines.)
         let r = best_of(rounds, || prom_values(&mut PromParser::new(&bare)));
         report("prom text: samples only, no labels", &bare, (r.0, expected));
