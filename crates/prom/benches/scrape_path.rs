@@ -370,6 +370,14 @@ fn main() {
         return;
     }
 
+    // And the first scrape alone: `SCRAPE_PATH_BENCH=first cargo bench ...`.
+    if std::env::var("SCRAPE_PATH_BENCH").as_deref() == Ok("first") {
+        for _ in 0..10 {
+            black_box(Pipeline::new().scrape(&body, 1_000));
+        }
+        return;
+    }
+
     // (a) Parsing only.
     let (d, n) = best_of(ROUNDS, || parse_only(&body));
     assert_eq!(n, expected);
