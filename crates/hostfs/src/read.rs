@@ -79,6 +79,38 @@ fn parse_u64_content(buf: &[u8]) -> io::Result<u64> {
     })
 }
 
+/// Replaces `buf`'s content with `file`'s, read from offset 0 with `pread`, for a file the
+/// kernel hands over whole on the first read when it fits: a procfs file made by one `show`
+/// call (such as `/proc/<pid>/stat`, generated afresh by each read from offset 0) or a regular
+/// file. A read that does not fill the buffer is taken as the end, which saves the second read
+/// that would return 0; a read that fills it is followed by more, into a larger buffer.
+pub fn read_whole_at(file: &File, buf: &mut Vec<u8>) -> io::Result<()> {
+    use std::os::unix::fs::FileExt;
+    buf.clear();
+    if buf.capacity() < 4096 {
+        buf.reserve(4096);
+    }
+    loop {
+        let len = buf.len();
+        let cap = buf.capacity();
+        buf.resize(cap, 0);
+        match file.read_at(&mut buf[len..], len as u64) {
+            Ok(n) => {
+                buf.truncate(len + n);
+                if n == 0 || len + n < cap {
+                    return Ok(());
+                }
+                buf.reserve(cap);
+            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => buf.truncate(len),
+            Err(e) => {
+                buf.truncate(len);
+                return Err(e);
+            }
+        }
+    }
+}
+
 /// A procfs file kept open between reads: seeking a seq_file back to 0 makes the kernel
 /// generate it afresh, which saves the open and close (and the path walk) of every gather.
 /// If the kept descriptor fails, the file is opened again once.
@@ -111,6 +143,12 @@ impl KeptFile {
         self.file = Some(file);
         Ok(())
     }
+
+    /// [`read_u64`] for the kept file.
+    pub fn read_u64(&mut self, buf: &mut Vec<u8>) -> io::Result<u64> {
+        self.read_into(buf)?;
+        parse_u64_content(buf)
+    }
 }
 
 /// A directory opened once, to read files below it with `openat`: the kernel then walks only
@@ -141,8 +179,29 @@ impl Dir {
         })
     }
 
-    /// Opens `rel` (relative to this directory) for reading.
-    pub fn open_file(&self, rel: &str) -> io::Result<File> {
+    /// Opens `path` as a directory that can also be listed with [`Dir::list`].
+    pub fn open_listable(path: &Path) -> io::Result<Dir> {
+        use std::os::fd::FromRawFd;
+        use std::os::unix::ffi::OsStrExt;
+        let c = std::ffi::CString::new(path.as_os_str().as_bytes())
+            .map_err(|_| io::Error::from_raw_os_error(libc::EINVAL))?;
+        // SAFETY: a NUL-terminated path; the returned descriptor is owned by the OwnedFd.
+        let fd = unsafe {
+            libc::open(
+                c.as_ptr(),
+                libc::O_RDONLY | libc::O_DIRECTORY | libc::O_CLOEXEC,
+            )
+        };
+        if fd < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(Dir {
+            fd: unsafe { std::os::fd::OwnedFd::from_raw_fd(fd) },
+        })
+    }
+
+    /// `openat` of `rel` (relative to this directory) with `flags`, retried on EINTR.
+    fn open_at(&self, rel: &str, flags: libc::c_int) -> io::Result<std::os::fd::OwnedFd> {
         use std::os::fd::{AsRawFd, FromRawFd};
         let mut stack = [0u8; 256];
         let heap;
@@ -157,22 +216,35 @@ impl Dir {
             return Err(io::Error::from_raw_os_error(libc::EINVAL));
         }
         loop {
-            // SAFETY: `c_path` is NUL-terminated; the new descriptor is owned by the File.
+            // SAFETY: `c_path` is NUL-terminated; the new descriptor is owned by the OwnedFd.
             let fd = unsafe {
                 libc::openat(
                     self.fd.as_raw_fd(),
                     c_path.as_ptr().cast(),
-                    libc::O_RDONLY | libc::O_CLOEXEC,
+                    flags | libc::O_CLOEXEC,
                 )
             };
             if fd >= 0 {
-                return Ok(unsafe { File::from_raw_fd(fd) });
+                return Ok(unsafe { std::os::fd::OwnedFd::from_raw_fd(fd) });
             }
             let err = io::Error::last_os_error();
             if err.kind() != io::ErrorKind::Interrupted {
                 return Err(err);
             }
         }
+    }
+
+    /// Opens `rel` (relative to this directory) for reading.
+    pub fn open_file(&self, rel: &str) -> io::Result<File> {
+        Ok(File::from(self.open_at(rel, libc::O_RDONLY)?))
+    }
+
+    /// Opens the directory `rel` below this one, to list it with [`Dir::list`] and to open
+    /// files below it.
+    pub fn open_dir(&self, rel: &str) -> io::Result<Dir> {
+        Ok(Dir {
+            fd: self.open_at(rel, libc::O_RDONLY | libc::O_DIRECTORY)?,
+        })
     }
 
     /// [`read_into`] for `rel` below this directory.
@@ -209,28 +281,30 @@ impl Dir {
 
     /// Calls `f` with the name of every entry of this directory except `.` and `..`, in the
     /// kernel's order. `buf` is scratch space kept by the caller, so listing allocates nothing.
-    pub fn for_each_entry(&self, buf: &mut Vec<u8>, mut f: impl FnMut(&[u8])) -> io::Result<()> {
-        use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
-        // SAFETY: "." is NUL-terminated; the new descriptor is owned by `dir`.
-        let fd = unsafe {
-            libc::openat(
-                self.fd.as_raw_fd(),
-                c".".as_ptr(),
-                libc::O_RDONLY | libc::O_DIRECTORY | libc::O_CLOEXEC,
-            )
+    pub fn for_each_entry(&self, buf: &mut Vec<u8>, f: impl FnMut(&[u8])) -> io::Result<()> {
+        // The directory may be held as an O_PATH descriptor, which cannot be listed.
+        let dir = Dir {
+            fd: self.open_at(".", libc::O_RDONLY | libc::O_DIRECTORY)?,
         };
-        if fd < 0 {
-            return Err(io::Error::last_os_error());
+        dir.list(buf, f)
+    }
+
+    /// [`Dir::for_each_entry`] for a directory opened with [`Dir::open_listable`] or
+    /// [`Dir::open_dir`], without opening it again. Lists from the descriptor's position: a
+    /// directory listed before needs [`Dir::rewind`] first.
+    pub fn list(&self, buf: &mut Vec<u8>, mut f: impl FnMut(&[u8])) -> io::Result<()> {
+        use std::os::fd::AsRawFd;
+        // Scratch space: the kernel overwrites it, so it is zeroed only when first sized.
+        if buf.len() != 16384 {
+            buf.clear();
+            buf.resize(16384, 0);
         }
-        let dir = unsafe { OwnedFd::from_raw_fd(fd) };
-        buf.clear();
-        buf.resize(8192, 0);
         loop {
             // SAFETY: the kernel writes at most `buf.len()` bytes of dirent64 records into buf.
             let n = unsafe {
                 libc::syscall(
                     libc::SYS_getdents64,
-                    dir.as_raw_fd(),
+                    self.fd.as_raw_fd(),
                     buf.as_mut_ptr(),
                     buf.len(),
                 )
@@ -262,6 +336,29 @@ impl Dir {
                 offset += reclen;
             }
         }
+    }
+
+    /// Whether the directory is in a mounted procfs (and not, say, a copy of one in a test
+    /// fixture): only the kernel's procfs gives every `<pid>` directory its `task` directory.
+    pub fn is_procfs(&self) -> io::Result<bool> {
+        use std::os::fd::AsRawFd;
+        let mut st: libc::statfs = unsafe { std::mem::zeroed() };
+        // SAFETY: fstatfs writes into the struct we own.
+        if unsafe { libc::fstatfs(self.fd.as_raw_fd(), &mut st) } < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        // Both have the type of the target's `f_type` field.
+        Ok(st.f_type == libc::PROC_SUPER_MAGIC)
+    }
+
+    /// Moves a listable directory back to its first entry, for another [`Dir::list`].
+    pub fn rewind(&self) -> io::Result<()> {
+        use std::os::fd::AsRawFd;
+        // SAFETY: lseek on a descriptor we own.
+        if unsafe { libc::lseek(self.fd.as_raw_fd(), 0, libc::SEEK_SET) } < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(())
     }
 
     /// [`read_sys_value`] for `rel` below this directory.
@@ -313,6 +410,60 @@ mod tests {
         .unwrap();
         names.sort();
         assert_eq!(names, ["cpu0", "cpu1"]);
+    }
+
+    #[test]
+    fn listable_dirs_list_again_after_rewind() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("7/task/8")).unwrap();
+        std::fs::write(dir.path().join("7/task/8/stat"), "8 (x) S\n").unwrap();
+        let root = Dir::open_listable(dir.path()).unwrap();
+        assert!(!root.is_procfs().unwrap());
+        let mut buf = Vec::new();
+        let mut names = Vec::new();
+        root.list(&mut buf, |n| names.push(n.to_vec())).unwrap();
+        assert_eq!(names, [b"7".to_vec()]);
+        // At its end, a listed directory lists nothing until rewound.
+        root.list(&mut buf, |n| names.push(n.to_vec())).unwrap();
+        assert_eq!(names.len(), 1);
+        root.rewind().unwrap();
+        root.list(&mut buf, |n| names.push(n.to_vec())).unwrap();
+        assert_eq!(names.len(), 2);
+
+        let task = root.open_dir("7/task").unwrap();
+        names.clear();
+        task.list(&mut buf, |n| names.push(n.to_vec())).unwrap();
+        assert_eq!(names, [b"8".to_vec()]);
+        let file = task.open_file("8/stat").unwrap();
+        read_whole_at(&file, &mut buf).unwrap();
+        assert_eq!(buf, b"8 (x) S\n");
+        // Read again from the start, without reopening.
+        read_whole_at(&file, &mut buf).unwrap();
+        assert_eq!(buf, b"8 (x) S\n");
+        assert_eq!(
+            root.open_dir("7/missing").unwrap_err().kind(),
+            io::ErrorKind::NotFound
+        );
+        assert!(Dir::open_listable(Path::new("/proc"))
+            .unwrap()
+            .is_procfs()
+            .unwrap());
+    }
+
+    #[test]
+    fn read_whole_at_reads_past_a_full_buffer() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("big");
+        let content: Vec<u8> = (0..10_000u32).map(|i| b'a' + (i % 26) as u8).collect();
+        std::fs::write(&path, &content).unwrap();
+        let mut buf = Vec::new();
+        read_whole_at(&File::open(&path).unwrap(), &mut buf).unwrap();
+        assert_eq!(buf, content);
+        // Exactly the initial capacity: the full read is followed by one that sees the end.
+        std::fs::write(&path, &content[..4096]).unwrap();
+        let mut buf = Vec::with_capacity(4096);
+        read_whole_at(&File::open(&path).unwrap(), &mut buf).unwrap();
+        assert_eq!(buf, &content[..4096]);
     }
 
     #[test]

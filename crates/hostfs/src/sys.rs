@@ -44,6 +44,18 @@ pub fn is_root() -> bool {
     unsafe { libc::geteuid() == 0 }
 }
 
+/// The soft limit on open file descriptors (`RLIMIT_NOFILE`), if there is one.
+pub fn open_files_limit() -> Option<u64> {
+    let mut limit: libc::rlimit = unsafe { std::mem::zeroed() };
+    // SAFETY: getrlimit writes into the struct we own.
+    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) } != 0
+        || limit.rlim_cur == libc::RLIM_INFINITY
+    {
+        return None;
+    }
+    Some(limit.rlim_cur as u64)
+}
+
 /// The fields of `uname(2)`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Uname {

@@ -1,9 +1,12 @@
 //! node_exporter's `processes` collector: process and thread states from `/proc/<pid>/stat` and
 //! `/proc/<pid>/task/<tid>/stat`, and the kernel's limits.
 
+use std::collections::HashMap;
+use std::fs::File;
 use std::io;
 use std::path::{Path, PathBuf};
 
+use ingot_hostfs::read::{read_whole_at, Dir, KeptFile};
 use ingot_prom::exposition::{Desc, FamilySet, MetricType};
 
 use super::{open_error, Collector, UnixConfig};
@@ -95,14 +98,141 @@ impl StateCounts {
     }
 }
 
+/// At most this many descriptors are kept open between gathers (and at most a quarter of the
+/// open-files limit). Each costs the kernel about 4.5 KiB (a file, and a page of seq_file buffer
+/// for a stat file), so a host with more tasks keeps the first ones and opens the rest afresh.
+const KEPT_MAX: usize = 256;
+
+/// Stat files and task directories kept open from one gather to the next: a read from offset 0
+/// of a kept `/proc/<pid>/stat` makes the kernel generate it afresh, so a task that lives on
+/// costs one `pread` per gather instead of `openat`, `read` and `close`.
+///
+/// A kept descriptor names one process, not a number: once that process is gone, reads fail
+/// (`ESRCH`, or `ENOENT` for a task directory), even when the pid has been given to another
+/// process. Any failure drops the descriptor and the file is opened afresh, so what the gather
+/// sees, and every error it reports, is what a fresh open gives.
+struct KeptFds {
+    /// `(pid, 0)`: `/proc/<pid>/stat`; `(pid, tid)`: `/proc/<pid>/task/<tid>/stat`.
+    stats: HashMap<(i64, i64), File>,
+    tasks: HashMap<i64, Dir>,
+    /// The descriptors of the previous gather not yet used by this one; closed at its end.
+    old_stats: HashMap<(i64, i64), File>,
+    old_tasks: HashMap<i64, Dir>,
+    /// How many descriptors may be kept: `limit` in the kernel's procfs, else 0.
+    max: usize,
+    limit: usize,
+}
+
+impl KeptFds {
+    fn new() -> KeptFds {
+        let limit = ingot_hostfs::sys::open_files_limit().unwrap_or(u64::MAX);
+        KeptFds {
+            stats: HashMap::new(),
+            tasks: HashMap::new(),
+            old_stats: HashMap::new(),
+            old_tasks: HashMap::new(),
+            max: 0,
+            limit: KEPT_MAX.min(usize::try_from(limit / 4).unwrap_or(KEPT_MAX)),
+        }
+    }
+
+    /// Keeps descriptors only if `on`; otherwise every file is opened afresh.
+    fn enable(&mut self, on: bool) {
+        self.max = if on { self.limit } else { 0 };
+        if !on {
+            self.stats.clear();
+            self.tasks.clear();
+        }
+    }
+
+    fn begin(&mut self) {
+        std::mem::swap(&mut self.stats, &mut self.old_stats);
+        std::mem::swap(&mut self.tasks, &mut self.old_tasks);
+    }
+
+    /// Closes the descriptors of tasks this gather did not see.
+    fn finish(&mut self) {
+        self.old_stats.clear();
+        self.old_tasks.clear();
+    }
+
+    fn has_room(&self) -> bool {
+        self.stats.len() + self.tasks.len() < self.max
+    }
+
+    /// Reads the stat file `rel` below `dir` (whose key is `key`) into `buf`.
+    fn read_stat(
+        &mut self,
+        key: (i64, i64),
+        dir: &Dir,
+        rel: &str,
+        buf: &mut Vec<u8>,
+    ) -> io::Result<()> {
+        if let Some(file) = self.old_stats.remove(&key) {
+            if read_whole_at(&file, buf).is_ok() {
+                self.stats.insert(key, file);
+                return Ok(());
+            }
+        }
+        let file = dir.open_file(rel)?;
+        read_whole_at(&file, buf)?;
+        if self.has_room() {
+            self.stats.insert(key, file);
+        }
+        Ok(())
+    }
+
+    /// Lists the task directory `rel` (of process `pid`) below `proc_dir` into `tids`, and
+    /// returns it open.
+    fn list_tasks(
+        &mut self,
+        pid: i64,
+        proc_dir: &Dir,
+        rel: &str,
+        dents: &mut Vec<u8>,
+        tids: &mut Vec<i64>,
+    ) -> io::Result<Dir> {
+        if let Some(task) = self.old_tasks.remove(&pid) {
+            if task
+                .rewind()
+                .and_then(|()| list_ids(&task, dents, tids))
+                .is_ok()
+            {
+                return Ok(task);
+            }
+        }
+        let task = proc_dir.open_dir(rel)?;
+        list_ids(&task, dents, tids)?;
+        Ok(task)
+    }
+
+    /// Keeps a task directory that [`KeptFds::list_tasks`] returned, if there is room.
+    fn keep_tasks(&mut self, pid: i64, task: Dir) {
+        if self.has_room() {
+            self.tasks.insert(pid, task);
+        }
+    }
+}
+
 pub(super) struct ProcessesCollector {
     procfs: PathBuf,
-    threads_max_path: PathBuf,
-    pid_max_path: PathBuf,
+    /// procfs, kept open to list it and to open `<pid>/stat` and `<pid>/task` below it with
+    /// short relative paths. Opened on first use; dropped after a failed listing.
+    proc_dir: Option<Dir>,
+    /// Whether `proc_dir` is the kernel's procfs, where `/proc/<pid>/task` of a process with one
+    /// thread holds only its leader.
+    real_procfs: bool,
+    kept: KeptFds,
+    threads_max: KeptFile,
+    pid_max: KeptFile,
     states: StateCounts,
     thread_states: StateCounts,
     buf: Vec<u8>,
-    path: PathBuf,
+    /// Scratch space for directory listings.
+    dents: Vec<u8>,
+    pids: Vec<i64>,
+    tids: Vec<i64>,
+    rel: String,
 }
 
 /// Processes and threads that vanish while we read them are skipped, as node_exporter does.
@@ -110,93 +240,169 @@ fn is_ignored(err: &io::Error) -> bool {
     ingot_hostfs::errno::is_vanished(err)
 }
 
-fn numeric_entries(dir: &Path) -> io::Result<Vec<i64>> {
-    let mut ids = Vec::new();
-    for entry in std::fs::read_dir(dir)? {
-        let entry = entry?;
-        if let Some(id) = entry
-            .file_name()
-            .to_str()
+/// Replaces `ids` with the numeric entry names of `dir` (pids or tids).
+fn list_ids(dir: &Dir, dents: &mut Vec<u8>, ids: &mut Vec<i64>) -> io::Result<()> {
+    ids.clear();
+    dir.list(dents, |name| {
+        if let Some(id) = std::str::from_utf8(name)
+            .ok()
             .and_then(ingot_hostfs::num::parse_i64_dec)
         {
             ids.push(id);
         }
-    }
-    Ok(ids)
+    })
+}
+
+/// The state and thread count of a stat file's content.
+fn parse_stat(buf: &[u8]) -> Result<(State, i64), String> {
+    // The kernel writes UTF-8 (ASCII but for the command name); checking that is cheaper than
+    // the lossy conversion, which is kept for anything else.
+    let text = match std::str::from_utf8(buf) {
+        Ok(text) => std::borrow::Cow::Borrowed(text),
+        Err(_) => String::from_utf8_lossy(buf),
+    };
+    let stat = ingot_hostfs::process::parse_stat(&text).map_err(|e| e.to_string())?;
+    Ok((State::new(stat.state), stat.num_threads))
+}
+
+/// `<a>/<b>` into `rel`.
+fn join_rel(rel: &mut String, a: &str, b: &str) {
+    rel.clear();
+    rel.push_str(a);
+    rel.push('/');
+    rel.push_str(b);
 }
 
 impl ProcessesCollector {
     pub(super) fn new(config: &UnixConfig) -> ProcessesCollector {
         ProcessesCollector {
             procfs: config.procfs_path.clone(),
-            threads_max_path: config.procfs_path.join("sys/kernel/threads-max"),
-            pid_max_path: config.procfs_path.join("sys/kernel/pid_max"),
+            proc_dir: None,
+            real_procfs: false,
+            kept: KeptFds::new(),
+            threads_max: KeptFile::new(config.procfs_path.join("sys/kernel/threads-max")),
+            pid_max: KeptFile::new(config.procfs_path.join("sys/kernel/pid_max")),
             states: StateCounts::default(),
             thread_states: StateCounts::default(),
             buf: Vec::new(),
-            path: PathBuf::new(),
+            dents: Vec::new(),
+            pids: Vec::new(),
+            tids: Vec::new(),
+            rel: String::new(),
         }
     }
 
-    /// Reads one stat file; `Ok(None)` if the task is gone.
-    fn read_stat(&mut self, rel: &[&str]) -> Result<Option<(State, i64)>, String> {
-        self.path.clear();
-        self.path.push(&self.procfs);
-        for part in rel {
-            self.path.push(part);
+    /// Lists the pids in procfs into `self.pids`.
+    fn list_pids(&mut self) -> io::Result<()> {
+        if self.proc_dir.is_none() {
+            let dir = Dir::open_listable(&self.procfs)?;
+            self.real_procfs = dir.is_procfs().unwrap_or(false);
+            // A kept descriptor of a regular file (a fixture) would not see the file replaced.
+            self.kept.enable(self.real_procfs);
+            self.proc_dir = Some(dir);
         }
-        match ingot_hostfs::read::read_into(&self.path, &mut self.buf) {
-            Ok(()) => {}
-            Err(e) if is_ignored(&e) => return Ok(None),
-            Err(e) => return Err(open_error(&self.path, &e)),
+        let dir = self.proc_dir.as_ref().expect("just opened");
+        let listed = dir
+            .rewind()
+            .and_then(|()| list_ids(dir, &mut self.dents, &mut self.pids));
+        if listed.is_err() {
+            // Open procfs afresh next time.
+            self.proc_dir = None;
         }
-        let text = String::from_utf8_lossy(&self.buf);
-        let stat = ingot_hostfs::process::parse_stat(&text).map_err(|e| e.to_string())?;
-        Ok(Some((State::new(stat.state), stat.num_threads)))
+        listed
     }
 
+    /// node_exporter's `getAllocatedThreads`: for each process, its state and thread count from
+    /// `/proc/<pid>/stat`, and the state of each of its threads from `/proc/<pid>/task`, where the
+    /// leader counts with the process's state and every other thread is read from
+    /// `task/<tid>/stat`.
+    ///
+    /// In the kernel's procfs, a process whose stat says it has one thread has only its leader
+    /// in `task`, so that listing is skipped: it would add the process's state once (unless the
+    /// process gained a thread or exited in between, which a listing a moment later would not
+    /// see either). A copy of procfs (node_exporter's fixtures) may lack `task`; it is listed.
     fn count(&mut self) -> Result<(u64, i64), String> {
-        let pids = numeric_entries(&self.procfs).map_err(|e| {
+        self.list_pids().map_err(|e| {
             format!(
                 "unable to list all processes: {}",
                 ingot_hostfs::errno::go_error_text(&e)
             )
         })?;
+        let pids = std::mem::take(&mut self.pids);
+        self.kept.begin();
+        let result = self.count_pids(&pids);
+        self.kept.finish();
+        self.pids = pids;
+        result
+    }
+
+    fn count_pids(&mut self, pids: &[i64]) -> Result<(u64, i64), String> {
+        let Some(dir) = self.proc_dir.as_ref() else {
+            return Ok((0, 0));
+        };
         let mut used = 0u64;
         let mut threads = 0i64;
-        for pid in pids {
+        for &pid in pids {
             let pid_text = super::IntText::new(pid);
-            let Some((state, num_threads)) = self
-                .read_stat(&[pid_text.as_str(), "stat"])
-                .map_err(|e| format!("error reading stat for pid {pid}: {e}"))?
-            else {
-                continue;
-            };
-            used += 1;
-            self.states.add(state.as_str());
-            threads += num_threads;
-
-            self.path.clear();
-            self.path.push(&self.procfs);
-            self.path.push(pid_text.as_str());
-            self.path.push("task");
-            let tids = match numeric_entries(&self.path) {
-                Ok(tids) => tids,
+            join_rel(&mut self.rel, pid_text.as_str(), "stat");
+            match self.kept.read_stat((pid, 0), dir, &self.rel, &mut self.buf) {
+                Ok(()) => {}
                 Err(e) if is_ignored(&e) => continue,
                 Err(e) => {
                     return Err(format!(
-                        "unable to list all threads for pid: {pid} {}",
-                        ingot_hostfs::errno::go_error_text(&e)
+                        "error reading stat for pid {pid}: {}",
+                        open_error(&self.procfs.join(&self.rel), &e)
                     ))
                 }
-            };
-            for tid in tids {
+            }
+            let (state, num_threads) = parse_stat(&self.buf)
+                .map_err(|e| format!("error reading stat for pid {pid}: {e}"))?;
+            used += 1;
+            self.states.add(state.as_str());
+            threads += num_threads;
+            if num_threads == 1 && self.real_procfs {
+                self.thread_states.add(state.as_str());
+                continue;
+            }
+
+            join_rel(&mut self.rel, pid_text.as_str(), "task");
+            let task =
+                match self
+                    .kept
+                    .list_tasks(pid, dir, &self.rel, &mut self.dents, &mut self.tids)
+                {
+                    Ok(task) => task,
+                    Err(e) if is_ignored(&e) => continue,
+                    Err(e) => {
+                        return Err(format!(
+                            "unable to list all threads for pid: {pid} {}",
+                            ingot_hostfs::errno::go_error_text(&e)
+                        ))
+                    }
+                };
+            for &tid in &self.tids {
                 if tid == pid {
                     self.thread_states.add(state.as_str());
                     continue;
                 }
                 let tid_text = super::IntText::new(tid);
-                match self.read_stat(&[pid_text.as_str(), "task", tid_text.as_str(), "stat"]) {
+                join_rel(&mut self.rel, tid_text.as_str(), "stat");
+                let read = match self
+                    .kept
+                    .read_stat((pid, tid), &task, &self.rel, &mut self.buf)
+                {
+                    Ok(()) => parse_stat(&self.buf).map(Some),
+                    Err(e) if is_ignored(&e) => Ok(None),
+                    Err(e) => Err(open_error(
+                        &self
+                            .procfs
+                            .join(pid_text.as_str())
+                            .join("task")
+                            .join(&self.rel),
+                        &e,
+                    )),
+                };
+                match read {
                     Ok(Some((thread_state, _))) => self.thread_states.add(thread_state.as_str()),
                     Ok(None) => {}
                     Err(e) => {
@@ -206,6 +412,7 @@ impl ProcessesCollector {
                     }
                 }
             }
+            self.kept.keep_tasks(pid, task);
         }
         Ok((used, threads))
     }
@@ -223,23 +430,21 @@ impl Collector for ProcessesCollector {
             .count()
             .map_err(|e| format!("unable to retrieve number of allocated threads: {e}"))?;
         out.push(&THREADS, &[], threads as f64);
-        let max_threads = ingot_hostfs::read::read_u64(&self.threads_max_path, &mut self.buf)
-            .map_err(|e| {
-                format!(
-                    "unable to retrieve limit number of threads: {}",
-                    read_error(&self.threads_max_path, &e)
-                )
-            })?;
+        let max_threads = self.threads_max.read_u64(&mut self.buf).map_err(|e| {
+            format!(
+                "unable to retrieve limit number of threads: {}",
+                read_error(self.threads_max.path(), &e)
+            )
+        })?;
         out.push(&MAX_THREADS, &[], max_threads as f64);
         self.states.emit(out, &STATE);
         self.thread_states.emit(out, &THREADS_STATE);
-        let pid_max =
-            ingot_hostfs::read::read_u64(&self.pid_max_path, &mut self.buf).map_err(|e| {
-                format!(
-                    "unable to retrieve limit number of maximum pids allowed: {}",
-                    read_error(&self.pid_max_path, &e)
-                )
-            })?;
+        let pid_max = self.pid_max.read_u64(&mut self.buf).map_err(|e| {
+            format!(
+                "unable to retrieve limit number of maximum pids allowed: {}",
+                read_error(self.pid_max.path(), &e)
+            )
+        })?;
         out.push(&PIDS, &[], pids as f64);
         out.push(&MAX_PROCESSES, &[], pid_max as f64);
         Ok(())
@@ -292,6 +497,9 @@ mod tests {
         let mut c = ProcessesCollector::new(&config);
         let mut set = FamilySet::new();
         c.update(&mut set).unwrap();
+        // A copy of procfs: nothing is kept open.
+        assert!(!c.real_procfs);
+        assert!(c.kept.stats.is_empty() && c.kept.tasks.is_empty());
         let text = set.encode_to_string();
         for line in [
             "node_processes_pids 2\n",
@@ -306,6 +514,89 @@ mod tests {
         ] {
             assert!(text.contains(line), "missing {line:?} in\n{text}");
         }
+    }
+
+    fn pids_and_threads(text: &str) -> (u64, u64, u64) {
+        let value = |name: &str| -> u64 {
+            text.lines()
+                .find_map(|l| l.strip_prefix(name)?.strip_prefix(' '))
+                .unwrap_or_else(|| panic!("no {name} in\n{text}"))
+                .parse()
+                .unwrap()
+        };
+        let thread_states = text
+            .lines()
+            .filter(|l| l.starts_with("node_processes_threads_state{"))
+            .map(|l| l.rsplit(' ').next().unwrap().parse::<u64>().unwrap())
+            .sum();
+        (
+            value("node_processes_pids"),
+            value("node_processes_threads"),
+            thread_states,
+        )
+    }
+
+    /// On the kernel's procfs, descriptors are kept between gathers, and a process that exits
+    /// loses its descriptor without an error; each thread is counted once.
+    #[test]
+    fn live_procfs_keeps_descriptors_of_living_tasks() {
+        let config = UnixConfig {
+            procfs_path: "/proc".into(),
+            ..UnixConfig::default()
+        };
+        let mut c = ProcessesCollector::new(&config);
+        let mut child = std::process::Command::new("sleep")
+            .arg("60")
+            .spawn()
+            .unwrap();
+        let child_pid = i64::from(child.id());
+        let mut set = FamilySet::new();
+        c.update(&mut set).unwrap();
+        assert!(c.real_procfs);
+        assert!(c.kept.max > 0);
+        // On a host with more tasks than descriptors kept, the child may be one of the others.
+        let full = c.kept.stats.len() + c.kept.tasks.len() >= c.kept.max;
+        assert!(full || c.kept.stats.contains_key(&(child_pid, 0)));
+        let own = i64::from(std::process::id());
+        // The test harness runs this test on a thread of its own: this process has threads.
+        assert!(full || c.kept.tasks.contains_key(&own));
+
+        child.kill().unwrap();
+        child.wait().unwrap();
+        set.clear();
+        c.update(&mut set).unwrap();
+        assert!(!c.kept.stats.contains_key(&(child_pid, 0)));
+        assert!(c.kept.stats.len() + c.kept.tasks.len() <= c.kept.max);
+        assert!(c.kept.max <= KEPT_MAX);
+
+        // With no task starting or ending in between, every thread is counted once. Other
+        // tests of this binary start and end threads, so retry a few times.
+        let consistent = (0..50).any(|_| {
+            set.clear();
+            c.update(&mut set).unwrap();
+            let (_, threads, thread_states) = pids_and_threads(&set.encode_to_string());
+            threads == thread_states
+        });
+        assert!(consistent, "{}", set.encode_to_string());
+    }
+
+    /// The premise of keeping descriptors: a kept stat file of a process that has exited fails
+    /// (as vanished) instead of showing another process that took its pid later.
+    #[test]
+    fn kept_stat_of_an_exited_process_fails_as_vanished() {
+        let mut child = std::process::Command::new("sleep")
+            .arg("60")
+            .spawn()
+            .unwrap();
+        let proc_dir = Dir::open_listable(Path::new("/proc")).unwrap();
+        let file = proc_dir.open_file(&format!("{}/stat", child.id())).unwrap();
+        let mut buf = Vec::new();
+        read_whole_at(&file, &mut buf).unwrap();
+        assert!(parse_stat(&buf).is_ok());
+        child.kill().unwrap();
+        child.wait().unwrap();
+        let err = read_whole_at(&file, &mut buf).unwrap_err();
+        assert!(is_ignored(&err), "{err}");
     }
 
     #[test]

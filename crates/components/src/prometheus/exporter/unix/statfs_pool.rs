@@ -166,6 +166,8 @@ impl StatfsPool {
             work.batch = Some(Arc::clone(&batch));
             work.generation += 1;
             work.wanted = 1;
+            drop(work);
+            // Woken after the lock is released, the worker does not block on it at once.
             self.shared.wake.notify_one();
             batch
         };
@@ -279,7 +281,10 @@ fn worker(shared: Arc<Shared>) {
             }
             state.results[i] = Some(result);
             state.remaining -= 1;
-            if state.remaining == 0 {
+            let finished = state.remaining == 0;
+            drop(state);
+            drop(work);
+            if finished {
                 batch.finished.notify_all();
             }
         }
