@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use ingot_testkit::{cpu_seconds, free_port, http_get, require_binary, status_kib, Peer};
+use ingot_testkit::{free_port, http_get, require_binary, status_kib, Peer};
 
 const SCRAPES: usize = 300;
 const WITH_PROCESSES: &[&str] = &[
@@ -35,9 +35,31 @@ const WITHOUT_PROCESSES: &[&str] = &[
 
 struct Result {
     cpu_ms_per_scrape: f64,
+    /// The kernel's share of `cpu_ms_per_scrape` (stime).
+    sys_ms_per_scrape: f64,
     median_latency_ms: f64,
     rss_mib: f64,
+    /// The anonymous part of `rss_mib` (heap, stacks); the rest is mapped files, mostly the
+    /// binary's own code.
+    anon_mib: f64,
     bytes: usize,
+}
+
+/// User and system CPU seconds of a process, from `/proc/<pid>/stat` (utime and stime, in USER_HZ ticks).
+fn cpu_times(pid: u32) -> (f64, f64) {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // The fields after the command name (which may hold spaces) start after the last ')'.
+    let fields: Vec<&str> = stat
+        .rfind(')')
+        .map(|close| stat[close + 2..].split(' ').collect())
+        .unwrap_or_default();
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|f| f.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    (ticks(11) / 100.0, ticks(12) / 100.0)
 }
 
 fn measure(peer: &Peer, addr: SocketAddr, path: &str) -> Result {
@@ -45,7 +67,7 @@ fn measure(peer: &Peer, addr: SocketAddr, path: &str) -> Result {
     for _ in 0..10 {
         http_get(addr, path).unwrap();
     }
-    let cpu_before = cpu_seconds(peer.pid());
+    let (user_before, sys_before) = cpu_times(peer.pid());
     let mut latencies = Vec::with_capacity(SCRAPES);
     let mut bytes = 0;
     for _ in 0..SCRAPES {
@@ -55,12 +77,16 @@ fn measure(peer: &Peer, addr: SocketAddr, path: &str) -> Result {
         assert_eq!(status, 200);
         bytes = body.len();
     }
-    let cpu = cpu_seconds(peer.pid()) - cpu_before;
+    let (user_after, sys_after) = cpu_times(peer.pid());
+    let sys = sys_after - sys_before;
+    let cpu = user_after - user_before + sys;
     latencies.sort();
     Result {
         cpu_ms_per_scrape: cpu * 1e3 / SCRAPES as f64,
+        sys_ms_per_scrape: sys * 1e3 / SCRAPES as f64,
         median_latency_ms: latencies[SCRAPES / 2].as_secs_f64() * 1e3,
         rss_mib: status_kib(peer.pid(), "VmRSS") as f64 / 1024.0,
+        anon_mib: status_kib(peer.pid(), "RssAnon") as f64 / 1024.0,
         bytes,
     }
 }
@@ -117,11 +143,18 @@ fn compare(collectors: &[&str]) {
         "{SCRAPES} scrapes each, collectors: {}",
         collectors.join(",")
     );
-    println!("                 CPU/scrape   latency p50   RSS after      body");
+    println!(
+        "                 CPU/scrape  (of it kernel)   latency p50   RSS after (of it anon)      body"
+    );
     for (name, r) in [("ingot", &ours), ("node_exporter", &theirs)] {
         println!(
-            "  {name:<14} {:>8.3} ms  {:>9.3} ms  {:>8.1} MiB  {:>7} B",
-            r.cpu_ms_per_scrape, r.median_latency_ms, r.rss_mib, r.bytes
+            "  {name:<14} {:>8.3} ms  ({:>8.3} ms)  {:>9.3} ms  {:>8.1} MiB  ({:>4.1} MiB)  {:>7} B",
+            r.cpu_ms_per_scrape,
+            r.sys_ms_per_scrape,
+            r.median_latency_ms,
+            r.rss_mib,
+            r.anon_mib,
+            r.bytes
         );
     }
     println!(

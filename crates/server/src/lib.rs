@@ -179,12 +179,20 @@ async fn component_http(
     let method = method.as_str().to_string();
     // Component handlers may do blocking work (reading /proc, talking to a database): keep it off the reactor.
     let path_for_handler = path.clone();
-    let response = tokio::task::spawn_blocking(move || {
-        controller.component_http(&path_for_handler, &method, query.as_deref(), &headers)
-    })
-    .await
-    .ok()
-    .flatten();
+    let handler =
+        move || controller.component_http(&path_for_handler, &method, query.as_deref(), &headers);
+    let response = if tokio::runtime::Handle::current().runtime_flavor()
+        == tokio::runtime::RuntimeFlavor::MultiThread
+    {
+        // This thread hands its worker (and the reactor) to another thread and becomes a
+        // blocking thread for the handler; it then writes the response itself. That wakes one
+        // thread per request, where spawn_blocking wakes a blocking thread, then a worker to
+        // resume this task, and that worker often a second one.
+        tokio::task::block_in_place(handler)
+    } else {
+        // block_in_place needs the multi-thread runtime.
+        tokio::task::spawn_blocking(handler).await.ok().flatten()
+    };
     match response {
         Some(r) => {
             let status =
