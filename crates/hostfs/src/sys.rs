@@ -253,3 +253,16 @@ mod interface_tests {
         assert!(addrs.iter().any(|a| a.address.is_loopback()), "{addrs:?}");
     }
 }
+
+/// Caps glibc's malloc arenas. glibc gives each thread that allocates concurrently an arena of
+/// its own (up to eight per core), each keeping freed memory for reuse; a small agent whose
+/// threads mostly wait gains little from them. No effect with another C library.
+pub fn limit_malloc_arenas(arenas: i32) {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only sets an allocator parameter.
+    unsafe {
+        libc::mallopt(libc::M_ARENA_MAX, arenas);
+    }
+    #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+    let _ = arenas;
+}
