@@ -160,42 +160,26 @@ pub struct Dir {
 
 impl Dir {
     pub fn open(path: &Path) -> io::Result<Dir> {
-        use std::os::fd::FromRawFd;
-        use std::os::unix::ffi::OsStrExt;
-        let c = std::ffi::CString::new(path.as_os_str().as_bytes())
-            .map_err(|_| io::Error::from_raw_os_error(libc::EINVAL))?;
-        // SAFETY: a NUL-terminated path; the returned descriptor is owned by the OwnedFd.
-        let fd = unsafe {
-            libc::open(
-                c.as_ptr(),
-                libc::O_PATH | libc::O_DIRECTORY | libc::O_CLOEXEC,
-            )
-        };
-        if fd < 0 {
-            return Err(io::Error::last_os_error());
-        }
-        Ok(Dir {
-            fd: unsafe { std::os::fd::OwnedFd::from_raw_fd(fd) },
-        })
+        Dir::open_with(path, libc::O_PATH)
     }
 
     /// Opens `path` as a directory that can also be listed with [`Dir::list`].
     pub fn open_listable(path: &Path) -> io::Result<Dir> {
+        Dir::open_with(path, libc::O_RDONLY)
+    }
+
+    fn open_with(path: &Path, flags: libc::c_int) -> io::Result<Dir> {
         use std::os::fd::FromRawFd;
         use std::os::unix::ffi::OsStrExt;
         let c = std::ffi::CString::new(path.as_os_str().as_bytes())
             .map_err(|_| io::Error::from_raw_os_error(libc::EINVAL))?;
         // SAFETY: a NUL-terminated path; the returned descriptor is owned by the OwnedFd.
-        let fd = unsafe {
-            libc::open(
-                c.as_ptr(),
-                libc::O_RDONLY | libc::O_DIRECTORY | libc::O_CLOEXEC,
-            )
-        };
+        let fd = unsafe { libc::open(c.as_ptr(), flags | libc::O_DIRECTORY | libc::O_CLOEXEC) };
         if fd < 0 {
             return Err(io::Error::last_os_error());
         }
         Ok(Dir {
+            // SAFETY: a descriptor we just opened and own.
             fd: unsafe { std::os::fd::OwnedFd::from_raw_fd(fd) },
         })
     }

@@ -5,4 +5,5 @@ pub mod relabel;
 pub mod remote_write;
 pub mod sample;
 pub mod scrape;
+mod slots;
 pub mod text_parse;

@@ -435,16 +435,7 @@ impl ScrapeCache {
                             born: iter,
                             used: true,
                         };
-                        let slot = match self.free_live.pop() {
-                            Some(slot) => {
-                                self.live[slot as usize] = l;
-                                slot
-                            }
-                            None => {
-                                self.live.push(l);
-                                (self.live.len() - 1) as u32
-                            }
-                        };
+                        let slot = crate::slots::insert(&mut self.live, &mut self.free_live, l);
                         self.live_index.insert(e.hash, slot);
                         slot
                     }

@@ -169,16 +169,7 @@ impl RelabelCache {
             next: NONE,
             used: true,
         };
-        let idx = match self.free.pop() {
-            Some(idx) => {
-                self.slots[idx as usize] = slot;
-                idx
-            }
-            None => {
-                self.slots.push(slot);
-                (self.slots.len() - 1) as u32
-            }
-        };
+        let idx = crate::slots::insert(&mut self.slots, &mut self.free, slot);
         self.index.insert(labels.clone(), idx);
         self.link(idx);
     }
