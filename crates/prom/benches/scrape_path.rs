@@ -70,6 +70,7 @@ fn parse_only(body: &[u8]) -> usize {
 
 /// One target's loop state plus a downstream `prometheus.relabel`, feeding a `Vec`.
 struct Pipeline {
+    format: Format,
     target: Labels,
     opts: ScrapeOptions,
     cache: ScrapeCache,
@@ -91,6 +92,10 @@ fn rule(f: impl FnOnce(&mut RuleConfig)) -> Rule {
 
 impl Pipeline {
     fn new() -> Pipeline {
+        Pipeline::for_format(Format::PromText)
+    }
+
+    fn for_format(format: Format) -> Pipeline {
         // Public target labels; `job`, `instance` and `cluster` also occur in the body, so some
         // series take the `exported_` renaming.
         let target = Labels::from_pairs(&[
@@ -119,6 +124,7 @@ impl Pipeline {
             }),
         ];
         Pipeline {
+            format,
             report: ReportSeries::new(&target),
             target,
             opts: ScrapeOptions::default(),
@@ -137,7 +143,7 @@ impl Pipeline {
         self.scraped.clear();
         let outcome = self.cache.append_body(
             body,
-            Format::PromText,
+            self.format,
             &self.target,
             &self.opts,
             ts,
@@ -434,6 +440,23 @@ fn main() {
     report(
         "    of which parse + target labels + series cache",
         body.len(),
+        expected,
+        d,
+    );
+
+    // The same body in OpenMetrics (what a target that offers it is scraped in by default).
+    let (om_body, _) = generate(true);
+    let mut p = Pipeline::for_format(Format::OpenMetrics);
+    let first = p.scrape(&om_body, 1_000);
+    let mut ts = 1_000;
+    let (d, n) = best_of(ROUNDS, || {
+        ts += 15_000;
+        p.scrape(&om_body, ts)
+    });
+    assert_eq!(n, first);
+    report(
+        "(b) whole scrape path, steady state, OpenMetrics body",
+        om_body.len(),
         expected,
         d,
     );

@@ -169,6 +169,15 @@ impl<'a> Parser<'a> {
             Parser::OpenMetrics(p) => p.next_entry(),
         }
     }
+
+    /// The value and timestamp of the next line if its series text is `series`.
+    #[inline]
+    fn next_known_sample(&mut self, series: &[u8]) -> Option<(f64, Option<i64>)> {
+        match self {
+            Parser::Prom(p) => p.next_known_sample(series),
+            Parser::OpenMetrics(p) => p.next_known_sample(series).map(|v| (v, None)),
+        }
+    }
 }
 
 /// The part of a sample line the cache needs once it knows the series.
@@ -236,11 +245,11 @@ impl ScrapeCache {
         let mut prev = NONE;
         let mut predicted = self.first;
         loop {
-            // The predicted series, compared straight from the body (text format only: the
-            // OpenMetrics parser keeps per-family state that every line must pass through).
-            if let (Parser::Prom(p), Some(e)) = (&mut parser, self.entries.get(predicted as usize))
-            {
-                if let Some((value, line_ts)) = p.next_known_sample(&self.texts[e.text.clone()]) {
+            // The predicted series, compared straight from the body.
+            if let Some(e) = self.entries.get(predicted as usize) {
+                if let Some((value, line_ts)) =
+                    parser.next_known_sample(&self.texts[e.text.clone()])
+                {
                     let explicit = opts.honor_timestamps && line_ts.is_some();
                     let line = Line {
                         value,

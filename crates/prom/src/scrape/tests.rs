@@ -458,45 +458,90 @@ mod props {
         (s.labels.to_string(), s.value.to_bits(), s.timestamp_ms)
     }
 
+    /// Lines valid in OpenMetrics too (one blank, no trailing comma); `# EOF` ends each body.
+    const OM_LINES: &[&str] = &[
+        "m 1",
+        "m_x 2",
+        "m{a=\"1\"} 4",
+        "m{a=\"1\",b=\"2\"} 6",
+        "m{b=\"2\",a=\"1\"} 7",
+        "m{a=\"\"} 8",
+        "m{a=\"2\"} NaN",
+        "m{a=\"1\"} 3 1700000000.5",
+        "m_x{job=\"x\"} 10",
+        "m_x{job=\"x\"} 1e3",
+    ];
+
+    /// Scrape after scrape, a cache that predicts lines gives exactly what a fresh cache gives
+    /// for the same body, followed by staleness markers for exactly the label sets of the
+    /// previous scrape that are gone.
+    fn check_predicted_scrapes(
+        bodies: &[Vec<usize>],
+        lines: &[&str],
+        format: Format,
+    ) -> Result<(), TestCaseError> {
+        let opts = ScrapeOptions::default();
+        let mut cache = ScrapeCache::new();
+        let mut previous: BTreeSet<String> = BTreeSet::new();
+        for (n, picked) in bodies.iter().enumerate() {
+            let mut body: String = picked.iter().map(|&i| format!("{}\n", lines[i])).collect();
+            if format == Format::OpenMetrics {
+                body.push_str("# EOF\n");
+            }
+            let ts = 1000 * (n as i64 + 1);
+            let mut fresh_out = Vec::new();
+            let fresh = ScrapeCache::new().append_body(
+                body.as_bytes(),
+                format,
+                &target(),
+                &opts,
+                ts,
+                &mut fresh_out,
+            );
+            let mut out = Vec::new();
+            let got = cache.append_body(body.as_bytes(), format, &target(), &opts, ts, &mut out);
+            prop_assert_eq!(got.error, None);
+            prop_assert_eq!(got.samples_scraped, fresh.samples_scraped);
+            prop_assert_eq!(got.samples_post_relabel, fresh.samples_post_relabel);
+            prop_assert!(out.len() >= fresh_out.len());
+            let (samples, markers) = out.split_at(fresh_out.len());
+            prop_assert_eq!(
+                samples.iter().map(key).collect::<Vec<_>>(),
+                fresh_out.iter().map(key).collect::<Vec<_>>()
+            );
+            let current: BTreeSet<String> = fresh_out
+                .iter()
+                .filter(|s| s.timestamp_ms == ts)
+                .map(|s| s.labels.to_string())
+                .collect();
+            let want_stale: BTreeSet<String> = previous.difference(&current).cloned().collect();
+            prop_assert!(markers
+                .iter()
+                .all(|s| is_stale_nan(s.value) && s.timestamp_ms == ts));
+            let got_stale: BTreeSet<String> =
+                markers.iter().map(|s| s.labels.to_string()).collect();
+            prop_assert_eq!(markers.len(), got_stale.len(), "one marker per series");
+            prop_assert_eq!(got_stale, want_stale);
+            previous = current;
+        }
+        Ok(())
+    }
+
     proptest! {
-        /// Scrape after scrape, a cache that predicts lines gives exactly what a fresh cache
-        /// gives for the same body, followed by staleness markers for exactly the label sets of
-        /// the previous scrape that are gone.
         #[test]
         fn predicted_scrapes_match_fresh_ones(
             bodies in proptest::collection::vec(
                 proptest::collection::vec(0..LINES.len(), 0..16), 1..8)
         ) {
-            let opts = ScrapeOptions::default();
-            let mut cache = ScrapeCache::new();
-            let mut previous: BTreeSet<String> = BTreeSet::new();
-            for (n, lines) in bodies.iter().enumerate() {
-                let body: String = lines.iter().map(|&i| format!("{}\n", LINES[i])).collect();
-                let ts = 1000 * (n as i64 + 1);
-                let mut fresh_out = Vec::new();
-                let fresh = ScrapeCache::new().append_body(
-                    body.as_bytes(), Format::PromText, &target(), &opts, ts, &mut fresh_out);
-                let mut out = Vec::new();
-                let got = cache.append_body(
-                    body.as_bytes(), Format::PromText, &target(), &opts, ts, &mut out);
-                prop_assert_eq!(got.error, None);
-                prop_assert_eq!(got.samples_scraped, fresh.samples_scraped);
-                prop_assert_eq!(got.samples_post_relabel, fresh.samples_post_relabel);
-                prop_assert!(out.len() >= fresh_out.len());
-                let (samples, markers) = out.split_at(fresh_out.len());
-                prop_assert_eq!(
-                    samples.iter().map(key).collect::<Vec<_>>(),
-                    fresh_out.iter().map(key).collect::<Vec<_>>()
-                );
-                let current: BTreeSet<String> =
-                    fresh_out.iter().map(|s| s.labels.to_string()).collect();
-                let want_stale: BTreeSet<String> = previous.difference(&current).cloned().collect();
-                prop_assert!(markers.iter().all(|s| is_stale_nan(s.value) && s.timestamp_ms == ts));
-                let got_stale: BTreeSet<String> = markers.iter().map(|s| s.labels.to_string()).collect();
-                prop_assert_eq!(markers.len(), got_stale.len(), "one marker per series");
-                prop_assert_eq!(got_stale, want_stale);
-                previous = current;
-            }
+            check_predicted_scrapes(&bodies, LINES, Format::PromText)?;
+        }
+
+        #[test]
+        fn predicted_openmetrics_scrapes_match_fresh_ones(
+            bodies in proptest::collection::vec(
+                proptest::collection::vec(0..OM_LINES.len(), 0..16), 1..8)
+        ) {
+            check_predicted_scrapes(&bodies, OM_LINES, Format::OpenMetrics)?;
         }
     }
 }

@@ -379,6 +379,35 @@ impl<'a> OpenMetricsParser<'a> {
         }
     }
 
+    /// Reads the next line as a sample only if its series text is exactly `series` (that of a
+    /// line an OpenMetrics parser accepted before) followed by ` value\n`: no timestamp, no
+    /// exemplar. Returns the value, or `None` without moving for anything else, which
+    /// [`OpenMetricsParser::next_entry`] then reads. See [`super::PromParser::next_known_sample`].
+    pub fn next_known_sample(&mut self, series: &[u8]) -> Option<f64> {
+        // Skipping `_created` lines depends on the family's type: leave those to the full parse.
+        if self.done || self.opts.skip_created_series || self.l.state != St::Init {
+            return None;
+        }
+        let b = self.l.b;
+        let start = self.l.i;
+        let end = start + series.len();
+        if series.is_empty() || end >= b.len() || &b[start..end] != series || b[end] != b' ' {
+            return None;
+        }
+        let vs = end + 1;
+        let ve = vs
+            + b[vs..]
+                .iter()
+                .position(|&c| matches!(c, 0 | b' ' | b'\n'))?;
+        if ve == vs || b[ve] != b'\n' {
+            return None;
+        }
+        let value = parse_prom_float(&b[vs..ve]).ok()?;
+        self.l.i = ve + 1;
+        self.l.start = self.l.i;
+        Some(value)
+    }
+
     fn entry(&self, k: Kind<'a>) -> Entry<'_, 'a> {
         match k {
             Kind::Help(m, t) => Entry::Help {

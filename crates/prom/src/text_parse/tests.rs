@@ -1725,6 +1725,59 @@ mod props {
             prop_assert_eq!(got_end, want_end);
         }
 
+        /// The OpenMetrics parser's `next_known_sample`, as the text parser's above.
+        #[test]
+        fn om_known_series_agree_with_full_parse(parts in proptest::collection::vec(prop_oneof![
+            Just("a"), Just("a_total"), Just("{"), Just("}"), Just("x=\"y\""), Just(","), Just(" "),
+            Just("\n"), Just("\n"), Just("1"), Just("1.5"), Just("NaN"), Just(" # {x=\"1\"} 2"),
+            Just("# TYPE a counter\n"), Just("# HELP a h\n"), Just("# EOF\n"), Just("\0"), Just("\t"),
+            Just("a{x=\"y\"} 1\n"), Just("a 2\n"), Just("a_total 3 1700000000\n"),
+        ], 0..40)) {
+            let input = parts.concat();
+            let input = input.as_bytes();
+            type Read = Result<Option<Option<(Vec<u8>, u64, Option<i64>)>>, String>;
+            let full = |p: &mut OpenMetricsParser<'_>| -> Read {
+                match p.next_entry() {
+                    Ok(Some(Entry::Sample(s))) => Ok(Some(Some((s.series().to_vec(), s.value().to_bits(), s.timestamp())))),
+                    Ok(Some(_)) => Ok(Some(None)),
+                    Ok(None) => Ok(None),
+                    Err(e) => Err(e.with_position()),
+                }
+            };
+            let mut want = Vec::new();
+            let mut p = OpenMetricsParser::new(input);
+            let want_end = loop {
+                match full(&mut p) {
+                    Ok(Some(Some(s))) => want.push(s),
+                    Ok(Some(None)) => {}
+                    Ok(None) => break Ok(()),
+                    Err(e) => break Err(e),
+                }
+            };
+            let mut known: Vec<Vec<u8>> = want.iter().map(|s| s.0.clone()).collect();
+            known.extend(want.iter().filter(|s| s.0.len() > 1).map(|s| s.0[..s.0.len() - 1].to_vec()));
+            known.sort();
+            known.dedup();
+            let mut got = Vec::new();
+            let mut p = OpenMetricsParser::new(input);
+            let got_end = 'lines: loop {
+                for text in &known {
+                    if let Some(v) = p.next_known_sample(text) {
+                        got.push((text.clone(), v.to_bits(), None));
+                        continue 'lines;
+                    }
+                }
+                match full(&mut p) {
+                    Ok(Some(Some(s))) => got.push(s),
+                    Ok(Some(None)) => {}
+                    Ok(None) => break Ok(()),
+                    Err(e) => break Err(e),
+                }
+            };
+            prop_assert_eq!(got, want);
+            prop_assert_eq!(got_end, want_end);
+        }
+
         #[test]
         fn om_arbitrary_bytes(input in proptest::collection::vec(any::<u8>(), 0..200)) {
             let _ = render_om(&input, Default::default());
