@@ -4,6 +4,7 @@
 //! MB/s per parser; best of several rounds, since the machines are shared).
 
 use std::hint::black_box;
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use ingot_prom::labels::LabelsBuilder;
@@ -141,6 +142,35 @@ fn main() {
         report("prom text: samples only, no labels", &bare, (r.0, expected));
         return;
     }
+    // node_exporter's own output (its end-to-end fixture, beside the repository in ../shared),
+    // repeated to about as many samples: real label and value shapes rather than generated ones.
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/fixtures/node_exporter/e2e-output.txt");
+    match std::fs::read(&fixture) {
+        Ok(one) => {
+            let samples = |body: &[u8]| {
+                let mut p = PromParser::new(body);
+                let mut n = 0;
+                let mut acc = 0.0;
+                while let Some(e) = p.next_entry().expect("node_exporter's output parses") {
+                    if let Entry::Sample(s) = e {
+                        acc += s.value();
+                        n += 1;
+                    }
+                }
+                black_box(acc);
+                n
+            };
+            let body = one.repeat(expected / samples(&one) + 1);
+            let r = best_of(rounds, || samples(&body));
+            report("node_exporter's e2e output: parse (fast path)", &body, r);
+        }
+        Err(e) => println!(
+            "node_exporter's e2e output: not read ({}: {e})",
+            fixture.display()
+        ),
+    }
+
     let r = best_of(rounds, || {
         prom_values(&mut PromParser::new(&prom_body).exact_only())
     });

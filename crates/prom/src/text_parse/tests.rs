@@ -616,6 +616,50 @@ fn prom_fast_paths_agree_on_odd_long_lines() {
     }
 }
 
+/// Metadata lines near the common shape: the fast path answers exactly as the exact path, or
+/// leaves them to it.
+#[test]
+fn prom_fast_paths_agree_on_odd_metadata_lines() {
+    let lines: &[&[u8]] = &[
+        b"# HELP a x y z",
+        b"# HELP a ",
+        b"# HELP a   ",
+        b"# HELP a",
+        b"# HELP a  x",
+        b"# HELP a \tx",
+        b"# HELP a x\0y",
+        b"# HELP a x\\ny \\\\",
+        b"# HELP a \xc3\xa9",
+        b"# HELP a \xff",
+        b"# HELP a{ x",
+        b"# HELP a:b_c x",
+        b"# HELP \"a\" x",
+        b"#  HELP a x",
+        b"#\tHELP a x",
+        b"# HELP  a x",
+        b"# HELPa x",
+        b"# TYPE a gauge",
+        b"# TYPE a gauge ",
+        b"# TYPE a  gauge",
+        b"# TYPE a info",
+        b"# TYPE a untyped",
+        b"# TYPE a",
+        b"# TYPE a Gauge",
+        b"# TYPE 1a gauge",
+    ];
+    for line in lines {
+        for end in [&b"\n"[..], b"\nm 1\n", b""] {
+            let body = [*line, end].concat();
+            assert_eq!(
+                render_prom_with(PromParser::new(&body)),
+                render_prom_with(PromParser::new(&body).exact_only()),
+                "{}",
+                String::from_utf8_lossy(&body)
+            );
+        }
+    }
+}
+
 #[test]
 fn prom_known_series_reads_only_that_line() {
     let body =
