@@ -461,5 +461,58 @@ fn main() {
         d,
     );
 
+    // node_exporter's own output (its end-to-end fixture, beside the repository in ../shared),
+    // repeated to nearly as many samples, each copy's metric names prefixed so no series repeats.
+    let fixture = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/fixtures/node_exporter/e2e-output.txt");
+    match std::fs::read_to_string(&fixture) {
+        Ok(one) => {
+            let per_copy = one
+                .lines()
+                .filter(|l| !l.starts_with('#') && !l.is_empty())
+                .count();
+            // As many copies as stay within the relabel cache's default size (100,000 series).
+            let copies = expected / per_copy;
+            let mut node_body = String::new();
+            for copy in 0..copies {
+                for line in one.lines() {
+                    let (head, rest) = match line.strip_prefix("# HELP ") {
+                        Some(rest) => ("# HELP ", rest),
+                        None => match line.strip_prefix("# TYPE ") {
+                            Some(rest) => ("# TYPE ", rest),
+                            None => ("", line),
+                        },
+                    };
+                    node_body.push_str(&format!("{head}c{copy}_{rest}\n"));
+                }
+            }
+            let mut p = Pipeline::new();
+            p.scrape(node_body.as_bytes(), 1_000);
+            let mut ts = 1_000;
+            let (d, _) = best_of(ROUNDS, || {
+                ts += 15_000;
+                p.scrape(node_body.as_bytes(), ts)
+            });
+            let parsed = {
+                let mut n = 0;
+                let mut parser = PromParser::new(node_body.as_bytes());
+                while let Some(e) = parser.next_entry().expect("valid body") {
+                    n += matches!(e, Entry::Sample(_)) as usize;
+                }
+                n
+            };
+            report(
+                &format!("(b) steady state, {copies} copies of node_exporter's output"),
+                node_body.len(),
+                parsed,
+                d,
+            );
+        }
+        Err(e) => println!(
+            "node_exporter's e2e output: not read ({}: {e})",
+            fixture.display()
+        ),
+    }
+
     prometheus_comparison(Arc::new(body), expected);
 }
