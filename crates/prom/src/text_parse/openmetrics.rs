@@ -329,6 +329,7 @@ pub struct OpenMetricsParser<'a> {
     /// Start-timestamp cache: key of the series it belongs to, and the value.
     st_key: Vec<u8>,
     st: i64,
+    fast: bool,
 }
 
 impl<'a> OpenMetricsParser<'a> {
@@ -358,7 +359,15 @@ impl<'a> OpenMetricsParser<'a> {
             done: false,
             st_key: Vec::new(),
             st: 0,
+            fast: true,
         }
+    }
+
+    /// Disables the fast path, for checking it against the exact path.
+    #[doc(hidden)]
+    pub fn exact_only(mut self) -> Self {
+        self.fast = false;
+        self
     }
 
     /// The next entry; `Ok(None)` after `# EOF`.
@@ -475,6 +484,11 @@ impl<'a> OpenMetricsParser<'a> {
             self.labels.clear();
             self.ex_labels.clear();
             self.exemplar = None;
+            if self.fast && self.l.state == St::Init && self.l.b.get(self.l.i) == Some(&b'#') {
+                if let Some(k) = self.fast_metadata() {
+                    return Ok(Some(k));
+                }
+            }
             let t = self.l.lex();
             match t {
                 Tok::EofWord => {
@@ -513,6 +527,37 @@ impl<'a> OpenMetricsParser<'a> {
         }
     }
 
+    /// The common metadata lines without the state machine: `# HELP`, `# TYPE` or `# UNIT`, an
+    /// unquoted name, one blank and the text up to a newline. `None` for anything else, and for
+    /// anything the exact path would reject, which it then reads and reports.
+    fn fast_metadata(&mut self) -> Option<Kind<'a>> {
+        let b = self.l.b;
+        let start = self.l.i;
+        let rest = b.get(start..)?;
+        let t = match rest.get(..7)? {
+            b"# HELP " => Tok::Help,
+            b"# TYPE " => Tok::Type,
+            b"# UNIT " => Tok::Unit,
+            _ => return None,
+        };
+        let ms = start + 7;
+        if !metric_start(*b.get(ms)?) {
+            return None;
+        }
+        let me = super::prom::scan_name(b, ms + 1, 2);
+        if b.get(me) != Some(&b' ') {
+            return None;
+        }
+        let ts = me + 1;
+        let te = ts + memchr::memchr(b'\n', &b[ts..])?;
+        let text = &b[ts..te];
+        let kind = self.metadata_kind(t, &b[ms..me], text, ts).ok()?;
+        self.mf_name_len = me - ms;
+        self.l.i = te + 1;
+        self.l.start = te + 1;
+        Some(kind)
+    }
+
     fn metadata(&mut self, t: Tok) -> Result<Kind<'a>, ParseError> {
         let t2 = self.l.lex();
         if t2 != Tok::MName {
@@ -540,6 +585,18 @@ impl<'a> OpenMetricsParser<'a> {
             &buf[..0]
         };
         let text_at = self.l.start + 1;
+        self.metadata_kind(t, metric, text, text_at)
+    }
+
+    /// What a metadata line of kind `t` (HELP, TYPE or UNIT) says, from its metric name and text
+    /// (`text_at`: where the text starts, for errors).
+    fn metadata_kind(
+        &mut self,
+        t: Tok,
+        metric: &'a [u8],
+        text: &'a [u8],
+        text_at: usize,
+    ) -> Result<Kind<'a>, ParseError> {
         match t {
             Tok::Type => {
                 let k = match text {
@@ -810,6 +867,7 @@ impl<'a> OpenMetricsParser<'a> {
             done: false,
             st_key: Vec::new(),
             st: 0,
+            fast: self.fast,
         };
         let mut peek_key = Vec::new();
         loop {

@@ -932,7 +932,7 @@ fn skip_plain_value(b: &[u8], mut i: usize) -> usize {
 /// First index at or after `i` whose byte is not a name byte (`class` 2: metric name, 1: label
 /// name), or `b.len()`. Eight bytes per step: one table lookup each, ANDed, one branch.
 #[inline]
-fn scan_name(b: &[u8], mut i: usize, class: u8) -> usize {
+pub(super) fn scan_name(b: &[u8], mut i: usize, class: u8) -> usize {
     #[cfg(target_arch = "x86_64")]
     while i + 16 <= b.len() {
         // SAFETY: SSE2 is part of x86_64's baseline; the 16 bytes at `i` are in bounds.

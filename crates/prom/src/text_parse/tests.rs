@@ -72,7 +72,10 @@ fn render_prom_with(mut p: PromParser<'_>) -> String {
 }
 
 fn render_om(input: &[u8], opts: openmetrics::OpenMetricsOptions) -> String {
-    let mut p = OpenMetricsParser::with_options(input, opts);
+    render_om_with(OpenMetricsParser::with_options(input, opts))
+}
+
+fn render_om_with(mut p: OpenMetricsParser<'_>) -> String {
     let mut out = String::new();
     loop {
         match p.next_entry() {
@@ -653,6 +656,48 @@ fn prom_fast_paths_agree_on_odd_metadata_lines() {
             assert_eq!(
                 render_prom_with(PromParser::new(&body)),
                 render_prom_with(PromParser::new(&body).exact_only()),
+                "{}",
+                String::from_utf8_lossy(&body)
+            );
+        }
+    }
+}
+
+/// OpenMetrics metadata lines near the common shape: the fast path answers exactly as the exact
+/// path, or leaves them to it.
+#[test]
+fn om_fast_paths_agree_on_odd_metadata_lines() {
+    let lines: &[&[u8]] = &[
+        b"# HELP a x y z",
+        b"# HELP a ",
+        b"# HELP a",
+        b"# HELP a  x",
+        b"# HELP a x\0y",
+        b"# HELP a \\\"q\\\" \\n",
+        b"# HELP a \xc3\xa9",
+        b"# HELP a \xff",
+        b"# HELP a{ x",
+        b"# HELP \"a\" x",
+        b"#  HELP a x",
+        b"# HELP  a x",
+        b"# TYPE a gauge",
+        b"# TYPE a gauge ",
+        b"# TYPE a info",
+        b"# TYPE a stateset",
+        b"# TYPE a untyped",
+        b"# TYPE a",
+        b"# UNIT a_seconds seconds",
+        b"# UNIT a_seconds bytes",
+        b"# UNIT a_seconds ",
+        b"# UNIT seconds seconds",
+        b"# UNIT a seconds",
+    ];
+    for line in lines {
+        for end in [&b"\n# EOF\n"[..], b"\na 1\n# EOF\n", b""] {
+            let body = [*line, end].concat();
+            assert_eq!(
+                render_om_with(OpenMetricsParser::new(&body)),
+                render_om_with(OpenMetricsParser::new(&body).exact_only()),
                 "{}",
                 String::from_utf8_lossy(&body)
             );
@@ -1826,6 +1871,24 @@ mod props {
         fn om_arbitrary_bytes(input in proptest::collection::vec(any::<u8>(), 0..200)) {
             let _ = render_om(&input, Default::default());
             let _ = render_om(&input, openmetrics::OpenMetricsOptions { skip_created_series: true });
+        }
+
+        /// The OpenMetrics fast paths agree with the exact one.
+        #[test]
+        fn om_fast_path_agrees_with_exact(parts in proptest::collection::vec(prop_oneof![
+            Just("a"), Just("a_total"), Just("_seconds"), Just("{"), Just("}"), Just("x=\"y\""), Just(" "),
+            Just("\n"), Just("1"), Just("# HELP "), Just("# TYPE "), Just("# UNIT "), Just("counter"),
+            Just("gauge"), Just("seconds"), Just("help text"), Just("\0"), Just("\t"), Just("é"),
+            Just("# EOF\n"), Just("\\"), Just("\""), Just("#"),
+        ], 0..40)) {
+            let input = parts.concat();
+            let bytes: Vec<u8> = input.bytes().map(|c| if c == 0xc3 { 0xff } else { c }).collect();
+            for body in [input.as_bytes(), &bytes[..]] {
+                prop_assert_eq!(
+                    render_om_with(OpenMetricsParser::new(body)),
+                    render_om_with(OpenMetricsParser::new(body).exact_only())
+                );
+            }
         }
 
         #[test]
