@@ -167,6 +167,13 @@ mod tests {
     }
 
     #[test]
+    fn address_labels_name_their_interface() {
+        assert_eq!(interface_of_label("eth0"), "eth0");
+        assert_eq!(interface_of_label("eth0:vip"), "eth0");
+        assert_eq!(interface_of_label("lo:0:x"), "lo");
+    }
+
+    #[test]
     fn syscalls_work_here() {
         let u = uname().unwrap();
         assert_eq!(u.sysname, "Linux");
@@ -187,6 +194,16 @@ pub struct InterfaceAddress {
     pub prefix_len: u32,
 }
 
+/// The interface an address label belongs to. glibc's `getifaddrs` names an IPv4 address by its
+/// label, which for an alias (`ip addr add ... label eth0:vip`) is the interface name, a colon and
+/// a suffix; interface names cannot hold a colon, so the name ends at the first one. node_exporter
+/// (Go's `net.Interfaces`) reports the interface itself.
+fn interface_of_label(label: &str) -> &str {
+    label
+        .split_once(':')
+        .map_or(label, |(interface, _)| interface)
+}
+
 /// The IPv4 and IPv6 addresses of every interface (`getifaddrs(3)`).
 pub fn interface_addresses() -> io::Result<Vec<InterfaceAddress>> {
     use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
@@ -204,9 +221,8 @@ pub fn interface_addresses() -> io::Result<Vec<InterfaceAddress>> {
         if ifa.ifa_addr.is_null() || ifa.ifa_name.is_null() {
             continue;
         }
-        let name = unsafe { CStr::from_ptr(ifa.ifa_name) }
-            .to_string_lossy()
-            .into_owned();
+        let label = unsafe { CStr::from_ptr(ifa.ifa_name) }.to_string_lossy();
+        let name = interface_of_label(&label).to_owned();
         let family = i32::from(unsafe { (*ifa.ifa_addr).sa_family });
         let (address, prefix_len) = match family {
             libc::AF_INET => {
