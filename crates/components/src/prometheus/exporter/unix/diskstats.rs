@@ -194,10 +194,18 @@ impl DiskstatsCollector {
                 optional_regex("disk.device_include", &config.disk.device_include)?,
             )
         };
-        let udev_dir = config
-            .udev_data_path
-            .is_dir()
-            .then(|| LazyDir::new(config.udev_data_path.clone()));
+        let udev_dir = if config.udev_data_path.is_dir() {
+            Some(LazyDir::new(config.udev_data_path.clone()))
+        } else {
+            // As node_exporter does: say it once, then go on without the udev labels.
+            tracing::warn!(
+                path = %config.udev_data_path.display(),
+                "udev_data_path is not a directory; the diskstats collector goes on without udev \
+                 properties: node_disk_info has empty path, wwn, model, serial and revision, and \
+                 node_disk_filesystem_info, node_disk_device_mapper_info and node_disk_ata_* are absent"
+            );
+            None
+        };
         Ok(DiskstatsCollector {
             diskstats: KeptFile::new(config.procfs_path.join("diskstats")),
             sysfs_block: LazyDir::new(config.sysfs_path.join("block")),
