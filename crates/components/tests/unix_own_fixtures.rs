@@ -82,6 +82,7 @@ fn filesystem_reads_mountinfo_and_statfs_under_rootfs() {
     let mut want_info = Vec::new();
     let mut want_error = Vec::new();
     let mut want_readonly = Vec::new();
+    let mut want_purgeable = Vec::new();
     for (device, mount_point, fs_type, dir, major, minor) in mounts {
         let st = ingot_hostfs::sys::statfs(&rootfs.join(dir)).unwrap();
         let labels = format!("device=\"{device}\",device_error=\"\",fstype=\"{fs_type}\",mountpoint=\"{mount_point}\"");
@@ -104,6 +105,7 @@ fn filesystem_reads_mountinfo_and_statfs_under_rootfs() {
             "node_filesystem_mount_info{{device=\"{device}\",major=\"{major}\",minor=\"{minor}\",mountpoint=\"{mount_point}\"}} 1"
         ));
         want_error.push(format!("node_filesystem_device_error{{{labels}}} 0"));
+        want_purgeable.push(format!("node_filesystem_purgeable_bytes{{{labels}}} 0"));
         let ro = if mount_point == "/ro" { 1 } else { 0 };
         want_readonly.push(format!("node_filesystem_readonly{{{labels}}} {ro}"));
     }
@@ -116,6 +118,7 @@ fn filesystem_reads_mountinfo_and_statfs_under_rootfs() {
         &mut want_info,
         &mut want_error,
         &mut want_readonly,
+        &mut want_purgeable,
     ] {
         want.sort();
     }
@@ -124,6 +127,11 @@ fn filesystem_reads_mountinfo_and_statfs_under_rootfs() {
     assert_eq!(samples(&text, "node_filesystem_mount_info"), want_info);
     assert_eq!(samples(&text, "node_filesystem_device_error"), want_error);
     assert_eq!(samples(&text, "node_filesystem_readonly"), want_readonly);
+    // Only mounts that could be stat'ed, as node_exporter 1.12 does.
+    assert_eq!(
+        samples(&text, "node_filesystem_purgeable_bytes"),
+        want_purgeable
+    );
     // Free space moves while we look; the series must be the same ones as for size.
     for family in [
         "node_filesystem_free_bytes",

@@ -37,7 +37,13 @@ const ONLY_NODE_EXPORTER: &[(&str, &str)] = &[
 ];
 
 /// Families only ingot shows, and why.
-const ONLY_INGOT: &[(&str, &str)] = &[("node_filesystem_mount_info", "added in node_exporter 1.9")];
+const ONLY_INGOT: &[(&str, &str)] = &[
+    ("node_filesystem_mount_info", "added in node_exporter 1.9"),
+    (
+        "node_filesystem_purgeable_bytes",
+        "added in node_exporter 1.10",
+    ),
+];
 
 /// Label names that differ within a family both show.
 const LABEL_DIFFERENCES: &[(&str, &str, &str)] = &[

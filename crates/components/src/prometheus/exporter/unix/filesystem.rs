@@ -71,6 +71,14 @@ const MOUNT_INFO: Desc = Desc::new(
     MetricType::Gauge,
     &["device", "major", "minor", "mountpoint"],
 );
+/// node_exporter 1.10+ emits this for every mount it could stat; on Linux it has nothing to
+/// measure and reports 0, which dashboards shared with macOS hosts may still select.
+const PURGEABLE: Desc = Desc::new(
+    "node_filesystem_purgeable_bytes",
+    "Filesystem space available including purgeable space (MacOS specific).",
+    MetricType::Gauge,
+    LABELS,
+);
 
 /// node_exporter's default `--collector.filesystem.stat-workers`.
 const STAT_WORKERS: usize = 4;
@@ -263,6 +271,7 @@ impl Collector for FilesystemCollector {
                 &[&e.device, major.as_str(), minor.as_str(), &e.mount_point],
                 1.0,
             );
+            out.push(&PURGEABLE, &labels, 0.0);
         }
         Ok(())
     }
