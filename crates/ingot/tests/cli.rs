@@ -132,6 +132,25 @@ fn reload_by_sighup_and_endpoint_and_a_bad_config_keeps_the_running_graph() {
         (200, "config reloaded\n".into())
     );
     assert_eq!(components(addr), vec!["prometheus.exporter.unix.c"]);
+    // Without set_collectors, Alloy would run its whole default set: the log names what ingot
+    // lacks of it, for that component only (the earlier ones listed their collectors).
+    let log = peer.log();
+    let warnings: Vec<&str> = log
+        .lines()
+        .filter(|l| l.contains("set_collectors is empty"))
+        .collect();
+    assert_eq!(warnings.len(), 1, "{log}");
+    assert!(warnings[0].contains("level=warn"), "{}", warnings[0]);
+    assert!(
+        warnings[0].contains("component_id=prometheus.exporter.unix.c"),
+        "{}",
+        warnings[0]
+    );
+    assert!(
+        warnings[0].contains("it does not implement arp, bcache,"),
+        "{}",
+        warnings[0]
+    );
     peer.signal(2);
     assert!(peer
         .wait_exit(Duration::from_secs(10))

@@ -156,8 +156,25 @@ impl Decode for SystemdConfig {
 }
 
 pub struct Component {
+    id: String,
     exporter: Mutex<UnixExporter>,
     health: HealthReporter,
+}
+
+/// With `set_collectors` empty, Alloy runs its whole default set; ingot runs the part it implements.
+/// Dashboards built on the rest (`node_boot_time_seconds`, `node_network_up`, ...) would go blank
+/// without a word, so the log names what is missing, once per configuration that changes it.
+fn warn_default_absent(id: &str, exporter: &UnixExporter, before: Option<&UnixExporter>) {
+    let absent = exporter.default_absent_collectors();
+    if absent.is_empty() || before.is_some_and(|b| b.default_absent_collectors() == absent) {
+        return;
+    }
+    tracing::warn!(
+        component_id = %id,
+        "set_collectors is empty: of Alloy's default collectors ingot runs {}; it does not implement {} yet, so their metrics are absent (list the collectors in set_collectors to silence this)",
+        exporter.collectors().join(", "),
+        absent.join(", ")
+    );
 }
 
 impl Component {
@@ -189,7 +206,9 @@ impl ComponentType for Component {
         ));
         ctx.health
             .healthy("started component; metrics are gathered on each scrape");
+        warn_default_absent(&ctx.id, &exporter, None);
         Ok(Component {
+            id: ctx.id,
             exporter: Mutex::new(exporter),
             health: ctx.health,
         })
@@ -197,7 +216,9 @@ impl ComponentType for Component {
 
     fn update(&self, args: Arguments) -> Result<(), String> {
         let exporter = UnixExporter::new(&args.config).map_err(|e| e.to_string())?;
-        *self.exporter.lock().unwrap_or_else(|e| e.into_inner()) = exporter;
+        let mut current = self.exporter.lock().unwrap_or_else(|e| e.into_inner());
+        warn_default_absent(&self.id, &exporter, Some(&current));
+        *current = exporter;
         Ok(())
     }
 

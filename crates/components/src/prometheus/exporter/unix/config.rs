@@ -24,16 +24,53 @@ pub const IMPLEMENTED_COLLECTORS: &[&str] = &[
     "uname",
 ];
 
-/// Of the implemented collectors, those node_exporter (and so Alloy) enables by default.
-pub const DEFAULT_ENABLED_COLLECTORS: &[&str] = &[
+/// The collectors Alloy runs on Linux when `set_collectors` is empty (its documentation's "Enabled by
+/// default" column, Linux and "any" rows). ingot runs those it implements and names the others.
+pub const ALLOY_DEFAULT_COLLECTORS: &[&str] = &[
+    "arp",
+    "bcache",
+    "bonding",
+    "btrfs",
+    "conntrack",
     "cpu",
+    "cpufreq",
     "diskstats",
+    "dmi",
+    "edac",
+    "entropy",
+    "fibrechannel",
+    "filefd",
     "filesystem",
+    "hwmon",
+    "infiniband",
+    "ipvs",
     "loadavg",
+    "mdadm",
     "meminfo",
+    "netclass",
     "netdev",
+    "netstat",
+    "nfs",
+    "nfsd",
+    "nvme",
+    "os",
+    "powersupplyclass",
+    "pressure",
+    "rapl",
+    "schedstat",
+    "sockstat",
+    "softnet",
+    "stat",
+    "tapestats",
+    "textfile",
+    "thermal_zone",
     "time",
+    "timex",
+    "udp_queues",
     "uname",
+    "vmstat",
+    "xfs",
+    "zfs",
 ];
 
 /// Alloy's default for `disk.device_exclude`.
@@ -184,30 +221,30 @@ impl std::error::Error for ConfigError {}
 pub struct CollectorSelection {
     /// Implemented collectors to run, sorted.
     pub enabled: Vec<&'static str>,
-    /// Selected names this exporter does not implement (node_exporter collectors we lack, or
-    /// names no node_exporter has); Alloy drops unknown names silently.
+    /// Names given in `set_collectors` or `enable_collectors` that this exporter does not
+    /// implement (node_exporter collectors we lack, or names no node_exporter has); Alloy drops
+    /// unknown names silently, ingot refuses them.
     pub unsupported: Vec<String>,
+    /// Collectors of Alloy's default set (used when `set_collectors` is empty) that ingot does not
+    /// implement and that `disable_collectors` does not turn off: Alloy would run them, ingot
+    /// cannot, and says so in its log.
+    pub default_absent: Vec<&'static str>,
 }
 
 impl UnixConfig {
     pub fn collector_selection(&self) -> CollectorSelection {
-        let mut selected: Vec<String> = if self.set_collectors.is_empty() {
-            DEFAULT_ENABLED_COLLECTORS
-                .iter()
-                .map(|s| (*s).to_owned())
-                .collect()
-        } else {
-            self.set_collectors.clone()
-        };
-        selected.retain(|c| !self.disable_collectors.contains(c));
+        // Named explicitly, with whether the default set is in play.
+        let defaults = self.set_collectors.is_empty();
+        let mut named: Vec<&str> = self.set_collectors.iter().map(String::as_str).collect();
+        named.retain(|c| !self.disable_collectors.iter().any(|d| d == c));
         for c in &self.enable_collectors {
-            if !selected.contains(c) {
-                selected.push(c.clone());
+            if !named.contains(&c.as_str()) {
+                named.push(c);
             }
         }
         let mut enabled: Vec<&'static str> = Vec::new();
         let mut unsupported = Vec::new();
-        for name in selected {
+        for name in named {
             match IMPLEMENTED_COLLECTORS.iter().find(|c| **c == name) {
                 Some(c) => {
                     if !enabled.contains(c) {
@@ -215,9 +252,24 @@ impl UnixConfig {
                     }
                 }
                 None => {
-                    if !unsupported.contains(&name) {
-                        unsupported.push(name)
+                    if !unsupported.iter().any(|u| u == name) {
+                        unsupported.push(name.to_owned())
                     }
+                }
+            }
+        }
+        let mut default_absent = Vec::new();
+        if defaults {
+            for &name in ALLOY_DEFAULT_COLLECTORS {
+                if self.disable_collectors.iter().any(|d| d == name)
+                    || enabled.contains(&name)
+                    || unsupported.iter().any(|u| u == name)
+                {
+                    continue;
+                }
+                match IMPLEMENTED_COLLECTORS.iter().find(|c| **c == name) {
+                    Some(c) => enabled.push(c),
+                    None => default_absent.push(name),
                 }
             }
         }
@@ -226,6 +278,7 @@ impl UnixConfig {
         CollectorSelection {
             enabled,
             unsupported,
+            default_absent,
         }
     }
 }
@@ -284,6 +337,35 @@ mod tests {
             ]
         );
         assert!(sel.unsupported.is_empty());
+        assert!(sel.default_absent.contains(&"netclass"));
+        assert!(!sel.default_absent.contains(&"cpu"));
+        assert_eq!(
+            sel.enabled.len() + sel.default_absent.len(),
+            ALLOY_DEFAULT_COLLECTORS.len()
+        );
+    }
+
+    #[test]
+    fn default_set_names_what_ingot_lacks_unless_disabled_or_asked_for() {
+        let config = UnixConfig {
+            disable_collectors: names(&["netclass", "meminfo"]),
+            enable_collectors: names(&["arp", "processes"]),
+            ..UnixConfig::default()
+        };
+        let sel = config.collector_selection();
+        assert!(!sel.enabled.contains(&"meminfo"));
+        assert!(sel.enabled.contains(&"processes"));
+        // Disabled: nothing to say. Asked for by name: an error, not a log line.
+        assert!(!sel.default_absent.contains(&"netclass"));
+        assert_eq!(sel.unsupported, ["arp"]);
+        assert!(!sel.default_absent.contains(&"arp"));
+        assert!(sel.default_absent.contains(&"stat"));
+        // With set_collectors the default set is not in play.
+        let config = UnixConfig {
+            set_collectors: names(&["cpu"]),
+            ..UnixConfig::default()
+        };
+        assert!(config.collector_selection().default_absent.is_empty());
     }
 
     #[test]

@@ -33,7 +33,7 @@ use ingot_prom::exposition::{Desc, FamilySet, MetricType};
 
 pub use config::{
     CollectorSelection, ConfigError, CpuConfig, DiskConfig, FilesystemConfig, NetdevConfig,
-    SystemdConfig, UnixConfig, DEFAULT_DISK_DEVICE_EXCLUDE, DEFAULT_ENABLED_COLLECTORS,
+    SystemdConfig, UnixConfig, ALLOY_DEFAULT_COLLECTORS, DEFAULT_DISK_DEVICE_EXCLUDE,
     DEFAULT_FS_TYPES_EXCLUDE, DEFAULT_MOUNT_POINTS_EXCLUDE, DEFAULT_SYSTEMD_UNIT_EXCLUDE,
     DEFAULT_SYSTEMD_UNIT_INCLUDE, IMPLEMENTED_COLLECTORS, NODE_EXPORTER_DISK_DEVICE_EXCLUDE,
     NODE_EXPORTER_FS_TYPES_EXCLUDE, NODE_EXPORTER_MOUNT_POINTS_EXCLUDE,
@@ -78,6 +78,7 @@ impl std::error::Error for CollectorError {}
 pub struct UnixExporter {
     collectors: Vec<Box<dyn Collector>>,
     unsupported: Vec<String>,
+    default_absent: Vec<&'static str>,
     families: FamilySet,
     errors: Vec<CollectorError>,
 }
@@ -107,6 +108,7 @@ impl UnixExporter {
         Ok(UnixExporter {
             collectors,
             unsupported: selection.unsupported,
+            default_absent: selection.default_absent,
             families: FamilySet::new(),
             errors: Vec::new(),
         })
@@ -120,6 +122,11 @@ impl UnixExporter {
     /// Selected collector names this exporter does not implement; they produce nothing.
     pub fn unsupported_collectors(&self) -> &[String] {
         &self.unsupported
+    }
+
+    /// Collectors Alloy's default set would run that this exporter does not implement.
+    pub fn default_absent_collectors(&self) -> &[&'static str] {
+        &self.default_absent
     }
 
     /// Runs every collector and replaces the gathered families. Returns the collectors that
