@@ -296,13 +296,15 @@ impl ScrapeCache {
                 Ok(idx) => idx,
                 Err(key) => {
                     s.write_labels(&mut self.lb);
-                    self.lb.retain(|_, v| !v.is_empty());
+                    // Empty scraped values stay until the merge: with honor_labels a scraped
+                    // `instance=""` still shadows the target's instance, as in Prometheus.
                     merge_target_labels(
                         &mut self.lb,
                         target,
                         opts.honor_labels,
                         &mut self.conflicts,
                     );
+                    self.lb.retain(|_, v| !v.is_empty());
                     let labels = self.lb.labels();
                     if let Err(e) = check_series(&labels, opts) {
                         error = Some(e);
@@ -533,7 +535,8 @@ fn stale(labels: Labels, ts: i64) -> Sample {
 
 /// Prometheus' `mutateSampleLabels` without metric relabeling: target labels win, and without
 /// `honor_labels` a clashing scraped value moves to `exported_<name>` (shortest name first,
-/// prefixing again while the name is taken).
+/// prefixing again while the name is taken by a non-empty value). With `honor_labels` a scraped
+/// label shadows the target's even when its value is empty, so the series ends up without it.
 fn merge_target_labels(
     lb: &mut LabelsBuilder,
     target: &Labels,
@@ -565,7 +568,7 @@ fn merge_target_labels(
         let mut new_name = name.clone();
         loop {
             new_name.insert_str(0, "exported_");
-            if lb.get(&new_name).is_none() {
+            if lb.get(&new_name).is_none_or(str::is_empty) {
                 lb.set(&new_name, value);
                 break;
             }

@@ -87,6 +87,35 @@ fn honor_labels_keeps_scraped_values() {
 }
 
 #[test]
+fn honor_labels_empty_scraped_value_shadows_the_target_label() {
+    // Prometheus checks `lset.Has(name)`: a scraped `instance=""` keeps the target's instance out,
+    // and the empty value then drops, so the series has no instance at all.
+    let mut c = ScrapeCache::new();
+    let opts = ScrapeOptions {
+        honor_labels: true,
+        ..Default::default()
+    };
+    let (_, out) = scrape(&mut c, "m{instance=\"\",a=\"\"} 1\n", &opts);
+    assert_eq!(out[0].labels.to_string(), r#"{__name__="m", job="demo"}"#);
+}
+
+#[test]
+fn empty_scraped_value_without_honor_labels_is_no_conflict() {
+    // An empty scraped value is absent: the target's label applies and no exported_ label appears;
+    // an empty exported_ name counts as free.
+    let mut c = ScrapeCache::new();
+    let (_, out) = scrape(
+        &mut c,
+        "m{instance=\"\",job=\"x\",exported_job=\"\"} 1\n",
+        &ScrapeOptions::default(),
+    );
+    assert_eq!(
+        out[0].labels.to_string(),
+        r#"{__name__="m", exported_job="x", instance="127.0.0.1:9201", job="demo"}"#
+    );
+}
+
+#[test]
 fn empty_label_values_are_no_labels() {
     let mut c = ScrapeCache::new();
     let (_, out) = scrape(&mut c, "test{a=\"\"} 1\n", &ScrapeOptions::default());
