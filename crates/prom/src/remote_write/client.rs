@@ -231,6 +231,8 @@ impl Client {
             _ => None,
         };
         if let Some(ca) = ca {
+            // As Go's tls.Config with RootCAs set: the given CA replaces the built-in roots.
+            b = b.tls_built_in_root_certs(false);
             for cert in reqwest::Certificate::from_pem_bundle(&ca)
                 .map_err(|e| format!("parsing the CA certificate: {e}"))?
             {

@@ -66,6 +66,8 @@ pub fn build_client(args: &HttpClientArgs) -> Result<reqwest::Client, String> {
         if certs.is_empty() {
             return Err("unable to use specified CA cert: no certificates found".into());
         }
+        // As Go's tls.Config with RootCAs set: the given CA replaces the built-in roots.
+        b = b.tls_built_in_root_certs(false);
         for c in certs {
             b = b.add_root_certificate(c);
         }
@@ -125,7 +127,7 @@ pub fn request_headers(
             let password = match (&b.password, &b.password_file) {
                 (_, Some(f)) if !f.is_empty() => std::fs::read_to_string(f)
                     .map_err(|e| format!("unable to read basic auth password file {f}: {e}"))?
-                    .trim_end_matches('\n')
+                    .trim()
                     .to_string(),
                 (Some(p), _) => p.expose().to_string(),
                 _ => String::new(),
@@ -316,5 +318,46 @@ mod tests {
         assert_eq!(format_seconds(Duration::from_secs(10)), "10");
         assert_eq!(format_seconds(Duration::from_millis(2500)), "2.5");
         assert_eq!(status_text(500), "500 Internal Server Error");
+    }
+
+    #[test]
+    fn credential_files_are_read_per_request_and_trimmed_of_white_space() {
+        // Prometheus' FileSecret trims both ends: an editor's trailing newline or a CRLF file must
+        // not end up in the Authorization header.
+        let dir = std::env::temp_dir().join(format!("ingot-cred-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let password = dir.join("password");
+        std::fs::write(&password, " s3cret\r\n").unwrap();
+        let args = HttpClientArgs {
+            auth: Auth::Basic(crate::common::http_client::BasicAuth {
+                username: "user".into(),
+                password: None,
+                password_file: Some(password.display().to_string()),
+            }),
+            tls: Default::default(),
+            follow_redirects: true,
+            enable_http2: true,
+            proxy_url: None,
+            no_proxy: None,
+            proxy_from_environment: false,
+            http_headers: Default::default(),
+        };
+        let header = |args: &HttpClientArgs| {
+            request_headers(args, "text/plain", true, Duration::from_secs(10))
+                .unwrap()
+                .into_iter()
+                .find(|(n, _)| n == "Authorization")
+                .map(|(_, v)| v)
+        };
+        assert_eq!(
+            header(&args).as_deref(),
+            Some(format!("Basic {}", base64(b"user:s3cret")).as_str())
+        );
+        std::fs::write(&password, "rotated\n").unwrap();
+        assert_eq!(
+            header(&args).as_deref(),
+            Some(format!("Basic {}", base64(b"user:rotated")).as_str())
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }
