@@ -579,8 +579,7 @@ fn apply(cfg: &RuleConfig, lb: &mut LabelsBuilder, s: &mut Scratch) -> bool {
         }
         Action::Uppercase => {
             s.result.clear();
-            s.result
-                .extend(val.chars().map(|c| c.to_uppercase().next().unwrap_or(c)));
+            s.result.extend(val.chars().map(simple_uppercase));
             lb.set(&cfg.target_label, &s.result);
         }
         Action::HashMod => {
@@ -608,6 +607,23 @@ fn apply(cfg: &RuleConfig, lb: &mut LabelsBuilder, s: &mut Scratch) -> bool {
         Action::LabelKeep => lb.retain(|n, _| cfg.regex.is_match(n)),
     }
     true
+}
+/// Go's `unicode.ToUpper`: Unicode's one-to-one (simple) mapping. Rust only offers the full mapping;
+/// where that is one character the two agree. Where it is several (`ß` → `SS`, `ﬁ` → `FI`) the
+/// simple mapping keeps the character, except for the Greek letters with iota subscript, which
+/// map to their capital-with-prosgegrammeni form.
+fn simple_uppercase(c: char) -> char {
+    let mut full = c.to_uppercase();
+    match (full.next(), full.next()) {
+        (Some(only), None) => only,
+        _ => match c as u32 {
+            0x1F80..=0x1F87 | 0x1F90..=0x1F97 | 0x1FA0..=0x1FA7 => {
+                char::from_u32(c as u32 + 8).unwrap_or(c)
+            }
+            0x1FB3 | 0x1FC3 | 0x1FF3 => char::from_u32(c as u32 + 9).unwrap_or(c),
+            _ => c,
+        },
+    }
 }
 
 /// Prometheus' hashmod: the md5 of the value, its last 8 bytes read big-endian, modulo `modulus`.

@@ -515,6 +515,31 @@ const CASES: &[Case] = &[
         }],
         output: Some(&[("a", "\u{661}\u{662}")]),
     },
+    // Case mapping is rune by rune as Go's unicode.ToUpper/ToLower: ß and ﬁ have no one-character
+    // capital and stay, ᾳ takes its capital with prosgegrammeni, İ lowercases to a plain i.
+    Case {
+        input: &[("a", "straße ﬁx ᾳ"), ("b", "İSTANBUL")],
+        rules: &[
+            R {
+                src: Some(&["a"]),
+                action: Uppercase,
+                target: "up",
+                ..D
+            },
+            R {
+                src: Some(&["b"]),
+                action: Lowercase,
+                target: "down",
+                ..D
+            },
+        ],
+        output: Some(&[
+            ("a", "straße ﬁx ᾳ"),
+            ("b", "İSTANBUL"),
+            ("down", "istanbul"),
+            ("up", "STRAßE ﬁX ᾼ"),
+        ]),
+    },
     // Lowercase of an empty value deletes the target (an empty value is no label).
     Case {
         input: &[("a", "x"), ("t", "old")],
