@@ -23,7 +23,7 @@ use std::time::{Duration, Instant};
 
 use ingot_prom::labels::Labels;
 use ingot_prom::relabel::{
-    process_with, Action, CacheLimit, Regex, RelabelCache, Rule, RuleConfig, Scratch,
+    process_with, Action, CacheLimit, NameScheme, Regex, RelabelCache, Rule, RuleConfig, Scratch,
 };
 use ingot_prom::sample::{is_stale_nan, release, Sample};
 use ingot_prom::scrape::{Report, ReportSeries, ScrapeCache, ScrapeOptions};
@@ -167,7 +167,7 @@ impl Pipeline {
             let (rules, scratch) = (&self.rules, &mut self.scratch);
             let out = self.relabel_cache.get_or_compute(&s.labels, now, |labels| {
                 let mut lb = labels.to_builder();
-                process_with(rules, &mut lb, scratch)
+                process_with(rules, &mut lb, scratch, NameScheme::Legacy)
                     .then(|| lb.labels())
                     .filter(|l| !l.is_empty())
             });

@@ -420,6 +420,32 @@ fn is_valid_label_name(s: &str) -> bool {
     !s.is_empty()
 }
 
+/// Which label names a `replace` rule may write at run time. Alloy validates every rule under the
+/// UTF-8 scheme, and `discovery.relabel` applies them that way; `prometheus.relabel` and
+/// `prometheus.remote_write` hand them to Prometheus' relabeling with the legacy scheme, where a
+/// replace whose target is not `[a-zA-Z_][a-zA-Z0-9_]*` (e.g. `service.name`) does nothing.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum NameScheme {
+    #[default]
+    Utf8,
+    Legacy,
+}
+
+impl NameScheme {
+    fn allows(self, name: &str) -> bool {
+        match self {
+            NameScheme::Utf8 => is_valid_label_name(name),
+            NameScheme::Legacy => {
+                let mut bytes = name.bytes();
+                bytes
+                    .next()
+                    .is_some_and(|b| b.is_ascii_alphabetic() || b == b'_')
+                    && bytes.all(|b| b.is_ascii_alphanumeric() || b == b'_')
+            }
+        }
+    }
+}
+
 /// A validated rule, ready to apply.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Rule {
@@ -523,7 +549,7 @@ pub struct Scratch {
 /// Applies `rules` in order to `lb`; `false` when a rule dropped the set (then `lb` is left as the
 /// dropping rule found it).
 pub fn process(rules: &[Rule], lb: &mut LabelsBuilder) -> bool {
-    process_with(rules, lb, &mut Scratch::default())
+    process_with(rules, lb, &mut Scratch::default(), NameScheme::Utf8)
 }
 
 /// [`process`] on a label set: `None` when dropped.
@@ -532,12 +558,17 @@ pub fn process_labels(rules: &[Rule], labels: &Labels) -> Option<Labels> {
     process(rules, &mut lb).then(|| lb.labels())
 }
 
-/// [`process`] with caller-owned scratch space.
-pub fn process_with(rules: &[Rule], lb: &mut LabelsBuilder, scratch: &mut Scratch) -> bool {
-    rules.iter().all(|r| apply(&r.config, lb, scratch))
+/// [`process`] with caller-owned scratch space and the run-time label name scheme.
+pub fn process_with(
+    rules: &[Rule],
+    lb: &mut LabelsBuilder,
+    scratch: &mut Scratch,
+    scheme: NameScheme,
+) -> bool {
+    rules.iter().all(|r| apply(&r.config, lb, scratch, scheme))
 }
 
-fn apply(cfg: &RuleConfig, lb: &mut LabelsBuilder, s: &mut Scratch) -> bool {
+fn apply(cfg: &RuleConfig, lb: &mut LabelsBuilder, s: &mut Scratch, scheme: NameScheme) -> bool {
     s.value.clear();
     if let Some(names) = &cfg.source_labels {
         for (i, n) in names.iter().enumerate() {
@@ -559,7 +590,7 @@ fn apply(cfg: &RuleConfig, lb: &mut LabelsBuilder, s: &mut Scratch) -> bool {
             };
             s.target.clear();
             expand(&cfg.regex, &cfg.target_label, &found, &mut s.target);
-            if !is_valid_label_name(&s.target) {
+            if !scheme.allows(&s.target) {
                 return true;
             }
             s.result.clear();

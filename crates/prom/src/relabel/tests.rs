@@ -718,7 +718,56 @@ fn scratch_is_reusable_across_sets() {
     let mut scratch = Scratch::default();
     for v in ["1", "22", "333"] {
         let mut lb = labels_of(&[("a", v)]).to_builder();
-        assert!(process_with(&rules, &mut lb, &mut scratch));
+        assert!(process_with(
+            &rules,
+            &mut lb,
+            &mut scratch,
+            NameScheme::Utf8
+        ));
         assert_eq!(lb.labels(), labels_of(&[("b", v)]));
     }
+}
+
+#[test]
+fn legacy_scheme_skips_replace_into_names_prometheus_would_reject() {
+    // prometheus.relabel runs Alloy's UTF-8-validated rules under Prometheus' legacy scheme: a
+    // replace into `service.name` (literal or expanded) passes validation but writes nothing.
+    let rules: Vec<Rule> = ["service.name", "${1}", "ok_name"]
+        .into_iter()
+        .map(|target| {
+            Rule::new(
+                R {
+                    src: Some(&["a"]),
+                    target,
+                    regex: Some("(.*)"),
+                    ..D
+                }
+                .config(),
+            )
+            .unwrap()
+        })
+        .collect();
+    let run = |scheme| {
+        let mut lb = labels_of(&[("a", "k.v")]).to_builder();
+        assert!(process_with(
+            &rules,
+            &mut lb,
+            &mut Scratch::default(),
+            scheme
+        ));
+        lb.labels()
+    };
+    assert_eq!(
+        run(NameScheme::Legacy),
+        labels_of(&[("a", "k.v"), ("ok_name", "k.v")])
+    );
+    assert_eq!(
+        run(NameScheme::Utf8),
+        labels_of(&[
+            ("a", "k.v"),
+            ("k.v", "k.v"),
+            ("ok_name", "k.v"),
+            ("service.name", "k.v")
+        ])
+    );
 }

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use ingot_prom::labels::Labels;
-use ingot_prom::relabel::{process_with, Scratch};
+use ingot_prom::relabel::{process_with, NameScheme, Scratch};
 use ingot_runtime::component::{ComponentType, Context};
 use ingot_syntax::decode::{BodyDecoder, Decode, Failed};
 use ingot_syntax::value::Value;
@@ -39,7 +39,7 @@ pub fn relabel_targets(
     for t in targets {
         let pairs: Vec<(&str, &str)> = t.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
         let mut lb = Labels::from_pairs(&pairs).to_builder();
-        if process_with(&rules.0, &mut lb, &mut scratch) {
+        if process_with(&rules.0, &mut lb, &mut scratch, NameScheme::Utf8) {
             let l = lb.labels();
             out.push(
                 l.iter()

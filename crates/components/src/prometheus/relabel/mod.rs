@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use ingot_prom::relabel::{process_with, CacheLimit, RelabelCache, Scratch};
+use ingot_prom::relabel::{process_with, CacheLimit, NameScheme, RelabelCache, Scratch};
 use ingot_prom::sample::{
     fan_out, is_stale_nan, release, AppendError, Appender, Batch, Receiver, Sample,
 };
@@ -112,7 +112,7 @@ impl Appender for Inner {
         for s in &batch.samples {
             let relabeled = cache.get_or_compute(&s.labels, now, |labels| {
                 let mut lb = labels.to_builder();
-                process_with(&rules.0, &mut lb, scratch)
+                process_with(&rules.0, &mut lb, scratch, NameScheme::Legacy)
                     .then(|| lb.labels())
                     .filter(|l| !l.is_empty())
             });

@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use ingot_prom::labels::{Labels, LabelsBuilder};
-use ingot_prom::relabel::{process_with, Rule, Scratch};
+use ingot_prom::relabel::{process_with, NameScheme, Rule, Scratch};
 use ingot_prom::remote_write::client::{send_with_retries, RetryObserver};
 use ingot_prom::remote_write::encode::{encode_v1, encode_v2, snappy_compress};
 use ingot_prom::remote_write::{Backoff, Client, ExternalLabels, Outcome, Protocol, SendError};
@@ -344,7 +344,7 @@ impl WriteRelabel {
         for (n, v) in self.external.merged(labels) {
             lb.push_unchecked(n, v);
         }
-        let out = process_with(&self.rules, &mut lb, &mut self.scratch)
+        let out = process_with(&self.rules, &mut lb, &mut self.scratch, NameScheme::Legacy)
             .then(|| lb.labels())
             .filter(|l| !l.is_empty());
         if self.cache.len() >= RELABEL_CACHE_MAX {
