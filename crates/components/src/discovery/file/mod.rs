@@ -105,11 +105,36 @@ pub fn expand_pattern(pattern: &str) -> Vec<PathBuf> {
     let mut out: Vec<PathBuf> = entries
         .filter_map(Result::ok)
         .filter(|e| e.file_name().to_str().is_some_and(|n| glob_match(name, n)))
-        .map(|e| dir.join(e.file_name()))
+        .map(|e| clean_path(&dir.join(e.file_name())))
         .filter(|p| p.is_file())
         .collect();
     out.sort();
     out
+}
+
+/// Go's `filepath.Clean`, lexically: Go's `Glob` joins the directory and each match with
+/// `filepath.Join`, which cleans, so `./*.json` finds `a.json` and `__meta_filepath` says so.
+fn clean_path(path: &Path) -> PathBuf {
+    use std::path::Component;
+    let mut out: Vec<Component> = Vec::new();
+    for c in path.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => match out.last() {
+                Some(Component::Normal(_)) => {
+                    out.pop();
+                }
+                // `/..` is `/`.
+                Some(Component::RootDir) => {}
+                _ => out.push(c),
+            },
+            _ => out.push(c),
+        }
+    }
+    if out.is_empty() {
+        return PathBuf::from(".");
+    }
+    out.iter().collect()
 }
 
 /// One file's targets, or why it could not be used.
@@ -152,12 +177,27 @@ fn check_label_name(n: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// Prometheus reads a `null` list element into a nil group and refuses the file.
+const NIL_GROUP: &str = "nil target group item found";
+
 fn parse_json(text: &str) -> Result<Vec<Group>, String> {
     let v: serde_json::Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
+    // A top-level `null` is Go's nil slice: no groups.
+    if v.is_null() {
+        return Ok(Vec::new());
+    }
     let arr = v.as_array().ok_or("expected a list of target groups")?;
     let mut out = Vec::new();
     for g in arr {
+        if g.is_null() {
+            return Err(NIL_GROUP.into());
+        }
         let obj = g.as_object().ok_or("expected a target group object")?;
+        // Prometheus decodes groups with DisallowUnknownFields: a misspelt key is an error, not
+        // a silently unlabeled target.
+        if let Some(unknown) = obj.keys().find(|k| *k != "targets" && *k != "labels") {
+            return Err(format!("json: unknown field {unknown:?}"));
+        }
         let mut targets = Vec::new();
         for t in obj
             .get("targets")
@@ -204,6 +244,9 @@ fn parse_yaml(text: &str) -> Result<Vec<Group>, String> {
     let arr = doc.as_vec().ok_or("expected a list of target groups")?;
     let mut out = Vec::new();
     for g in arr {
+        if g.is_null() {
+            return Err(NIL_GROUP.into());
+        }
         let h = g.as_hash().ok_or("expected a target group mapping")?;
         let mut targets = Vec::new();
         let mut labels = Target::new();
@@ -397,6 +440,22 @@ mod tests {
     use super::*;
 
     #[test]
+    fn glob_results_are_cleaned_like_go_join() {
+        assert_eq!(clean_path(Path::new("./a.json")), PathBuf::from("a.json"));
+        assert_eq!(
+            clean_path(Path::new("sd/../other//./b.yml")),
+            PathBuf::from("other/b.yml")
+        );
+        assert_eq!(clean_path(Path::new("/../x")), PathBuf::from("/x"));
+        assert_eq!(clean_path(Path::new("../x")), PathBuf::from("../x"));
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("a.json"), "[]").unwrap();
+        let pattern = format!("{}/./sub/../*.json", dir.path().display());
+        std::fs::create_dir(dir.path().join("sub")).unwrap();
+        assert_eq!(expand_pattern(&pattern), vec![dir.path().join("a.json")]);
+    }
+
+    #[test]
     fn glob_matches_like_go() {
         assert!(glob_match("*.json", "a.json"));
         assert!(!glob_match("*.json", "a.yml"));
@@ -427,6 +486,15 @@ mod tests {
         assert_eq!(t[0]["port"], "1");
         let pattern = format!("{}/*.json", dir.path().display());
         assert_eq!(expand_pattern(&pattern), vec![j.clone()]);
+        // As Prometheus: unknown JSON keys and null groups are errors, a null file has no groups.
+        std::fs::write(&j, r#"[{"targets": ["h:1"], "label": {"env": "prod"}}]"#).unwrap();
+        assert_eq!(read_file(&j).unwrap_err(), r#"json: unknown field "label""#);
+        std::fs::write(&j, "[null]").unwrap();
+        assert_eq!(read_file(&j).unwrap_err(), NIL_GROUP);
+        std::fs::write(&j, "null").unwrap();
+        assert_eq!(read_file(&j).unwrap(), Vec::<Target>::new());
+        std::fs::write(&y, "- targets: ['h:1']\n-\n").unwrap();
+        assert_eq!(read_file(&y).unwrap_err(), NIL_GROUP);
         std::fs::write(&y, "- targets: ['h:1']\n  extra: 1\n").unwrap();
         assert!(read_file(&y).unwrap_err().contains("extra"));
         let bad = dir.path().join("c.txt");
