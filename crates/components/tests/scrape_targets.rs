@@ -309,3 +309,66 @@ prometheus.scrape "gone" {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_scrape_interval_continues_the_series_without_staleness() {
+    // Prometheus restarts the loops of a reloaded pool on the old cache without end-of-run markers.
+    // A marker from the old loop would land among the new loop's samples: a false gap in every
+    // query, or an out-of-order sample a remote-write receiver refuses.
+    let target = Target::start(Response::text("going_on 1\n"));
+    let addr = target.addr.to_string();
+    let c = controller();
+    apply(&c, &scrape_config("resched", "resched", &addr, ""));
+    let sink = "test.sink.resched";
+    let count = |name: &str| {
+        samples(sink)
+            .iter()
+            .filter(|s| s.labels.metric_name() == name)
+            .count()
+    };
+    wait_for(WAIT, "two scrapes at 1s", || {
+        (count("going_on") >= 2).then_some(())
+    })
+    .await;
+    let before = count("going_on");
+    let slower = scrape_config("resched", "resched", &addr, "")
+        .replace("\"1s\"", "\"2s\"")
+        .replace("\"500ms\"", "\"1s\"");
+    apply(&c, &slower);
+    // Past the old loop's end-of-run wait (two old intervals and a tenth) and two new scrapes.
+    wait_for(Duration::from_secs(30), "three scrapes at 2s", || {
+        (count("going_on") >= before + 3).then_some(())
+    })
+    .await;
+    let all = samples(sink);
+    for name in ["going_on", "up", "scrape_duration_seconds"] {
+        let series: Vec<_> = all
+            .iter()
+            .filter(|s| s.labels.metric_name() == name)
+            .collect();
+        assert!(
+            series.iter().all(|s| !is_stale_nan(s.value)),
+            "{name} got a staleness marker"
+        );
+        assert!(
+            series
+                .windows(2)
+                .all(|w| w[0].timestamp_ms < w[1].timestamp_ms),
+            "{name} timestamps go back"
+        );
+    }
+    // The cache was handed over: the first scrape on the new schedule adds no series.
+    let added: Vec<f64> = all
+        .iter()
+        .filter(|s| s.labels.metric_name() == "scrape_series_added")
+        .map(|s| s.value)
+        .collect();
+    assert_eq!(added[0], 1.0);
+    assert!(added[1..].iter().all(|&v| v == 0.0), "{added:?}");
+    // Still one target, up, now on the new schedule.
+    let info = c.component("prometheus.scrape.resched").unwrap();
+    let targets = info.debug_info.unwrap();
+    let targets = targets.get("target").and_then(Value::as_array).unwrap();
+    assert_eq!(targets.len(), 1);
+    assert_eq!(field(&targets[0], "health"), "up");
+}

@@ -49,16 +49,33 @@ struct TargetStatus {
     last_scrape_duration: Duration,
 }
 
+/// What a stopped loop hands to the loop that replaces it for the same series.
+struct Handover {
+    cache: ScrapeCache,
+    last_ts: Option<i64>,
+    /// The config the cache's label sets were built with.
+    config: Arc<LoopConfig>,
+}
+
+type HandoverSlot = Arc<Mutex<Option<tokio::sync::oneshot::Sender<Handover>>>>;
+
 struct LoopHandle {
     stop: CancellationToken,
     status: Arc<Mutex<TargetStatus>>,
     url: String,
     job: String,
     public: Labels,
+    /// Hash of every label, internal ones included (`__scrape_interval__`, `__scrape_timeout__`,
+    /// ...): when it changes for the same series, the loop restarts with the new schedule.
+    labels_hash: u64,
+    /// Filled when this loop is replaced: it then passes its cache on instead of ending its series.
+    handover: HandoverSlot,
 }
 
 struct State {
     config: Arc<LoopConfig>,
+    /// Keyed by the hash of the public labels and the URL: the series a loop writes. A new
+    /// schedule for the same series restarts the loop rather than starting another beside it.
     loops: HashMap<(u64, String), LoopHandle>,
     /// Targets refused by label population, with why.
     dropped: Vec<String>,
@@ -160,7 +177,7 @@ impl Shared {
                     let timeout = parse("__scrape_timeout__");
                     let public = public_labels(&labels);
                     wanted.insert(
-                        (labels.hash(), url.clone()),
+                        (public.hash(), url.clone()),
                         Target {
                             labels,
                             public,
@@ -206,14 +223,28 @@ impl Shared {
             keep
         });
         for (key, target) in wanted {
-            if state.loops.contains_key(&key) {
-                continue;
-            }
+            let labels_hash = target.labels.hash();
+            // Same series, new schedule (Prometheus' reload): the old loop stops without ending
+            // its series and hands its cache over, so the new loop's first scrape reports no
+            // series as new and no end-of-run marker lands among the new loop's samples.
+            let (previous, status) = match state.loops.get(&key) {
+                Some(h) if h.labels_hash == labels_hash => continue,
+                Some(h) => {
+                    let (tx, rx) = tokio::sync::oneshot::channel();
+                    *lock(&h.handover) = Some(tx);
+                    h.stop.cancel();
+                    (Some(rx), h.status.clone())
+                }
+                None => (
+                    None,
+                    Arc::new(Mutex::new(TargetStatus {
+                        health: "unknown",
+                        ..Default::default()
+                    })),
+                ),
+            };
             let stop = self.ctx.shutdown.child_token();
-            let status = Arc::new(Mutex::new(TargetStatus {
-                health: "unknown",
-                ..Default::default()
-            }));
+            let handover: HandoverSlot = Arc::default();
             state.loops.insert(
                 key,
                 LoopHandle {
@@ -222,13 +253,17 @@ impl Shared {
                     url: target.url.clone(),
                     job: target.public.get("job").unwrap_or("").to_string(),
                     public: target.public.clone(),
+                    labels_hash,
+                    handover: handover.clone(),
                 },
             );
             let shared = self.clone();
             // On the component's task tracker: shutdown waits for the loops' final staleness markers.
-            self.ctx
-                .tasks
-                .spawn(async move { shared.run_loop(target, status, stop).await });
+            self.ctx.tasks.spawn(async move {
+                shared
+                    .run_loop(target, status, stop, previous, handover)
+                    .await
+            });
         }
         drop(state);
         self.refresh_health();
@@ -275,8 +310,21 @@ impl Shared {
         target: Target,
         status: Arc<Mutex<TargetStatus>>,
         stop: CancellationToken,
+        previous: Option<tokio::sync::oneshot::Receiver<Handover>>,
+        handover: HandoverSlot,
     ) {
         let shutdown = self.ctx.shutdown.clone();
+        // The loop this one replaces finishes its scrape in flight (bounded by its timeout) and
+        // passes its cache; one that had not started yet passes nothing. Not cut short by `stop`:
+        // a cache taken over must still reach the end-of-run below.
+        let inherited = match previous {
+            Some(rx) => rx.await.ok(),
+            None => None,
+        };
+        let (mut cache, mut last_ts, mut config) = match inherited {
+            Some(h) => (h.cache, h.last_ts, h.config),
+            None => (ScrapeCache::new(), None, lock(&self.config).clone()),
+        };
         let interval = target.interval;
         let offset = target_offset(
             &target.labels,
@@ -285,16 +333,10 @@ impl Shared {
             self.offset_seed,
             now_ns(),
         );
-        tokio::select! {
-            _ = tokio::time::sleep(offset) => {}
-            _ = stop.cancelled() => return,
-        }
-        let mut ticker = tokio::time::interval(interval);
+        // The first tick comes after the target's offset, then one per interval.
+        let mut ticker = tokio::time::interval_at(tokio::time::Instant::now() + offset, interval);
         ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
         let report_series = ReportSeries::new(&target.public);
-        let mut cache = ScrapeCache::new();
-        let mut last_ts: Option<i64> = None;
-        let mut config = lock(&self.config).clone();
         loop {
             tokio::select! {
                 _ = ticker.tick() => {}
@@ -302,14 +344,30 @@ impl Shared {
             }
             let current = lock(&self.config).clone();
             if !Arc::ptr_eq(&current, &config) {
-                // Options that shape label sets may have changed: rebuild them.
-                cache.clear_labels();
+                // Options that shape label sets changed: rebuild them. A new interval, timeout or
+                // receiver keeps them, so no series counts as added again.
+                if current.options != config.options {
+                    cache.clear_labels();
+                }
                 config = current;
             }
             let ts = aligned_timestamp(&mut last_ts, interval);
             self.scrape_once(&config, &target, &report_series, &mut cache, ts, &status)
                 .await;
             self.refresh_health();
+        }
+        if let Some(tx) = lock(&handover).take() {
+            // Replaced by a loop for the same series: its series go on, so they are not ended.
+            let _ = tx.send(Handover {
+                cache,
+                last_ts,
+                config,
+            });
+            return;
+        }
+        if last_ts.is_none() {
+            // Stopped before its first scrape: no series to end.
+            return;
         }
         // End-of-run staleness: wait a tick, note the time, wait another tick and a tenth of the
         // interval, so that a target that only moved has taken over before its series are ended.
