@@ -372,3 +372,128 @@ async fn a_new_scrape_interval_continues_the_series_without_staleness() {
     assert_eq!(targets.len(), 1);
     assert_eq!(field(&targets[0], "health"), "up");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn http_client_arguments_shape_the_request() {
+    let target = Target::start(Response::text("authed 1\n"));
+    let dir = tempfile::tempdir().unwrap();
+    let password = dir.path().join("password");
+    std::fs::write(&password, "s3cret\n").unwrap();
+    let c = controller();
+    let extra = format!(
+        r#"enable_compression = false
+  http_headers = {{ "X-Scope-OrgID" = ["team-a", "team-b"] }}
+  basic_auth {{
+    username      = "scraper"
+    password_file = "{}"
+  }}"#,
+        password.display()
+    );
+    apply(
+        &c,
+        &scrape_config("auth", "auth", &target.addr.to_string(), &extra),
+    );
+    wait_for(WAIT, "a scrape", || latest("test.sink.auth", "authed", &[])).await;
+    let request = target.requests.lock().unwrap()[0].clone();
+    let header = |name: &str| -> Vec<String> {
+        request
+            .lines()
+            .filter_map(|l| l.split_once(": "))
+            .filter(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.to_string())
+            .collect()
+    };
+    // base64("scraper:s3cret"): the file's trailing newline is not part of the password.
+    assert_eq!(header("authorization"), ["Basic c2NyYXBlcjpzM2NyZXQ="]);
+    assert_eq!(header("accept-encoding"), ["identity"]);
+    assert_eq!(header("x-scope-orgid"), ["team-a", "team-b"]);
+    // Header values are secrets: the arguments as the API renders them do not show them.
+    let info = c.component("prometheus.scrape.auth").unwrap();
+    assert!(!format!("{:?}", info.arguments).contains("team-a"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redirects_are_followed_unless_follow_redirects_is_false() {
+    let real = Target::start(Response::text("moved_metric 1\n"));
+    let redirect = Target::start(Response {
+        status: 302,
+        location: Some(format!("http://{}/metrics", real.addr)),
+        ..Response::text("")
+    });
+    let from = redirect.addr.to_string();
+    let c = controller();
+    apply(
+        &c,
+        &format!(
+            "{}{}",
+            scrape_config("follow", "follow", &from, ""),
+            scrape_config("stay", "stay", &from, "follow_redirects = false"),
+        ),
+    );
+    wait_for(WAIT, "the redirected scrape", || {
+        latest("test.sink.follow", "moved_metric", &[])
+    })
+    .await;
+    wait_for(WAIT, "the refused redirect", || {
+        (latest("test.sink.stay", "up", &[]) == Some(0.0)).then_some(())
+    })
+    .await;
+    let stay = debug_target(&c, "prometheus.scrape.stay");
+    assert_eq!(
+        field(&stay, "last_error"),
+        "server returned HTTP status 302 Found"
+    );
+    assert!(latest("test.sink.stay", "moved_metric", &[]).is_none());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn target_limit_fails_every_scrape_and_timeout_may_not_exceed_interval() {
+    let a = Target::start(Response::text("a 1\n"));
+    let b = Target::start(Response::text("b 1\n"));
+    let c = controller();
+    apply(
+        &c,
+        &format!(
+            r#"
+test.sink "lim" {{ }}
+prometheus.scrape "lim" {{
+  targets         = [{{ "__address__" = "{}" }}, {{ "__address__" = "{}" }}]
+  forward_to      = [test.sink.lim.receiver]
+  scrape_interval = "1s"
+  scrape_timeout  = "500ms"
+  target_limit    = 1
+}}
+"#,
+            a.addr, b.addr
+        ),
+    );
+    wait_for(WAIT, "both targets down", || {
+        let ups: Vec<f64> = samples("test.sink.lim")
+            .iter()
+            .filter(|s| s.labels.metric_name() == "up")
+            .map(|s| s.value)
+            .collect();
+        (ups.len() >= 2 && ups.iter().all(|&v| v == 0.0)).then_some(())
+    })
+    .await;
+    assert_eq!(
+        field(&debug_target(&c, "prometheus.scrape.lim"), "last_error"),
+        "target_limit exceeded (number of targets: 2, limit: 1)"
+    );
+    assert!(a.requests.lock().unwrap().is_empty());
+    assert!(latest("test.sink.lim", "a", &[]).is_none());
+
+    let (config, diags) = ingot_runtime::source::from_text(
+        "main.alloy",
+        &scrape_config("lim", "lim", &a.addr.to_string(), "").replace("\"500ms\"", "\"2s\""),
+    );
+    assert!(!diags.has_errors());
+    // Alloy names the job_name argument as given (empty here), not the defaulted job label.
+    let err = c.apply(&config).unwrap_err().render();
+    assert!(
+        err.contains(
+            "scrape_timeout (2s) greater than scrape_interval (1s) for scrape config with job name \"\""
+        ),
+        "{err}"
+    );
+}

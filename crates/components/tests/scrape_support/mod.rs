@@ -124,6 +124,8 @@ pub struct Response {
     pub body: Vec<u8>,
     pub gzip: bool,
     pub delay: Duration,
+    /// A `Location` header, for redirects.
+    pub location: Option<String>,
 }
 
 impl Response {
@@ -134,6 +136,7 @@ impl Response {
             body: body.as_bytes().to_vec(),
             gzip: false,
             delay: Duration::ZERO,
+            location: None,
         }
     }
 }
@@ -187,6 +190,9 @@ impl Target {
                     );
                     if resp.gzip {
                         out.push_str("Content-Encoding: gzip\r\n");
+                    }
+                    if let Some(location) = &resp.location {
+                        out.push_str(&format!("Location: {location}\r\n"));
                     }
                     out.push_str("\r\n");
                     let _ = conn.write_all(out.as_bytes());
