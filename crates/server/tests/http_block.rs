@@ -12,7 +12,7 @@ use ingot_runtime::controller::{Controller, Options};
 use ingot_runtime::source::from_text;
 use ingot_server::{serve, ServerState};
 use ingot_testkit::components::registry;
-use rcgen::{BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, KeyPair};
+use ingot_testkit::pki::{Issued, Pki};
 use tokio_util::sync::CancellationToken;
 
 const PASSWORD: &str = "s3cr3t-Pa55word-never-shown";
@@ -41,57 +41,6 @@ impl std::io::Write for LogWriter {
     }
     fn flush(&mut self) -> std::io::Result<()> {
         Ok(())
-    }
-}
-
-/// A CA and certificates it signed, as PEM.
-struct Pki {
-    ca_cert: rcgen::Certificate,
-    ca_key: KeyPair,
-}
-
-struct Issued {
-    cert_pem: String,
-    key_pem: String,
-}
-
-impl Pki {
-    fn new(name: &str) -> Pki {
-        let ca_key = KeyPair::generate().unwrap();
-        let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
-        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-        params.distinguished_name.push(DnType::CommonName, name);
-        let ca_cert = params.self_signed(&ca_key).unwrap();
-        Pki { ca_cert, ca_key }
-    }
-
-    fn ca_pem(&self) -> String {
-        self.ca_cert.pem()
-    }
-
-    fn server(&self) -> Issued {
-        self.issue(
-            vec!["localhost".to_string()],
-            ExtendedKeyUsagePurpose::ServerAuth,
-        )
-    }
-
-    fn client(&self) -> Issued {
-        self.issue(
-            vec!["client".to_string()],
-            ExtendedKeyUsagePurpose::ClientAuth,
-        )
-    }
-
-    fn issue(&self, names: Vec<String>, usage: ExtendedKeyUsagePurpose) -> Issued {
-        let key = KeyPair::generate().unwrap();
-        let mut params = CertificateParams::new(names).unwrap();
-        params.extended_key_usages = vec![usage];
-        let cert = params.signed_by(&key, &self.ca_cert, &self.ca_key).unwrap();
-        Issued {
-            cert_pem: cert.pem(),
-            key_pem: key.serialize_pem(),
-        }
     }
 }
 

@@ -3,6 +3,7 @@
 
 pub mod components;
 pub mod counting_target;
+pub mod pki;
 pub mod remote_write_sink;
 
 use std::io::Read;

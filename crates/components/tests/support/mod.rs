@@ -246,6 +246,11 @@ pub struct Nginx {
 
 impl Nginx {
     pub fn start() -> Nginx {
+        Nginx::start_with("")
+    }
+
+    /// nginx with `extra` added inside its `http` block (more `server` blocks).
+    pub fn start_with(extra: &str) -> Nginx {
         let nginx = require_binary("nginx", "nginx");
         let tmp = tempfile::Builder::new()
             .prefix("ingot-nginx-")
@@ -266,7 +271,7 @@ impl Nginx {
                  location = /stub_status {{ stub_status; }}\n\
                  location = /forbidden_status {{ stub_status; allow 10.0.0.1; deny all; }}\n\
                  location = /hello {{ default_type text/html; return 200 \"<html><body>hello</body></html>\\n\"; }}\n\
-               }}\n}}\n"
+               }}\n{extra}\n}}\n"
         );
         std::fs::write(dir.join("nginx.conf"), conf).unwrap();
         let mut cmd = Command::new(nginx);

@@ -203,7 +203,25 @@ fn root_cause(e: &reqwest::Error) -> String {
     while let Some(next) = cause.source() {
         cause = next;
     }
-    cause.to_string()
+    go_tls_words(cause.to_string())
+}
+
+/// Certificate failures in the words Go's crypto/tls uses, which Prometheus and Alloy users search
+/// for and alert on; rustls names them by enum variant (`invalid peer certificate: UnknownIssuer`).
+fn go_tls_words(cause: String) -> String {
+    let Some(kind) = cause.strip_prefix("invalid peer certificate: ") else {
+        return cause;
+    };
+    let x509 = if kind.starts_with("UnknownIssuer") {
+        "certificate signed by unknown authority"
+    } else if kind.starts_with("Expired") || kind.starts_with("NotValidYet") {
+        "certificate has expired or is not yet valid"
+    } else if kind.starts_with("NotValidForName") {
+        "certificate is not valid for the host scraped"
+    } else {
+        return cause;
+    };
+    format!("tls: failed to verify certificate: x509: {x509}")
 }
 
 /// GET `url` over HTTP.
@@ -318,6 +336,22 @@ mod tests {
         assert_eq!(format_seconds(Duration::from_secs(10)), "10");
         assert_eq!(format_seconds(Duration::from_millis(2500)), "2.5");
         assert_eq!(status_text(500), "500 Internal Server Error");
+    }
+
+    #[test]
+    fn certificate_failures_read_as_go_reports_them() {
+        assert_eq!(
+            go_tls_words("invalid peer certificate: UnknownIssuer".into()),
+            "tls: failed to verify certificate: x509: certificate signed by unknown authority"
+        );
+        assert_eq!(
+            go_tls_words("invalid peer certificate: NotValidForNameContext { .. }".into()),
+            "tls: failed to verify certificate: x509: certificate is not valid for the host scraped"
+        );
+        assert_eq!(
+            go_tls_words("connection refused".into()),
+            "connection refused"
+        );
     }
 
     #[test]

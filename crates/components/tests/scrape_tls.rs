@@ -1,0 +1,129 @@
+//! `prometheus.scrape` over TLS against a real nginx: the CA given in `tls_config`, a server it does not
+//! trust, `insecure_skip_verify`, and a client certificate for a server that asks for one.
+
+mod scrape_support;
+mod support;
+
+use std::path::Path;
+use std::time::Duration;
+
+use ingot_syntax::value::Value;
+use ingot_testkit::free_port;
+use ingot_testkit::pki::Pki;
+use scrape_support::*;
+use support::Nginx;
+
+const WAIT: Duration = Duration::from_secs(20);
+
+fn write(dir: &Path, name: &str, text: &str) -> String {
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    path.display().to_string()
+}
+
+fn scrape(name: &str, port: u16, tls: &str) -> String {
+    format!(
+        r#"
+test.sink "{name}" {{ }}
+prometheus.scrape "{name}" {{
+  targets         = [{{ "__address__" = "127.0.0.1:{port}" }}]
+  forward_to      = [test.sink.{name}.receiver]
+  scheme          = "https"
+  scrape_interval = "1s"
+  scrape_timeout  = "900ms"
+  {tls}
+}}
+"#
+    )
+}
+
+fn last_error(c: &ingot_runtime::controller::Controller, id: &str) -> String {
+    let info = c.component(id).expect("component");
+    let debug = info.debug_info.expect("debug info");
+    debug
+        .get("target")
+        .and_then(Value::as_array)
+        .expect("targets")[0]
+        .get("last_error")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string()
+}
+
+async fn wait_up(name: &str, want: f64) {
+    let sink = format!("test.sink.{name}");
+    wait_for(WAIT, &format!("up={want} from {name}"), || {
+        (latest(&sink, "up", &[]) == Some(want)).then_some(())
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tls_targets_are_verified_against_the_given_ca_and_client_certificates_are_sent() {
+    let servers = Pki::new("ingot test server CA");
+    let clients = Pki::new("ingot test client CA");
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let server = servers.server();
+    let server_crt = write(d, "server.crt", &server.cert_pem);
+    let server_key = write(d, "server.key", &server.key_pem);
+    let ca = write(d, "ca.crt", &servers.ca_pem());
+    let client_ca = write(d, "clients.crt", &clients.ca_pem());
+    let client = clients.client();
+    let client_crt = write(d, "client.crt", &client.cert_pem);
+    let client_key = write(d, "client.key", &client.key_pem);
+    let (tls_port, mtls_port) = (free_port(), free_port());
+    let body = r#"location = /metrics { default_type text/plain; return 200 "tls_metric 1\n"; }"#;
+    let _nginx = Nginx::start_with(&format!(
+        "server {{ listen 127.0.0.1:{tls_port} ssl; ssl_certificate {server_crt}; \
+         ssl_certificate_key {server_key}; {body} }}\n\
+         server {{ listen 127.0.0.1:{mtls_port} ssl; ssl_certificate {server_crt}; \
+         ssl_certificate_key {server_key}; ssl_verify_client on; \
+         ssl_client_certificate {client_ca}; {body} }}"
+    ));
+
+    let c = controller();
+    let config = [
+        scrape("trusted", tls_port, &format!("tls_config {{ ca_file = {ca:?} }}")),
+        scrape("untrusted", tls_port, ""),
+        scrape(
+            "skip",
+            tls_port,
+            "tls_config { insecure_skip_verify = true }",
+        ),
+        scrape(
+            "no_client_cert",
+            mtls_port,
+            &format!("tls_config {{ ca_file = {ca:?} }}"),
+        ),
+        scrape(
+            "client_cert",
+            mtls_port,
+            &format!(
+                "tls_config {{\n    ca_file   = {ca:?}\n    cert_file = {client_crt:?}\n    key_file  = {client_key:?}\n  }}"
+            ),
+        ),
+    ]
+    .concat();
+    apply(&c, &config);
+
+    for name in ["trusted", "skip", "client_cert"] {
+        wait_up(name, 1.0).await;
+        let sink = format!("test.sink.{name}");
+        assert_eq!(latest(&sink, "tls_metric", &[]), Some(1.0), "{name}");
+    }
+    wait_up("untrusted", 0.0).await;
+    let err = last_error(&c, "prometheus.scrape.untrusted");
+    assert_eq!(
+        err,
+        format!(
+            "Get \"https://127.0.0.1:{tls_port}/metrics\": tls: failed to verify certificate: \
+             x509: certificate signed by unknown authority"
+        )
+    );
+    wait_up("no_client_cert", 0.0).await;
+    assert_eq!(
+        last_error(&c, "prometheus.scrape.no_client_cert"),
+        "server returned HTTP status 400 Bad Request"
+    );
+}
