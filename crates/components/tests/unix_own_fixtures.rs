@@ -474,3 +474,49 @@ fn time_reports_the_clock_and_clocksources_by_position() {
         )]
     );
 }
+
+#[test]
+fn include_exporter_metrics_adds_the_promhttp_handler_families_after_node_ones() {
+    use ingot_runtime::controller::{Controller, Options};
+    let c = Controller::new(
+        std::sync::Arc::new(ingot_components::registry()),
+        Options::default(),
+    );
+    let config = |include: bool| {
+        format!(
+            "prometheus.exporter.unix \"h\" {{\n  set_collectors = [\"loadavg\"]\n  include_exporter_metrics = {include}\n}}\n"
+        )
+    };
+    let body = |c: &Controller| {
+        let r = c
+            .component_http("prometheus.exporter.unix.h/metrics", "GET", None, &[])
+            .expect("metrics endpoint");
+        String::from_utf8(r.body).unwrap()
+    };
+    let apply = |c: &Controller, text: &str| {
+        let (parsed, diags) = ingot_runtime::source::from_text("main.alloy", text);
+        assert!(!diags.has_errors(), "{}", diags.render());
+        c.apply(&parsed).map_err(|d| d.render()).unwrap();
+    };
+    apply(&c, &config(true));
+    let first = body(&c);
+    let second = body(&c);
+    // Alloy's handler instrumentation: this scrape is in flight, the earlier one counted.
+    let tail = |n: u64| {
+        format!(
+            "# HELP promhttp_metric_handler_requests_in_flight Current number of scrapes being served.\n\
+             # TYPE promhttp_metric_handler_requests_in_flight gauge\n\
+             promhttp_metric_handler_requests_in_flight 1\n\
+             # HELP promhttp_metric_handler_requests_total Total number of scrapes by HTTP status code.\n\
+             # TYPE promhttp_metric_handler_requests_total counter\n\
+             promhttp_metric_handler_requests_total{{code=\"200\"}} {n}\n\
+             promhttp_metric_handler_requests_total{{code=\"500\"}} 0\n\
+             promhttp_metric_handler_requests_total{{code=\"503\"}} 0\n"
+        )
+    };
+    assert!(first.ends_with(&tail(0)), "{first}");
+    assert!(second.ends_with(&tail(1)), "{second}");
+    assert!(first.starts_with("# HELP node_load1 "), "{first}");
+    apply(&c, &config(false));
+    assert!(!body(&c).contains("promhttp_"));
+}

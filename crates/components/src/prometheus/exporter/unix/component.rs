@@ -2,6 +2,7 @@
 //! metrics endpoint, and health that names the collector that failed and why.
 
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Mutex;
 
 use ingot_runtime::component::{ComponentType, Context, HttpRequest, HttpResponse};
@@ -41,7 +42,9 @@ const BLOCKS_OF_OTHER_COLLECTORS: &[&str] = &[
 #[derive(Clone, Debug, PartialEq)]
 pub struct Arguments {
     pub config: UnixConfig,
-    /// Accepted for compatibility; Alloy adds the Go runtime metrics of its embedded exporter, ingot has none.
+    /// As Alloy: wraps the endpoint in client_golang's handler instrumentation, adding
+    /// `promhttp_metric_handler_requests_in_flight` and `promhttp_metric_handler_requests_total`.
+    /// (Alloy registers no Go or process collectors for it.)
     pub include_exporter_metrics: bool,
 }
 
@@ -159,6 +162,37 @@ pub struct Component {
     id: String,
     exporter: Mutex<UnixExporter>,
     health: HealthReporter,
+    include_exporter_metrics: AtomicBool,
+    handler: HandlerMetrics,
+}
+
+/// client_golang's `promhttp.InstrumentMetricHandler` counts. Every scrape here answers 200; the 500
+/// and 503 series exist from the start, as client_golang initialises them.
+#[derive(Default)]
+struct HandlerMetrics {
+    in_flight: AtomicU64,
+    served_ok: AtomicU64,
+}
+
+impl HandlerMetrics {
+    /// Appends the two families, read while this scrape is in flight and before it is counted, as
+    /// the Go handler reports them.
+    fn write(&self, body: &mut Vec<u8>) {
+        use std::io::Write;
+        let _ = write!(
+            body,
+            "# HELP promhttp_metric_handler_requests_in_flight Current number of scrapes being served.\n\
+             # TYPE promhttp_metric_handler_requests_in_flight gauge\n\
+             promhttp_metric_handler_requests_in_flight {}\n\
+             # HELP promhttp_metric_handler_requests_total Total number of scrapes by HTTP status code.\n\
+             # TYPE promhttp_metric_handler_requests_total counter\n\
+             promhttp_metric_handler_requests_total{{code=\"200\"}} {}\n\
+             promhttp_metric_handler_requests_total{{code=\"500\"}} 0\n\
+             promhttp_metric_handler_requests_total{{code=\"503\"}} 0\n",
+            self.in_flight.load(Ordering::Relaxed),
+            self.served_ok.load(Ordering::Relaxed),
+        );
+    }
 }
 
 /// With `set_collectors` empty, Alloy runs its whole default set; ingot runs the part it implements.
@@ -180,6 +214,7 @@ fn warn_default_absent(id: &str, exporter: &UnixExporter, before: Option<&UnixEx
 impl Component {
     /// Gathers every collector and reports the outcome as the component's health.
     fn scrape(&self) -> Vec<u8> {
+        self.handler.in_flight.fetch_add(1, Ordering::Relaxed);
         let mut exporter = self.exporter.lock().unwrap_or_else(|e| e.into_inner());
         let mut body = Vec::with_capacity(64 * 1024);
         let errors = exporter.gather_into(&mut body);
@@ -189,6 +224,13 @@ impl Component {
             let causes: Vec<String> = errors.iter().map(ToString::to_string).collect();
             self.health.unhealthy(causes.join("; "));
         }
+        drop(exporter);
+        // Families sort by name in client_golang's output: promhttp_* after every node_*.
+        if self.include_exporter_metrics.load(Ordering::Relaxed) {
+            self.handler.write(&mut body);
+        }
+        self.handler.in_flight.fetch_sub(1, Ordering::Relaxed);
+        self.handler.served_ok.fetch_add(1, Ordering::Relaxed);
         body
     }
 }
@@ -211,6 +253,8 @@ impl ComponentType for Component {
             id: ctx.id,
             exporter: Mutex::new(exporter),
             health: ctx.health,
+            include_exporter_metrics: AtomicBool::new(args.include_exporter_metrics),
+            handler: HandlerMetrics::default(),
         })
     }
 
@@ -219,6 +263,8 @@ impl ComponentType for Component {
         let mut current = self.exporter.lock().unwrap_or_else(|e| e.into_inner());
         warn_default_absent(&self.id, &exporter, Some(&current));
         *current = exporter;
+        self.include_exporter_metrics
+            .store(args.include_exporter_metrics, Ordering::Relaxed);
         Ok(())
     }
 
