@@ -14,38 +14,6 @@ use scrape_support::*;
 
 const WAIT: Duration = Duration::from_secs(20);
 
-fn debug_target(c: &ingot_runtime::controller::Controller, id: &str) -> Value {
-    let info = c.component(id).expect("component");
-    let targets = info.debug_info.expect("debug info");
-    targets
-        .get("target")
-        .and_then(Value::as_array)
-        .expect("targets")[0]
-        .clone()
-}
-
-fn field(v: &Value, k: &str) -> String {
-    v.get(k)
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-        .to_string()
-}
-
-fn scrape_config(sink: &str, scrape: &str, addr: &str, extra: &str) -> String {
-    format!(
-        r#"
-test.sink "{sink}" {{ }}
-prometheus.scrape "{scrape}" {{
-  targets         = [{{ "__address__" = "{addr}" }}]
-  forward_to      = [test.sink.{sink}.receiver]
-  scrape_interval = "1s"
-  scrape_timeout  = "500ms"
-  {extra}
-}}
-"#
-    )
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn node_exporter_is_scraped_with_target_labels_and_report_series() {
     let bin = require_binary("prometheus-node-exporter", "prometheus-node-exporter");

@@ -7,7 +7,6 @@ mod support;
 use std::path::Path;
 use std::time::Duration;
 
-use ingot_syntax::value::Value;
 use ingot_testkit::free_port;
 use ingot_testkit::pki::Pki;
 use scrape_support::*;
@@ -21,33 +20,18 @@ fn write(dir: &Path, name: &str, text: &str) -> String {
     path.display().to_string()
 }
 
+/// A scrape over HTTPS of `127.0.0.1:port` with `tls` among its arguments.
 fn scrape(name: &str, port: u16, tls: &str) -> String {
-    format!(
-        r#"
-test.sink "{name}" {{ }}
-prometheus.scrape "{name}" {{
-  targets         = [{{ "__address__" = "127.0.0.1:{port}" }}]
-  forward_to      = [test.sink.{name}.receiver]
-  scheme          = "https"
-  scrape_interval = "1s"
-  scrape_timeout  = "900ms"
-  {tls}
-}}
-"#
+    scrape_config(
+        name,
+        name,
+        &format!("127.0.0.1:{port}"),
+        &format!("scheme = \"https\"\n  {tls}"),
     )
 }
 
 fn last_error(c: &ingot_runtime::controller::Controller, id: &str) -> String {
-    let info = c.component(id).expect("component");
-    let debug = info.debug_info.expect("debug info");
-    debug
-        .get("target")
-        .and_then(Value::as_array)
-        .expect("targets")[0]
-        .get("last_error")
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-        .to_string()
+    field(&debug_target(c, id), "last_error")
 }
 
 async fn wait_up(name: &str, want: f64) {

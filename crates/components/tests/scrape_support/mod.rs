@@ -211,3 +211,38 @@ impl Target {
         *self.response.lock().unwrap() = response;
     }
 }
+
+/// The first target of a `prometheus.scrape` component's debug info.
+pub fn debug_target(c: &ingot_runtime::controller::Controller, id: &str) -> Value {
+    let info = c.component(id).expect("component");
+    let targets = info.debug_info.expect("debug info");
+    targets
+        .get("target")
+        .and_then(Value::as_array)
+        .expect("targets")[0]
+        .clone()
+}
+
+/// A string field of a debug-info object, empty when absent.
+pub fn field(v: &Value, k: &str) -> String {
+    v.get(k)
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// A `test.sink` and a `prometheus.scrape` of one target into it, every second; `extra` adds arguments.
+pub fn scrape_config(sink: &str, scrape: &str, addr: &str, extra: &str) -> String {
+    format!(
+        r#"
+test.sink "{sink}" {{ }}
+prometheus.scrape "{scrape}" {{
+  targets         = [{{ "__address__" = "{addr}" }}]
+  forward_to      = [test.sink.{sink}.receiver]
+  scrape_interval = "1s"
+  scrape_timeout  = "500ms"
+  {extra}
+}}
+"#
+    )
+}
