@@ -465,3 +465,41 @@ prometheus.scrape "lim" {{
         "{err}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_target_back_before_its_end_of_run_gets_no_markers_among_its_new_samples() {
+    // Discovery flaps: the target leaves and returns within an interval. The old run's end-of-run
+    // markers would land among the new run's samples, out of order, and a Prometheus receiver
+    // refuses a whole batch for one such sample.
+    let target = Target::start(Response::text("flapping 1\n"));
+    let addr = target.addr.to_string();
+    let c = controller();
+    let with_target = scrape_config("flap", "flap", &addr, "");
+    let without = with_target.replace(&format!("[{{ \"__address__\" = \"{addr}\" }}]"), "[]");
+    assert_ne!(with_target, without);
+    apply(&c, &with_target);
+    let sink = "test.sink.flap";
+    let count = || {
+        samples(sink)
+            .iter()
+            .filter(|s| s.labels.metric_name() == "flapping")
+            .count()
+    };
+    wait_for(WAIT, "a scrape", || (count() >= 1).then_some(())).await;
+    apply(&c, &without);
+    apply(&c, &with_target);
+    let before = count();
+    // Past the old run's end-of-run wait (two intervals and a tenth) and more scrapes.
+    wait_for(WAIT, "three more scrapes", || {
+        (count() >= before + 3).then_some(())
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    for name in ["flapping", "up"] {
+        let stale = samples(sink)
+            .iter()
+            .filter(|s| s.labels.metric_name() == name && is_stale_nan(s.value))
+            .count();
+        assert_eq!(stale, 0, "{name} got end-of-run markers");
+    }
+}

@@ -384,6 +384,13 @@ impl Shared {
         // then: a clean stop is announced, so that a push relay tells it from a crash
         // (docs/push-liveness.md). The agent's shutdown stops this component before the receivers it
         // forwards to, so they still take the markers and flush them.
+        if self.taken_over(&target, &handover) {
+            // The target came back (a discovery flap) and a new loop writes its series again.
+            // Prometheus writes these markers anyway and its TSDB refuses them as out of order; ingot
+            // forwards everything, and one out-of-order sample makes a Prometheus receiver refuse
+            // the whole batch it came in. Series the new run lacks are left to the reader's lookback.
+            return;
+        }
         let stale_ts = noted
             .unwrap_or_else(|| now_ns() / 1_000_000)
             .max(last_ts.map_or(i64::MIN, |t| t + 1));
@@ -392,6 +399,15 @@ impl Shared {
             report_series.append_stale(config.args.extra_metrics, stale_ts, &mut samples);
             forward(&config.receivers, samples);
         }
+    }
+
+    /// Whether another loop now scrapes this loop's target (same series), which is not this one.
+    fn taken_over(&self, target: &Target, own: &HandoverSlot) -> bool {
+        let key = (target.public.hash(), target.url.clone());
+        lock(&self.state)
+            .loops
+            .get(&key)
+            .is_some_and(|h| !Arc::ptr_eq(&h.handover, own))
     }
 
     async fn scrape_once(
