@@ -467,11 +467,11 @@ prometheus.scrape "lim" {{
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_target_back_before_its_end_of_run_gets_no_markers_among_its_new_samples() {
+async fn a_target_back_before_its_end_of_run_continues_its_series_and_ends_only_the_vanished() {
     // Discovery flaps: the target leaves and returns within an interval. The old run's end-of-run
     // markers would land among the new run's samples, out of order, and a Prometheus receiver
-    // refuses a whole batch for one such sample.
-    let target = Target::start(Response::text("flapping 1\n"));
+    // refuses a whole batch for one such sample. The new run takes the old run's cache instead.
+    let target = Target::start(Response::text("flapping 1\nleaving 1\n"));
     let addr = target.addr.to_string();
     let c = controller();
     let with_target = scrape_config("flap", "flap", &addr, "");
@@ -479,15 +479,46 @@ async fn a_target_back_before_its_end_of_run_gets_no_markers_among_its_new_sampl
     assert_ne!(with_target, without);
     apply(&c, &with_target);
     let sink = "test.sink.flap";
+    wait_for(WAIT, "a scrape", || latest(sink, "leaving", &[])).await;
+    apply(&c, &without);
+    target.set(Response::text("flapping 1\n"));
+    apply(&c, &with_target);
+    assert_continues_and_ends_the_vanished(sink, "flapping", "leaving").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_metrics_path_continues_the_series_of_the_target() {
+    // The URL changes but the series stay: the same hand-over as a flap.
+    let target = Target::start(Response::text("pathed 1\nleaving 1\n"));
+    let addr = target.addr.to_string();
+    let c = controller();
+    apply(&c, &scrape_config("path", "path", &addr, ""));
+    let sink = "test.sink.path";
+    wait_for(WAIT, "a scrape", || latest(sink, "leaving", &[])).await;
+    target.set(Response::text("pathed 1\n"));
+    apply(
+        &c,
+        &scrape_config("path", "path", &addr, "metrics_path = \"/other\""),
+    );
+    assert_continues_and_ends_the_vanished(sink, "pathed", "leaving").await;
+    assert!(target
+        .requests
+        .lock()
+        .unwrap()
+        .last()
+        .unwrap()
+        .starts_with("GET /other "));
+}
+
+/// After a hand-over: `kept` and `up` never get a marker and their timestamps only go forward,
+/// `vanished` gets one after its last sample, and no series counts as added again.
+async fn assert_continues_and_ends_the_vanished(sink: &str, kept: &str, vanished: &str) {
     let count = || {
         samples(sink)
             .iter()
-            .filter(|s| s.labels.metric_name() == "flapping")
+            .filter(|s| s.labels.metric_name() == kept)
             .count()
     };
-    wait_for(WAIT, "a scrape", || (count() >= 1).then_some(())).await;
-    apply(&c, &without);
-    apply(&c, &with_target);
     let before = count();
     // Past the old run's end-of-run wait (two intervals and a tenth) and more scrapes.
     wait_for(WAIT, "three more scrapes", || {
@@ -495,11 +526,37 @@ async fn a_target_back_before_its_end_of_run_gets_no_markers_among_its_new_sampl
     })
     .await;
     tokio::time::sleep(Duration::from_millis(300)).await;
-    for name in ["flapping", "up"] {
-        let stale = samples(sink)
+    let all = samples(sink);
+    for name in [kept, "up"] {
+        let series: Vec<_> = all
             .iter()
-            .filter(|s| s.labels.metric_name() == name && is_stale_nan(s.value))
-            .count();
-        assert_eq!(stale, 0, "{name} got end-of-run markers");
+            .filter(|s| s.labels.metric_name() == name)
+            .collect();
+        assert!(
+            series.iter().all(|s| !is_stale_nan(s.value)),
+            "{name} got a staleness marker"
+        );
+        assert!(
+            series
+                .windows(2)
+                .all(|w| w[0].timestamp_ms < w[1].timestamp_ms),
+            "{name} timestamps go back"
+        );
     }
+    let gone: Vec<_> = all
+        .iter()
+        .filter(|s| s.labels.metric_name() == vanished)
+        .collect();
+    let last = gone.last().expect("samples of the vanished series");
+    assert!(is_stale_nan(last.value), "{vanished} was not ended");
+    assert!(gone
+        .windows(2)
+        .all(|w| w[0].timestamp_ms < w[1].timestamp_ms));
+    let added: Vec<f64> = all
+        .iter()
+        .filter(|s| s.labels.metric_name() == "scrape_series_added")
+        .map(|s| s.value)
+        .collect();
+    assert_eq!(added[0], 2.0);
+    assert!(added[1..].iter().all(|&v| v == 0.0), "{added:?}");
 }

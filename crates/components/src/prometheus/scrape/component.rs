@@ -70,6 +70,19 @@ struct LoopHandle {
     labels_hash: u64,
     /// Filled when this loop is replaced: it then passes its cache on instead of ending its series.
     handover: HandoverSlot,
+    /// Cancelled when a new loop claims this one's cache while it waits to end its series.
+    claimed: CancellationToken,
+}
+
+/// A loop whose target left, waiting out the end-of-run delay before it ends its series. A new
+/// loop for the same series in that time (the target came back, or its URL changed: a new scheme,
+/// metrics path or parameters) claims its cache instead, so no marker lands among the new loop's
+/// samples out of order, and the new loop's first scrape ends, in order, whatever is gone.
+struct Ending {
+    public_hash: u64,
+    url: String,
+    handover: HandoverSlot,
+    claimed: CancellationToken,
 }
 
 struct State {
@@ -77,6 +90,7 @@ struct State {
     /// Keyed by the hash of the public labels and the URL: the series a loop writes. A new
     /// schedule for the same series restarts the loop rather than starting another beside it.
     loops: HashMap<(u64, String), LoopHandle>,
+    ending: Vec<Ending>,
     /// Targets refused by label population, with why.
     dropped: Vec<String>,
     started: bool,
@@ -147,7 +161,8 @@ impl Shared {
     /// Starts loops for new targets and stops those of targets that are gone.
     fn sync_targets(self: &Arc<Self>) {
         let mut state = lock(&self.state);
-        if !state.started {
+        // Once shutting down, every loop is ending its series; none is started or replaced.
+        if !state.started || self.ctx.shutdown.is_cancelled() {
             return;
         }
         let config = state.config.clone();
@@ -176,16 +191,17 @@ impl Shared {
                     let interval = parse("__scrape_interval__");
                     let timeout = parse("__scrape_timeout__");
                     let public = public_labels(&labels);
-                    wanted.insert(
-                        (public.hash(), url.clone()),
-                        Target {
+                    // Two targets for the same series: the first wins, whatever order discovery
+                    // lists the rest in.
+                    wanted
+                        .entry((public.hash(), url.clone()))
+                        .or_insert(Target {
                             labels,
                             public,
                             url,
                             interval,
                             timeout,
-                        },
-                    );
+                        });
                 }
                 Ok(None) => {}
                 Err(e) => dropped.push(format!(
@@ -215,13 +231,21 @@ impl Shared {
             *c = Arc::new(next);
             state.config = c.clone();
         }
+        let mut ending = std::mem::take(&mut state.ending);
         state.loops.retain(|key, handle| {
             let keep = wanted.contains_key(key);
             if !keep {
                 handle.stop.cancel();
+                ending.push(Ending {
+                    public_hash: key.0,
+                    url: key.1.clone(),
+                    handover: handle.handover.clone(),
+                    claimed: handle.claimed.clone(),
+                });
             }
             keep
         });
+        state.ending = ending;
         for (key, target) in wanted {
             let labels_hash = target.labels.hash();
             // Same series, new schedule (Prometheus' reload): the old loop stops without ending
@@ -235,15 +259,29 @@ impl Shared {
                     h.stop.cancel();
                     (Some(rx), h.status.clone())
                 }
-                None => (
-                    None,
-                    Arc::new(Mutex::new(TargetStatus {
+                None => {
+                    // The same series from a loop still waiting to end them: same URL first.
+                    let found = state
+                        .ending
+                        .iter()
+                        .position(|e| e.public_hash == key.0 && e.url == key.1)
+                        .or_else(|| state.ending.iter().position(|e| e.public_hash == key.0));
+                    let previous = found.map(|i| {
+                        let e = state.ending.swap_remove(i);
+                        let (tx, rx) = tokio::sync::oneshot::channel();
+                        *lock(&e.handover) = Some(tx);
+                        e.claimed.cancel();
+                        rx
+                    });
+                    let status = Arc::new(Mutex::new(TargetStatus {
                         health: "unknown",
                         ..Default::default()
-                    })),
-                ),
+                    }));
+                    (previous, status)
+                }
             };
             let stop = self.ctx.shutdown.child_token();
+            let claimed = CancellationToken::new();
             let handover: HandoverSlot = Arc::default();
             state.loops.insert(
                 key,
@@ -255,13 +293,14 @@ impl Shared {
                     public: target.public.clone(),
                     labels_hash,
                     handover: handover.clone(),
+                    claimed: claimed.clone(),
                 },
             );
             let shared = self.clone();
             // On the component's task tracker: shutdown waits for the loops' final staleness markers.
             self.ctx.tasks.spawn(async move {
                 shared
-                    .run_loop(target, status, stop, previous, handover)
+                    .run_loop(target, status, stop, previous, handover, claimed)
                     .await
             });
         }
@@ -312,6 +351,7 @@ impl Shared {
         stop: CancellationToken,
         previous: Option<tokio::sync::oneshot::Receiver<Handover>>,
         handover: HandoverSlot,
+        claimed: CancellationToken,
     ) {
         let shutdown = self.ctx.shutdown.clone();
         // The loop this one replaces finishes its scrape in flight (bounded by its timeout) and
@@ -339,8 +379,10 @@ impl Shared {
         let report_series = ReportSeries::new(&target.public);
         loop {
             tokio::select! {
-                _ = ticker.tick() => {}
+                // A stopped loop scrapes no more: the loop replacing it waits for its cache.
+                biased;
                 _ = stop.cancelled() => break,
+                _ = ticker.tick() => {}
             }
             let current = lock(&self.config).clone();
             if !Arc::ptr_eq(&current, &config) {
@@ -356,8 +398,9 @@ impl Shared {
                 .await;
             self.refresh_health();
         }
-        if let Some(tx) = lock(&handover).take() {
-            // Replaced by a loop for the same series: its series go on, so they are not ended.
+        // Replaced by a loop for the same series (a new schedule): its series go on, unended.
+        let replaced = lock(&handover).take();
+        if let Some(tx) = replaced {
             let _ = tx.send(Handover {
                 cache,
                 last_ts,
@@ -367,6 +410,7 @@ impl Shared {
         }
         if last_ts.is_none() {
             // Stopped before its first scrape: no series to end.
+            self.claim_or_forget(&handover);
             return;
         }
         // End-of-run staleness: wait a tick, note the time, wait another tick and a tenth of the
@@ -374,21 +418,25 @@ impl Shared {
         let mut noted = None;
         if !shutdown.is_cancelled() {
             'wait: {
-                tokio::select! { _ = ticker.tick() => {}, _ = shutdown.cancelled() => break 'wait }
+                tokio::select! { _ = ticker.tick() => {}, _ = shutdown.cancelled() => break 'wait, _ = claimed.cancelled() => break 'wait }
                 noted = Some(now_ns() / 1_000_000);
-                tokio::select! { _ = ticker.tick() => {}, _ = shutdown.cancelled() => break 'wait }
-                tokio::select! { _ = tokio::time::sleep(interval / 10) => {}, _ = shutdown.cancelled() => break 'wait }
+                tokio::select! { _ = ticker.tick() => {}, _ = shutdown.cancelled() => break 'wait, _ = claimed.cancelled() => break 'wait }
+                tokio::select! { _ = tokio::time::sleep(interval / 10) => {}, _ = shutdown.cancelled() => break 'wait, _ = claimed.cancelled() => break 'wait }
             }
         }
         // On agent shutdown the series end at once, unlike Prometheus and Alloy, which write no markers
         // then: a clean stop is announced, so that a push relay tells it from a crash
         // (docs/push-liveness.md). The agent's shutdown stops this component before the receivers it
         // forwards to, so they still take the markers and flush them.
-        if self.taken_over(&target, &handover) {
-            // The target came back (a discovery flap) and a new loop writes its series again.
-            // Prometheus writes these markers anyway and its TSDB refuses them as out of order; ingot
-            // forwards everything, and one out-of-order sample makes a Prometheus receiver refuse
-            // the whole batch it came in. Series the new run lacks are left to the reader's lookback.
+        if let Some(tx) = self.claim_or_forget(&handover) {
+            // A new loop writes these series again (see `Ending`). Prometheus writes the markers
+            // anyway and its TSDB refuses them as out of order; ingot forwards everything, and one
+            // out-of-order sample makes a Prometheus receiver refuse the whole batch it came in.
+            let _ = tx.send(Handover {
+                cache,
+                last_ts,
+                config,
+            });
             return;
         }
         let stale_ts = noted
@@ -401,13 +449,16 @@ impl Shared {
         }
     }
 
-    /// Whether another loop now scrapes this loop's target (same series), which is not this one.
-    fn taken_over(&self, target: &Target, own: &HandoverSlot) -> bool {
-        let key = (target.public.hash(), target.url.clone());
-        lock(&self.state)
-            .loops
-            .get(&key)
-            .is_some_and(|h| !Arc::ptr_eq(&h.handover, own))
+    /// Leaves the list of ending loops; the sender of the loop that claimed this one's cache, if
+    /// one did. Both under the state lock, where claims are made, so a claim is never missed.
+    fn claim_or_forget(
+        &self,
+        own: &HandoverSlot,
+    ) -> Option<tokio::sync::oneshot::Sender<Handover>> {
+        let mut state = lock(&self.state);
+        state.ending.retain(|e| !Arc::ptr_eq(&e.handover, own));
+        let claimed = lock(own).take();
+        claimed
     }
 
     async fn scrape_once(
@@ -574,6 +625,7 @@ impl ComponentType for Component {
                 state: Mutex::new(State {
                     config: config.clone(),
                     loops: HashMap::new(),
+                    ending: Vec::new(),
                     dropped: Vec::new(),
                     started: false,
                 }),
