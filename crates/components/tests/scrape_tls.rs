@@ -56,14 +56,25 @@ async fn tls_targets_are_verified_against_the_given_ca_and_client_certificates_a
     let client = clients.client();
     let client_crt = write(d, "client.crt", &client.cert_pem);
     let client_key = write(d, "client.key", &client.key_pem);
+    let other = servers.server_for(&["other.example"]);
+    let other_crt = write(d, "other.crt", &other.cert_pem);
+    let other_key = write(d, "other.key", &other.key_pem);
+    let expired = servers.expired_server();
+    let expired_crt = write(d, "expired.crt", &expired.cert_pem);
+    let expired_key = write(d, "expired.key", &expired.key_pem);
     let (tls_port, mtls_port) = (free_port(), free_port());
+    let (other_port, expired_port) = (free_port(), free_port());
     let body = r#"location = /metrics { default_type text/plain; return 200 "tls_metric 1\n"; }"#;
     let _nginx = Nginx::start_with(&format!(
         "server {{ listen 127.0.0.1:{tls_port} ssl; ssl_certificate {server_crt}; \
          ssl_certificate_key {server_key}; {body} }}\n\
          server {{ listen 127.0.0.1:{mtls_port} ssl; ssl_certificate {server_crt}; \
          ssl_certificate_key {server_key}; ssl_verify_client on; \
-         ssl_client_certificate {client_ca}; {body} }}"
+         ssl_client_certificate {client_ca}; {body} }}\n\
+         server {{ listen 127.0.0.1:{other_port} ssl; ssl_certificate {other_crt}; \
+         ssl_certificate_key {other_key}; {body} }}\n\
+         server {{ listen 127.0.0.1:{expired_port} ssl; ssl_certificate {expired_crt}; \
+         ssl_certificate_key {expired_key}; {body} }}"
     ));
 
     let c = controller();
@@ -87,6 +98,16 @@ async fn tls_targets_are_verified_against_the_given_ca_and_client_certificates_a
                 "tls_config {{\n    ca_file   = {ca:?}\n    cert_file = {client_crt:?}\n    key_file  = {client_key:?}\n  }}"
             ),
         ),
+        scrape(
+            "other_name",
+            other_port,
+            &format!("tls_config {{ ca_file = {ca:?} }}"),
+        ),
+        scrape(
+            "expired",
+            expired_port,
+            &format!("tls_config {{ ca_file = {ca:?} }}"),
+        ),
     ]
     .concat();
     apply(&c, &config);
@@ -105,6 +126,23 @@ async fn tls_targets_are_verified_against_the_given_ca_and_client_certificates_a
              x509: certificate signed by unknown authority"
         )
     );
+    // Go's words for the other two certificate failures.
+    wait_up("other_name", 0.0).await;
+    assert_eq!(
+        last_error(&c, "prometheus.scrape.other_name"),
+        format!(
+            "Get \"https://127.0.0.1:{other_port}/metrics\": tls: failed to verify certificate: \
+             x509: cannot validate certificate for 127.0.0.1 because it doesn't contain any IP SANs"
+        )
+    );
+    wait_up("expired", 0.0).await;
+    let err = last_error(&c, "prometheus.scrape.expired");
+    let prefix = format!(
+        "Get \"https://127.0.0.1:{expired_port}/metrics\": tls: failed to verify certificate: \
+         x509: certificate has expired or is not yet valid: current time 20"
+    );
+    assert!(err.starts_with(&prefix), "{err}");
+    assert!(err.ends_with("Z is after 2021-01-01T00:00:00Z"), "{err}");
     wait_up("no_client_cert", 0.0).await;
     assert_eq!(
         last_error(&c, "prometheus.scrape.no_client_cert"),

@@ -37,6 +37,23 @@ impl Pki {
         )
     }
 
+    /// A server certificate for `names` only.
+    pub fn server_for(&self, names: &[&str]) -> Issued {
+        self.issue(
+            names.iter().map(|n| n.to_string()).collect(),
+            ExtendedKeyUsagePurpose::ServerAuth,
+        )
+    }
+
+    /// A server certificate for `localhost` and `127.0.0.1` that expired at the start of 2021.
+    pub fn expired_server(&self) -> Issued {
+        self.issue_valid(
+            vec!["localhost".to_string(), "127.0.0.1".to_string()],
+            ExtendedKeyUsagePurpose::ServerAuth,
+            true,
+        )
+    }
+
     /// A client certificate named `client`.
     pub fn client(&self) -> Issued {
         self.issue(
@@ -46,10 +63,23 @@ impl Pki {
     }
 
     fn issue(&self, names: Vec<String>, usage: ExtendedKeyUsagePurpose) -> Issued {
+        self.issue_valid(names, usage, false)
+    }
+
+    fn issue_valid(
+        &self,
+        names: Vec<String>,
+        usage: ExtendedKeyUsagePurpose,
+        expired: bool,
+    ) -> Issued {
         let key = KeyPair::generate().expect("key");
         // rcgen reads a name that parses as an IP address as an IP subject alternative name.
         let mut params = CertificateParams::new(names).expect("params");
         params.extended_key_usages = vec![usage];
+        if expired {
+            params.not_before = rcgen::date_time_ymd(2020, 1, 1);
+            params.not_after = rcgen::date_time_ymd(2021, 1, 1);
+        }
         let cert = params
             .signed_by(&key, &self.ca_cert, &self.ca_key)
             .expect("signed certificate");

@@ -197,31 +197,95 @@ fn status_text(code: u16) -> String {
     }
 }
 
-/// The innermost cause of a reqwest error, which is the part that says what happened.
+/// The innermost cause of a reqwest error, which is the part that says what happened; a
+/// certificate failure on the way is worded as Go's crypto/tls words it.
 fn root_cause(e: &reqwest::Error) -> String {
-    let mut cause: &dyn std::error::Error = e;
-    while let Some(next) = cause.source() {
-        cause = next;
+    let mut cause: &(dyn std::error::Error + 'static) = e;
+    loop {
+        if let Some(words) = certificate_failure(cause) {
+            return words;
+        }
+        match cause.source() {
+            Some(next) => cause = next,
+            None => return cause.to_string(),
+        }
     }
-    go_tls_words(cause.to_string())
 }
 
-/// Certificate failures in the words Go's crypto/tls uses, which Prometheus and Alloy users search
-/// for and alert on; rustls names them by enum variant (`invalid peer certificate: UnknownIssuer`).
-fn go_tls_words(cause: String) -> String {
-    let Some(kind) = cause.strip_prefix("invalid peer certificate: ") else {
-        return cause;
+/// A rustls certificate error (bare, or inside the `io::Error`s hyper carries it in, which hide it
+/// from `source()`) in Go's words.
+fn certificate_failure(mut e: &(dyn std::error::Error + 'static)) -> Option<String> {
+    let tls = loop {
+        if let Some(tls) = e.downcast_ref::<rustls::Error>() {
+            break tls;
+        }
+        e = e.downcast_ref::<std::io::Error>()?.get_ref()?;
     };
-    let x509 = if kind.starts_with("UnknownIssuer") {
-        "certificate signed by unknown authority"
-    } else if kind.starts_with("Expired") || kind.starts_with("NotValidYet") {
-        "certificate has expired or is not yet valid"
-    } else if kind.starts_with("NotValidForName") {
-        "certificate is not valid for the host scraped"
-    } else {
-        return cause;
+    let rustls::Error::InvalidCertificate(cert) = tls else {
+        return None;
     };
-    format!("tls: failed to verify certificate: x509: {x509}")
+    Some(format!(
+        "tls: failed to verify certificate: x509: {}",
+        go_x509_words(cert)?
+    ))
+}
+
+/// Go's `x509` messages, which Prometheus and Alloy users search for and alert on; rustls names the
+/// same failures by enum variant (`invalid peer certificate: UnknownIssuer`). `None` for failures
+/// without a close Go counterpart, which keep rustls' text.
+fn go_x509_words(cert: &rustls::CertificateError) -> Option<String> {
+    use rustls::pki_types::{ServerName, UnixTime};
+    use rustls::CertificateError as E;
+    let rfc3339 = |t: &UnixTime| {
+        humantime::format_rfc3339_seconds(
+            std::time::UNIX_EPOCH + std::time::Duration::from_secs(t.as_secs()),
+        )
+        .to_string()
+    };
+    const VALIDITY: &str = "certificate has expired or is not yet valid";
+    Some(match cert {
+        E::UnknownIssuer => "certificate signed by unknown authority".to_string(),
+        E::Expired | E::NotValidYet => VALIDITY.to_string(),
+        E::ExpiredContext { time, not_after } => format!(
+            "{VALIDITY}: current time {} is after {}",
+            rfc3339(time),
+            rfc3339(not_after)
+        ),
+        E::NotValidYetContext { time, not_before } => format!(
+            "{VALIDITY}: current time {} is before {}",
+            rfc3339(time),
+            rfc3339(not_before)
+        ),
+        E::NotValidForNameContext {
+            expected,
+            presented,
+        } => {
+            let host = expected.to_str();
+            let for_ip = matches!(expected, ServerName::IpAddress(_));
+            // webpki lists the names as `DnsName("a")` and `IpAddress(1.2.3.4)`; Go lists the
+            // kind being checked.
+            let names: Vec<&str> = presented
+                .iter()
+                .filter_map(|p| {
+                    if for_ip {
+                        p.strip_prefix("IpAddress(")?.strip_suffix(')')
+                    } else {
+                        p.strip_prefix("DnsName(\"")?.strip_suffix("\")")
+                    }
+                })
+                .collect();
+            match (names.is_empty(), for_ip) {
+                (true, true) => format!(
+                    "cannot validate certificate for {host} because it doesn't contain any IP SANs"
+                ),
+                (true, false) => {
+                    format!("certificate is not valid for any names, but wanted to match {host}")
+                }
+                (false, _) => format!("certificate is valid for {}, not {host}", names.join(", ")),
+            }
+        }
+        _ => return None,
+    })
 }
 
 /// GET `url` over HTTP.
@@ -340,18 +404,44 @@ mod tests {
 
     #[test]
     fn certificate_failures_read_as_go_reports_them() {
+        use rustls::pki_types::{ServerName, UnixTime};
+        use rustls::CertificateError as E;
+        let words = |e: E| go_x509_words(&e).unwrap();
         assert_eq!(
-            go_tls_words("invalid peer certificate: UnknownIssuer".into()),
-            "tls: failed to verify certificate: x509: certificate signed by unknown authority"
+            words(E::UnknownIssuer),
+            "certificate signed by unknown authority"
         );
         assert_eq!(
-            go_tls_words("invalid peer certificate: NotValidForNameContext { .. }".into()),
-            "tls: failed to verify certificate: x509: certificate is not valid for the host scraped"
+            words(E::ExpiredContext {
+                time: UnixTime::since_unix_epoch(Duration::from_secs(1_764_000_000)),
+                not_after: UnixTime::since_unix_epoch(Duration::from_secs(1_609_459_200)),
+            }),
+            "certificate has expired or is not yet valid: current time 2025-11-24T16:00:00Z is after 2021-01-01T00:00:00Z"
+        );
+        let for_name = |host: &str, presented: &[&str]| {
+            words(E::NotValidForNameContext {
+                expected: ServerName::try_from(host.to_string()).unwrap(),
+                presented: presented.iter().map(|p| p.to_string()).collect(),
+            })
+        };
+        let presented = [
+            r#"DnsName("a.example")"#,
+            r#"DnsName("b.example")"#,
+            "IpAddress(10.0.0.1)",
+        ];
+        assert_eq!(
+            for_name("c.example", &presented),
+            "certificate is valid for a.example, b.example, not c.example"
         );
         assert_eq!(
-            go_tls_words("connection refused".into()),
-            "connection refused"
+            for_name("10.0.0.2", &presented),
+            "certificate is valid for 10.0.0.1, not 10.0.0.2"
         );
+        assert_eq!(
+            for_name("10.0.0.2", &presented[..2]),
+            "cannot validate certificate for 10.0.0.2 because it doesn't contain any IP SANs"
+        );
+        assert_eq!(go_x509_words(&E::BadSignature), None);
     }
 
     #[test]
