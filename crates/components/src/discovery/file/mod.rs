@@ -195,12 +195,21 @@ fn parse_json(text: &str) -> Result<Vec<Group>, String> {
         let obj = g.as_object().ok_or("expected a target group object")?;
         // Prometheus decodes groups with DisallowUnknownFields: a misspelt key is an error, not
         // a silently unlabeled target.
-        if let Some(unknown) = obj.keys().find(|k| *k != "targets" && *k != "labels") {
+        // Go's encoding/json matches field names case-insensitively (`Targets` is `targets`).
+        let field = |name: &str| {
+            obj.iter()
+                .rev()
+                .find(|(k, _)| k.eq_ignore_ascii_case(name))
+                .map(|(_, v)| v)
+        };
+        if let Some(unknown) = obj
+            .keys()
+            .find(|k| !k.eq_ignore_ascii_case("targets") && !k.eq_ignore_ascii_case("labels"))
+        {
             return Err(format!("json: unknown field {unknown:?}"));
         }
         let mut targets = Vec::new();
-        for t in obj
-            .get("targets")
+        for t in field("targets")
             .and_then(|t| t.as_array())
             .into_iter()
             .flatten()
@@ -208,7 +217,7 @@ fn parse_json(text: &str) -> Result<Vec<Group>, String> {
             targets.push(t.as_str().ok_or("target must be a string")?.to_string());
         }
         let mut labels = Target::new();
-        if let Some(ls) = obj.get("labels").filter(|l| !l.is_null()) {
+        if let Some(ls) = field("labels").filter(|l| !l.is_null()) {
             for (k, v) in ls.as_object().ok_or("labels must be an object")? {
                 check_label_name(k)?;
                 let v = v
@@ -489,6 +498,12 @@ mod tests {
         // As Prometheus: unknown JSON keys and null groups are errors, a null file has no groups.
         std::fs::write(&j, r#"[{"targets": ["h:1"], "label": {"env": "prod"}}]"#).unwrap();
         assert_eq!(read_file(&j).unwrap_err(), r#"json: unknown field "label""#);
+        std::fs::write(&j, r#"[{"Targets": ["h:1"], "LABELS": {"env": "prod"}}]"#).unwrap();
+        let t = read_file(&j).unwrap();
+        assert_eq!(
+            (t[0]["__address__"].as_str(), t[0]["env"].as_str()),
+            ("h:1", "prod")
+        );
         std::fs::write(&j, "[null]").unwrap();
         assert_eq!(read_file(&j).unwrap_err(), NIL_GROUP);
         std::fs::write(&j, "null").unwrap();
