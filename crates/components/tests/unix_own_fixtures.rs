@@ -477,6 +477,11 @@ fn time_reports_the_clock_and_clocksources_by_position() {
 
 #[test]
 fn include_exporter_metrics_adds_the_promhttp_handler_families_after_node_ones() {
+    // Served whatever include_exporter_metrics says, as Alloy's handler does.
+    const ERRORS: &str = "# HELP promhttp_metric_handler_errors_total Total number of internal errors encountered by the promhttp metric handler.\n\
+        # TYPE promhttp_metric_handler_errors_total counter\n\
+        promhttp_metric_handler_errors_total{cause=\"encoding\"} 0\n\
+        promhttp_metric_handler_errors_total{cause=\"gathering\"} 0\n";
     use ingot_runtime::controller::{Controller, Options};
     let c = Controller::new(
         std::sync::Arc::new(ingot_components::registry()),
@@ -504,7 +509,7 @@ fn include_exporter_metrics_adds_the_promhttp_handler_families_after_node_ones()
     // Alloy's handler instrumentation: this scrape is in flight, the earlier one counted.
     let tail = |n: u64| {
         format!(
-            "# HELP promhttp_metric_handler_requests_in_flight Current number of scrapes being served.\n\
+            "{ERRORS}# HELP promhttp_metric_handler_requests_in_flight Current number of scrapes being served.\n\
              # TYPE promhttp_metric_handler_requests_in_flight gauge\n\
              promhttp_metric_handler_requests_in_flight 1\n\
              # HELP promhttp_metric_handler_requests_total Total number of scrapes by HTTP status code.\n\
@@ -518,5 +523,7 @@ fn include_exporter_metrics_adds_the_promhttp_handler_families_after_node_ones()
     assert!(second.ends_with(&tail(1)), "{second}");
     assert!(first.starts_with("# HELP node_load1 "), "{first}");
     apply(&c, &config(false));
-    assert!(!body(&c).contains("promhttp_"));
+    let without = body(&c);
+    assert!(without.ends_with(ERRORS), "{without}");
+    assert!(!without.contains("promhttp_metric_handler_requests"));
 }

@@ -175,9 +175,22 @@ struct HandlerMetrics {
 }
 
 impl HandlerMetrics {
-    /// Appends the two families, read while this scrape is in flight and before it is counted, as
-    /// the Go handler reports them.
-    fn write(&self, body: &mut Vec<u8>) {
+    /// The handler's error counter, which Alloy's endpoint always serves (its handler options name
+    /// a registry, so client_golang registers it there). ingot's handler has no gathering or encoding
+    /// step that can fail apart from the collectors, which report through
+    /// `node_scrape_collector_success`.
+    fn write_errors(body: &mut Vec<u8>) {
+        body.extend_from_slice(
+            b"# HELP promhttp_metric_handler_errors_total Total number of internal errors encountered by the promhttp metric handler.\n\
+              # TYPE promhttp_metric_handler_errors_total counter\n\
+              promhttp_metric_handler_errors_total{cause=\"encoding\"} 0\n\
+              promhttp_metric_handler_errors_total{cause=\"gathering\"} 0\n",
+        );
+    }
+
+    /// Appends the two instrumentation families, read while this scrape is in flight and before it
+    /// is counted, as the Go handler reports them.
+    fn write_requests(&self, body: &mut Vec<u8>) {
         use std::io::Write;
         let _ = write!(
             body,
@@ -226,8 +239,9 @@ impl Component {
         }
         drop(exporter);
         // Families sort by name in client_golang's output: promhttp_* after every node_*.
+        HandlerMetrics::write_errors(&mut body);
         if self.include_exporter_metrics.load(Ordering::Relaxed) {
-            self.handler.write(&mut body);
+            self.handler.write_requests(&mut body);
         }
         self.handler.in_flight.fetch_sub(1, Ordering::Relaxed);
         self.handler.served_ok.fetch_add(1, Ordering::Relaxed);
