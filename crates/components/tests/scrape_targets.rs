@@ -309,30 +309,9 @@ async fn a_new_scrape_interval_continues_the_series_without_staleness() {
     })
     .await;
     let all = samples(sink);
-    for name in ["going_on", "up", "scrape_duration_seconds"] {
-        let series: Vec<_> = all
-            .iter()
-            .filter(|s| s.labels.metric_name() == name)
-            .collect();
-        assert!(
-            series.iter().all(|s| !is_stale_nan(s.value)),
-            "{name} got a staleness marker"
-        );
-        assert!(
-            series
-                .windows(2)
-                .all(|w| w[0].timestamp_ms < w[1].timestamp_ms),
-            "{name} timestamps go back"
-        );
-    }
+    assert_series_go_on(&all, &["going_on", "up", "scrape_duration_seconds"]);
     // The cache was handed over: the first scrape on the new schedule adds no series.
-    let added: Vec<f64> = all
-        .iter()
-        .filter(|s| s.labels.metric_name() == "scrape_series_added")
-        .map(|s| s.value)
-        .collect();
-    assert_eq!(added[0], 1.0);
-    assert!(added[1..].iter().all(|&v| v == 0.0), "{added:?}");
+    assert_added_only_at_first(&all, 1.0);
     // Still one target, up, now on the new schedule.
     let info = c.component("prometheus.scrape.resched").unwrap();
     let targets = info.debug_info.unwrap();
@@ -527,10 +506,25 @@ async fn assert_continues_and_ends_the_vanished(sink: &str, kept: &str, vanished
     .await;
     tokio::time::sleep(Duration::from_millis(300)).await;
     let all = samples(sink);
-    for name in [kept, "up"] {
+    assert_series_go_on(&all, &[kept, "up"]);
+    let gone: Vec<_> = all
+        .iter()
+        .filter(|s| s.labels.metric_name() == vanished)
+        .collect();
+    let last = gone.last().expect("samples of the vanished series");
+    assert!(is_stale_nan(last.value), "{vanished} was not ended");
+    assert!(gone
+        .windows(2)
+        .all(|w| w[0].timestamp_ms < w[1].timestamp_ms));
+    assert_added_only_at_first(&all, 2.0);
+}
+
+/// Each of `names` has no staleness marker and timestamps that only go forward.
+fn assert_series_go_on(all: &[ingot_prom::sample::Sample], names: &[&str]) {
+    for name in names {
         let series: Vec<_> = all
             .iter()
-            .filter(|s| s.labels.metric_name() == name)
+            .filter(|s| s.labels.metric_name() == *name)
             .collect();
         assert!(
             series.iter().all(|s| !is_stale_nan(s.value)),
@@ -543,20 +537,15 @@ async fn assert_continues_and_ends_the_vanished(sink: &str, kept: &str, vanished
             "{name} timestamps go back"
         );
     }
-    let gone: Vec<_> = all
-        .iter()
-        .filter(|s| s.labels.metric_name() == vanished)
-        .collect();
-    let last = gone.last().expect("samples of the vanished series");
-    assert!(is_stale_nan(last.value), "{vanished} was not ended");
-    assert!(gone
-        .windows(2)
-        .all(|w| w[0].timestamp_ms < w[1].timestamp_ms));
+}
+
+/// `scrape_series_added` is `first` on the first scrape and 0 on every later one.
+fn assert_added_only_at_first(all: &[ingot_prom::sample::Sample], first: f64) {
     let added: Vec<f64> = all
         .iter()
         .filter(|s| s.labels.metric_name() == "scrape_series_added")
         .map(|s| s.value)
         .collect();
-    assert_eq!(added[0], 2.0);
+    assert_eq!(added[0], first);
     assert!(added[1..].iter().all(|&v| v == 0.0), "{added:?}");
 }
