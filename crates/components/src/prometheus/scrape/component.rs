@@ -253,12 +253,7 @@ impl Shared {
             // series as new and no end-of-run marker lands among the new loop's samples.
             let (previous, status) = match state.loops.get(&key) {
                 Some(h) if h.labels_hash == labels_hash => continue,
-                Some(h) => {
-                    let (tx, rx) = tokio::sync::oneshot::channel();
-                    *lock(&h.handover) = Some(tx);
-                    h.stop.cancel();
-                    (Some(rx), h.status.clone())
-                }
+                Some(h) => (Some(claim(&h.handover, &h.stop)), h.status.clone()),
                 None => {
                     // The same series from a loop still waiting to end them: same URL first.
                     let found = state
@@ -268,10 +263,7 @@ impl Shared {
                         .or_else(|| state.ending.iter().position(|e| e.public_hash == key.0));
                     let previous = found.map(|i| {
                         let e = state.ending.swap_remove(i);
-                        let (tx, rx) = tokio::sync::oneshot::channel();
-                        *lock(&e.handover) = Some(tx);
-                        e.claimed.cancel();
-                        rx
+                        claim(&e.handover, &e.claimed)
                     });
                     let status = Arc::new(Mutex::new(TargetStatus {
                         health: "unknown",
@@ -580,6 +572,18 @@ impl Shared {
 
 /// Hands a scrape's samples to every receiver. A receiver that refuses them does not stop the others
 /// and does not fail the scrape (as with Alloy's fanout); its own health says why it refused.
+/// Asks a loop for its cache: fills its slot, then wakes it with `wake` (its stop, or the end of its
+/// end-of-run wait). Called under the state lock, where the loop looks at its slot.
+fn claim(
+    slot: &HandoverSlot,
+    wake: &CancellationToken,
+) -> tokio::sync::oneshot::Receiver<Handover> {
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    *lock(slot) = Some(tx);
+    wake.cancel();
+    rx
+}
+
 fn forward(receivers: &[Receiver], samples: Vec<Sample>) {
     if samples.is_empty() {
         return;
