@@ -21,28 +21,9 @@ use ingot_components::prometheus::exporter::postgres::exporter::SCRAPE_TIMEOUT;
 use ingot_components::prometheus::exporter::postgres::{PostgresExporter, Settings};
 use ingot_prom::exposition::FamilySet;
 use ingot_syntax::value::Secret;
+use ingot_testkit::cost::{cpu_time, self_cpu_time};
 use ingot_testkit::{free_port, require_binary};
 use support::{Nginx, Postgres, DATABASE, PASSWORD, USER};
-
-fn self_cpu() -> Duration {
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    // SAFETY: getrusage writes into the struct we own.
-    unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut usage) };
-    let tv = |t: libc::timeval| Duration::new(t.tv_sec as u64, t.tv_usec as u32 * 1000);
-    tv(usage.ru_utime) + tv(usage.ru_stime)
-}
-
-fn proc_cpu(pid: u32) -> Duration {
-    let stat =
-        std::fs::read_to_string(format!("/proc/{pid}/stat")).expect("reading /proc/<pid>/stat");
-    // Fields after the command name (which may contain spaces) start at field 3.
-    let after = &stat[stat.rfind(')').unwrap() + 2..];
-    let fields: Vec<&str> = after.split_whitespace().collect();
-    let ticks: u64 = fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap();
-    // SAFETY: sysconf has no preconditions.
-    let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as u64;
-    Duration::from_nanos(ticks * 1_000_000_000 / hz)
-}
 
 fn rss_kib(pid: &str) -> u64 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
@@ -93,14 +74,14 @@ fn print(title: &str, ours: &Row, theirs: &Row) {
 
 fn scrape_http(port: u16, n: usize, pid: u32, name: &str) -> Row {
     support::scrape_peer(port); // warm-up: connections, caches
-    let (cpu0, t0) = (proc_cpu(pid), Instant::now());
+    let (cpu0, t0) = (cpu_time(pid), Instant::now());
     for _ in 0..n {
         support::scrape_peer(port);
     }
     Row {
         name: name.into(),
         scrapes: n,
-        cpu: proc_cpu(pid) - cpu0,
+        cpu: cpu_time(pid) - cpu0,
         wall: t0.elapsed(),
         rss_kib: rss_kib(&pid.to_string()),
     }
@@ -132,7 +113,7 @@ fn main() {
     let mut body = Vec::new();
     let report = exporter.gather_into(&mut body);
     assert!(report.problems.is_empty(), "{:?}", report.problems);
-    let (cpu0, t0) = (self_cpu(), Instant::now());
+    let (cpu0, t0) = (self_cpu_time(), Instant::now());
     for _ in 0..n {
         body.clear();
         exporter.gather_into(&mut body);
@@ -140,7 +121,7 @@ fn main() {
     let ours = Row {
         name: "ingot prometheus.exporter.postgres".into(),
         scrapes: n,
-        cpu: self_cpu() - cpu0,
+        cpu: self_cpu_time() - cpu0,
         wall: t0.elapsed(),
         rss_kib: rss_kib("self"),
     };
@@ -182,7 +163,7 @@ fn main() {
     let uri = ScrapeUri::parse(&nginx_server.url("/stub_status")).unwrap();
     let mut families = FamilySet::new();
     let mut out = Vec::new();
-    let (cpu0, t0) = (self_cpu(), Instant::now());
+    let (cpu0, t0) = (self_cpu_time(), Instant::now());
     for _ in 0..nginx_n {
         out.clear();
         let result = nginx::scrape(&uri, Duration::from_secs(5));
@@ -192,7 +173,7 @@ fn main() {
     let ours = Row {
         name: "ingot prometheus.exporter.nginx".into(),
         scrapes: nginx_n,
-        cpu: self_cpu() - cpu0,
+        cpu: self_cpu_time() - cpu0,
         wall: t0.elapsed(),
         rss_kib: rss_kib("self"),
     };

@@ -4,43 +4,17 @@
 //! `cargo run --release -p ingot-components --example unix_gather_cost [collector ...]`
 //! or `... -- --only cpu,meminfo`
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
-/// Counts heap allocations, to show what a steady-state gather allocates.
-struct Counting;
-
-static ALLOCATIONS: AtomicU64 = AtomicU64::new(0);
-
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        unsafe { System.dealloc(ptr, layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
+use ingot_testkit::cost::{self_cpu_time, CountingAlloc};
 
 #[global_allocator]
-static GLOBAL: Counting = Counting;
+static GLOBAL: CountingAlloc = CountingAlloc;
 
 use ingot_components::prometheus::exporter::unix::{UnixConfig, UnixExporter};
 
-/// CPU time of the whole process (all threads), in seconds.
 fn cpu_seconds() -> f64 {
-    let mut ts = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: clock_gettime writes into the timespec we own.
-    unsafe { libc::clock_gettime(libc::CLOCK_PROCESS_CPUTIME_ID, &mut ts) };
-    ts.tv_sec as f64 + ts.tv_nsec as f64 * 1e-9
+    self_cpu_time().as_secs_f64()
 }
 
 fn main() {
@@ -68,7 +42,7 @@ fn main() {
     }
     let errors = exporter.errors().to_vec();
     let iterations = 2000;
-    let allocations_start = ALLOCATIONS.load(Ordering::Relaxed);
+    let allocations_start = CountingAlloc::allocations();
     let cpu_start = cpu_seconds();
     let wall_start = Instant::now();
     for _ in 0..iterations {
@@ -77,7 +51,7 @@ fn main() {
     }
     let wall = wall_start.elapsed().as_secs_f64();
     let cpu = cpu_seconds() - cpu_start;
-    let allocations = ALLOCATIONS.load(Ordering::Relaxed) - allocations_start;
+    let allocations = CountingAlloc::allocations() - allocations_start;
     println!("collectors: {:?}", exporter.collectors());
     if let Some(durations) = exporter
         .families()

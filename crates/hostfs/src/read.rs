@@ -209,6 +209,7 @@ impl Dir {
                 )
             };
             if fd >= 0 {
+                // SAFETY: openat returned a new descriptor that nothing else owns.
                 return Ok(unsafe { std::os::fd::OwnedFd::from_raw_fd(fd) });
             }
             let err = io::Error::last_os_error();
@@ -326,6 +327,7 @@ impl Dir {
     /// fixture): only the kernel's procfs gives every `<pid>` directory its `task` directory.
     pub fn is_procfs(&self) -> io::Result<bool> {
         use std::os::fd::AsRawFd;
+        // SAFETY: statfs is plain old data, for which all-zero bytes are a valid value.
         let mut st: libc::statfs = unsafe { std::mem::zeroed() };
         // SAFETY: fstatfs writes into the struct we own.
         if unsafe { libc::fstatfs(self.fd.as_raw_fd(), &mut st) } < 0 {

@@ -46,6 +46,7 @@ pub fn is_root() -> bool {
 
 /// The soft limit on open file descriptors (`RLIMIT_NOFILE`), if there is one.
 pub fn open_files_limit() -> Option<u64> {
+    // SAFETY: rlimit is plain old data, for which all-zero bytes are a valid value.
     let mut limit: libc::rlimit = unsafe { std::mem::zeroed() };
     // SAFETY: getrlimit writes into the struct we own.
     if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) } != 0
@@ -70,6 +71,7 @@ pub struct Uname {
 pub fn uname() -> io::Result<Uname> {
     // SAFETY: utsname is plain old data; uname fills it and we read NUL-terminated fields.
     let mut u: libc::utsname = unsafe { std::mem::zeroed() };
+    // SAFETY: uname writes into the struct we own.
     if unsafe { libc::uname(&mut u) } != 0 {
         return Err(io::Error::last_os_error());
     }
@@ -113,6 +115,7 @@ pub fn statfs_c(path: &CStr) -> io::Result<FsStat> {
     // SAFETY: statfs64 writes into the zeroed struct we own; the path is NUL-terminated.
     let mut buf: libc::statfs64 = unsafe { std::mem::zeroed() };
     loop {
+        // SAFETY: statfs64 writes into the struct we own; the path is NUL-terminated.
         if unsafe { libc::statfs64(path.as_ptr(), &mut buf) } == 0 {
             break;
         }
@@ -221,15 +224,19 @@ pub fn interface_addresses() -> io::Result<Vec<InterfaceAddress>> {
         if ifa.ifa_addr.is_null() || ifa.ifa_name.is_null() {
             continue;
         }
+        // SAFETY: ifa_name was checked non-null above and points at a NUL-terminated name getifaddrs owns.
         let label = unsafe { CStr::from_ptr(ifa.ifa_name) }.to_string_lossy();
         let name = interface_of_label(&label).to_owned();
+        // SAFETY: ifa_addr was checked non-null above and points at a sockaddr getifaddrs owns.
         let family = i32::from(unsafe { (*ifa.ifa_addr).sa_family });
         let (address, prefix_len) = match family {
             libc::AF_INET => {
+                // SAFETY: the family is AF_INET, so ifa_addr points at a sockaddr_in.
                 let sin = unsafe { &*(ifa.ifa_addr as *const libc::sockaddr_in) };
                 let mask = if ifa.ifa_netmask.is_null() {
                     0
                 } else {
+                    // SAFETY: non-null, and a netmask has the family of its address: a sockaddr_in.
                     let m = unsafe { &*(ifa.ifa_netmask as *const libc::sockaddr_in) };
                     u32::from_be(m.sin_addr.s_addr).count_ones()
                 };
@@ -239,10 +246,12 @@ pub fn interface_addresses() -> io::Result<Vec<InterfaceAddress>> {
                 )
             }
             libc::AF_INET6 => {
+                // SAFETY: the family is AF_INET6, so ifa_addr points at a sockaddr_in6.
                 let sin6 = unsafe { &*(ifa.ifa_addr as *const libc::sockaddr_in6) };
                 let mask = if ifa.ifa_netmask.is_null() {
                     0
                 } else {
+                    // SAFETY: non-null, and a netmask has the family of its address: a sockaddr_in6.
                     let m = unsafe { &*(ifa.ifa_netmask as *const libc::sockaddr_in6) };
                     m.sin6_addr.s6_addr.iter().map(|b| b.count_ones()).sum()
                 };

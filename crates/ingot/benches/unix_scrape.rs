@@ -45,21 +45,10 @@ struct Result {
     bytes: usize,
 }
 
-/// User and system CPU seconds of a process, from `/proc/<pid>/stat` (utime and stime, in USER_HZ ticks).
+/// User and system CPU seconds of a process.
 fn cpu_times(pid: u32) -> (f64, f64) {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    // The fields after the command name (which may hold spaces) start after the last ')'.
-    let fields: Vec<&str> = stat
-        .rfind(')')
-        .map(|close| stat[close + 2..].split(' ').collect())
-        .unwrap_or_default();
-    let ticks = |i: usize| {
-        fields
-            .get(i)
-            .and_then(|f| f.parse::<f64>().ok())
-            .unwrap_or(0.0)
-    };
-    (ticks(11) / 100.0, ticks(12) / 100.0)
+    let (user, system) = ingot_testkit::cost::cpu_times(pid).unwrap_or_default();
+    (user.as_secs_f64(), system.as_secs_f64())
 }
 
 fn measure(peer: &Peer, addr: SocketAddr, path: &str) -> Result {

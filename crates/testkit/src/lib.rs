@@ -2,6 +2,7 @@
 //! when dropped. A missing binary fails the test with the command that installs it, never a silent skip.
 
 pub mod components;
+pub mod cost;
 pub mod counting_target;
 pub mod pki;
 pub mod remote_write_sink;
