@@ -550,6 +550,11 @@ impl<'a> OpenMetricsParser<'a> {
         }
         let ts = me + 1;
         let te = ts + memchr::memchr(b'\n', &b[ts..])?;
+        // The exact lexer reads one byte past the newline while still in the text's state, where NULs
+        // are skipped and kept in the token (as Prometheus' lexer does): leave that case to it.
+        if b.get(te + 1) == Some(&0) {
+            return None;
+        }
         let text = &b[ts..te];
         let kind = self.metadata_kind(t, &b[ms..me], text, ts).ok()?;
         self.mf_name_len = me - ms;
