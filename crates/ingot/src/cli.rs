@@ -173,7 +173,7 @@ fn stability(level: &str) -> Result<Stability, String> {
 }
 
 fn validate(path: &Path, stability: Stability) -> Result<(), String> {
-    let registry = std::sync::Arc::new(ingot_components::registry());
+    let registry = std::sync::Arc::new(ingot::registry::registry());
     let options = ingot_runtime::controller::Options {
         stability,
         ..Default::default()

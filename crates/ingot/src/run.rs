@@ -62,7 +62,7 @@ async fn run_async(args: RunArgs) -> Result<(), String> {
         memory_addr: args.memory_addr.clone(),
         stability: args.stability,
     };
-    let controller = Controller::new(Arc::new(ingot_components::registry()), options);
+    let controller = Controller::new(Arc::new(ingot::registry::registry()), options);
 
     // The first load must succeed: a broken config at start is a clear exit, not a half-running agent.
     let (config, diags) = load_config(args.config.as_ref());

@@ -52,7 +52,7 @@ fn check(name: &str, expected: &[&str]) {
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
 
-    let registry = ingot_components::registry();
+    let registry = ingot::registry::registry();
     let missing: Vec<&(String, usize)> = declared
         .iter()
         .filter(|(n, _)| registry.get(n).is_none())
@@ -114,7 +114,7 @@ fn check(name: &str, expected: &[&str]) {
 fn pull_mode_host_validates() {
     // The pull-mode config is complete today: its one component must be registered, so `check` demands a
     // clean validation.
-    assert!(ingot_components::registry()
+    assert!(ingot::registry::registry()
         .get("prometheus.exporter.unix")
         .is_some());
     check("host-pull.alloy", &["prometheus.exporter.unix"]);

@@ -782,7 +782,7 @@ fn target_files_are_in_the_seeds_form() {
 
 #[test]
 fn postgres_nginx_and_endpoint_alerts_fire_from_the_integration_targets() {
-    let registry = ingot_components::registry();
+    let registry = ingot::registry::registry();
     for name in ["prometheus.exporter.postgres", "prometheus.exporter.nginx"] {
         assert!(registry.get(name).is_some(), "{name} is not registered");
     }

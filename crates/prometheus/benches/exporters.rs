@@ -14,12 +14,12 @@ mod support;
 
 use std::time::{Duration, Instant};
 
-use ingot_components::prometheus::exporter::nginx::{self, ScrapeUri};
-use ingot_components::prometheus::exporter::postgres::collectors::Kind;
-use ingot_components::prometheus::exporter::postgres::dsn::DataSource;
-use ingot_components::prometheus::exporter::postgres::exporter::SCRAPE_TIMEOUT;
-use ingot_components::prometheus::exporter::postgres::{PostgresExporter, Settings};
 use ingot_prom::exposition::FamilySet;
+use ingot_prometheus::exporter::nginx::{self, ScrapeUri};
+use ingot_prometheus::exporter::postgres::collectors::Kind;
+use ingot_prometheus::exporter::postgres::dsn::DataSource;
+use ingot_prometheus::exporter::postgres::exporter::SCRAPE_TIMEOUT;
+use ingot_prometheus::exporter::postgres::{PostgresExporter, Settings};
 use ingot_syntax::value::Secret;
 use ingot_testkit::cost::{cpu_time, self_cpu_time};
 use ingot_testkit::{free_port, require_binary};

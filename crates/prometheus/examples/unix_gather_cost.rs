@@ -11,7 +11,7 @@ use ingot_testkit::cost::{self_cpu_time, CountingAlloc};
 #[global_allocator]
 static GLOBAL: CountingAlloc = CountingAlloc;
 
-use ingot_components::prometheus::exporter::unix::{UnixConfig, UnixExporter};
+use ingot_prometheus::exporter::unix::{UnixConfig, UnixExporter};
 
 fn cpu_seconds() -> f64 {
     self_cpu_time().as_secs_f64()

@@ -6,6 +6,7 @@ mod support;
 
 use std::sync::Arc;
 
+use ingot_runtime::component::{Registration, Registry};
 use ingot_runtime::controller::{Controller, Options};
 use ingot_runtime::health::{Health, HealthState};
 use ingot_runtime::source::from_text;
@@ -16,7 +17,12 @@ use support::{parse_exposition, Nginx};
 const ID: &str = "prometheus.exporter.nginx.web";
 
 fn controller() -> Arc<Controller> {
-    Controller::new(Arc::new(ingot_components::registry()), Options::default())
+    Controller::new(
+        Arc::new(Registry::new(vec![Registration::of::<
+            ingot_prometheus::exporter::nginx::Component,
+        >()])),
+        Options::default(),
+    )
 }
 
 fn apply(c: &Controller, text: &str) -> Result<(), Vec<String>> {

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use ingot_components::prometheus::exporter::unix::{
+use ingot_prometheus::exporter::unix::{
     CpuConfig, DiskConfig, UnixConfig, UnixExporter, NODE_EXPORTER_DISK_DEVICE_EXCLUDE,
 };
 use pretty_assertions::assert_eq;

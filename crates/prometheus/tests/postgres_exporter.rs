@@ -7,6 +7,7 @@ mod support;
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
+use ingot_runtime::component::{Registration, Registry};
 use ingot_runtime::controller::{Controller, Options};
 use ingot_runtime::health::{Health, HealthState};
 use ingot_runtime::source::from_text;
@@ -17,7 +18,12 @@ use support::{parse_exposition, Family, Postgres, DATABASE, PASSWORD, USER};
 const ID: &str = "prometheus.exporter.postgres.db";
 
 fn controller() -> Arc<Controller> {
-    Controller::new(Arc::new(ingot_components::registry()), Options::default())
+    Controller::new(
+        Arc::new(Registry::new(vec![Registration::of::<
+            ingot_prometheus::exporter::postgres::Component,
+        >()])),
+        Options::default(),
+    )
 }
 
 fn apply(c: &Controller, text: &str) -> Result<(), Vec<String>> {

@@ -6,15 +6,15 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use ingot_components::prometheus::receiver::MetricsReceiver;
-use ingot_components::prometheus::remote_write::args::{
-    Arguments, Endpoint, HttpClient, MetadataOptions, QueueOptions, WalOptions,
-};
-use ingot_components::prometheus::remote_write::Component;
+use ingot_common::receiver::MetricsReceiver;
 use ingot_prom::labels::Labels;
 use ingot_prom::remote_write::encode::decode_v1;
 use ingot_prom::remote_write::Protocol;
 use ingot_prom::sample::{Batch, Sample};
+use ingot_prometheus::remote_write::args::{
+    Arguments, Endpoint, HttpClient, MetadataOptions, QueueOptions, WalOptions,
+};
+use ingot_prometheus::remote_write::Component;
 use ingot_runtime::component::{ComponentType, Context, MemoryHttp};
 use ingot_runtime::exports::ExportsPublisher;
 use ingot_runtime::health::{HealthReporter, HealthState};

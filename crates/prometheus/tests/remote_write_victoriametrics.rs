@@ -9,14 +9,14 @@ use std::process::Command;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use ingot_components::prometheus::receiver::MetricsReceiver;
-use ingot_components::prometheus::remote_write::args::{
-    Arguments, Endpoint, HttpClient, MetadataOptions, QueueOptions, WalOptions,
-};
-use ingot_components::prometheus::remote_write::Component;
+use ingot_common::receiver::MetricsReceiver;
 use ingot_prom::labels::Labels;
 use ingot_prom::remote_write::Protocol;
 use ingot_prom::sample::{Batch, Sample};
+use ingot_prometheus::remote_write::args::{
+    Arguments, Endpoint, HttpClient, MetadataOptions, QueueOptions, WalOptions,
+};
+use ingot_prometheus::remote_write::Component;
 use ingot_runtime::component::{ComponentType, Context, MemoryHttp};
 use ingot_runtime::exports::ExportsPublisher;
 use ingot_runtime::health::HealthReporter;

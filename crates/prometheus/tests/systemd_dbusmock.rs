@@ -8,7 +8,7 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use ingot_components::prometheus::exporter::unix::{SystemdConfig, UnixConfig, UnixExporter};
+use ingot_prometheus::exporter::unix::{SystemdConfig, UnixConfig, UnixExporter};
 use pretty_assertions::assert_eq;
 
 const PYTHON: &str = "/usr/bin/python3";

@@ -4,9 +4,7 @@
 use std::path::Path;
 use std::process::Command;
 
-use ingot_components::prometheus::exporter::unix::{
-    FilesystemConfig, NetdevConfig, UnixConfig, UnixExporter,
-};
+use ingot_prometheus::exporter::unix::{FilesystemConfig, NetdevConfig, UnixConfig, UnixExporter};
 use pretty_assertions::assert_eq;
 
 fn write(root: &Path, rel: &str, content: &str) {
@@ -484,7 +482,10 @@ fn include_exporter_metrics_adds_the_promhttp_handler_families_after_node_ones()
         promhttp_metric_handler_errors_total{cause=\"gathering\"} 0\n";
     use ingot_runtime::controller::{Controller, Options};
     let c = Controller::new(
-        std::sync::Arc::new(ingot_components::registry()),
+        std::sync::Arc::new(ingot_runtime::component::Registry::new(vec![
+            ingot_runtime::component::Registration::of::<ingot_prometheus::exporter::unix::Component>(
+            ),
+        ])),
         Options::default(),
     );
     let config = |include: bool| {

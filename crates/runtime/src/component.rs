@@ -104,6 +104,11 @@ impl<T: Decode + Clone + PartialEq + fmt::Debug + Send + Sync + 'static> Argumen
 /// A component type. `build` must not start background work; `start` does, once the whole new graph has
 /// been built, so that a config rejected half-way leaves nothing running.
 pub trait ComponentType: Sized + Send + Sync + 'static {
+    /// The block name in configs: `prometheus.exporter.unix`.
+    const NAME: &'static str;
+    /// Alloy's stability level for the component; `--stability.level` below it refuses the block.
+    const STABILITY: Stability;
+
     type Args: Arguments;
 
     fn build(ctx: Context, args: Self::Args) -> Result<Self, String>;
@@ -256,10 +261,10 @@ pub struct Registration {
 }
 
 impl Registration {
-    pub fn of<C: ComponentType>(name: &'static str, stability: Stability) -> Registration {
+    pub fn of<C: ComponentType>() -> Registration {
         Registration {
-            name,
-            stability,
+            name: C::NAME,
+            stability: C::STABILITY,
             decode: |block, ev| decode_args::<C::Args>(block, ev).map(DynArgs::new),
             build: |ctx, args| {
                 let args = args

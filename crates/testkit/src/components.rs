@@ -80,6 +80,9 @@ pub struct Passthrough {
 }
 
 impl ComponentType for Passthrough {
+    const NAME: &'static str = "test.passthrough";
+    const STABILITY: Stability = Stability::GenerallyAvailable;
+
     type Args = PassthroughArgs;
 
     fn build(ctx: Context, args: PassthroughArgs) -> Result<Self, String> {
@@ -130,6 +133,9 @@ pub struct Source {
 }
 
 impl ComponentType for Source {
+    const NAME: &'static str = "test.source";
+    const STABILITY: Stability = Stability::GenerallyAvailable;
+
     type Args = SourceArgs;
 
     fn build(ctx: Context, args: SourceArgs) -> Result<Self, String> {
@@ -181,6 +187,9 @@ impl Health {
 }
 
 impl ComponentType for Health {
+    const NAME: &'static str = "test.health";
+    const STABILITY: Stability = Stability::GenerallyAvailable;
+
     type Args = HealthArgs;
 
     fn build(ctx: Context, args: HealthArgs) -> Result<Self, String> {
@@ -200,12 +209,35 @@ impl ComponentType for Health {
     }
 }
 
+/// `test.passthrough` registered at the experimental stability level, to test `--stability.level`.
+pub struct ExperimentalPassthrough(Passthrough);
+
+impl ComponentType for ExperimentalPassthrough {
+    const NAME: &'static str = "test.experimental";
+    const STABILITY: Stability = Stability::Experimental;
+
+    type Args = PassthroughArgs;
+
+    fn build(ctx: Context, args: PassthroughArgs) -> Result<Self, String> {
+        Passthrough::build(ctx, args).map(ExperimentalPassthrough)
+    }
+
+    fn update(&self, args: PassthroughArgs) -> Result<(), String> {
+        self.0.update(args)
+    }
+}
+
+/// The test components' registrations.
+pub fn registrations() -> Vec<Registration> {
+    vec![
+        Registration::of::<Passthrough>(),
+        Registration::of::<Source>(),
+        Registration::of::<Health>(),
+        Registration::of::<ExperimentalPassthrough>(),
+    ]
+}
+
 /// A registry of the test components only.
 pub fn registry() -> Registry {
-    Registry::new(vec![
-        Registration::of::<Passthrough>("test.passthrough", Stability::GenerallyAvailable),
-        Registration::of::<Source>("test.source", Stability::GenerallyAvailable),
-        Registration::of::<Health>("test.health", Stability::GenerallyAvailable),
-        Registration::of::<Passthrough>("test.experimental", Stability::Experimental),
-    ])
+    Registry::new(registrations())
 }

@@ -1,81 +1,8 @@
 //! `discovery.relabel`: applies `rule` blocks to every target and exports the kept ones as `output`,
 //! and the rules as `rules`.
 
-use std::collections::BTreeMap;
+mod args;
+mod component;
 
-use ingot_prom::labels::Labels;
-use ingot_prom::relabel::{process_with, NameScheme, Scratch};
-use ingot_runtime::component::{ComponentType, Context};
-use ingot_syntax::decode::{BodyDecoder, Decode, Failed};
-use ingot_syntax::value::Value;
-
-use crate::common::relabel::{RuleBlock, Rules};
-use crate::discovery::targets_value;
-
-pub const NAME: &str = "discovery.relabel";
-
-#[derive(Clone, Debug, PartialEq)]
-pub struct Arguments {
-    pub targets: Vec<BTreeMap<String, String>>,
-    pub rules: Rules,
-}
-
-impl Decode for Arguments {
-    fn decode(d: &mut BodyDecoder<'_, '_>) -> Result<Self, Failed> {
-        Ok(Arguments {
-            targets: d.required("targets")?,
-            rules: Rules::from_blocks(d.blocks::<RuleBlock>("rule")?),
-        })
-    }
-}
-
-/// The targets `rules` keep, relabeled.
-pub fn relabel_targets(
-    targets: &[BTreeMap<String, String>],
-    rules: &Rules,
-) -> Vec<BTreeMap<String, String>> {
-    let mut scratch = Scratch::default();
-    let mut out = Vec::new();
-    for t in targets {
-        let pairs: Vec<(&str, &str)> = t.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-        let mut lb = Labels::from_pairs(&pairs).to_builder();
-        if process_with(&rules.0, &mut lb, &mut scratch, NameScheme::Utf8) {
-            let l = lb.labels();
-            out.push(
-                l.iter()
-                    .map(|(n, v)| (n.to_string(), v.to_string()))
-                    .collect(),
-            );
-        }
-    }
-    out
-}
-
-pub struct Component {
-    ctx: Context,
-}
-
-fn exports(args: &Arguments) -> Value {
-    Value::object([
-        (
-            "output",
-            targets_value(&relabel_targets(&args.targets, &args.rules)),
-        ),
-        ("rules", args.rules.to_value()),
-    ])
-}
-
-impl ComponentType for Component {
-    type Args = Arguments;
-
-    fn build(ctx: Context, args: Arguments) -> Result<Component, String> {
-        ctx.exports.init(exports(&args));
-        ctx.health.healthy("started component");
-        Ok(Component { ctx })
-    }
-
-    fn update(&self, args: Arguments) -> Result<(), String> {
-        self.ctx.exports.publish(exports(&args));
-        Ok(())
-    }
-}
+pub use args::Arguments;
+pub use component::{relabel_targets, Component, NAME};

@@ -9,7 +9,7 @@ use ingot_syntax::decode::{BodyDecoder, Decode, Failed};
 use ingot_syntax::value::Value;
 
 use super::liveness;
-use crate::prometheus::receiver::MetricsReceiver;
+use ingot_common::receiver::MetricsReceiver;
 
 /// Alloy's `DefaultHTTPPort`.
 pub const DEFAULT_LISTEN_PORT: u16 = 8080;

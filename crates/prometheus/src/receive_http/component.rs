@@ -15,7 +15,7 @@ use axum::routing::post;
 use axum::Router;
 use ingot_prom::remote_write::Protocol;
 use ingot_prom::sample::{fan_out, Batch, Receiver, Sample};
-use ingot_runtime::component::{ComponentType, Context, DebugMetric};
+use ingot_runtime::component::{ComponentType, Context, DebugMetric, Stability};
 use ingot_syntax::value::Value;
 use tokio_util::sync::CancellationToken;
 
@@ -291,6 +291,9 @@ async fn write(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Body
 }
 
 impl ComponentType for Component {
+    const NAME: &'static str = NAME;
+    const STABILITY: Stability = Stability::GenerallyAvailable;
+
     type Args = Arguments;
 
     fn build(ctx: Context, args: Arguments) -> Result<Component, String> {

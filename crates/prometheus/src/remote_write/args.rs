@@ -11,10 +11,10 @@ use ingot_prom::remote_write::client::{
 use ingot_prom::remote_write::Protocol;
 use ingot_syntax::decode::{BodyDecoder, Decode, Failed};
 
-pub use crate::common::http_client::{Authorization, BasicAuth, TlsConfig};
+pub use ingot_common::http_client::{Authorization, BasicAuth, TlsConfig};
 use ingot_syntax::value::Secret;
 
-use crate::common::relabel::RuleBlock;
+use ingot_common::relabel::RuleBlock;
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Arguments {

@@ -8,7 +8,7 @@ use std::time::{Duration, SystemTime};
 
 use ingot_prom::remote_write::{Client, ExternalLabels};
 use ingot_prom::sample::{AppendError, Appender, Batch, Metadata, Receiver};
-use ingot_runtime::component::{ComponentType, Context, DebugMetric};
+use ingot_runtime::component::{ComponentType, Context, DebugMetric, Stability};
 use ingot_syntax::value::Value;
 use ingot_wal::{Options as WalFileOptions, Wal};
 use tokio::sync::watch;
@@ -17,7 +17,7 @@ use tokio_util::sync::CancellationToken;
 use super::args::{Arguments, Endpoint};
 use super::codec;
 use super::queue::{run_endpoint, EndpointMetrics, EndpointState, HealthBoard, Shared};
-use crate::prometheus::receiver::MetricsReceiver;
+use ingot_common::receiver::MetricsReceiver;
 
 pub const NAME: &str = "prometheus.remote_write";
 
@@ -96,6 +96,9 @@ fn clients(args: &Arguments) -> Result<Vec<Client>, String> {
 }
 
 impl ComponentType for Component {
+    const NAME: &'static str = NAME;
+    const STABILITY: Stability = Stability::GenerallyAvailable;
+
     type Args = Arguments;
 
     fn build(ctx: Context, args: Arguments) -> Result<Component, String> {

@@ -9,8 +9,8 @@ use ingot_prom::text_parse::{EscapingScheme, ScrapeProtocol};
 use ingot_syntax::decode::{BodyDecoder, Decode, Failed};
 use ingot_syntax::value::{format_duration, Secret, Value};
 
-pub use crate::common::http_client::{Authorization, BasicAuth, TlsConfig};
-use crate::prometheus::receiver::MetricsReceiver;
+pub use ingot_common::http_client::{Authorization, BasicAuth, TlsConfig};
+use ingot_common::receiver::MetricsReceiver;
 
 /// Where the scrape's credentials come from.
 #[derive(Clone, Debug, PartialEq, Default)]

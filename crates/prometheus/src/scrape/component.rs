@@ -12,7 +12,7 @@ use ingot_prom::scrape::{
     TargetDefaults,
 };
 use ingot_prom::text_parse::{accept_header, select_format};
-use ingot_runtime::component::{ComponentType, Context};
+use ingot_runtime::component::{ComponentType, Context, Stability};
 use ingot_syntax::value::{format_duration, Value};
 use tokio_util::sync::CancellationToken;
 
@@ -617,6 +617,9 @@ fn public_labels(labels: &Labels) -> Labels {
 }
 
 impl ComponentType for Component {
+    const NAME: &'static str = NAME;
+    const STABILITY: Stability = Stability::GenerallyAvailable;
+
     type Args = Arguments;
 
     fn build(ctx: Context, args: Arguments) -> Result<Component, String> {

@@ -453,7 +453,7 @@ mod tests {
         let password = dir.join("password");
         std::fs::write(&password, " s3cret\r\n").unwrap();
         let args = HttpClientArgs {
-            auth: Auth::Basic(crate::common::http_client::BasicAuth {
+            auth: Auth::Basic(ingot_common::http_client::BasicAuth {
                 username: "user".into(),
                 password: None,
                 password_file: Some(password.display().to_string()),

@@ -5,3 +5,6 @@
 pub mod args;
 pub mod component;
 pub mod http;
+
+pub use args::Arguments;
+pub use component::{Component, NAME};

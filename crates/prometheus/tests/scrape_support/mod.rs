@@ -8,9 +8,9 @@ use std::net::{SocketAddr, TcpListener};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
-use ingot_components::prometheus::receiver::MetricsReceiver;
+use ingot_common::receiver::MetricsReceiver;
 use ingot_prom::sample::{AppendError, Appender, Batch, Receiver, Sample};
-use ingot_runtime::component::{ComponentType, Context, Registration, Stability};
+use ingot_runtime::component::{ComponentType, Context, Registration, Registry, Stability};
 use ingot_runtime::controller::{Controller, Options};
 use ingot_runtime::source::from_text;
 use ingot_syntax::decode::{BodyDecoder, Decode, Failed};
@@ -57,6 +57,9 @@ impl Decode for SinkArgs {
 pub struct Sink;
 
 impl ComponentType for Sink {
+    const NAME: &'static str = "test.sink";
+    const STABILITY: Stability = Stability::GenerallyAvailable;
+
     type Args = SinkArgs;
 
     fn build(ctx: Context, _: SinkArgs) -> Result<Sink, String> {
@@ -74,10 +77,14 @@ impl ComponentType for Sink {
 }
 
 pub fn controller() -> Arc<Controller> {
-    let registry = ingot_components::registry_with(vec![Registration::of::<Sink>(
-        "test.sink",
-        Stability::GenerallyAvailable,
-    )]);
+    let registry = Registry::new(vec![
+        Registration::of::<Sink>(),
+        Registration::of::<ingot_discovery::file::Component>(),
+        Registration::of::<ingot_discovery::relabel::Component>(),
+        Registration::of::<ingot_prometheus::exporter::unix::Component>(),
+        Registration::of::<ingot_prometheus::relabel::Component>(),
+        Registration::of::<ingot_prometheus::scrape::Component>(),
+    ]);
     Controller::new(Arc::new(registry), Options::default())
 }
 

@@ -1,47 +1,20 @@
-//! The `prometheus.exporter.nginx` component: arguments in Alloy's style, the `targets` export
+//! The running `prometheus.exporter.nginx`: the `targets` export
 //! (`job="integrations/nginx"`, `instance` = host:port of the stub_status URL), the metrics endpoint, and
 //! health that carries the URL, the HTTP status and what to change.
 
 use std::sync::Mutex;
-use std::time::Duration;
 
 use ingot_prom::exposition::FamilySet;
-use ingot_runtime::component::{ComponentType, Context, HttpRequest, HttpResponse};
+use ingot_runtime::component::{ComponentType, Context, HttpRequest, HttpResponse, Stability};
 use ingot_runtime::exports::ExportsPublisher;
 use ingot_runtime::health::HealthReporter;
-use ingot_syntax::decode::{BodyDecoder, Decode, Failed};
 
-use super::{encode, scrape, ScrapeUri};
-use crate::prometheus::exporter::target::exporter_targets;
+use super::args::Arguments;
+use super::client::scrape;
+use super::metrics::encode;
+use crate::exporter::target::exporter_targets;
 
 pub const NAME: &str = "prometheus.exporter.nginx";
-
-/// nginx-prometheus-exporter's `--nginx.timeout` default.
-pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
-
-#[derive(Clone, Debug, PartialEq)]
-pub struct Arguments {
-    pub scrape_uri: ScrapeUri,
-    pub timeout: Duration,
-}
-
-impl Decode for Arguments {
-    fn decode(d: &mut BodyDecoder<'_, '_>) -> Result<Self, Failed> {
-        let uri: String = d.required("scrape_uri")?;
-        let timeout = d.optional_or("timeout", DEFAULT_TIMEOUT)?;
-        let scrape_uri = match ScrapeUri::parse(&uri) {
-            Ok(u) => u,
-            Err(msg) => return Err(d.error_at_attr("scrape_uri", msg)),
-        };
-        if timeout.is_zero() {
-            return Err(d.error_at_attr("timeout", "timeout must be greater than 0"));
-        }
-        Ok(Arguments {
-            scrape_uri,
-            timeout,
-        })
-    }
-}
 
 struct State {
     args: Arguments,
@@ -83,6 +56,9 @@ impl Component {
 }
 
 impl ComponentType for Component {
+    const NAME: &'static str = NAME;
+    const STABILITY: Stability = Stability::GenerallyAvailable;
+
     type Args = Arguments;
 
     fn build(ctx: Context, args: Arguments) -> Result<Component, String> {
@@ -115,6 +91,6 @@ impl ComponentType for Component {
     }
 
     fn http(&self, request: HttpRequest<'_>) -> Option<HttpResponse> {
-        crate::prometheus::exporter::target::metrics_endpoint(&request, || self.scrape())
+        crate::exporter::target::metrics_endpoint(&request, || self.scrape())
     }
 }

@@ -1,0 +1,5 @@
+//! Components in Alloy's `discovery.*` namespace: they export `targets`, lists of label maps. One folder per
+//! component, spelled like it: `discovery.file` is `src/file/`.
+
+pub mod file;
+pub mod relabel;

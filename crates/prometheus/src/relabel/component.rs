@@ -1,0 +1,187 @@
+//! The running `prometheus.relabel`: an appender that relabels each batch through the cache and forwards
+//! what is kept.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use ingot_prom::relabel::{process_with, NameScheme, RelabelCache, Scratch};
+use ingot_prom::sample::{
+    fan_out, is_stale_nan, release, AppendError, Appender, Batch, Receiver, Sample,
+};
+use ingot_runtime::component::{ComponentType, Context, Stability};
+use ingot_syntax::value::Value;
+use tokio_util::sync::CancellationToken;
+
+use super::args::Arguments;
+
+use ingot_common::receiver::MetricsReceiver;
+use ingot_common::relabel::Rules;
+pub const NAME: &str = "prometheus.relabel";
+
+#[derive(Default)]
+struct Counters {
+    processed: AtomicU64,
+    written: AtomicU64,
+    hits: AtomicU64,
+    misses: AtomicU64,
+    deletes: AtomicU64,
+}
+
+struct Inner {
+    id: String,
+    shutdown: CancellationToken,
+    state: Mutex<State>,
+    counters: Counters,
+}
+
+struct State {
+    rules: Rules,
+    receivers: Vec<Receiver>,
+    cache: RelabelCache,
+    scratch: Scratch,
+}
+
+impl Appender for Inner {
+    fn append(&self, batch: &Batch) -> Result<(), AppendError> {
+        if self.shutdown.is_cancelled() {
+            return Err(AppendError(format!("{} has exited", self.id)));
+        }
+        let now = Instant::now();
+        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        let State {
+            rules,
+            receivers,
+            cache,
+            scratch,
+        } = &mut *state;
+        let (hits, misses) = cache.hits_and_misses();
+        let mut deletes = 0;
+        let mut out = Vec::with_capacity(batch.samples.len());
+        cache.start_batch();
+        for s in &batch.samples {
+            let relabeled = cache.get_or_compute(&s.labels, now, |labels| {
+                let mut lb = labels.to_builder();
+                process_with(&rules.0, &mut lb, scratch, NameScheme::Legacy)
+                    .then(|| lb.labels())
+                    .filter(|l| !l.is_empty())
+            });
+            if is_stale_nan(s.value) {
+                // The series ended: forget it, after letting the marker through.
+                cache.remove(&s.labels);
+                deletes += 1;
+            }
+            if let Some(labels) = relabeled {
+                out.push(Sample {
+                    labels,
+                    timestamp_ms: s.timestamp_ms,
+                    value: s.value,
+                    exemplar: s.exemplar.clone(),
+                });
+            }
+        }
+        let (hits_after, misses_after) = cache.hits_and_misses();
+        let receivers = receivers.clone();
+        drop(state);
+        // Counted once per batch, not per sample.
+        let c = &self.counters;
+        c.processed
+            .fetch_add(batch.samples.len() as u64, Ordering::Relaxed);
+        c.hits.fetch_add(hits_after - hits, Ordering::Relaxed);
+        c.misses.fetch_add(misses_after - misses, Ordering::Relaxed);
+        c.deletes.fetch_add(deletes, Ordering::Relaxed);
+        c.written.fetch_add(out.len() as u64, Ordering::Relaxed);
+        if out.is_empty() && batch.metadata.is_empty() {
+            return Ok(());
+        }
+        let mut next = Batch {
+            samples: out,
+            metadata: batch.metadata.clone(),
+        };
+        let errors = fan_out(&receivers, &next);
+        release(&mut next.samples);
+        match errors.first() {
+            None => Ok(()),
+            Some((name, e)) => Err(AppendError(format!("{name}: {e}"))),
+        }
+    }
+}
+
+pub struct Component {
+    ctx: Context,
+    inner: Arc<Inner>,
+    receiver: Receiver,
+}
+
+impl Component {
+    fn exports(&self, rules: &Rules) -> Value {
+        Value::object([
+            (
+                "receiver",
+                Value::from(MetricsReceiver(self.receiver.clone())),
+            ),
+            ("rules", rules.to_value()),
+        ])
+    }
+}
+
+impl ComponentType for Component {
+    const NAME: &'static str = NAME;
+    const STABILITY: Stability = Stability::GenerallyAvailable;
+
+    type Args = Arguments;
+
+    fn build(ctx: Context, args: Arguments) -> Result<Component, String> {
+        let inner = Arc::new(Inner {
+            id: ctx.id.clone(),
+            shutdown: ctx.shutdown.clone(),
+            counters: Counters::default(),
+            state: Mutex::new(State {
+                receivers: args.forward_to.iter().map(|r| r.0.clone()).collect(),
+                cache: RelabelCache::new(args.cache_limit()),
+                rules: args.rules.clone(),
+                scratch: Scratch::default(),
+            }),
+        });
+        let receiver = Receiver::new(ctx.id.clone(), inner.clone());
+        let c = Component {
+            ctx,
+            inner,
+            receiver,
+        };
+        c.ctx.exports.init(c.exports(&args.rules));
+        c.ctx.health.healthy("started component");
+        Ok(c)
+    }
+
+    fn update(&self, args: Arguments) -> Result<(), String> {
+        {
+            let mut s = self.inner.state.lock().unwrap_or_else(|e| e.into_inner());
+            s.receivers = args.forward_to.iter().map(|r| r.0.clone()).collect();
+            s.cache = RelabelCache::new(args.cache_limit());
+            s.rules = args.rules.clone();
+        }
+        self.ctx.exports.publish(self.exports(&args.rules));
+        Ok(())
+    }
+
+    fn debug_info(&self) -> Option<Value> {
+        let c = &self.inner.counters;
+        let size = self
+            .inner
+            .state
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .cache
+            .len();
+        let n = |a: &AtomicU64| Value::uint(a.load(Ordering::Relaxed));
+        Some(Value::object([
+            ("prometheus_relabel_metrics_processed", n(&c.processed)),
+            ("prometheus_relabel_metrics_written", n(&c.written)),
+            ("prometheus_relabel_cache_hits", n(&c.hits)),
+            ("prometheus_relabel_cache_misses", n(&c.misses)),
+            ("prometheus_relabel_cache_deletes", n(&c.deletes)),
+            ("prometheus_relabel_cache_size", Value::uint(size as u64)),
+        ]))
+    }
+}
