@@ -1,11 +1,22 @@
-//! Every component type ingot has, in one explicit list, in the order of Alloy's component reference.
-//! A component crate adds a type here when it adds a folder; nothing registers itself.
+//! Every component type and config block ingot has, in one explicit list each, in the order of Alloy's
+//! reference. A crate adds a type here when it adds a folder; nothing registers itself.
 
 use ingot_runtime::component::{Registration, Registry};
+use ingot_runtime::config_block::ConfigBlockRegistration;
 
 /// The registry `ingot run` and `ingot validate` use.
 pub fn registry() -> Registry {
-    Registry::new(registrations())
+    Registry::new(registrations()).with_config_blocks(config_blocks())
+}
+
+/// Every config block: the top-level blocks that configure the agent rather than run as components.
+pub fn config_blocks() -> Vec<ConfigBlockRegistration> {
+    vec![
+        ConfigBlockRegistration::of::<ingot_server::http_block::HttpConfig>(),
+        ConfigBlockRegistration::of::<ingot_server::livedebugging::LiveDebuggingConfig>(),
+        ConfigBlockRegistration::of::<crate::config_blocks::logging::LoggingConfig>(),
+        ConfigBlockRegistration::of::<crate::config_blocks::tracing::TracingConfig>(),
+    ]
 }
 
 /// Every registration of [`registry`], for callers that add test components to them.

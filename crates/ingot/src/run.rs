@@ -13,6 +13,9 @@ use ingot_server::ServerState;
 use ingot_syntax::Diagnostics;
 use tokio_util::sync::CancellationToken;
 
+use ingot::config_blocks::logging::LoggingConfig;
+use ingot_server::http_block::HttpConfig;
+
 use crate::logging::Logging;
 
 /// The configuration `ingot run` uses when given no file: the seed's host metrics, served for Prometheus to
@@ -75,8 +78,8 @@ async fn run_async(args: RunArgs) -> Result<(), String> {
         eprintln!("{}", diags.render());
         return Err("loading the configuration failed".into());
     }
-    logging.apply(&controller.config_blocks().logging);
-    let tls_at_start = controller.config_blocks().http.tls.is_some();
+    logging.apply(&controller.config_blocks().get::<LoggingConfig>());
+    let tls_at_start = controller.config_blocks().get::<HttpConfig>().tls.is_some();
 
     let shutdown = CancellationToken::new();
     let reload: ingot_server::ReloadFn = {
@@ -93,11 +96,11 @@ async fn run_async(args: RunArgs) -> Result<(), String> {
                 );
                 return Err(diags);
             }
-            let tls_before = controller.config_blocks().http.tls.is_some();
+            let tls_before = controller.config_blocks().get::<HttpConfig>().tls.is_some();
             controller.apply(&config)?;
             let blocks = controller.config_blocks();
-            logging.apply(&blocks.logging);
-            log_http_mode(tls_before, blocks.http.tls.is_some());
+            logging.apply(&blocks.get::<LoggingConfig>());
+            log_http_mode(tls_before, blocks.get::<HttpConfig>().tls.is_some());
             tracing::info!("config reloaded");
             Ok(())
         })

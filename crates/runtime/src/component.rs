@@ -10,7 +10,9 @@ use ingot_syntax::value::Value;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+use crate::config_block::ConfigBlockRegistration;
 use crate::exports::ExportsPublisher;
+use crate::graph::BlockClass;
 use crate::health::HealthReporter;
 use ingot_syntax::ast::Block;
 use ingot_syntax::decode::{decode_args, Decode};
@@ -103,6 +105,12 @@ impl<T: Decode + Clone + PartialEq + fmt::Debug + Send + Sync + 'static> Argumen
 
 /// A component type. `build` must not start background work; `start` does, once the whole new graph has
 /// been built, so that a config rejected half-way leaves nothing running.
+///
+/// Locking rule: the runtime calls `build` and `update` under its load lock only, which no request path
+/// takes; requests (`/-/ready`, `/metrics`, the API, in-memory scrapes) read the last published snapshot.
+/// So `build` and `update` may take their time (open a database, read a file), and a component keeps the
+/// same promise inside: `http`, `debug_info` and `debug_metrics` never wait on a lock that `update` holds
+/// while doing slow work (swap prepared state in at the end instead).
 pub trait ComponentType: Sized + Send + Sync + 'static {
     /// The block name in configs: `prometheus.exporter.unix`.
     const NAME: &'static str;
@@ -277,21 +285,50 @@ impl Registration {
     }
 }
 
-/// The explicit list of component types this build knows.
+/// The explicit list of component types and config blocks this build knows.
 pub struct Registry {
     entries: Vec<Registration>,
+    config_blocks: Vec<ConfigBlockRegistration>,
 }
 
 impl Registry {
     pub fn new(entries: Vec<Registration>) -> Registry {
-        Registry { entries }
+        Registry {
+            entries,
+            config_blocks: Vec::new(),
+        }
+    }
+
+    /// Adds the config blocks (`logging`, `http`, ...) this build knows.
+    pub fn with_config_blocks(mut self, blocks: Vec<ConfigBlockRegistration>) -> Registry {
+        self.config_blocks.extend(blocks);
+        self
     }
 
     pub fn get(&self, name: &str) -> Option<&Registration> {
         self.entries.iter().find(|r| r.name == name)
     }
 
+    pub fn config_block(&self, name: &str) -> Option<&ConfigBlockRegistration> {
+        self.config_blocks.iter().find(|r| r.name == name)
+    }
+
+    pub fn config_blocks(&self) -> &[ConfigBlockRegistration] {
+        &self.config_blocks
+    }
+
     pub fn names(&self) -> impl Iterator<Item = &'static str> + '_ {
         self.entries.iter().map(|r| r.name)
+    }
+
+    /// What a top-level block name is in this registry.
+    pub fn classify(&self, name: &str) -> BlockClass {
+        if self.get(name).is_some() {
+            BlockClass::Component { needs_label: true }
+        } else if self.config_block(name).is_some() {
+            BlockClass::Config
+        } else {
+            BlockClass::Unknown
+        }
     }
 }

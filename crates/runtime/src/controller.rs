@@ -4,10 +4,15 @@
 //! is built (building starts nothing); if anything fails, the new config is rejected whole and the running
 //! graph is untouched. Then the change is committed: removed components stop (dependants first), new ones start,
 //! changed ones get their new arguments, unchanged ones are left alone.
+//!
+//! Locking: loads and re-evaluations take the load lock (`loader`) and run component code (`build`,
+//! `update`) under it. Requests never take it: they read the published [`Snapshot`], which a load replaces
+//! whole once it has committed. So a component that takes seconds to build or update delays the next load,
+//! never `/-/ready`, `/metrics`, the API or another component's endpoint.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex, MutexGuard, Weak};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock, Weak};
 use std::time::{Duration, Instant, SystemTime};
 
 use ingot_syntax::value::Value;
@@ -20,7 +25,8 @@ use crate::component::{ComponentRouter, DebugMetric, MemoryHttp};
 use crate::component::{
     Context, DynArgs, DynComponent, HttpRequest, HttpResponse, Registry, Stability,
 };
-use crate::eval::{self, ConfigBlocks, Decoded};
+use crate::config_block::ConfigBlocks;
+use crate::eval::{self, Decoded};
 use crate::exports::ExportsPublisher;
 use crate::graph::{self, BlockClass, Graph};
 use crate::health::{Health, HealthReporter, HealthState};
@@ -44,25 +50,53 @@ impl Default for Options {
     }
 }
 
+/// A running component. Shared between the loader and the published snapshots; what changes after it is
+/// built sits behind `state`, which is only ever held for a copy, never across component code.
 struct Entry {
     type_name: &'static str,
     component: Arc<dyn DynComponent>,
-    args: DynArgs,
-    /// Where the block's secret-typed values are, so that the API never shows them.
-    sensitive: Vec<Span>,
     reporter: HealthReporter,
     exports: ExportsPublisher,
-    /// Health of the last evaluation of the block (unhealthy while the newest arguments could not be used).
-    eval_health: Health,
     /// Health of the component's life cycle (`started component`).
     run_health: Health,
     shutdown: CancellationToken,
     tasks: TaskTracker,
+    state: Mutex<EntryState>,
 }
 
-struct State {
-    graph: Graph,
-    entries: HashMap<String, Entry>,
+struct EntryState {
+    args: DynArgs,
+    /// Where the block's secret-typed values are, so that the API never shows them.
+    sensitive: Vec<Span>,
+    /// Health of the last evaluation of the block (unhealthy while the newest arguments could not be used).
+    eval_health: Health,
+}
+
+impl Entry {
+    fn state(&self) -> MutexGuard<'_, EntryState> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn health(&self) -> Health {
+        let eval_health = self.state().eval_health.clone();
+        Health::least_healthy(&[self.run_health.clone(), eval_health, self.reporter.get()])
+    }
+}
+
+/// What the loader owns: the applied graph and its components. Only loads and re-evaluations touch it.
+#[derive(Default)]
+struct Loaded {
+    graph: Arc<Graph>,
+    entries: HashMap<String, Arc<Entry>>,
+    config_blocks: ConfigBlocks,
+    loaded: bool,
+}
+
+/// What requests read: a copy of [`Loaded`] taken after each change (the entries are shared, not copied).
+#[derive(Default)]
+struct Snapshot {
+    graph: Arc<Graph>,
+    entries: HashMap<String, Arc<Entry>>,
     config_blocks: ConfigBlocks,
     loaded: bool,
 }
@@ -112,7 +146,11 @@ pub struct Controller {
     me: Weak<Controller>,
     registry: Arc<Registry>,
     options: Options,
-    state: Mutex<State>,
+    /// The load lock: held by loads and re-evaluations, while they run component code. No request takes it.
+    loader: Mutex<Loaded>,
+    /// What requests read, replaced whole after each change. The lock is held only to clone or swap the
+    /// pointer.
+    snapshot: RwLock<Arc<Snapshot>>,
     changed_tx: mpsc::UnboundedSender<Arc<str>>,
     changed_rx: Mutex<Option<mpsc::UnboundedReceiver<Arc<str>>>>,
     pub metrics: ControllerMetrics,
@@ -121,24 +159,46 @@ pub struct Controller {
 impl Controller {
     pub fn new(registry: Arc<Registry>, options: Options) -> Arc<Controller> {
         let (changed_tx, changed_rx) = mpsc::unbounded_channel();
+        let config_blocks = ConfigBlocks::defaults(registry.config_blocks());
         Arc::new_cyclic(|me| Controller {
             me: me.clone(),
             registry,
             options,
-            state: Mutex::new(State {
-                graph: Graph::default(),
-                entries: HashMap::new(),
-                config_blocks: ConfigBlocks::default(),
-                loaded: false,
+            loader: Mutex::new(Loaded {
+                config_blocks: config_blocks.clone(),
+                ..Loaded::default()
             }),
+            snapshot: RwLock::new(Arc::new(Snapshot {
+                config_blocks,
+                ..Snapshot::default()
+            })),
             changed_tx,
             changed_rx: Mutex::new(Some(changed_rx)),
             metrics: ControllerMetrics::default(),
         })
     }
 
-    fn lock(&self) -> MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    fn lock_loader(&self) -> MutexGuard<'_, Loaded> {
+        self.loader.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The current snapshot, for a request.
+    fn snapshot(&self) -> Arc<Snapshot> {
+        self.snapshot
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// Publishes what the loader holds now. Called with the load lock held, after component code ran.
+    fn publish(&self, loaded: &Loaded) {
+        let snapshot = Arc::new(Snapshot {
+            graph: loaded.graph.clone(),
+            entries: loaded.entries.clone(),
+            config_blocks: loaded.config_blocks.clone(),
+            loaded: loaded.loaded,
+        });
+        *self.snapshot.write().unwrap_or_else(|e| e.into_inner()) = snapshot;
     }
 
     pub fn registry(&self) -> &Registry {
@@ -147,15 +207,14 @@ impl Controller {
 
     /// What a top-level block name is for this controller's registry.
     pub fn classify(&self, name: &str) -> BlockClass {
-        classify(&self.registry, name)
+        self.registry.classify(name)
     }
 
     fn check_graph(&self, config: &ConfigSource) -> (Graph, Diagnostics) {
-        let registry = self.registry.clone();
         let (graph, mut diags) = graph::build(
             config,
-            &move |name| classify(&registry, name),
-            &crate::validate::is_builtin,
+            &|name: &str| self.registry.classify(name),
+            &|name: &str| ingot_syntax::stdlib::lookup(name).is_some(),
         );
         for node in &graph.nodes {
             let Some(reg) = self.registry.get(&node.name) else {
@@ -195,17 +254,18 @@ impl Controller {
     }
 
     fn apply_inner(&self, config: &ConfigSource) -> Result<(), Diagnostics> {
-        let mut state = self.lock();
-        let plan = self.stage(&state, config)?;
-        Self::commit(&mut state, plan);
+        let mut loaded = self.lock_loader();
+        let plan = self.stage(&loaded, config)?;
+        Self::commit(&mut loaded, plan);
+        self.publish(&loaded);
         Ok(())
     }
 
     /// Checks a configuration as thoroughly as loading it would (every argument decoded, every new component
     /// built), without starting or changing anything.
     pub fn check(&self, config: &ConfigSource) -> Diagnostics {
-        let state = self.lock();
-        match self.stage(&state, config) {
+        let loaded = self.lock_loader();
+        match self.stage(&loaded, config) {
             Ok(plan) => {
                 plan.discard();
                 Diagnostics::new()
@@ -215,7 +275,7 @@ impl Controller {
     }
 
     /// Phase one of a load: evaluate and build everything, start nothing.
-    fn stage(&self, state: &State, config: &ConfigSource) -> Result<Plan, Diagnostics> {
+    fn stage(&self, loaded: &Loaded, config: &ConfigSource) -> Result<Plan, Diagnostics> {
         let (graph, mut diags) = self.check_graph(config);
         if diags.has_errors() {
             return Err(diags);
@@ -223,13 +283,15 @@ impl Controller {
         let mut plan = Plan {
             graph: Graph::default(),
             changes: Vec::new(),
-            config_blocks: ConfigBlocks::default(),
+            config_blocks: ConfigBlocks::defaults(self.registry.config_blocks()),
         };
         let mut exports: HashMap<String, Value> = HashMap::new();
         for &index in &graph.order {
             let node = &graph.nodes[index];
-            if node.class == BlockClass::Config {
-                if let Err(d) = eval::decode_config_block(node, &mut plan.config_blocks) {
+            if let Some(reg) = self.registry.config_block(&node.name) {
+                if let Err(d) =
+                    eval::decode_config_block(reg, node, &exports, &mut plan.config_blocks)
+                {
                     diags.extend(d);
                 }
                 continue;
@@ -244,13 +306,13 @@ impl Controller {
                     continue;
                 }
             };
-            if let Some(entry) = state
+            if let Some(entry) = loaded
                 .entries
                 .get(&node.id)
                 .filter(|e| e.type_name == reg.name)
             {
                 exports.insert(node.id.clone(), entry.exports.get());
-                let change = if entry.args == decoded.args {
+                let change = if entry.state().args == decoded.args {
                     Change::Keep(decoded.sensitive)
                 } else {
                     Change::Update(decoded)
@@ -275,14 +337,16 @@ impl Controller {
                     let entry = Entry {
                         type_name: reg.name,
                         component,
-                        args: decoded.args,
-                        sensitive: decoded.sensitive,
                         reporter: ctx.health,
                         exports: ctx.exports,
-                        eval_health: Health::new(HealthState::Healthy, "component evaluated"),
                         run_health: Health::new(HealthState::Healthy, "started component"),
                         shutdown,
                         tasks: ctx.tasks,
+                        state: Mutex::new(EntryState {
+                            args: decoded.args,
+                            sensitive: decoded.sensitive,
+                            eval_health: Health::new(HealthState::Healthy, "component evaluated"),
+                        }),
                     };
                     plan.changes.push((index, Change::New(Box::new(entry))));
                 }
@@ -302,18 +366,18 @@ impl Controller {
     }
 
     /// Phase two: stop what left, start what is new, update what changed.
-    fn commit(state: &mut State, plan: Plan) {
+    fn commit(loaded: &mut Loaded, plan: Plan) {
         let Plan {
             graph,
             changes,
             config_blocks,
         } = plan;
         // Components that left the config (or changed type) stop first, dependants before what they depend on.
-        let old_order: Vec<String> = state
+        let old_order: Vec<String> = loaded
             .graph
             .order
             .iter()
-            .map(|&i| state.graph.nodes[i].id.clone())
+            .map(|&i| loaded.graph.nodes[i].id.clone())
             .collect();
         for id in old_order.iter().rev() {
             let kept = graph.by_id.get(id).is_some_and(|&i| {
@@ -322,7 +386,7 @@ impl Controller {
                     .any(|(ci, c)| *ci == i && !matches!(c, Change::New(_)))
             });
             if !kept {
-                if let Some(entry) = state.entries.remove(id) {
+                if let Some(entry) = loaded.entries.remove(id) {
                     entry.shutdown.cancel();
                     tracing::info!(component = %id, "stopped component");
                 }
@@ -332,37 +396,41 @@ impl Controller {
             let id = graph.nodes[index].id.clone();
             match change {
                 Change::Keep(sensitive) => {
-                    if let Some(entry) = state.entries.get_mut(&id) {
-                        entry.sensitive = sensitive;
+                    if let Some(entry) = loaded.entries.get(&id) {
+                        entry.state().sensitive = sensitive;
                     }
                 }
                 Change::Update(decoded) => {
-                    if let Some(entry) = state.entries.get_mut(&id) {
+                    if let Some(entry) = loaded.entries.get(&id) {
                         Self::update_entry(&id, entry, decoded);
                     }
                 }
                 Change::New(entry) => {
                     entry.component.start();
                     tracing::info!(component = %id, "started component");
-                    state.entries.insert(id, *entry);
+                    loaded.entries.insert(id, Arc::new(*entry));
                 }
             }
         }
-        state.graph = graph;
-        state.config_blocks = config_blocks;
-        state.loaded = true;
+        loaded.graph = Arc::new(graph);
+        loaded.config_blocks = config_blocks;
+        loaded.loaded = true;
     }
 
-    fn update_entry(id: &str, entry: &mut Entry, decoded: Decoded) {
-        entry.sensitive = decoded.sensitive;
-        match entry.component.update(&decoded.args) {
+    /// Gives a component its new arguments. `update` runs with no lock of the entry held, so that requests
+    /// reading the entry's health meanwhile are not delayed.
+    fn update_entry(id: &str, entry: &Entry, decoded: Decoded) {
+        let result = entry.component.update(&decoded.args);
+        let mut state = entry.state();
+        state.sensitive = decoded.sensitive;
+        match result {
             Ok(()) => {
-                entry.args = decoded.args;
-                entry.eval_health = Health::new(HealthState::Healthy, "component evaluated");
+                state.args = decoded.args;
+                state.eval_health = Health::new(HealthState::Healthy, "component evaluated");
             }
             Err(message) => {
                 tracing::warn!(component = %id, "updating component failed, it keeps its previous arguments: {message}");
-                entry.eval_health = Health::new(
+                state.eval_health = Health::new(
                     HealthState::Unhealthy,
                     format!("updating component: {message}"),
                 );
@@ -390,24 +458,20 @@ impl Controller {
     }
 
     fn reevaluate_dependants(&self, id: &str) {
-        let mut state = self.lock();
-        let Some(&index) = state.graph.by_id.get(id) else {
+        let loaded = self.lock_loader();
+        let Some(&index) = loaded.graph.by_id.get(id) else {
             return;
         };
-        let exports: HashMap<String, Value> = state
-            .entries
-            .iter()
-            .map(|(id, e)| (id.clone(), e.exports.get()))
-            .collect();
-        let dependants: Vec<usize> = state.graph.dependants(index).collect();
+        let exports = Self::exports_of(&loaded.entries);
+        let dependants: Vec<usize> = loaded.graph.dependants(index).collect();
         for dependant in dependants {
             let started = Instant::now();
-            let node = state.graph.nodes[dependant].clone();
+            let node = &loaded.graph.nodes[dependant];
             let Some(reg) = self.registry.get(&node.name) else {
                 continue;
             };
-            let result = eval::decode_node(reg, &node, &exports, self.options.stability);
-            let Some(entry) = state.entries.get_mut(&node.id) else {
+            let result = eval::decode_node(reg, node, &exports, self.options.stability);
+            let Some(entry) = loaded.entries.get(&node.id) else {
                 continue;
             };
             match result {
@@ -419,11 +483,12 @@ impl Controller {
                         .collect::<Vec<_>>()
                         .join("; ");
                     tracing::warn!(component = %node.id, "evaluation failed, keeping the previous arguments: {message}");
-                    entry.eval_health = Health::new(HealthState::Unhealthy, message);
+                    entry.state().eval_health = Health::new(HealthState::Unhealthy, message);
                 }
-                Ok(decoded) if decoded.args == entry.args => {
-                    entry.sensitive = decoded.sensitive;
-                    entry.eval_health = Health::new(HealthState::Healthy, "component evaluated");
+                Ok(decoded) if entry.state().args == decoded.args => {
+                    let mut state = entry.state();
+                    state.sensitive = decoded.sensitive;
+                    state.eval_health = Health::new(HealthState::Healthy, "component evaluated");
                 }
                 Ok(decoded) => Self::update_entry(&node.id, entry, decoded),
             }
@@ -434,19 +499,21 @@ impl Controller {
     /// Stops every component, dependants before what they depend on, giving each up to `deadline` to finish
     /// its background work (flushing queues, closing files).
     pub async fn shutdown(&self, deadline: Duration) {
-        let entries: Vec<(String, Entry)> = {
-            let mut state = self.lock();
-            let order: Vec<String> = state
+        let entries: Vec<(String, Arc<Entry>)> = {
+            let mut loaded = self.lock_loader();
+            let order: Vec<String> = loaded
                 .graph
                 .order
                 .iter()
-                .map(|&i| state.graph.nodes[i].id.clone())
+                .map(|&i| loaded.graph.nodes[i].id.clone())
                 .collect();
-            order
+            let entries = order
                 .iter()
                 .rev()
-                .filter_map(|id| state.entries.remove(id).map(|e| (id.clone(), e)))
-                .collect()
+                .filter_map(|id| loaded.entries.remove(id).map(|e| (id.clone(), e)))
+                .collect();
+            self.publish(&loaded);
+            entries
         };
         for (id, entry) in entries {
             entry.shutdown.cancel();
@@ -464,16 +531,12 @@ impl Controller {
 
     /// Every component's own metrics, with its id.
     pub fn debug_metrics(&self) -> Vec<(String, DebugMetric)> {
-        let components: Vec<(String, Arc<dyn DynComponent>)> = self
-            .lock()
-            .entries
-            .iter()
-            .map(|(id, e)| (id.clone(), e.component.clone()))
-            .collect();
+        let snapshot = self.snapshot();
         let mut out = Vec::new();
-        for (id, component) in components {
+        for (id, entry) in &snapshot.entries {
             out.extend(
-                component
+                entry
+                    .component
                     .debug_metrics()
                     .into_iter()
                     .map(|m| (id.clone(), m)),
@@ -483,51 +546,44 @@ impl Controller {
     }
 
     pub fn is_loaded(&self) -> bool {
-        self.lock().loaded
+        self.snapshot().loaded
     }
 
+    /// The config blocks of the applied configuration (defaults for those it lacks).
     pub fn config_blocks(&self) -> ConfigBlocks {
-        self.lock().config_blocks.clone()
-    }
-
-    fn entry_health(entry: &Entry) -> Health {
-        Health::least_healthy(&[
-            entry.run_health.clone(),
-            entry.eval_health.clone(),
-            entry.reporter.get(),
-        ])
+        self.snapshot().config_blocks.clone()
     }
 
     /// Every component in declaration order, without arguments and exports (the list endpoint).
     pub fn components(&self) -> Vec<ComponentInfo> {
-        let state = self.lock();
-        state
+        let snapshot = self.snapshot();
+        snapshot
             .graph
             .nodes
             .iter()
-            .filter_map(|node| Self::info(&state, node, false))
+            .filter_map(|node| Self::info(&snapshot, node, false))
             .collect()
     }
 
     /// One component with its arguments, exports and debug info.
     pub fn component(&self, id: &str) -> Option<ComponentInfo> {
-        let state = self.lock();
-        let node = state.graph.get(id)?;
-        Self::info(&state, node, true)
+        let snapshot = self.snapshot();
+        let node = snapshot.graph.get(id)?;
+        Self::info(&snapshot, node, true)
     }
 
-    fn info(state: &State, node: &graph::Node, detailed: bool) -> Option<ComponentInfo> {
-        let entry = state.entries.get(&node.id)?;
-        let index = state.graph.by_id[&node.id];
+    fn info(snapshot: &Snapshot, node: &graph::Node, detailed: bool) -> Option<ComponentInfo> {
+        let entry = snapshot.entries.get(&node.id)?;
+        let index = snapshot.graph.by_id[&node.id];
         let references_to = node
             .dependencies
             .iter()
-            .map(|&d| state.graph.nodes[d].id.clone())
+            .map(|&d| snapshot.graph.nodes[d].id.clone())
             .collect();
-        let referenced_by = state
+        let referenced_by = snapshot
             .graph
             .dependants(index)
-            .map(|d| state.graph.nodes[d].id.clone())
+            .map(|d| snapshot.graph.nodes[d].id.clone())
             .collect();
         Some(ComponentInfo {
             name: node.name.clone(),
@@ -535,9 +591,10 @@ impl Controller {
             label: node.label.clone(),
             references_to,
             referenced_by,
-            health: Self::entry_health(entry),
+            health: entry.health(),
             arguments: if detailed {
-                eval::display_arguments(node, &Self::exports_of(state), &entry.sensitive)
+                let sensitive = entry.state().sensitive.clone();
+                eval::display_arguments(node, &Self::exports_of(&snapshot.entries), &sensitive)
             } else {
                 Vec::new()
             },
@@ -554,9 +611,8 @@ impl Controller {
         })
     }
 
-    fn exports_of(state: &State) -> HashMap<String, Value> {
-        state
-            .entries
+    fn exports_of(entries: &HashMap<String, Arc<Entry>>) -> HashMap<String, Value> {
+        entries
             .iter()
             .map(|(id, e)| (id.clone(), e.exports.get()))
             .collect()
@@ -564,10 +620,10 @@ impl Controller {
 
     /// Component counts by health, for `alloy_component_controller_running_components`.
     pub fn health_counts(&self) -> [(HealthState, usize); 4] {
-        let state = self.lock();
+        let snapshot = self.snapshot();
         let mut counts = HealthState::ALL.map(|s| (s, 0usize));
-        for entry in state.entries.values() {
-            let h = Self::entry_health(entry).state;
+        for entry in snapshot.entries.values() {
+            let h = entry.health().state;
             if let Some(c) = counts.iter_mut().find(|(s, _)| *s == h) {
                 c.1 += 1;
             }
@@ -577,14 +633,14 @@ impl Controller {
 
     /// Ids of components that are not healthy, for `/-/healthy`.
     pub fn unhealthy_components(&self) -> Vec<(String, Health)> {
-        let state = self.lock();
-        let mut out: Vec<(String, Health)> = state
+        let snapshot = self.snapshot();
+        let mut out: Vec<(String, Health)> = snapshot
             .graph
             .order
             .iter()
             .filter_map(|&i| {
-                let id = &state.graph.nodes[i].id;
-                let h = Self::entry_health(state.entries.get(id)?);
+                let id = &snapshot.graph.nodes[i].id;
+                let h = snapshot.entries.get(id)?.health();
                 (h.state != HealthState::Healthy).then(|| (id.clone(), h))
             })
             .collect();
@@ -602,8 +658,8 @@ impl Controller {
         headers: &[(String, String)],
     ) -> Option<HttpResponse> {
         let (id_len, component) = {
-            let state = self.lock();
-            state
+            let snapshot = self.snapshot();
+            snapshot
                 .entries
                 .iter()
                 .filter(|(id, _)| {
@@ -633,13 +689,6 @@ impl Controller {
     pub fn last_load(&self) -> Option<SystemTime> {
         self.metrics.last_success()
     }
-}
-
-fn classify(registry: &Registry, name: &str) -> BlockClass {
-    if registry.get(name).is_some() {
-        return BlockClass::Component { needs_label: true };
-    }
-    crate::validate::classify(name)
 }
 
 impl ComponentRouter for Controller {

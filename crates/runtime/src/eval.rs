@@ -4,14 +4,13 @@
 use std::collections::HashMap;
 
 use ingot_syntax::ast::{self, Stmt};
-use ingot_syntax::decode::{decode_args, BodyDecoder, Decode, Failed};
 use ingot_syntax::eval::{Evaluator, Scope, Stability};
 use ingot_syntax::value::{Secret, Value};
-use ingot_syntax::{Diagnostic, Diagnostics, Span};
+use ingot_syntax::{Diagnostics, Span};
 
 use crate::component::{DynArgs, Registration};
+use crate::config_block::{ConfigBlockRegistration, ConfigBlocks};
 use crate::graph::Node;
-pub use crate::http::HttpConfig;
 
 /// The scope component references resolve in: `prometheus.exporter.unix.localhost` is the nested object
 /// path `prometheus` → `exporter` → `unix` → `localhost`, holding that component's exports.
@@ -50,77 +49,21 @@ pub fn decode_node(
     result.map(|args| Decoded { args, sensitive })
 }
 
-/// The `logging` block.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct LoggingConfig {
-    pub level: String,
-    pub format: String,
-}
-
-impl Default for LoggingConfig {
-    fn default() -> LoggingConfig {
-        LoggingConfig {
-            level: "info".into(),
-            format: "logfmt".into(),
-        }
-    }
-}
-
-impl Decode for LoggingConfig {
-    fn decode(d: &mut BodyDecoder<'_, '_>) -> Result<Self, Failed> {
-        let defaults = LoggingConfig::default();
-        let level: String = d.optional_or("level", defaults.level)?;
-        if !matches!(level.as_str(), "debug" | "info" | "warn" | "error") {
-            return Err(d.error_at_attr("level", format!("unrecognized log level {level:?}")));
-        }
-        let format: String = d.optional_or("format", defaults.format)?;
-        if !matches!(format.as_str(), "logfmt" | "json") {
-            return Err(d.error_at_attr("format", format!("unrecognized log format {format:?}")));
-        }
-        // `write_to` forwards logs to loki components, which ingot does not have yet; accept an empty list.
-        let write_to: Vec<Value> = d.optional_or("write_to", Vec::new())?;
-        if !write_to.is_empty() {
-            return Err(d.error_at_attr(
-                "write_to",
-                "ingot cannot forward its own logs to components yet",
-            ));
-        }
-        let _: String = d.optional_or("destination", "stderr".to_string())?;
-        Ok(LoggingConfig { level, format })
-    }
-}
-
-/// The config blocks of a configuration, decoded.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct ConfigBlocks {
-    pub logging: LoggingConfig,
-    pub http: HttpConfig,
-}
-
-/// Decodes one config block into `blocks`.
-pub fn decode_config_block(node: &Node, blocks: &mut ConfigBlocks) -> Result<(), Diagnostics> {
-    let scope = Scope::new();
+/// Evaluates and decodes a config block into `blocks`. Config blocks may reference components' exports
+/// (`logging { write_to = [...] }`), so they evaluate in the same scope as components.
+pub fn decode_config_block(
+    registration: &ConfigBlockRegistration,
+    node: &Node,
+    exports: &HashMap<String, Value>,
+    blocks: &mut ConfigBlocks,
+) -> Result<(), Diagnostics> {
+    let scope = scope_from_exports(exports);
     let mut ev = Evaluator::new(&node.source, &scope);
-    match node.name.as_str() {
-        "logging" => {
-            blocks.logging = decode_args(&node.block, &mut ev)?;
-            Ok(())
-        }
-        "http" => {
-            blocks.http = decode_args(&node.block, &mut ev)?;
-            Ok(())
-        }
-        // Blocks ingot accepts but does not act on yet must be empty, so that nothing is silently ignored.
-        other if node.block.body.is_empty() => {
-            tracing::debug!("the {other} block is empty; nothing to apply");
-            Ok(())
-        }
-        other => Err(Diagnostics(vec![Diagnostic::error(
-            &node.source,
-            node.block.name_span(),
-            format!("the {other} block is not supported by ingot yet; remove it or leave it empty"),
-        )])),
+    let result = blocks.decode(registration, &node.block, &mut ev);
+    for warning in ev.take_warnings() {
+        tracing::warn!(block = %node.id, "{}", warning.short());
     }
+    result
 }
 
 /// One statement of a block as the API shows it.

@@ -1,12 +1,12 @@
 //! Alloy's runtime: configuration sources, the component graph, evaluation, health and reload.
 
 pub mod component;
+pub mod config_block;
 pub mod controller;
 pub mod eval;
 pub mod exports;
 pub mod graph;
 pub mod health;
-pub mod http;
 pub mod metrics;
 pub mod source;
 pub mod validate;

@@ -4,13 +4,13 @@
 
 use std::borrow::Cow;
 
+use crate::http_block::{BasicAuth, HttpConfig};
 use axum::extract::{Request, State};
 use axum::http::header::{AUTHORIZATION, WWW_AUTHENTICATE};
 use axum::http::{HeaderMap, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
-use ingot_runtime::http::BasicAuth;
 use subtle::ConstantTimeEq;
 
 use crate::ServerState;
@@ -21,8 +21,8 @@ pub async fn authenticate(
     next: Next,
 ) -> Response {
     let allowed = {
-        let blocks = state.controller.config_blocks();
-        match &blocks.http.auth {
+        let http = state.controller.config_blocks().get::<HttpConfig>();
+        match &http.auth {
             None => true,
             Some(auth) => {
                 // Alloy filters on Go's decoded `URL.Path`; so does ingot, or `%2E`-style spelling would slip

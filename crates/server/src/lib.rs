@@ -2,7 +2,9 @@
 
 mod alloyjson;
 mod auth;
+pub mod http_block;
 mod listener;
+pub mod livedebugging;
 
 use std::sync::Arc;
 

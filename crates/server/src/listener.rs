@@ -11,6 +11,8 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use ingot_runtime::controller::Controller;
+
+use crate::http_block::HttpConfig;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinSet;
@@ -65,7 +67,7 @@ impl axum::serve::Listener for HttpListener {
                 Next::Handshaken(Some(conn)) => return conn,
                 Next::Handshaken(None) => {}
                 Next::Accepted(Ok((stream, addr))) => {
-                    let Some(tls) = self.controller.config_blocks().http.tls else {
+                    let Some(tls) = self.controller.config_blocks().get::<HttpConfig>().tls else {
                         return (Connection::Plain(stream), addr);
                     };
                     if self.handshakes.len() >= MAX_PENDING_HANDSHAKES {

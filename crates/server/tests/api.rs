@@ -261,3 +261,71 @@ test.passthrough "web_b" { input = test.passthrough.web_a.output }
     );
     assert!(s.controller.component("test.passthrough.web_s").is_some());
 }
+
+/// No request waits on a reload: while a reload spends seconds in one component's `update` and another's
+/// `build`, `/-/ready`, `/metrics`, the web API and a component's own endpoint each answer at once (they
+/// read the last published snapshot; component code runs under the load lock only).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn requests_do_not_wait_on_a_slow_reload() {
+    use std::time::{Duration, Instant};
+    let s = Arc::new(Server::start().await);
+    s.set_config("test.slow \"a\" {\n  value = 1\n}\n");
+    assert_eq!(s.post("/-/reload").await.0, 200);
+    assert_eq!(
+        s.get("/api/v0/component/test.slow.a/metrics").await,
+        (200, "test_slow_value 1\n".to_string())
+    );
+
+    // Two seconds in `update` of the running component, two in `build` of a new one.
+    s.set_config(
+        "test.slow \"a\" {\n  value = 2\n  update_delay = \"2s\"\n}\ntest.slow \"b\" {\n  build_delay = \"2s\"\n}\n",
+    );
+    let reload = {
+        let s = s.clone();
+        tokio::spawn(async move {
+            let started = Instant::now();
+            let status = s.post("/-/reload").await.0;
+            (status, started.elapsed())
+        })
+    };
+    // Let the reload take the load lock first.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let mut slowest = Duration::ZERO;
+    let mut asked = 0;
+    while !reload.is_finished() {
+        for path in [
+            "/-/ready",
+            "/metrics",
+            "/api/v0/web/components",
+            "/api/v0/component/test.slow.a/metrics",
+        ] {
+            let t = Instant::now();
+            let (status, body) = s.get(path).await;
+            let took = t.elapsed();
+            assert_eq!(status, 200, "{path}: {body}");
+            if path.ends_with("test.slow.a/metrics") && !reload.is_finished() {
+                // The old arguments stay visible until the update has run.
+                assert!(body.starts_with("test_slow_value"), "{body}");
+            }
+            slowest = slowest.max(took);
+            asked += 1;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let (status, reload_took) = reload.await.unwrap();
+    assert_eq!(status, 200);
+    assert!(
+        reload_took >= Duration::from_secs(4),
+        "the reload ran both slow steps: {reload_took:?}"
+    );
+    assert!(asked >= 40, "requests were made during the reload: {asked}");
+    assert!(
+        slowest < Duration::from_millis(100),
+        "the slowest request during a {reload_took:?} reload took {slowest:?}"
+    );
+    assert_eq!(
+        s.get("/api/v0/component/test.slow.a/metrics").await,
+        (200, "test_slow_value 2\n".to_string())
+    );
+    assert_eq!(s.get("/api/v0/component/test.slow.b/metrics").await.0, 200);
+}

@@ -8,8 +8,10 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
+use ingot_runtime::config_block::ConfigBlockRegistration;
 use ingot_runtime::controller::{Controller, Options};
 use ingot_runtime::source::from_text;
+use ingot_server::http_block::HttpConfig;
 use ingot_server::{serve, ServerState};
 use ingot_testkit::components::registry;
 use ingot_testkit::pki::{Issued, Pki};
@@ -73,7 +75,9 @@ impl Server {
     /// Applies `config` (which must load) and serves on a free loopback port.
     async fn start(config: &str) -> Server {
         captured_logs();
-        let controller = Controller::new(Arc::new(registry()), Options::default());
+        let registry =
+            registry().with_config_blocks(vec![ConfigBlockRegistration::of::<HttpConfig>()]);
+        let controller = Controller::new(Arc::new(registry), Options::default());
         let config = Arc::new(Mutex::new(config.to_string()));
         let reload: ingot_server::ReloadFn = {
             let controller = controller.clone();
@@ -453,7 +457,12 @@ async fn a_bad_http_block_is_rejected_on_reload_and_the_running_server_stays() {
     assert!(body.contains("missing.key"), "{body}");
     assert!(!body.contains(PASSWORD), "{body}");
     assert_eq!(get_ready(pki.ca_pem()).await.unwrap().0, 200);
-    assert!(server.controller.config_blocks().http.tls.is_some());
+    assert!(server
+        .controller
+        .config_blocks()
+        .get::<HttpConfig>()
+        .tls
+        .is_some());
 
     // Both of a pair is an error at the attribute.
     server.set_config(&good.replace("    key_file", "    key_pem = \"x\"\n    key_file"));

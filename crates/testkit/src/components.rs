@@ -209,6 +209,63 @@ impl ComponentType for Health {
     }
 }
 
+#[derive(Clone, Debug, PartialEq)]
+pub struct SlowArgs {
+    pub value: f64,
+    pub build_delay: std::time::Duration,
+    pub update_delay: std::time::Duration,
+}
+
+impl Decode for SlowArgs {
+    fn decode(d: &mut BodyDecoder<'_, '_>) -> Result<Self, Failed> {
+        Ok(SlowArgs {
+            value: d.optional_or("value", 0.0)?,
+            build_delay: d.optional_or("build_delay", std::time::Duration::ZERO)?,
+            update_delay: d.optional_or("update_delay", std::time::Duration::ZERO)?,
+        })
+    }
+}
+
+/// `test.slow`: sleeps `build_delay` in `build` and `update_delay` in `update` (as a component that opens a
+/// database or reads a large file might), and serves `/metrics` (`test_slow_value <value>`) without
+/// waiting for either.
+pub struct Slow {
+    ctx: Context,
+    value: Mutex<f64>,
+}
+
+impl ComponentType for Slow {
+    const NAME: &'static str = "test.slow";
+    const STABILITY: Stability = Stability::GenerallyAvailable;
+
+    type Args = SlowArgs;
+
+    fn build(ctx: Context, args: SlowArgs) -> Result<Self, String> {
+        count(&ctx.id, |c| c.builds += 1);
+        std::thread::sleep(args.build_delay);
+        Ok(Slow {
+            ctx,
+            value: Mutex::new(args.value),
+        })
+    }
+
+    fn update(&self, args: SlowArgs) -> Result<(), String> {
+        count(&self.ctx.id, |c| c.updates += 1);
+        std::thread::sleep(args.update_delay);
+        *self.value.lock().unwrap() = args.value;
+        Ok(())
+    }
+
+    fn http(&self, request: HttpRequest<'_>) -> Option<HttpResponse> {
+        (request.path == "/metrics").then(|| {
+            HttpResponse::text(
+                200,
+                format!("test_slow_value {}\n", *self.value.lock().unwrap()),
+            )
+        })
+    }
+}
+
 /// `test.passthrough` registered at the experimental stability level, to test `--stability.level`.
 pub struct ExperimentalPassthrough(Passthrough);
 
@@ -233,6 +290,7 @@ pub fn registrations() -> Vec<Registration> {
         Registration::of::<Passthrough>(),
         Registration::of::<Source>(),
         Registration::of::<Health>(),
+        Registration::of::<Slow>(),
         Registration::of::<ExperimentalPassthrough>(),
     ]
 }

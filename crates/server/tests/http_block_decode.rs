@@ -3,29 +3,28 @@
 
 use std::sync::Arc;
 
+use ingot_runtime::config_block::ConfigBlockRegistration;
 use ingot_runtime::controller::{Controller, Options};
-use ingot_runtime::eval::ConfigBlocks;
-use ingot_runtime::http::ClientAuthType;
 use ingot_runtime::source::from_text;
+use ingot_server::http_block::{ClientAuthType, HttpConfig};
 use ingot_testkit::components::registry;
 
-fn load(text: &str) -> Result<ConfigBlocks, Vec<String>> {
-    let c = Controller::new(Arc::new(registry()), Options::default());
+fn load(text: &str) -> Result<HttpConfig, Vec<String>> {
+    let registry = registry().with_config_blocks(vec![ConfigBlockRegistration::of::<HttpConfig>()]);
+    let c = Controller::new(Arc::new(registry), Options::default());
     let (config, diags) = from_text("main.alloy", text);
     assert!(!diags.has_errors(), "{}", diags.render());
     c.apply(&config)
         .map_err(|d| d.iter().map(|d| d.short()).collect::<Vec<_>>())?;
-    Ok(c.config_blocks())
+    Ok(c.config_blocks().get::<HttpConfig>())
 }
 
 fn auth(filter: &str) -> String {
     format!("http {{\n  auth {{\n    basic {{\n      username = \"u\"\n      password = \"p\"\n    }}\n{filter}  }}\n}}\n")
 }
 
-fn needs_auth(blocks: &ConfigBlocks, path: &str) -> bool {
-    blocks
-        .http
-        .auth
+fn needs_auth(http: &HttpConfig, path: &str) -> bool {
+    http.auth
         .as_ref()
         .and_then(|a| a.required_for(path))
         .is_some()
@@ -59,7 +58,7 @@ fn the_auth_filter_follows_alloys_defaults() {
     // auth without basic: nothing to check.
     let no_basic = load("http {\n  auth {}\n}\n").unwrap();
     assert!(!needs_auth(&no_basic, "/metrics"));
-    assert_eq!(load("").unwrap().http, Default::default());
+    assert_eq!(load("").unwrap(), Default::default());
 }
 
 #[test]
@@ -195,7 +194,7 @@ fn keys_are_checked_against_the_certificate_and_never_shown() {
         ca.display().to_string()
     ))
     .unwrap();
-    let tls = blocks.http.tls.as_ref().unwrap();
+    let tls = blocks.tls.as_ref().unwrap();
     assert_eq!(tls.client_auth(), ClientAuthType::VerifyClientCertIfGiven);
     assert_eq!(tls.server_config().alpn_protocols, [b"http/1.1".to_vec()]);
     let shown = format!("{blocks:?}");

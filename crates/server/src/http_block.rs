@@ -11,6 +11,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, RwLock};
 use std::time::SystemTime;
 
+use ingot_runtime::config_block::ConfigBlock;
 use ingot_syntax::decode::{BodyDecoder, Decode, Failed};
 use ingot_syntax::value::Secret;
 use rustls::client::danger::HandshakeSignatureValid;
@@ -32,6 +33,10 @@ use rustls::{
 pub struct HttpConfig {
     pub tls: Option<TlsConfig>,
     pub auth: Option<AuthConfig>,
+}
+
+impl ConfigBlock for HttpConfig {
+    const NAME: &'static str = "http";
 }
 
 impl Decode for HttpConfig {
