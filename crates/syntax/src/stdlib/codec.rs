@@ -4,6 +4,8 @@
 use std::fmt::Write as _;
 use std::sync::Arc;
 
+use ingot_gocompat::strconv::{format_float, quote_rune};
+
 use crate::value::{Number, Object, Value};
 
 // ---------------------------------------------------------------------------------------------------------
@@ -23,18 +25,6 @@ struct JsonParser<'a> {
     text: &'a str,
     pos: usize,
     numbers: JsonNumbers,
-}
-
-/// Go's `strconv` quoting of a byte in JSON syntax errors: `'x'`, `'\''`, `'"'`, `'\n'`.
-fn quote_char(c: char) -> String {
-    match c {
-        '\'' => "'\\''".to_string(),
-        '"' => "'\"'".to_string(),
-        c => {
-            let q = crate::value::go_quote(&c.to_string());
-            format!("'{}'", &q[1..q.len() - 1])
-        }
-    }
 }
 
 /// Parses a JSON document into a value, with Go's error texts.
@@ -69,9 +59,11 @@ impl JsonParser<'_> {
         if self.pos >= self.s.len() {
             return "unexpected end of JSON input".to_string();
         }
+        // encoding/json's quoteChar special-cases `'` and `"` and otherwise quotes like strconv.Quote between
+        // single quotes: together, exactly strconv.QuoteRune.
         format!(
             "invalid character {} {context}",
-            quote_char(self.current_char())
+            quote_rune(self.current_char())
         )
     }
 
@@ -99,7 +91,7 @@ impl JsonParser<'_> {
                 Some(_) if i > 0 => {
                     return Err(self.invalid(&format!(
                         "in literal {word} (expecting {})",
-                        quote_char(expected as char)
+                        quote_rune(expected as char)
                     )))
                 }
                 Some(_) => return Err(self.invalid("looking for beginning of value")),
@@ -313,7 +305,7 @@ fn write_json(out: &mut String, v: &Value) -> Result<(), String> {
             if !f.is_finite() {
                 return Err(format!(
                     "json: unsupported value: {}",
-                    super::gofmt::format_float(*f, 'g', None)
+                    format_float(*f, 'g', -1)
                 ));
             }
             out.push_str(&json_float(*f));
@@ -394,7 +386,7 @@ fn json_string(out: &mut String, s: &str) {
 fn json_float(f: f64) -> String {
     let abs = f.abs();
     if abs != 0.0 && !(1e-6..1e21).contains(&abs) {
-        let s = super::gofmt::format_float(f, 'e', None);
+        let s = format_float(f, 'e', -1);
         // Go trims a leading zero from a two-digit negative exponent: 1e-07 → 1e-7.
         if let Some(i) = s.find("e-0") {
             if s.len() - i == 4 {
@@ -403,7 +395,7 @@ fn json_float(f: f64) -> String {
         }
         return s;
     }
-    crate::value::format_float_plain(f)
+    format_float(f, 'f', -1)
 }
 
 // ---------------------------------------------------------------------------------------------------------
