@@ -10,6 +10,17 @@ use std::fmt::{self, Write as _};
 use std::sync::Arc;
 use std::time::Duration;
 
+use ingot_gocompat::strconv;
+
+/// Go's `strconv.Quote`; kept here for callers that use this path.
+pub use ingot_gocompat::strconv::quote as go_quote;
+/// Go's `time.Duration.String` of signed nanoseconds; kept here for callers that use this path.
+pub use ingot_gocompat::time::format_duration as format_go_duration;
+/// Go's `time.Duration.String` of a `std::time::Duration` (`1h30m0s`); kept here for callers that use this path.
+pub use ingot_gocompat::time::format_std_duration as format_duration;
+/// Go's `time.ParseDuration`, in nanoseconds, with Go's errors; kept here for callers that use this path.
+pub use ingot_gocompat::time::parse_duration as parse_go_duration;
+
 /// The fields of an object. Keys are kept sorted so that every rendering of an object is deterministic.
 pub type Object = BTreeMap<String, Value>;
 
@@ -209,24 +220,8 @@ impl fmt::Display for Number {
         match *self {
             Number::Int(i) => write!(f, "{i}"),
             Number::Uint(u) => write!(f, "{u}"),
-            Number::Float(x) => f.write_str(&format_float_plain(x)),
+            Number::Float(x) => f.write_str(&strconv::format_float(x, 'f', -1)),
         }
-    }
-}
-
-/// `strconv.FormatFloat(x, 'f', -1, 64)`.
-pub(crate) fn format_float_plain(x: f64) -> String {
-    if x.is_nan() {
-        "NaN".to_string()
-    } else if x.is_infinite() {
-        if x > 0.0 {
-            "+Inf".to_string()
-        } else {
-            "-Inf".to_string()
-        }
-    } else {
-        // Rust's Display is the shortest round-trip form and never uses an exponent, like Go's 'f', -1.
-        format!("{x}")
     }
 }
 
@@ -690,50 +685,6 @@ pub fn is_valid_identifier(s: &str) -> bool {
     chars.all(|c| c == '_' || c.is_alphanumeric())
 }
 
-/// Go's `strconv.Quote`: a double-quoted string with Go escapes for control and unprintable characters.
-pub fn go_quote(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\x07' => out.push_str("\\a"),
-            '\x08' => out.push_str("\\b"),
-            '\x0c' => out.push_str("\\f"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '\x0b' => out.push_str("\\v"),
-            c if go_is_print(c) => out.push(c),
-            c if (c as u32) < 0x80 => {
-                let _ = write!(out, "\\x{:02x}", c as u32);
-            }
-            c if (c as u32) < 0x10000 => {
-                let _ = write!(out, "\\u{:04x}", c as u32);
-            }
-            c => {
-                let _ = write!(out, "\\U{:08x}", c as u32);
-            }
-        }
-    }
-    out.push('"');
-    out
-}
-
-/// An approximation of Go's `unicode.IsPrint`: graphic characters and the ASCII space.
-pub(crate) fn go_is_print(c: char) -> bool {
-    if c == ' ' {
-        return true;
-    }
-    if c.is_control() || c.is_whitespace() {
-        return false;
-    }
-    // Format characters and a few unassigned/private ranges that Go does not consider printable.
-    !matches!(c as u32, 0xAD | 0x600..=0x605 | 0x61C | 0x6DD | 0x70F | 0x180E | 0x200B..=0x200F | 0x202A..=0x202E
-        | 0x2060..=0x206F | 0xFEFF | 0xFFF9..=0xFFFB | 0xE000..=0xF8FF | 0xFFFE | 0xFFFF)
-}
-
 // Conversions into values.
 
 impl From<bool> for Value {
@@ -1148,173 +1099,6 @@ impl FromValue for Duration {
     }
 }
 
-// ---------------------------------------------------------------------------------------------------------
-// Go durations
-
-/// Go's `time.ParseDuration`, in nanoseconds, with Go's error texts (`time: invalid duration "x"`).
-pub fn parse_go_duration(s: &str) -> Result<i64, String> {
-    let orig = s;
-    let invalid = || format!("time: invalid duration {}", go_quote(orig));
-    let mut rest = s.as_bytes();
-    let mut neg = false;
-    if let Some((&c, tail)) = rest.split_first() {
-        if c == b'-' || c == b'+' {
-            neg = c == b'-';
-            rest = tail;
-        }
-    }
-    if rest == b"0" {
-        return Ok(0);
-    }
-    if rest.is_empty() {
-        return Err(invalid());
-    }
-    let mut total: u64 = 0;
-    while !rest.is_empty() {
-        if !(rest[0] == b'.' || rest[0].is_ascii_digit()) {
-            return Err(invalid());
-        }
-        // Integer part.
-        let int_len = rest.iter().take_while(|b| b.is_ascii_digit()).count();
-        let mut v: u64 = 0;
-        for &b in &rest[..int_len] {
-            v = v
-                .checked_mul(10)
-                .and_then(|v| v.checked_add((b - b'0') as u64))
-                .ok_or_else(invalid)?;
-        }
-        let pre = int_len > 0;
-        rest = &rest[int_len..];
-        // Fractional part.
-        let mut frac: u64 = 0;
-        let mut scale: f64 = 1.0;
-        let mut post = false;
-        if rest.first() == Some(&b'.') {
-            rest = &rest[1..];
-            let frac_len = rest.iter().take_while(|b| b.is_ascii_digit()).count();
-            let mut overflow = false;
-            for &b in &rest[..frac_len] {
-                if overflow {
-                    continue;
-                }
-                match frac
-                    .checked_mul(10)
-                    .and_then(|f| f.checked_add((b - b'0') as u64))
-                {
-                    Some(f) if f <= (1u64 << 63) => {
-                        frac = f;
-                        scale *= 10.0;
-                    }
-                    _ => overflow = true,
-                }
-            }
-            post = frac_len > 0;
-            rest = &rest[frac_len..];
-        }
-        if !pre && !post {
-            return Err(invalid());
-        }
-        // Unit.
-        let unit_len = rest
-            .iter()
-            .take_while(|&&b| b != b'.' && !b.is_ascii_digit())
-            .count();
-        if unit_len == 0 {
-            return Err(format!("time: missing unit in duration {}", go_quote(orig)));
-        }
-        let unit_bytes = &rest[..unit_len];
-        let unit_str = String::from_utf8_lossy(unit_bytes);
-        let unit: u64 = match unit_bytes {
-            b"ns" => 1,
-            // "us", U+00B5 "µs" and U+03BC "μs".
-            b"us" | b"\xc2\xb5s" | b"\xce\xbcs" => 1_000,
-            b"ms" => 1_000_000,
-            b"s" => 1_000_000_000,
-            b"m" => 60_000_000_000,
-            b"h" => 3_600_000_000_000,
-            _ => {
-                return Err(format!(
-                    "time: unknown unit {} in duration {}",
-                    go_quote(&unit_str),
-                    go_quote(orig)
-                ))
-            }
-        };
-        rest = &rest[unit_len..];
-        if v > (1u64 << 63) / unit {
-            return Err(invalid());
-        }
-        v *= unit;
-        if frac > 0 {
-            v += (frac as f64 * (unit as f64 / scale)) as u64;
-            if v > 1u64 << 63 {
-                return Err(invalid());
-            }
-        }
-        total = total
-            .checked_add(v)
-            .filter(|t| *t <= 1u64 << 63)
-            .ok_or_else(invalid)?;
-    }
-    if neg {
-        return Ok((total as i128).wrapping_neg() as i64);
-    }
-    if total > i64::MAX as u64 {
-        return Err(invalid());
-    }
-    Ok(total as i64)
-}
-
-/// Go's `time.Duration.String` (`1h30m0s`, `1.5s`, `500ms`, `0s`).
-pub fn format_duration(d: Duration) -> String {
-    format_go_duration(d.as_nanos().min(i64::MAX as u128) as i64)
-}
-
-/// Go's `time.Duration.String` for a signed nanosecond count.
-pub fn format_go_duration(nanos: i64) -> String {
-    let neg = nanos < 0;
-    let u = nanos.unsigned_abs();
-    let mut out = String::new();
-    if u < 1_000_000_000 {
-        // Under a second: one unit, with a fraction.
-        let (unit, prec) = match u {
-            0 => return "0s".to_string(),
-            1..=999 => ("ns", 0),
-            1_000..=999_999 => ("µs", 3),
-            _ => ("ms", 6),
-        };
-        out.push_str(&fmt_frac(u, prec));
-        out.push_str(unit);
-    } else {
-        // Seconds with their fraction, then whole minutes and hours in front when there are any.
-        out = fmt_frac(u % 60_000_000_000, 9);
-        out.push('s');
-        let mins = u / 60_000_000_000;
-        if mins > 0 {
-            out = format!("{}m{out}", mins % 60);
-            if mins >= 60 {
-                out = format!("{}h{out}", mins / 60);
-            }
-        }
-    }
-    if neg {
-        out.insert(0, '-');
-    }
-    out
-}
-
-/// `v / 10^prec` printed with the fraction's trailing zeros (and a bare point) removed.
-fn fmt_frac(v: u64, prec: u32) -> String {
-    let div = 10u64.pow(prec);
-    let int = v / div;
-    let frac = v % div;
-    if prec == 0 || frac == 0 {
-        return int.to_string();
-    }
-    let frac = format!("{:0width$}", frac, width = prec as usize);
-    format!("{int}.{}", frac.trim_end_matches('0'))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1407,60 +1191,7 @@ mod tests {
         assert_eq!(Option::<String>::from_value(&Value::Null).unwrap(), None);
     }
 
-    #[test]
-    fn go_durations() {
-        let ok: &[(&str, i64)] = &[
-            ("0", 0),
-            ("1h30m", 5_400_000_000_000),
-            ("1.5h", 5_400_000_000_000),
-            ("500ms", 500_000_000),
-            ("1us", 1_000),
-            ("1µs", 1_000),
-            ("-1.5s", -1_500_000_000),
-            ("1h1m1s1ms1us1ns", 3_661_001_001_001),
-            (".5s", 500_000_000),
-            ("5.s", 5_000_000_000),
-        ];
-        for (s, want) in ok {
-            assert_eq!(parse_go_duration(s), Ok(*want), "{s}");
-        }
-        assert_eq!(
-            parse_go_duration("abc").unwrap_err(),
-            "time: invalid duration \"abc\""
-        );
-        assert_eq!(
-            parse_go_duration("1").unwrap_err(),
-            "time: missing unit in duration \"1\""
-        );
-        assert_eq!(
-            parse_go_duration("1x").unwrap_err(),
-            "time: unknown unit \"x\" in duration \"1x\""
-        );
-        assert_eq!(
-            parse_go_duration("").unwrap_err(),
-            "time: invalid duration \"\""
-        );
-        assert_eq!(
-            parse_go_duration(".s").unwrap_err(),
-            "time: invalid duration \".s\""
-        );
-        assert_eq!(format_go_duration(5_400_000_000_000), "1h30m0s");
-        assert_eq!(format_go_duration(1_500_000_000), "1.5s");
-        assert_eq!(format_go_duration(500_000_000), "500ms");
-        assert_eq!(format_go_duration(1_500), "1.5µs");
-        assert_eq!(format_go_duration(0), "0s");
-        assert_eq!(format_go_duration(-60_000_000_000), "-1m0s");
-        assert_eq!(format_go_duration(3_661_001_001_001), "1h1m1.001001001s");
-    }
-
     proptest::proptest! {
-        #[test]
-        fn go_duration_round_trips(nanos in proptest::prelude::any::<i64>()) {
-            proptest::prop_assume!(nanos != i64::MIN);
-            let text = format_go_duration(nanos);
-            proptest::prop_assert_eq!(parse_go_duration(&text), Ok(nanos), "{}", text);
-        }
-
         #[test]
         fn integer_literals_keep_their_kind(u in proptest::prelude::any::<u64>()) {
             let n = Number::from_literal(&u.to_string()).unwrap();

@@ -1,8 +1,6 @@
 //! Number parsing and formatting with Go's `strconv` semantics, because the
 //! error text and the accepted spellings are part of what a scrape reports.
 
-use std::fmt::Write as _;
-
 /// Prometheus canonicalises every parsed NaN to this bit pattern
 /// (`value.NormalNaN`), so the stale marker can never come from a scrape.
 pub const NORMAL_NAN: u64 = 0x7ff8_0000_0000_0001;
@@ -307,68 +305,8 @@ pub fn parse_go_int(s: &[u8]) -> Result<i64, String> {
     Ok(v)
 }
 
-/// Go `strconv.FormatFloat(f, 'g', -1, 64)`: shortest round-trip digits,
-/// in exponent form when the decimal exponent is < -4 or >= 6 (Go fixes the
-/// threshold at 6 for shortest formatting), with at least two exponent digits.
-pub fn write_go_float_g(out: &mut String, f: f64) {
-    if f.is_nan() {
-        out.push_str("NaN");
-        return;
-    }
-    if f.is_infinite() {
-        out.push_str(if f > 0.0 { "+Inf" } else { "-Inf" });
-        return;
-    }
-    if f == 0.0 {
-        out.push_str(if f.is_sign_negative() { "-0" } else { "0" });
-        return;
-    }
-    // Rust's `{:e}` yields the same shortest round-trip digits as Go.
-    let mut sci = StackStr::new();
-    let _ = write!(sci, "{:e}", f);
-    let sci = sci.as_str();
-    let (mant, exp) = sci.split_once('e').unwrap_or((sci, "0"));
-    let exp: i32 = exp.parse().unwrap_or(0);
-    let neg = mant.starts_with('-');
-    let digits: StackStr = mant.bytes().filter(u8::is_ascii_digit).collect();
-    let digits = digits.as_str();
-    if neg {
-        out.push('-');
-    }
-    let nd = digits.len() as i32;
-    let dp = exp + 1;
-    if !(-4..6).contains(&exp) {
-        out.push_str(&digits[..1]);
-        if nd > 1 {
-            out.push('.');
-            out.push_str(&digits[1..]);
-        }
-        out.push('e');
-        out.push(if exp < 0 { '-' } else { '+' });
-        let a = exp.unsigned_abs();
-        if a < 10 {
-            out.push('0');
-        }
-        let _ = write!(out, "{}", a);
-        return;
-    }
-    if dp <= 0 {
-        out.push_str("0.");
-        for _ in 0..(-dp) {
-            out.push('0');
-        }
-        out.push_str(digits);
-    } else if dp >= nd {
-        out.push_str(digits);
-        for _ in 0..(dp - nd) {
-            out.push('0');
-        }
-    } else {
-        out.push_str(&digits[..dp as usize]);
-        out.push('.');
-        out.push_str(&digits[dp as usize..]);
-    }
-}
+/// Go's `strconv.FormatFloat(f, 'g', -1, 64)`, appended to a `String` without allocating.
+pub use ingot_gocompat::strconv::push_float_g as write_go_float_g;
 
 /// Prometheus' `labels.FormatOpenMetricsFloat`: Go `'g'` formatting with a
 /// `.0` added to integral values, used to normalise `le` and `quantile`.
@@ -381,77 +319,9 @@ pub fn write_openmetrics_float(out: &mut String, f: f64) {
     }
 }
 
-/// A tiny fixed buffer so formatting helpers do not allocate.
-struct StackStr {
-    buf: [u8; 40],
-    len: usize,
-}
-
-impl StackStr {
-    fn new() -> Self {
-        StackStr {
-            buf: [0; 40],
-            len: 0,
-        }
-    }
-    fn as_str(&self) -> &str {
-        // Only ASCII is ever written (float formatting output).
-        std::str::from_utf8(&self.buf[..self.len]).unwrap_or("")
-    }
-}
-
-impl std::fmt::Write for StackStr {
-    fn write_str(&mut self, s: &str) -> std::fmt::Result {
-        let b = s.as_bytes();
-        if self.len + b.len() > self.buf.len() {
-            return Err(std::fmt::Error);
-        }
-        self.buf[self.len..self.len + b.len()].copy_from_slice(b);
-        self.len += b.len();
-        Ok(())
-    }
-}
-
-impl FromIterator<u8> for StackStr {
-    fn from_iter<I: IntoIterator<Item = u8>>(iter: I) -> Self {
-        let mut s = StackStr::new();
-        for c in iter {
-            if s.len < s.buf.len() {
-                s.buf[s.len] = c;
-                s.len += 1;
-            }
-        }
-        s
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn g(f: f64) -> String {
-        let mut s = String::new();
-        write_go_float_g(&mut s, f);
-        s
-    }
-
-    #[test]
-    fn go_g_formatting() {
-        // Expected strings are Go's strconv.FormatFloat(f, 'g', -1, 64).
-        assert_eq!(g(1.0), "1");
-        assert_eq!(g(0.25), "0.25");
-        assert_eq!(g(1e6), "1e+06");
-        assert_eq!(g(123456.0), "123456");
-        assert_eq!(g(1234567.0), "1.234567e+06");
-        assert_eq!(g(123456789.0), "1.23456789e+08");
-        assert_eq!(g(0.0001), "0.0001");
-        assert_eq!(g(0.00001), "1e-05");
-        assert_eq!(g(4.9351e-05), "4.9351e-05");
-        assert_eq!(g(-2.5), "-2.5");
-        assert_eq!(g(1e21), "1e+21");
-        assert_eq!(g(1e100), "1e+100");
-        assert_eq!(g(f64::INFINITY), "+Inf");
-    }
 
     #[test]
     fn openmetrics_float() {

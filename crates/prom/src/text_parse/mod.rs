@@ -368,79 +368,9 @@ fn push_lossy(out: &mut String, b: &[u8]) {
     }
 }
 
-/// Go's `%q` / `strconv.Quote` for bytes, so error messages match
+/// Go's `strconv.Quote` of a Go string holding any bytes (invalid UTF-8 as `\xff`), so error messages match
 /// Prometheus' text exactly.
-pub fn go_quote(b: &[u8]) -> String {
-    use std::fmt::Write as _;
-    let mut out = String::with_capacity(b.len() + 2);
-    out.push('"');
-    let mut rest = b;
-    while !rest.is_empty() {
-        let (c, width) = decode_utf8(rest);
-        match c {
-            None => {
-                let _ = write!(out, "\\x{:02x}", rest[0]);
-            }
-            Some(ch) => match ch {
-                '"' => out.push_str("\\\""),
-                '\\' => out.push_str("\\\\"),
-                '\x07' => out.push_str("\\a"),
-                '\x08' => out.push_str("\\b"),
-                '\x0c' => out.push_str("\\f"),
-                '\n' => out.push_str("\\n"),
-                '\r' => out.push_str("\\r"),
-                '\t' => out.push_str("\\t"),
-                '\x0b' => out.push_str("\\v"),
-                c if go_is_print(c) => out.push(c),
-                c if (c as u32) < 0x80 => {
-                    let _ = write!(out, "\\x{:02x}", c as u32);
-                }
-                c if (c as u32) < 0x10000 => {
-                    let _ = write!(out, "\\u{:04x}", c as u32);
-                }
-                c => {
-                    let _ = write!(out, "\\U{:08x}", c as u32);
-                }
-            },
-        }
-        rest = &rest[width..];
-    }
-    out.push('"');
-    out
-}
-
-/// Approximation of Go's `unicode.IsPrint`: graphic characters and U+0020,
-/// but no other spaces and no control or format characters.
-fn go_is_print(c: char) -> bool {
-    if c == ' ' {
-        return true;
-    }
-    if c.is_control() || c.is_whitespace() {
-        return false;
-    }
-    !matches!(c as u32, 0xAD | 0x600..=0x605 | 0x61C | 0x6DD | 0x70F | 0x200B..=0x200F
-        | 0x202A..=0x202E | 0x2060..=0x2064 | 0x2066..=0x206F | 0xFEFF | 0xFFF9..=0xFFFB
-        | 0xE000..=0xF8FF | 0xF0000..=0x10FFFF)
-}
-
-/// Decodes one UTF-8 scalar; `None` with width 1 for an invalid byte, as Go's
-/// `utf8.DecodeRune` reports `RuneError`.
-fn decode_utf8(b: &[u8]) -> (Option<char>, usize) {
-    let w = match b[0] {
-        0x00..=0x7F => return (Some(b[0] as char), 1),
-        0xC2..=0xDF => 2,
-        0xE0..=0xEF => 3,
-        0xF0..=0xF4 => 4,
-        _ => return (None, 1),
-    };
-    if b.len() < w {
-        return (None, 1);
-    }
-    match std::str::from_utf8(&b[..w]) {
-        Ok(s) => (s.chars().next(), w),
-        Err(_) => (None, 1),
-    }
-}
+pub use ingot_gocompat::strconv::quote_bytes as go_quote;
 
 /// Byte classes shared by both lexers.
 pub(crate) mod class {

@@ -4,6 +4,9 @@
 use std::fmt::Write as _;
 use std::sync::Arc;
 
+use ingot_gocompat::base64::Encoding;
+use ingot_gocompat::strconv::{format_float, quote_rune};
+
 use crate::value::{Number, Object, Value};
 
 // ---------------------------------------------------------------------------------------------------------
@@ -23,18 +26,6 @@ struct JsonParser<'a> {
     text: &'a str,
     pos: usize,
     numbers: JsonNumbers,
-}
-
-/// Go's `strconv` quoting of a byte in JSON syntax errors: `'x'`, `'\''`, `'"'`, `'\n'`.
-fn quote_char(c: char) -> String {
-    match c {
-        '\'' => "'\\''".to_string(),
-        '"' => "'\"'".to_string(),
-        c => {
-            let q = crate::value::go_quote(&c.to_string());
-            format!("'{}'", &q[1..q.len() - 1])
-        }
-    }
 }
 
 /// Parses a JSON document into a value, with Go's error texts.
@@ -69,9 +60,11 @@ impl JsonParser<'_> {
         if self.pos >= self.s.len() {
             return "unexpected end of JSON input".to_string();
         }
+        // encoding/json's quoteChar special-cases `'` and `"` and otherwise quotes like strconv.Quote between
+        // single quotes: together, exactly strconv.QuoteRune.
         format!(
             "invalid character {} {context}",
-            quote_char(self.current_char())
+            quote_rune(self.current_char())
         )
     }
 
@@ -99,7 +92,7 @@ impl JsonParser<'_> {
                 Some(_) if i > 0 => {
                     return Err(self.invalid(&format!(
                         "in literal {word} (expecting {})",
-                        quote_char(expected as char)
+                        quote_rune(expected as char)
                     )))
                 }
                 Some(_) => return Err(self.invalid("looking for beginning of value")),
@@ -313,7 +306,7 @@ fn write_json(out: &mut String, v: &Value) -> Result<(), String> {
             if !f.is_finite() {
                 return Err(format!(
                     "json: unsupported value: {}",
-                    super::gofmt::format_float(*f, 'g', None)
+                    format_float(*f, 'g', -1)
                 ));
             }
             out.push_str(&json_float(*f));
@@ -394,7 +387,7 @@ fn json_string(out: &mut String, s: &str) {
 fn json_float(f: f64) -> String {
     let abs = f.abs();
     if abs != 0.0 && !(1e-6..1e21).contains(&abs) {
-        let s = super::gofmt::format_float(f, 'e', None);
+        let s = format_float(f, 'e', -1);
         // Go trims a leading zero from a two-digit negative exponent: 1e-07 → 1e-7.
         if let Some(i) = s.find("e-0") {
             if s.len() - i == 4 {
@@ -403,122 +396,28 @@ fn json_float(f: f64) -> String {
         }
         return s;
     }
-    crate::value::format_float_plain(f)
+    format_float(f, 'f', -1)
 }
 
 // ---------------------------------------------------------------------------------------------------------
 // base64
 
-const STD: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-const URL: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-
+/// Go's `base64.StdEncoding.EncodeToString`, or `URLEncoding`'s when `url`.
 pub fn base64_encode(data: &[u8], url: bool) -> String {
-    let alphabet = if url { URL } else { STD };
-    let mut out = String::with_capacity(data.len().div_ceil(3) * 4);
-    for chunk in data.chunks(3) {
-        let b = [
-            chunk[0],
-            *chunk.get(1).unwrap_or(&0),
-            *chunk.get(2).unwrap_or(&0),
-        ];
-        let n = (b[0] as u32) << 16 | (b[1] as u32) << 8 | b[2] as u32;
-        out.push(alphabet[(n >> 18) as usize & 63] as char);
-        out.push(alphabet[(n >> 12) as usize & 63] as char);
-        out.push(if chunk.len() > 1 {
-            alphabet[(n >> 6) as usize & 63] as char
-        } else {
-            '='
-        });
-        out.push(if chunk.len() > 2 {
-            alphabet[n as usize & 63] as char
-        } else {
-            '='
-        });
-    }
-    out
+    encoding(url).encode_to_string(data)
 }
 
 /// Go's padded `base64.{Std,URL}Encoding.DecodeString`: newlines are skipped, padding is required, and an
 /// error names the offending input byte.
 pub fn base64_decode(src: &str, url: bool) -> Result<Vec<u8>, String> {
-    let alphabet = if url { URL } else { STD };
-    let mut map = [0xFFu8; 256];
-    for (i, &c) in alphabet.iter().enumerate() {
-        map[c as usize] = i as u8;
-    }
-    let corrupt = |at: usize| format!("illegal base64 data at input byte {at}");
-    let src = src.as_bytes();
-    let mut out = Vec::with_capacity(src.len() / 4 * 3);
-    let mut si = 0usize;
-    loop {
-        let mut dbuf = [0u8; 4];
-        let mut dlen = 4;
-        let mut j = 0usize;
-        let mut trailing_error = None;
-        while j < 4 {
-            if si == src.len() {
-                if j == 0 {
-                    return Ok(out);
-                }
-                return Err(corrupt(si - j));
-            }
-            let c = src[si];
-            si += 1;
-            let d = map[c as usize];
-            if d != 0xFF {
-                dbuf[j] = d;
-                j += 1;
-                continue;
-            }
-            if c == b'\n' || c == b'\r' {
-                continue;
-            }
-            if c != b'=' {
-                return Err(corrupt(si - 1));
-            }
-            // Padding: the quantum ends here.
-            match j {
-                0 | 1 => return Err(corrupt(si - 1)),
-                2 => {
-                    while si < src.len() && (src[si] == b'\n' || src[si] == b'\r') {
-                        si += 1;
-                    }
-                    if si == src.len() {
-                        return Err(corrupt(src.len()));
-                    }
-                    if src[si] != b'=' {
-                        return Err(corrupt(si - 1));
-                    }
-                    si += 1;
-                }
-                _ => {}
-            }
-            while si < src.len() && (src[si] == b'\n' || src[si] == b'\r') {
-                si += 1;
-            }
-            if si < src.len() {
-                trailing_error = Some(corrupt(si));
-            }
-            dlen = j;
-            break;
-        }
-        let val = (dbuf[0] as u32) << 18
-            | (dbuf[1] as u32) << 12
-            | (dbuf[2] as u32) << 6
-            | dbuf[3] as u32;
-        let bytes = [(val >> 16) as u8, (val >> 8) as u8, val as u8];
-        match dlen {
-            4 => out.extend_from_slice(&bytes),
-            3 => out.extend_from_slice(&bytes[..2]),
-            2 => out.push(bytes[0]),
-            _ => {}
-        }
-        if let Some(e) = trailing_error {
-            return Err(e);
-        }
-        if dlen < 4 {
-            return Ok(out);
-        }
+    encoding(url).decode_string(src)
+}
+
+fn encoding(url: bool) -> Encoding {
+    if url {
+        Encoding::Url
+    } else {
+        Encoding::Std
     }
 }
 

@@ -4,7 +4,11 @@
 //! Arguments are Alloy values seen the way Alloy hands them to Go: numbers become `int`, `int64`, `uint64`
 //! or `float64`; arrays `[]interface {}`; objects `map[string]interface {}`.
 
-use crate::value::{go_is_print, go_quote, Number, Value};
+use ingot_gocompat::strconv::{
+    self, can_backquote, is_print, quote, quote_rune, quote_rune_to_ascii, quote_to_ascii,
+};
+
+use crate::value::{Number, Value};
 
 #[derive(Clone, Copy, Default)]
 struct Flags {
@@ -391,13 +395,17 @@ impl Printer {
                 let c = char::from_u32(u as u32)
                     .filter(|_| u <= 0x10FFFF)
                     .unwrap_or('\u{FFFD}');
-                let q = quote_rune(c, self.f.plus);
+                let q = if self.f.plus {
+                    quote_rune_to_ascii(c)
+                } else {
+                    quote_rune(c)
+                };
                 self.pad_str(&q);
             }
             'U' => {
                 let mut s = format!("U+{u:04X}");
                 if self.f.sharp {
-                    if let Some(c) = char::from_u32(u as u32).filter(|c| go_is_print(*c)) {
+                    if let Some(c) = char::from_u32(u as u32).filter(|c| is_print(*c)) {
                         s.push_str(&format!(" '{c}'"));
                     }
                 }
@@ -644,9 +652,9 @@ impl Printer {
         let q = if self.f.sharp && can_backquote(s) {
             format!("`{s}`")
         } else if self.f.plus {
-            quote_ascii(s)
+            quote_to_ascii(s)
         } else {
-            go_quote(s)
+            quote(s)
         };
         self.pad_str(&q);
     }
@@ -698,214 +706,10 @@ fn int_from_arg(args: &[Value], arg_num: usize) -> (isize, bool, usize) {
     }
 }
 
-fn can_backquote(s: &str) -> bool {
-    s.chars()
-        .all(|c| c != '`' && c != '\u{FEFF}' && (c == '\t' || !c.is_control()))
-}
-
-fn quote_ascii(s: &str) -> String {
-    let q = go_quote(s);
-    let mut out = String::new();
-    for c in q.chars() {
-        if c.is_ascii() {
-            out.push(c);
-        } else if (c as u32) < 0x10000 {
-            out.push_str(&format!("\\u{:04x}", c as u32));
-        } else {
-            out.push_str(&format!("\\U{:08x}", c as u32));
-        }
-    }
-    out
-}
-
-fn quote_rune(c: char, ascii: bool) -> String {
-    let inner = match c {
-        '\'' => "\\'".to_string(),
-        '"' => "\"".to_string(),
-        c => {
-            let q = if ascii {
-                quote_ascii(&c.to_string())
-            } else {
-                go_quote(&c.to_string())
-            };
-            q[1..q.len() - 1].to_string()
-        }
-    };
-    format!("'{inner}'")
-}
-
-// ---------------------------------------------------------------------------------------------------------
-// strconv.FormatFloat
-
-/// Decimal digits of a float: `0.d1d2d3… × 10^dp`.
-struct Digits {
-    neg: bool,
-    digits: Vec<u8>,
-    dp: isize,
-}
-
-/// Digits from Rust's `{:e}` form (`1.2345e-7`), which is exact or shortest as asked.
-fn digits_from_exp_form(neg: bool, s: &str) -> Digits {
-    let (mant, exp) = s.split_once('e').unwrap_or((s, "0"));
-    let exp: isize = exp.parse().unwrap_or(0);
-    let mut digits: Vec<u8> = mant.bytes().filter(|b| b.is_ascii_digit()).collect();
-    while digits.len() > 1 && digits.last() == Some(&b'0') {
-        digits.pop();
-    }
-    if digits == b"0" {
-        return Digits {
-            neg,
-            digits: Vec::new(),
-            dp: 0,
-        };
-    }
-    Digits {
-        neg,
-        digits,
-        dp: exp + 1,
-    }
-}
-
-fn shortest_digits(x: f64) -> Digits {
-    digits_from_exp_form(x.is_sign_negative(), &format!("{:e}", x.abs()))
-}
-
-/// Digits rounded to `n` significant digits (n ≥ 1).
-fn sig_digits(x: f64, n: usize) -> Digits {
-    let mut d = digits_from_exp_form(x.is_sign_negative(), &format!("{:.*e}", n - 1, x.abs()));
-    // Keep the rounded value's trailing zeros out: Go's decimal drops them too.
-    while d.digits.last() == Some(&b'0') {
-        d.digits.pop();
-    }
-    d
-}
-
-fn fmt_e(d: &Digits, prec: usize, e: char) -> String {
-    let mut out = String::new();
-    if d.neg {
-        out.push('-');
-    }
-    out.push(d.digits.first().map(|b| *b as char).unwrap_or('0'));
-    if prec > 0 {
-        out.push('.');
-        for i in 1..=prec {
-            out.push(d.digits.get(i).map(|b| *b as char).unwrap_or('0'));
-        }
-    }
-    out.push(e);
-    let mut exp = if d.digits.is_empty() { 0 } else { d.dp - 1 };
-    if exp < 0 {
-        out.push('-');
-        exp = -exp;
-    } else {
-        out.push('+');
-    }
-    if exp < 10 {
-        out.push('0');
-    }
-    out.push_str(&exp.to_string());
-    out
-}
-
-fn fmt_f(d: &Digits, prec: usize) -> String {
-    let mut out = String::new();
-    if d.neg {
-        out.push('-');
-    }
-    if d.dp > 0 {
-        for i in 0..d.dp as usize {
-            out.push(d.digits.get(i).map(|b| *b as char).unwrap_or('0'));
-        }
-    } else {
-        out.push('0');
-    }
-    if prec > 0 {
-        out.push('.');
-        for i in 0..prec as isize {
-            let j = d.dp + i;
-            let c = if j >= 0 && (j as usize) < d.digits.len() {
-                d.digits[j as usize] as char
-            } else {
-                '0'
-            };
-            out.push(c);
-        }
-    }
-    out
-}
-
-/// Go's `strconv.FormatFloat(x, fmt, prec, 64)` for the `e`, `E`, `f`, `g`, `G` formats; `None` is Go's -1
-/// (the shortest representation that round-trips).
+/// Go's `strconv.FormatFloat(x, fmt, prec, 64)` with `None` for Go's -1 (the shortest digits that parse back).
 pub fn format_float(x: f64, fmt: char, prec: Option<usize>) -> String {
-    if x.is_nan() {
-        return "NaN".into();
-    }
-    if x.is_infinite() {
-        return if x > 0.0 {
-            "+Inf".into()
-        } else {
-            "-Inf".into()
-        };
-    }
-    match fmt {
-        'e' | 'E' => {
-            let d = match prec {
-                None => shortest_digits(x),
-                Some(p) => sig_digits(x, p + 1),
-            };
-            let p = prec.unwrap_or(d.digits.len().saturating_sub(1));
-            fmt_e(&d, p, fmt)
-        }
-        'f' => match prec {
-            None => {
-                let d = shortest_digits(x);
-                let p = (d.digits.len() as isize - d.dp).max(0) as usize;
-                fmt_f(&d, p)
-            }
-            Some(p) => {
-                let s = format!("{:.*}", p, x.abs());
-                let neg = x.is_sign_negative();
-                if neg {
-                    format!("-{s}")
-                } else {
-                    s
-                }
-            }
-        },
-        _ => {
-            let e = if fmt == 'G' { 'E' } else { 'e' };
-            let (d, shortest, mut p) = match prec {
-                None => {
-                    let d = shortest_digits(x);
-                    let n = d.digits.len();
-                    (d, true, n)
-                }
-                Some(p) => {
-                    let p = p.max(1);
-                    (sig_digits(x, p), false, p)
-                }
-            };
-            let nd = d.digits.len() as isize;
-            let mut eprec = p as isize;
-            if eprec > nd && nd >= d.dp {
-                eprec = nd;
-            }
-            if shortest {
-                eprec = 6;
-            }
-            let exp = d.dp - 1;
-            if exp < -4 || exp >= eprec {
-                if p as isize > nd {
-                    p = nd.max(0) as usize;
-                }
-                return fmt_e(&d, p.saturating_sub(1), e);
-            }
-            if p as isize > d.dp {
-                p = nd.max(0) as usize;
-            }
-            fmt_f(&d, (p as isize - d.dp).max(0) as usize)
-        }
-    }
+    let prec = prec.map_or(-1, |p| i32::try_from(p).unwrap_or(i32::MAX));
+    strconv::format_float(x, fmt, prec)
 }
 
 #[cfg(test)]

@@ -1,0 +1,20 @@
+//! Go compatibility: the few things Go's standard library does that ingot must reproduce exactly, because Alloy
+//! and Prometheus show their results to users (error messages, exposition text, values printed in the UI).
+//!
+//! - [`strconv`]: `Quote`, `QuoteToASCII`, `QuoteRune`, `QuoteRuneToASCII`, `CanBackquote`, `IsPrint` and
+//!   `FormatFloat` (formats `e`, `E`, `f`, `g`, `G`, any precision, bitSize 64), with allocation-free writers
+//!   for the `'g', -1` form Prometheus' exposition uses.
+//! - [`time`]: `Duration.String` and `ParseDuration`, with Go's error texts.
+//! - [`base64`]: `base64.StdEncoding`/`URLEncoding`'s `EncodeToString` and `DecodeString`, with Go's error texts.
+//!
+//! Invariant: every function here returns byte for byte what its Go counterpart returns. This is checked against
+//! tables printed by Go 1.26.5 itself (the Go Alloy 1.18 builds with; Unicode 15.0.0): `oracle/main.go` prints them
+//! into `tests/data/`, `tests/oracle.rs` compares every line with this crate, and re-runs the program when that Go
+//! is installed so the tables cannot go stale. A fix here starts with a line in those tables.
+//!
+//! This crate depends on no other ingot crate; code that needs one of these behaviours calls it from here rather
+//! than keeping a copy.
+
+pub mod base64;
+pub mod strconv;
+pub mod time;

