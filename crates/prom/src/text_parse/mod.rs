@@ -34,7 +34,8 @@ use std::fmt;
 use crate::labels::{Labels, LabelsBuilder, METRIC_NAME};
 
 pub use float::{
-    parse_prom_float, write_go_float_g, write_openmetrics_float, FloatError, NORMAL_NAN,
+    go_parse_float, parse_prom_float, write_go_float_g, write_openmetrics_float, FloatError,
+    NORMAL_NAN,
 };
 pub use negotiate::{
     accept_header, select_format, EscapingScheme, Format, FormatSelection, ScrapeProtocol,

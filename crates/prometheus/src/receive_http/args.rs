@@ -4,6 +4,8 @@
 
 use std::time::Duration;
 
+use ingot_gocompat::time::format_std_duration;
+
 use ingot_prom::remote_write::Protocol;
 use ingot_syntax::decode::{BodyDecoder, Decode, Failed};
 use ingot_syntax::value::Value;
@@ -202,15 +204,15 @@ pub fn describe(args: &Arguments) -> Value {
             Value::object([
                 (
                     "down_after",
-                    Value::string(humantime::format_duration(l.down_after).to_string()),
+                    Value::string(format_std_duration(l.down_after)),
                 ),
                 (
                     "forget_after",
-                    Value::string(humantime::format_duration(l.forget_after).to_string()),
+                    Value::string(format_std_duration(l.forget_after)),
                 ),
                 (
                     "check_interval",
-                    Value::string(humantime::format_duration(l.check_interval).to_string()),
+                    Value::string(format_std_duration(l.check_interval)),
                 ),
             ]),
         ));

@@ -158,33 +158,11 @@ pub fn request_headers(
 
 /// Seconds as Go's `strconv.FormatFloat(s, 'f', -1, 64)`: `10`, `0.5`.
 pub fn format_seconds(d: Duration) -> String {
-    let s = d.as_secs_f64();
-    let mut out = format!("{s}");
-    if out.ends_with(".0") {
-        out.truncate(out.len() - 2);
-    }
-    out
+    ingot_gocompat::strconv::format_float(d.as_secs_f64(), 'f', -1)
 }
 
 fn base64(input: &[u8]) -> String {
-    const T: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::with_capacity(input.len().div_ceil(3) * 4);
-    for chunk in input.chunks(3) {
-        let b = [
-            chunk[0],
-            *chunk.get(1).unwrap_or(&0),
-            *chunk.get(2).unwrap_or(&0),
-        ];
-        let n = (b[0] as u32) << 16 | (b[1] as u32) << 8 | b[2] as u32;
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(T[(n >> (18 - 6 * i) & 63) as usize] as char);
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
+    ingot_gocompat::base64::Encoding::Std.encode_to_string(input)
 }
 
 fn status_text(code: u16) -> String {

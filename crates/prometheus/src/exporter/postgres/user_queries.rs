@@ -722,84 +722,14 @@ fn to_label(c: &Cell<'_>) -> String {
     }
 }
 
-/// Go's `strconv.ParseFloat(s, 64)`, decimal forms: an out-of-range value is an error there.
+/// Go's `strconv.ParseFloat(s, 64)`: an out-of-range value is an error there.
 pub fn go_parse_float(s: &str) -> Option<f64> {
-    let v: f64 = s.parse().ok()?;
-    if v.is_infinite() {
-        let lower = s.trim_start_matches(['+', '-']).to_ascii_lowercase();
-        if lower != "inf" && lower != "infinity" {
-            return None;
-        }
-    }
-    Some(v)
+    ingot_prom::text_parse::go_parse_float(s.as_bytes()).ok()
 }
 
 /// Go's `time.ParseDuration`, in nanoseconds.
 pub fn go_parse_duration(s: &str) -> Option<i64> {
-    let (neg, mut rest) = match s.as_bytes().first() {
-        Some(b'-') => (true, &s[1..]),
-        Some(b'+') => (false, &s[1..]),
-        _ => (false, s),
-    };
-    if rest == "0" {
-        return Some(0);
-    }
-    if rest.is_empty() {
-        return None;
-    }
-    let mut total: u128 = 0;
-    while !rest.is_empty() {
-        let int_len = rest.bytes().take_while(u8::is_ascii_digit).count();
-        let int_part = &rest[..int_len];
-        rest = &rest[int_len..];
-        let mut frac_part = "";
-        if let Some(r) = rest.strip_prefix('.') {
-            let n = r.bytes().take_while(u8::is_ascii_digit).count();
-            frac_part = &r[..n];
-            rest = &r[n..];
-            if int_len == 0 && n == 0 {
-                return None;
-            }
-        } else if int_len == 0 {
-            return None;
-        }
-        let unit_len = rest
-            .char_indices()
-            .find(|(_, c)| *c == '.' || c.is_ascii_digit())
-            .map_or(rest.len(), |(i, _)| i);
-        let unit: u128 = match &rest[..unit_len] {
-            "ns" => 1,
-            "us" | "\u{b5}s" | "\u{3bc}s" => 1_000,
-            "ms" => 1_000_000,
-            "s" => 1_000_000_000,
-            "m" => 60_000_000_000,
-            "h" => 3_600_000_000_000,
-            _ => return None,
-        };
-        rest = &rest[unit_len..];
-        let v: u128 = if int_part.is_empty() {
-            0
-        } else {
-            int_part.parse().ok()?
-        };
-        let mut part = v.checked_mul(unit)?;
-        if !frac_part.is_empty() {
-            // Go keeps at most the digits that fit; the rest only scales.
-            let digits = &frac_part[..frac_part.len().min(18)];
-            let f: f64 = digits.parse::<u64>().ok()? as f64;
-            let scale = 10f64.powi(digits.len() as i32);
-            part += (f * (unit as f64 / scale)) as u128;
-        }
-        total = total.checked_add(part)?;
-        if total > 1u128 << 63 {
-            return None;
-        }
-    }
-    if total == 1u128 << 63 {
-        return neg.then_some(i64::MIN);
-    }
-    let t = total as i64;
-    Some(if neg { -t } else { t })
+    ingot_gocompat::time::parse_duration(s).ok()
 }
 
 fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
