@@ -48,6 +48,16 @@ impl CountingTarget {
             .collect()
     }
 
+    /// When each response so far had been written, in order.
+    pub fn served_times(&self) -> Vec<Instant> {
+        self.served
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|(_, t)| *t)
+            .collect()
+    }
+
     /// Responses written so far.
     pub fn count(&self) -> usize {
         self.served.lock().unwrap().len()

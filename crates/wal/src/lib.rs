@@ -23,6 +23,7 @@ use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
 
 pub mod checkpoint;
+pub mod thread;
 
 const HEADER: usize = 8;
 /// Larger lengths are damage, not data: nothing writes records this big.
@@ -478,6 +479,11 @@ pub enum Read {
 impl Reader {
     pub fn position(&self) -> Position {
         self.pos
+    }
+
+    /// The log this reader reads.
+    pub fn wal(&self) -> &Arc<Wal> {
+        &self.wal
     }
 
     /// Reads the next record into `payload`. A reader whose segment was removed (dropped for age) moves on to

@@ -2,7 +2,7 @@
 //! returns (it never waits on the network); one queue per endpoint reads the WAL and sends.
 
 use std::collections::HashMap;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, SystemTime};
 
@@ -10,6 +10,7 @@ use ingot_prom::remote_write::{Client, ExternalLabels};
 use ingot_prom::sample::{AppendError, Appender, Batch, Metadata, Receiver};
 use ingot_runtime::component::{ComponentType, Context, DebugMetric, Stability};
 use ingot_syntax::value::Value;
+use ingot_wal::thread::{Appended, WalThread};
 use ingot_wal::{Options as WalFileOptions, Wal};
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
@@ -27,12 +28,18 @@ const SYNC_INTERVAL: Duration = Duration::from_secs(1);
 /// How often delivered segments are looked for and removed.
 const TRUNCATE_CHECK: Duration = Duration::from_secs(5);
 
-/// The receiver's side: encodes a batch into one WAL record.
+/// Bytes of encoded batches that may wait for the WAL's thread. Past this the disk is not keeping up, and
+/// further batches are refused (counted, and the component unhealthy) instead of blocking the scrapes.
+const WAL_QUEUE_LIMIT: u64 = 64 << 20;
+
+/// The receiver's side: encodes a batch into one WAL record and queues it for the WAL's thread.
 struct WalAppender {
-    wal: RwLock<Option<Arc<Wal>>>,
-    appended: watch::Sender<u64>,
+    thread: RwLock<Option<WalThread>>,
+    appended: Arc<watch::Sender<u64>>,
     metadata: Arc<Mutex<HashMap<String, Metadata>>>,
     health: Arc<HealthBoard>,
+    /// Samples that never reached the WAL: refused while the disk fell behind, or lost to a failed write.
+    samples_lost: Arc<AtomicU64>,
     id: String,
 }
 
@@ -49,22 +56,53 @@ impl Appender for WalAppender {
         if batch.samples.is_empty() {
             return Ok(());
         }
-        let wal = self.wal.read().unwrap_or_else(|e| e.into_inner()).clone();
-        let Some(wal) = wal else {
+        let thread = self
+            .thread
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        let Some(thread) = thread else {
             return Err(AppendError(format!("{}: the WAL is not open", self.id)));
         };
         let mut buf = Vec::with_capacity(64 * batch.samples.len());
         codec::encode(&batch.samples, &mut buf);
-        match wal.append(&buf) {
+        let samples = batch.samples.len() as u64;
+        thread.append(buf, samples).map_err(|refused| {
+            self.samples_lost.fetch_add(samples, Ordering::Relaxed);
+            let msg = format!(
+                "{} samples not written to the WAL in {}: {refused}",
+                samples,
+                thread.wal().dir().display()
+            );
+            self.health.set("wal", Some(msg.clone()));
+            AppendError(msg)
+        })
+    }
+}
+
+impl WalAppender {
+    /// What the WAL's thread does after each append: wake the endpoints, or say why the record was lost.
+    fn on_append(&self, dir: std::path::PathBuf) -> impl Fn(Appended) + Send + 'static {
+        let (appended, health, lost) = (
+            self.appended.clone(),
+            self.health.clone(),
+            self.samples_lost.clone(),
+        );
+        move |outcome: Appended| match outcome.result {
             Ok(_) => {
-                self.health.set("wal", None);
-                self.appended.send_modify(|n| *n = n.wrapping_add(1));
-                Ok(())
+                health.set("wal", None);
+                appended.send_modify(|n| *n = n.wrapping_add(1));
             }
             Err(e) => {
-                let msg = format!("writing the WAL in {}: {e}", wal.dir().display());
-                self.health.set("wal", Some(msg.clone()));
-                Err(AppendError(msg))
+                lost.fetch_add(outcome.items, Ordering::Relaxed);
+                health.set(
+                    "wal",
+                    Some(format!(
+                        "{} samples not written to the WAL in {}: {e}",
+                        outcome.items,
+                        dir.display()
+                    )),
+                );
             }
         }
     }
@@ -115,8 +153,9 @@ impl ComponentType for Component {
         let health = Arc::new(HealthBoard::new(ctx.health.clone()));
         let (appended, _) = watch::channel(0u64);
         let appender = Arc::new(WalAppender {
-            wal: RwLock::new(None),
-            appended,
+            thread: RwLock::new(None),
+            appended: Arc::new(appended),
+            samples_lost: Arc::new(AtomicU64::new(0)),
             metadata: Arc::new(Mutex::new(HashMap::new())),
             health,
             id: ctx.id.clone(),
@@ -157,10 +196,24 @@ impl ComponentType for Component {
                 return;
             }
         };
-        *self.appender.wal.write().unwrap() = Some(wal.clone());
+        let thread = match WalThread::spawn(
+            wal.clone(),
+            "ingot-wal",
+            WAL_QUEUE_LIMIT,
+            self.appender.on_append(dir.clone()),
+        ) {
+            Ok(t) => t,
+            Err(e) => {
+                let msg = format!("starting the WAL's thread for {}: {e}", dir.display());
+                *self.wal_open_error.lock().unwrap() = Some(msg.clone());
+                self.ctx.health.unhealthy(msg);
+                return;
+            }
+        };
+        *self.appender.thread.write().unwrap() = Some(thread.clone());
         let args = self.args.lock().unwrap().clone();
         let shared = Arc::new(Shared {
-            wal: wal.clone(),
+            wal: thread.clone(),
             appended: self.appender.appended.subscribe(),
             external: Arc::new(ExternalLabels::new(args.external_labels.clone())),
             metadata: self.appender.metadata.clone(),
@@ -179,12 +232,15 @@ impl ComponentType for Component {
             loop {
                 tokio::select! {
                     _ = sync.tick() => {
-                        let w = wal.clone();
-                        if let Ok(Err(e)) = tokio::task::spawn_blocking(move || w.sync()).await {
-                            me.appender.health.set("wal", Some(format!("syncing the WAL: {e}")));
-                        }
+                        let health = me.appender.health.clone();
+                        // Queued behind the appends; a sync still waiting is not queued twice.
+                        let _ = thread.submit(move |wal| {
+                            if let Err(e) = wal.sync() {
+                                health.set("wal", Some(format!("syncing the WAL: {e}")));
+                            }
+                        });
                     }
-                    _ = truncate.tick() => me.truncate(&wal),
+                    _ = truncate.tick() => me.truncate(&thread),
                     _ = shutdown.cancelled() => break,
                 }
             }
@@ -199,7 +255,13 @@ impl ComponentType for Component {
             for t in tasks {
                 let _ = t.await;
             }
-            let _ = wal.sync();
+            let health = me.appender.health.clone();
+            let _ = tokio::task::spawn_blocking(move || {
+                if let Ok(Err(e)) = thread.run(|wal| wal.sync()) {
+                    health.set("wal", Some(format!("syncing the WAL: {e}")));
+                }
+            })
+            .await;
         });
     }
 
@@ -275,7 +337,13 @@ impl ComponentType for Component {
                 ])
             })
             .collect();
-        let wal = self.appender.wal.read().unwrap().clone();
+        let wal = self
+            .appender
+            .thread
+            .read()
+            .unwrap()
+            .as_ref()
+            .map(|t| t.wal().clone());
         let wal_value = match wal {
             Some(w) => {
                 let s = w.stats();
@@ -319,7 +387,14 @@ impl ComponentType for Component {
             ];
             endpoint_metrics(&e.state.metrics, &labels, &mut out);
         }
-        if let Some(w) = self.appender.wal.read().unwrap().clone() {
+        if let Some(w) = self
+            .appender
+            .thread
+            .read()
+            .unwrap()
+            .as_ref()
+            .map(|t| t.wal().clone())
+        {
             let s = w.stats();
             let g = |name, help, kind, v: u64| DebugMetric {
                 name,
@@ -364,6 +439,20 @@ impl ComponentType for Component {
                 "counter",
                 s.write_failures.load(Ordering::Relaxed),
             ));
+            out.push(g(
+                "prometheus_remote_write_wal_samples_lost_total",
+                "Samples that never reached the WAL: refused while the disk fell behind, or lost to a failed write.",
+                "counter",
+                self.appender.samples_lost.load(Ordering::Relaxed),
+            ));
+            if let Some(t) = self.appender.thread.read().unwrap().as_ref() {
+                out.push(g(
+                    "prometheus_remote_write_wal_queue_bytes",
+                    "Bytes of samples waiting for the WAL's thread to write them.",
+                    "gauge",
+                    t.queued_bytes(),
+                ));
+            }
             out.push(g(
                 "prometheus_remote_write_wal_segments_removed_total",
                 "Segments removed after delivery or for age.",
@@ -505,7 +594,7 @@ impl Component {
             let pos_file = super::queue::position_file(&shared.positions_dir, &state.id);
             if prev.is_none() && !pos_file.exists() {
                 let saved = std::fs::create_dir_all(&shared.positions_dir).and_then(|()| {
-                    ingot_wal::checkpoint::save_position(&pos_file, shared.wal.end(), true)
+                    ingot_wal::checkpoint::save_position(&pos_file, shared.wal.wal().end(), true)
                 });
                 if let Err(e) = saved {
                     shared.health.set(
@@ -535,7 +624,8 @@ impl Component {
 
     /// Removes segments every endpoint has delivered, and segments older than `max_keepalive_time` even when
     /// undelivered (counted: the disk must stay bounded while a receiver is gone for good).
-    fn truncate(&self, wal: &Arc<Wal>) {
+    /// Removes delivered segments, and undelivered ones past `max_keepalive_time`, on the WAL's thread.
+    fn truncate(&self, thread: &WalThread) {
         let running = self.endpoints.lock().unwrap();
         let min_delivered = running
             .iter()
@@ -543,26 +633,29 @@ impl Component {
             .try_fold(u64::MAX, |acc, p| p.map(|p| acc.min(p.segment)));
         drop(running);
         let Some(limit) = min_delivered else { return };
-        if let Err(e) = wal.remove_segments_before(limit) {
-            tracing::warn!(component = %self.ctx.id, "removing delivered WAL segments: {e}");
-        }
         let max_age = self.args.lock().unwrap().wal.max_keepalive_time;
-        let now = SystemTime::now();
-        if let Ok(segments) = wal.segments() {
-            let old = segments
-                .iter()
-                .take(segments.len().saturating_sub(1))
-                .take_while(|s| {
-                    now.duration_since(s.modified)
-                        .is_ok_and(|age| age > max_age)
-                })
-                .last();
-            if let Some(s) = old {
-                tracing::warn!(component = %self.ctx.id,
-                    "dropping undelivered WAL segments up to {} (older than max_keepalive_time {max_age:?})", s.segment);
-                let _ = wal.remove_segments_before(s.segment + 1);
+        let id = self.ctx.id.clone();
+        let _ = thread.submit(move |wal| {
+            if let Err(e) = wal.remove_segments_before(limit) {
+                tracing::warn!(component = %id, "removing delivered WAL segments: {e}");
             }
-        }
+            let now = SystemTime::now();
+            if let Ok(segments) = wal.segments() {
+                let old = segments
+                    .iter()
+                    .take(segments.len().saturating_sub(1))
+                    .take_while(|s| {
+                        now.duration_since(s.modified)
+                            .is_ok_and(|age| age > max_age)
+                    })
+                    .last();
+                if let Some(s) = old {
+                    tracing::warn!(component = %id,
+                        "dropping undelivered WAL segments up to {} (older than max_keepalive_time {max_age:?})", s.segment);
+                    let _ = wal.remove_segments_before(s.segment + 1);
+                }
+            }
+        });
     }
 }
 

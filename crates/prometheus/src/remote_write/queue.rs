@@ -17,7 +17,8 @@ use ingot_prom::remote_write::{Backoff, Client, ExternalLabels, Outcome, Protoco
 use ingot_prom::sample::{is_stale_nan, Metadata, Sample};
 use ingot_runtime::health::HealthReporter;
 use ingot_wal::checkpoint::{load_position, save_position};
-use ingot_wal::{Position, Read, Wal};
+use ingot_wal::thread::WalThread;
+use ingot_wal::{Position, Read, Reader};
 use tokio::sync::{mpsc, watch, Notify};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
@@ -91,7 +92,8 @@ impl HealthBoard {
 
 /// What every endpoint of one component shares.
 pub struct Shared {
-    pub wal: Arc<Wal>,
+    /// The WAL's own thread: every write, sync, removal and position save goes through it.
+    pub wal: WalThread,
     pub appended: watch::Receiver<u64>,
     pub external: Arc<ExternalLabels>,
     pub metadata: Arc<Mutex<HashMap<String, Metadata>>>,
@@ -155,27 +157,51 @@ pub async fn run_endpoint(
         let _ = p.await;
     }
     let pos_file = position_file(&shared.positions_dir, &state.id);
-    let wal = shared.wal.clone();
-    let start = match load_position(&pos_file) {
-        Ok(Some(p)) => p,
-        // The component saves a start position before spawning; missing means it could not.
-        Ok(None) => wal.end(),
+    let wal = shared.wal.wal().clone();
+    let start = {
+        let (pos_file, positions_dir, wal) =
+            (pos_file.clone(), shared.positions_dir.clone(), wal.clone());
+        let id = state.id.clone();
+        tokio::task::spawn_blocking(move || {
+            let start = match load_position(&pos_file) {
+                Ok(Some(p)) => p,
+                // The component saves a start position before spawning; missing means it could not.
+                Ok(None) => wal.end(),
+                Err(e) => {
+                    tracing::warn!(endpoint = %id, "{e}; resending everything the WAL holds rather than losing data");
+                    wal.start()
+                }
+            };
+            let saved = std::fs::create_dir_all(&positions_dir)
+                .and_then(|()| save_position(&pos_file, start, true));
+            (start, saved)
+        })
+        .await
+    };
+    let start = match start {
+        Ok((start, saved)) => {
+            if let Err(e) = saved {
+                shared.health.set(
+                    &state.id,
+                    Some(format!(
+                        "endpoint {}: saving the WAL position: {e}",
+                        state.url
+                    )),
+                );
+            }
+            start
+        }
         Err(e) => {
-            tracing::warn!(endpoint = %state.id, "{e}; resending everything the WAL holds rather than losing data");
-            wal.start()
+            shared.health.set(
+                &state.id,
+                Some(format!(
+                    "endpoint {}: reading the WAL position: {e}",
+                    state.url
+                )),
+            );
+            return;
         }
     };
-    if let Err(e) = std::fs::create_dir_all(&shared.positions_dir)
-        .and_then(|()| save_position(&pos_file, start, true))
-    {
-        shared.health.set(
-            &state.id,
-            Some(format!(
-                "endpoint {}: saving the WAL position: {e}",
-                state.url
-            )),
-        );
-    }
     *state.delivered.lock().unwrap() = Some(start);
     let n_shards = endpoint.queue.min_shards.max(1);
     state
@@ -208,8 +234,9 @@ pub async fn run_endpoint(
         .then(|| tokio::spawn(run_metadata(ctx.clone(), cancel.clone())));
 
     let mut tracker: VecDeque<Arc<RecordAck>> = VecDeque::new();
+    let positions = PositionSaver::new(shared.wal.clone(), pos_file, state.id.clone());
     let mut delivered = start;
-    let mut advance = |tracker: &mut VecDeque<Arc<RecordAck>>, durable: bool| {
+    let mut advance = |tracker: &mut VecDeque<Arc<RecordAck>>| {
         let mut moved = false;
         while let Some(front) = tracker.front() {
             if front.remaining.load(Ordering::Acquire) != 0 {
@@ -219,65 +246,74 @@ pub async fn run_endpoint(
             tracker.pop_front();
             moved = true;
         }
-        if moved || durable {
+        if moved {
             *state.delivered.lock().unwrap() = Some(delivered);
-            if let Err(e) = save_position(&pos_file, delivered, durable) {
-                tracing::warn!(endpoint = %state.id, "saving the WAL position: {e}");
-            }
+            positions.save(delivered);
         }
+        delivered
     };
 
-    let mut reader = wal.reader(start);
+    let mut reader = Some(wal.reader(start));
     let mut appended = shared.appended.clone();
-    let mut buf = Vec::new();
     let mut samples = Vec::new();
+    // Set once stopping: what was queued for the WAL before then (the scrapes' last samples) is written,
+    // read and handed to the shards, and then reading ends.
+    let mut draining = false;
     'read: loop {
-        advance(&mut tracker, false);
-        match reader.next(&mut buf) {
-            Ok(Read::Record(end)) => {
-                if codec::decode(&buf, &mut samples).is_none() {
-                    tracing::warn!(endpoint = %state.id, "skipping a WAL record that is not a sample batch");
-                    samples.clear();
-                }
-                if let Some(r) = relabel.as_mut() {
-                    let before = samples.len();
-                    r.apply(&mut samples);
-                    state
-                        .metrics
-                        .samples_relabel_dropped_total
-                        .fetch_add((before - samples.len()) as u64, Ordering::Relaxed);
-                }
-                let ack = Arc::new(RecordAck {
-                    remaining: AtomicUsize::new(samples.len()),
-                    end,
-                });
-                tracker.push_back(ack.clone());
+        advance(&mut tracker);
+        let (back, records, outcome) = read_chunk(reader.take().expect("the reader is back")).await;
+        reader = Some(back);
+        for (payload, end) in records {
+            if codec::decode(&payload, &mut samples).is_none() {
+                tracing::warn!(endpoint = %state.id, "skipping a WAL record that is not a sample batch");
+                samples.clear();
+            }
+            if let Some(r) = relabel.as_mut() {
+                let before = samples.len();
+                r.apply(&mut samples);
                 state
                     .metrics
-                    .samples_pending
-                    .fetch_add(samples.len() as i64, Ordering::Relaxed);
-                for sample in samples.drain(..) {
-                    let shard = (sample.labels.hash() % n_shards as u64) as usize;
-                    let item = Item {
-                        sample,
-                        ack: ack.clone(),
-                    };
-                    tokio::select! {
-                        biased;
-                        r = txs[shard].send(item) => if r.is_err() { break 'read },
-                        _ = cancel.cancelled() => break 'read,
-                    }
+                    .samples_relabel_dropped_total
+                    .fetch_add((before - samples.len()) as u64, Ordering::Relaxed);
+            }
+            let ack = Arc::new(RecordAck {
+                remaining: AtomicUsize::new(samples.len()),
+                end,
+            });
+            tracker.push_back(ack.clone());
+            state
+                .metrics
+                .samples_pending
+                .fetch_add(samples.len() as i64, Ordering::Relaxed);
+            for sample in samples.drain(..) {
+                let shard = (sample.labels.hash() % n_shards as u64) as usize;
+                let item = Item {
+                    sample,
+                    ack: ack.clone(),
+                };
+                tokio::select! {
+                    biased;
+                    r = txs[shard].send(item) => if r.is_err() { break 'read },
+                    _ = cancel.cancelled() => break 'read,
                 }
             }
-            Ok(Read::End) => {
+        }
+        match outcome {
+            Ok(ChunkEnd::More) => {}
+            Ok(ChunkEnd::End) if draining => break 'read,
+            Ok(ChunkEnd::End) => {
                 tokio::select! {
-                    // Biased: on shutdown, what was appended before the cancellation (the scrapes'
-                    // final staleness markers) is still read and flushed.
                     biased;
                     _ = appended.changed() => {}
                     _ = ctx.acked.notified() => {}
                     _ = tokio::time::sleep(Duration::from_secs(1)) => {}
-                    _ = cancel.cancelled() => break 'read,
+                    _ = cancel.cancelled() => {
+                        // Wait (bounded) for the WAL's thread to write what is queued, then read it once more.
+                        let barrier = shared.wal.clone();
+                        let written = tokio::task::spawn_blocking(move || barrier.run(|_| ()));
+                        let _ = tokio::time::timeout(FLUSH_DEADLINE / 2, written).await;
+                        draining = true;
+                    }
                 }
             }
             Err(e) => {
@@ -299,16 +335,128 @@ pub async fn run_endpoint(
     loop {
         tokio::select! {
             r = shards.join_next() => if r.is_none() { break },
-            _ = ctx.acked.notified() => advance(&mut tracker, false),
+            _ = ctx.acked.notified() => { advance(&mut tracker); }
             _ = tokio::time::sleep_until(deadline), if !hard.is_cancelled() => {
                 tracing::warn!(endpoint = %state.id, "flush deadline reached; undelivered samples stay in the WAL for the next start");
                 hard.cancel();
             }
         }
     }
-    advance(&mut tracker, true);
+    let last = advance(&mut tracker);
+    // The last position is saved durably, after every save queued before it.
+    let saver = shared.wal.clone();
+    let pos_file = position_file(&shared.positions_dir, &state.id);
+    let id = state.id.clone();
+    let _ = tokio::task::spawn_blocking(move || {
+        let saved = saver.run(move |_| save_position(&pos_file, last, true));
+        if let Ok(Err(e)) = saved {
+            tracing::warn!(endpoint = %id, "saving the WAL position: {e}");
+        }
+    })
+    .await;
     if let Some(t) = metadata_task {
         t.abort();
+    }
+}
+
+/// How much one read on a blocking thread takes before handing the records over.
+const READ_CHUNK_RECORDS: usize = 256;
+const READ_CHUNK_BYTES: usize = 4 << 20;
+
+/// How a chunk of reads ended.
+enum ChunkEnd {
+    /// The chunk filled up; more may be there.
+    More,
+    /// Everything committed so far was read.
+    End,
+}
+
+/// Reads up to a chunk of records on a blocking thread (file reads never run on the async workers), and
+/// gives the reader back.
+async fn read_chunk(
+    mut reader: Reader,
+) -> (Reader, Vec<(Vec<u8>, Position)>, std::io::Result<ChunkEnd>) {
+    let position = reader.position();
+    let wal = reader.wal().clone();
+    if position >= wal.end() {
+        return (reader, Vec::new(), Ok(ChunkEnd::End));
+    }
+    let joined = tokio::task::spawn_blocking(move || {
+        let mut records = Vec::new();
+        let mut bytes = 0;
+        let outcome = loop {
+            if records.len() >= READ_CHUNK_RECORDS || bytes >= READ_CHUNK_BYTES {
+                break Ok(ChunkEnd::More);
+            }
+            let mut payload = Vec::new();
+            match reader.next(&mut payload) {
+                Ok(Read::Record(end)) => {
+                    bytes += payload.len();
+                    records.push((payload, end));
+                }
+                Ok(Read::End) => break Ok(ChunkEnd::End),
+                Err(e) => break Err(e),
+            }
+        };
+        (reader, records, outcome)
+    })
+    .await;
+    match joined {
+        Ok(chunk) => chunk,
+        // The blocking pool is shutting down: start again where this chunk started; what was not handed
+        // over stays in the WAL.
+        Err(e) => (
+            wal.reader(position),
+            Vec::new(),
+            Err(std::io::Error::other(format!(
+                "reading on a blocking thread: {e}"
+            ))),
+        ),
+    }
+}
+
+/// Saves an endpoint's delivered position on the WAL's thread, in order with the appends. Positions move
+/// often; at most one save waits in the thread's queue, and it writes the newest position when it runs.
+struct PositionSaver {
+    thread: WalThread,
+    path: PathBuf,
+    id: String,
+    newest: Arc<Mutex<Option<Position>>>,
+}
+
+impl PositionSaver {
+    fn new(thread: WalThread, path: PathBuf, id: String) -> PositionSaver {
+        PositionSaver {
+            thread,
+            path,
+            id,
+            newest: Arc::new(Mutex::new(None)),
+        }
+    }
+
+    fn save(&self, position: Position) {
+        let queued = self
+            .newest
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .replace(position)
+            .is_some();
+        if queued {
+            return;
+        }
+        let (newest, path, id) = (self.newest.clone(), self.path.clone(), self.id.clone());
+        let submitted = self.thread.submit(move |_| {
+            let position = newest.lock().unwrap_or_else(|e| e.into_inner()).take();
+            if let Some(p) = position {
+                if let Err(e) = save_position(&path, p, false) {
+                    tracing::warn!(endpoint = %id, "saving the WAL position: {e}");
+                }
+            }
+        });
+        if submitted.is_err() {
+            // The thread is gone or its queue full: the next move (or the final durable save) saves it.
+            self.newest.lock().unwrap_or_else(|e| e.into_inner()).take();
+        }
     }
 }
 
