@@ -1,7 +1,6 @@
 //! `ingot run`: load the configuration, start the components and the HTTP server, reload on SIGHUP or
 //! `/-/reload`, stop cleanly on SIGTERM or SIGINT.
 
-use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -22,15 +21,20 @@ use crate::logging::Logging;
 /// pull at `/api/v0/component/prometheus.exporter.unix.localhost/metrics`.
 pub const DEFAULT_CONFIG: &str = include_str!("../../../examples/host-pull.alloy");
 
-/// How long one component may take to finish its work when the agent stops.
-const COMPONENT_SHUTDOWN_DEADLINE: Duration = Duration::from_secs(10);
-
 pub struct RunArgs {
     pub config: Option<PathBuf>,
     pub listen_addr: String,
     pub memory_addr: String,
+    pub ui_path_prefix: String,
+    pub enable_pprof: bool,
+    pub disable_support_bundle: bool,
     pub storage_path: PathBuf,
     pub stability: Stability,
+    /// How long one component may take to finish its work when the agent stops
+    /// (`--feature.component-shutdown-deadline`).
+    pub component_shutdown_deadline: Duration,
+    /// Flags accepted for Alloy's command lines that change nothing here, logged once.
+    pub notes: Vec<String>,
 }
 
 fn load_config(path: Option<&PathBuf>) -> (ConfigSource, Diagnostics) {
@@ -53,12 +57,9 @@ pub fn run(args: RunArgs) -> Result<(), String> {
 
 async fn run_async(args: RunArgs) -> Result<(), String> {
     let logging = Logging::init();
-    let listen: SocketAddr = args.listen_addr.parse().map_err(|e| {
-        format!(
-            "invalid --server.http.listen-addr {:?}: {e}",
-            args.listen_addr
-        )
-    })?;
+    for note in &args.notes {
+        tracing::warn!("flag accepted without effect: {note}");
+    }
 
     let options = Options {
         storage_path: args.storage_path.clone(),
@@ -106,9 +107,9 @@ async fn run_async(args: RunArgs) -> Result<(), String> {
         })
     };
 
-    let listener = tokio::net::TcpListener::bind(listen)
+    let listener = ingot_server::listen::bind(&args.listen_addr)
         .await
-        .map_err(|e| format!("listening on {listen}: {e}"))?;
+        .map_err(|e| format!("--server.http.listen-addr={}: {e}", args.listen_addr))?;
     tracing::info!(
         addr = %listener.local_addr().map(|a| a.to_string()).unwrap_or_default(),
         tls = tls_at_start,
@@ -121,6 +122,11 @@ async fn run_async(args: RunArgs) -> Result<(), String> {
         ServerState {
             controller: controller.clone(),
             reload: reload.clone(),
+            options: ingot_server::ServerOptions {
+                ui_path_prefix: args.ui_path_prefix.clone(),
+                enable_pprof: args.enable_pprof,
+                disable_support_bundle: args.disable_support_bundle,
+            },
         },
         shutdown.clone(),
     ));
@@ -128,7 +134,7 @@ async fn run_async(args: RunArgs) -> Result<(), String> {
     wait_for_signals(reload).await;
     tracing::info!("shutting down");
     // Components stop first (dependants before their dependencies, each within a deadline), then the server.
-    controller.shutdown(COMPONENT_SHUTDOWN_DEADLINE).await;
+    controller.shutdown(args.component_shutdown_deadline).await;
     shutdown.cancel();
     // Give the server and the controller a bounded time to finish in-flight work.
     let _ = tokio::time::timeout(Duration::from_secs(10), async {

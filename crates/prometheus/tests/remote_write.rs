@@ -82,6 +82,7 @@ fn start_with(data: &std::path::Path, args: Arguments) -> Running {
         shutdown: CancellationToken::new(),
         tasks: tokio_util::task::TaskTracker::new(),
         memory_http: MemoryHttp::detached(),
+        validate_only: false,
     };
     let existed = ctx.data_path.exists();
     let component = Arc::new(Component::build(ctx.clone(), args).unwrap());

@@ -81,6 +81,7 @@ fn start(data: &std::path::Path, endpoint: Endpoint) -> (Arc<Component>, Metrics
         shutdown: CancellationToken::new(),
         tasks: tokio_util::task::TaskTracker::new(),
         memory_http: MemoryHttp::detached(),
+        validate_only: false,
     };
     let args = Arguments {
         external_labels: BTreeMap::from([("cluster".to_string(), "e2e".to_string())]),

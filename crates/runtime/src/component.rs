@@ -40,6 +40,10 @@ pub struct Context {
     /// Serves requests to other components' endpoints in memory: what scraping a target at `memory_addr`
     /// uses instead of TCP.
     pub memory_http: MemoryHttp,
+    /// True under `ingot validate`: `build` checks the arguments and sets the exports as always, but binds
+    /// no port, opens no connection and reads no file it would read at run time (the component is never
+    /// started).
+    pub validate_only: bool,
 }
 
 /// Routes `/api/v0/component/<id>/<path>` requests to components (the controller implements it).

@@ -255,17 +255,18 @@ impl Controller {
 
     fn apply_inner(&self, config: &ConfigSource) -> Result<(), Diagnostics> {
         let mut loaded = self.lock_loader();
-        let plan = self.stage(&loaded, config)?;
+        let plan = self.stage(&loaded, config, false)?;
         Self::commit(&mut loaded, plan);
         self.publish(&loaded);
         Ok(())
     }
 
-    /// Checks a configuration as thoroughly as loading it would (every argument decoded, every new component
-    /// built), without starting or changing anything.
+    /// Checks a configuration as `ingot validate` does: every argument decoded and every component built in
+    /// its validate-only mode (no port bound, no connection, no file read that the component reads at run
+    /// time), without starting or changing anything.
     pub fn check(&self, config: &ConfigSource) -> Diagnostics {
         let loaded = self.lock_loader();
-        match self.stage(&loaded, config) {
+        match self.stage(&loaded, config, true) {
             Ok(plan) => {
                 plan.discard();
                 Diagnostics::new()
@@ -275,7 +276,12 @@ impl Controller {
     }
 
     /// Phase one of a load: evaluate and build everything, start nothing.
-    fn stage(&self, loaded: &Loaded, config: &ConfigSource) -> Result<Plan, Diagnostics> {
+    fn stage(
+        &self,
+        loaded: &Loaded,
+        config: &ConfigSource,
+        validate_only: bool,
+    ) -> Result<Plan, Diagnostics> {
         let (graph, mut diags) = self.check_graph(config);
         if diags.has_errors() {
             return Err(diags);
@@ -330,6 +336,7 @@ impl Controller {
                 memory_http: MemoryHttp::new(self.me.clone() as Weak<dyn ComponentRouter>),
                 shutdown: shutdown.clone(),
                 tasks: TaskTracker::new(),
+                validate_only,
             };
             match (reg.build)(ctx.clone(), &decoded.args) {
                 Ok(component) => {

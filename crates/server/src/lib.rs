@@ -3,6 +3,7 @@
 mod alloyjson;
 mod auth;
 pub mod http_block;
+pub mod listen;
 mod listener;
 pub mod livedebugging;
 
@@ -28,22 +29,87 @@ pub type ReloadFn = Arc<dyn Fn() -> Result<(), Diagnostics> + Send + Sync>;
 pub struct ServerState {
     pub controller: Arc<Controller>,
     pub reload: ReloadFn,
+    pub options: ServerOptions,
+}
+
+/// What the `run` flags decide about the server.
+#[derive(Clone, Debug)]
+pub struct ServerOptions {
+    /// `--server.http.ui-path-prefix`: where the UI and its web API (`<prefix>/api/v0/web`) are served.
+    pub ui_path_prefix: String,
+    /// `--server.http.enable-pprof`.
+    pub enable_pprof: bool,
+    /// `--server.http.disable-support-bundle`.
+    pub disable_support_bundle: bool,
+}
+
+impl Default for ServerOptions {
+    fn default() -> ServerOptions {
+        ServerOptions {
+            ui_path_prefix: "/".into(),
+            enable_pprof: true,
+            disable_support_bundle: false,
+        }
+    }
+}
+
+/// `prefix` as Alloy joins it (`path.Join`): a leading `/`, no trailing one, `""` for the root.
+fn clean_prefix(prefix: &str) -> String {
+    let parts: Vec<&str> = prefix
+        .split('/')
+        .filter(|p| !p.is_empty() && *p != ".")
+        .collect();
+    if parts.is_empty() {
+        String::new()
+    } else {
+        format!("/{}", parts.join("/"))
+    }
 }
 
 pub fn router(state: ServerState) -> Router {
-    Router::new()
+    let web = format!("{}/api/v0/web", clean_prefix(&state.options.ui_path_prefix));
+    let mut router = Router::new()
         .route("/metrics", get(metrics))
         .route("/-/ready", get(ready))
         .route("/-/healthy", get(healthy))
         .route("/-/reload", get(reload).post(reload))
+        .route("/-/support", get(support_bundle))
         .route("/api/v0/component/{*path}", any(component_http))
-        .route("/api/v0/web/components", get(list_components))
-        .route("/api/v0/web/components/{*id}", get(get_component))
+        .route(&format!("{web}/components"), get(list_components))
+        .route(&format!("{web}/components/{{*id}}"), get(get_component));
+    if state.options.enable_pprof {
+        router = router
+            .route("/debug/pprof", get(pprof))
+            .route("/debug/pprof/{*profile}", get(pprof));
+    }
+    router
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             auth::authenticate,
         ))
         .with_state(state)
+}
+
+/// Alloy serves a zip of its state here; ingot has no support bundle yet, and says so.
+async fn support_bundle(State(state): State<ServerState>) -> Response {
+    if state.options.disable_support_bundle {
+        return text(
+            StatusCode::FORBIDDEN,
+            "support bundle generation is disabled; it can be re-enabled by removing the --server.http.disable-support-bundle flag\n",
+        );
+    }
+    text(
+        StatusCode::NOT_IMPLEMENTED,
+        "ingot does not generate support bundles: collect /metrics, /api/v0/web/components and the agent's log instead\n",
+    )
+}
+
+/// Go's pprof profiles describe a Go runtime; ingot is not one. The answer says what to use instead.
+async fn pprof() -> Response {
+    text(
+        StatusCode::NOT_IMPLEMENTED,
+        "ingot is written in Rust and has no Go runtime to profile: profile the process with `perf record -g -p <pid>` (CPU), and read its memory from /metrics (process_resident_memory_bytes) or /proc/<pid>/smaps_rollup\n",
+    )
 }
 
 /// Serves until `shutdown` is cancelled: plain HTTP, or HTTPS while the applied configuration has an

@@ -41,6 +41,7 @@ impl Server {
             ServerState {
                 controller: controller.clone(),
                 reload,
+                options: Default::default(),
             },
             shutdown.clone(),
         ));

@@ -100,6 +100,7 @@ impl Server {
             ServerState {
                 controller: controller.clone(),
                 reload,
+                options: Default::default(),
             },
             shutdown.clone(),
         ));

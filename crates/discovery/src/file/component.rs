@@ -132,8 +132,12 @@ impl ComponentType for Component {
             state: Mutex::new(State::default()),
         });
         // The first read is synchronous so that dependants see the targets at once; the exports are
-        // set before anyone depends on them.
-        shared.refresh();
+        // set before anyone depends on them. Validating reads no file: the targets are empty.
+        if shared.ctx.validate_only {
+            shared.ctx.exports.init(targets_value(&[]));
+        } else {
+            shared.refresh();
+        }
         Ok(Component { shared })
     }
 

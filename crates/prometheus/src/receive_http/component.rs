@@ -297,7 +297,16 @@ impl ComponentType for Component {
     type Args = Arguments;
 
     fn build(ctx: Context, args: Arguments) -> Result<Component, String> {
-        let (listener, addr) = bind(&args.http)?;
+        // Under `ingot validate` nothing is bound: a running agent may hold the port.
+        let (server, addr) = if ctx.validate_only {
+            (
+                Server::Stopped,
+                Err("not listening: validating only".to_string()),
+            )
+        } else {
+            let (listener, addr) = bind(&args.http)?;
+            (Server::Bound(listener), Ok(addr))
+        };
         let shared = Arc::new(Shared {
             id: ctx.id.clone(),
             health: ctx.health.clone(),
@@ -305,7 +314,7 @@ impl ComponentType for Component {
             accepted: RwLock::new(args.accepted.clone()),
             liveness: Mutex::new(args.liveness.clone().map(Tracker::new)),
             metrics: Metrics::default(),
-            listening: Mutex::new(Ok(addr)),
+            listening: Mutex::new(addr),
             forward_failed: AtomicBool::new(false),
             last_forward_error: Mutex::new(String::new()),
         });
@@ -314,7 +323,7 @@ impl ComponentType for Component {
             ctx,
             shared,
             args: Mutex::new(args),
-            server: Mutex::new(Server::Bound(listener)),
+            server: Mutex::new(server),
         })
     }
 

@@ -141,7 +141,15 @@ impl ComponentType for Component {
 
     fn build(ctx: Context, args: Arguments) -> Result<Component, String> {
         // Only checks: the WAL directory is created by `start`, so that `ingot validate` leaves no files.
-        clients(&args)?;
+        // Validating reads no TLS or credential file: the endpoints' settings are checked, not loaded.
+        if ctx.validate_only {
+            for e in &args.endpoints {
+                e.client_config()
+                    .map_err(|err| format!("endpoint {:?}: {err}", e.id()))?;
+            }
+        } else {
+            clients(&args)?;
+        }
         let mut ids: Vec<String> = args.endpoints.iter().map(Endpoint::id).collect();
         ids.sort();
         if let Some(w) = ids.windows(2).find(|w| w[0] == w[1]) {

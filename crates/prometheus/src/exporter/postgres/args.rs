@@ -178,7 +178,9 @@ impl Arguments {
         Ok(Some(Arc::new(queries)))
     }
 
-    pub(super) fn settings(&self) -> Result<Settings, String> {
+    /// What the exporter runs with. `read_files` false (under `ingot validate`) leaves the custom queries
+    /// file unread.
+    pub(super) fn settings(&self, read_files: bool) -> Result<Settings, String> {
         Ok(Settings {
             sources: self.sources()?,
             collectors: self.collectors(),
@@ -186,7 +188,11 @@ impl Arguments {
             exclude_databases: self.autodiscovery.database_denylist.clone(),
             timeout: SCRAPE_TIMEOUT,
             default_metrics: !self.disable_default_metrics,
-            user_queries: self.user_queries()?,
+            user_queries: if read_files {
+                self.user_queries()?
+            } else {
+                None
+            },
         })
     }
 }

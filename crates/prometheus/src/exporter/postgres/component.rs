@@ -63,7 +63,7 @@ impl ComponentType for Component {
     type Args = Arguments;
 
     fn build(ctx: Context, args: Arguments) -> Result<Component, String> {
-        let settings = args.settings()?;
+        let settings = args.settings(!ctx.validate_only)?;
         ctx.exports.init(exporter_targets(
             NAME,
             &ctx.id,
@@ -90,7 +90,7 @@ impl ComponentType for Component {
     }
 
     fn update(&self, args: Arguments) -> Result<(), String> {
-        let settings = args.settings()?;
+        let settings = args.settings(true)?;
         self.exports.publish(self.targets(&settings));
         let exporter = PostgresExporter::new(settings)?;
         *self.exporter.lock().unwrap_or_else(|e| e.into_inner()) = exporter;
