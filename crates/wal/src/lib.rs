@@ -23,6 +23,7 @@ use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
 
 pub mod checkpoint;
+pub mod ownership;
 pub mod thread;
 
 const HEADER: usize = 8;
@@ -197,9 +198,22 @@ fn read_record(
 
 impl Wal {
     /// Opens (creating if needed) the log in `dir`, checking every record and repairing damage.
+    ///
+    /// A directory that holds someone else's log (Alloy's Prometheus-format WAL, say) is refused with an
+    /// error of kind `InvalidData` before anything in it is touched: see [`ownership`].
     pub fn open(dir: impl Into<PathBuf>, options: Options) -> io::Result<(Wal, OpenReport)> {
         let dir = dir.into();
+        if let ownership::Ownership::Foreign(what) = ownership::inspect(&dir)? {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!(
+                    "{} holds {what}, not an ingot WAL; it is left as it is",
+                    dir.display()
+                ),
+            ));
+        }
         fs::create_dir_all(&dir)?;
+        ownership::mark(&dir)?;
         let stats = Arc::new(Stats::default());
         let mut report = OpenReport::default();
         let mut segments = list_segments(&dir)?;

@@ -191,6 +191,11 @@ impl ComponentType for Component {
             return;
         }
         let dir = self.ctx.data_path.join("wal");
+        if let Err(msg) = set_aside_foreign_wal(&self.ctx.id, &dir) {
+            *self.wal_open_error.lock().unwrap() = Some(msg.clone());
+            self.ctx.health.unhealthy(msg);
+            return;
+        }
         let wal = match Wal::open(&dir, WalFileOptions::default()) {
             Ok((wal, report)) => {
                 tracing::info!(component = %self.ctx.id, wal = %dir.display(),
@@ -664,6 +669,29 @@ impl Component {
                 }
             }
         });
+    }
+}
+
+/// An Alloy storage path holds Alloy's WAL (Prometheus' format) where ingot keeps its own. ingot cannot
+/// replay it, and must not repair it away: it moves it, whole and untouched, to `alloy-wal` beside it and
+/// says so, then starts its own WAL in the usual place.
+fn set_aside_foreign_wal(id: &str, dir: &std::path::Path) -> Result<(), String> {
+    use ingot_wal::ownership::{inspect, set_aside, Ownership};
+    match inspect(dir) {
+        Ok(Ownership::Foreign(what)) => match set_aside(dir, "alloy-wal") {
+            Ok(to) => {
+                tracing::warn!(component = %id,
+                    "{} holds {what}, which ingot cannot replay; moved it intact to {} (its samples are not sent; delete it once you no longer need it) and starting ingot's own WAL",
+                    dir.display(), to.display());
+                Ok(())
+            }
+            Err(e) => Err(format!(
+                "{} holds {what}, not an ingot WAL, and moving it aside failed: {e}; it is left as it is",
+                dir.display()
+            )),
+        },
+        Ok(_) => Ok(()),
+        Err(e) => Err(format!("reading the WAL directory {}: {e}", dir.display())),
     }
 }
 
