@@ -133,6 +133,11 @@ struct RunFlags {
     /// Deprecated in Alloy; no effect.
     #[arg(long = "feature.prometheus.metric-validation-scheme", num_args = 0..=1, require_equals = true, default_missing_value = "true", default_value = "false", value_parser = go_bool)]
     metric_validation_scheme: bool,
+    /// ingot's own: end every scraped series with a staleness marker when a `prometheus.scrape` stops (the
+    /// agent stops, or the component leaves the config). Off, as in Prometheus and Alloy: see
+    /// docs/push-liveness.md.
+    #[arg(long = "feature.prometheus.scrape.stale-markers-on-stop", num_args = 0..=1, require_equals = true, default_missing_value = "true", default_value = "false", value_parser = go_bool)]
+    scrape_stale_markers_on_stop: bool,
     /// A file, or a directory whose `*.alloy` files form one configuration (the embedded default when absent).
     path: Option<PathBuf>,
 }
@@ -355,6 +360,9 @@ pub fn main() -> ExitCode {
                 storage_path: flags.storage_path,
                 stability: flags.config.stability,
                 component_shutdown_deadline: flags.component_shutdown_deadline,
+                features: ingot_runtime::controller::Features {
+                    scrape_stale_markers_on_stop: flags.scrape_stale_markers_on_stop,
+                },
             })
         }),
         Command::Fmt { write, test, file } => fmt(write, test, file.as_deref()),

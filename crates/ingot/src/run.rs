@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use ingot_runtime::component::Stability;
-use ingot_runtime::controller::{Controller, Options};
+use ingot_runtime::controller::{Controller, Features, Options};
 use ingot_runtime::source::{self, ConfigSource};
 use ingot_server::ServerState;
 use ingot_syntax::Diagnostics;
@@ -33,6 +33,8 @@ pub struct RunArgs {
     /// How long one component may take to finish its work when the agent stops
     /// (`--feature.component-shutdown-deadline`).
     pub component_shutdown_deadline: Duration,
+    /// Agent-wide behaviour switched by `--feature.*` flags.
+    pub features: Features,
     /// Flags accepted for Alloy's command lines that change nothing here, logged once.
     pub notes: Vec<String>,
 }
@@ -65,6 +67,7 @@ async fn run_async(args: RunArgs) -> Result<(), String> {
         storage_path: args.storage_path.clone(),
         memory_addr: args.memory_addr.clone(),
         stability: args.stability,
+        features: args.features,
     };
     let controller = Controller::new(Arc::new(ingot::registry::registry()), options);
 

@@ -9,7 +9,10 @@
 //!   A's `up` turns 0 within `down_after` plus slack and the `up == 0` rule fires for A; B never shows 0,
 //!   and the samples it scraped during the outage reach Prometheus afterwards.
 //! * Restarting A turns it back to 1.
-//! * Stopping B cleanly (SIGTERM) ends its `up` with a staleness marker: it disappears, never 0.
+//! * Stopping B cleanly (SIGTERM) writes no staleness markers (as Prometheus and Alloy): B goes to 0 after
+//!   `down_after` and `HostDown` fires for it, as a stopped host does in pull mode.
+//! * Decommissioning B at the relay (`POST .../liveness/forget`) ends its `up`: it disappears, and is not
+//!   written 0 again.
 //!
 //! Every wait is bounded.
 
@@ -451,39 +454,7 @@ prometheus.remote_write "prom" {{
     );
     eprintln!("host A up again {:?} after restart", restarted.elapsed());
 
-    // B stops cleanly: its up ends with a staleness marker, never 0.
-    host_b.signal(15);
-    assert!(
-        host_b.wait_exit(Duration::from_secs(15)).is_some(),
-        "host B did not stop on SIGTERM"
-    );
-    wait_for(
-        "host B's up ended (stale) after a clean stop",
-        Duration::from_secs(5),
-        &[&relay, &host_b],
-        || match up_of(prom_addr, "host-b")? {
-            None => Ok(()),
-            Some(v) => Err(format!("up = {v}")),
-        },
-    );
-    let stopped_at = Instant::now();
-    while stopped_at.elapsed() < DOWN_AFTER + Duration::from_secs(2) {
-        assert_eq!(
-            up_of(prom_addr, "host-b").unwrap(),
-            None,
-            "a cleanly stopped host must not come back as 0"
-        );
-        std::thread::sleep(Duration::from_millis(250));
-    }
-    let stopped = relay_metric(
-        relay_http,
-        "prometheus_receive_http_liveness_hosts",
-        "state=\"stopped\"",
-    )
-    .unwrap();
-    assert_eq!(stopped, 1.0, "hosts stopped on the relay");
-
-    // Over the whole run, B's up was never 0.
+    // Over the run so far, B's up was never 0: the outage did not make it look dead.
     let range = started.elapsed().as_secs() + 5;
     let r = query(
         prom_addr,
@@ -494,7 +465,90 @@ prometheus.remote_write "prom" {{
     assert_eq!(
         r.first().and_then(|s| s["value"][1].as_str()),
         Some("1"),
-        "min of B's up over the run: {r:?}"
+        "min of B's up before it stopped: {r:?}"
     );
+
+    // B stops cleanly: no staleness markers, so the relay sees silence and B goes to 0 and pages, as a
+    // stopped host does in pull mode.
+    host_b.signal(15);
+    assert!(
+        host_b.wait_exit(Duration::from_secs(15)).is_some(),
+        "host B did not stop on SIGTERM"
+    );
+    assert!(
+        !host_b.log().contains("level=error"),
+        "host B stopped with errors:\n{}",
+        host_b.log()
+    );
+    let stopped = Instant::now();
+    wait_for(
+        "up 0 for the cleanly stopped host B",
+        DOWN_AFTER + Duration::from_secs(10),
+        &[&relay],
+        || expect_up(prom_addr, "host-b", "0"),
+    );
+    assert!(
+        stopped.elapsed() >= DOWN_AFTER - Duration::from_secs(1),
+        "B went to 0 before down_after: {:?}",
+        stopped.elapsed()
+    );
+    wait_for(
+        "HostDown firing for host-b",
+        Duration::from_secs(15),
+        &[&relay],
+        || {
+            let alerts = prom_get(prom_addr, "/api/v1/alerts")?;
+            let firing = alerts["alerts"]
+                .as_array()
+                .ok_or("no alerts array")?
+                .iter()
+                .any(|a| {
+                    a["state"] == "firing"
+                        && a["labels"]["alertname"] == "HostDown"
+                        && a["labels"]["instance"] == "host-b"
+                });
+            if firing {
+                Ok(())
+            } else {
+                Err(format!("{alerts}"))
+            }
+        },
+    );
+
+    // B is decommissioned at the relay: its up ends and stays ended.
+    let forget = ingot_testkit::http_request(
+        relay_http,
+        "POST",
+        "/api/v0/component/prometheus.receive_http.relay/liveness/forget?job=integrations%2Funix&instance=host-b",
+        "",
+    )
+    .unwrap();
+    assert_eq!(forget.0, 200, "{}", forget.1);
+    wait_for(
+        "host B's up ended after it was decommissioned",
+        Duration::from_secs(5),
+        &[&relay],
+        || match up_of(prom_addr, "host-b")? {
+            None => Ok(()),
+            Some(v) => Err(format!("up = {v}")),
+        },
+    );
+    let forgotten_at = Instant::now();
+    while forgotten_at.elapsed() < Duration::from_secs(2) {
+        assert_eq!(
+            up_of(prom_addr, "host-b").unwrap(),
+            None,
+            "a decommissioned host must not come back as 0"
+        );
+        std::thread::sleep(Duration::from_millis(250));
+    }
+    let unknown = ingot_testkit::http_request(
+        relay_http,
+        "POST",
+        "/api/v0/component/prometheus.receive_http.relay/liveness/forget?job=integrations%2Funix&instance=host-b",
+        "",
+    )
+    .unwrap();
+    assert_eq!(unknown.0, 404, "{}", unknown.1);
     eprintln!("whole test: {:?}", started.elapsed());
 }

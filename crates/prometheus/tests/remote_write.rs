@@ -83,6 +83,7 @@ fn start_with(data: &std::path::Path, args: Arguments) -> Running {
         tasks: tokio_util::task::TaskTracker::new(),
         memory_http: MemoryHttp::detached(),
         validate_only: false,
+        features: Default::default(),
     };
     let existed = ctx.data_path.exists();
     let component = Arc::new(Component::build(ctx.clone(), args).unwrap());

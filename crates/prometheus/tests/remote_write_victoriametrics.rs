@@ -82,6 +82,7 @@ fn start(data: &std::path::Path, endpoint: Endpoint) -> (Arc<Component>, Metrics
         tasks: tokio_util::task::TaskTracker::new(),
         memory_http: MemoryHttp::detached(),
         validate_only: false,
+        features: Default::default(),
     };
     let args = Arguments {
         external_labels: BTreeMap::from([("cluster".to_string(), "e2e".to_string())]),

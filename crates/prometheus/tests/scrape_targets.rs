@@ -278,6 +278,41 @@ prometheus.scrape "gone" {
     .await;
 }
 
+/// As Prometheus (and Alloy): when the scraping stops, because the agent stops or the component leaves the
+/// config, the series are not ended; a stop looks like silence. `--feature.prometheus.scrape.
+/// stale-markers-on-stop` asks for the markers.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stop_writes_staleness_markers_only_when_asked() {
+    use ingot_runtime::controller::{Features, Options};
+    for asked in [false, true] {
+        let target = Target::start(Response::text("running 1\n"));
+        let c = controller_with(Options {
+            features: Features {
+                scrape_stale_markers_on_stop: asked,
+            },
+            ..Options::default()
+        });
+        let sink = if asked { "asked" } else { "default" };
+        apply(&c, &scrape_config(sink, sink, &target.addr.to_string(), ""));
+        let sink_id = format!("test.sink.{sink}");
+        wait_for(WAIT, "first scrape", || latest(&sink_id, "running", &[])).await;
+        c.shutdown(Duration::from_secs(10)).await;
+        let stale: Vec<String> = samples(&sink_id)
+            .iter()
+            .filter(|s| is_stale_nan(s.value))
+            .map(|s| s.labels.metric_name().to_string())
+            .collect();
+        if asked {
+            assert!(
+                stale.contains(&"running".to_string()) && stale.contains(&"up".to_string()),
+                "asked for markers on stop: {stale:?}"
+            );
+        } else {
+            assert!(stale.is_empty(), "a stop wrote markers: {stale:?}");
+        }
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_new_scrape_interval_continues_the_series_without_staleness() {
     // Prometheus restarts the loops of a reloaded pool on the old cache without end-of-run markers.

@@ -44,6 +44,8 @@ pub struct Context {
     /// no port, opens no connection and reads no file it would read at run time (the component is never
     /// started).
     pub validate_only: bool,
+    /// Agent-wide behaviour switched by `--feature.*` flags.
+    pub features: crate::controller::Features,
 }
 
 /// Routes `/api/v0/component/<id>/<path>` requests to components (the controller implements it).

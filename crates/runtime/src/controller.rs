@@ -38,6 +38,18 @@ pub struct Options {
     pub storage_path: PathBuf,
     pub memory_addr: String,
     pub stability: Stability,
+    /// Agent-wide behaviour switched by `--feature.*` flags, handed to every component.
+    pub features: Features,
+}
+
+/// Behaviour switched for the whole agent by `--feature.*` flags.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Features {
+    /// `--feature.prometheus.scrape.stale-markers-on-stop`: when a `prometheus.scrape` stops (the agent
+    /// stops, or the component leaves the config), end every series it wrote with a staleness marker.
+    /// Off by default, as Prometheus and Alloy: a stop then looks like silence, and a push relay shows the
+    /// host as down after `down_after`, as pull mode would.
+    pub scrape_stale_markers_on_stop: bool,
 }
 
 impl Default for Options {
@@ -46,6 +58,7 @@ impl Default for Options {
             storage_path: PathBuf::from("data-alloy"),
             memory_addr: "alloy.internal:12345".into(),
             stability: Stability::GenerallyAvailable,
+            features: Features::default(),
         }
     }
 }
@@ -337,6 +350,7 @@ impl Controller {
                 shutdown: shutdown.clone(),
                 tasks: TaskTracker::new(),
                 validate_only,
+                features: self.options.features,
             };
             match (reg.build)(ctx.clone(), &decoded.args) {
                 Ok(component) => {

@@ -15,7 +15,9 @@ use axum::routing::post;
 use axum::Router;
 use ingot_prom::remote_write::Protocol;
 use ingot_prom::sample::{fan_out, Batch, Receiver, Sample};
-use ingot_runtime::component::{ComponentType, Context, DebugMetric, Stability};
+use ingot_runtime::component::{
+    ComponentType, Context, DebugMetric, HttpRequest, HttpResponse, Stability,
+};
 use ingot_syntax::value::Value;
 use tokio_util::sync::CancellationToken;
 
@@ -128,6 +130,53 @@ impl Shared {
         }
     }
 
+    /// `POST <component>/liveness/forget?job=...&instance=...`: decommissions a host (see
+    /// [`Tracker::forget`]).
+    fn forget(&self, query: Option<&str>) -> (u16, String) {
+        let (mut job, mut instance) = (None, None);
+        for pair in query.unwrap_or("").split('&') {
+            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+            let v = percent_decode(v);
+            match k {
+                "job" => job = Some(v),
+                "instance" => instance = Some(v),
+                _ => {}
+            }
+        }
+        let (Some(job), Some(instance)) = (job, instance) else {
+            return (
+                400,
+                "name the host: POST liveness/forget?job=<job>&instance=<instance>\n".into(),
+            );
+        };
+        let receivers = self.receivers();
+        let forgotten = {
+            let mut liveness = lock(&self.liveness);
+            let Some(t) = liveness.as_mut() else {
+                return (404, "this receiver has no liveness block\n".into());
+            };
+            let Some(out) = t.forget(&job, &instance, now_ms()) else {
+                return (
+                    404,
+                    format!("no host with job={job:?} instance={instance:?} is known\n"),
+                );
+            };
+            forward(&receivers, out).1
+        };
+        tracing::info!(component = %self.id, job = %job, instance = %instance, "host decommissioned: its up ends and the relay forgets it");
+        if forgotten.is_empty() {
+            (
+                200,
+                format!("forgot job={job:?} instance={instance:?}: its up ended\n"),
+            )
+        } else {
+            (
+                500,
+                format!("forgot job={job:?} instance={instance:?}, but writing the end of its up failed: {}\n", forgotten.join("; ")),
+            )
+        }
+    }
+
     /// The periodic liveness check.
     fn check(&self) {
         let receivers = self.receivers();
@@ -173,6 +222,34 @@ impl Shared {
             summary.unwrap_or_default()
         ));
     }
+}
+
+/// `%XX` and `+` in a query value, as Go's `url.QueryUnescape`; an undecodable escape stays as written.
+fn percent_decode(s: &str) -> String {
+    let hex = |c: u8| (c as char).to_digit(16).map(|d| d as u8);
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        let escaped = (b[i] == b'%')
+            .then(|| Some(hex(*b.get(i + 1)?)? << 4 | hex(*b.get(i + 2)?)?))
+            .flatten();
+        match (b[i], escaped) {
+            (_, Some(v)) => {
+                out.push(v);
+                i += 3;
+            }
+            (b'+', None) => {
+                out.push(b' ');
+                i += 1;
+            }
+            (c, None) => {
+                out.push(c);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// Appends `samples` to every receiver: how many were forwarded and each refusal as a message.
@@ -401,6 +478,17 @@ impl ComponentType for Component {
         drop(current);
         self.shared.refresh_health();
         Ok(())
+    }
+
+    fn http(&self, request: HttpRequest<'_>) -> Option<HttpResponse> {
+        if request.path != "/liveness/forget" {
+            return None;
+        }
+        if request.method != "POST" {
+            return Some(HttpResponse::text(405, "use POST\n"));
+        }
+        let (status, body) = self.shared.forget(request.query);
+        Some(HttpResponse::text(status, body))
     }
 
     fn debug_info(&self) -> Option<Value> {

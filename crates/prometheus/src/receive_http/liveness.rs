@@ -318,6 +318,22 @@ impl Tracker {
         out
     }
 
+    /// Decommissions a host: its `up` ends with a staleness marker (unless it already has) and the relay
+    /// forgets it, so it is neither 0 nor absent-and-alerting afterwards; it comes back with its next
+    /// delivery. `None` when the relay does not know the host.
+    pub fn forget(&mut self, job: &str, instance: &str, now_ms: i64) -> Option<Vec<Sample>> {
+        let mut host = self
+            .hosts
+            .remove(&(job.to_string(), instance.to_string()))?;
+        self.counters.forgotten += 1;
+        let mut out = Vec::new();
+        if host.state != State::Stopped {
+            out.push(host.up_sample(stale_nan(), now_ms));
+            self.counters.up_samples_written += 1;
+        }
+        Some(out)
+    }
+
     /// The periodic check at `now_ms`: hosts silent for `down_after` go down (`up` 0, written again on every
     /// check), hosts silent for `forget_after` are forgotten (a down host's `up` ends with a staleness
     /// marker). Returns the samples to write.
@@ -547,5 +563,24 @@ mod tests {
         assert!(is_stale_nan(out[0].value) && out[0].labels.get("env").is_none());
         assert_eq!(out[1].labels.get("env"), Some("prod"));
         assert_eq!(out[1].value, 1.0);
+    }
+
+    #[test]
+    fn a_forgotten_host_ends_its_up_once_and_comes_back_with_its_next_delivery() {
+        let mut t = tracker();
+        let mut batch = vec![up("a", S, 1.0), load("a", S)];
+        t.observe(&mut batch, S);
+        let out = t.forget("integrations/unix", "a", 2 * S).expect("known");
+        assert_eq!(out.len(), 1);
+        assert!(is_stale_nan(out[0].value), "{out:?}");
+        assert!(t.hosts().is_empty());
+        assert_eq!(t.forget("integrations/unix", "a", 3 * S), None);
+        // Forgotten: no 0 later.
+        assert!(t.check(1000 * S).is_empty());
+        // Delivering again makes it known again.
+        let mut batch = vec![up("a", 1001 * S, 1.0)];
+        let ups = t.observe(&mut batch, 1001 * S);
+        assert_eq!(ups.len(), 1);
+        assert_eq!(t.hosts().len(), 1);
     }
 }

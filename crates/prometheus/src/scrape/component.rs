@@ -405,6 +405,14 @@ impl Shared {
             self.claim_or_forget(&handover);
             return;
         }
+        // The component stops (the agent stops, or the component left the config): as Prometheus, whose
+        // end-of-run staleness gives up when its scrape manager stops, no markers, unless the agent was
+        // asked for them (`--feature.prometheus.scrape.stale-markers-on-stop`, docs/push-liveness.md).
+        // A stop then looks like silence: a push relay shows the host down after `down_after`.
+        if shutdown.is_cancelled() && !self.ctx.features.scrape_stale_markers_on_stop {
+            self.claim_or_forget(&handover);
+            return;
+        }
         // End-of-run staleness: wait a tick, note the time, wait another tick and a tenth of the
         // interval, so that a target that only moved has taken over before its series are ended.
         let mut noted = None;
@@ -416,10 +424,8 @@ impl Shared {
                 tokio::select! { _ = tokio::time::sleep(interval / 10) => {}, _ = shutdown.cancelled() => break 'wait, _ = claimed.cancelled() => break 'wait }
             }
         }
-        // On agent shutdown the series end at once, unlike Prometheus and Alloy, which write no markers
-        // then: a clean stop is announced, so that a push relay tells it from a crash
-        // (docs/push-liveness.md). The agent's shutdown stops this component before the receivers it
-        // forwards to, so they still take the markers and flush them.
+        // With the opt-in, a stop ends the series at once. The agent's shutdown stops this component
+        // before the receivers it forwards to, so they still take the markers and flush them.
         if let Some(tx) = self.claim_or_forget(&handover) {
             // A new loop writes these series again (see `Ending`). Prometheus writes the markers
             // anyway and its TSDB refuses them as out of order; ingot forwards everything, and one

@@ -77,6 +77,10 @@ impl ComponentType for Sink {
 }
 
 pub fn controller() -> Arc<Controller> {
+    controller_with(Options::default())
+}
+
+pub fn controller_with(options: Options) -> Arc<Controller> {
     let registry = Registry::new(vec![
         Registration::of::<Sink>(),
         Registration::of::<ingot_discovery::file::Component>(),
@@ -85,7 +89,7 @@ pub fn controller() -> Arc<Controller> {
         Registration::of::<ingot_prometheus::relabel::Component>(),
         Registration::of::<ingot_prometheus::scrape::Component>(),
     ]);
-    Controller::new(Arc::new(registry), Options::default())
+    Controller::new(Arc::new(registry), options)
 }
 
 /// Applies a config; call inside a tokio runtime (components start tasks).
