@@ -528,3 +528,61 @@ fn include_exporter_metrics_adds_the_promhttp_handler_families_after_node_ones()
     assert!(without.ends_with(ERRORS), "{without}");
     assert!(!without.contains("promhttp_metric_handler_requests"));
 }
+
+/// Alloy's integration test config enables `textfile` and configures collectors ingot lacks: it loads,
+/// and the component's health (and log) names what has no effect. Blocks are checked against Alloy's
+/// schema all the same, and a name no collector has is an error at its place.
+#[test]
+fn collectors_and_blocks_ingot_lacks_are_named_not_refused() {
+    use ingot_runtime::controller::{Controller, Options};
+    let c = Controller::new(
+        std::sync::Arc::new(ingot_runtime::component::Registry::new(vec![
+            ingot_runtime::component::Registration::of::<ingot_prometheus::exporter::unix::Component>(
+            ),
+        ])),
+        Options::default(),
+    );
+    let apply = |text: &str| {
+        let (parsed, diags) = ingot_runtime::source::from_text("main.alloy", text);
+        assert!(!diags.has_errors(), "{}", diags.render());
+        c.apply(&parsed).map_err(|d| d.render())
+    };
+    apply(
+        "prometheus.exporter.unix \"h\" {\n  set_collectors = [\"loadavg\", \"textfile\", \"devstat\"]\n  textfile {\n    directory = \"/var/lib/node_exporter\"\n  }\n  arp {\n    netlink = true\n  }\n}\n",
+    )
+    .unwrap();
+    let health = c.component("prometheus.exporter.unix.h").unwrap().health;
+    for want in [
+        "collectors textfile are not implemented by ingot yet",
+        "collectors devstat do not exist on Linux",
+        "the arp block has no effect",
+        "the textfile block has no effect",
+    ] {
+        assert!(
+            health.message.contains(want),
+            "{want:?} missing: {}",
+            health.message
+        );
+    }
+    // After a scrape the health still says so.
+    let _ = c.component_http("prometheus.exporter.unix.h/metrics", "GET", None, &[]);
+    let health = c.component("prometheus.exporter.unix.h").unwrap().health;
+    assert!(
+        health.message.contains("the arp block has no effect"),
+        "{}",
+        health.message
+    );
+
+    let err =
+        apply("prometheus.exporter.unix \"h\" {\n  arp {\n    bogus = 1\n  }\n}\n").unwrap_err();
+    assert!(
+        err.contains("main.alloy:3:5") && err.contains("bogus"),
+        "{err}"
+    );
+    let err = apply("prometheus.exporter.unix \"h\" {\n  ntp {\n    ip_ttl = \"one\"\n  }\n}\n")
+        .unwrap_err();
+    assert!(err.contains("main.alloy:3:14"), "{err}");
+    let err = apply("prometheus.exporter.unix \"h\" {\n  enable_collectors = [\"cpuu\"]\n}\n")
+        .unwrap_err();
+    assert!(err.contains("unknown collector \"cpuu\""), "{err}");
+}

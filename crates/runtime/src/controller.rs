@@ -92,7 +92,18 @@ impl Entry {
 
     fn health(&self) -> Health {
         let eval_health = self.state().eval_health.clone();
-        Health::least_healthy(&[self.run_health.clone(), eval_health, self.reporter.get()])
+        let own = self.reporter.get();
+        let worst = Health::least_healthy(&[self.run_health.clone(), eval_health, own.clone()]);
+        // All healthy: the component's own report ("all collectors succeeded; ...") says more than the
+        // runtime's "component evaluated", whichever came last.
+        if worst.state == HealthState::Healthy
+            && own.state == HealthState::Healthy
+            && own.updated != SystemTime::UNIX_EPOCH
+        {
+            own
+        } else {
+            worst
+        }
     }
 }
 

@@ -247,6 +247,30 @@ impl<'e, 'a> BodyDecoder<'e, 'a> {
         }
     }
 
+    /// An optional block that may appear once, decoded by `f` rather than by a type: for blocks whose shape
+    /// is data (a table of attribute names and types).
+    pub fn block_with<T>(
+        &mut self,
+        name: &str,
+        f: impl FnOnce(&mut BodyDecoder<'_, '_>) -> Result<T, Failed>,
+    ) -> Result<Option<T>, Failed> {
+        let blocks = self.take_blocks(name)?;
+        if let Some(second) = blocks.get(1) {
+            return Err(self.fail_at(
+                second.span(),
+                format!("block \"{name}\" may only be specified once"),
+            ));
+        }
+        let Some(&block) = blocks.first() else {
+            return Ok(None);
+        };
+        let mut f = Some(f);
+        self.decode_all(std::iter::once((block, ())), |d, _, ()| {
+            (f.take().expect("one block"))(d)
+        })
+        .map(|mut v| v.pop())
+    }
+
     /// A block that must appear exactly once.
     pub fn required_block<T: Decode>(&mut self, name: &str) -> Result<T, Failed> {
         match self.block(name)? {

@@ -1,36 +1,119 @@
 //! `prometheus.exporter.unix`'s arguments and blocks, with Alloy's defaults (which differ from
 //! node_exporter's in places).
 
-use std::collections::BTreeMap;
-
 use ingot_syntax::decode::{BodyDecoder, Decode, Failed};
-use ingot_syntax::value::Value;
 
 use super::{
     CpuConfig, DiskConfig, FilesystemConfig, NetdevConfig, SystemdConfig, UnixConfig,
     IMPLEMENTED_COLLECTORS,
 };
 
-/// Blocks Alloy accepts for collectors ingot does not implement. They configure nothing that runs (enabling
-/// such a collector is refused), so they are accepted and left alone.
-const BLOCKS_OF_OTHER_COLLECTORS: &[&str] = &[
-    "arp",
-    "bcache",
-    "ethtool",
-    "hwmon",
-    "ipvs",
-    "ntp",
-    "netclass",
-    "netstat",
-    "perf",
-    "powersupply",
-    "runit",
-    "supervisord",
-    "sysctl",
-    "tapestats",
-    "textfile",
-    "vmstat",
+/// What an attribute of an Alloy block holds, for the blocks whose collector ingot does not have: they are
+/// checked as Alloy checks them (a typo or a wrong type is an error at its place), then reported as having
+/// no effect.
+#[derive(Clone, Copy)]
+enum Attr {
+    String,
+    Bool,
+    Int,
+    Duration,
+    StringList,
+}
+
+/// The blocks of Alloy's schema for collectors ingot does not implement, with their attributes.
+const BLOCKS_OF_OTHER_COLLECTORS: &[(&str, &[(&str, Attr)])] = &[
+    (
+        "arp",
+        &[
+            ("device_exclude", Attr::String),
+            ("device_include", Attr::String),
+            ("netlink", Attr::Bool),
+        ],
+    ),
+    ("bcache", &[("priority_stats", Attr::Bool)]),
+    (
+        "ethtool",
+        &[
+            ("device_exclude", Attr::String),
+            ("device_include", Attr::String),
+            ("metrics_include", Attr::String),
+        ],
+    ),
+    (
+        "hwmon",
+        &[
+            ("chip_exclude", Attr::String),
+            ("chip_include", Attr::String),
+        ],
+    ),
+    ("ipvs", &[("backend_labels", Attr::StringList)]),
+    (
+        "ntp",
+        &[
+            ("ip_ttl", Attr::Int),
+            ("local_offset_tolerance", Attr::Duration),
+            ("max_distance", Attr::Duration),
+            ("protocol_version", Attr::Int),
+            ("server", Attr::String),
+            ("server_is_local", Attr::Bool),
+        ],
+    ),
+    (
+        "netclass",
+        &[
+            ("ignore_invalid_speed_device", Attr::Bool),
+            ("ignored_devices", Attr::String),
+        ],
+    ),
+    ("netstat", &[("fields", Attr::String)]),
+    (
+        "perf",
+        &[
+            ("cpus", Attr::String),
+            ("tracepoint", Attr::StringList),
+            ("disable_hardware_profilers", Attr::Bool),
+            ("disable_software_profilers", Attr::Bool),
+            ("disable_cache_profilers", Attr::Bool),
+            ("hardware_profilers", Attr::StringList),
+            ("software_profilers", Attr::StringList),
+            ("cache_profilers", Attr::StringList),
+        ],
+    ),
+    ("powersupply", &[("ignored_supplies", Attr::String)]),
+    ("runit", &[("service_dir", Attr::String)]),
+    ("supervisord", &[("url", Attr::String)]),
+    (
+        "sysctl",
+        &[
+            ("include", Attr::StringList),
+            ("include_info", Attr::StringList),
+        ],
+    ),
+    ("tapestats", &[("ignored_devices", Attr::String)]),
+    ("textfile", &[("directory", Attr::String)]),
+    ("vmstat", &[("fields", Attr::String)]),
 ];
+
+/// Decodes the block `name` (if present) against its Alloy attributes; whether it was there.
+fn decode_schema_block(
+    d: &mut BodyDecoder<'_, '_>,
+    name: &str,
+    attrs: &[(&str, Attr)],
+) -> Result<bool, Failed> {
+    let present = d.block_with(name, |d| {
+        for (attr, kind) in attrs {
+            match kind {
+                Attr::String => d.optional::<String>(attr).map(drop)?,
+                Attr::Bool => d.optional::<bool>(attr).map(drop)?,
+                Attr::Int => d.optional::<i64>(attr).map(drop)?,
+                Attr::Duration => d.optional::<std::time::Duration>(attr).map(drop)?,
+                Attr::StringList => d.optional::<Vec<String>>(attr).map(drop)?,
+            }
+        }
+        Ok(())
+    })?;
+    Ok(present.is_some())
+}
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Arguments {
@@ -39,6 +122,9 @@ pub struct Arguments {
     /// `promhttp_metric_handler_requests_in_flight` and `promhttp_metric_handler_requests_total`.
     /// (Alloy registers no Go or process collectors for it.)
     pub include_exporter_metrics: bool,
+    /// What the arguments ask for that ingot cannot do (collectors it lacks, blocks for them): said in the
+    /// log and the health message, never silently dropped.
+    pub notes: Vec<String>,
 }
 
 impl Decode for Arguments {
@@ -63,32 +149,51 @@ impl Decode for Arguments {
             systemd: d.block("systemd")?.unwrap_or(defaults.systemd),
         };
         let include_exporter_metrics = d.optional_or("include_exporter_metrics", false)?;
-        for name in BLOCKS_OF_OTHER_COLLECTORS {
-            let _: Option<BTreeMap<String, Value>> = d.block(name)?;
+        let mut notes = Vec::new();
+        for (name, attrs) in BLOCKS_OF_OTHER_COLLECTORS {
+            if decode_schema_block(d, name, attrs)? {
+                notes.push(format!(
+                    "the {name} block has no effect: ingot does not implement the collector it configures yet"
+                ));
+            }
         }
-        let unsupported = config.collector_selection().unsupported;
-        if !unsupported.is_empty() {
+        let selection = config.collector_selection();
+        if !selection.unknown.is_empty() {
             let attr = ["set_collectors", "enable_collectors"]
                 .into_iter()
                 .find(|a| d.has(a))
                 .unwrap_or("set_collectors");
-            let names = unsupported
+            let names = selection
+                .unknown
                 .iter()
                 .map(|n| format!("{n:?}"))
                 .collect::<Vec<_>>()
                 .join(", ");
-            let plural = if unsupported.len() > 1 { "s" } else { "" };
+            let plural = if selection.unknown.len() > 1 { "s" } else { "" };
             return Err(d.error_at_attr(
                 attr,
                 format!(
-                    "collector{plural} {names} not supported by ingot yet; supported collectors: {}",
+                    "unknown collector{plural} {names}: neither Alloy nor node_exporter has such a collector (ingot implements {})",
                     IMPLEMENTED_COLLECTORS.join(", ")
                 ),
+            ));
+        }
+        if !selection.absent.is_empty() {
+            notes.push(format!(
+                "collectors {} are not implemented by ingot yet: their metrics are absent",
+                selection.absent.join(", ")
+            ));
+        }
+        if !selection.not_on_linux.is_empty() {
+            notes.push(format!(
+                "collectors {} do not exist on Linux (Alloy skips them too)",
+                selection.not_on_linux.join(", ")
             ));
         }
         Ok(Arguments {
             config,
             include_exporter_metrics,
+            notes,
         })
     }
 }

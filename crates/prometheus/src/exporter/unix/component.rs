@@ -15,6 +15,8 @@ pub const NAME: &str = "prometheus.exporter.unix";
 pub struct Component {
     id: String,
     exporter: Mutex<UnixExporter>,
+    /// What the arguments ask for that ingot cannot do, kept in the health message.
+    notes: Mutex<Vec<String>>,
     health: HealthReporter,
     include_exporter_metrics: AtomicBool,
     handler: HandlerMetrics,
@@ -78,6 +80,16 @@ fn warn_default_absent(id: &str, exporter: &UnixExporter, before: Option<&UnixEx
     );
 }
 
+/// Logs what the arguments ask for that ingot cannot do, once per change.
+fn warn_notes(id: &str, notes: &[String], before: &[String]) {
+    if notes == before {
+        return;
+    }
+    for note in notes {
+        tracing::warn!(component_id = %id, "{note}");
+    }
+}
+
 impl Component {
     /// Gathers every collector and reports the outcome as the component's health.
     fn scrape(&self) -> Vec<u8> {
@@ -86,7 +98,13 @@ impl Component {
         let mut body = Vec::with_capacity(64 * 1024);
         let errors = exporter.gather_into(&mut body);
         if errors.is_empty() {
-            self.health.healthy("all collectors succeeded");
+            let notes = self.notes.lock().unwrap_or_else(|e| e.into_inner());
+            if notes.is_empty() {
+                self.health.healthy("all collectors succeeded");
+            } else {
+                self.health
+                    .healthy(format!("all collectors succeeded; {}", notes.join("; ")));
+            }
         } else {
             let causes: Vec<String> = errors.iter().map(ToString::to_string).collect();
             self.health.unhealthy(causes.join("; "));
@@ -117,12 +135,19 @@ impl ComponentType for Component {
             &ctx.memory_addr,
             &host_instance(),
         ));
-        ctx.health
-            .healthy("started component; metrics are gathered on each scrape");
+        let started = "started component; metrics are gathered on each scrape";
+        if args.notes.is_empty() {
+            ctx.health.healthy(started);
+        } else {
+            ctx.health
+                .healthy(format!("{started}; {}", args.notes.join("; ")));
+        }
         warn_default_absent(&ctx.id, &exporter, None);
+        warn_notes(&ctx.id, &args.notes, &[]);
         Ok(Component {
             id: ctx.id,
             exporter: Mutex::new(exporter),
+            notes: Mutex::new(args.notes),
             health: ctx.health,
             include_exporter_metrics: AtomicBool::new(args.include_exporter_metrics),
             handler: HandlerMetrics::default(),
@@ -134,6 +159,10 @@ impl ComponentType for Component {
         let mut current = self.exporter.lock().unwrap_or_else(|e| e.into_inner());
         warn_default_absent(&self.id, &exporter, Some(&current));
         *current = exporter;
+        drop(current);
+        let mut notes = self.notes.lock().unwrap_or_else(|e| e.into_inner());
+        warn_notes(&self.id, &args.notes, &notes);
+        *notes = args.notes;
         self.include_exporter_metrics
             .store(args.include_exporter_metrics, Ordering::Relaxed);
         Ok(())

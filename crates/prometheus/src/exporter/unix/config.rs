@@ -73,6 +73,90 @@ pub const ALLOY_DEFAULT_COLLECTORS: &[&str] = &[
     "zfs",
 ];
 
+/// Every collector name Alloy's `prometheus.exporter.unix` knows (node_exporter's collector package as Alloy
+/// 1.18 vendors it, `internal/static/integrations/node_exporter/collectors.go`).
+pub const ALLOY_KNOWN_COLLECTORS: &[&str] = &[
+    "arp",
+    "bcache",
+    "bonding",
+    "boottime",
+    "btrfs",
+    "buddyinfo",
+    "cgroups",
+    "conntrack",
+    "cpu",
+    "cpufreq",
+    "devstat",
+    "diskstats",
+    "dmi",
+    "drbd",
+    "drm",
+    "edac",
+    "entropy",
+    "ethtool",
+    "exec",
+    "fibrechannel",
+    "filefd",
+    "filesystem",
+    "hwmon",
+    "infiniband",
+    "interrupts",
+    "ipvs",
+    "ksmd",
+    "lnstat",
+    "loadavg",
+    "logind",
+    "mdadm",
+    "meminfo",
+    "meminfo_numa",
+    "mountstats",
+    "netclass",
+    "netdev",
+    "netisr",
+    "netstat",
+    "network_route",
+    "nfs",
+    "nfsd",
+    "ntp",
+    "nvme",
+    "os",
+    "perf",
+    "powersupplyclass",
+    "pressure",
+    "processes",
+    "qdisc",
+    "rapl",
+    "runit",
+    "schedstat",
+    "selinux",
+    "slabinfo",
+    "sockstat",
+    "softirqs",
+    "softnet",
+    "stat",
+    "supervisord",
+    "sysctl",
+    "systemd",
+    "tapestats",
+    "tcpstat",
+    "textfile",
+    "thermal",
+    "thermal_zone",
+    "time",
+    "timex",
+    "udp_queues",
+    "uname",
+    "vmstat",
+    "wifi",
+    "xfs",
+    "zfs",
+    "zoneinfo",
+];
+
+/// Collectors of [`ALLOY_KNOWN_COLLECTORS`] that exist on other systems only (BSDs, macOS): on Linux
+/// Alloy drops them from the selection, and so does ingot.
+pub const NOT_ON_LINUX: &[&str] = &["boottime", "devstat", "exec", "netisr", "thermal"];
+
 /// Alloy's default for `disk.device_exclude`.
 pub const DEFAULT_DISK_DEVICE_EXCLUDE: &str = r"^(ram|loop|fd|(h|s|v|xv)d[a-z]|nvme\d+n\d+p)\d+$";
 /// node_exporter 1.12's `--collector.diskstats.device-exclude` default.
@@ -221,10 +305,13 @@ impl std::error::Error for ConfigError {}
 pub struct CollectorSelection {
     /// Implemented collectors to run, sorted.
     pub enabled: Vec<&'static str>,
-    /// Names given in `set_collectors` or `enable_collectors` that this exporter does not
-    /// implement (node_exporter collectors we lack, or names no node_exporter has); Alloy drops
-    /// unknown names silently, ingot refuses them.
-    pub unsupported: Vec<String>,
+    /// Collectors named in `set_collectors` or `enable_collectors` that Alloy has on Linux and ingot does not
+    /// implement yet: their metrics are absent, and the component says so.
+    pub absent: Vec<String>,
+    /// Named collectors that exist on other systems only; Alloy drops them on Linux, as ingot does.
+    pub not_on_linux: Vec<String>,
+    /// Names neither Alloy nor node_exporter has (typos): a configuration error.
+    pub unknown: Vec<String>,
     /// Collectors of Alloy's default set (used when `set_collectors` is empty) that ingot does not
     /// implement and that `disable_collectors` does not turn off: Alloy would run them, ingot
     /// cannot, and says so in its log.
@@ -243,19 +330,23 @@ impl UnixConfig {
             }
         }
         let mut enabled: Vec<&'static str> = Vec::new();
-        let mut unsupported = Vec::new();
+        let (mut absent, mut not_on_linux, mut unknown) = (Vec::new(), Vec::new(), Vec::new());
         for name in named {
-            match IMPLEMENTED_COLLECTORS.iter().find(|c| **c == name) {
-                Some(c) => {
-                    if !enabled.contains(c) {
-                        enabled.push(c)
-                    }
+            if let Some(c) = IMPLEMENTED_COLLECTORS.iter().find(|c| **c == name) {
+                if !enabled.contains(c) {
+                    enabled.push(c)
                 }
-                None => {
-                    if !unsupported.iter().any(|u| u == name) {
-                        unsupported.push(name.to_owned())
-                    }
-                }
+                continue;
+            }
+            let list = if NOT_ON_LINUX.contains(&name) {
+                &mut not_on_linux
+            } else if ALLOY_KNOWN_COLLECTORS.contains(&name) {
+                &mut absent
+            } else {
+                &mut unknown
+            };
+            if !list.iter().any(|u: &String| u == name) {
+                list.push(name.to_owned())
             }
         }
         let mut default_absent = Vec::new();
@@ -263,7 +354,7 @@ impl UnixConfig {
             for &name in ALLOY_DEFAULT_COLLECTORS {
                 if self.disable_collectors.iter().any(|d| d == name)
                     || enabled.contains(&name)
-                    || unsupported.iter().any(|u| u == name)
+                    || absent.iter().any(|u| u == name)
                 {
                     continue;
                 }
@@ -274,10 +365,14 @@ impl UnixConfig {
             }
         }
         enabled.sort_unstable();
-        unsupported.sort();
+        absent.sort();
+        not_on_linux.sort();
+        unknown.sort();
         CollectorSelection {
             enabled,
-            unsupported,
+            absent,
+            not_on_linux,
+            unknown,
             default_absent,
         }
     }
@@ -336,7 +431,7 @@ mod tests {
                 "uname"
             ]
         );
-        assert!(sel.unsupported.is_empty());
+        assert!(sel.absent.is_empty() && sel.unknown.is_empty());
         assert!(sel.default_absent.contains(&"netclass"));
         assert!(!sel.default_absent.contains(&"cpu"));
         assert_eq!(
@@ -355,9 +450,9 @@ mod tests {
         let sel = config.collector_selection();
         assert!(!sel.enabled.contains(&"meminfo"));
         assert!(sel.enabled.contains(&"processes"));
-        // Disabled: nothing to say. Asked for by name: an error, not a log line.
+        // Disabled: nothing to say. Asked for by name: absent, said by the component.
         assert!(!sel.default_absent.contains(&"netclass"));
-        assert_eq!(sel.unsupported, ["arp"]);
+        assert_eq!(sel.absent, ["arp"]);
         assert!(!sel.default_absent.contains(&"arp"));
         assert!(sel.default_absent.contains(&"stat"));
         // With set_collectors the default set is not in play.
@@ -378,7 +473,17 @@ mod tests {
         };
         let sel = config.collector_selection();
         assert_eq!(sel.enabled, ["cpu", "processes", "systemd"]);
-        assert_eq!(sel.unsupported, ["arp"]);
+        assert_eq!(sel.absent, ["arp"]);
+
+        let config = UnixConfig {
+            set_collectors: names(&["cpu", "textfile", "devstat", "cpuu"]),
+            ..UnixConfig::default()
+        };
+        let sel = config.collector_selection();
+        assert_eq!(sel.enabled, ["cpu"]);
+        assert_eq!(sel.absent, ["textfile"]);
+        assert_eq!(sel.not_on_linux, ["devstat"]);
+        assert_eq!(sel.unknown, ["cpuu"]);
     }
 
     #[test]

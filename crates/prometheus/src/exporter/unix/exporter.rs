@@ -49,7 +49,6 @@ impl std::error::Error for CollectorError {}
 /// The exporter: built once from a [`UnixConfig`], gathered on every scrape.
 pub struct UnixExporter {
     collectors: Vec<Box<dyn Collector>>,
-    unsupported: Vec<String>,
     default_absent: Vec<&'static str>,
     families: FamilySet,
     errors: Vec<CollectorError>,
@@ -79,7 +78,6 @@ impl UnixExporter {
         }
         Ok(UnixExporter {
             collectors,
-            unsupported: selection.unsupported,
             default_absent: selection.default_absent,
             families: FamilySet::new(),
             errors: Vec::new(),
@@ -89,11 +87,6 @@ impl UnixExporter {
     /// Names of the collectors that run.
     pub fn collectors(&self) -> Vec<&'static str> {
         self.collectors.iter().map(|c| c.name()).collect()
-    }
-
-    /// Selected collector names this exporter does not implement; they produce nothing.
-    pub fn unsupported_collectors(&self) -> &[String] {
-        &self.unsupported
     }
 
     /// Collectors Alloy's default set would run that this exporter does not implement.
