@@ -7,7 +7,7 @@
 //! N scrapes over HTTP, which does. RSS is `VmRSS`: this whole bench process for ingot (test harness and
 //! all, so an upper bound for the exporter), the exporter process for the others.
 //!
-//! Run with `cargo bench -p ingot-components --bench exporters`; `EXPORTER_BENCH_SCRAPES` overrides N.
+//! Run with `cargo bench -p ingot-prometheus --bench exporters`; `EXPORTER_BENCH_SCRAPES` overrides N.
 
 #[path = "../tests/support/mod.rs"]
 mod support;

@@ -1,7 +1,7 @@
 //! Measures the CPU time of one full `prometheus.exporter.unix` gather plus encoding on this
 //! host, with Alloy's default collectors (plus any named on the command line).
 //!
-//! `cargo run --release -p ingot-components --example unix_gather_cost [collector ...]`
+//! `cargo run --release -p ingot-prometheus --example unix_gather_cost [collector ...]`
 //! or `... -- --only cpu,meminfo`
 
 use std::time::Instant;
