@@ -57,6 +57,26 @@ pub fn open_files_limit() -> Option<u64> {
     Some(limit.rlim_cur as u64)
 }
 
+/// Raises the soft limit on open file descriptors to the hard limit, as Go's runtime does at start-up
+/// (since Go 1.19), so that an agent holding many connections does not run out at the default 1,024. Returns
+/// the new soft limit; on failure the limit stays as it was.
+pub fn raise_open_files_limit() -> io::Result<u64> {
+    // SAFETY: rlimit is plain old data, for which all-zero bytes are a valid value.
+    let mut limit: libc::rlimit = unsafe { std::mem::zeroed() };
+    // SAFETY: getrlimit writes into the struct we own.
+    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    if limit.rlim_cur < limit.rlim_max {
+        limit.rlim_cur = limit.rlim_max;
+        // SAFETY: setrlimit reads the struct we own.
+        if unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &limit) } != 0 {
+            return Err(io::Error::last_os_error());
+        }
+    }
+    Ok(limit.rlim_cur as u64)
+}
+
 /// The fields of `uname(2)`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Uname {

@@ -18,7 +18,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use ingot_prom::remote_write::encode::decode_v1;
-use ingot_testkit::{cpu_seconds, free_port, require_binary, status_kib, Peer};
+use ingot_testkit::{free_port, require_binary, status_kib, Peer};
 
 const METRIC: &str = "bench_series";
 const WARM_UP: Duration = Duration::from_secs(8);
@@ -192,12 +192,12 @@ fn measure(
         );
         std::thread::sleep(Duration::from_millis(200));
     }
-    let cpu0 = cpu_seconds(peer.pid());
+    let cpu0 = ingot_testkit::cost::cpu_time(peer.pid()).as_secs_f64();
     let ours0 = counts.bench_samples.load(Ordering::Relaxed);
     let all0 = counts.samples.load(Ordering::Relaxed);
     let t0 = Instant::now();
     std::thread::sleep(window);
-    let cpu1 = cpu_seconds(peer.pid());
+    let cpu1 = ingot_testkit::cost::cpu_time(peer.pid()).as_secs_f64();
     let ours1 = counts.bench_samples.load(Ordering::Relaxed);
     let all1 = counts.samples.load(Ordering::Relaxed);
     let elapsed = t0.elapsed();

@@ -120,10 +120,20 @@ pub async fn serve(
     shutdown: CancellationToken,
 ) -> std::io::Result<()> {
     let listener = listener::HttpListener::new(listener, state.controller.clone());
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(async move { shutdown.cancelled().await })
-        .await
+    ingot_http::serve(listener, router(state), API_LIMITS, shutdown).await;
+    Ok(())
 }
+
+/// The limits of the API's connections: headers and bodies within 30 s and idle connections closed
+/// after 2 minutes, as Alloy's component servers do, so clients that connect and say nothing cannot pile
+/// up. No write timeout: a reload or a component's scrape ends on its own terms (a scrape within the
+/// scraper's timeout).
+const API_LIMITS: ingot_http::Limits = ingot_http::Limits {
+    conn_limit: 0,
+    read_timeout: Some(std::time::Duration::from_secs(30)),
+    write_timeout: None,
+    idle_timeout: Some(std::time::Duration::from_secs(120)),
+};
 
 /// Components' own metrics, one family per name across components, each sample labelled with its
 /// `component_id` and `component_path` as Alloy labels them.

@@ -236,23 +236,6 @@ fn dechunk(mut s: &str) -> String {
     out
 }
 
-/// CPU time (user + system) a process has used so far, in seconds, from `/proc/<pid>/stat`.
-pub fn cpu_seconds(pid: u32) -> f64 {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    // The fields after the command name (which may hold spaces) start after the last ')'.
-    let Some(close) = stat.rfind(')') else {
-        return 0.0;
-    };
-    let fields: Vec<&str> = stat[close + 2..].split(' ').collect();
-    let ticks: f64 = fields.get(11).and_then(|f| f.parse().ok()).unwrap_or(0.0)
-        + fields
-            .get(12)
-            .and_then(|f| f.parse::<f64>().ok())
-            .unwrap_or(0.0);
-    // Linux reports these in clock ticks of USER_HZ, which is 100 on every architecture it supports.
-    ticks / 100.0
-}
-
 /// A field of `/proc/<pid>/status` in KiB (`VmRSS`, `VmHWM`), or 0 when the process is gone.
 pub fn status_kib(pid: u32, field: &str) -> u64 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();

@@ -3,6 +3,7 @@
 //! (`ingot-wal`, `ingot-prometheus`'s `prometheus.remote_write`).
 
 pub mod client;
+pub mod decode;
 pub mod encode;
 pub mod proto;
 

@@ -29,6 +29,8 @@ pub struct HttpServer {
     /// `""` listens on every interface, as in Alloy.
     pub listen_address: String,
     pub listen_port: u16,
+    /// `conn_limit` and the `server_*_timeout`s, with Alloy's defaults.
+    pub limits: ingot_http::Limits,
 }
 
 impl Default for HttpServer {
@@ -36,6 +38,7 @@ impl Default for HttpServer {
         HttpServer {
             listen_address: String::new(),
             listen_port: DEFAULT_LISTEN_PORT,
+            limits: ingot_http::Limits::ALLOY_COMPONENT,
         }
     }
 }
@@ -76,7 +79,7 @@ fn refuse_attrs(d: &mut BodyDecoder<'_, '_>, names: &[&str], what: &str) -> Resu
         if d.has(name) {
             return Err(d.error_at_attr(
                 name,
-                format!("{what}\"{name}\" is not supported by ingot's prometheus.receive_http yet (only listen_address and listen_port are)"),
+                format!("{what}\"{name}\" is not supported by ingot's prometheus.receive_http yet"),
             ));
         }
     }
@@ -85,16 +88,25 @@ fn refuse_attrs(d: &mut BodyDecoder<'_, '_>, names: &[&str], what: &str) -> Resu
 
 impl Decode for HttpServer {
     fn decode(d: &mut BodyDecoder<'_, '_>) -> Result<Self, Failed> {
-        refuse_attrs(
-            d,
-            &[
+        let defaults = ingot_http::Limits::ALLOY_COMPONENT;
+        let conn_limit: i64 = d.optional_or("conn_limit", defaults.conn_limit as i64)?;
+        let conn_limit = usize::try_from(conn_limit).map_err(|_| {
+            d.error_at_attr(
                 "conn_limit",
-                "server_read_timeout",
-                "server_write_timeout",
-                "server_idle_timeout",
-            ],
-            "http > ",
-        )?;
+                format!("conn_limit must be 0 (no limit) or more, got {conn_limit}"),
+            )
+        })?;
+        // As Go's server: a zero timeout is no timeout.
+        let timeout = |d: &mut BodyDecoder<'_, '_>, name: &str, default: Option<Duration>| {
+            d.optional_or(name, default.unwrap_or_default())
+                .map(|t: Duration| (!t.is_zero()).then_some(t))
+        };
+        let limits = ingot_http::Limits {
+            conn_limit,
+            read_timeout: timeout(d, "server_read_timeout", defaults.read_timeout)?,
+            write_timeout: timeout(d, "server_write_timeout", defaults.write_timeout)?,
+            idle_timeout: timeout(d, "server_idle_timeout", defaults.idle_timeout)?,
+        };
         let _: Option<Refused> = d.block("tls")?;
         let _: Option<Refused> = d.block("http2")?;
         let listen_address: String = d.optional_or("listen_address", String::new())?;
@@ -108,6 +120,7 @@ impl Decode for HttpServer {
         Ok(HttpServer {
             listen_address,
             listen_port,
+            limits,
         })
     }
 }

@@ -22,7 +22,7 @@ use ingot_syntax::value::Value;
 use tokio_util::sync::CancellationToken;
 
 use super::args::{describe, Arguments, HttpServer};
-use super::decode::decode_request;
+use super::decode::{decode_request, MAX_BODY_BYTES};
 use super::liveness::{State as HostState, Tracker};
 
 pub const NAME: &str = "prometheus.receive_http";
@@ -30,8 +30,12 @@ pub const NAME: &str = "prometheus.receive_http";
 /// Alloy's (Prometheus') write path.
 pub const WRITE_PATH: &str = "/api/v1/metrics/write";
 
-/// Largest request body read; Remote Write batches are far smaller (2000 samples by default).
-const MAX_BODY_BYTES: usize = 64 << 20;
+/// Requests whose bodies are read and held at once; more wait for a turn before their bodies are read, so
+/// memory for bodies stays within this many times [`MAX_BODY_BYTES`].
+const MAX_REQUESTS_IN_FLIGHT: usize = 16;
+
+/// Requests decoded at once (decoding is CPU and memory: the decompressed message and its structs).
+const MAX_DECODING: usize = 2;
 
 fn now_ms() -> i64 {
     SystemTime::now()
@@ -60,6 +64,9 @@ struct Shared {
     listening: Mutex<Result<String, String>>,
     forward_failed: AtomicBool,
     last_forward_error: Mutex<String>,
+    /// Turns to read a body ([`MAX_REQUESTS_IN_FLIGHT`]) and to decode one ([`MAX_DECODING`]).
+    in_flight: tokio::sync::Semaphore,
+    decoding: tokio::sync::Semaphore,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -324,16 +331,10 @@ impl Component {
         let app = Router::new()
             .route(WRITE_PATH, post(write))
             .with_state(self.shared.clone());
-        let token = stop.clone();
-        let id = self.shared.id.clone();
-        self.ctx.tasks.spawn(async move {
-            let served = axum::serve(listener, app)
-                .with_graceful_shutdown(async move { token.cancelled().await })
-                .await;
-            if let Err(e) = served {
-                tracing::error!(component = %id, "HTTP server: {e}");
-            }
-        });
+        let limits = lock(&self.args).http.limits;
+        self.ctx
+            .tasks
+            .spawn(ingot_http::serve(listener, app, limits, stop.clone()));
         Server::Running(stop)
     }
 }
@@ -347,15 +348,30 @@ async fn write(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Body
     };
     let content_type = header(header::CONTENT_TYPE);
     let content_encoding = header(header::CONTENT_ENCODING);
-    let (status, msg) = match axum::body::to_bytes(body, MAX_BODY_BYTES).await {
-        Err(e) => (400, format!("reading the request body: {e}")),
-        Ok(bytes) => {
-            let s = shared.clone();
-            tokio::task::spawn_blocking(move || {
-                s.handle(content_type.as_deref(), content_encoding.as_deref(), &bytes)
-            })
-            .await
-            .unwrap_or_else(|e| (500, format!("internal error: {e}")))
+    let too_large = || {
+        (
+            413,
+            format!("request body over {MAX_BODY_BYTES} bytes, the receiver's limit"),
+        )
+    };
+    let declared = header(header::CONTENT_LENGTH).and_then(|l| l.parse::<u64>().ok());
+    let (status, msg) = if declared.is_some_and(|l| l > MAX_BODY_BYTES as u64) {
+        too_large()
+    } else {
+        // A turn to hold a body, then one to decode it: memory stays bounded however many send at once.
+        let _reading = shared.in_flight.acquire().await;
+        match axum::body::to_bytes(body, MAX_BODY_BYTES).await {
+            Err(e) if is_length_limit(&e) => too_large(),
+            Err(e) => (400, format!("reading the request body: {e}")),
+            Ok(bytes) => {
+                let _decoding = shared.decoding.acquire().await;
+                let s = shared.clone();
+                tokio::task::spawn_blocking(move || {
+                    s.handle(content_type.as_deref(), content_encoding.as_deref(), &bytes)
+                })
+                .await
+                .unwrap_or_else(|e| (500, format!("internal error: {e}")))
+            }
         }
     };
     *lock(&shared.metrics.requests).entry(status).or_default() += 1;
@@ -365,6 +381,18 @@ async fn write(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Body
     } else {
         (code, format!("{msg}\n")).into_response()
     }
+}
+
+/// Whether reading a body failed on its length limit (a chunked body that grew past it).
+fn is_length_limit(e: &axum::Error) -> bool {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(s) = source {
+        if s.to_string().contains("length limit exceeded") {
+            return true;
+        }
+        source = s.source();
+    }
+    false
 }
 
 impl ComponentType for Component {
@@ -394,6 +422,8 @@ impl ComponentType for Component {
             listening: Mutex::new(addr),
             forward_failed: AtomicBool::new(false),
             last_forward_error: Mutex::new(String::new()),
+            in_flight: tokio::sync::Semaphore::new(MAX_REQUESTS_IN_FLIGHT),
+            decoding: tokio::sync::Semaphore::new(MAX_DECODING),
         });
         ctx.exports.init(Value::empty_object());
         Ok(Component {

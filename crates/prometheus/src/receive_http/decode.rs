@@ -3,7 +3,7 @@
 //! protobuf. Failures carry the HTTP status Prometheus' receiver answers with and the reason.
 
 use ingot_prom::labels::{Labels, LabelsBuilder};
-use ingot_prom::remote_write::encode::{decode_v1, decode_v2};
+use ingot_prom::remote_write::decode::{decode_v1, decode_v2, DecodeError, Limits};
 use ingot_prom::remote_write::proto::Label;
 use ingot_prom::remote_write::Protocol;
 use ingot_prom::sample::Sample;
@@ -79,7 +79,25 @@ fn labels_from(pairs: impl Iterator<Item = (String, String)>) -> Result<Labels, 
     Ok(labels)
 }
 
-/// Decodes a request body sent with `content_type` and `content_encoding`.
+/// The bounds a request is decoded within (see [`ingot_prom::remote_write::decode`]): bodies are at most
+/// [`MAX_BODY_BYTES`], decompress to at most four times that, and hold at most a million elements.
+pub const LIMITS: Limits = Limits {
+    max_decompressed: 4 * MAX_BODY_BYTES,
+    max_elements: 1_000_000,
+};
+
+/// Largest request body read. Remote Write batches are far smaller (Alloy and Prometheus send 2,000
+/// samples per request by default, some tens of kilobytes); a larger body is answered 413.
+pub const MAX_BODY_BYTES: usize = 8 << 20;
+
+fn refusal(e: DecodeError) -> Refusal {
+    match e {
+        DecodeError::TooLarge(m) => refuse(413, m),
+        DecodeError::Invalid(m) => refuse(400, m),
+    }
+}
+
+/// Decodes a request body sent with `content_type` and `content_encoding`, within [`LIMITS`].
 pub fn decode_request(
     content_type: Option<&str>,
     content_encoding: Option<&str>,
@@ -108,7 +126,7 @@ pub fn decode_request(
     let mut out = Decoded::default();
     match protocol {
         Protocol::V1 => {
-            let req = decode_v1(body).map_err(|e| refuse(400, e))?;
+            let req = decode_v1(body, &LIMITS).map_err(refusal)?;
             for ts in req.timeseries {
                 out.exemplars_dropped += ts.exemplars.len();
                 if ts.samples.is_empty() {
@@ -131,7 +149,7 @@ pub fn decode_request(
             }
         }
         Protocol::V2 => {
-            let req = decode_v2(body).map_err(|e| refuse(400, e))?;
+            let req = decode_v2(body, &LIMITS).map_err(refusal)?;
             let sym = |i: u32| -> Result<String, Refusal> {
                 req.symbols.get(i as usize).cloned().ok_or_else(|| {
                     refuse(
