@@ -222,14 +222,9 @@ impl Tracker {
                     continue;
                 }
             };
-            if s.timestamp_ms < host.value_ts {
-                // Older than what the relay already knows: proof of life only.
-                if host.state != State::Stopped {
-                    host.last_seen_ms = now_ms;
-                    touched.push(key);
-                }
-                continue;
-            }
+            // Arrival decides, never the sample's timestamp: a host's `up` samples arrive in the order it
+            // scraped them (one series, one queue), so the newest arrival is the newest value. A sample
+            // stamped in the future (a bad clock) must not make every later value look old.
             host.value_ts = s.timestamp_ms;
             host.newest_sample_ms = host.newest_sample_ms.max(s.timestamp_ms);
             if s.labels != host.up_labels {
@@ -477,13 +472,15 @@ mod tests {
         // Still up 9 s after that, although its newest sample is 17 s old by then.
         assert!(t.check(118 * S).is_empty());
         assert_eq!(t.count(State::Up), 1);
-        // An old `up` in the backlog does not overwrite the newer value but still counts.
-        t.observe(
-            &mut vec![up("a", 103 * S, 1.0), up("a", 120 * S, 0.0)],
+        // Within a request the newest `up` is the host's value; across requests the newest arrival is
+        // (a host's `up` samples arrive in scrape order), whatever the timestamps say.
+        let out = t.observe(
+            &mut vec![up("a", 120 * S, 0.0), up("a", 103 * S, 1.0)],
             120 * S,
         );
+        assert_eq!(written(&out), vec![w("a", 120 * S, "0")]);
         let out = t.observe(&mut vec![up("a", 104 * S, 1.0)], 125 * S);
-        assert_eq!(written(&out), vec![w("a", 125 * S, "0")]);
+        assert_eq!(written(&out), vec![w("a", 125 * S, "1")]);
     }
 
     #[test]
@@ -582,5 +579,28 @@ mod tests {
         let ups = t.observe(&mut batch, 1001 * S);
         assert_eq!(ups.len(), 1);
         assert_eq!(t.hosts().len(), 1);
+    }
+
+    #[test]
+    fn a_future_dated_up_does_not_stick() {
+        let mut t = tracker();
+        let year_3000 = 32_503_680_000 * S;
+        let mut batch = vec![up("a", year_3000, 1.0)];
+        t.observe(&mut batch, S);
+        // The host's own up 0 afterwards, stamped now: it is what the host says now.
+        let mut batch = vec![up("a", 2 * S, 0.0)];
+        let ups = t.observe(&mut batch, 2 * S);
+        assert_eq!(ups.len(), 1);
+        assert_eq!(ups[0].value, 0.0, "{ups:?}");
+        assert_eq!(
+            ups[0].timestamp_ms,
+            2 * S,
+            "the relay's clock, not the sample's"
+        );
+        // And its end-of-run marker still ends it.
+        let mut batch = vec![up("a", 3 * S, stale_nan())];
+        let ups = t.observe(&mut batch, 3 * S);
+        assert!(ups.iter().any(|s| is_stale_nan(s.value)), "{ups:?}");
+        assert_eq!(t.hosts()[0].state, State::Stopped);
     }
 }
