@@ -15,23 +15,7 @@ pub mod go_float;
 
 use std::collections::HashMap;
 
-/// The `# TYPE` of a family.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum MetricType {
-    Counter,
-    Gauge,
-    Untyped,
-}
-
-impl MetricType {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            MetricType::Counter => "counter",
-            MetricType::Gauge => "gauge",
-            MetricType::Untyped => "untyped",
-        }
-    }
-}
+pub use crate::MetricType;
 
 /// A static description of a family, like client_golang's `Desc`.
 #[derive(Debug, Clone, Copy)]
@@ -304,7 +288,7 @@ fn encode_family(family: &MetricFamily, out: &mut Vec<u8>, order: &mut Vec<usize
     out.extend_from_slice(b"\n# TYPE ");
     out.extend_from_slice(family.name.as_bytes());
     out.push(b' ');
-    out.extend_from_slice(family.kind.as_str().as_bytes());
+    out.extend_from_slice(family.kind.text_type().as_bytes());
     out.push(b'\n');
 
     order.clear();
@@ -407,7 +391,7 @@ mod tests {
         let f = set.family_with(
             "m",
             "help with \\ and \"quotes\"\nand a newline",
-            MetricType::Untyped,
+            MetricType::Unknown,
             &["l"],
         );
         f.push(&["a\\b\"c\nd"], f64::NAN);

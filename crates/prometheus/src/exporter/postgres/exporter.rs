@@ -29,7 +29,7 @@ const UP: Desc = Desc::new(
 const STATIC: Desc = Desc::new(
     "pg_static",
     "Version string as reported by postgres",
-    MetricType::Untyped,
+    MetricType::Unknown,
     &["version", "short_version", "server"],
 );
 const LAST_SCRAPE_DURATION: Desc = Desc::new(
@@ -477,7 +477,7 @@ async fn conflicts(
                 Some((_, help)) => (*help, MetricType::Counter),
                 None => (
                     "Unknown metric from pg_stat_database_conflicts",
-                    MetricType::Untyped,
+                    MetricType::Unknown,
                 ),
             };
             families

@@ -912,7 +912,7 @@ async fn run(client: &Client, q: &UserQuery, server: &str) -> RunResult {
                     out.push(Emitted {
                         name,
                         help: q.unknown_help.clone(),
-                        kind: Some(MetricType::Untyped),
+                        kind: Some(MetricType::Unknown),
                         labels: labels.clone(),
                         value,
                         histogram: None,
@@ -948,7 +948,7 @@ async fn run(client: &Client, q: &UserQuery, server: &str) -> RunResult {
                     let h = histogram_value(col, &cells, &index, &mut notes)
                         .map_err(|e| format!("column {col}: {e}"))?;
                     let Some(h) = h else { continue };
-                    (MetricType::Untyped, 0.0, Some(h))
+                    (MetricType::Unknown, 0.0, Some(h))
                 }
             };
             out.push(Emitted {
