@@ -27,7 +27,7 @@ use std::collections::HashMap;
 pub use crate::MetricType;
 
 /// A static description of a family, like client_golang's `Desc`.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Desc {
     pub name: &'static str,
     pub help: &'static str,

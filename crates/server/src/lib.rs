@@ -70,19 +70,22 @@ fn render_component_metrics(
     let mut families: BTreeMap<&'static str, Vec<(String, ingot_runtime::component::DebugMetric)>> =
         BTreeMap::new();
     for (id, m) in metrics {
-        families.entry(m.name).or_default().push((id, m));
+        families.entry(m.desc.name).or_default().push((id, m));
     }
     for (name, mut samples) in families {
-        let (help, kind) = (samples[0].1.help, samples[0].1.kind);
+        let (help, kind) = (samples[0].1.desc.help, samples[0].1.desc.kind.text_type());
         let _ = writeln!(
             out,
             "# HELP {name} {}",
             help.replace('\\', "\\\\").replace('\n', "\\n")
         );
         let _ = writeln!(out, "# TYPE {name} {kind}");
-        samples.sort_by(|a, b| (&a.0, &a.1.labels).cmp(&(&b.0, &b.1.labels)));
+        samples.sort_by(|a, b| (&a.0, &a.1.label_values).cmp(&(&b.0, &b.1.label_values)));
         for (id, m) in samples {
-            let mut labels: Vec<(String, String)> = m.labels.clone();
+            let mut labels: Vec<(String, String)> = m
+                .labels()
+                .map(|(n, v)| (n.to_string(), v.to_string()))
+                .collect();
             labels.push(("component_id".into(), id));
             labels.push(("component_path".into(), "/".into()));
             labels.sort();
@@ -101,7 +104,7 @@ fn render_component_metrics(
                 out,
                 "{name}{{{}}} {}",
                 rendered.join(","),
-                ingot_prom::exposition::go_float::format_go_float(m.value)
+                ingot_prom::exposition::go_float::format_go_float(m.scalar().unwrap_or(f64::NAN))
             );
         }
     }
