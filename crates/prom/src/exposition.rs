@@ -515,6 +515,10 @@ impl FamilySet {
         self.index.get(name).map(|&i| &self.families[i])
     }
 
+    pub fn get_mut(&mut self, name: &str) -> Option<&mut MetricFamily> {
+        self.index.get(name).map(|&i| &mut self.families[i])
+    }
+
     /// Families that have samples, in creation order.
     pub fn iter(&self) -> impl Iterator<Item = &MetricFamily> {
         self.families.iter().filter(|f| !f.is_empty())
