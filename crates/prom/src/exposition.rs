@@ -10,31 +10,24 @@
 //! A [`FamilySet`] is built to be refilled on every gather: [`FamilySet::clear`] keeps each
 //! family's buffers, and label values live in one string per family, so a steady-state gather
 //! allocates nothing here.
+//!
+//! Histograms and summaries are written as `expfmt` writes them: for each label set, a histogram's
+//! `_bucket` samples in bound order with `le` after the other labels, ending with `le="+Inf"` (the
+//! count, unless a `+Inf` bucket was given), then `_sum` and `_count`; a summary's samples with
+//! `quantile` in quantile order, then `_sum` and `_count`. Bounds and quantiles are printed as sample
+//! values are. [`Histogram`] counts observations into buckets as client_golang's histogram does.
 
+#[cfg(test)]
+mod client_golang_tests;
 pub mod go_float;
 
+use std::cmp::Ordering;
 use std::collections::HashMap;
 
-/// The `# TYPE` of a family.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum MetricType {
-    Counter,
-    Gauge,
-    Untyped,
-}
-
-impl MetricType {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            MetricType::Counter => "counter",
-            MetricType::Gauge => "gauge",
-            MetricType::Untyped => "untyped",
-        }
-    }
-}
+pub use crate::MetricType;
 
 /// A static description of a family, like client_golang's `Desc`.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Desc {
     pub name: &'static str,
     pub help: &'static str,
@@ -59,6 +52,130 @@ impl Desc {
     }
 }
 
+/// One sample's value, of any shape.
+#[derive(Debug, Clone, PartialEq)]
+pub enum MetricValue {
+    /// A counter's, gauge's or untyped metric's value.
+    Scalar(f64),
+    Histogram(HistogramValue),
+    Summary(SummaryValue),
+}
+
+impl From<f64> for MetricValue {
+    fn from(v: f64) -> MetricValue {
+        MetricValue::Scalar(v)
+    }
+}
+
+impl From<HistogramValue> for MetricValue {
+    fn from(h: HistogramValue) -> MetricValue {
+        MetricValue::Histogram(h)
+    }
+}
+
+impl From<SummaryValue> for MetricValue {
+    fn from(s: SummaryValue) -> MetricValue {
+        MetricValue::Summary(s)
+    }
+}
+
+/// A histogram sample, as client_golang's `dto.Histogram` holds it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct HistogramValue {
+    /// `(upper bound, cumulative count)`, in bound order. Without a `+Inf` bucket the writer adds
+    /// one holding `count`.
+    pub buckets: Vec<(f64, u64)>,
+    pub sum: f64,
+    pub count: u64,
+}
+
+/// A summary sample, as client_golang's `dto.Summary` holds it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SummaryValue {
+    /// `(quantile, value)`, in quantile order.
+    pub quantiles: Vec<(f64, f64)>,
+    pub sum: f64,
+    pub count: u64,
+}
+
+/// Observations counted into fixed buckets, as client_golang's classic histogram counts them: an
+/// observation falls in the first bucket whose upper bound is not below it (`le`), past the last
+/// bound (and a NaN) only in `+Inf`, and is added to the sum.
+#[derive(Debug, Clone)]
+pub struct Histogram {
+    bounds: &'static [f64],
+    /// Per bucket, not cumulative; the last entry is `+Inf`'s.
+    counts: Vec<u64>,
+    sum: f64,
+}
+
+impl Histogram {
+    /// A histogram with these upper bounds. Like client_golang's `NewHistogram`, a trailing `+Inf`
+    /// is dropped (the `+Inf` bucket is always there) and bounds that do not strictly increase panic.
+    pub fn new(bounds: &'static [f64]) -> Histogram {
+        let bounds = match bounds.split_last() {
+            Some((&last, rest)) if last == f64::INFINITY => rest,
+            _ => bounds,
+        };
+        assert!(
+            bounds.windows(2).all(|w| w[0] < w[1]),
+            "histogram buckets must be in increasing order: {bounds:?}"
+        );
+        Histogram {
+            bounds,
+            counts: vec![0; bounds.len() + 1],
+            sum: 0.0,
+        }
+    }
+
+    /// Upper bounds, without `+Inf`.
+    pub fn bounds(&self) -> &'static [f64] {
+        self.bounds
+    }
+
+    pub fn observe(&mut self, v: f64) {
+        // Bounds below `v`; a NaN is below none and lands past every bound, in `+Inf` only.
+        let i = self.bounds.partition_point(|&b| {
+            !matches!(v.partial_cmp(&b), Some(Ordering::Less | Ordering::Equal))
+        });
+        self.counts[i] += 1;
+        self.sum += v;
+    }
+
+    pub fn count(&self) -> u64 {
+        self.counts.iter().sum()
+    }
+
+    pub fn sum(&self) -> f64 {
+        self.sum
+    }
+
+    /// `(upper bound, cumulative count)` for each bound, without `+Inf` (the writer adds it).
+    pub fn cumulative(&self) -> impl Iterator<Item = (f64, u64)> + '_ {
+        self.bounds
+            .iter()
+            .zip(self.counts.iter().scan(0u64, |acc, &c| {
+                *acc += c;
+                Some(*acc)
+            }))
+            .map(|(&b, c)| (b, c))
+    }
+
+    /// The sample as the writer takes it.
+    pub fn value(&self) -> HistogramValue {
+        HistogramValue {
+            buckets: self.cumulative().collect(),
+            sum: self.sum,
+            count: self.count(),
+        }
+    }
+
+    /// Adds this histogram to `family` as the sample with these label values, without allocating.
+    pub fn push_to(&self, family: &mut MetricFamily, label_values: &[&str]) {
+        family.push_histogram(label_values, self.cumulative(), self.sum, self.count());
+    }
+}
+
 /// One family: its metadata and its samples.
 #[derive(Debug, Clone)]
 pub struct MetricFamily {
@@ -73,7 +190,15 @@ pub struct MetricFamily {
     arena: String,
     /// End offset in `arena` of each label value, `label_names.len()` entries per sample.
     ends: Vec<u32>,
+    /// A sample's value; a histogram's or summary's sum.
     values: Vec<f64>,
+    /// Histogram and summary families only, one entry per sample: its count, and the end in `points`
+    /// of its buckets or quantiles.
+    counts: Vec<f64>,
+    point_ends: Vec<u32>,
+    /// `(upper bound, cumulative count)` of histogram buckets, `(quantile, value)` of summaries,
+    /// each sample's sorted by their first member.
+    points: Vec<(f64, f64)>,
 }
 
 impl MetricFamily {
@@ -89,7 +214,15 @@ impl MetricFamily {
             arena: String::new(),
             ends: Vec::new(),
             values: Vec::new(),
+            counts: Vec::new(),
+            point_ends: Vec::new(),
+            points: Vec::new(),
         }
+    }
+
+    /// Whether samples are buckets or quantiles plus a sum and a count.
+    fn is_compound(&self) -> bool {
+        self.kind.is_histogram() || self.kind == MetricType::Summary
     }
 
     pub fn name(&self) -> &str {
@@ -119,7 +252,92 @@ impl MetricFamily {
 
     /// Adds a sample. `label_values` follow the label order the family was created with; a
     /// missing value counts as empty and extra values are ignored.
+    ///
+    /// For a counter, gauge or untyped family (and info and stateset); a histogram or summary
+    /// family takes [`push_histogram`](Self::push_histogram) or [`push_summary`](Self::push_summary)
+    /// (a plain value pushed there is a sum with no observations).
     pub fn push(&mut self, label_values: &[&str], value: f64) {
+        debug_assert!(!self.is_compound(), "a plain value for {}", self.name);
+        self.push_labels(label_values);
+        self.values.push(value);
+        if self.is_compound() {
+            self.counts.push(0.0);
+            self.point_ends.push(self.points.len() as u32);
+        }
+    }
+
+    /// Adds a histogram sample: `buckets` are `(upper bound, cumulative count)` pairs, in any
+    /// order (they are written in bound order); a `+Inf` bucket may be among them, else the
+    /// writer adds one holding `count`, as `expfmt` does.
+    pub fn push_histogram(
+        &mut self,
+        label_values: &[&str],
+        buckets: impl IntoIterator<Item = (f64, u64)>,
+        sum: f64,
+        count: u64,
+    ) {
+        debug_assert!(self.kind.is_histogram(), "a histogram for {}", self.name);
+        self.push_compound(
+            label_values,
+            buckets.into_iter().map(|(b, c)| (b, c as f64)),
+            sum,
+            count,
+        );
+    }
+
+    /// Adds a summary sample: `quantiles` are `(quantile, value)` pairs, in any order (they are
+    /// written in quantile order, as client_golang sorts them).
+    pub fn push_summary(
+        &mut self,
+        label_values: &[&str],
+        quantiles: impl IntoIterator<Item = (f64, f64)>,
+        sum: f64,
+        count: u64,
+    ) {
+        debug_assert!(
+            self.kind == MetricType::Summary,
+            "a summary for {}",
+            self.name
+        );
+        self.push_compound(label_values, quantiles, sum, count);
+    }
+
+    /// Adds a sample of any shape.
+    pub fn push_value(&mut self, label_values: &[&str], value: &MetricValue) {
+        match value {
+            MetricValue::Scalar(v) => self.push(label_values, *v),
+            MetricValue::Histogram(h) => {
+                self.push_histogram(label_values, h.buckets.iter().copied(), h.sum, h.count)
+            }
+            MetricValue::Summary(q) => {
+                self.push_summary(label_values, q.quantiles.iter().copied(), q.sum, q.count)
+            }
+        }
+    }
+
+    fn push_compound(
+        &mut self,
+        label_values: &[&str],
+        points: impl IntoIterator<Item = (f64, f64)>,
+        sum: f64,
+        count: u64,
+    ) {
+        self.push_labels(label_values);
+        self.values.push(sum);
+        if !self.is_compound() {
+            return;
+        }
+        let start = self.points.len();
+        self.points.extend(points);
+        let mine = &mut self.points[start..];
+        if !mine.windows(2).all(|w| w[0].0 <= w[1].0) {
+            mine.sort_by(|a, b| a.0.total_cmp(&b.0));
+        }
+        self.counts.push(count as f64);
+        self.point_ends.push(self.points.len() as u32);
+    }
+
+    fn push_labels(&mut self, label_values: &[&str]) {
         debug_assert_eq!(
             label_values.len(),
             self.order.len(),
@@ -131,7 +349,19 @@ impl MetricFamily {
                 .push_str(label_values.get(i).copied().unwrap_or(""));
             self.ends.push(self.arena.len() as u32);
         }
-        self.values.push(value);
+    }
+
+    /// Sample `i`'s buckets or quantiles (empty for plain samples).
+    fn points(&self, i: usize) -> &[(f64, f64)] {
+        if !self.is_compound() {
+            return &[];
+        }
+        let start = if i == 0 {
+            0
+        } else {
+            self.point_ends[i - 1] as usize
+        };
+        &self.points[start..self.point_ends[i] as usize]
     }
 
     /// Sample `i`'s label value for sorted label `j`.
@@ -141,14 +371,14 @@ impl MetricFamily {
         &self.arena[start..self.ends[k] as usize]
     }
 
-    fn cmp_samples(&self, a: usize, b: usize) -> std::cmp::Ordering {
+    fn cmp_samples(&self, a: usize, b: usize) -> Ordering {
         for j in 0..self.label_names.len() {
             let ord = self.label_value(a, j).cmp(self.label_value(b, j));
             if ord.is_ne() {
                 return ord;
             }
         }
-        std::cmp::Ordering::Equal
+        Ordering::Equal
     }
 
     /// Samples in insertion order.
@@ -163,6 +393,9 @@ impl MetricFamily {
         self.arena.clear();
         self.ends.clear();
         self.values.clear();
+        self.counts.clear();
+        self.point_ends.clear();
+        self.points.clear();
     }
 }
 
@@ -174,8 +407,22 @@ pub struct SampleRef<'a> {
 }
 
 impl<'a> SampleRef<'a> {
+    /// The value; a histogram's or summary's sum.
     pub fn value(&self) -> f64 {
         self.family.values[self.index]
+    }
+
+    /// A histogram's or summary's count.
+    pub fn count(&self) -> Option<f64> {
+        self.family
+            .is_compound()
+            .then(|| self.family.counts[self.index])
+    }
+
+    /// A histogram's `(upper bound, cumulative count)` buckets or a summary's `(quantile, value)`
+    /// pairs, sorted (empty for other types).
+    pub fn points(&self) -> &'a [(f64, f64)] {
+        self.family.points(self.index)
     }
 
     /// `(name, value)` pairs, sorted by name.
@@ -259,8 +506,17 @@ impl FamilySet {
         self.family(desc).push(label_values, value);
     }
 
+    /// Shorthand for one sample of any shape.
+    pub fn push_value(&mut self, desc: &Desc, label_values: &[&str], value: &MetricValue) {
+        self.family(desc).push_value(label_values, value);
+    }
+
     pub fn get(&self, name: &str) -> Option<&MetricFamily> {
         self.index.get(name).map(|&i| &self.families[i])
+    }
+
+    pub fn get_mut(&mut self, name: &str) -> Option<&mut MetricFamily> {
+        self.index.get(name).map(|&i| &mut self.families[i])
     }
 
     /// Families that have samples, in creation order.
@@ -304,7 +560,7 @@ fn encode_family(family: &MetricFamily, out: &mut Vec<u8>, order: &mut Vec<usize
     out.extend_from_slice(b"\n# TYPE ");
     out.extend_from_slice(family.name.as_bytes());
     out.push(b' ');
-    out.extend_from_slice(family.kind.as_str().as_bytes());
+    out.extend_from_slice(family.kind.text_type().as_bytes());
     out.push(b'\n');
 
     order.clear();
@@ -319,24 +575,71 @@ fn encode_family(family: &MetricFamily, out: &mut Vec<u8>, order: &mut Vec<usize
             }
         }
         previous = Some(i);
-        out.extend_from_slice(family.name.as_bytes());
-        if !family.label_names.is_empty() {
-            out.push(b'{');
-            for (j, name) in family.label_names.iter().enumerate() {
-                if j > 0 {
-                    out.push(b',');
-                }
-                out.extend_from_slice(name.as_bytes());
-                out.extend_from_slice(b"=\"");
-                escape_into(out, family.label_value(i, j), true);
-                out.push(b'"');
+        if family.kind.is_histogram() {
+            let mut inf_seen = false;
+            for &(bound, cumulative) in family.points(i) {
+                write_line(out, family, i, "_bucket", Some(("le", bound)), cumulative);
+                inf_seen |= bound == f64::INFINITY;
             }
-            out.push(b'}');
+            let count = family.counts[i];
+            if !inf_seen {
+                write_line(
+                    out,
+                    family,
+                    i,
+                    "_bucket",
+                    Some(("le", f64::INFINITY)),
+                    count,
+                );
+            }
+            write_line(out, family, i, "_sum", None, family.values[i]);
+            write_line(out, family, i, "_count", None, count);
+        } else if family.kind == MetricType::Summary {
+            for &(quantile, value) in family.points(i) {
+                write_line(out, family, i, "", Some(("quantile", quantile)), value);
+            }
+            write_line(out, family, i, "_sum", None, family.values[i]);
+            write_line(out, family, i, "_count", None, family.counts[i]);
+        } else {
+            write_line(out, family, i, "", None, family.values[i]);
         }
-        out.push(b' ');
-        go_float::write_sample_value(out, family.values[i]);
-        out.push(b'\n');
     }
+}
+
+/// One line of sample `i`: the family's name with `suffix`, its labels, then `extra` (`le` or
+/// `quantile`, after the sorted labels as `expfmt` puts it), and the value.
+fn write_line(
+    out: &mut Vec<u8>,
+    family: &MetricFamily,
+    i: usize,
+    suffix: &str,
+    extra: Option<(&str, f64)>,
+    value: f64,
+) {
+    out.extend_from_slice(family.name.as_bytes());
+    out.extend_from_slice(suffix.as_bytes());
+    if !family.label_names.is_empty() || extra.is_some() {
+        let mut separator = b'{';
+        for (j, name) in family.label_names.iter().enumerate() {
+            out.push(separator);
+            separator = b',';
+            out.extend_from_slice(name.as_bytes());
+            out.extend_from_slice(b"=\"");
+            escape_into(out, family.label_value(i, j), true);
+            out.push(b'"');
+        }
+        if let Some((name, v)) = extra {
+            out.push(separator);
+            out.extend_from_slice(name.as_bytes());
+            out.extend_from_slice(b"=\"");
+            go_float::write_sample_value(out, v);
+            out.push(b'"');
+        }
+        out.push(b'}');
+    }
+    out.push(b' ');
+    go_float::write_sample_value(out, value);
+    out.push(b'\n');
 }
 
 /// expfmt's escaping: `\` and newline always, `"` only inside label values.
@@ -407,7 +710,7 @@ mod tests {
         let f = set.family_with(
             "m",
             "help with \\ and \"quotes\"\nand a newline",
-            MetricType::Untyped,
+            MetricType::Unknown,
             &["l"],
         );
         f.push(&["a\\b\"c\nd"], f64::NAN);

@@ -5,6 +5,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use crate::labels::Labels;
+use crate::MetricType;
 
 /// The bit pattern Prometheus uses as a staleness marker: a NaN that no computation produces.
 pub const STALE_NAN_BITS: u64 = 0x7ff0_0000_0000_0002;
@@ -55,8 +56,7 @@ pub fn release(samples: &mut Vec<Sample>) {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Metadata {
     pub metric_family: String,
-    /// `counter`, `gauge`, `histogram`, `summary`, `info`, `stateset`, `gaugehistogram`, `unknown`.
-    pub kind: String,
+    pub kind: MetricType,
     pub help: String,
     pub unit: String,
 }

@@ -229,8 +229,8 @@ fn nothing_is_lost_through_an_outage_500s_and_a_429() {
     let metric = |name: &str| {
         metrics
             .iter()
-            .find(|m| m.name == name)
-            .map(|m| m.value)
+            .find(|m| m.name() == name)
+            .and_then(|m| m.scalar())
             .unwrap()
     };
     assert_eq!(metric("prometheus_remote_storage_samples_total"), 400.0);
@@ -259,8 +259,8 @@ fn a_400_is_dropped_reported_and_not_retried() {
         r.component
             .debug_metrics()
             .iter()
-            .find(|m| m.name == name)
-            .map(|m| m.value)
+            .find(|m| m.name() == name)
+            .and_then(|m| m.scalar())
             .unwrap()
     };
     wait_until("the drop to be counted", Duration::from_secs(10), || {
@@ -424,24 +424,22 @@ endpoint {{
     let dropped = metrics
         .iter()
         .find(|m| {
-            m.name == "prometheus_remote_storage_samples_dropped_total"
-                && m.labels
-                    .iter()
-                    .any(|(n, v)| n == "reason" && v == "dropped_series")
+            m.name() == "prometheus_remote_storage_samples_dropped_total"
+                && m.label("reason") == Some("dropped_series")
         })
-        .map(|m| m.value);
+        .and_then(|m| m.scalar());
     assert_eq!(dropped, Some(100.0));
     let total = metrics
         .iter()
-        .find(|m| m.name == "prometheus_remote_storage_samples_total")
-        .map(|m| m.value);
+        .find(|m| m.name() == "prometheus_remote_storage_samples_total")
+        .and_then(|m| m.scalar());
     assert_eq!(total, Some(100.0));
     // Everything read was dealt with: nothing is left pending, so the dropped samples do not hold back
     // the delivered position.
     let pending = metrics
         .iter()
-        .find(|m| m.name == "prometheus_remote_storage_samples_pending")
-        .map(|m| m.value);
+        .find(|m| m.name() == "prometheus_remote_storage_samples_pending")
+        .and_then(|m| m.scalar());
     assert_eq!(pending, Some(0.0));
 }
 

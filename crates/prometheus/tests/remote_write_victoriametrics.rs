@@ -205,8 +205,8 @@ fn round_trip(protocol: Protocol, metric: &str) {
     let metrics = component.debug_metrics();
     let total = metrics
         .iter()
-        .find(|m| m.name == "prometheus_remote_storage_samples_total")
-        .map(|m| m.value);
+        .find(|m| m.name() == "prometheus_remote_storage_samples_total")
+        .and_then(|m| m.scalar());
     assert_eq!(total, Some(120.0));
     // Stays exact: nothing is sent twice later.
     std::thread::sleep(Duration::from_millis(500));

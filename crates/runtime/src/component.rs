@@ -19,6 +19,8 @@ use ingot_syntax::decode::{decode_args, Decode};
 use ingot_syntax::eval::Evaluator;
 use ingot_syntax::Diagnostics;
 
+/// What components declare their own metrics with.
+pub use ingot_prom::exposition::{Desc, HistogramValue, MetricType, MetricValue};
 pub use ingot_syntax::eval::Stability;
 
 /// Everything a component gets from the runtime when it is built.
@@ -150,15 +152,82 @@ pub trait ComponentType: Sized + Send + Sync + 'static {
     }
 }
 
-/// One sample of a component's own metrics.
+/// One sample of a component's own metrics: a family the component declares once, as a static
+/// [`Desc`] (name, help, type and label names), the values of its labels and its value.
+///
+/// `/metrics` serves them (see [`crate::metrics::collect_component_metrics`]), and a component whose
+/// `debug_info` shows the same numbers reads them where its metrics do.
 #[derive(Clone, Debug, PartialEq)]
 pub struct DebugMetric {
-    pub name: &'static str,
-    pub help: &'static str,
-    /// `counter`, `gauge`.
-    pub kind: &'static str,
-    pub labels: Vec<(String, String)>,
-    pub value: f64,
+    pub desc: &'static Desc,
+    /// In the order of `desc.labels`.
+    pub label_values: Vec<String>,
+    pub value: MetricValue,
+}
+
+impl DebugMetric {
+    /// A counter's, gauge's or untyped metric's sample.
+    pub fn new<S: Into<String>>(
+        desc: &'static Desc,
+        label_values: impl IntoIterator<Item = S>,
+        value: f64,
+    ) -> DebugMetric {
+        DebugMetric::with_value(desc, label_values, MetricValue::Scalar(value))
+    }
+
+    /// A histogram's sample.
+    pub fn histogram<S: Into<String>>(
+        desc: &'static Desc,
+        label_values: impl IntoIterator<Item = S>,
+        value: HistogramValue,
+    ) -> DebugMetric {
+        DebugMetric::with_value(desc, label_values, MetricValue::Histogram(value))
+    }
+
+    pub fn with_value<S: Into<String>>(
+        desc: &'static Desc,
+        label_values: impl IntoIterator<Item = S>,
+        value: MetricValue,
+    ) -> DebugMetric {
+        let label_values: Vec<String> = label_values.into_iter().map(Into::into).collect();
+        debug_assert_eq!(
+            label_values.len(),
+            desc.labels.len(),
+            "label values of {}",
+            desc.name
+        );
+        DebugMetric {
+            desc,
+            label_values,
+            value,
+        }
+    }
+
+    pub fn name(&self) -> &'static str {
+        self.desc.name
+    }
+
+    /// `(name, value)` pairs in the order of the desc's label names.
+    pub fn labels(&self) -> impl Iterator<Item = (&'static str, &str)> + '_ {
+        self.desc
+            .labels
+            .iter()
+            .copied()
+            .zip(self.label_values.iter().map(String::as_str))
+    }
+
+    /// The value of label `name`.
+    pub fn label(&self, name: &str) -> Option<&str> {
+        self.labels().find(|(n, _)| *n == name).map(|(_, v)| v)
+    }
+
+    /// The value of a counter, gauge or untyped metric.
+    pub fn scalar(&self) -> Option<f64> {
+        match self.value {
+            MetricValue::Scalar(v) => Some(v),
+            _ => None,
+        }
+    }
 }
 
 /// A request routed to a component, reduced to what components need.

@@ -561,6 +561,12 @@ impl Controller {
         }
     }
 
+    /// Everything `/metrics` serves: the controller's metrics and every component's own.
+    pub fn collect_metrics(&self, set: &mut ingot_prom::exposition::FamilySet) {
+        self.metrics.collect(set, &self.health_counts());
+        crate::metrics::collect_component_metrics(set, &self.debug_metrics());
+    }
+
     /// Every component's own metrics, with its id.
     pub fn debug_metrics(&self) -> Vec<(String, DebugMetric)> {
         let snapshot = self.snapshot();

@@ -15,6 +15,7 @@ use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get};
 use axum::Router;
+use ingot_prom::exposition::FamilySet;
 use ingot_runtime::controller::Controller;
 use ingot_syntax::Diagnostics;
 use tokio::net::TcpListener;
@@ -135,54 +136,6 @@ const API_LIMITS: ingot_http::Limits = ingot_http::Limits {
     idle_timeout: Some(std::time::Duration::from_secs(120)),
 };
 
-/// Components' own metrics, one family per name across components, each sample labelled with its
-/// `component_id` and `component_path` as Alloy labels them.
-fn render_component_metrics(
-    out: &mut String,
-    metrics: Vec<(String, ingot_runtime::component::DebugMetric)>,
-) {
-    use std::collections::BTreeMap;
-    use std::fmt::Write as _;
-    let mut families: BTreeMap<&'static str, Vec<(String, ingot_runtime::component::DebugMetric)>> =
-        BTreeMap::new();
-    for (id, m) in metrics {
-        families.entry(m.name).or_default().push((id, m));
-    }
-    for (name, mut samples) in families {
-        let (help, kind) = (samples[0].1.help, samples[0].1.kind);
-        let _ = writeln!(
-            out,
-            "# HELP {name} {}",
-            help.replace('\\', "\\\\").replace('\n', "\\n")
-        );
-        let _ = writeln!(out, "# TYPE {name} {kind}");
-        samples.sort_by(|a, b| (&a.0, &a.1.labels).cmp(&(&b.0, &b.1.labels)));
-        for (id, m) in samples {
-            let mut labels: Vec<(String, String)> = m.labels.clone();
-            labels.push(("component_id".into(), id));
-            labels.push(("component_path".into(), "/".into()));
-            labels.sort();
-            let rendered: Vec<String> = labels
-                .iter()
-                .map(|(k, v)| {
-                    format!(
-                        "{k}=\"{}\"",
-                        v.replace('\\', "\\\\")
-                            .replace('"', "\\\"")
-                            .replace('\n', "\\n")
-                    )
-                })
-                .collect();
-            let _ = writeln!(
-                out,
-                "{name}{{{}}} {}",
-                rendered.join(","),
-                ingot_prom::exposition::go_float::format_go_float(m.value)
-            );
-        }
-    }
-}
-
 fn text(status: StatusCode, body: impl Into<String>) -> Response {
     (
         status,
@@ -192,13 +145,13 @@ fn text(status: StatusCode, body: impl Into<String>) -> Response {
         .into_response()
 }
 
+/// The controller's and the components' metrics, in one exposition sorted by family name as
+/// client_golang's registry writes one gather.
 async fn metrics(State(state): State<ServerState>) -> Response {
-    let mut out = String::with_capacity(4096);
-    state
-        .controller
-        .metrics
-        .render(&mut out, &state.controller.health_counts());
-    render_component_metrics(&mut out, state.controller.debug_metrics());
+    let mut set = FamilySet::new();
+    state.controller.collect_metrics(&mut set);
+    let mut out = Vec::with_capacity(4096);
+    set.encode(&mut out);
     (
         StatusCode::OK,
         [("content-type", "text/plain; version=0.0.4; charset=utf-8")],

@@ -168,6 +168,46 @@ async fn healthy_names_the_unhealthy_components() {
     );
 }
 
+/// `/metrics` is one exposition: the controller's families and the components' (with `component_id`
+/// and `component_path`) sorted together by name, each written once, that Prometheus' parser reads.
+#[tokio::test]
+async fn metrics_are_one_sorted_exposition() {
+    let s = Server::start().await;
+    s.set_config(
+        "test.passthrough \"metrics_b\" { input = 1 }\ntest.passthrough \"metrics_a\" { input = 2 }\n",
+    );
+    assert_eq!(s.post("/-/reload").await.0, 200);
+    let (status, body) = s.get("/metrics").await;
+    assert_eq!(status, 200);
+    let mut parser = ingot_prom::text_parse::PromParser::new(body.as_bytes());
+    let mut families = Vec::new();
+    while let Some(entry) = parser.next_entry().expect("/metrics parses") {
+        if let ingot_prom::text_parse::Entry::Type { .. } = entry {
+            families.push(entry.metadata_metric().unwrap().into_owned());
+        }
+    }
+    let mut sorted = families.clone();
+    sorted.sort();
+    sorted.dedup();
+    assert_eq!(families, sorted, "families sorted by name, each once");
+    assert!(families.len() >= 7, "{families:?}");
+    let passthrough: Vec<&str> = body
+        .lines()
+        .filter(|l| l.starts_with("test_passthrough_updates_total{"))
+        .collect();
+    assert_eq!(
+        passthrough,
+        [
+            "test_passthrough_updates_total{component_id=\"test.passthrough.metrics_a\",component_path=\"/\",kind=\"passthrough\"} 0",
+            "test_passthrough_updates_total{component_id=\"test.passthrough.metrics_b\",component_path=\"/\",kind=\"passthrough\"} 0",
+        ]
+    );
+    assert!(body.contains("# TYPE alloy_component_evaluation_seconds histogram\n"));
+    assert!(body.contains(
+        "alloy_component_evaluation_seconds_bucket{controller_id=\"\",controller_path=\"/\",le=\"+Inf\"} "
+    ));
+}
+
 #[tokio::test]
 async fn component_routes_go_to_the_longest_matching_id() {
     let s = Server::start().await;

@@ -11,8 +11,8 @@ use std::collections::HashMap;
 use std::sync::{Mutex, OnceLock};
 
 use ingot_runtime::component::{
-    ComponentType, Context, DebugMetric, HttpRequest, HttpResponse, Registration, Registry,
-    Stability,
+    ComponentType, Context, DebugMetric, Desc, HttpRequest, HttpResponse, MetricType, Registration,
+    Registry, Stability,
 };
 use ingot_runtime::exports::ExportsPublisher;
 use ingot_syntax::decode::{BodyDecoder, Decode, Failed};
@@ -79,6 +79,14 @@ pub struct Passthrough {
     ctx: Context,
 }
 
+/// `test.passthrough`'s one metric.
+static PASSTHROUGH_UPDATES: Desc = Desc::new(
+    "test_passthrough_updates_total",
+    "Updates of the component's arguments.",
+    MetricType::Counter,
+    &["kind"],
+);
+
 impl ComponentType for Passthrough {
     const NAME: &'static str = "test.passthrough";
     const STABILITY: Stability = Stability::GenerallyAvailable;
@@ -100,13 +108,11 @@ impl ComponentType for Passthrough {
     }
 
     fn debug_metrics(&self) -> Vec<DebugMetric> {
-        vec![DebugMetric {
-            name: "test_passthrough_updates_total",
-            help: "Updates of the component's arguments.",
-            kind: "counter",
-            labels: vec![("kind".into(), "passthrough".into())],
-            value: counts_of(&self.ctx.id).updates as f64,
-        }]
+        vec![DebugMetric::new(
+            &PASSTHROUGH_UPDATES,
+            ["passthrough"],
+            counts_of(&self.ctx.id).updates as f64,
+        )]
     }
 
     fn http(&self, request: HttpRequest<'_>) -> Option<HttpResponse> {

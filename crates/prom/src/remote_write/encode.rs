@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use prost::Message;
 
-use super::proto::{self, v2, MetricType};
+use super::proto::{self, v2};
 use crate::labels::Labels;
 use crate::sample::{Metadata, Sample};
 
@@ -196,7 +196,7 @@ pub fn put_v1_exemplar(buf: &mut Vec<u8>, external: &ExternalLabels, sample: &Sa
 
 /// Appends one `WriteRequest.metadata` entry (field 3).
 pub fn put_v1_metadata(buf: &mut Vec<u8>, m: &Metadata) {
-    let kind = MetricType::from_kind(&m.kind) as i32 as u64;
+    let kind = m.kind as i32 as u64;
     let len = (if kind != 0 { 1 + varint_len(kind) } else { 0 })
         + string_field_len(&m.metric_family)
         + string_field_len(&m.help)
@@ -276,7 +276,7 @@ pub fn encode_v2(
         }
         let meta = metric_family_of(s.labels.metric_name()).find_map(|f| metadata.get(f));
         let metadata = meta.map(|m| v2::Metadata {
-            r#type: MetricType::from_kind(&m.kind) as i32,
+            r#type: m.kind as i32,
             help_ref: intern(&m.help),
             unit_ref: intern(&m.unit),
         });
@@ -345,6 +345,7 @@ pub fn decode_v2(body: &[u8]) -> Result<v2::Request, String> {
 mod tests {
     use super::*;
     use crate::sample::{stale_nan, Exemplar, STALE_NAN_BITS};
+    use crate::MetricType;
 
     fn sample(pairs: &[(&str, &str)], ts: i64, value: f64) -> Sample {
         Sample {
@@ -404,7 +405,7 @@ mod tests {
         let mut buf = Vec::new();
         let m = Metadata {
             metric_family: "g".into(),
-            kind: "gauge".into(),
+            kind: MetricType::Gauge,
             help: "h".into(),
             unit: String::new(),
         };
@@ -449,7 +450,7 @@ mod tests {
         ];
         let meta = vec![Metadata {
             metric_family: "req".into(),
-            kind: "counter".into(),
+            kind: MetricType::Counter,
             help: "Requests. \u{2713}".into(),
             unit: "requests".into(),
         }];
@@ -507,7 +508,7 @@ mod tests {
             "req".to_string(),
             Metadata {
                 metric_family: "req".into(),
-                kind: "counter".into(),
+                kind: MetricType::Counter,
                 help: "Requests.".into(),
                 unit: String::new(),
             },

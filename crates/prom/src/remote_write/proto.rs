@@ -62,35 +62,9 @@ pub struct MetricMetadata {
     pub unit: String,
 }
 
-/// `MetricMetadata.MetricType`; RW 2.0 uses the same numbers with a `METRIC_TYPE_` prefix.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, prost::Enumeration)]
-#[repr(i32)]
-pub enum MetricType {
-    Unknown = 0,
-    Counter = 1,
-    Gauge = 2,
-    Histogram = 3,
-    Gaugehistogram = 4,
-    Summary = 5,
-    Info = 6,
-    Stateset = 7,
-}
-
-impl MetricType {
-    /// From the data plane's metadata kind (`counter`, `gauge`, ... as the exposition `# TYPE` line says).
-    pub fn from_kind(kind: &str) -> MetricType {
-        match kind {
-            "counter" => MetricType::Counter,
-            "gauge" => MetricType::Gauge,
-            "histogram" => MetricType::Histogram,
-            "gaugehistogram" => MetricType::Gaugehistogram,
-            "summary" => MetricType::Summary,
-            "info" => MetricType::Info,
-            "stateset" => MetricType::Stateset,
-            _ => MetricType::Unknown,
-        }
-    }
-}
+/// `MetricMetadata.MetricType`; RW 2.0 uses the same numbers with a `METRIC_TYPE_` prefix. The crate's
+/// one [`MetricType`](crate::MetricType) has these numbers as discriminants.
+pub use crate::MetricType;
 
 /// `io.prometheus.write.v2` (RW 2.0): strings live once in a symbol table and series refer to them.
 pub mod v2 {

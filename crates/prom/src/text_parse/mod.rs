@@ -47,45 +47,8 @@ pub use prom::PromParser;
 /// A byte range into the parsed body.
 pub(crate) type Span = (usize, usize);
 
-/// Metric family type from a `# TYPE` line. The text format knows only the
-/// first five (`untyped` maps to `Unknown`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-pub enum MetricType {
-    #[default]
-    Unknown,
-    Counter,
-    Gauge,
-    Histogram,
-    GaugeHistogram,
-    Summary,
-    Info,
-    Stateset,
-}
-
-impl MetricType {
-    /// Prometheus' `model.MetricType` string (as sent in remote-write metadata
-    /// and type labels): `unknown` for the text format's `untyped`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            MetricType::Unknown => "unknown",
-            MetricType::Counter => "counter",
-            MetricType::Gauge => "gauge",
-            MetricType::Histogram => "histogram",
-            MetricType::GaugeHistogram => "gaugehistogram",
-            MetricType::Summary => "summary",
-            MetricType::Info => "info",
-            MetricType::Stateset => "stateset",
-        }
-    }
-
-    /// Types that carry a start timestamp through `_created` in OpenMetrics.
-    pub fn has_created(self) -> bool {
-        matches!(
-            self,
-            MetricType::Counter | MetricType::Summary | MetricType::Histogram
-        )
-    }
-}
+/// A family's type from its `# TYPE` line (the text format's `untyped` is `Unknown`).
+pub use crate::MetricType;
 
 /// A parse failure: Prometheus' message plus where it happened.
 ///

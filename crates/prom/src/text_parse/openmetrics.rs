@@ -604,21 +604,9 @@ impl<'a> OpenMetricsParser<'a> {
     ) -> Result<Kind<'a>, ParseError> {
         match t {
             Tok::Type => {
-                let k = match text {
-                    b"counter" => MetricType::Counter,
-                    b"gauge" => MetricType::Gauge,
-                    b"histogram" => MetricType::Histogram,
-                    b"gaugehistogram" => MetricType::GaugeHistogram,
-                    b"summary" => MetricType::Summary,
-                    b"info" => MetricType::Info,
-                    b"stateset" => MetricType::Stateset,
-                    b"unknown" => MetricType::Unknown,
-                    _ => {
-                        return Err(self.plain_error(
-                            text_at,
-                            format!("invalid metric type {}", go_quote(text)),
-                        ))
-                    }
+                let Some(k) = MetricType::from_model_str(text) else {
+                    return Err(self
+                        .plain_error(text_at, format!("invalid metric type {}", go_quote(text))));
                 };
                 self.mtype = k;
                 Ok(Kind::Type(metric, k))

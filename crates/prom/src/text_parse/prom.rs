@@ -505,19 +505,12 @@ impl<'a> PromParser<'a> {
         // The text token includes the separating blank.
         let text = if buf.len() > 1 { &buf[1..] } else { &buf[..0] };
         let kind = if t == Tok::Type {
-            let k = match text {
-                b"counter" => MetricType::Counter,
-                b"gauge" => MetricType::Gauge,
-                b"histogram" => MetricType::Histogram,
-                b"summary" => MetricType::Summary,
-                b"untyped" => MetricType::Unknown,
-                _ => {
-                    return Err(ParseError::at(
-                        self.l.b,
-                        text_at,
-                        format!("invalid metric type {}", go_quote(text)),
-                    ))
-                }
+            let Some(k) = MetricType::from_text_type(text) else {
+                return Err(ParseError::at(
+                    self.l.b,
+                    text_at,
+                    format!("invalid metric type {}", go_quote(text)),
+                ));
             };
             self.mtype = k;
             Kind::Type(metric, k)
@@ -762,14 +755,7 @@ impl<'a> PromParser<'a> {
             }
             Kind::Help(&b[ms..me], text)
         } else {
-            let k = match text {
-                b"counter" => MetricType::Counter,
-                b"gauge" => MetricType::Gauge,
-                b"histogram" => MetricType::Histogram,
-                b"summary" => MetricType::Summary,
-                b"untyped" => MetricType::Unknown,
-                _ => return None,
-            };
+            let k = MetricType::from_text_type(text)?;
             self.mtype = k;
             Kind::Type(&b[ms..me], k)
         };

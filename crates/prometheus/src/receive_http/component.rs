@@ -13,6 +13,10 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::Router;
+use ingot_prom::exposition::{
+    Desc,
+    MetricType::{Counter, Gauge},
+};
 use ingot_prom::remote_write::Protocol;
 use ingot_prom::sample::{fan_out, Batch, Receiver, Sample};
 use ingot_runtime::component::{
@@ -44,6 +48,63 @@ fn now_ms() -> i64 {
         .unwrap_or(0)
 }
 
+// The component's own metrics, served on `/metrics`.
+static REQUESTS: Desc = Desc::new(
+    "prometheus_receive_http_requests_total",
+    "Write requests served, by status code.",
+    Counter,
+    &["status_code"],
+);
+static SAMPLES_RECEIVED: Desc = Desc::new(
+    "prometheus_receive_http_samples_received_total",
+    "Samples received in write requests.",
+    Counter,
+    &[],
+);
+static SAMPLES_FORWARDED: Desc = Desc::new(
+    "prometheus_forwarded_samples_total",
+    "Total number of samples sent to downstream components.",
+    Counter,
+    &[],
+);
+static EXEMPLARS_DROPPED: Desc = Desc::new(
+    "prometheus_receive_http_exemplars_dropped_total",
+    "Exemplars received and not forwarded (ingot does not forward exemplars yet).",
+    Counter,
+    &[],
+);
+static LIVENESS_HOSTS: Desc = Desc::new(
+    "prometheus_receive_http_liveness_hosts",
+    "Pushing hosts known to the liveness tracker, by state.",
+    Gauge,
+    &["state"],
+);
+static LIVENESS_LAST_SEEN: Desc = Desc::new(
+    "prometheus_receive_http_liveness_last_seen_timestamp_seconds",
+    "When the relay last received a sample of the host (relay clock).",
+    Gauge,
+    &["job", "instance"],
+);
+static LIVENESS_TRANSITIONS: Desc = Desc::new(
+    "prometheus_receive_http_liveness_transitions_total",
+    "Hosts that went down, came back up, or stopped cleanly.",
+    Counter,
+    &["to"],
+);
+static LIVENESS_FORGOTTEN: Desc = Desc::new(
+    "prometheus_receive_http_liveness_hosts_forgotten_total",
+    "Hosts forgotten after forget_after.",
+    Counter,
+    &[],
+);
+static LIVENESS_UP_WRITTEN: Desc = Desc::new(
+    "prometheus_receive_http_liveness_up_samples_written_total",
+    "up samples the relay wrote for pushing hosts.",
+    Counter,
+    &[],
+);
+
+/// The counters behind the metrics above (the liveness ones are the tracker's).
 #[derive(Default)]
 struct Metrics {
     requests: Mutex<BTreeMap<u16, u64>>,
@@ -575,63 +636,39 @@ impl ComponentType for Component {
 
     fn debug_metrics(&self) -> Vec<DebugMetric> {
         let m = &self.shared.metrics;
-        let metric = |name, help, kind, labels: Vec<(String, String)>, value: f64| DebugMetric {
-            name,
-            help,
-            kind,
-            labels,
-            value,
-        };
+        let none: [&str; 0] = [];
         let mut out = Vec::new();
         for (code, n) in lock(&m.requests).iter() {
-            out.push(metric(
-                "prometheus_receive_http_requests_total",
-                "Write requests served, by status code.",
-                "counter",
-                vec![("status_code".into(), code.to_string())],
-                *n as f64,
-            ));
+            out.push(DebugMetric::new(&REQUESTS, [code.to_string()], *n as f64));
         }
-        out.push(metric(
-            "prometheus_receive_http_samples_received_total",
-            "Samples received in write requests.",
-            "counter",
-            Vec::new(),
-            m.samples_received.load(Ordering::Relaxed) as f64,
+        let load = |a: &AtomicU64| a.load(Ordering::Relaxed) as f64;
+        out.push(DebugMetric::new(
+            &SAMPLES_RECEIVED,
+            none,
+            load(&m.samples_received),
         ));
-        out.push(metric(
-            "prometheus_forwarded_samples_total",
-            "Total number of samples sent to downstream components.",
-            "counter",
-            Vec::new(),
-            m.samples_forwarded.load(Ordering::Relaxed) as f64,
+        out.push(DebugMetric::new(
+            &SAMPLES_FORWARDED,
+            none,
+            load(&m.samples_forwarded),
         ));
-        out.push(metric(
-            "prometheus_receive_http_exemplars_dropped_total",
-            "Exemplars received and not forwarded (ingot does not forward exemplars yet).",
-            "counter",
-            Vec::new(),
-            m.exemplars_dropped.load(Ordering::Relaxed) as f64,
+        out.push(DebugMetric::new(
+            &EXEMPLARS_DROPPED,
+            none,
+            load(&m.exemplars_dropped),
         ));
         if let Some(t) = lock(&self.shared.liveness).as_ref() {
             for state in [HostState::Up, HostState::Down, HostState::Stopped] {
-                out.push(metric(
-                    "prometheus_receive_http_liveness_hosts",
-                    "Pushing hosts known to the liveness tracker, by state.",
-                    "gauge",
-                    vec![("state".into(), state.as_str().into())],
+                out.push(DebugMetric::new(
+                    &LIVENESS_HOSTS,
+                    [state.as_str()],
                     t.count(state) as f64,
                 ));
             }
             for h in t.hosts() {
-                out.push(metric(
-                    "prometheus_receive_http_liveness_last_seen_timestamp_seconds",
-                    "When the relay last received a sample of the host (relay clock).",
-                    "gauge",
-                    vec![
-                        ("job".into(), h.job.clone()),
-                        ("instance".into(), h.instance.clone()),
-                    ],
+                out.push(DebugMetric::new(
+                    &LIVENESS_LAST_SEEN,
+                    [h.job.as_str(), h.instance.as_str()],
                     h.last_seen_ms as f64 / 1000.0,
                 ));
             }
@@ -641,26 +678,16 @@ impl ComponentType for Component {
                 ("up", c.came_back),
                 ("stopped", c.stopped),
             ] {
-                out.push(metric(
-                    "prometheus_receive_http_liveness_transitions_total",
-                    "Hosts that went down, came back up, or stopped cleanly.",
-                    "counter",
-                    vec![("to".into(), to.into())],
-                    n as f64,
-                ));
+                out.push(DebugMetric::new(&LIVENESS_TRANSITIONS, [to], n as f64));
             }
-            out.push(metric(
-                "prometheus_receive_http_liveness_hosts_forgotten_total",
-                "Hosts forgotten after forget_after.",
-                "counter",
-                Vec::new(),
+            out.push(DebugMetric::new(
+                &LIVENESS_FORGOTTEN,
+                none,
                 c.forgotten as f64,
             ));
-            out.push(metric(
-                "prometheus_receive_http_liveness_up_samples_written_total",
-                "up samples the relay wrote for pushing hosts.",
-                "counter",
-                Vec::new(),
+            out.push(DebugMetric::new(
+                &LIVENESS_UP_WRITTEN,
+                none,
                 c.up_samples_written as f64,
             ));
         }

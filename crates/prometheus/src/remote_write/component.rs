@@ -17,6 +17,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::args::{Arguments, Endpoint};
 use super::codec;
+use super::metrics;
 use super::queue::{run_endpoint, EndpointMetrics, EndpointState, HealthBoard, Shared};
 use ingot_common::receiver::MetricsReceiver;
 
@@ -323,25 +324,22 @@ impl ComponentType for Component {
                             }
                         }),
                     ),
-                    (
-                        "shards",
-                        Value::int(m.shards.load(Ordering::Relaxed) as i64),
-                    ),
+                    ("shards", Value::int(metrics::SHARDS.read(m) as i64)),
                     (
                         "samples_sent",
-                        Value::int(m.samples_total.load(Ordering::Relaxed) as i64),
+                        Value::int(metrics::SAMPLES_SENT.read(m) as i64),
                     ),
                     (
                         "samples_failed",
-                        Value::int(m.samples_failed_total.load(Ordering::Relaxed) as i64),
+                        Value::int(metrics::SAMPLES_FAILED.read(m) as i64),
                     ),
                     (
                         "samples_retried",
-                        Value::int(m.samples_retried_total.load(Ordering::Relaxed) as i64),
+                        Value::int(metrics::SAMPLES_RETRIED.read(m) as i64),
                     ),
                     (
                         "samples_pending",
-                        Value::int(m.samples_pending.load(Ordering::Relaxed)),
+                        Value::int(metrics::SAMPLES_PENDING.read(m) as i64),
                     ),
                     (
                         "delivered_position",
@@ -360,21 +358,13 @@ impl ComponentType for Component {
         let wal_value = match wal {
             Some(w) => {
                 let s = w.stats();
+                let read = |metric: &metrics::WalMetric| Value::int(metric.read(s) as i64);
                 Value::object([
                     ("dir", Value::string(w.dir().display().to_string())),
-                    (
-                        "segments",
-                        Value::int(s.segments.load(Ordering::Relaxed) as i64),
-                    ),
-                    ("bytes", Value::int(s.bytes.load(Ordering::Relaxed) as i64)),
-                    (
-                        "corruptions",
-                        Value::int(s.corruptions.load(Ordering::Relaxed) as i64),
-                    ),
-                    (
-                        "records_replayed",
-                        Value::int(s.records_replayed.load(Ordering::Relaxed) as i64),
-                    ),
+                    ("segments", read(&metrics::WAL_SEGMENTS)),
+                    ("bytes", read(&metrics::WAL_BYTES)),
+                    ("corruptions", read(&metrics::WAL_CORRUPTIONS)),
+                    ("records_replayed", read(&metrics::WAL_RECORDS_REPLAYED)),
                 ])
             }
             None => Value::string(
@@ -394,179 +384,27 @@ impl ComponentType for Component {
     fn debug_metrics(&self) -> Vec<DebugMetric> {
         let mut out = Vec::new();
         for e in self.endpoints.lock().unwrap().iter() {
-            let labels = vec![
-                ("remote_name".to_string(), e.state.id.clone()),
-                ("url".to_string(), e.state.url.clone()),
-            ];
-            endpoint_metrics(&e.state.metrics, &labels, &mut out);
+            metrics::endpoint_metrics(&e.state.metrics, &e.state.id, &e.state.url, &mut out);
         }
-        if let Some(w) = self
-            .appender
-            .thread
-            .read()
-            .unwrap()
-            .as_ref()
-            .map(|t| t.wal().clone())
-        {
-            let s = w.stats();
-            let g = |name, help, kind, v: u64| DebugMetric {
-                name,
-                help,
-                kind,
-                labels: Vec::new(),
-                value: v as f64,
-            };
-            out.push(g(
-                "prometheus_remote_write_wal_segments",
-                "Segments in the WAL.",
-                "gauge",
-                s.segments.load(Ordering::Relaxed),
-            ));
-            out.push(g(
-                "prometheus_remote_write_wal_storage_size_bytes",
-                "Bytes the WAL takes on disk.",
-                "gauge",
-                s.bytes.load(Ordering::Relaxed),
-            ));
-            out.push(g(
-                "prometheus_remote_write_wal_corruptions_total",
-                "Damaged WAL tails found and repaired.",
-                "counter",
-                s.corruptions.load(Ordering::Relaxed),
-            ));
-            out.push(g(
-                "prometheus_remote_write_wal_records_replayed",
-                "Records found in the WAL when it was opened.",
-                "gauge",
-                s.records_replayed.load(Ordering::Relaxed),
-            ));
-            out.push(g(
-                "prometheus_remote_write_wal_records_appended_total",
-                "Records appended to the WAL.",
-                "counter",
-                s.records_written.load(Ordering::Relaxed),
-            ));
-            out.push(g(
-                "prometheus_remote_write_wal_write_failures_total",
-                "Appends to the WAL that failed (a full disk, IO errors).",
-                "counter",
-                s.write_failures.load(Ordering::Relaxed),
-            ));
-            out.push(g(
-                "prometheus_remote_write_wal_samples_lost_total",
-                "Samples that never reached the WAL: refused while the disk fell behind, or lost to a failed write.",
-                "counter",
-                self.appender.samples_lost.load(Ordering::Relaxed),
-            ));
-            if let Some(t) = self.appender.thread.read().unwrap().as_ref() {
-                out.push(g(
-                    "prometheus_remote_write_wal_queue_bytes",
-                    "Bytes of samples waiting for the WAL's thread to write them.",
-                    "gauge",
-                    t.queued_bytes(),
-                ));
+        let thread = self.appender.thread.read().unwrap().clone();
+        if let Some(t) = thread {
+            let s = t.wal().stats();
+            let none: [&str; 0] = [];
+            for metric in metrics::WAL_METRICS {
+                out.push(DebugMetric::new(&metric.desc, none, metric.read(s) as f64));
             }
-            out.push(g(
-                "prometheus_remote_write_wal_segments_removed_total",
-                "Segments removed after delivery or for age.",
-                "counter",
-                s.segments_truncated.load(Ordering::Relaxed),
+            out.push(DebugMetric::new(
+                &metrics::WAL_SAMPLES_LOST,
+                none,
+                self.appender.samples_lost.load(Ordering::Relaxed) as f64,
+            ));
+            out.push(DebugMetric::new(
+                &metrics::WAL_QUEUE_BYTES,
+                none,
+                t.queued_bytes() as f64,
             ));
         }
         out
-    }
-}
-
-fn endpoint_metrics(m: &EndpointMetrics, labels: &[(String, String)], out: &mut Vec<DebugMetric>) {
-    let mut push = |name, help, kind, value: f64| {
-        out.push(DebugMetric {
-            name,
-            help,
-            kind,
-            labels: labels.to_vec(),
-            value,
-        })
-    };
-    let l = |a: &std::sync::atomic::AtomicU64| a.load(Ordering::Relaxed) as f64;
-    push(
-        "prometheus_remote_storage_samples_total",
-        "Samples sent to remote storage.",
-        "counter",
-        l(&m.samples_total),
-    );
-    push(
-        "prometheus_remote_storage_samples_failed_total",
-        "Samples that failed on send and were dropped (non-recoverable errors).",
-        "counter",
-        l(&m.samples_failed_total),
-    );
-    push(
-        "prometheus_remote_storage_samples_retried_total",
-        "Samples that failed on send and were retried (recoverable errors).",
-        "counter",
-        l(&m.samples_retried_total),
-    );
-    push(
-        "prometheus_remote_storage_samples_pending",
-        "Samples read from the WAL and not yet acknowledged.",
-        "gauge",
-        m.samples_pending.load(Ordering::Relaxed) as f64,
-    );
-    push(
-        "prometheus_remote_storage_shards",
-        "Shards sending in parallel.",
-        "gauge",
-        l(&m.shards),
-    );
-    push(
-        "prometheus_remote_storage_queue_highest_sent_timestamp_seconds",
-        "Newest sample timestamp successfully sent.",
-        "gauge",
-        m.highest_sent_timestamp_ms.load(Ordering::Relaxed) as f64 / 1000.0,
-    );
-    push(
-        "prometheus_remote_storage_sent_batch_duration_seconds_sum",
-        "Time spent sending batches, retries included.",
-        "counter",
-        l(&m.sent_batch_duration_micros) / 1e6,
-    );
-    push(
-        "prometheus_remote_storage_sent_batch_duration_seconds_count",
-        "Batches sent.",
-        "counter",
-        l(&m.sent_batches_total),
-    );
-    push(
-        "prometheus_remote_storage_bytes_total",
-        "Compressed bytes of the last try of each batch.",
-        "counter",
-        l(&m.sent_bytes_total),
-    );
-    push(
-        "prometheus_remote_storage_metadata_total",
-        "Metadata entries sent.",
-        "counter",
-        l(&m.metadata_total),
-    );
-    push(
-        "prometheus_remote_storage_metadata_failed_total",
-        "Metadata entries dropped on non-recoverable errors.",
-        "counter",
-        l(&m.metadata_failed_total),
-    );
-    for (reason, value) in [
-        ("too_old", &m.samples_dropped_total),
-        ("dropped_series", &m.samples_relabel_dropped_total),
-    ] {
-        let mut with_reason = labels.to_vec();
-        with_reason.push(("reason".to_string(), reason.to_string()));
-        out.push(DebugMetric {
-            name: "prometheus_remote_storage_samples_dropped_total",
-            help: "Samples not sent: older than sample_age_limit (too_old) or dropped by write_relabel_config (dropped_series).",
-            kind: "counter",
-            labels: with_reason,
-            value: l(value),
-        });
     }
 }
 

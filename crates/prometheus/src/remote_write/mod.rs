@@ -3,6 +3,7 @@
 pub mod args;
 pub mod codec;
 pub mod component;
+pub mod metrics;
 pub mod queue;
 
 pub use component::{Component, NAME};

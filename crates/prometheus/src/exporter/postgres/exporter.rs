@@ -15,7 +15,7 @@ use tokio_postgres::{Client, NoTls, SimpleQueryMessage};
 
 use super::collectors::{self, Kind};
 use super::dsn::DataSource;
-use super::user_queries::{self, Histograms, QueryState, UserQueries};
+use super::user_queries::{self, QueryState, UserQueries};
 
 /// Alloy's `collector.WithCollectionTimeout("10s")`.
 pub const SCRAPE_TIMEOUT: Duration = Duration::from_secs(10);
@@ -29,7 +29,7 @@ const UP: Desc = Desc::new(
 const STATIC: Desc = Desc::new(
     "pg_static",
     "Version string as reported by postgres",
-    MetricType::Untyped,
+    MetricType::Unknown,
     &["version", "short_version", "server"],
 );
 const LAST_SCRAPE_DURATION: Desc = Desc::new(
@@ -128,7 +128,6 @@ pub struct PostgresExporter {
     runtime: Option<Runtime>,
     conns: Vec<Option<Conn>>,
     families: FamilySet,
-    histograms: Histograms,
     /// Per data source, per custom query.
     query_states: Vec<Vec<QueryState>>,
     /// Upstream sets `pg_exporter_user_queries_load_error` when it first loads the file, after the first
@@ -168,7 +167,6 @@ impl PostgresExporter {
             .map_or(0, |q| q.queries.len());
         Ok(PostgresExporter {
             conns: settings.sources.iter().map(|_| None).collect(),
-            histograms: Histograms::default(),
             query_states: settings
                 .sources
                 .iter()
@@ -192,7 +190,6 @@ impl PostgresExporter {
         let start = Instant::now();
         self.scrapes += 1;
         self.families.clear();
-        self.histograms.clear();
         let mut report = Report::default();
         let mut connection_errors = 0;
         let mut any_error = false;
@@ -206,7 +203,6 @@ impl PostgresExporter {
             let with_collectors = i == 0;
             let mut out = Output {
                 families: &mut *families,
-                histograms: &mut self.histograms,
                 query_states: &mut self.query_states[i],
             };
             let outcome = runtime.block_on(async {
@@ -269,7 +265,7 @@ impl PostgresExporter {
             // A file that does not load is a configuration error, so this is always 0 here.
             families.push(&USER_QUERIES_LOAD_ERROR, &[&q.path, &q.hashsum], 0.0);
         }
-        self.histograms.encode_with(families, out);
+        families.encode(out);
         report
     }
 }
@@ -343,7 +339,6 @@ async fn ensure_connected<'c>(
 /// Where one data source's part of the scrape goes.
 struct Output<'a> {
     families: &'a mut FamilySet,
-    histograms: &'a mut Histograms,
     query_states: &'a mut [QueryState],
 }
 
@@ -429,7 +424,6 @@ async fn scrape_source(
             &source.server,
             &source.display,
             families,
-            out.histograms,
         )
         .await;
         if !failures.is_empty() {
@@ -477,7 +471,7 @@ async fn conflicts(
                 Some((_, help)) => (*help, MetricType::Counter),
                 None => (
                     "Unknown metric from pg_stat_database_conflicts",
-                    MetricType::Untyped,
+                    MetricType::Unknown,
                 ),
             };
             families

@@ -18,12 +18,12 @@
 //! named `server` and a `LABEL` column absent from the result are errors (upstream skips the query, drops
 //! the column silently, or panics); a failed query is not cached for `cache_seconds`.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use ingot_prom::exposition::go_float::{format_go_float, write_sample_value};
-use ingot_prom::exposition::{FamilySet, MetricType};
+use ingot_prom::exposition::go_float::format_go_float;
+use ingot_prom::exposition::{FamilySet, HistogramValue, MetricType};
 use sha2::{Digest, Sha256};
 use tokio_postgres::types::Type;
 use tokio_postgres::{Client, SimpleQueryMessage};
@@ -349,15 +349,6 @@ fn parse_column(opts: &Yaml) -> Result<(Usage, String), String> {
     Ok((usage, description))
 }
 
-/// A histogram sample, as client_golang's const histogram holds it.
-#[derive(Clone, Debug, PartialEq)]
-pub struct HistogramValue {
-    /// Upper bound and cumulative count, sorted by bound.
-    pub buckets: Vec<(f64, u64)>,
-    pub sum: f64,
-    pub count: u64,
-}
-
 /// One metric a query produced (kept for `cache_seconds`).
 #[derive(Clone, Debug)]
 pub struct Emitted {
@@ -368,152 +359,6 @@ pub struct Emitted {
     labels: Vec<String>,
     value: f64,
     histogram: Option<HistogramValue>,
-}
-
-/// The histogram families of one gather (the text encoder of [`FamilySet`] has no histograms).
-#[derive(Debug, Default)]
-pub struct Histograms {
-    families: BTreeMap<String, HistogramFamily>,
-}
-
-#[derive(Debug)]
-struct HistogramFamily {
-    help: String,
-    /// Sorted, with `order[i]` the index among the values pushed of sorted label `i`.
-    label_names: Vec<String>,
-    order: Vec<usize>,
-    samples: Vec<(Vec<String>, HistogramValue)>,
-}
-
-impl Histograms {
-    pub fn clear(&mut self) {
-        self.families.clear();
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.families.is_empty()
-    }
-
-    fn push(
-        &mut self,
-        name: &str,
-        help: &str,
-        label_names: &[String],
-        values: &[String],
-        h: HistogramValue,
-    ) {
-        let family = self.families.entry(name.to_string()).or_insert_with(|| {
-            let mut order: Vec<usize> = (0..label_names.len()).collect();
-            order.sort_by(|&a, &b| label_names[a].cmp(&label_names[b]));
-            HistogramFamily {
-                help: help.to_string(),
-                label_names: order.iter().map(|&i| label_names[i].clone()).collect(),
-                order,
-                samples: Vec::new(),
-            }
-        });
-        let sorted = family
-            .order
-            .iter()
-            .map(|&i| values.get(i).cloned().unwrap_or_default())
-            .collect();
-        family.samples.push((sorted, h));
-    }
-
-    /// The exposition of every family, histograms among the others in name order.
-    pub fn encode_with(&mut self, families: &mut FamilySet, out: &mut Vec<u8>) {
-        let mut lower: Option<String> = None;
-        for (name, family) in &mut self.families {
-            families.encode_filtered(out, |n| {
-                lower.as_deref().is_none_or(|l| n > l) && n < name.as_str()
-            });
-            family.encode(name, out);
-            lower = Some(name.clone());
-        }
-        families.encode_filtered(out, |n| lower.as_deref().is_none_or(|l| n > l));
-    }
-}
-
-impl HistogramFamily {
-    fn encode(&mut self, name: &str, out: &mut Vec<u8>) {
-        out.extend_from_slice(b"# HELP ");
-        out.extend_from_slice(name.as_bytes());
-        out.push(b' ');
-        escape(out, &self.help, false);
-        out.extend_from_slice(b"\n# TYPE ");
-        out.extend_from_slice(name.as_bytes());
-        out.extend_from_slice(b" histogram\n");
-        // Stable: of two samples with the same labels the first is kept, as in the other families.
-        self.samples.sort_by(|a, b| a.0.cmp(&b.0));
-        self.samples.dedup_by(|b, a| a.0 == b.0);
-        for (values, h) in &self.samples {
-            let mut inf_seen = false;
-            for &(bound, count) in &h.buckets {
-                inf_seen |= bound == f64::INFINITY;
-                self.line(out, name, "_bucket", values, Some(bound), count as f64);
-            }
-            if !inf_seen {
-                self.line(
-                    out,
-                    name,
-                    "_bucket",
-                    values,
-                    Some(f64::INFINITY),
-                    h.count as f64,
-                );
-            }
-            self.line(out, name, "_sum", values, None, h.sum);
-            self.line(out, name, "_count", values, None, h.count as f64);
-        }
-    }
-
-    fn line(
-        &self,
-        out: &mut Vec<u8>,
-        name: &str,
-        suffix: &str,
-        values: &[String],
-        le: Option<f64>,
-        value: f64,
-    ) {
-        out.extend_from_slice(name.as_bytes());
-        out.extend_from_slice(suffix.as_bytes());
-        if !self.label_names.is_empty() || le.is_some() {
-            out.push(b'{');
-            for (j, (label, v)) in self.label_names.iter().zip(values).enumerate() {
-                if j > 0 {
-                    out.push(b',');
-                }
-                out.extend_from_slice(label.as_bytes());
-                out.extend_from_slice(b"=\"");
-                escape(out, v, true);
-                out.push(b'"');
-            }
-            if let Some(le) = le {
-                if !self.label_names.is_empty() {
-                    out.push(b',');
-                }
-                out.extend_from_slice(b"le=\"");
-                write_sample_value(out, le);
-                out.push(b'"');
-            }
-            out.push(b'}');
-        }
-        out.push(b' ');
-        write_sample_value(out, value);
-        out.push(b'\n');
-    }
-}
-
-fn escape(out: &mut Vec<u8>, s: &str, quote: bool) {
-    for &c in s.as_bytes() {
-        match c {
-            b'\\' => out.extend_from_slice(b"\\\\"),
-            b'\n' => out.extend_from_slice(b"\\n"),
-            b'"' if quote => out.extend_from_slice(b"\\\""),
-            _ => out.push(c),
-        }
-    }
 }
 
 /// The families the exporter writes after the queries have run.
@@ -546,7 +391,6 @@ pub async fn scrape(
     server: &str,
     shown: &str,
     families: &mut FamilySet,
-    histograms: &mut Histograms,
 ) -> Vec<String> {
     let mut failures = Vec::new();
     let now = Instant::now();
@@ -596,19 +440,9 @@ pub async fn scrape(
                 // exposition Prometheus rejects (client_golang fails such a gather): that sample is left out.
                 let clash = RESERVED.contains(&e.name.as_str())
                     || families.get(&e.name).is_some_and(|f| {
-                        e.histogram.is_some() || !f.label_names().iter().eq(sorted.iter())
-                    })
-                    || match histograms.families.get(&e.name) {
-                        Some(h) => {
-                            e.histogram.is_none()
-                                || !h
-                                    .label_names
-                                    .iter()
-                                    .map(String::as_str)
-                                    .eq(sorted.iter().copied())
-                        }
-                        None => false,
-                    };
+                        f.kind().is_histogram() != e.histogram.is_some()
+                            || !f.label_names().iter().eq(sorted.iter())
+                    });
                 if clash {
                     if !state.notes_logged {
                         state.notes_logged = true;
@@ -624,9 +458,9 @@ pub async fn scrape(
                 }
                 let labels: Vec<&str> = e.labels.iter().map(String::as_str).collect();
                 match (&e.histogram, e.kind) {
-                    (Some(h), _) => {
-                        histograms.push(&e.name, &e.help, &q.label_names, &e.labels, h.clone())
-                    }
+                    (Some(h), _) => families
+                        .family_with(&e.name, &e.help, MetricType::Histogram, &label_names)
+                        .push_histogram(&labels, h.buckets.iter().copied(), h.sum, h.count),
                     (None, Some(kind)) => families
                         .family_with(&e.name, &e.help, kind, &label_names)
                         .push(&labels, e.value),
@@ -912,7 +746,7 @@ async fn run(client: &Client, q: &UserQuery, server: &str) -> RunResult {
                     out.push(Emitted {
                         name,
                         help: q.unknown_help.clone(),
-                        kind: Some(MetricType::Untyped),
+                        kind: Some(MetricType::Unknown),
                         labels: labels.clone(),
                         value,
                         histogram: None,
@@ -948,7 +782,7 @@ async fn run(client: &Client, q: &UserQuery, server: &str) -> RunResult {
                     let h = histogram_value(col, &cells, &index, &mut notes)
                         .map_err(|e| format!("column {col}: {e}"))?;
                     let Some(h) = h else { continue };
-                    (MetricType::Untyped, 0.0, Some(h))
+                    (MetricType::Histogram, 0.0, Some(h))
                 }
             };
             out.push(Emitted {
@@ -1119,28 +953,31 @@ mod tests {
 
     #[test]
     fn histograms_encode_as_client_golang() {
-        let mut h = Histograms::default();
-        let names = vec!["kind".to_string(), "server".to_string()];
-        h.push(
-            "pg_h_latency",
-            "Latency",
-            &names,
-            &["a".into(), "s:5432".into()],
-            HistogramValue {
-                buckets: vec![(0.5, 1), (1.0, 3)],
-                sum: 2.5,
-                count: 4,
-            },
-        );
         let mut families = FamilySet::new();
-        families
-            .family_with("pg_a", "A", MetricType::Gauge, &[])
-            .push(&[], 2.0);
         families
             .family_with("pg_z", "Z", MetricType::Gauge, &[])
             .push(&[], 3.0);
+        families
+            .family_with(
+                "pg_h_latency",
+                "Latency",
+                MetricType::Histogram,
+                &["server", "kind"],
+            )
+            .push_value(
+                &["s:5432", "a"],
+                &HistogramValue {
+                    buckets: vec![(0.5, 1), (1.0, 3)],
+                    sum: 2.5,
+                    count: 4,
+                }
+                .into(),
+            );
+        families
+            .family_with("pg_a", "A", MetricType::Gauge, &[])
+            .push(&[], 2.0);
         let mut out = Vec::new();
-        h.encode_with(&mut families, &mut out);
+        families.encode(&mut out);
         assert_eq!(
             String::from_utf8(out).unwrap(),
             "# HELP pg_a A\n# TYPE pg_a gauge\npg_a 2\n\
