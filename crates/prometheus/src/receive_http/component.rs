@@ -38,6 +38,9 @@ pub const WRITE_PATH: &str = "/api/v1/metrics/write";
 /// memory for bodies stays within this many times [`MAX_BODY_BYTES`].
 const MAX_REQUESTS_IN_FLIGHT: usize = 16;
 
+/// Hosts the debug page lists in full (down ones first); the others are counted.
+const DEBUG_HOSTS_SHOWN: usize = 100;
+
 /// Requests decoded at once (decoding is CPU and memory: the decompressed message and its structs).
 const MAX_DECODING: usize = 2;
 
@@ -597,9 +600,14 @@ impl ComponentType for Component {
                     .map(|(code, n)| (code.to_string(), Value::uint(n))),
             ),
         ));
-        if let Some(t) = lock(&self.shared.liveness).as_ref() {
+        // A bounded copy, taken in one scan under the lock; the page is built after it is released, so
+        // reading it never holds up deliveries.
+        let summary = lock(&self.shared.liveness)
+            .as_ref()
+            .map(|t| t.summary(DEBUG_HOSTS_SHOWN));
+        if let Some(s) = summary {
             let now = now_ms();
-            let hosts = t.hosts().into_iter().map(|h| {
+            let hosts = s.shown.iter().map(|h| {
                 Value::object([
                     ("job", Value::string(h.job.as_str())),
                     ("instance", Value::string(h.instance.as_str())),
@@ -618,15 +626,15 @@ impl ComponentType for Component {
                     ("up_labels", Value::string(h.up_labels.to_string())),
                 ])
             });
+            let known = s.up + s.down + s.stopped;
             fields.push((
                 "liveness",
                 Value::object([
-                    ("hosts_known", Value::uint(t.hosts().len() as u64)),
-                    ("hosts_down", Value::uint(t.count(HostState::Down) as u64)),
-                    (
-                        "hosts_stopped",
-                        Value::uint(t.count(HostState::Stopped) as u64),
-                    ),
+                    ("hosts_known", Value::uint(known as u64)),
+                    ("hosts_up", Value::uint(s.up as u64)),
+                    ("hosts_down", Value::uint(s.down as u64)),
+                    ("hosts_stopped", Value::uint(s.stopped as u64)),
+                    ("hosts_shown", Value::uint(s.shown.len() as u64)),
                     ("hosts", Value::array(hosts)),
                 ]),
             ));
@@ -657,22 +665,31 @@ impl ComponentType for Component {
             none,
             load(&m.exemplars_dropped),
         ));
-        if let Some(t) = lock(&self.shared.liveness).as_ref() {
-            for state in [HostState::Up, HostState::Down, HostState::Stopped] {
+        // Copied in one scan under the lock (no sorting: the writer sorts), then turned into metrics.
+        let copied = lock(&self.shared.liveness).as_ref().map(|t| {
+            let seen: Vec<(String, String, i64)> = t
+                .host_iter()
+                .map(|h| (h.job.clone(), h.instance.clone(), h.last_seen_ms))
+                .collect();
+            let counts =
+                [HostState::Up, HostState::Down, HostState::Stopped].map(|s| (s, t.count(s)));
+            (seen, counts, t.counters())
+        });
+        if let Some((seen, counts, c)) = copied {
+            for (state, n) in counts {
                 out.push(DebugMetric::new(
                     &LIVENESS_HOSTS,
                     [state.as_str()],
-                    t.count(state) as f64,
+                    n as f64,
                 ));
             }
-            for h in t.hosts() {
+            for (job, instance, last_seen_ms) in &seen {
                 out.push(DebugMetric::new(
                     &LIVENESS_LAST_SEEN,
-                    [h.job.as_str(), h.instance.as_str()],
-                    h.last_seen_ms as f64 / 1000.0,
+                    [job.as_str(), instance.as_str()],
+                    *last_seen_ms as f64 / 1000.0,
                 ));
             }
-            let c = t.counters();
             for (to, n) in [
                 ("down", c.went_down),
                 ("up", c.came_back),

@@ -113,6 +113,15 @@ impl Host {
     }
 }
 
+/// What the debug page shows of the hosts: counts, and the first hosts in full.
+#[derive(Clone, Debug)]
+pub struct Summary {
+    pub up: usize,
+    pub down: usize,
+    pub stopped: usize,
+    pub shown: Vec<Host>,
+}
+
 /// Counters for the component's debug metrics.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Counters {
@@ -157,11 +166,64 @@ impl Tracker {
         self.counters
     }
 
+    /// The known hosts, in no order (one pass, no allocation).
+    pub fn host_iter(&self) -> impl Iterator<Item = &Host> {
+        self.hosts.values()
+    }
+
     /// The known hosts, sorted by job and instance.
     pub fn hosts(&self) -> Vec<&Host> {
         let mut v: Vec<&Host> = self.hosts.values().collect();
         v.sort_by(|a, b| (&a.job, &a.instance).cmp(&(&b.job, &b.instance)));
         v
+    }
+
+    /// A bounded copy for the debug page, taken in one pass: the number of hosts in each state, and the
+    /// first `limit` hosts in the order a person wants them (down first, then stopped, then up; by job and
+    /// instance within each). With 100,000 hosts it copies `limit` of them, never all, so the lock it is
+    /// taken under is held for one scan.
+    pub fn summary(&self, limit: usize) -> Summary {
+        use std::collections::BinaryHeap;
+        fn rank(s: State) -> u8 {
+            match s {
+                State::Down => 0,
+                State::Stopped => 1,
+                State::Up => 2,
+            }
+        }
+        let mut counts = [0usize; 3];
+        // A max-heap of the best `limit` so far: its top is the worst of them, replaced by anything better.
+        let mut best: BinaryHeap<(u8, &str, &str)> = BinaryHeap::with_capacity(limit + 1);
+        for h in self.hosts.values() {
+            counts[rank(h.state) as usize] += 1;
+            if limit == 0 {
+                continue;
+            }
+            let key = (rank(h.state), h.job.as_str(), h.instance.as_str());
+            if best.len() < limit {
+                best.push(key);
+            } else if best.peek().is_some_and(|top| key < *top) {
+                best.pop();
+                best.push(key);
+            }
+        }
+        let mut shown: Vec<Host> = best
+            .into_iter()
+            .filter_map(|(_, job, instance)| {
+                self.hosts
+                    .get(&(job.to_string(), instance.to_string()))
+                    .cloned()
+            })
+            .collect();
+        shown.sort_by(|a, b| {
+            (rank(a.state), &a.job, &a.instance).cmp(&(rank(b.state), &b.job, &b.instance))
+        });
+        Summary {
+            down: counts[0],
+            stopped: counts[1],
+            up: counts[2],
+            shown,
+        }
     }
 
     pub fn count(&self, state: State) -> usize {
@@ -602,5 +664,38 @@ mod tests {
         let ups = t.observe(&mut batch, 3 * S);
         assert!(ups.iter().any(|s| is_stale_nan(s.value)), "{ups:?}");
         assert_eq!(t.hosts()[0].state, State::Stopped);
+    }
+
+    #[test]
+    fn the_summary_counts_every_host_and_lists_the_first_down_ones_first() {
+        let mut t = tracker();
+        let mut batch: Vec<Sample> = (0..10_000)
+            .map(|i| up(&format!("h{i:05}"), S, 1.0))
+            .collect();
+        t.observe(&mut batch, S);
+        // Three go silent: after down_after they are down.
+        let mut alive: Vec<Sample> = (3..10_000)
+            .map(|i| up(&format!("h{i:05}"), 100 * S, 1.0))
+            .collect();
+        t.observe(&mut alive, 100 * S);
+        t.check(100 * S);
+        let s = t.summary(5);
+        assert_eq!((s.up, s.down, s.stopped), (9_997, 3, 0));
+        let shown: Vec<(&str, State)> = s
+            .shown
+            .iter()
+            .map(|h| (h.instance.as_str(), h.state))
+            .collect();
+        assert_eq!(
+            shown,
+            [
+                ("h00000", State::Down),
+                ("h00001", State::Down),
+                ("h00002", State::Down),
+                ("h00003", State::Up),
+                ("h00004", State::Up),
+            ]
+        );
+        assert!(t.summary(0).shown.is_empty());
     }
 }
