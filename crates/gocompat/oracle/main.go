@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"net/url"
 	"os"
 	"runtime"
 	"sort"
@@ -36,6 +37,7 @@ var tables = []struct {
 	{"format_float", "float64 bits (hex), format, precision, strconv.FormatFloat(f, format, precision, 64)", formatFloat},
 	{"duration_string", "nanoseconds, time.Duration(n).String()", durationString},
 	{"parse_duration", "input, then \"ok\" and nanoseconds or \"err\" and the error text of time.ParseDuration", parseDuration},
+	{"url_redacted", "input, then \"ok\" and url.Parse(input).Redacted() or \"err\" when url.Parse refuses it", urlRedacted},
 	{"base64", "encoding (std|url), op (encode|decode), input, then the EncodeToString output, or for DecodeString \"ok\" and the bytes or \"err\" and the error text", base64Table},
 }
 
@@ -356,5 +358,50 @@ func base64Table(w *strings.Builder) {
 				fmt.Fprintf(w, "%s\tdecode\t%s\tok\t%s\n", e.name, x([]byte(s)), x(b))
 			}
 		}
+	}
+}
+
+func urlRedacted(w *strings.Builder) {
+	var cases []string
+	for _, s := range []string{
+		"http://u:s3cret@host:9090/api/v1/write",
+		"https://u:p@ss@h/path?q=a@b",
+		"http://u@h/",
+		"http://h/a@b",
+		"http://:p@h",
+		"http://u:@h/",
+		"https://user:pa%40ss@prom.example:443/api/v1/write",
+		"http://alice:hunter2@127.0.0.1:9009/api/prom/push?x=1",
+		"http://u:p@[::1]:9090/",
+		"http://h:9090/api/v1/write",
+		"https://h/write#frag",
+	} {
+		cases = append(cases, s)
+	}
+	for _, scheme := range []string{"http", "https"} {
+		for _, user := range []string{"", "u", "us%40er"} {
+			for _, pass := range []string{"-", "", "p", "p@ss", "p:w", "pa%40ss"} {
+				for _, host := range []string{"h", "h:9090", "[::1]:9090", "127.0.0.1"} {
+					for _, path := range []string{"", "/", "/api/v1/write", "/a@b?x=@#y"} {
+						userinfo := ""
+						switch {
+						case pass == "-" && user != "":
+							userinfo = user + "@"
+						case pass != "-":
+							userinfo = user + ":" + pass + "@"
+						}
+						cases = append(cases, scheme+"://"+userinfo+host+path)
+					}
+				}
+			}
+		}
+	}
+	for _, s := range cases {
+		u, err := url.Parse(s)
+		if err != nil {
+			fmt.Fprintf(w, "%s\terr\n", s)
+			continue
+		}
+		fmt.Fprintf(w, "%s\tok\t%s\n", s, u.Redacted())
 	}
 }

@@ -5,6 +5,7 @@
 //!   `FormatFloat` (formats `e`, `E`, `f`, `g`, `G`, any precision, bitSize 64), with allocation-free writers
 //!   for the `'g', -1` form Prometheus' exposition uses.
 //! - [`time`]: `Duration.String` and `ParseDuration`, with Go's error texts.
+//! - [`url`]: `URL.Redacted`, a URL with its password shown as `xxxxx`.
 //! - [`base64`]: `base64.StdEncoding`/`URLEncoding`'s `EncodeToString` and `DecodeString`, with Go's error texts.
 //!
 //! Invariant: every function here returns byte for byte what its Go counterpart returns. This is checked against
@@ -18,3 +19,4 @@
 pub mod base64;
 pub mod strconv;
 pub mod time;
+pub mod url;

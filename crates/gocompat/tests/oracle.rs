@@ -18,6 +18,7 @@ const TABLES: &[&str] = &[
     "format_float",
     "duration_string",
     "parse_duration",
+    "url_redacted",
     "base64",
 ];
 
@@ -224,6 +225,22 @@ fn parse_duration_matches_go() {
         }
     }
     assert_none("parse_duration", rows.len(), bad);
+}
+
+#[test]
+fn url_redacted_matches_go() {
+    let rows = rows("url_redacted");
+    let mut bad = Vec::new();
+    for row in &rows {
+        if row[1] != "ok" {
+            continue;
+        }
+        let got = ingot_gocompat::url::redacted(&row[0]);
+        if got != row[2] {
+            bad.push(format!("{:?}: {got:?}, Go: {:?}", row[0], row[2]));
+        }
+    }
+    assert_none("url_redacted", rows.len(), bad);
 }
 
 #[test]

@@ -475,6 +475,38 @@ fn wrong_password_is_pg_up_0_with_the_servers_message() {
     assert_secret_kept(&c, ID, &body, PASSWORD);
 }
 
+/// Masking by structure, against a real server: wrong passwords that occur in the message's other words
+/// (`1`, `postgres`, `authentication`, `x`) leave it exactly as the server worded it, and a password with
+/// `@` (which Go's url.Parse, and so postgres_exporter, accepts) connects.
+#[test]
+fn passwords_are_masked_by_structure_and_may_hold_at_signs() {
+    let pg = Postgres::start();
+    for wrong in ["1", "postgres", "authentication", "x"] {
+        let c = controller();
+        apply(&c, &config(&[pg.dsn(USER, wrong, DATABASE)])).unwrap();
+        let _ = scrape(&c, ID);
+        assert_eq!(
+            health(&c, ID).message,
+            format!(
+                "cannot connect to postgresql://{USER}@127.0.0.1:{}/{DATABASE}: password authentication failed for user \"{USER}\"",
+                pg.port
+            ),
+            "password {wrong:?}"
+        );
+    }
+    let at = "p@ss@w0rd";
+    pg.psql(
+        "postgres",
+        &format!("CREATE ROLE at_user LOGIN PASSWORD '{at}'; GRANT pg_monitor TO at_user;"),
+    );
+    let c = controller();
+    apply(&c, &config(&[pg.dsn("at_user", at, DATABASE)])).unwrap();
+    let body = scrape(&c, ID);
+    let f = parse_exposition(&body);
+    assert_eq!(value(&f, "pg_up", &[]), 1.0, "{:?}", health(&c, ID));
+    assert_secret_kept(&c, ID, &body, at);
+}
+
 #[test]
 fn database_down_then_back_reconnects() {
     let mut pg = Postgres::start();

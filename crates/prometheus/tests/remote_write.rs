@@ -476,3 +476,53 @@ endpoint {
     .unwrap_err();
     assert!(err.contains("regex"), "{err}");
 }
+
+/// A password in the endpoint URL is shown as Go shows it (`xxxxx`) in health, debug info, the `url`
+/// label and logs, whether the endpoint answers or cannot be reached.
+#[test]
+fn a_password_in_the_url_is_shown_as_xxxxx() {
+    let rt = runtime();
+    let _guard = rt.enter();
+    let sink = RemoteWriteSink::start();
+    sink.respond_with(|_| Reply::status(500).with_body("try later"));
+    let data = tempfile::tempdir().unwrap();
+    let password = "Sup3rS3cretPw";
+    let url = sink
+        .url()
+        .replace("http://", &format!("http://writer:{password}@"));
+    let r = start(data.path(), &url);
+    r.receiver.0.append(&batch(1, 1000)).unwrap();
+    wait_until("a failed send", Duration::from_secs(10), || {
+        r.ctx.health.get().state == HealthState::Unhealthy
+    });
+    let health = r.ctx.health.get().message;
+    let info = format!("{:?}", r.component.debug_info());
+    let labels: Vec<String> = r
+        .component
+        .debug_metrics()
+        .iter()
+        .flat_map(|m| m.label_values.clone())
+        .collect();
+    for (what, text) in [
+        ("health", &health),
+        ("debug info", &info),
+        ("labels", &labels.join(" ")),
+    ] {
+        assert!(!text.contains(password), "{what}: {text}");
+    }
+    assert!(health.contains("writer:xxxxx@"), "{health}");
+    assert!(
+        labels.iter().any(|l| l.contains("writer:xxxxx@")),
+        "{labels:?}"
+    );
+    // Unreachable: reqwest's error names the URL; it is redacted too.
+    let closed = format!("http://writer:{password}@127.0.0.1:1/api/v1/write");
+    let data = tempfile::tempdir().unwrap();
+    let r = start(data.path(), &closed);
+    r.receiver.0.append(&batch(1, 1000)).unwrap();
+    wait_until("a failed connection", Duration::from_secs(10), || {
+        r.ctx.health.get().state == HealthState::Unhealthy
+    });
+    let health = r.ctx.health.get().message;
+    assert!(!health.contains(password), "{health}");
+}

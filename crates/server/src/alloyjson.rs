@@ -1,5 +1,6 @@
 //! Alloy's JSON encoding of values and bodies (`alloyjson`), as the web API serves them. Secrets render as
-//! `(secret)` and nothing else: their text never leaves the process through the API.
+//! `(secret)` and nothing else: their text never leaves the process through the API; nor does a password
+//! written in a URL.
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -20,6 +21,11 @@ pub fn value_json(value: &Value) -> Json {
                     .unwrap_or(Json::Null),
             };
             json!({"type": "number", "value": v})
+        }
+        // A URL with a password (in arguments, exports or debug info) shows it as `xxxxx`, as Go's
+        // `URL.Redacted` does.
+        Value::String(s) if s.contains("://") && s.contains('@') => {
+            json!({"type": "string", "value": ingot_gocompat::url::redacted(s)})
         }
         Value::String(s) => json!({"type": "string", "value": &**s}),
         Value::Bool(b) => json!({"type": "bool", "value": b}),

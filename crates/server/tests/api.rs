@@ -370,3 +370,20 @@ async fn requests_do_not_wait_on_a_slow_reload() {
     );
     assert_eq!(s.get("/api/v0/component/test.slow.b/metrics").await.0, 200);
 }
+
+/// A URL with a password anywhere in a block's arguments is shown with the password as `xxxxx`, as Go's
+/// `URL.Redacted` shows it.
+#[tokio::test]
+async fn urls_in_arguments_hide_their_passwords() {
+    let s = Server::start().await;
+    s.set_config(
+        "test.passthrough \"u\" {\n  input = [\"https://writer:hunter2@store.example/api/v1/write\"]\n}\n",
+    );
+    assert_eq!(s.post("/-/reload").await.0, 200);
+    let (_, json) = s.get("/api/v0/web/components/test.passthrough.u").await;
+    assert!(!json.contains("hunter2"), "{json}");
+    assert!(
+        json.contains("https://writer:xxxxx@store.example/api/v1/write"),
+        "{json}"
+    );
+}

@@ -203,8 +203,12 @@ pub struct Client {
 
 impl Client {
     pub fn new(config: ClientConfig, retry_on_429: bool) -> Result<Client, String> {
-        let url = reqwest::Url::parse(&config.url)
-            .map_err(|e| format!("cannot parse remote_write url {:?}: {e}", config.url))?;
+        let url = reqwest::Url::parse(&config.url).map_err(|e| {
+            format!(
+                "cannot parse remote_write url {:?}: {e}",
+                ingot_gocompat::url::redacted(&config.url)
+            )
+        })?;
         if !matches!(url.scheme(), "http" | "https") {
             return Err(format!(
                 "unsupported scheme {:?} for URL {:?}",
@@ -416,8 +420,12 @@ async fn read_message(mut response: reqwest::Response) -> String {
 
 fn transport_message(e: &reqwest::Error) -> String {
     use std::error::Error;
-    // reqwest's own text is terse ("error sending request"); the root cause says what happened.
+    // reqwest's own text is terse ("error sending request"); the root cause says what happened. It names
+    // the URL, whose password is shown as Go shows it: `xxxxx`.
     let mut msg = e.to_string();
+    if let Some(url) = e.url().map(|u| u.as_str()) {
+        msg = msg.replace(url, &ingot_gocompat::url::redacted(url));
+    }
     let mut source = e.source();
     while let Some(s) = source {
         msg = format!("{msg}: {s}");

@@ -432,7 +432,8 @@ impl Component {
         for (endpoint, client) in args.endpoints.iter().cloned().zip(clients) {
             let state = Arc::new(EndpointState {
                 id: endpoint.id(),
-                url: endpoint.url.clone(),
+                // Shown in health, logs, debug info and the `url` label: with its password as `xxxxx`.
+                url: ingot_gocompat::url::redacted(&endpoint.url),
                 metrics: EndpointMetrics::default(),
                 protocol: Mutex::new(endpoint.protobuf_message),
                 delivered: Mutex::new(None),

@@ -244,9 +244,7 @@ impl PostgresExporter {
                     ));
                 }
             }
-            report
-                .problems
-                .extend(outcome.problems.iter().map(|p| source.redact(p)));
+            report.problems.extend(outcome.problems.iter().cloned());
         }
         let up = if connection_errors >= settings.sources.len() {
             0.0
@@ -539,12 +537,10 @@ pub fn describe(e: &tokio_postgres::Error) -> String {
     e.to_string()
 }
 
+/// Built from the source's display name (which never holds the password) and the server's or the
+/// network's own words (which never hold it either: the password is sent, never echoed).
 fn connect_problem(source: &DataSource, e: &tokio_postgres::Error) -> String {
-    source.redact(&format!(
-        "cannot connect to {}: {}",
-        source.display,
-        describe(e)
-    ))
+    format!("cannot connect to {}: {}", source.display, describe(e))
 }
 
 #[cfg(test)]
