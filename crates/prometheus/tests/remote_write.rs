@@ -526,3 +526,103 @@ fn a_password_in_the_url_is_shown_as_xxxxx() {
     let health = r.ctx.health.get().message;
     assert!(!health.contains(password), "{health}");
 }
+
+/// Positions are keyed safely: names differing only in punctuation have files of their own, a 300-character
+/// name is saved, and a known endpoint whose position file was deleted resends what the WAL holds instead
+/// of skipping what it had not delivered.
+#[test]
+fn positions_are_unique_saved_for_long_names_and_a_deleted_one_resends() {
+    let mut sink = RemoteWriteSink::start();
+    let data = tempfile::tempdir().unwrap();
+    let url = sink.url();
+    let named = |name: &str| {
+        let mut e = endpoint(&url);
+        e.name = name.into();
+        e
+    };
+    let long = "n".repeat(300);
+    let args = || Arguments {
+        external_labels: BTreeMap::from([("cluster".to_string(), "c1".to_string())]),
+        endpoints: vec![named("store.a"), named("store:a"), named(&long)],
+        wal: WalOptions::default(),
+    };
+    let positions = data
+        .path()
+        .join("prometheus.remote_write.test/wal/positions");
+    {
+        let rt = runtime();
+        let _guard = rt.enter();
+        let r = start_with(data.path(), args());
+        r.receiver.0.append(&batch(2, 1000)).unwrap();
+        wait_until("three endpoints delivered", Duration::from_secs(10), || {
+            accepted(&sink).len() == 6
+        });
+        assert_eq!(r.ctx.health.get().state, HealthState::Healthy);
+        sink.stop();
+        r.receiver.0.append(&batch(2, 1001)).unwrap();
+        std::thread::sleep(Duration::from_millis(300));
+        r.ctx.shutdown.cancel();
+        drop(_guard);
+        rt.shutdown_timeout(Duration::from_secs(10));
+    }
+    let files: Vec<String> = std::fs::read_dir(&positions)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".position"))
+        .collect();
+    assert_eq!(files.len(), 3, "{files:?}");
+    // The position of `store.a` is deleted while the agent is down.
+    let store_a = files.iter().find(|f| f.starts_with("store_a-")).unwrap();
+    let mut gone = 0;
+    for f in files.iter().filter(|f| f.starts_with("store_a-")) {
+        std::fs::remove_file(positions.join(f)).unwrap();
+        gone += 1;
+    }
+    assert_eq!(
+        gone, 2,
+        "store.a and store:a have one file each ({store_a})"
+    );
+    sink.restart();
+    let rt = runtime();
+    let _guard = rt.enter();
+    let _r = start_with(data.path(), args());
+    // Every endpoint gets the undelivered batch; the two without a position also get the first again.
+    wait_until("the rest after restart", Duration::from_secs(15), || {
+        accepted(&sink).len() >= 6 + 6 + 4
+    });
+    std::thread::sleep(Duration::from_millis(300));
+    let got = accepted(&sink);
+    let of_1001 = got.iter().filter(|(_, ts, _)| *ts == 1001).count();
+    assert_eq!(
+        of_1001, 6,
+        "each endpoint sent the undelivered batch once: {got:?}"
+    );
+}
+
+/// A position that cannot be saved makes the component unhealthy, naming the endpoint and the file.
+#[test]
+fn a_position_that_cannot_be_saved_is_loud() {
+    let rt = runtime();
+    let _guard = rt.enter();
+    let sink = RemoteWriteSink::start();
+    let data = tempfile::tempdir().unwrap();
+    let positions = data
+        .path()
+        .join("prometheus.remote_write.test/wal/positions");
+    std::fs::create_dir_all(&positions).unwrap();
+    // The file is written as `<name>.tmp` and renamed: a directory in that place makes every save fail.
+    let file = ingot_prometheus::remote_write::queue::position_file(&positions, "test");
+    std::fs::create_dir(file.with_extension("tmp")).unwrap();
+    let r = start(data.path(), &sink.url());
+    r.receiver.0.append(&batch(1, 1000)).unwrap();
+    wait_until("the failed save reported", Duration::from_secs(10), || {
+        let h = r.ctx.health.get();
+        h.state == HealthState::Unhealthy && h.message.contains("saving")
+    });
+    let h = r.ctx.health.get();
+    assert!(
+        h.message.contains(&file.display().to_string()) || h.message.contains("position"),
+        "{}",
+        h.message
+    );
+}

@@ -7,9 +7,12 @@
 //!
 //! Invariants:
 //! - Only the newest segment is written to; records are appended whole, under one lock.
-//! - On open every segment is checked. At the first record that is torn (cut short) or fails its checksum,
-//!   that segment is truncated and every later segment removed: nothing after damage is trusted. This is
-//!   logged and counted, and opening succeeds, so a damaged tail can never cause a crash loop.
+//! - On open every segment is checked, and recovery loses only what is damaged. A record that fails its
+//!   checksum in the middle of a segment is overwritten in place by a padding record of the same length
+//!   (readers skip it; every offset, and so every reader's saved position, stays valid) when the next
+//!   record can be found; a torn tail (a segment cut short, or garbage to its end) is truncated at the last
+//!   whole record. Later segments are kept either way. Each repair is logged with the segment, the offset
+//!   and the bytes lost, and counted; opening succeeds, so damage can never cause a crash loop.
 //! - A failed append (a full disk) leaves the log as it was before the append and is returned as an error.
 //! - Positions ([`Position`]) name the byte after a record; readers stop at the writer's committed end.
 //! - Segments are removed only whole, and never the one being written.
@@ -73,19 +76,33 @@ pub struct OpenReport {
     pub segments: usize,
     pub records: u64,
     pub bytes: u64,
-    /// Damage found and cut away (at most one place: everything after it is removed).
-    pub repair: Option<Repair>,
+    /// Every place damage was found, in log order.
+    pub repairs: Vec<Repair>,
 }
 
+/// One damaged place and what was done about it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Repair {
     pub segment: u64,
     pub offset: u64,
     pub reason: String,
-    /// Bytes removed from the damaged segment and later segments together.
+    /// Bytes lost: the damaged record's (padded over), or the torn tail's (cut off).
     pub bytes_discarded: u64,
-    pub segments_removed: usize,
+    /// Whether the segment was cut at `offset` (a torn tail) rather than padded over (damage in the middle).
+    pub truncated: bool,
 }
+
+/// The byte a padding record's payload is made of (see [`is_padding`]).
+pub const PADDING: u8 = 0;
+
+/// Whether a record's payload is padding that stands in for a damaged record: readers skip it.
+pub fn is_padding(payload: &[u8]) -> bool {
+    payload.iter().all(|&b| b == PADDING)
+}
+
+/// Bytes of checksums computed while looking for the record after a damaged one; past this the rest of
+/// the segment is treated as a torn tail. Bounds the work of opening a badly damaged segment.
+const RESYNC_BUDGET: u64 = 64 << 20;
 
 /// Counters and gauges for metrics and debug info.
 #[derive(Debug, Default)]
@@ -196,6 +213,130 @@ fn read_record(
     Ok(Some(end))
 }
 
+/// Checks every record of one segment, repairing damage (see the crate's invariants): the records read,
+/// the bytes of whole records kept, and what was repaired.
+fn recover_segment(path: &Path, segment: u64) -> io::Result<(u64, u64, Vec<Repair>)> {
+    let mut data = fs::read(path)?;
+    let size = data.len() as u64;
+    let (mut offset, mut records, mut repairs) = (0u64, 0u64, Vec::new());
+    let mut changed = false;
+    let mut truncate_at = None;
+    while offset < size {
+        match parse_record(&data, offset) {
+            Ok(next) => {
+                records += 1;
+                offset = next;
+            }
+            Err(reason) => match find_next_record(&data, offset) {
+                Some(next) => {
+                    write_padding(&mut data, offset, next);
+                    changed = true;
+                    repairs.push(Repair {
+                        segment,
+                        offset,
+                        reason,
+                        bytes_discarded: next - offset,
+                        truncated: false,
+                    });
+                    offset = next;
+                }
+                None => {
+                    repairs.push(Repair {
+                        segment,
+                        offset,
+                        reason,
+                        bytes_discarded: size - offset,
+                        truncated: true,
+                    });
+                    truncate_at = Some(offset);
+                    break;
+                }
+            },
+        }
+    }
+    if changed || truncate_at.is_some() {
+        let keep = truncate_at.unwrap_or(size) as usize;
+        let file = OpenOptions::new().write(true).open(path)?;
+        if changed {
+            file.write_all_at(&data[..keep], 0)?;
+        }
+        file.set_len(keep as u64)?;
+        file.sync_all()?;
+    }
+    Ok((records, truncate_at.unwrap_or(size), repairs))
+}
+
+/// The record at `offset` of a segment held in memory: where it ends, or why it is not a whole, valid one.
+fn parse_record(data: &[u8], offset: u64) -> Result<u64, String> {
+    let size = data.len() as u64;
+    if size - offset < HEADER as u64 {
+        return Err(format!("torn record header ({} bytes)", size - offset));
+    }
+    let at = offset as usize;
+    let len_bytes: [u8; 4] = data[at..at + 4].try_into().expect("four bytes");
+    let len = u32::from_le_bytes(len_bytes) as u64;
+    let crc = u32::from_le_bytes(data[at + 4..at + 8].try_into().expect("four bytes"));
+    if len > MAX_RECORD {
+        return Err(format!("record length {len} is not plausible"));
+    }
+    let end = offset + HEADER as u64 + len;
+    if end > size {
+        return Err(format!(
+            "torn record (needs {len} bytes, {} present)",
+            size - offset - HEADER as u64
+        ));
+    }
+    if checksum(&len_bytes, &data[at + HEADER..end as usize]) != crc {
+        return Err("checksum mismatch".into());
+    }
+    Ok(end)
+}
+
+/// Where the first whole, valid record after the damaged one at `damaged` starts: right after it when its
+/// length is intact (a flipped byte in its payload), else at the first later offset where a valid record
+/// starts, within [`RESYNC_BUDGET`] of checksumming. `None` when there is none: the rest is a torn tail.
+fn find_next_record(data: &[u8], damaged: u64) -> Option<u64> {
+    let size = data.len() as u64;
+    // The damaged record's own length, if it still leads to a valid record (or exactly to the end, which
+    // would make it a lone damaged last record: then the tail is cut).
+    if size - damaged >= HEADER as u64 {
+        let at = damaged as usize;
+        let len = u32::from_le_bytes(data[at..at + 4].try_into().expect("four bytes")) as u64;
+        let next = damaged + HEADER as u64 + len;
+        if len <= MAX_RECORD && next < size && parse_record(data, next).is_ok() {
+            return Some(next);
+        }
+    }
+    let mut budget = RESYNC_BUDGET;
+    // A record is at least a header long, so the next one starts no earlier than that.
+    for candidate in damaged + HEADER as u64..size.saturating_sub(HEADER as u64 - 1) {
+        let at = candidate as usize;
+        let len = u32::from_le_bytes(data[at..at + 4].try_into().expect("four bytes")) as u64;
+        if len > MAX_RECORD || candidate + HEADER as u64 + len > size {
+            continue;
+        }
+        if len > budget {
+            return None;
+        }
+        budget -= len;
+        if parse_record(data, candidate).is_ok() {
+            return Some(candidate);
+        }
+    }
+    None
+}
+
+/// Overwrites `[from, to)` (at least a header long) with one padding record.
+fn write_padding(data: &mut [u8], from: u64, to: u64) {
+    let len = to - from - HEADER as u64;
+    let (from, to) = (from as usize, to as usize);
+    let len_bytes = (len as u32).to_le_bytes();
+    data[from + HEADER..to].fill(PADDING);
+    let crc = checksum(&len_bytes, &data[from + HEADER..to]);
+    data[from..from + 4].copy_from_slice(&len_bytes);
+    data[from + 4..from + 8].copy_from_slice(&crc.to_le_bytes());
+}
+
 impl Wal {
     /// Opens (creating if needed) the log in `dir`, checking every record and repairing damage.
     ///
@@ -216,63 +357,37 @@ impl Wal {
         ownership::mark(&dir)?;
         let stats = Arc::new(Stats::default());
         let mut report = OpenReport::default();
-        let mut segments = list_segments(&dir)?;
-        let mut payload = Vec::new();
-        let mut damaged: Option<usize> = None;
-        for (i, &seg) in segments.iter().enumerate() {
+        let segments = list_segments(&dir)?;
+        for &seg in &segments {
             let path = dir.join(segment_name(seg));
-            let file = OpenOptions::new().read(true).write(true).open(&path)?;
-            let size = file.metadata()?.len();
-            let mut offset = 0;
-            loop {
-                match read_record(&file, offset, size, &mut payload) {
-                    Ok(Some(next)) => {
-                        report.records += 1;
-                        offset = next;
-                    }
-                    Ok(None) => break,
-                    Err(reason) => {
-                        let mut discarded = size - offset;
-                        let later = &segments[i + 1..];
-                        for &l in later {
-                            let p = dir.join(segment_name(l));
-                            discarded += fs::metadata(&p).map(|m| m.len()).unwrap_or(0);
-                            fs::remove_file(&p)?;
-                        }
-                        file.set_len(offset)?;
-                        file.sync_all()?;
-                        tracing::warn!(
-                            wal = %dir.display(),
-                            "WAL segment {} is damaged at offset {offset} ({reason}); truncated there, \
-                             discarding {discarded} bytes and {} later segment(s); records before it are kept",
-                            segment_name(seg),
-                            later.len()
-                        );
-                        stats.corruptions.fetch_add(1, Ordering::Relaxed);
-                        report.repair = Some(Repair {
-                            segment: seg,
-                            offset,
-                            reason,
-                            bytes_discarded: discarded,
-                            segments_removed: later.len(),
-                        });
-                        damaged = Some(i);
-                        break;
-                    }
+            let (records, good, repairs) = recover_segment(&path, seg)?;
+            report.records += records;
+            report.bytes += good;
+            for r in &repairs {
+                if r.truncated {
+                    tracing::warn!(
+                        wal = %dir.display(),
+                        "WAL segment {} ends in damage at offset {} ({}): cut there, {} bytes lost; the records before it and every later segment are kept",
+                        segment_name(seg), r.offset, r.reason, r.bytes_discarded
+                    );
+                } else {
+                    tracing::warn!(
+                        wal = %dir.display(),
+                        "WAL segment {} has a damaged record at offset {} ({}): its {} bytes are skipped, the records around it are kept",
+                        segment_name(seg), r.offset, r.reason, r.bytes_discarded
+                    );
                 }
+                stats.corruptions.fetch_add(1, Ordering::Relaxed);
             }
-            report.bytes += offset;
-            if damaged.is_some() {
-                break;
-            }
+            report.repairs.extend(repairs);
         }
-        if let Some(i) = damaged {
-            segments.truncate(i + 1);
+        if !report.repairs.is_empty() {
             sync_dir(&dir)?;
         }
         stats
             .records_replayed
             .store(report.records, Ordering::Relaxed);
+        let mut segments = segments;
         let (segment, file, offset) = match segments.last() {
             Some(&last) => {
                 let path = dir.join(segment_name(last));
@@ -598,7 +713,7 @@ mod tests {
         drop(wal);
         let (wal, report) = Wal::open(dir.path(), opts).unwrap();
         assert_eq!(report.records, 20);
-        assert!(report.repair.is_none());
+        assert!(report.repairs.is_empty());
         let wal = Arc::new(wal);
         wal.append(b"after reopen").unwrap();
         assert_eq!(

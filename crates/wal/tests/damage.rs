@@ -1,5 +1,5 @@
-//! Damage anywhere in the log: cut a segment at any byte or flip any byte, reopen, and every record before
-//! the damage reads back while nothing at or after it is returned.
+//! Damage anywhere in the log: cut a segment at any byte or flip any byte, reopen, and exactly the damaged
+//! records are lost: every other record, before and after the damage and in later segments, reads back.
 
 use std::fs;
 use std::sync::Arc;
@@ -26,6 +26,7 @@ fn write(dir: &std::path::Path, records: &[Vec<u8>]) -> Vec<(u64, u64, u64)> {
     spans
 }
 
+/// Every record a reader returns, padding (which stands in for damaged records) left out.
 fn read_back(dir: &std::path::Path) -> (Vec<Vec<u8>>, ingot_wal::OpenReport) {
     let (wal, report) = Wal::open(dir, options()).unwrap();
     let wal = Arc::new(wal);
@@ -33,7 +34,9 @@ fn read_back(dir: &std::path::Path) -> (Vec<Vec<u8>>, ingot_wal::OpenReport) {
     let mut out = Vec::new();
     let mut buf = Vec::new();
     while let Read::Record(_) = r.next(&mut buf).unwrap() {
-        out.push(buf.clone());
+        if !ingot_wal::is_padding(&buf) {
+            out.push(buf.clone());
+        }
     }
     (out, report)
 }
@@ -42,15 +45,22 @@ fn seg_path(dir: &std::path::Path, seg: u64) -> std::path::PathBuf {
     dir.join(format!("{seg:08}"))
 }
 
+/// Records made of zeros would read as padding; the tests give every record a non-zero first byte.
 fn records() -> impl Strategy<Value = Vec<Vec<u8>>> {
-    prop::collection::vec(prop::collection::vec(any::<u8>(), 0..120), 1..25)
+    prop::collection::vec(
+        (1u8..=255, prop::collection::vec(any::<u8>(), 0..120)).prop_map(|(first, mut rest)| {
+            rest.insert(0, first);
+            rest
+        }),
+        1..25,
+    )
 }
 
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(200))]
 
     #[test]
-    fn a_cut_keeps_every_whole_record_before_it(records in records(), which in any::<prop::sample::Index>(), at in any::<prop::sample::Index>()) {
+    fn a_cut_loses_only_the_records_it_cuts(records in records(), which in any::<prop::sample::Index>(), at in any::<prop::sample::Index>()) {
         let dir = tempfile::tempdir().unwrap();
         let spans = write(dir.path(), &records);
         let segs: Vec<u64> = { let mut s: Vec<u64> = spans.iter().map(|s| s.0).collect(); s.dedup(); s };
@@ -61,34 +71,25 @@ proptest! {
         fs::OpenOptions::new().write(true).open(&path).unwrap().set_len(cut).unwrap();
 
         let (got, report) = read_back(dir.path());
-        let expect: Vec<Vec<u8>> = records.iter().zip(&spans)
-            .filter(|(_, s)| s.0 < seg || (s.0 == seg && s.2 <= cut))
+        // Whole records before the cut, and every record of the other segments.
+        let kept: Vec<Vec<u8>> = records.iter().zip(&spans)
+            .filter(|(_, s)| s.0 != seg || s.2 <= cut)
             .map(|(r, _)| r.clone())
             .collect();
-        // Records of later segments are gone too unless the cut fell exactly on a record boundary, where the
-        // segment is merely shorter and the later segments are still whole and valid.
+        prop_assert_eq!(got, kept);
         let boundary = cut == 0 || spans.iter().any(|s| s.0 == seg && s.2 == cut);
-        if boundary {
-            let kept: Vec<Vec<u8>> = records.iter().zip(&spans)
-                .filter(|(_, s)| s.0 != seg || s.2 <= cut)
-                .map(|(r, _)| r.clone())
-                .collect();
-            prop_assert_eq!(got, kept);
-        } else {
-            prop_assert_eq!(&got, &expect);
-            prop_assert!(report.repair.is_some());
-        }
+        prop_assert_eq!(report.repairs.is_empty(), boundary);
         // The log takes appends again after the repair.
         let (wal, _) = Wal::open(dir.path(), options()).unwrap();
         wal.append(b"more").unwrap();
         drop(wal);
         let (again, report) = read_back(dir.path());
-        prop_assert!(report.repair.is_none());
+        prop_assert!(report.repairs.is_empty());
         prop_assert_eq!(again.last().unwrap().as_slice(), b"more");
     }
 
     #[test]
-    fn a_flipped_byte_is_caught_and_nothing_after_it_is_trusted(records in records(), at in any::<prop::sample::Index>(), mask in 1u8..=255) {
+    fn a_flipped_byte_loses_only_its_record(records in records(), at in any::<prop::sample::Index>(), mask in 1u8..=255) {
         let dir = tempfile::tempdir().unwrap();
         let spans = write(dir.path(), &records);
         // Pick a byte over all the data, in log order.
@@ -107,9 +108,22 @@ proptest! {
         fs::write(&path, bytes).unwrap();
 
         let (got, report) = read_back(dir.path());
-        prop_assert_eq!(&got[..], &records[..damaged_record]);
-        let repair = report.repair.unwrap();
-        prop_assert_eq!(repair.segment, seg);
-        prop_assert_eq!(repair.offset, spans[damaged_record].1);
+        let mut expect = records.clone();
+        expect.remove(damaged_record);
+        prop_assert_eq!(&got, &expect);
+        prop_assert_eq!(report.repairs.len(), 1);
+        prop_assert_eq!(report.repairs[0].segment, seg);
+        prop_assert_eq!(report.repairs[0].offset, spans[damaged_record].1);
+        // Positions saved before the damage still point at the same records.
+        let (wal, _) = Wal::open(dir.path(), options()).unwrap();
+        let wal = Arc::new(wal);
+        if let Some(after) = spans.get(damaged_record + 1) {
+            let mut r = wal.reader(ingot_wal::Position::new(after.0, after.1));
+            let mut buf = Vec::new();
+            if let Read::Record(_) = r.next(&mut buf).unwrap() {
+                if ingot_wal::is_padding(&buf) { prop_assert!(r.next(&mut buf).is_ok()); }
+            }
+            prop_assert!(records.contains(&buf));
+        }
     }
 }

@@ -428,6 +428,7 @@ impl Component {
             }
         };
         let keep: Vec<String> = args.endpoints.iter().map(Endpoint::id).collect();
+        let known = prepare_positions(&shared.positions_dir, &keep);
         remove_stale_positions(&shared.positions_dir, &keep);
         for (endpoint, client) in args.endpoints.iter().cloned().zip(clients) {
             let state = Arc::new(EndpointState {
@@ -442,12 +443,20 @@ impl Component {
             let prev = previous.remove(&state.id);
             // A new endpoint starts at the present, as in Prometheus (it is not sent the history others
             // were sent). "The present" is now, not whenever its task first runs: samples appended in
-            // between must reach it.
+            // between must reach it. A known endpoint whose position file went missing (deleted) starts
+            // at the WAL's start instead: it may be sent something twice, but loses nothing.
             let pos_file = super::queue::position_file(&shared.positions_dir, &state.id);
             if prev.is_none() && !pos_file.exists() {
-                let saved = std::fs::create_dir_all(&shared.positions_dir).and_then(|()| {
-                    ingot_wal::checkpoint::save_position(&pos_file, shared.wal.wal().end(), true)
-                });
+                let wal = shared.wal.wal();
+                let start = if known.contains(&state.id) {
+                    tracing::warn!(component = %self.ctx.id, endpoint = %state.id,
+                        "the endpoint's delivered position is missing ({}); resending everything the WAL holds rather than skipping what it had not delivered", pos_file.display());
+                    wal.start()
+                } else {
+                    wal.end()
+                };
+                let saved = std::fs::create_dir_all(&shared.positions_dir)
+                    .and_then(|()| ingot_wal::checkpoint::save_position(&pos_file, start, true));
                 if let Err(e) = saved {
                     shared.health.set(
                         &state.id,
@@ -532,6 +541,51 @@ fn set_aside_foreign_wal(id: &str, dir: &std::path::Path) -> Result<(), String> 
         Ok(_) => Ok(()),
         Err(e) => Err(format!("reading the WAL directory {}: {e}", dir.display())),
     }
+}
+
+/// The file listing the endpoints that have had a position, so that a missing position file of a known
+/// endpoint (deleted) is told from a new endpoint's.
+const KNOWN_ENDPOINTS: &str = "endpoints";
+
+/// Before the endpoints start: renames position files from earlier versions' names, reads which endpoints
+/// were known, and records `keep` as the known ones from now on. Returns the endpoints known before.
+fn prepare_positions(dir: &std::path::Path, keep: &[String]) -> Vec<String> {
+    use super::queue::{legacy_position_file, position_file};
+    for id in keep {
+        let (legacy, new) = (legacy_position_file(dir, id), position_file(dir, id));
+        if legacy.exists() && !new.exists() {
+            if let Err(e) = std::fs::rename(&legacy, &new) {
+                tracing::warn!(endpoint = %id, "renaming the position file {}: {e}", legacy.display());
+            }
+        }
+    }
+    let list = dir.join(KNOWN_ENDPOINTS);
+    let known: Vec<String> = std::fs::read_to_string(&list)
+        .map(|t| t.lines().map(str::to_string).collect())
+        .unwrap_or_default();
+    // From now on the known endpoints are the configured ones: a removed endpoint's position is removed
+    // too, and if it comes back it is new.
+    let mut all: Vec<String> = keep.to_vec();
+    all.sort();
+    all.dedup();
+    // Ids are written one per line: a name holding a newline is left out (it only loses the distinction).
+    let text: String = all
+        .iter()
+        .filter(|id| !id.contains('\n'))
+        .map(|id| format!("{id}\n"))
+        .collect();
+    let saved = std::fs::create_dir_all(dir).and_then(|()| {
+        let tmp = list.with_extension("tmp");
+        std::fs::write(&tmp, text)?;
+        std::fs::rename(&tmp, &list)
+    });
+    if let Err(e) = saved {
+        tracing::warn!(
+            "recording the known remote_write endpoints in {}: {e}",
+            list.display()
+        );
+    }
+    known
 }
 
 fn remove_stale_positions(dir: &std::path::Path, keep: &[String]) {

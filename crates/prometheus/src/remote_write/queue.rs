@@ -122,7 +122,27 @@ struct ShardContext {
     acked: Notify,
 }
 
+/// Where an endpoint's delivered position is kept: a readable part of its name (at most 64 characters of
+/// `[A-Za-z0-9_-]`, the rest `_`) and a hash of the whole name, so that names differing only in
+/// punctuation (`store.a`, `store:a`) or longer than a file name may be never share or lose a file.
 pub fn position_file(positions_dir: &std::path::Path, id: &str) -> PathBuf {
+    let readable: String = id
+        .chars()
+        .take(64)
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let hash = xxhash_rust::xxh64::xxh64(id.as_bytes(), 0);
+    positions_dir.join(format!("{readable}-{hash:016x}.position"))
+}
+
+/// The name earlier versions gave the file (punctuation folded to `_`, no hash), read once and renamed.
+pub fn legacy_position_file(positions_dir: &std::path::Path, id: &str) -> PathBuf {
     let safe: String = id
         .chars()
         .map(|c| {
@@ -165,8 +185,13 @@ pub async fn run_endpoint(
         tokio::task::spawn_blocking(move || {
             let start = match load_position(&pos_file) {
                 Ok(Some(p)) => p,
-                // The component saves a start position before spawning; missing means it could not.
-                Ok(None) => wal.end(),
+                // The component saves a start position before spawning (or, for a known endpoint whose
+                // file went missing, the WAL's start); missing now means it could not: resend what the WAL
+                // holds rather than skip it.
+                Ok(None) => {
+                    tracing::warn!(endpoint = %id, "no saved WAL position; resending everything the WAL holds rather than losing data");
+                    wal.start()
+                }
                 Err(e) => {
                     tracing::warn!(endpoint = %id, "{e}; resending everything the WAL holds rather than losing data");
                     wal.start()
@@ -234,7 +259,12 @@ pub async fn run_endpoint(
         .then(|| tokio::spawn(run_metadata(ctx.clone(), cancel.clone())));
 
     let mut tracker: VecDeque<Arc<RecordAck>> = VecDeque::new();
-    let positions = PositionSaver::new(shared.wal.clone(), pos_file, state.id.clone());
+    let positions = PositionSaver::new(
+        shared.wal.clone(),
+        pos_file,
+        state.id.clone(),
+        shared.health.clone(),
+    );
     let mut delivered = start;
     let mut advance = |tracker: &mut VecDeque<Arc<RecordAck>>| {
         let mut moved = false;
@@ -264,7 +294,10 @@ pub async fn run_endpoint(
         let (back, records, outcome) = read_chunk(reader.take().expect("the reader is back")).await;
         reader = Some(back);
         for (payload, end) in records {
-            if codec::decode(&payload, &mut samples).is_none() {
+            if ingot_wal::is_padding(&payload) {
+                // Stands in for a damaged record (the WAL says so when it opens): nothing to send.
+                samples.clear();
+            } else if codec::decode(&payload, &mut samples).is_none() {
                 tracing::warn!(endpoint = %state.id, "skipping a WAL record that is not a sample batch");
                 samples.clear();
             }
@@ -347,15 +380,43 @@ pub async fn run_endpoint(
     let saver = shared.wal.clone();
     let pos_file = position_file(&shared.positions_dir, &state.id);
     let id = state.id.clone();
+    let health = shared.health.clone();
     let _ = tokio::task::spawn_blocking(move || {
-        let saved = saver.run(move |_| save_position(&pos_file, last, true));
-        if let Ok(Err(e)) = saved {
-            tracing::warn!(endpoint = %id, "saving the WAL position: {e}");
-        }
+        let _ = saver.run(move |_| {
+            report_position_save(
+                &health,
+                &id,
+                &pos_file,
+                save_position(&pos_file, last, true),
+            )
+        });
     })
     .await;
     if let Some(t) = metadata_task {
         t.abort();
+    }
+}
+
+/// A failed position save makes the component unhealthy, naming the endpoint and the file (a restart would
+/// resend what was delivered since the last good save: nothing is lost, but it must not go unnoticed); the
+/// next good save clears it.
+fn report_position_save(
+    health: &HealthBoard,
+    id: &str,
+    path: &std::path::Path,
+    result: std::io::Result<()>,
+) {
+    let key = format!("{id}/position");
+    match result {
+        Ok(()) => health.set(&key, None),
+        Err(e) => {
+            let msg = format!(
+                "endpoint {id}: saving its delivered position to {}: {e}",
+                path.display()
+            );
+            tracing::warn!(endpoint = %id, "{msg}");
+            health.set(&key, Some(msg));
+        }
     }
 }
 
@@ -421,15 +482,22 @@ struct PositionSaver {
     thread: WalThread,
     path: PathBuf,
     id: String,
+    health: Arc<HealthBoard>,
     newest: Arc<Mutex<Option<Position>>>,
 }
 
 impl PositionSaver {
-    fn new(thread: WalThread, path: PathBuf, id: String) -> PositionSaver {
+    fn new(
+        thread: WalThread,
+        path: PathBuf,
+        id: String,
+        health: Arc<HealthBoard>,
+    ) -> PositionSaver {
         PositionSaver {
             thread,
             path,
             id,
+            health,
             newest: Arc::new(Mutex::new(None)),
         }
     }
@@ -445,12 +513,11 @@ impl PositionSaver {
             return;
         }
         let (newest, path, id) = (self.newest.clone(), self.path.clone(), self.id.clone());
+        let health = self.health.clone();
         let submitted = self.thread.submit(move |_| {
             let position = newest.lock().unwrap_or_else(|e| e.into_inner()).take();
             if let Some(p) = position {
-                if let Err(e) = save_position(&path, p, false) {
-                    tracing::warn!(endpoint = %id, "saving the WAL position: {e}");
-                }
+                report_position_save(&health, &id, &path, save_position(&path, p, false));
             }
         });
         if submitted.is_err() {
