@@ -626,3 +626,55 @@ fn a_position_that_cannot_be_saved_is_loud() {
         h.message
     );
 }
+
+/// Writes the disk lost (on a full disk, a page dropped after a failed writeback reads back as zeros) stop
+/// neither the reader nor the log: the damaged record is skipped and counted, everything appended after it
+/// is delivered, and a fully delivered log closes its segment so the space can be freed.
+#[test]
+fn lost_writes_are_skipped_and_a_delivered_log_frees_its_segment() {
+    let rt = runtime();
+    let _guard = rt.enter();
+    let sink = RemoteWriteSink::start();
+    let data = tempfile::tempdir().unwrap();
+    let r = start(data.path(), &sink.url());
+    let wal_dir = data.path().join("prometheus.remote_write.test/wal");
+    r.receiver.0.append(&batch(2, 1000)).unwrap();
+    wait_until("the first batch", Duration::from_secs(10), || {
+        accepted(&sink).len() == 2
+    });
+    // The disk loses the next write.
+    std::fs::write(wal_dir.join("TEST_ZERO_WRITES"), "").unwrap();
+    r.receiver.0.append(&batch(2, 1001)).unwrap();
+    std::thread::sleep(Duration::from_millis(200));
+    std::fs::remove_file(wal_dir.join("TEST_ZERO_WRITES")).unwrap();
+    r.receiver.0.append(&batch(2, 1002)).unwrap();
+    wait_until(
+        "the batch after the lost one",
+        Duration::from_secs(10),
+        || accepted(&sink).iter().any(|(_, ts, _)| *ts == 1002),
+    );
+    let got: Vec<i64> = accepted(&sink).iter().map(|(_, ts, _)| *ts).collect();
+    assert!(
+        !got.contains(&1001),
+        "the lost write cannot be delivered: {got:?}"
+    );
+    let metric = |name: &str| {
+        r.component
+            .debug_metrics()
+            .iter()
+            .find(|m| m.name() == name)
+            .and_then(|m| m.scalar())
+            .unwrap_or(-1.0)
+    };
+    assert!(metric("prometheus_remote_write_wal_corruptions_total") >= 1.0);
+    // Everything delivered: within a truncation check the segment is closed and removed.
+    wait_until(
+        "the delivered segment removed",
+        Duration::from_secs(15),
+        || metric("prometheus_remote_write_wal_segments_removed_total") >= 1.0,
+    );
+    r.receiver.0.append(&batch(2, 1003)).unwrap();
+    wait_until("delivery goes on", Duration::from_secs(10), || {
+        accepted(&sink).iter().any(|(_, ts, _)| *ts == 1003)
+    });
+}

@@ -18,7 +18,7 @@
 //! - Segments are removed only whole, and never the one being written.
 
 use std::fs::{self, File, OpenOptions};
-use std::io::{self, Write};
+use std::io;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -391,7 +391,7 @@ impl Wal {
         let (segment, file, offset) = match segments.last() {
             Some(&last) => {
                 let path = dir.join(segment_name(last));
-                let file = OpenOptions::new().read(true).append(true).open(&path)?;
+                let file = OpenOptions::new().read(true).write(true).open(&path)?;
                 let len = file.metadata()?.len();
                 (last, file, len)
             }
@@ -452,7 +452,15 @@ impl Wal {
         buf.extend_from_slice(&len_bytes);
         buf.extend_from_slice(&crc.to_le_bytes());
         buf.extend_from_slice(payload);
-        let result = w.file.write_all(&buf).and_then(|()| {
+        #[cfg(feature = "test-hooks")]
+        if self.dir.join("TEST_ZERO_WRITES").exists() {
+            // A write the kernel accepted and then lost (a page dropped after a failed writeback on a
+            // full disk): the bytes read back as zeros.
+            buf[..].fill(0);
+        }
+        // At the offset the log counts, never "at the end of the file": a write cut short leaves bytes the
+        // next append overwrites instead of a gap the readers would trip on.
+        let result = w.file.write_all_at(&buf, w.offset).and_then(|()| {
             if self.options.sync == SyncPolicy::Always {
                 w.file.sync_data()
             } else {
@@ -488,6 +496,18 @@ impl Wal {
         self.end_segment.store(next, Ordering::Release);
         self.stats.segments.fetch_add(1, Ordering::Relaxed);
         Ok(())
+    }
+
+    /// Closes the segment being written and starts the next, if the one being written holds anything and
+    /// still ends at `end` (nothing was appended since the caller looked). Lets a fully delivered log free
+    /// its space: only whole segments are ever removed, so without this the last one would only grow.
+    pub fn roll_if_at(&self, end: Position) -> io::Result<bool> {
+        let mut w = self.writer.lock().unwrap_or_else(|e| e.into_inner());
+        if w.offset == 0 || Position::new(w.segment, w.offset) != end {
+            return Ok(false);
+        }
+        self.roll(&mut w)?;
+        Ok(true)
     }
 
     /// Flushes appended records to disk.
@@ -581,7 +601,7 @@ pub struct SegmentInfo {
 fn create_segment(dir: &Path, n: u64) -> io::Result<File> {
     let file = OpenOptions::new()
         .read(true)
-        .append(true)
+        .write(true)
         .create(true)
         .truncate(false)
         .open(dir.join(segment_name(n)))?;
@@ -661,15 +681,28 @@ impl Reader {
                     self.pos = Position::new(self.pos.segment + 1, 0);
                     self.file = None;
                 }
+                Err(reason) if reason.starts_with("reading:") => {
+                    return Err(io::Error::other(format!(
+                        "WAL segment {} at offset {}: {reason}",
+                        segment_name(self.pos.segment),
+                        self.pos.offset
+                    )))
+                }
                 Err(reason) => {
-                    return Err(io::Error::new(
-                        io::ErrorKind::InvalidData,
-                        format!(
-                            "WAL segment {} at offset {}: {reason}",
-                            segment_name(self.pos.segment),
-                            self.pos.offset
-                        ),
-                    ))
+                    // Damage found while the log is running (a write the disk lost): skip to the next
+                    // whole record of the segment, or its end, and say what was lost, rather than stop
+                    // reading for good.
+                    let mut rest = vec![0; (size - self.pos.offset) as usize];
+                    file.read_exact_at(&mut rest, self.pos.offset)?;
+                    let skip = find_next_record(&rest, 0).unwrap_or(rest.len() as u64);
+                    tracing::warn!(
+                        wal = %self.wal.dir.display(),
+                        "WAL segment {} is damaged at offset {} ({reason}); {skip} bytes skipped, reading goes on after them",
+                        segment_name(self.pos.segment),
+                        self.pos.offset
+                    );
+                    self.wal.stats.corruptions.fetch_add(1, Ordering::Relaxed);
+                    self.pos.offset += skip;
                 }
             }
         }

@@ -491,12 +491,26 @@ impl Component {
         let min_delivered = running
             .iter()
             .map(|e| *e.state.delivered.lock().unwrap())
-            .try_fold(u64::MAX, |acc, p| p.map(|p| acc.min(p.segment)));
+            .try_fold(None::<ingot_wal::Position>, |acc, p| {
+                p.map(|p| Some(acc.map_or(p, |a| a.min(p))))
+            })
+            .flatten();
         drop(running);
-        let Some(limit) = min_delivered else { return };
+        let Some(delivered) = min_delivered else {
+            return;
+        };
+        let limit = delivered.segment;
         let max_age = self.args.lock().unwrap().wal.max_keepalive_time;
         let id = self.ctx.id.clone();
         let _ = thread.submit(move |wal| {
+            // Everything delivered: close the segment being written so that it can go too. Otherwise a log
+            // that fits in one segment only grows, and on a full disk never frees the space it holds.
+            let mut limit = limit;
+            match wal.roll_if_at(delivered) {
+                Ok(true) => limit = delivered.segment + 1,
+                Ok(false) => {}
+                Err(e) => tracing::warn!(component = %id, "closing the delivered WAL segment: {e}"),
+            }
             if let Err(e) = wal.remove_segments_before(limit) {
                 tracing::warn!(component = %id, "removing delivered WAL segments: {e}");
             }
