@@ -39,6 +39,11 @@ impl TlsSettings {
     }
 }
 
+/// Checks `server_name` without building anything (for configuration-time errors).
+pub fn check_server_name(t: &TlsSettings) -> Result<(), String> {
+    t.server_name().map(|_| ())
+}
+
 fn provider() -> Arc<rustls::crypto::CryptoProvider> {
     Arc::new(rustls::crypto::ring::default_provider())
 }

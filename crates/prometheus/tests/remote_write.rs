@@ -52,6 +52,8 @@ fn endpoint(url: &str) -> Endpoint {
             ..Default::default()
         },
         write_relabel: Vec::new(),
+        sigv4: None,
+        warnings: Vec::new(),
     }
 }
 
@@ -66,6 +68,7 @@ fn start(data: &std::path::Path, url: &str) -> Running {
         external_labels: BTreeMap::from([("cluster".to_string(), "c1".to_string())]),
         endpoints: vec![endpoint(url)],
         wal: WalOptions::default(),
+        warnings: Vec::new(),
     };
     start_with(data, args)
 }
