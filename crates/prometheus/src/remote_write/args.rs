@@ -292,6 +292,16 @@ const UNSUPPORTED_ENDPOINT_BLOCKS: &[(&str, &str)] = &[
     ),
 ];
 
+/// A block refused as a whole: its contents are not looked at.
+struct Refused;
+
+impl Decode for Refused {
+    fn decode(d: &mut BodyDecoder<'_, '_>) -> Result<Self, Failed> {
+        d.skip_rest();
+        Ok(Refused)
+    }
+}
+
 impl Decode for Endpoint {
     fn decode(d: &mut BodyDecoder<'_, '_>) -> Result<Self, Failed> {
         let url: String = d.required("url")?;
@@ -312,7 +322,7 @@ impl Decode for Endpoint {
         let sigv4: Option<SigV4Block> = d.block("sigv4")?;
         let mut others = Vec::new();
         for (b, why) in UNSUPPORTED_ENDPOINT_BLOCKS {
-            let given: Option<BTreeMap<String, ingot_syntax::value::Value>> = d.block(b)?;
+            let given: Option<Refused> = d.block(b)?;
             if given.is_some() {
                 others.push((*b, *why));
             }
