@@ -564,10 +564,11 @@ fn unsupported_settings_are_refused_or_warned_about_by_name() {
     let rt = runtime();
     let _guard = rt.enter();
     let args = decode_args(
-        "endpoint {\n  url = \"http://127.0.0.1:1/api/v1/write\"\n  round_robin_dns = true\n  queue_config { max_shards = 10 }\n}\nwal {\n  truncate_frequency = \"1h\"\n  min_keepalive_time = \"1m\"\n}\n",
+        "endpoint {\n  url = \"http://127.0.0.1:1/api/v1/write\"\n  round_robin_dns = true\n  send_native_histograms = true\n  queue_config { max_shards = 10 }\n}\nwal {\n  truncate_frequency = \"1h\"\n  min_keepalive_time = \"1m\"\n}\n",
     )
     .unwrap();
     let names: Vec<&str> = [
+        "send_native_histograms",
         "round_robin_dns",
         "queue_config.max_shards",
         "wal.truncate_frequency",

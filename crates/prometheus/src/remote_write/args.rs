@@ -371,6 +371,9 @@ impl Decode for Endpoint {
             sigv4,
             warnings: Vec::new(),
         };
+        if e.send_native_histograms {
+            e.warnings.push("send_native_histograms has no effect: no native histograms reach ingot's remote_write (prometheus.scrape refuses scrape_native_histograms)".into());
+        }
         if round_robin_dns {
             e.warnings.push("round_robin_dns has no effect: ingot connects to the endpoint's addresses in the resolver's order and keeps using the first that answers".into());
         }
