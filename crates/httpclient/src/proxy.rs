@@ -113,8 +113,16 @@ impl ProxySelector {
 pub fn parse_proxy(s: &str) -> Result<Proxy, String> {
     let parsed = match Url::parse(s) {
         Ok(u) if u.host_str().is_some_and(|h| !h.is_empty()) => u,
+        // Go retries any bogus address with `http://` in front; one that already has a scheme would then
+        // parse into nonsense with its user info in the path, so it is refused instead.
+        Err(e) if s.contains("://") => {
+            return Err(format!(
+                "invalid proxy address {}: {e}",
+                go_quote(&hide_userinfo(s))
+            ))
+        }
         _ => Url::parse(&format!("http://{s}"))
-            .map_err(|e| format!("invalid proxy address {}: {e}", go_quote(s)))?,
+            .map_err(|e| format!("invalid proxy address {}: {e}", go_quote(&hide_userinfo(s))))?,
     };
     let redacted = redact(&parsed);
     if parsed.scheme() != "http" {
@@ -156,6 +164,15 @@ pub fn redact(u: &Url) -> String {
         let _ = u.set_password(Some("xxxxx"));
     }
     u.to_string()
+}
+
+/// A proxy address that did not parse, with whatever could be a password hidden.
+fn hide_userinfo(s: &str) -> String {
+    let start = s.find("://").map_or(0, |i| i + 3);
+    match s[start..].rfind('@') {
+        Some(at) => format!("{}xxxxx{}", &s[..start], &s[start + at..]),
+        None => s.to_string(),
+    }
 }
 
 fn percent_decode(s: &str) -> String {
@@ -463,6 +480,13 @@ mod tests {
                 .unwrap(),
             None
         );
+    }
+
+    #[test]
+    fn an_unparsable_proxy_address_does_not_show_its_password() {
+        let e = parse_proxy("http://user:hunter2@[::1").unwrap_err();
+        assert!(!e.contains("hunter2"), "{e}");
+        assert!(e.contains("xxxxx@"), "{e}");
     }
 
     #[test]
