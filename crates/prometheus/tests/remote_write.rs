@@ -52,6 +52,8 @@ fn endpoint(url: &str) -> Endpoint {
             ..Default::default()
         },
         write_relabel: Vec::new(),
+        sigv4: None,
+        warnings: Vec::new(),
     }
 }
 
@@ -66,6 +68,7 @@ fn start(data: &std::path::Path, url: &str) -> Running {
         external_labels: BTreeMap::from([("cluster".to_string(), "c1".to_string())]),
         endpoints: vec![endpoint(url)],
         wal: WalOptions::default(),
+        warnings: Vec::new(),
     };
     start_with(data, args)
 }
@@ -545,6 +548,7 @@ fn positions_are_unique_saved_for_long_names_and_a_deleted_one_resends() {
         external_labels: BTreeMap::from([("cluster".to_string(), "c1".to_string())]),
         endpoints: vec![named("store.a"), named("store:a"), named(&long)],
         wal: WalOptions::default(),
+        warnings: Vec::new(),
     };
     let positions = data
         .path()
@@ -677,4 +681,118 @@ fn lost_writes_are_skipped_and_a_delivered_log_frees_its_segment() {
     wait_until("delivery goes on", Duration::from_secs(10), || {
         accepted(&sink).iter().any(|(_, ts, _)| *ts == 1003)
     });
+}
+
+/// Settings ingot cannot honour: refused by name where ignoring them would mislead (credentials),
+/// accepted with a warning naming them (logged, and in the component's health) where they only tune.
+#[test]
+fn unsupported_settings_are_refused_or_warned_about_by_name() {
+    let endpoint = |body: &str| {
+        decode_args(&format!(
+            "endpoint {{\n  url = \"http://127.0.0.1:1/api/v1/write\"\n  {body}\n}}\n"
+        ))
+    };
+    let refused = |body: &str, want: &str| {
+        let err = endpoint(body).expect_err(body);
+        assert!(err.contains(want), "{body}: {err}");
+        assert!(err.contains("test.alloy:"), "the place is named: {err}");
+    };
+    refused(
+        "sigv4 {\n    region = \"us-east-1\"\n    role_arn = \"arn:aws:iam::1:role/x\"\n  }",
+        "sigv4 role_arn is not supported by ingot: assuming a role needs AWS STS",
+    );
+    refused(
+        "sigv4 {\n    external_id = \"x\"\n  }",
+        "external_id can only be used with role_arn",
+    );
+    refused(
+        "sigv4 {\n    access_key = \"AK\"\n  }",
+        "must provide an AWS SigV4 access key and secret key",
+    );
+    refused(
+        "sigv4 { region = \"us-east-1\" }\n  bearer_token = \"t\"",
+        "at most one of sigv4, azuread, google_iam, basic_auth, oauth2, bearer_token & bearer_token_file must be configured",
+    );
+    refused(
+        "azuread {\n    managed_identity { client_id = \"00000000-0000-0000-0000-000000000000\" }\n  }",
+        "endpoint block \"azuread\" is not supported by ingot",
+    );
+    refused(
+        "google_iam { }",
+        "endpoint block \"google_iam\" is not supported by ingot",
+    );
+    refused(
+        "basic_auth { username = \"u\" }\n  oauth2 {\n    client_id = \"c\"\n    client_secret = \"s\"\n    token_url = \"http://127.0.0.1:1/token\"\n  }",
+        "at most one of basic_auth, authorization, oauth2, bearer_token & bearer_token_file must be configured",
+    );
+    refused(
+        "oauth2 {\n    client_secret = \"s\"\n    token_url = \"http://127.0.0.1:1/token\"\n  }",
+        "oauth2 client_id must be configured",
+    );
+    refused(
+        "proxy_url = \"http://127.0.0.1:3128\"\n  proxy_from_environment = true",
+        "if proxy_from_environment is configured, proxy_url must not be configured",
+    );
+    refused(
+        "no_proxy = \"a.example\"",
+        "if no_proxy is configured, proxy_url must also be configured",
+    );
+    refused(
+        "proxy_connect_header = { \"X-A\" = [\"b\"] }",
+        "if proxy_connect_header is configured, proxy_url or proxy_from_environment must also be configured",
+    );
+    refused(
+        "proxy_url = \"socks5://127.0.0.1:1080\"",
+        "proxy scheme \"socks5\" of \"socks5://127.0.0.1:1080\" is not supported by ingot",
+    );
+    refused(
+        "http_headers = { \"Authorization\" = [\"x\"] }",
+        "setting header \"Authorization\" is not allowed",
+    );
+    // Accepted, with Alloy's defaults for what is not set.
+    let ok = endpoint(
+        "sigv4 {\n    region = \"us-east-1\"\n    access_key = \"AK\"\n    secret_key = \"SK\"\n  }\n  proxy_url = \"http://u:p@127.0.0.1:3128\"\n  no_proxy = \"10.0.0.0/8\"\n  tls_config { server_name = \"rw.example\" }\n  http_headers = { \"X-Token\" = [\"t\"] }",
+    )
+    .unwrap();
+    let e = &ok.endpoints[0];
+    assert!(
+        !e.http.enable_http2,
+        "remote_write endpoints default to HTTP/1.1, as Alloy"
+    );
+    assert!(ok.warnings.is_empty(), "{:?}", ok.warnings);
+
+    let data = tempfile::tempdir().unwrap();
+    let rt = runtime();
+    let _guard = rt.enter();
+    let args = decode_args(
+        "endpoint {\n  url = \"http://127.0.0.1:1/api/v1/write\"\n  round_robin_dns = true\n  send_native_histograms = true\n  queue_config { max_shards = 10 }\n}\nwal {\n  truncate_frequency = \"1h\"\n  min_keepalive_time = \"1m\"\n}\n",
+    )
+    .unwrap();
+    let names: Vec<&str> = [
+        "send_native_histograms",
+        "round_robin_dns",
+        "queue_config.max_shards",
+        "wal.truncate_frequency",
+        "wal.min_keepalive_time",
+    ]
+    .into();
+    for n in &names {
+        assert!(
+            args.warnings
+                .iter()
+                .any(|w| w.contains(&format!("{n} has no effect: "))),
+            "{n}: {:?}",
+            args.warnings
+        );
+    }
+    let r = start_with(data.path(), args);
+    let health = r.ctx.health.get();
+    for n in &names {
+        assert!(
+            health.message.contains(n),
+            "{n} in health: {}",
+            health.message
+        );
+    }
+    r.ctx.shutdown.cancel();
 }

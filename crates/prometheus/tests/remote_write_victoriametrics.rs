@@ -66,6 +66,8 @@ fn endpoint(url: &str, protocol: Protocol) -> Endpoint {
             ..Default::default()
         },
         write_relabel: Vec::new(),
+        sigv4: None,
+        warnings: Vec::new(),
     }
 }
 
@@ -88,6 +90,7 @@ fn start(data: &std::path::Path, endpoint: Endpoint) -> (Arc<Component>, Metrics
         external_labels: BTreeMap::from([("cluster".to_string(), "e2e".to_string())]),
         endpoints: vec![endpoint],
         wal: WalOptions::default(),
+        warnings: Vec::new(),
     };
     let component = Arc::new(Component::build(ctx.clone(), args).unwrap());
     component.start();

@@ -184,6 +184,14 @@ impl<'e, 'a> BodyDecoder<'e, 'a> {
         Ok(found)
     }
 
+    /// Marks whatever is left of the body as read, without evaluating it: for a block that is refused as a
+    /// whole, whose contents should not produce errors of their own.
+    pub fn skip_rest(&mut self) {
+        for u in self.used.iter_mut() {
+            *u = true;
+        }
+    }
+
     /// Whether the body sets the attribute.
     pub fn has(&self, name: &str) -> bool {
         self.body

@@ -2,7 +2,6 @@
 //! into "done", "retry later" and "dropped", and the retry loop with exponential backoff.
 
 use std::fmt;
-use std::path::PathBuf;
 use std::time::{Duration, SystemTime};
 
 use tokio_util::sync::CancellationToken;
@@ -64,71 +63,19 @@ pub const RESERVED_HEADERS: &[&str] = &[
 
 pub const USER_AGENT: &str = concat!("ingot/", env!("CARGO_PKG_VERSION"), " (linux)");
 
-/// A credential that never shows in Debug output or messages.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Credential(pub String);
-
-impl fmt::Debug for Credential {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("(secret)")
-    }
-}
-
-/// Where a credential comes from: given inline, or read from a file at each request (so that rotated
-/// tokens are picked up, as Prometheus does).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum CredentialSource {
-    Inline(Credential),
-    File(PathBuf),
-}
-
-impl CredentialSource {
-    fn read(&self) -> Result<String, String> {
-        match self {
-            CredentialSource::Inline(c) => Ok(c.0.clone()),
-            CredentialSource::File(p) => std::fs::read_to_string(p)
-                .map(|s| s.trim().to_string())
-                .map_err(|e| format!("reading credentials from {}: {e}", p.display())),
-        }
-    }
-}
-
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub enum Auth {
-    #[default]
-    None,
-    Basic {
-        username: String,
-        password: Option<CredentialSource>,
-    },
-    /// `Authorization: <type> <credentials>` (bearer tokens are this with type `Bearer`).
-    Authorization {
-        kind: String,
-        credentials: Option<CredentialSource>,
-    },
-}
-
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct TlsSettings {
-    pub ca_pem: Option<String>,
-    pub ca_file: Option<PathBuf>,
-    pub cert_pem: Option<String>,
-    pub cert_file: Option<PathBuf>,
-    pub key_pem: Option<Credential>,
-    pub key_file: Option<PathBuf>,
-    pub insecure_skip_verify: bool,
-    /// `TLS12` or `TLS13`.
-    pub min_version: Option<String>,
-}
+pub use ingot_httpclient::{Auth, Credential, CredentialSource, TlsSettings};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ClientConfig {
     pub url: String,
     pub timeout: Duration,
+    /// The endpoint's `headers`: set before SigV4 signs (so signed), as Prometheus injects them.
     pub headers: Vec<(String, String)>,
-    pub auth: Auth,
-    pub tls: TlsSettings,
-    pub follow_redirects: bool,
+    /// TLS, proxies, HTTP/2, redirects, credentials and `http_headers` (`user_agent` is set from
+    /// [`ClientConfig::user_agent`]).
+    pub http: ingot_httpclient::Settings,
+    /// `sigv4`: credentials and region are resolved when the client is built.
+    pub sigv4: Option<ingot_httpclient::SigV4Config>,
     pub user_agent: String,
 }
 
@@ -138,9 +85,12 @@ impl ClientConfig {
             url: url.into(),
             timeout: Duration::from_secs(30),
             headers: Vec::new(),
-            auth: Auth::None,
-            tls: TlsSettings::default(),
-            follow_redirects: true,
+            http: ingot_httpclient::Settings {
+                // Alloy's remote-write default since Prometheus 3.4.
+                enable_http2: false,
+                ..Default::default()
+            },
+            sigv4: None,
             user_agent: USER_AGENT.to_string(),
         }
     }
@@ -196,14 +146,14 @@ pub struct Written {
 
 /// One remote write endpoint's HTTP client.
 pub struct Client {
-    http: reqwest::Client,
+    http: ingot_httpclient::Client,
     config: ClientConfig,
     retry_on_429: bool,
 }
 
 impl Client {
     pub fn new(config: ClientConfig, retry_on_429: bool) -> Result<Client, String> {
-        let url = reqwest::Url::parse(&config.url).map_err(|e| {
+        let url = url::Url::parse(&config.url).map_err(|e| {
             format!(
                 "cannot parse remote_write url {:?}: {e}",
                 ingot_gocompat::url::redacted(&config.url)
@@ -216,74 +166,12 @@ impl Client {
                 config.url
             ));
         }
-        let mut b = reqwest::Client::builder()
-            .timeout(config.timeout)
-            .user_agent(config.user_agent.clone())
-            .pool_idle_timeout(Duration::from_secs(90))
-            .redirect(if config.follow_redirects {
-                reqwest::redirect::Policy::limited(10)
-            } else {
-                reqwest::redirect::Policy::none()
-            });
-        let tls = &config.tls;
-        let ca = match (&tls.ca_pem, &tls.ca_file) {
-            (Some(pem), _) => Some(pem.as_bytes().to_vec()),
-            (None, Some(path)) => Some(
-                std::fs::read(path)
-                    .map_err(|e| format!("reading ca_file {}: {e}", path.display()))?,
-            ),
-            _ => None,
-        };
-        if let Some(ca) = ca {
-            // As Go's tls.Config with RootCAs set: the given CA replaces the built-in roots.
-            b = b.tls_built_in_root_certs(false);
-            for cert in reqwest::Certificate::from_pem_bundle(&ca)
-                .map_err(|e| format!("parsing the CA certificate: {e}"))?
-            {
-                b = b.add_root_certificate(cert);
-            }
+        let mut settings = config.http.clone();
+        settings.user_agent = config.user_agent.clone();
+        if let Some(sig) = &config.sigv4 {
+            settings.auth = ingot_httpclient::Auth::SigV4(sig.resolve(&|k| std::env::var(k).ok())?);
         }
-        let cert = match (&tls.cert_pem, &tls.cert_file) {
-            (Some(pem), _) => Some(pem.as_bytes().to_vec()),
-            (None, Some(path)) => Some(
-                std::fs::read(path)
-                    .map_err(|e| format!("reading cert_file {}: {e}", path.display()))?,
-            ),
-            _ => None,
-        };
-        let key = match (&tls.key_pem, &tls.key_file) {
-            (Some(pem), _) => Some(pem.0.as_bytes().to_vec()),
-            (None, Some(path)) => Some(
-                std::fs::read(path)
-                    .map_err(|e| format!("reading key_file {}: {e}", path.display()))?,
-            ),
-            _ => None,
-        };
-        if let (Some(mut cert), Some(key)) = (cert, key) {
-            cert.push(b'\n');
-            cert.extend_from_slice(&key);
-            // The message of a failed parse could quote key material: keep it generic.
-            let id = reqwest::Identity::from_pem(&cert)
-                .map_err(|_| "parsing the client certificate and key failed".to_string())?;
-            b = b.identity(id);
-        }
-        if tls.insecure_skip_verify {
-            b = b.danger_accept_invalid_certs(true);
-        }
-        match tls.min_version.as_deref() {
-            // rustls offers TLS 1.2 and 1.3 only, which meets a minimum of 1.0 or 1.1.
-            None | Some("" | "TLS10" | "TLS11") => {}
-            Some("TLS12") => b = b.min_tls_version(reqwest::tls::Version::TLS_1_2),
-            Some("TLS13") => b = b.min_tls_version(reqwest::tls::Version::TLS_1_3),
-            Some(other) => {
-                return Err(format!(
-                    "unsupported TLS min_version {other:?} (TLS12 or TLS13)"
-                ))
-            }
-        }
-        let http = b
-            .build()
-            .map_err(|e| format!("building the HTTP client: {e}"))?;
+        let http = ingot_httpclient::Client::new(settings)?;
         Ok(Client {
             http,
             config,
@@ -303,61 +191,55 @@ impl Client {
         protocol: Protocol,
         attempt: u32,
     ) -> Result<Written, SendError> {
-        let mut req = self
-            .http
-            .post(&self.config.url)
-            .header("Content-Encoding", "snappy")
-            .header("Content-Type", protocol.content_type())
-            .header(
-                "X-Prometheus-Remote-Write-Version",
-                protocol.version_header(),
-            );
+        let mut headers = vec![
+            ("Content-Encoding".to_string(), "snappy".to_string()),
+            (
+                "Content-Type".to_string(),
+                protocol.content_type().to_string(),
+            ),
+            (
+                "X-Prometheus-Remote-Write-Version".to_string(),
+                protocol.version_header().to_string(),
+            ),
+        ];
         for (name, value) in &self.config.headers {
-            req = req.header(name.as_str(), value.as_str());
+            headers.push((name.clone(), value.clone()));
         }
         if attempt > 0 {
-            req = req.header("Retry-Attempt", attempt.to_string());
+            headers.push(("Retry-Attempt".to_string(), attempt.to_string()));
         }
-        let auth_failure = |message: String| SendError::Retryable {
-            status: None,
-            retry_after: None,
-            message,
-        };
-        match &self.config.auth {
-            Auth::None => {}
-            Auth::Basic { username, password } => {
-                let password = match password {
-                    Some(p) => Some(p.read().map_err(auth_failure)?),
-                    None => None,
-                };
-                req = req.basic_auth(username, password);
-            }
-            Auth::Authorization { kind, credentials } => {
-                let credentials = match credentials {
-                    Some(c) => c.read().map_err(auth_failure)?,
-                    None => String::new(),
-                };
-                req = req.header("Authorization", format!("{kind} {credentials}"));
-            }
-        }
-        let response = match req.body(body).send().await {
-            Ok(r) => r,
-            Err(e) => {
+        let sent = tokio::time::timeout(
+            self.config.timeout,
+            self.http.send(
+                ingot_httpclient::Method::POST,
+                &self.config.url,
+                headers,
+                body.into(),
+            ),
+        )
+        .await;
+        let response = match sent {
+            Ok(Ok(r)) => r,
+            Ok(Err(e)) => {
                 return Err(SendError::Retryable {
                     status: None,
                     retry_after: None,
-                    message: transport_message(&e),
+                    message: format!("Post {:?}: {e}", strip_password(&self.config.url)),
+                })
+            }
+            Err(_) => {
+                return Err(SendError::Retryable {
+                    status: None,
+                    retry_after: None,
+                    message: format!(
+                        "Post {:?}: context deadline exceeded",
+                        strip_password(&self.config.url)
+                    ),
                 })
             }
         };
-        let status = response.status().as_u16();
-        let header = |name: &str| {
-            response
-                .headers()
-                .get(name)
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_string)
-        };
+        let status = response.status;
+        let header = |name: &str| response.header(name).map(str::to_string);
         let written = Written {
             samples: header("X-Prometheus-Remote-Write-Samples-Written")
                 .and_then(|v| v.parse().ok()),
@@ -406,32 +288,14 @@ pub fn classify(
 }
 
 /// The first 1024 bytes of the body, as the receiver wrote them (the spec says to log it as-is).
-async fn read_message(mut response: reqwest::Response) -> String {
-    let mut body = Vec::new();
-    while body.len() < 1024 {
-        match response.chunk().await {
-            Ok(Some(chunk)) => body.extend_from_slice(&chunk),
-            _ => break,
-        }
-    }
-    body.truncate(1024);
+async fn read_message(response: ingot_httpclient::Response) -> String {
+    let body = response.bytes(1024).await.unwrap_or_default();
     String::from_utf8_lossy(&body).trim_end().to_string()
 }
 
-fn transport_message(e: &reqwest::Error) -> String {
-    use std::error::Error;
-    // reqwest's own text is terse ("error sending request"); the root cause says what happened. It names
-    // the URL, whose password is shown as Go shows it: `xxxxx`.
-    let mut msg = e.to_string();
-    if let Some(url) = e.url().map(|u| u.as_str()) {
-        msg = msg.replace(url, &ingot_gocompat::url::redacted(url));
-    }
-    let mut source = e.source();
-    while let Some(s) = source {
-        msg = format!("{msg}: {s}");
-        source = s.source();
-    }
-    msg
+/// The URL as Go's HTTP client names it in errors (`stripPassword` in net/http): a password as `***`.
+fn strip_password(url: &str) -> String {
+    ingot_gocompat::url::redacted(url).replacen(":xxxxx@", ":***@", 1)
 }
 
 /// `Retry-After` as seconds or as an HTTP date; `None` when absent, unparsable or not in the future.
@@ -583,6 +447,9 @@ mod tests {
             username: "u".into(),
             password: Some(CredentialSource::Inline(Credential("hunter2".into()))),
         };
+        let mut c = ClientConfig::new("http://127.0.0.1:1/");
+        c.http.auth = a.clone();
+        assert!(!format!("{c:?}").contains("hunter2"));
         assert!(!format!("{a:?}").contains("hunter2"));
     }
 }

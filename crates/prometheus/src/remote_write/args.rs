@@ -5,13 +5,13 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use ingot_prom::relabel::Rule;
-use ingot_prom::remote_write::client::{
-    Auth, ClientConfig, Credential, CredentialSource, TlsSettings, RESERVED_HEADERS,
-};
+use ingot_prom::remote_write::client::{ClientConfig, Credential, RESERVED_HEADERS};
 use ingot_prom::remote_write::Protocol;
 use ingot_syntax::decode::{BodyDecoder, Decode, Failed};
 
-pub use ingot_common::http_client::{Authorization, BasicAuth, TlsConfig};
+pub use ingot_common::http_client::{
+    Authorization, BasicAuth, ClientAuth, HttpClientConfig, TlsConfig,
+};
 use ingot_syntax::value::Secret;
 
 use ingot_common::relabel::RuleBlock;
@@ -21,6 +21,8 @@ pub struct Arguments {
     pub external_labels: BTreeMap<String, String>,
     pub endpoints: Vec<Endpoint>,
     pub wal: WalOptions,
+    /// Settings accepted without effect, each naming itself and why (logged, and shown in health).
+    pub warnings: Vec<String>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -38,17 +40,70 @@ pub struct Endpoint {
     /// The `write_relabel_config` rules, applied in order to each series (external labels included)
     /// before it is sent to this endpoint.
     pub write_relabel: Vec<Rule>,
+    pub sigv4: Option<SigV4Block>,
+    /// Settings of this endpoint accepted without effect (see [`Arguments::warnings`]).
+    pub warnings: Vec<String>,
 }
 
+pub type HttpClient = HttpClientConfig;
+
+/// The `sigv4` block. `role_arn` (and `external_id` with it) is refused: assuming a role needs AWS STS,
+/// which ingot does not call.
 #[derive(Clone, Debug, Default, PartialEq)]
-pub struct HttpClient {
-    pub basic_auth: Option<BasicAuth>,
-    pub authorization: Option<Authorization>,
-    pub bearer_token: Option<Secret>,
-    pub bearer_token_file: Option<String>,
-    pub tls: TlsConfig,
-    pub follow_redirects: bool,
-    pub enable_http2: bool,
+pub struct SigV4Block {
+    pub region: String,
+    pub access_key: String,
+    pub secret_key: Option<Secret>,
+    pub profile: String,
+    pub service_name: String,
+    pub use_fips_sts_endpoint: bool,
+}
+
+impl Decode for SigV4Block {
+    fn decode(d: &mut BodyDecoder<'_, '_>) -> Result<Self, Failed> {
+        let b = SigV4Block {
+            region: d.optional_or("region", String::new())?,
+            access_key: d.optional_or("access_key", String::new())?,
+            secret_key: d
+                .optional::<Secret>("secret_key")?
+                .filter(|s| !s.expose().is_empty()),
+            profile: d.optional_or("profile", String::new())?,
+            service_name: d.optional_or("service_name", String::new())?,
+            use_fips_sts_endpoint: d.optional_or("use_fips_sts_endpoint", false)?,
+        };
+        let role_arn: String = d.optional_or("role_arn", String::new())?;
+        let external_id: String = d.optional_or("external_id", String::new())?;
+        if b.access_key.is_empty() != b.secret_key.is_none() {
+            return Err(d.error("must provide an AWS SigV4 access key and secret key if credentials are specified in the SigV4 config"));
+        }
+        if !external_id.is_empty() && role_arn.is_empty() {
+            return Err(
+                d.error_at_attr("external_id", "external_id can only be used with role_arn")
+            );
+        }
+        if !role_arn.is_empty() {
+            return Err(d.error_at_attr(
+                "role_arn",
+                "sigv4 role_arn is not supported by ingot: assuming a role needs AWS STS, which ingot does not call; give the role's credentials with access_key and secret_key, the AWS_* environment variables or a profile instead",
+            ));
+        }
+        Ok(b)
+    }
+}
+
+impl SigV4Block {
+    pub fn config(&self) -> ingot_httpclient::SigV4Config {
+        ingot_httpclient::SigV4Config {
+            region: self.region.clone(),
+            access_key: self.access_key.clone(),
+            secret_key: self
+                .secret_key
+                .as_ref()
+                .map(|s| Credential(s.expose().to_string())),
+            profile: self.profile.clone(),
+            service_name: self.service_name.clone(),
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -62,6 +117,8 @@ pub struct QueueOptions {
     pub max_backoff: Duration,
     pub retry_on_http_429: bool,
     pub sample_age_limit: Duration,
+    /// `max_shards` was written in the config (it then gets a warning: ingot does not reshard).
+    pub max_shards_given: bool,
 }
 
 impl Default for QueueOptions {
@@ -76,6 +133,7 @@ impl Default for QueueOptions {
             max_backoff: Duration::from_secs(5),
             retry_on_http_429: true,
             sample_age_limit: Duration::ZERO,
+            max_shards_given: false,
         }
     }
 }
@@ -102,6 +160,8 @@ pub struct WalOptions {
     pub truncate_frequency: Duration,
     pub min_keepalive_time: Duration,
     pub max_keepalive_time: Duration,
+    /// Arguments written in the config that ingot cannot honour (warned about by name).
+    pub given_without_effect: Vec<&'static str>,
 }
 
 impl Default for WalOptions {
@@ -110,24 +170,52 @@ impl Default for WalOptions {
             truncate_frequency: Duration::from_secs(2 * 3600),
             min_keepalive_time: Duration::from_secs(5 * 60),
             max_keepalive_time: Duration::from_secs(8 * 3600),
+            given_without_effect: Vec::new(),
         }
     }
 }
 
 impl Decode for Arguments {
     fn decode(d: &mut BodyDecoder<'_, '_>) -> Result<Self, Failed> {
+        let external_labels = d.optional_or("external_labels", BTreeMap::new())?;
+        let endpoints: Vec<Endpoint> = d.blocks("endpoint")?;
+        let mut warnings: Vec<String> = Vec::new();
+        let wal: WalOptions = d.block("wal")?.unwrap_or_default();
+        for name in &wal.given_without_effect {
+            if let Some((_, why)) = WAL_WITHOUT_EFFECT.iter().find(|(n, _)| n == name) {
+                warnings.push(format!("wal.{name} has no effect: {why}"));
+            }
+        }
+        for e in &endpoints {
+            for w in &e.warnings {
+                warnings.push(format!("endpoint {:?}: {w}", e.id()));
+            }
+        }
         Ok(Arguments {
-            external_labels: d.optional_or("external_labels", BTreeMap::new())?,
-            endpoints: d.blocks("endpoint")?,
-            wal: d.block("wal")?.unwrap_or_default(),
+            external_labels,
+            endpoints,
+            wal,
+            warnings,
         })
     }
 }
 
+/// `wal` arguments ingot accepts, checks as Alloy does, and cannot honour.
+const WAL_WITHOUT_EFFECT: &[(&str, &str)] = &[
+    ("truncate_frequency", "ingot removes WAL segments as soon as every endpoint has delivered them (checked every few seconds), not on a truncation schedule"),
+    ("min_keepalive_time", "ingot removes delivered WAL segments at once; it keeps no delivered data for a minimum time"),
+];
+
 impl Decode for WalOptions {
     fn decode(d: &mut BodyDecoder<'_, '_>) -> Result<Self, Failed> {
         let def = WalOptions::default();
+        let given_without_effect: Vec<&'static str> = WAL_WITHOUT_EFFECT
+            .iter()
+            .map(|(n, _)| *n)
+            .filter(|n| d.has(n))
+            .collect();
         let w = WalOptions {
+            given_without_effect,
             truncate_frequency: d.optional_or("truncate_frequency", def.truncate_frequency)?,
             min_keepalive_time: d.optional_or("min_keepalive_time", def.min_keepalive_time)?,
             max_keepalive_time: d.optional_or("max_keepalive_time", def.max_keepalive_time)?,
@@ -145,6 +233,7 @@ impl Decode for WalOptions {
 impl Decode for QueueOptions {
     fn decode(d: &mut BodyDecoder<'_, '_>) -> Result<Self, Failed> {
         let def = QueueOptions::default();
+        let max_shards_given = d.has("max_shards");
         let q = QueueOptions {
             capacity: d.optional_or("capacity", def.capacity)?,
             max_shards: d.optional_or("max_shards", def.max_shards)?,
@@ -156,6 +245,7 @@ impl Decode for QueueOptions {
             max_backoff: d.optional_or("max_backoff", def.max_backoff)?,
             retry_on_http_429: d.optional_or("retry_on_http_429", def.retry_on_http_429)?,
             sample_age_limit: d.optional_or("sample_age_limit", def.sample_age_limit)?,
+            max_shards_given: false,
         };
         // Prometheus' own checks (config.go): a zero here would stall the queue.
         if q.max_samples_per_send == 0 {
@@ -170,7 +260,10 @@ impl Decode for QueueOptions {
         if q.min_shards == 0 || q.max_shards < q.min_shards {
             return Err(d.error("min_shards must be at least 1 and at most max_shards"));
         }
-        Ok(q)
+        Ok(QueueOptions {
+            max_shards_given,
+            ..q
+        })
     }
 }
 
@@ -186,16 +279,28 @@ impl Decode for MetadataOptions {
     }
 }
 
-/// Blocks of Alloy's endpoint that ingot does not implement: refused with a clear message rather than
-/// silently ignored.
-const UNSUPPORTED_ENDPOINT_BLOCKS: &[&str] = &["oauth2", "sigv4", "azuread", "google_iam"];
-const UNSUPPORTED_ENDPOINT_ATTRS: &[&str] = &[
-    "proxy_url",
-    "no_proxy",
-    "proxy_from_environment",
-    "proxy_connect_header",
-    "http_headers",
+/// Authentication blocks of Alloy's endpoint that ingot does not implement: refused by name, since sending
+/// without the credentials they give would only fail at the receiver.
+const UNSUPPORTED_ENDPOINT_BLOCKS: &[(&str, &str)] = &[
+    (
+        "azuread",
+        "Azure AD tokens come from Azure's identity services, which ingot does not call",
+    ),
+    (
+        "google_iam",
+        "Google IAM tokens come from Google's OAuth libraries, which ingot does not have",
+    ),
 ];
+
+/// A block refused as a whole: its contents are not looked at.
+struct Refused;
+
+impl Decode for Refused {
+    fn decode(d: &mut BodyDecoder<'_, '_>) -> Result<Self, Failed> {
+        d.skip_rest();
+        Ok(Refused)
+    }
+}
 
 impl Decode for Endpoint {
     fn decode(d: &mut BodyDecoder<'_, '_>) -> Result<Self, Failed> {
@@ -203,6 +308,43 @@ impl Decode for Endpoint {
         let name: String = d.optional_or("name", String::new())?;
         let protobuf_message: String =
             d.optional_or("protobuf_message", Protocol::V1_NAME.to_string())?;
+        let headers: BTreeMap<String, String> = d.optional_or("headers", BTreeMap::new())?;
+        for h in headers.keys() {
+            if RESERVED_HEADERS.contains(&h.to_ascii_lowercase().as_str()) {
+                return Err(d.error_at_attr(
+                    "headers",
+                    format!("{h} is a reserved header. It must not be changed"),
+                ));
+            }
+        }
+        // Alloy's endpoint default since Prometheus 3.4: HTTP/1.1 only unless asked.
+        let http = HttpClientConfig::decode_squashed(d, false)?;
+        let sigv4: Option<SigV4Block> = d.block("sigv4")?;
+        let mut others = Vec::new();
+        for (b, why) in UNSUPPORTED_ENDPOINT_BLOCKS {
+            let given: Option<Refused> = d.block(b)?;
+            if given.is_some() {
+                others.push((*b, *why));
+            }
+        }
+        let auth_methods = usize::from(sigv4.is_some())
+            + others.len()
+            + usize::from(http.auth != ClientAuth::None);
+        if auth_methods > 1 {
+            return Err(d.error(
+                "at most one of sigv4, azuread, google_iam, basic_auth, oauth2, bearer_token & bearer_token_file must be configured",
+            ));
+        }
+        if let Some((b, why)) = others.first() {
+            return Err(d.error(format!(
+                "endpoint block {b:?} is not supported by ingot: {why}"
+            )));
+        }
+        let write_relabel: Vec<Rule> = d
+            .blocks::<RuleBlock>("write_relabel_config")?
+            .into_iter()
+            .map(|b| b.0)
+            .collect();
         let Some(protocol) = Protocol::from_message_name(&protobuf_message) else {
             return Err(d.error_at_attr(
                 "protobuf_message",
@@ -213,64 +355,8 @@ impl Decode for Endpoint {
                 ),
             ));
         };
-        let headers: BTreeMap<String, String> = d.optional_or("headers", BTreeMap::new())?;
-        for h in headers.keys() {
-            if RESERVED_HEADERS.contains(&h.to_ascii_lowercase().as_str()) {
-                return Err(d.error_at_attr(
-                    "headers",
-                    format!("{h} is a reserved header. It must not be changed"),
-                ));
-            }
-        }
-        let http = HttpClient {
-            basic_auth: d.block("basic_auth")?,
-            authorization: d.block("authorization")?,
-            bearer_token: d.optional("bearer_token")?,
-            bearer_token_file: d.optional("bearer_token_file")?,
-            tls: d.block("tls_config")?.unwrap_or_default(),
-            follow_redirects: d.optional_or("follow_redirects", true)?,
-            enable_http2: d.optional_or("enable_http2", false)?,
-        };
-        let auth_count = [
-            http.basic_auth.is_some(),
-            http.authorization.is_some(),
-            http.bearer_token
-                .as_ref()
-                .is_some_and(|t| !t.expose().is_empty()),
-            http.bearer_token_file
-                .as_deref()
-                .is_some_and(|f| !f.is_empty()),
-        ]
-        .into_iter()
-        .filter(|&b| b)
-        .count();
-        if auth_count > 1 {
-            return Err(d.error(
-                "at most one of basic_auth, authorization, oauth2, bearer_token & bearer_token_file must be configured",
-            ));
-        }
-        let write_relabel: Vec<Rule> = d
-            .blocks::<RuleBlock>("write_relabel_config")?
-            .into_iter()
-            .map(|b| b.0)
-            .collect();
-        for b in UNSUPPORTED_ENDPOINT_BLOCKS {
-            let given: Option<BTreeMap<String, ingot_syntax::value::Value>> = d.block(b)?;
-            if given.is_some() {
-                return Err(d.error(format!(
-                    "endpoint block {b:?} is not supported by ingot yet"
-                )));
-            }
-        }
-        for a in UNSUPPORTED_ENDPOINT_ATTRS {
-            if d.has(a) {
-                return Err(d.error_at_attr(
-                    a,
-                    format!("endpoint attribute {a:?} is not supported by ingot yet"),
-                ));
-            }
-        }
-        let e = Endpoint {
+        let round_robin_dns: bool = d.optional_or("round_robin_dns", false)?;
+        let mut e = Endpoint {
             name,
             url,
             remote_timeout: d.optional_or("remote_timeout", Duration::from_secs(30))?,
@@ -282,8 +368,21 @@ impl Decode for Endpoint {
             queue: d.block("queue_config")?.unwrap_or_default(),
             metadata: d.block("metadata_config")?.unwrap_or_default(),
             write_relabel,
+            sigv4,
+            warnings: Vec::new(),
         };
-        let _: bool = d.optional_or("round_robin_dns", false)?;
+        if e.send_native_histograms {
+            e.warnings.push("send_native_histograms has no effect: no native histograms reach ingot's remote_write (prometheus.scrape refuses scrape_native_histograms)".into());
+        }
+        if round_robin_dns {
+            e.warnings.push("round_robin_dns has no effect: ingot connects to the endpoint's addresses in the resolver's order and keeps using the first that answers".into());
+        }
+        if e.queue.max_shards_given {
+            e.warnings.push("queue_config.max_shards has no effect: ingot runs min_shards shards and does not reshard".into());
+        }
+        if e.sigv4.as_ref().is_some_and(|s| s.use_fips_sts_endpoint) {
+            e.warnings.push("sigv4.use_fips_sts_endpoint has no effect: it concerns the STS endpoint used with role_arn, which ingot does not support".into());
+        }
         // The URL is checked here, without IO, so that `ingot validate` reports it.
         if let Err(err) = e.client_config() {
             return Err(d.error_at_attr("url", err));
@@ -310,68 +409,10 @@ impl Endpoint {
             .iter()
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect();
-        c.follow_redirects = self.http.follow_redirects;
-        let secret = |s: &Secret| CredentialSource::Inline(Credential(s.expose().to_string()));
-        c.auth = if let Some(b) = &self.http.basic_auth {
-            Auth::Basic {
-                username: b.username.clone(),
-                password: match (&b.password, &b.password_file) {
-                    (_, Some(f)) if !f.is_empty() => Some(CredentialSource::File(f.into())),
-                    (Some(p), _) => Some(secret(p)),
-                    _ => None,
-                },
-            }
-        } else if let Some(a) = &self.http.authorization {
-            Auth::Authorization {
-                kind: a.kind.clone(),
-                credentials: match (&a.credentials, &a.credentials_file) {
-                    (_, Some(f)) if !f.is_empty() => Some(CredentialSource::File(f.into())),
-                    (Some(p), _) => Some(secret(p)),
-                    _ => None,
-                },
-            }
-        } else if let Some(t) = self
+        c.http = self
             .http
-            .bearer_token
-            .as_ref()
-            .filter(|t| !t.expose().is_empty())
-        {
-            Auth::Authorization {
-                kind: "Bearer".into(),
-                credentials: Some(secret(t)),
-            }
-        } else if let Some(f) = self
-            .http
-            .bearer_token_file
-            .as_ref()
-            .filter(|f| !f.is_empty())
-        {
-            Auth::Authorization {
-                kind: "Bearer".into(),
-                credentials: Some(CredentialSource::File(f.into())),
-            }
-        } else {
-            Auth::None
-        };
-        let t = &self.http.tls;
-        c.tls = TlsSettings {
-            ca_pem: t.ca_pem.clone().filter(|s| !s.is_empty()),
-            ca_file: t.ca_file.clone().filter(|s| !s.is_empty()).map(Into::into),
-            cert_pem: t.cert_pem.clone().filter(|s| !s.is_empty()),
-            cert_file: t
-                .cert_file
-                .clone()
-                .filter(|s| !s.is_empty())
-                .map(Into::into),
-            key_pem: t
-                .key_pem
-                .as_ref()
-                .filter(|k| !k.expose().is_empty())
-                .map(|k| Credential(k.expose().to_string())),
-            key_file: t.key_file.clone().filter(|s| !s.is_empty()).map(Into::into),
-            insecure_skip_verify: t.insecure_skip_verify,
-            min_version: t.min_version.clone(),
-        };
+            .settings(ingot_prom::remote_write::client::USER_AGENT);
+        c.sigv4 = self.sigv4.as_ref().map(SigV4Block::config);
         Ok(c)
     }
 

@@ -124,6 +124,13 @@ pub struct Component {
     wal_open_error: Mutex<Option<String>>,
 }
 
+/// Logs each setting accepted without effect, by name and why.
+fn warn_without_effect(id: &str, warnings: &[String]) {
+    for w in warnings {
+        tracing::warn!(component = %id, "{w}");
+    }
+}
+
 fn clients(args: &Arguments) -> Result<Vec<Client>, String> {
     args.endpoints
         .iter()
@@ -160,6 +167,10 @@ impl ComponentType for Component {
             ));
         }
         let health = Arc::new(HealthBoard::new(ctx.health.clone()));
+        warn_without_effect(&ctx.id, &args.warnings);
+        if !args.warnings.is_empty() {
+            health.set_notes(args.warnings.clone());
+        }
         let (appended, _) = watch::channel(0u64);
         let appender = Arc::new(WalAppender {
             thread: RwLock::new(None),
@@ -281,6 +292,8 @@ impl ComponentType for Component {
 
     fn update(&self, args: Arguments) -> Result<(), String> {
         clients(&args)?;
+        warn_without_effect(&self.ctx.id, &args.warnings);
+        self.appender.health.set_notes(args.warnings.clone());
         *self.args.lock().unwrap() = args.clone();
         let shared = self.shared.lock().unwrap().clone();
         if let Some(old) = shared {

@@ -62,6 +62,8 @@ pub struct EndpointState {
 pub struct HealthBoard {
     reporter: HealthReporter,
     errors: Mutex<BTreeMap<String, String>>,
+    /// Settings accepted without effect, named in every health message.
+    notes: Mutex<Vec<String>>,
 }
 
 impl HealthBoard {
@@ -69,6 +71,31 @@ impl HealthBoard {
         HealthBoard {
             reporter,
             errors: Mutex::new(BTreeMap::new()),
+            notes: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// Sets the warnings shown after the health message, and reports at once.
+    pub fn set_notes(&self, notes: Vec<String>) {
+        *self.notes.lock().unwrap_or_else(|e| e.into_inner()) = notes;
+        let errors = self.errors.lock().unwrap_or_else(|e| e.into_inner());
+        self.report(&errors);
+    }
+
+    fn report(&self, errors: &BTreeMap<String, String>) {
+        let notes = self.notes.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        let suffix = if notes.is_empty() {
+            String::new()
+        } else {
+            format!(" (accepted without effect: {})", notes.join("; "))
+        };
+        if errors.is_empty() {
+            self.reporter
+                .healthy(format!("all endpoints accept data{suffix}"));
+        } else {
+            let msg: Vec<&str> = errors.values().map(String::as_str).collect();
+            self.reporter
+                .unhealthy(format!("{}{suffix}", msg.join("; ")));
         }
     }
 
@@ -81,12 +108,7 @@ impl HealthBoard {
         if !changed {
             return;
         }
-        if errors.is_empty() {
-            self.reporter.healthy("all endpoints accept data");
-        } else {
-            let msg: Vec<&str> = errors.values().map(String::as_str).collect();
-            self.reporter.unhealthy(msg.join("; "));
-        }
+        self.report(&errors);
     }
 }
 

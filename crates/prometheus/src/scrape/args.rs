@@ -7,150 +7,15 @@ use std::time::Duration;
 use ingot_prom::scrape::NameValidation;
 use ingot_prom::text_parse::{EscapingScheme, ScrapeProtocol};
 use ingot_syntax::decode::{BodyDecoder, Decode, Failed};
-use ingot_syntax::value::{format_duration, Secret, Value};
+use ingot_syntax::value::{format_duration, Value};
 
-pub use ingot_common::http_client::{Authorization, BasicAuth, TlsConfig};
+pub use ingot_common::http_client::{
+    Authorization, BasicAuth, ClientAuth, HttpClientConfig, TlsConfig,
+};
 use ingot_common::receiver::MetricsReceiver;
 
-/// Where the scrape's credentials come from.
-#[derive(Clone, Debug, PartialEq, Default)]
-pub enum Auth {
-    #[default]
-    None,
-    Basic(BasicAuth),
-    Authorization(Authorization),
-}
-
-#[derive(Clone, Debug, PartialEq)]
-pub struct HttpClientArgs {
-    pub auth: Auth,
-    pub tls: TlsConfig,
-    pub follow_redirects: bool,
-    pub enable_http2: bool,
-    pub proxy_url: Option<String>,
-    pub no_proxy: Option<String>,
-    pub proxy_from_environment: bool,
-    pub http_headers: BTreeMap<String, Vec<Secret>>,
-}
-
-impl HttpClientArgs {
-    fn decode(d: &mut BodyDecoder<'_, '_>) -> Result<Self, Failed> {
-        let basic: Option<BasicAuth> = d.block("basic_auth")?;
-        let authorization: Option<Authorization> = d.block("authorization")?;
-        let oauth2: Option<BTreeMap<String, Value>> = d.block("oauth2")?;
-        let bearer_token: Option<Secret> = d.optional("bearer_token")?;
-        let bearer_token_file: Option<String> = d.optional("bearer_token_file")?;
-        let bearer_token = bearer_token.filter(|t| !t.expose().is_empty());
-        let bearer_token_file = bearer_token_file.filter(|t| !t.is_empty());
-        let count = [
-            basic.is_some(),
-            authorization.is_some(),
-            oauth2.is_some(),
-            bearer_token.is_some(),
-            bearer_token_file.is_some(),
-        ]
-        .into_iter()
-        .filter(|x| *x)
-        .count();
-        if count > 1 {
-            return Err(d.error("at most one of basic_auth, authorization, oauth2, bearer_token & bearer_token_file must be configured"));
-        }
-        if oauth2.is_some() {
-            return Err(d.error("oauth2 is not supported by ingot yet"));
-        }
-        let auth = if let Some(b) = basic {
-            Auth::Basic(b)
-        } else if let Some(a) = authorization {
-            Auth::Authorization(a)
-        } else if let Some(t) = bearer_token {
-            Auth::Authorization(Authorization {
-                kind: "Bearer".into(),
-                credentials: Some(t),
-                credentials_file: None,
-            })
-        } else if let Some(f) = bearer_token_file {
-            Auth::Authorization(Authorization {
-                kind: "Bearer".into(),
-                credentials: None,
-                credentials_file: Some(f),
-            })
-        } else {
-            Auth::None
-        };
-        let tls = d.block("tls_config")?.unwrap_or_default();
-        let proxy_url: Option<String> =
-            d.optional::<String>("proxy_url")?.filter(|s| !s.is_empty());
-        let no_proxy: Option<String> = d.optional::<String>("no_proxy")?.filter(|s| !s.is_empty());
-        let proxy_from_environment = d.optional_or("proxy_from_environment", false)?;
-        let proxy_connect_header: BTreeMap<String, Vec<Secret>> =
-            d.optional_or("proxy_connect_header", BTreeMap::new())?;
-        if !proxy_connect_header.is_empty() && !proxy_from_environment && proxy_url.is_none() {
-            return Err(d.error("if proxy_connect_header is configured, proxy_url or proxy_from_environment must also be configured"));
-        }
-        if proxy_from_environment && proxy_url.is_some() {
-            return Err(d.error(
-                "if proxy_from_environment is configured, proxy_url must not be configured",
-            ));
-        }
-        if proxy_from_environment && no_proxy.is_some() {
-            return Err(d.error(
-                "if proxy_from_environment is configured, no_proxy must not be configured",
-            ));
-        }
-        if proxy_url.is_none() && no_proxy.is_some() {
-            return Err(d.error("if no_proxy is configured, proxy_url must also be configured"));
-        }
-        let follow_redirects = d.optional_or("follow_redirects", true)?;
-        let enable_http2 = d.optional_or("enable_http2", true)?;
-        let http_headers: BTreeMap<String, Vec<Secret>> =
-            d.optional_or("http_headers", BTreeMap::new())?;
-        for name in http_headers.keys() {
-            let lower = name.to_ascii_lowercase();
-            if RESERVED_HEADERS.contains(&lower.as_str()) {
-                return Err(d.error_at_attr(
-                    "http_headers",
-                    format!(
-                        "setting header {} is not allowed",
-                        ingot_syntax::value::go_quote(name)
-                    ),
-                ));
-            }
-        }
-        Ok(HttpClientArgs {
-            auth,
-            tls,
-            follow_redirects,
-            enable_http2,
-            proxy_url,
-            no_proxy,
-            proxy_from_environment,
-            http_headers,
-        })
-    }
-}
-
-/// Headers Prometheus' `config.Headers` refuses to let a config set (it manages them itself).
-const RESERVED_HEADERS: &[&str] = &[
-    "authorization",
-    "host",
-    "content-encoding",
-    "content-length",
-    "content-type",
-    "user-agent",
-    "connection",
-    "keep-alive",
-    "proxy-authenticate",
-    "proxy-authorization",
-    "www-authenticate",
-    "accept-encoding",
-    "x-prometheus-remote-write-version",
-    "x-prometheus-remote-read-version",
-    "x-prometheus-scrape-timeout-seconds",
-    "te",
-    "trailer",
-    "transfer-encoding",
-    "upgrade",
-];
+/// The scrape's HTTP client arguments and blocks (Alloy's squashed `HTTPClientConfig`).
+pub type HttpClientArgs = HttpClientConfig;
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Arguments {
@@ -346,7 +211,8 @@ impl Decode for Arguments {
         if escaping == EscapingScheme::AllowUtf8 && validation != NameValidation::Utf8 {
             return Err(d.error("metric_name_escaping_scheme cannot be set to 'allow-utf-8' while metric_name_validation_scheme is not set to 'utf8'"));
         }
-        let http = HttpClientArgs::decode(d)?;
+        // Alloy's scrape default: HTTP/2 offered over TLS.
+        let http = HttpClientConfig::decode_squashed(d, true)?;
         let _clustering: Option<BTreeMap<String, Value>> = d.block("clustering")?;
         if scrape_timeout > scrape_interval {
             return Err(d.error(format!(

@@ -24,7 +24,7 @@ pub const NAME: &str = "prometheus.scrape";
 /// What every loop of the component shares, replaced as a whole when the arguments change.
 struct LoopConfig {
     args: Arguments,
-    client: reqwest::Client,
+    client: ingot_httpclient::Client,
     accept: String,
     options: ScrapeOptions,
     receivers: Vec<Receiver>,
@@ -536,16 +536,7 @@ impl Shared {
 
     async fn fetch(&self, config: &LoopConfig, target: &Target) -> Result<Fetched, FetchError> {
         let args = &config.args;
-        let headers = request_headers(
-            &args.http,
-            &config.accept,
-            args.enable_compression,
-            target.timeout,
-        )
-        .map_err(|e| FetchError {
-            message: e,
-            body_size: 0,
-        })?;
+        let headers = request_headers(&config.accept, args.enable_compression, target.timeout);
         if target.labels.get("__address__") == Some(self.ctx.memory_addr.as_str()) {
             let path = target
                 .labels

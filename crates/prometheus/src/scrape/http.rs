@@ -4,10 +4,12 @@
 
 use std::time::Duration;
 
-use ingot_runtime::component::MemoryHttp;
-use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+use std::io::Write;
 
-use super::args::{Auth, HttpClientArgs};
+use ingot_httpclient::{Client, Method};
+use ingot_runtime::component::MemoryHttp;
+
+use super::args::HttpClientArgs;
 
 pub const USER_AGENT: &str = concat!("ingot/", env!("CARGO_PKG_VERSION"));
 
@@ -32,84 +34,19 @@ impl FetchError {
     }
 }
 
-/// Builds the scrape client: TLS, redirects and proxies from the arguments.
-pub fn build_client(args: &HttpClientArgs) -> Result<reqwest::Client, String> {
-    let mut b = reqwest::Client::builder()
-        .user_agent(USER_AGENT)
-        .gzip(true)
-        .redirect(if args.follow_redirects {
-            reqwest::redirect::Policy::limited(10)
-        } else {
-            reqwest::redirect::Policy::none()
-        });
-    if let Some(url) = &args.proxy_url {
-        let mut proxy = reqwest::Proxy::all(url).map_err(|e| format!("invalid proxy_url: {e}"))?;
-        if let Some(np) = &args.no_proxy {
-            proxy = proxy.no_proxy(reqwest::NoProxy::from_string(np));
-        }
-        b = b.proxy(proxy);
-    } else if !args.proxy_from_environment {
-        b = b.no_proxy();
-    }
-    let tls = &args.tls;
-    let read = |what: &str, path: &str| {
-        std::fs::read(path).map_err(|e| format!("unable to read {what} {path}: {e}"))
-    };
-    let ca = match (&tls.ca_pem, &tls.ca_file) {
-        (Some(p), _) => Some(p.as_bytes().to_vec()),
-        (None, Some(f)) => Some(read("CA cert", f)?),
-        _ => None,
-    };
-    if let Some(pem) = ca {
-        let certs = reqwest::Certificate::from_pem_bundle(&pem)
-            .map_err(|e| format!("unable to use specified CA cert: {e}"))?;
-        if certs.is_empty() {
-            return Err("unable to use specified CA cert: no certificates found".into());
-        }
-        // As Go's tls.Config with RootCAs set: the given CA replaces the built-in roots.
-        b = b.tls_built_in_root_certs(false);
-        for c in certs {
-            b = b.add_root_certificate(c);
-        }
-    }
-    let cert = match (&tls.cert_pem, &tls.cert_file) {
-        (Some(p), _) => Some(p.as_bytes().to_vec()),
-        (None, Some(f)) => Some(read("client cert file", f)?),
-        _ => None,
-    };
-    let key = match (&tls.key_pem, &tls.key_file) {
-        (Some(p), _) => Some(p.expose().as_bytes().to_vec()),
-        (None, Some(f)) => Some(read("client key file", f)?),
-        _ => None,
-    };
-    if let (Some(mut cert), Some(key)) = (cert, key) {
-        cert.push(b'\n');
-        cert.extend_from_slice(&key);
-        let id = reqwest::Identity::from_pem(&cert)
-            .map_err(|e| format!("unable to use specified client cert and key: {e}"))?;
-        b = b.identity(id);
-    }
-    if tls.insecure_skip_verify {
-        b = b.danger_accept_invalid_certs(true);
-    }
-    match tls.min_version.as_deref() {
-        Some("TLS12") => b = b.min_tls_version(reqwest::tls::Version::TLS_1_2),
-        Some("TLS13") => b = b.min_tls_version(reqwest::tls::Version::TLS_1_3),
-        _ => {}
-    }
-    b.build()
-        .map_err(|e| format!("unable to build the HTTP client: {e}"))
+/// Builds the scrape client: TLS, proxies, HTTP/2, redirects and credentials from the arguments.
+pub fn build_client(args: &HttpClientArgs) -> Result<Client, String> {
+    Client::new(args.settings(USER_AGENT))
 }
 
-/// The request headers of every scrape of one target (credentials are read per scrape, since files
-/// can change under a running agent).
+/// The request headers of every scrape of one target (credentials are added by the client at each
+/// request, reading files anew, since they can change under a running agent).
 pub fn request_headers(
-    args: &HttpClientArgs,
     accept: &str,
     compression: bool,
     timeout: Duration,
-) -> Result<Vec<(String, String)>, String> {
-    let mut h = vec![
+) -> Vec<(String, String)> {
+    vec![
         ("Accept".to_string(), accept.to_string()),
         (
             "Accept-Encoding".to_string(),
@@ -120,40 +57,7 @@ pub fn request_headers(
             "X-Prometheus-Scrape-Timeout-Seconds".to_string(),
             format_seconds(timeout),
         ),
-    ];
-    match &args.auth {
-        Auth::None => {}
-        Auth::Basic(b) => {
-            let password = match (&b.password, &b.password_file) {
-                (_, Some(f)) if !f.is_empty() => std::fs::read_to_string(f)
-                    .map_err(|e| format!("unable to read basic auth password file {f}: {e}"))?
-                    .trim()
-                    .to_string(),
-                (Some(p), _) => p.expose().to_string(),
-                _ => String::new(),
-            };
-            let token = base64(format!("{}:{}", b.username, password).as_bytes());
-            h.push(("Authorization".to_string(), format!("Basic {token}")));
-        }
-        Auth::Authorization(a) => {
-            let kind = if a.kind.is_empty() { "Bearer" } else { &a.kind };
-            let creds = match (&a.credentials, &a.credentials_file) {
-                (_, Some(f)) if !f.is_empty() => std::fs::read_to_string(f)
-                    .map_err(|e| format!("unable to read authorization credentials file {f}: {e}"))?
-                    .trim()
-                    .to_string(),
-                (Some(c), _) => c.expose().to_string(),
-                _ => String::new(),
-            };
-            h.push(("Authorization".to_string(), format!("{kind} {creds}")));
-        }
-    }
-    for (name, values) in &args.http_headers {
-        for v in values {
-            h.push((name.clone(), v.expose().to_string()));
-        }
-    }
-    Ok(h)
+    ]
 }
 
 /// Seconds as Go's `strconv.FormatFloat(s, 'f', -1, 64)`: `10`, `0.5`.
@@ -161,23 +65,13 @@ pub fn format_seconds(d: Duration) -> String {
     ingot_gocompat::strconv::format_float(d.as_secs_f64(), 'f', -1)
 }
 
-fn base64(input: &[u8]) -> String {
-    ingot_gocompat::base64::Encoding::Std.encode_to_string(input)
-}
-
 fn status_text(code: u16) -> String {
-    match reqwest::StatusCode::from_u16(code)
-        .ok()
-        .and_then(|s| s.canonical_reason())
-    {
-        Some(reason) => format!("{code} {reason}"),
-        None => format!("{code} status code {code}"),
-    }
+    ingot_httpclient::status_text(code)
 }
 
-/// The innermost cause of a reqwest error, which is the part that says what happened; a
-/// certificate failure on the way is worded as Go's crypto/tls words it.
-fn root_cause(e: &reqwest::Error) -> String {
+/// What a failed request says, with a certificate failure on the way worded as Go's crypto/tls
+/// words it.
+fn root_cause(e: &ingot_httpclient::Error) -> String {
     let mut cause: &(dyn std::error::Error + 'static) = e;
     loop {
         if let Some(words) = certificate_failure(cause) {
@@ -185,7 +79,7 @@ fn root_cause(e: &reqwest::Error) -> String {
         }
         match cause.source() {
             Some(next) => cause = next,
-            None => return cause.to_string(),
+            None => return e.to_string(),
         }
     }
 }
@@ -266,55 +160,63 @@ fn go_x509_words(cert: &rustls::CertificateError) -> Option<String> {
     })
 }
 
-/// GET `url` over HTTP.
+/// GET `url` over HTTP; a gzip body is decompressed as it arrives, and the limit applies to what it
+/// decompresses to.
 pub async fn fetch_http(
-    client: &reqwest::Client,
+    client: &Client,
     url: &str,
     headers: &[(String, String)],
     timeout: Duration,
     body_limit: u64,
 ) -> Result<Fetched, FetchError> {
     let get_err = |what: String| FetchError::new(format!("Get \"{url}\": {what}"));
-    let mut map = HeaderMap::new();
-    for (n, v) in headers {
-        let (Ok(n), Ok(v)) = (
-            HeaderName::from_bytes(n.as_bytes()),
-            HeaderValue::from_str(v),
-        ) else {
-            return Err(FetchError::new(format!("invalid header {n}")));
-        };
-        map.append(n, v);
-    }
     let work = async {
         let mut resp = client
-            .get(url)
-            .headers(map)
-            .send()
+            .send(Method::GET, url, headers.to_vec(), Default::default())
             .await
             .map_err(|e| get_err(root_cause(&e)))?;
-        if resp.status().as_u16() != 200 {
+        if resp.status != 200 {
             return Err(FetchError::new(format!(
                 "server returned HTTP status {}",
-                status_text(resp.status().as_u16())
+                status_text(resp.status)
             )));
         }
-        let content_type = resp
-            .headers()
-            .get(reqwest::header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
-            .to_string();
-        let mut body = Vec::new();
+        let content_type = resp.header("content-type").unwrap_or("").to_string();
+        let gzip = resp
+            .header("content-encoding")
+            .is_some_and(|v| v.eq_ignore_ascii_case("gzip"));
+        let over = || FetchError {
+            message: "body size limit exceeded".into(),
+            body_size: -1,
+        };
+        let mut plain = Vec::new();
+        let mut gz = gzip.then(|| flate2::write::GzDecoder::new(Vec::new()));
         loop {
             let chunk = resp.chunk().await.map_err(|e| get_err(root_cause(&e)))?;
             let Some(chunk) = chunk else { break };
-            body.extend_from_slice(&chunk);
-            if body_limit > 0 && body.len() as u64 >= body_limit {
-                return Err(FetchError {
-                    message: "body size limit exceeded".into(),
-                    body_size: -1,
-                });
+            let len = match &mut gz {
+                Some(d) => {
+                    d.write_all(&chunk)
+                        .map_err(|e| FetchError::new(format!("gzip: {e}")))?;
+                    d.get_ref().len()
+                }
+                None => {
+                    plain.extend_from_slice(&chunk);
+                    plain.len()
+                }
+            };
+            if body_limit > 0 && len as u64 >= body_limit {
+                return Err(over());
             }
+        }
+        let body = match gz {
+            Some(d) => d
+                .finish()
+                .map_err(|e| FetchError::new(format!("gzip: {e}")))?,
+            None => plain,
+        };
+        if body_limit > 0 && body.len() as u64 >= body_limit {
+            return Err(over());
         }
         Ok(Fetched { body, content_type })
     };
@@ -372,9 +274,6 @@ mod tests {
 
     #[test]
     fn base64_and_seconds() {
-        assert_eq!(base64(b"user:pass"), "dXNlcjpwYXNz");
-        assert_eq!(base64(b"a"), "YQ==");
-        assert_eq!(base64(b"ab"), "YWI=");
         assert_eq!(format_seconds(Duration::from_secs(10)), "10");
         assert_eq!(format_seconds(Duration::from_millis(2500)), "2.5");
         assert_eq!(status_text(500), "500 Internal Server Error");
@@ -420,46 +319,5 @@ mod tests {
             "cannot validate certificate for 10.0.0.2 because it doesn't contain any IP SANs"
         );
         assert_eq!(go_x509_words(&E::BadSignature), None);
-    }
-
-    #[test]
-    fn credential_files_are_read_per_request_and_trimmed_of_white_space() {
-        // Prometheus' FileSecret trims both ends: an editor's trailing newline or a CRLF file must
-        // not end up in the Authorization header.
-        let dir = std::env::temp_dir().join(format!("ingot-cred-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let password = dir.join("password");
-        std::fs::write(&password, " s3cret\r\n").unwrap();
-        let args = HttpClientArgs {
-            auth: Auth::Basic(ingot_common::http_client::BasicAuth {
-                username: "user".into(),
-                password: None,
-                password_file: Some(password.display().to_string()),
-            }),
-            tls: Default::default(),
-            follow_redirects: true,
-            enable_http2: true,
-            proxy_url: None,
-            no_proxy: None,
-            proxy_from_environment: false,
-            http_headers: Default::default(),
-        };
-        let header = |args: &HttpClientArgs| {
-            request_headers(args, "text/plain", true, Duration::from_secs(10))
-                .unwrap()
-                .into_iter()
-                .find(|(n, _)| n == "Authorization")
-                .map(|(_, v)| v)
-        };
-        assert_eq!(
-            header(&args).as_deref(),
-            Some(format!("Basic {}", base64(b"user:s3cret")).as_str())
-        );
-        std::fs::write(&password, "rotated\n").unwrap();
-        assert_eq!(
-            header(&args).as_deref(),
-            Some(format!("Basic {}", base64(b"user:rotated")).as_str())
-        );
-        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -458,3 +458,67 @@ pub fn scrape_peer(port: u16) -> String {
     assert_eq!(status, 200, "{body}");
     body
 }
+
+/// A squid of its own on 127.0.0.1: no cache, every loopback client allowed, names of `hosts` resolved
+/// from its own hosts file, and an access log of method, URL, status and the `X-Ingot-Proxy-Token`
+/// request header (what a CONNECT carried).
+pub struct Squid {
+    _peer: Peer,
+    port: u16,
+    log: PathBuf,
+}
+
+impl Squid {
+    pub fn start(hosts: &[&str]) -> Squid {
+        let squid = require_binary("squid", "squid");
+        let tmp = tempfile::Builder::new()
+            .prefix("ingot-squid-")
+            .tempdir()
+            .unwrap();
+        let dir = tmp.path().to_path_buf();
+        // squid drops root for its own user, which writes the logs.
+        std::fs::set_permissions(&dir, std::os::unix::fs::PermissionsExt::from_mode(0o777))
+            .unwrap();
+        let port = free_port();
+        let d = dir.display();
+        let hosts_text: String = hosts.iter().map(|h| format!("127.0.0.1 {h}\n")).collect();
+        std::fs::write(dir.join("hosts"), hosts_text).unwrap();
+        std::fs::write(
+            dir.join("squid.conf"),
+            format!(
+                "http_port 127.0.0.1:{port}\npid_filename {d}/squid.pid\ncache_log {d}/cache.log\n\
+                 logformat ingot %rm %ru %>Hs %{{X-Ingot-Proxy-Token}}>h\naccess_log stdio:{d}/access.log ingot\n\
+                 cache deny all\ncache_mem 8 MB\nhosts_file {d}/hosts\nhttp_access allow localhost\n\
+                 http_access deny all\ncoredump_dir {d}\nshutdown_lifetime 0 seconds\n\
+                 visible_hostname ingot-test\npinger_enable off\n"
+            ),
+        )
+        .unwrap();
+        let mut cmd = Command::new(squid);
+        cmd.arg("-N").arg("-f").arg(dir.join("squid.conf"));
+        let mut peer = Peer::spawn("squid", cmd, tmp);
+        peer.wait_for_port(
+            SocketAddr::from(([127, 0, 0, 1], port)),
+            Duration::from_secs(20),
+        );
+        Squid {
+            _peer: peer,
+            port,
+            log: dir.join("access.log"),
+        }
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+}
+
+impl Drop for Squid {
+    fn drop(&mut self) {
+        self._peer.signal(9);
+    }
+}
