@@ -1,12 +1,7 @@
-//! The scrape parsers must never panic, whatever a target sends.
+//! The scrape parsers and scrape cache (see `ingot_fuzz::parse_exposition`).
 #![no_main]
 
-use libfuzzer_sys::fuzz_target;
-use ingot_prom::text_parse::{OpenMetricsParser, PromParser};
-
-fuzz_target!(|data: &[u8]| {
-    let mut p = PromParser::new(data);
-    while let Ok(Some(_)) = p.next_entry() {}
-    let mut p = OpenMetricsParser::new(data);
-    while let Ok(Some(_)) = p.next_entry() {}
+libfuzzer_sys::fuzz_target!(|data: &[u8]| {
+    ingot_fuzz::handle_stack_overflows();
+    ingot_fuzz::parse_exposition(data);
 });
