@@ -232,13 +232,13 @@ mod remote_write_seeds {
         vec![
             Metadata {
                 metric_family: "http_requests_total".into(),
-                kind: "counter".into(),
+                kind: ingot_prom::MetricType::Counter,
                 help: "Requests served.".into(),
                 unit: String::new(),
             },
             Metadata {
                 metric_family: "node_load1".into(),
-                kind: "gauge".into(),
+                kind: ingot_prom::MetricType::Gauge,
                 help: "1m load average.".into(),
                 unit: "ratio".into(),
             },

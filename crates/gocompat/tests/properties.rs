@@ -44,3 +44,29 @@ proptest! {
         }
     }
 }
+
+/// Go formats any precision (Alloy's `string.format` allows up to a million); past an f64's exact digits
+/// the rest are zeros. Rust's own formatter stops at 65535: this must not panic, and must pad as Go does.
+#[test]
+fn huge_precisions_are_padded_with_zeros() {
+    use ingot_gocompat::strconv::format_float;
+    let f = format_float(1.5, 'f', 70_000);
+    assert_eq!(f.len(), 2 + 70_000);
+    assert!(f.starts_with("1.5000") && f.ends_with('0'));
+    let e = format_float(1.5, 'e', 65_536);
+    assert!(
+        e.starts_with("1.5000") && e.ends_with("e+00"),
+        "{}",
+        &e[e.len() - 8..]
+    );
+    assert_eq!(e.len(), "1.".len() + 65_536 + "e+00".len());
+    let g = format_float(0.1, 'g', 70_000);
+    // Go: %g keeps the significant digits and drops trailing zeros (checked with go1.26.5).
+    assert_eq!(
+        g,
+        "0.1000000000000000055511151231257827021181583404541015625"
+    );
+    let x = format_float(f64::MIN_POSITIVE / 4.0, 'f', 2000);
+    assert!(x.starts_with("0.000"));
+    assert_eq!(x.len(), 2002);
+}

@@ -114,9 +114,16 @@ fn write_float(out: &mut impl Sink, f: f64, fmt: char, prec: i32) {
         if neg {
             out.byte(b'-');
         }
+        // An f64 has at most 1074 digits after the point; past them every digit is 0. Rust's formatter
+        // takes precisions up to 65535 only, so the zeros beyond are added here.
+        let exact = (prec as usize).min(MAX_FRACTION_DIGITS);
         let mut text = String::new();
-        let _ = write!(text, "{:.*}", prec as usize, abs);
-        return out.bytes(text.as_bytes());
+        let _ = write!(text, "{:.*}", exact, abs);
+        out.bytes(text.as_bytes());
+        for _ in exact..prec as usize {
+            out.byte(b'0');
+        }
+        return;
     }
     // 'e' and 'g' with a precision: the exact value rounded to that many significant digits.
     let digits = match fmt {
@@ -130,6 +137,11 @@ fn write_float(out: &mut impl Sink, f: f64, fmt: char, prec: i32) {
         _ => fmt_g(out, &d, digits as i32, false, upper),
     }
 }
+
+/// Digits after the point of the smallest subnormal f64: any f64 is exact within this many.
+const MAX_FRACTION_DIGITS: usize = 1074;
+/// Significant digits of the longest exact decimal expansion of an f64.
+const MAX_SIGNIFICANT_DIGITS: usize = 767;
 
 /// The shortest digits of a finite, positive `abs` (or zero), from ryu's text.
 fn shortest<'a>(neg: bool, abs: f64, buf: &'a mut [u8; 24]) -> Decimal<'a> {
@@ -169,6 +181,9 @@ fn shortest<'a>(neg: bool, abs: f64, buf: &'a mut [u8; 24]) -> Decimal<'a> {
 /// with trailing zeros dropped as Go's rounding drops them.
 fn fixed<'a>(neg: bool, abs: f64, n: usize, buf: &'a mut Vec<u8>) -> Decimal<'a> {
     use std::io::Write as _;
+    // An f64's exact decimal value has at most 767 significant digits; more would be zeros, which are
+    // dropped below anyway (and Rust's formatter refuses precisions past 65535).
+    let n = n.min(MAX_SIGNIFICANT_DIGITS);
     buf.clear();
     let _ = write!(buf, "{:.*e}", n - 1, abs);
     let e = buf.iter().position(|&c| c == b'e').unwrap_or(buf.len());
