@@ -78,12 +78,14 @@ fn body_json(items: &[BodyItem]) -> Json {
     )
 }
 
-/// An object value as a body of attributes (exports and debug info are shown this way).
+/// An object value as a body of attributes (exports and debug info are shown this way). A field without a
+/// value (`null`) is left out, as Alloy's encoder leaves out optional fields at their zero value.
 fn value_body_json(value: &Value) -> Json {
     match value {
         Value::Object(fields) => Json::Array(
             fields
                 .iter()
+                .filter(|(_, v)| !matches!(v, Value::Null))
                 .map(|(k, v)| json!({"name": k, "type": "attr", "value": value_json(v)}))
                 .collect(),
         ),
@@ -157,6 +159,15 @@ mod tests {
         assert_eq!(
             rfc3339_nano(UNIX_EPOCH + std::time::Duration::from_secs(1)),
             "1970-01-01T00:00:01Z"
+        );
+    }
+
+    #[test]
+    fn fields_without_a_value_are_left_out_of_a_body() {
+        let v = Value::object([("a", Value::int(1)), ("b", Value::Null)]);
+        assert_eq!(
+            value_body_json(&v).to_string(),
+            r#"[{"name":"a","type":"attr","value":{"type":"number","value":1}}]"#
         );
     }
 
