@@ -1,6 +1,6 @@
-//! The `receiver` capsule: what `prometheus.relabel` and `prometheus.remote_write` export and what
-//! `forward_to` lists hold. It wraps the data plane's [`Receiver`] so that it can travel through config
-//! values (a list of receivers decodes into `Vec<MetricsReceiver>`).
+//! The `receiver` capsules: what `prometheus.relabel`, `prometheus.remote_write` and the `loki.*` components
+//! export and what `forward_to` lists hold. They wrap the data planes' receivers so that they can travel
+//! through config values (a list of receivers decodes into `Vec<MetricsReceiver>` or `Vec<LogsReceiver>`).
 
 use ingot_prom::sample::Receiver;
 use ingot_syntax::capsule_type;
@@ -10,6 +10,12 @@ use ingot_syntax::capsule_type;
 pub struct MetricsReceiver(pub Receiver);
 
 capsule_type!(MetricsReceiver, "prometheus.Receiver");
+
+/// Alloy's `loki.LogsReceiver` (`capsule("loki.LogsReceiver")` in type errors).
+#[derive(Clone, Debug, PartialEq)]
+pub struct LogsReceiver(pub ingot_logs::LogsReceiver);
+
+capsule_type!(LogsReceiver, "loki.LogsReceiver");
 
 #[cfg(test)]
 mod tests {

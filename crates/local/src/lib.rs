@@ -1,0 +1,2 @@
+//! Components in Alloy's `local.*` namespace (`local.file_match` is `src/file_match/`): what lives on the
+//! host itself.
