@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use ingot_prometheus::exporter::self_::ProcessCollector;
 use ingot_runtime::component::Stability;
 use ingot_runtime::controller::{Controller, Features, Options};
 use ingot_runtime::source::{self, ConfigSource};
@@ -73,8 +74,9 @@ async fn run_async(args: RunArgs) -> Result<(), String> {
         cluster_name: args.cluster_name.clone(),
     };
     let controller = Controller::new(Arc::new(ingot::registry::registry()), options);
-    // What Alloy's /metrics serves beside the controller and the components: the build.
+    // What Alloy's /metrics serves beside the controller and the components: the build and the process.
     controller.add_collector(Arc::new(ingot::build_info::BuildInfoCollector::default()));
+    controller.add_collector(Arc::new(ProcessCollector::default()));
 
     // The first load must succeed: a broken config at start is a clear exit, not a half-running agent.
     let (config, diags) = load_config(args.config.as_ref());
