@@ -3,20 +3,34 @@
 use crate::num::{parse_i64_dec, parse_u64_dec};
 use crate::ParseError;
 
-/// The fields node_exporter's processes collector reads.
+/// The fields node_exporter's processes collector and client_golang's process collector read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ProcStat<'a> {
     pub comm: &'a str,
     pub state: &'a str,
     pub ppid: i64,
     pub num_threads: i64,
+    /// CPU time in user and kernel mode, in clock ticks (USER_HZ, 1/100 s).
+    pub utime: u64,
+    pub stime: u64,
+    /// When the process started, in clock ticks after boot.
+    pub starttime: u64,
+    /// Virtual memory size in bytes.
+    pub vsize: u64,
+    /// Resident set size in pages.
+    pub rss: i64,
 }
 
 /// Signed (`i`) or unsigned (`u`) type of the 41 numbers after the state, as procfs declares
 /// them: its `Fscan` fails on a value that does not fit, so we check every field as it does.
 const FIELD_TYPES: &[u8; 41] = b"iiiiiuuuuuuuiiiiiiuuiuuuuuuuuuuuuuiuuuuui";
-const NUM_THREADS: usize = 16;
 const PPID: usize = 0;
+const UTIME: usize = 10;
+const STIME: usize = 11;
+const NUM_THREADS: usize = 16;
+const STARTTIME: usize = 18;
+const VSIZE: usize = 19;
+const RSS: usize = 20;
 
 /// Parses one stat file. The command name sits between the first `(` and the last `)`, since
 /// it may itself contain parentheses and spaces.
@@ -36,8 +50,17 @@ pub fn parse_stat(text: &str) -> Result<ProcStat<'_>, ParseError> {
     let state = fields
         .next()
         .ok_or_else(|| ParseError::new("unexpected EOF"))?;
-    let mut ppid = 0;
-    let mut num_threads = 0;
+    let mut out = ProcStat {
+        comm,
+        state,
+        ppid: 0,
+        num_threads: 0,
+        utime: 0,
+        stime: 0,
+        starttime: 0,
+        vsize: 0,
+        rss: 0,
+    };
     for (i, &kind) in FIELD_TYPES.iter().enumerate() {
         let field = fields
             .next()
@@ -48,17 +71,17 @@ pub fn parse_stat(text: &str) -> Result<ProcStat<'_>, ParseError> {
         }
         .ok_or_else(|| ParseError::new(format!("expected integer, got {field:?}")))?;
         match i {
-            PPID => ppid = value,
-            NUM_THREADS => num_threads = value,
+            PPID => out.ppid = value,
+            UTIME => out.utime = value as u64,
+            STIME => out.stime = value as u64,
+            NUM_THREADS => out.num_threads = value,
+            STARTTIME => out.starttime = value as u64,
+            VSIZE => out.vsize = value as u64,
+            RSS => out.rss = value,
             _ => {}
         }
     }
-    Ok(ProcStat {
-        comm,
-        state,
-        ppid,
-        num_threads,
-    })
+    Ok(out)
 }
 
 #[cfg(test)]
@@ -73,6 +96,10 @@ mod tests {
         assert_eq!(s.state, "S");
         assert_eq!(s.ppid, 0);
         assert_eq!(s.num_threads, 1);
+        assert_eq!((s.utime, s.stime), (36, 98));
+        assert_eq!(s.starttime, 29);
+        assert_eq!(s.vsize, 109604864);
+        assert_eq!(s.rss, 2507);
     }
 
     #[test]

@@ -1,4 +1,4 @@
-//! `/proc/stat`: the per-CPU time lines.
+//! `/proc/stat`: the per-CPU time lines and the boot time.
 
 use crate::num::parse_f64;
 use crate::ParseError;
@@ -79,9 +79,31 @@ pub fn for_each_cpu(text: &str, mut f: impl FnMut(CpuLine)) -> Result<(), ParseE
     Ok(())
 }
 
+/// The `btime` line: when the system booted, in seconds since the epoch.
+pub fn boot_time(text: &str) -> Result<u64, ParseError> {
+    for line in text.lines() {
+        let mut fields = line.split_ascii_whitespace();
+        if fields.next() != Some("btime") {
+            continue;
+        }
+        let value = fields.next().unwrap_or("");
+        return crate::num::parse_u64_dec(value)
+            .ok_or_else(|| ParseError::new(format!("couldn't parse {line:?} (btime): {value:?}")));
+    }
+    Err(ParseError::new("no btime line"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn boot_time_from_btime() {
+        let text = "cpu  1 2 3 4\nbtime 1700000000\nprocesses 42\n";
+        assert_eq!(boot_time(text), Ok(1_700_000_000));
+        assert!(boot_time("cpu 1 2 3\n").is_err());
+        assert!(boot_time("btime x\n").is_err());
+    }
 
     #[test]
     fn parses_cpu_lines_in_seconds() {

@@ -44,6 +44,17 @@ pub fn is_root() -> bool {
     unsafe { libc::geteuid() == 0 }
 }
 
+/// The size of a memory page in bytes (`sysconf(_SC_PAGESIZE)`, what Go's `os.Getpagesize` returns).
+pub fn page_size() -> u64 {
+    // SAFETY: sysconf has no preconditions; it returns -1 for an unknown name, never for this one.
+    let size = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
+    if size > 0 {
+        size as u64
+    } else {
+        4096
+    }
+}
+
 /// The soft limit on open file descriptors (`RLIMIT_NOFILE`), if there is one.
 pub fn open_files_limit() -> Option<u64> {
     // SAFETY: rlimit is plain old data, for which all-zero bytes are a valid value.

@@ -1,6 +1,9 @@
 //! What this binary is: its version, the revision and branch it was built from, the build date, the
 //! compiler and the platform. `ingot --version` prints it in the layout Alloy (and every Prometheus
-//! exporter) prints; `/metrics` serves it as `alloy_build_info`.
+//! exporter) prints; `/metrics` serves it as `alloy_build_info` ([`BuildInfoCollector`]).
+
+use ingot_prom::exposition::{Desc, FamilySet, MetricType};
+use ingot_runtime::metrics::AgentCollector;
 
 /// `v0.1.0`: the workspace version with Alloy's `v` prefix.
 pub const VERSION: &str = concat!("v", env!("CARGO_PKG_VERSION"));
@@ -50,4 +53,75 @@ pub fn tags() -> &'static str {
 
 fn build_user() -> &'static str {
     option_env!("INGOT_BUILD_USER").unwrap_or("")
+}
+
+/// `goversion` of `alloy_build_info`: the compiler, in the form Go's `runtime.Version()` has
+/// (`go1.26.5`), so `rustc1.95.0`.
+pub fn compiler_version() -> String {
+    format!("rustc{RUSTC_VERSION}")
+}
+
+static BUILD_INFO: Desc = Desc::new(
+    "alloy_build_info",
+    "A metric with a constant '1' value labeled by version, revision, branch, goversion from which alloy was built, and the goos and goarch for the build.",
+    MetricType::Gauge,
+    &[
+        "branch",
+        "goarch",
+        "goos",
+        "goversion",
+        "revision",
+        "tags",
+        "version",
+    ],
+);
+
+/// `alloy_build_info`, as client_golang's version collector serves it for Alloy, with the values
+/// `--version` prints (`goversion` is the compiler's: see [`compiler_version`]).
+pub struct BuildInfoCollector {
+    goversion: String,
+}
+
+impl Default for BuildInfoCollector {
+    fn default() -> BuildInfoCollector {
+        BuildInfoCollector {
+            goversion: compiler_version(),
+        }
+    }
+}
+
+impl AgentCollector for BuildInfoCollector {
+    fn collect(&self, set: &mut FamilySet) {
+        set.push(
+            &BUILD_INFO,
+            &[
+                BRANCH,
+                goarch(),
+                std::env::consts::OS,
+                &self.goversion,
+                REVISION,
+                tags(),
+                VERSION,
+            ],
+            1.0,
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn build_info_in_alloys_layout() {
+        let mut set = FamilySet::new();
+        BuildInfoCollector::default().collect(&mut set);
+        let want = format!(
+            "alloy_build_info{{branch=\"{BRANCH}\",goarch=\"{}\",goos=\"linux\",goversion=\"rustc{RUSTC_VERSION}\",revision=\"{REVISION}\",tags=\"unknown\",version=\"{VERSION}\"}} 1\n",
+            goarch()
+        );
+        let text = set.encode_to_string();
+        assert!(text.ends_with(&want), "{text}");
+        assert!(text.starts_with("# HELP alloy_build_info A metric with a constant '1' value labeled by version, revision, branch, goversion from which alloy was built, and the goos and goarch for the build.\n# TYPE alloy_build_info gauge\n"));
+    }
 }

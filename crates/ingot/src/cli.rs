@@ -363,6 +363,7 @@ pub fn main() -> ExitCode {
                 features: ingot_runtime::controller::Features {
                     scrape_stale_markers_on_stop: flags.scrape_stale_markers_on_stop,
                 },
+                cluster_name: flags.cluster_name,
             })
         }),
         Command::Fmt { write, test, file } => fmt(write, test, file.as_deref()),

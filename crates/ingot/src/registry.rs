@@ -21,13 +21,14 @@ pub fn config_blocks() -> Vec<ConfigBlockRegistration> {
 
 /// Every registration of [`registry`], for callers that add test components to them.
 pub fn registrations() -> Vec<Registration> {
-    use ingot_prometheus::exporter::{nginx, postgres, unix};
+    use ingot_prometheus::exporter::{nginx, postgres, self_, unix};
     vec![
         Registration::of::<ingot_discovery::file::Component>(),
         Registration::of::<ingot_discovery::relabel::Component>(),
         // Alloy has no nginx exporter; this one is ingot's own (see docs/components).
         Registration::of::<nginx::Component>(),
         Registration::of::<postgres::Component>(),
+        Registration::of::<self_::Component>(),
         Registration::of::<unix::Component>(),
         Registration::of::<ingot_prometheus::receive_http::Component>(),
         Registration::of::<ingot_prometheus::relabel::Component>(),

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use ingot_prometheus::exporter::self_::ProcessCollector;
 use ingot_runtime::component::Stability;
 use ingot_runtime::controller::{Controller, Features, Options};
 use ingot_runtime::source::{self, ConfigSource};
@@ -35,6 +36,8 @@ pub struct RunArgs {
     pub component_shutdown_deadline: Duration,
     /// Agent-wide behaviour switched by `--feature.*` flags.
     pub features: Features,
+    /// `--cluster.name`, the `cluster_name` label of `alloy_config_hash`.
+    pub cluster_name: String,
     /// Flags accepted for Alloy's command lines that change nothing here, logged once.
     pub notes: Vec<String>,
 }
@@ -68,12 +71,17 @@ async fn run_async(args: RunArgs) -> Result<(), String> {
         memory_addr: args.memory_addr.clone(),
         stability: args.stability,
         features: args.features,
+        cluster_name: args.cluster_name.clone(),
     };
     let controller = Controller::new(Arc::new(ingot::registry::registry()), options);
+    // What Alloy's /metrics serves beside the controller and the components: the build and the process.
+    controller.add_collector(Arc::new(ingot::build_info::BuildInfoCollector::default()));
+    controller.add_collector(Arc::new(ProcessCollector::default()));
 
     // The first load must succeed: a broken config at start is a clear exit, not a half-running agent.
     let (config, diags) = load_config(args.config.as_ref());
     let initial = if diags.has_errors() {
+        controller.metrics.config_loaded(false, config.sha256);
         Err(diags)
     } else {
         controller.apply(&config)
@@ -93,7 +101,7 @@ async fn run_async(args: RunArgs) -> Result<(), String> {
         Arc::new(move || {
             let (config, diags) = load_config(path.as_ref());
             if diags.has_errors() {
-                controller.metrics.load_failed();
+                controller.metrics.config_loaded(false, config.sha256);
                 tracing::error!(
                     "rejected the new configuration; the running one stays:\n{}",
                     diags.render()

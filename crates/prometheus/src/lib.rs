@@ -2,6 +2,7 @@
 //! `prometheus.exporter.unix` is `src/exporter/unix/`, `prometheus.remote_write` is `src/remote_write/`.
 
 pub mod exporter;
+pub mod fanout;
 pub mod receive_http;
 pub mod relabel;
 pub mod remote_write;

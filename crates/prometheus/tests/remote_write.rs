@@ -243,10 +243,40 @@ fn nothing_is_lost_through_an_outage_500s_and_a_429() {
         0.0
     );
     assert_eq!(metric("prometheus_remote_storage_samples_pending"), 0.0);
+    // Whole seconds, as Prometheus sets both: the newest sample is at 1.039 s.
     assert_eq!(
         metric("prometheus_remote_storage_queue_highest_sent_timestamp_seconds"),
-        1.039
+        1.0
     );
+    assert_eq!(
+        metric("prometheus_remote_storage_highest_timestamp_in_seconds"),
+        1.0
+    );
+    assert_eq!(
+        metric("prometheus_remote_write_wal_samples_appended_total"),
+        400.0
+    );
+    assert_eq!(
+        metric("prometheus_remote_write_wal_storage_active_series"),
+        10.0
+    );
+    assert_eq!(metric("prometheus_remote_storage_shards_min"), 2.0);
+    assert_eq!(metric("prometheus_remote_storage_shards_max"), 50.0);
+    // Every try is observed, the refused ones included.
+    let durations = metrics
+        .iter()
+        .find(|m| m.name() == "prometheus_remote_storage_sent_batch_duration_seconds")
+        .map(|m| m.value.clone());
+    let Some(ingot_prom::exposition::MetricValue::Histogram(h)) = durations else {
+        panic!("no send-duration histogram: {durations:?}");
+    };
+    let answered = sink.requests().len() as u64;
+    assert!(
+        h.count >= answered,
+        "{} tries observed, {answered} answered",
+        h.count
+    );
+    assert_eq!(h.buckets.len(), 15);
 }
 
 #[test]

@@ -14,6 +14,8 @@ use crate::config_block::ConfigBlockRegistration;
 use crate::exports::ExportsPublisher;
 use crate::graph::BlockClass;
 use crate::health::HealthReporter;
+use crate::metrics::{AgentCollector, AgentCollectors};
+use ingot_prom::exposition::FamilySet;
 use ingot_syntax::ast::Block;
 use ingot_syntax::decode::{decode_args, Decode};
 use ingot_syntax::eval::Evaluator;
@@ -50,7 +52,8 @@ pub struct Context {
     pub features: crate::controller::Features,
 }
 
-/// Routes `/api/v0/component/<id>/<path>` requests to components (the controller implements it).
+/// Routes `/api/v0/component/<id>/<path>` requests to components, and gathers the agent's metrics (the
+/// controller implements it).
 pub trait ComponentRouter: Send + Sync {
     /// `path` is what follows `/api/v0/component/`. `None` when no component has that id.
     fn route(
@@ -60,20 +63,29 @@ pub trait ComponentRouter: Send + Sync {
         query: Option<&str>,
         headers: &[(String, String)],
     ) -> Option<HttpResponse>;
+
+    /// Adds everything `/metrics` serves to `set`.
+    fn gather(&self, set: &mut FamilySet);
 }
 
-/// An in-memory HTTP client for component endpoints, given to every component.
+/// An in-memory HTTP client for component endpoints, given to every component, and its way to the
+/// agent's own metrics (what `/metrics` serves).
 #[derive(Clone)]
 pub struct MemoryHttp {
     router: std::sync::Weak<dyn ComponentRouter>,
+    agent: Arc<AgentCollectors>,
 }
 
 impl MemoryHttp {
-    pub fn new(router: std::sync::Weak<dyn ComponentRouter>) -> MemoryHttp {
-        MemoryHttp { router }
+    pub fn new(
+        router: std::sync::Weak<dyn ComponentRouter>,
+        agent: Arc<AgentCollectors>,
+    ) -> MemoryHttp {
+        MemoryHttp { router, agent }
     }
 
-    /// A client that routes nowhere (for components built outside a controller, in tests).
+    /// A client that routes nowhere and gathers nothing (for components built outside a controller, in
+    /// tests).
     pub fn detached() -> MemoryHttp {
         struct Nowhere;
         impl ComponentRouter for Nowhere {
@@ -86,9 +98,13 @@ impl MemoryHttp {
             ) -> Option<HttpResponse> {
                 None
             }
+            fn gather(&self, _: &mut FamilySet) {}
         }
         let none: std::sync::Weak<dyn ComponentRouter> = std::sync::Weak::<Nowhere>::new();
-        MemoryHttp { router: none }
+        MemoryHttp {
+            router: none,
+            agent: Arc::default(),
+        }
     }
 
     /// GET `path` (a full URL path such as `/api/v0/component/<id>/metrics`) from the component that serves
@@ -102,6 +118,25 @@ impl MemoryHttp {
     ) -> Option<HttpResponse> {
         let rest = path.strip_prefix("/api/v0/component/")?;
         self.router.upgrade()?.route(rest, "GET", query, headers)
+    }
+
+    /// Adds everything the agent's `/metrics` serves to `set` (nothing once the agent is shutting down).
+    /// Reads /proc and every component's metrics: call it from a blocking context.
+    pub fn gather(&self, set: &mut FamilySet) {
+        if let Some(router) = self.router.upgrade() {
+            router.gather(set);
+        }
+    }
+
+    /// The agent-level collector registered under `key`, registered now if there is none (see
+    /// [`AgentCollectors::get_or_add`]): how a component adds metrics that `/metrics` serves without its
+    /// `component_id`, as Alloy's components do in the default registry.
+    pub fn agent_collector<C: AgentCollector>(
+        &self,
+        key: &'static str,
+        make: impl FnOnce() -> C,
+    ) -> Option<Arc<C>> {
+        self.agent.get_or_add(key, make)
     }
 }
 

@@ -27,10 +27,10 @@ use crate::component::{
 };
 use crate::config_block::ConfigBlocks;
 use crate::eval::{self, Decoded};
-use crate::exports::ExportsPublisher;
+use crate::exports::{Changed, ExportsPublisher};
 use crate::graph::{self, BlockClass, Graph};
 use crate::health::{Health, HealthReporter, HealthState};
-use crate::metrics::ControllerMetrics;
+use crate::metrics::{AgentCollector, AgentCollectors, ControllerMetrics};
 use crate::source::ConfigSource;
 
 #[derive(Clone, Debug)]
@@ -40,6 +40,8 @@ pub struct Options {
     pub stability: Stability,
     /// Agent-wide behaviour switched by `--feature.*` flags, handed to every component.
     pub features: Features,
+    /// `--cluster.name`: the `cluster_name` label of `alloy_config_hash`.
+    pub cluster_name: String,
 }
 
 /// Behaviour switched for the whole agent by `--feature.*` flags.
@@ -59,6 +61,7 @@ impl Default for Options {
             memory_addr: "alloy.internal:12345".into(),
             stability: Stability::GenerallyAvailable,
             features: Features::default(),
+            cluster_name: String::new(),
         }
     }
 }
@@ -111,6 +114,8 @@ impl Entry {
 #[derive(Default)]
 struct Loaded {
     graph: Arc<Graph>,
+    /// The data-flow edges of the graph, `(from, to)` (see [`data_flow_edges`]).
+    edges: Arc<Vec<(String, String)>>,
     entries: HashMap<String, Arc<Entry>>,
     config_blocks: ConfigBlocks,
     loaded: bool,
@@ -120,6 +125,7 @@ struct Loaded {
 #[derive(Default)]
 struct Snapshot {
     graph: Arc<Graph>,
+    edges: Arc<Vec<(String, String)>>,
     entries: HashMap<String, Arc<Entry>>,
     config_blocks: ConfigBlocks,
     loaded: bool,
@@ -134,6 +140,8 @@ pub struct ComponentInfo {
     pub label: Option<String>,
     pub references_to: Vec<String>,
     pub referenced_by: Vec<String>,
+    /// Where this component's data goes (Alloy's `dataFlowEdgesTo`), one entry per reference.
+    pub data_flow_edges_to: Vec<String>,
     pub health: Health,
     /// The block's attributes as evaluated, for display (secrets stay secrets).
     pub arguments: Vec<eval::BodyItem>,
@@ -150,6 +158,7 @@ enum Change {
 /// A staged load: the new graph and what changes for each of its components.
 struct Plan {
     graph: Graph,
+    edges: Vec<(String, String)>,
     changes: Vec<(usize, Change)>,
     config_blocks: ConfigBlocks,
 }
@@ -175,15 +184,18 @@ pub struct Controller {
     /// What requests read, replaced whole after each change. The lock is held only to clone or swap the
     /// pointer.
     snapshot: RwLock<Arc<Snapshot>>,
-    changed_tx: mpsc::UnboundedSender<Arc<str>>,
-    changed_rx: Mutex<Option<mpsc::UnboundedReceiver<Arc<str>>>>,
+    changed_tx: mpsc::UnboundedSender<Changed>,
+    changed_rx: Mutex<Option<mpsc::UnboundedReceiver<Changed>>>,
     pub metrics: ControllerMetrics,
+    /// The agent's own collectors (the process, the build), gathered with the controller's metrics.
+    agent: Arc<AgentCollectors>,
 }
 
 impl Controller {
     pub fn new(registry: Arc<Registry>, options: Options) -> Arc<Controller> {
         let (changed_tx, changed_rx) = mpsc::unbounded_channel();
         let config_blocks = ConfigBlocks::defaults(registry.config_blocks());
+        let metrics = ControllerMetrics::new(&options.cluster_name);
         Arc::new_cyclic(|me| Controller {
             me: me.clone(),
             registry,
@@ -198,7 +210,8 @@ impl Controller {
             })),
             changed_tx,
             changed_rx: Mutex::new(Some(changed_rx)),
-            metrics: ControllerMetrics::default(),
+            metrics,
+            agent: Arc::default(),
         })
     }
 
@@ -218,6 +231,7 @@ impl Controller {
     fn publish(&self, loaded: &Loaded) {
         let snapshot = Arc::new(Snapshot {
             graph: loaded.graph.clone(),
+            edges: loaded.edges.clone(),
             entries: loaded.entries.clone(),
             config_blocks: loaded.config_blocks.clone(),
             loaded: loaded.loaded,
@@ -260,13 +274,14 @@ impl Controller {
     }
 
     /// Loads a configuration: all or nothing. On error the running graph is untouched.
+    ///
+    /// Every call is one load attempt in the `alloy_config_*` metrics, with the config's hash.
     pub fn apply(&self, config: &ConfigSource) -> Result<(), Diagnostics> {
-        let started = Instant::now();
         let result = self.apply_inner(config);
+        self.metrics.config_loaded(result.is_ok(), config.sha256);
         match &result {
-            Ok(()) => self.metrics.load_succeeded(started.elapsed()),
+            Ok(()) => {}
             Err(diags) => {
-                self.metrics.load_failed();
                 tracing::error!(
                     errors = diags.len(),
                     "rejected the new configuration; the running one stays:\n{}",
@@ -279,10 +294,13 @@ impl Controller {
 
     fn apply_inner(&self, config: &ConfigSource) -> Result<(), Diagnostics> {
         let mut loaded = self.lock_loader();
-        let plan = self.stage(&loaded, config, false)?;
-        Self::commit(&mut loaded, plan);
-        self.publish(&loaded);
-        Ok(())
+        self.metrics.set_evaluating(true);
+        let result = self.stage(&loaded, config, false).map(|plan| {
+            Self::commit(&mut loaded, plan);
+            self.publish(&loaded);
+        });
+        self.metrics.set_evaluating(false);
+        result
     }
 
     /// Checks a configuration as `ingot validate` does: every argument decoded and every component built in
@@ -312,6 +330,7 @@ impl Controller {
         }
         let mut plan = Plan {
             graph: Graph::default(),
+            edges: Vec::new(),
             changes: Vec::new(),
             config_blocks: ConfigBlocks::defaults(self.registry.config_blocks()),
         };
@@ -357,7 +376,10 @@ impl Controller {
                 exports: ExportsPublisher::new(&node.id, self.changed_tx.clone()),
                 data_path: self.options.storage_path.join(&node.id),
                 memory_addr: self.options.memory_addr.clone(),
-                memory_http: MemoryHttp::new(self.me.clone() as Weak<dyn ComponentRouter>),
+                memory_http: MemoryHttp::new(
+                    self.me.clone() as Weak<dyn ComponentRouter>,
+                    self.agent.clone(),
+                ),
                 shutdown: shutdown.clone(),
                 tasks: TaskTracker::new(),
                 validate_only,
@@ -393,6 +415,7 @@ impl Controller {
             plan.discard();
             return Err(diags);
         }
+        plan.edges = data_flow_edges(&graph, &exports);
         plan.graph = graph;
         Ok(plan)
     }
@@ -401,6 +424,7 @@ impl Controller {
     fn commit(loaded: &mut Loaded, plan: Plan) {
         let Plan {
             graph,
+            edges,
             changes,
             config_blocks,
         } = plan;
@@ -445,6 +469,7 @@ impl Controller {
             }
         }
         loaded.graph = Arc::new(graph);
+        loaded.edges = Arc::new(edges);
         loaded.config_blocks = config_blocks;
         loaded.loaded = true;
     }
@@ -481,23 +506,31 @@ impl Controller {
             return;
         };
         loop {
-            let id = tokio::select! {
+            let change = tokio::select! {
                 _ = shutdown.cancelled() => break,
-                id = changed.recv() => match id { Some(id) => id, None => break },
+                change = changed.recv() => match change { Some(c) => c, None => break },
             };
-            self.reevaluate_dependants(&id);
+            self.metrics.set_queue_size(changed.len());
+            self.reevaluate_dependants(&change);
+            self.metrics.set_queue_size(changed.len());
         }
     }
 
-    fn reevaluate_dependants(&self, id: &str) {
+    /// Evaluates again the dependants of the component whose exports changed. Each evaluation is observed
+    /// as Alloy's `concurrentEvalFn` observes it: how long the dependant waited since the change, and how
+    /// long its evaluation took.
+    fn reevaluate_dependants(&self, change: &Changed) {
         let loaded = self.lock_loader();
-        let Some(&index) = loaded.graph.by_id.get(id) else {
+        let Some(&index) = loaded.graph.by_id.get(&*change.id) else {
             return;
         };
+        self.metrics.set_evaluating(true);
         let exports = Self::exports_of(&loaded.entries);
         let dependants: Vec<usize> = loaded.graph.dependants(index).collect();
         for dependant in dependants {
             let started = Instant::now();
+            self.metrics
+                .observe_dependency_wait(started.saturating_duration_since(change.at));
             let node = &loaded.graph.nodes[dependant];
             let Some(reg) = self.registry.get(&node.name) else {
                 continue;
@@ -524,8 +557,9 @@ impl Controller {
                 }
                 Ok(decoded) => Self::update_entry(&node.id, entry, decoded),
             }
-            self.metrics.observe_evaluation(started.elapsed());
+            self.metrics.observe_evaluation(&node.id, started.elapsed());
         }
+        self.metrics.set_evaluating(false);
     }
 
     /// Stops every component, dependants before what they depend on, giving each up to `deadline` to finish
@@ -561,10 +595,18 @@ impl Controller {
         }
     }
 
-    /// Everything `/metrics` serves: the controller's metrics and every component's own.
+    /// Everything `/metrics` serves: the controller's metrics, every component's own and the agent's.
     pub fn collect_metrics(&self, set: &mut ingot_prom::exposition::FamilySet) {
-        self.metrics.collect(set, &self.health_counts());
+        let edges = self.snapshot().edges.clone();
+        self.metrics.collect(set, &self.health_counts(), &edges);
         crate::metrics::collect_component_metrics(set, &self.debug_metrics());
+        self.agent.collect(set);
+    }
+
+    /// Adds a collector of agent-level metrics (the process, the build), served on `/metrics` and by
+    /// `prometheus.exporter.self` from now on.
+    pub fn add_collector<C: AgentCollector>(&self, collector: Arc<C>) {
+        self.agent.add(collector);
     }
 
     /// Every component's own metrics, with its id.
@@ -623,12 +665,19 @@ impl Controller {
             .dependants(index)
             .map(|d| snapshot.graph.nodes[d].id.clone())
             .collect();
+        let data_flow_edges_to = snapshot
+            .edges
+            .iter()
+            .filter(|(from, _)| *from == node.id)
+            .map(|(_, to)| to.clone())
+            .collect();
         Some(ComponentInfo {
             name: node.name.clone(),
             id: node.id.clone(),
             label: node.label.clone(),
             references_to,
             referenced_by,
+            data_flow_edges_to,
             health: entry.health(),
             arguments: if detailed {
                 let sensitive = entry.state().sensitive.clone();
@@ -739,4 +788,48 @@ impl ComponentRouter for Controller {
     ) -> Option<HttpResponse> {
         self.component_http(path, method, query, headers)
     }
+
+    fn gather(&self, set: &mut ingot_prom::exposition::FamilySet) {
+        self.collect_metrics(set);
+    }
+}
+
+/// Capsules that receive data: a reference to one makes data flow from the referencing component to the
+/// referenced one, as Alloy's `setDataFlowEdges` decides for `storage.Appendable`, `otelcol.Consumer`,
+/// `loki.LogsReceiver` and `pyroscope.Appendable` exports. Every other export (targets, rules) flows from
+/// the referenced component to the referencing one.
+const RECEIVER_CAPSULES: &[&str] = &["prometheus.Receiver"];
+
+/// The data-flow edges of a graph, `(from, to)`, as Alloy draws them: for each reference, in declaration
+/// order, to an export the referenced component has, one edge (repeated references repeat it).
+fn data_flow_edges(graph: &Graph, exports: &HashMap<String, Value>) -> Vec<(String, String)> {
+    let mut edges = Vec::new();
+    for node in &graph.nodes {
+        if !matches!(node.class, BlockClass::Component { .. }) {
+            continue;
+        }
+        for reference in &node.references {
+            let target = &graph.nodes[reference.target];
+            let Some(target_exports) = exports.get(&target.id) else {
+                continue;
+            };
+            // The fields after the component id: `receiver`, `targets`.
+            let field = reference
+                .traversal
+                .strip_prefix(target.id.as_str())
+                .and_then(|rest| rest.strip_prefix('.'))
+                .unwrap_or("");
+            let Some(value) = target_exports.get(field) else {
+                continue;
+            };
+            let into_target =
+                matches!(value, Value::Capsule(c) if RECEIVER_CAPSULES.contains(&c.type_name()));
+            if into_target {
+                edges.push((node.id.clone(), target.id.clone()));
+            } else {
+                edges.push((target.id.clone(), node.id.clone()));
+            }
+        }
+    }
+    edges
 }

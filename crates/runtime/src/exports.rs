@@ -2,20 +2,29 @@
 //! the controller, which re-evaluates only the dependants of that component.
 
 use std::sync::{Arc, Mutex};
+use std::time::Instant;
 
 use ingot_syntax::value::Value;
 use tokio::sync::mpsc;
+
+/// A component's exports changed: which component, and when (its dependants' wait is measured from
+/// then).
+#[derive(Clone, Debug)]
+pub struct Changed {
+    pub id: Arc<str>,
+    pub at: Instant,
+}
 
 /// A component's handle to publish its exports.
 #[derive(Clone)]
 pub struct ExportsPublisher {
     id: Arc<str>,
     slot: Arc<Mutex<Value>>,
-    changed: mpsc::UnboundedSender<Arc<str>>,
+    changed: mpsc::UnboundedSender<Changed>,
 }
 
 impl ExportsPublisher {
-    pub fn new(id: &str, changed: mpsc::UnboundedSender<Arc<str>>) -> ExportsPublisher {
+    pub fn new(id: &str, changed: mpsc::UnboundedSender<Changed>) -> ExportsPublisher {
         ExportsPublisher {
             id: id.into(),
             slot: Arc::new(Mutex::new(Value::Null)),
@@ -32,7 +41,10 @@ impl ExportsPublisher {
         *slot = value;
         drop(slot);
         // The controller may be gone during shutdown; then nobody needs to know.
-        let _ = self.changed.send(self.id.clone());
+        let _ = self.changed.send(Changed {
+            id: self.id.clone(),
+            at: Instant::now(),
+        });
     }
 
     pub fn get(&self) -> Value {

@@ -220,6 +220,38 @@ test.passthrough "dyn_other" { input = "unrelated" }
             updates: 0
         }
     );
+
+    // Each of the three changes re-evaluated the one dependant, observed as Alloy observes it: the time it
+    // waited since the change, and the time its evaluation took.
+    let sample = |name: &str| {
+        let mut set = ingot_prom::exposition::FamilySet::new();
+        c.collect_metrics(&mut set);
+        let text = set.encode_to_string();
+        text.lines()
+            .find(|l| l.starts_with(name))
+            .map(|l| l.rsplit(' ').next().unwrap().to_string())
+    };
+    wait_until(|| {
+        sample("alloy_component_evaluation_seconds_count{").as_deref() == Some("3")
+            && sample("alloy_component_dependencies_wait_seconds_count{").as_deref() == Some("3")
+    })
+    .await;
+    assert_eq!(
+        sample("alloy_component_controller_evaluating{").as_deref(),
+        Some("0")
+    );
+    // Data flows from the source to its dependant (an export that is not a receiver).
+    assert_eq!(
+        c.component("test.source.dyn_src")
+            .unwrap()
+            .data_flow_edges_to,
+        vec!["test.passthrough.dyn_dep"]
+    );
+    assert!(c
+        .component("test.passthrough.dyn_dep")
+        .unwrap()
+        .data_flow_edges_to
+        .is_empty());
     shutdown.cancel();
     task.await.unwrap();
 }

@@ -125,7 +125,7 @@ pub fn component_json(info: &ComponentInfo) -> Json {
     }
     m.insert("referencesTo".into(), json!(info.references_to));
     m.insert("referencedBy".into(), json!(info.referenced_by));
-    m.insert("dataFlowEdgesTo".into(), json!([]));
+    m.insert("dataFlowEdgesTo".into(), json!(info.data_flow_edges_to));
     m.insert(
         "health".into(),
         json!({

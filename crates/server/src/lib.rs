@@ -145,13 +145,25 @@ fn text(status: StatusCode, body: impl Into<String>) -> Response {
         .into_response()
 }
 
-/// The controller's and the components' metrics, in one exposition sorted by family name as
-/// client_golang's registry writes one gather.
+/// The controller's, the components' and the agent's metrics (the process, the build), in one
+/// exposition sorted by family name as client_golang's registry writes one gather. Gathering reads /proc
+/// and asks every component, so it runs off the reactor.
 async fn metrics(State(state): State<ServerState>) -> Response {
-    let mut set = FamilySet::new();
-    state.controller.collect_metrics(&mut set);
-    let mut out = Vec::with_capacity(4096);
-    set.encode(&mut out);
+    let controller = state.controller.clone();
+    let out = blocking(move || {
+        let mut set = FamilySet::new();
+        controller.collect_metrics(&mut set);
+        let mut out = Vec::with_capacity(16384);
+        set.encode(&mut out);
+        out
+    })
+    .await;
+    let Some(out) = out else {
+        return text(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "gathering metrics failed\n",
+        );
+    };
     (
         StatusCode::OK,
         [("content-type", "text/plain; version=0.0.4; charset=utf-8")],
@@ -212,19 +224,7 @@ async fn component_http(
     let path_for_handler = path.clone();
     let handler =
         move || controller.component_http(&path_for_handler, &method, query.as_deref(), &headers);
-    let response = if tokio::runtime::Handle::current().runtime_flavor()
-        == tokio::runtime::RuntimeFlavor::MultiThread
-    {
-        // This thread hands its worker (and the reactor) to another thread and becomes a
-        // blocking thread for the handler; it then writes the response itself. That wakes one
-        // thread per request, where spawn_blocking wakes a blocking thread, then a worker to
-        // resume this task, and that worker often a second one.
-        tokio::task::block_in_place(handler)
-    } else {
-        // block_in_place needs the multi-thread runtime.
-        tokio::task::spawn_blocking(handler).await.ok().flatten()
-    };
-    match response {
+    match blocking(handler).await.flatten() {
         Some(r) => {
             let status =
                 StatusCode::from_u16(r.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
@@ -237,6 +237,22 @@ async fn component_http(
                 uri.path()
             ),
         ),
+    }
+}
+
+/// Runs `f` off the reactor: `None` when it panicked.
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Option<T> {
+    if tokio::runtime::Handle::current().runtime_flavor()
+        == tokio::runtime::RuntimeFlavor::MultiThread
+    {
+        // This thread hands its worker (and the reactor) to another thread and becomes a
+        // blocking thread for the handler; it then writes the response itself. That wakes one
+        // thread per request, where spawn_blocking wakes a blocking thread, then a worker to
+        // resume this task, and that worker often a second one.
+        Some(tokio::task::block_in_place(f))
+    } else {
+        // block_in_place needs the multi-thread runtime.
+        tokio::task::spawn_blocking(f).await.ok()
     }
 }
 

@@ -49,6 +49,8 @@ pub struct RelabelCache {
     last_sweep: Instant,
     hits: u64,
     misses: u64,
+    /// Entries the periodic expiry removed (`CacheLimit::Ttl`).
+    expired: u64,
 }
 
 impl RelabelCache {
@@ -63,6 +65,7 @@ impl RelabelCache {
             last_sweep: Instant::now(),
             hits: 0,
             misses: 0,
+            expired: 0,
         }
     }
 
@@ -78,6 +81,12 @@ impl RelabelCache {
     /// Lookups answered from the cache, and those that ran the rules, since creation.
     pub fn hits_and_misses(&self) -> (u64, u64) {
         (self.hits, self.misses)
+    }
+
+    /// Entries removed because they went unused for the TTL, since creation (always 0 with a size
+    /// limit).
+    pub fn expired(&self) -> u64 {
+        self.expired
     }
 
     /// Call before the samples of each batch, so predictions follow batch order.
@@ -178,7 +187,9 @@ impl RelabelCache {
         match self.limit {
             CacheLimit::Ttl(ttl) => {
                 if now.duration_since(self.last_sweep) >= ttl / 4 {
+                    let before = self.index.len();
                     self.retain(|s| now.duration_since(s.last_used) < ttl);
+                    self.expired += (before - self.index.len()) as u64;
                     self.last_sweep = now;
                 }
             }
@@ -316,6 +327,7 @@ mod tests {
         // A later insert sweeps: a is older than the TTL, b is not.
         run(&mut c, &mut runs, &set("c"), t0 + Duration::from_secs(100));
         assert_eq!(c.len(), 2);
+        assert_eq!(c.expired(), 1);
         let before = runs;
         run(&mut c, &mut runs, &b, t0 + Duration::from_secs(101));
         assert_eq!(runs, before);

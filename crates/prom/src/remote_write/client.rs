@@ -340,6 +340,9 @@ pub enum Outcome {
 
 /// Called around each try, for metrics and health.
 pub trait RetryObserver {
+    /// A try got an answer (or a transport error) after `took`; tries cut short by cancellation are not
+    /// reported. Prometheus' `sent_batch_duration_seconds` observes each try.
+    fn tried(&mut self, _took: Duration) {}
     fn retrying(&mut self, _error: &SendError, _delay: Duration) {}
     fn fell_back_to_v1(&mut self, _error: &SendError) {}
 }
@@ -364,10 +367,12 @@ pub async fn send_with_retries(
             return Outcome::Cancelled;
         }
         let body = encode(*protocol);
+        let started = std::time::Instant::now();
         let result = tokio::select! {
             r = client.send(body, *protocol, attempt) => r,
             _ = cancel.cancelled() => return Outcome::Cancelled,
         };
+        observer.tried(started.elapsed());
         attempt += 1;
         match result {
             Ok(w) => return Outcome::Sent(w),

@@ -2,5 +2,6 @@
 //! scrape target.
 pub mod nginx;
 pub mod postgres;
+pub mod self_;
 pub mod target;
 pub mod unix;

@@ -6,33 +6,25 @@ use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use ingot_prom::relabel::{process_with, NameScheme, RelabelCache, Scratch};
-use ingot_prom::sample::{
-    fan_out, is_stale_nan, release, AppendError, Appender, Batch, Receiver, Sample,
-};
-use ingot_runtime::component::{ComponentType, Context, Stability};
+use ingot_prom::sample::{is_stale_nan, release, AppendError, Appender, Batch, Receiver, Sample};
+use ingot_runtime::component::{ComponentType, Context, DebugMetric, Stability};
 use ingot_syntax::value::Value;
 use tokio_util::sync::CancellationToken;
 
 use super::args::Arguments;
+use super::metrics::Counters;
+use crate::fanout::FanoutMetrics;
 
 use ingot_common::receiver::MetricsReceiver;
 use ingot_common::relabel::Rules;
 pub const NAME: &str = "prometheus.relabel";
-
-#[derive(Default)]
-struct Counters {
-    processed: AtomicU64,
-    written: AtomicU64,
-    hits: AtomicU64,
-    misses: AtomicU64,
-    deletes: AtomicU64,
-}
 
 struct Inner {
     id: String,
     shutdown: CancellationToken,
     state: Mutex<State>,
     counters: Counters,
+    fanout: FanoutMetrics,
 }
 
 struct State {
@@ -56,6 +48,7 @@ impl Appender for Inner {
             scratch,
         } = &mut *state;
         let (hits, misses) = cache.hits_and_misses();
+        let expired = cache.expired();
         let mut deletes = 0;
         let mut out = Vec::with_capacity(batch.samples.len());
         cache.start_batch();
@@ -81,6 +74,8 @@ impl Appender for Inner {
             }
         }
         let (hits_after, misses_after) = cache.hits_and_misses();
+        let expired_after = cache.expired();
+        let cache_size = cache.len() as u64;
         let receivers = receivers.clone();
         drop(state);
         // Counted once per batch, not per sample.
@@ -91,6 +86,9 @@ impl Appender for Inner {
         c.misses.fetch_add(misses_after - misses, Ordering::Relaxed);
         c.deletes.fetch_add(deletes, Ordering::Relaxed);
         c.written.fetch_add(out.len() as u64, Ordering::Relaxed);
+        c.ttl_evictions
+            .fetch_add(expired_after - expired, Ordering::Relaxed);
+        c.cache_size.store(cache_size, Ordering::Relaxed);
         if out.is_empty() && batch.metadata.is_empty() {
             return Ok(());
         }
@@ -98,7 +96,7 @@ impl Appender for Inner {
             samples: out,
             metadata: batch.metadata.clone(),
         };
-        let errors = fan_out(&receivers, &next);
+        let errors = self.fanout.send(&receivers, &next);
         release(&mut next.samples);
         match errors.first() {
             None => Ok(()),
@@ -136,6 +134,7 @@ impl ComponentType for Component {
             id: ctx.id.clone(),
             shutdown: ctx.shutdown.clone(),
             counters: Counters::default(),
+            fanout: FanoutMetrics::default(),
             state: Mutex::new(State {
                 receivers: args.forward_to.iter().map(|r| r.0.clone()).collect(),
                 cache: RelabelCache::new(args.cache_limit()),
@@ -160,6 +159,7 @@ impl ComponentType for Component {
             s.receivers = args.forward_to.iter().map(|r| r.0.clone()).collect();
             s.cache = RelabelCache::new(args.cache_limit());
             s.rules = args.rules.clone();
+            self.inner.counters.cache_size.store(0, Ordering::Relaxed);
         }
         self.ctx.exports.publish(self.exports(&args.rules));
         Ok(())
@@ -167,13 +167,6 @@ impl ComponentType for Component {
 
     fn debug_info(&self) -> Option<Value> {
         let c = &self.inner.counters;
-        let size = self
-            .inner
-            .state
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .cache
-            .len();
         let n = |a: &AtomicU64| Value::uint(a.load(Ordering::Relaxed));
         Some(Value::object([
             ("prometheus_relabel_metrics_processed", n(&c.processed)),
@@ -181,7 +174,16 @@ impl ComponentType for Component {
             ("prometheus_relabel_cache_hits", n(&c.hits)),
             ("prometheus_relabel_cache_misses", n(&c.misses)),
             ("prometheus_relabel_cache_deletes", n(&c.deletes)),
-            ("prometheus_relabel_cache_size", Value::uint(size as u64)),
+            ("prometheus_relabel_cache_size", n(&c.cache_size)),
         ]))
+    }
+
+    /// Alloy's `alloy_prometheus_relabel_*` and its fanout's metrics; read without the appender's
+    /// lock, so an in-memory scrape of the agent's metrics never waits on a batch being relabelled.
+    fn debug_metrics(&self) -> Vec<DebugMetric> {
+        let mut out = Vec::with_capacity(9);
+        self.inner.counters.debug_metrics(&mut out);
+        self.inner.fanout.debug_metrics(&mut out);
+        out
     }
 }

@@ -5,6 +5,7 @@
 
 mod args;
 mod component;
+mod metrics;
 
 pub use args::Arguments;
 pub use component::{Component, NAME};

@@ -2,7 +2,7 @@
 //! returns (it never waits on the network); one queue per endpoint reads the WAL and sends.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, SystemTime};
 
@@ -19,6 +19,7 @@ use super::args::{Arguments, Endpoint};
 use super::codec;
 use super::metrics;
 use super::queue::{run_endpoint, EndpointMetrics, EndpointState, HealthBoard, Shared};
+use super::series::ActiveSeries;
 use ingot_common::receiver::MetricsReceiver;
 
 pub const NAME: &str = "prometheus.remote_write";
@@ -41,6 +42,11 @@ struct WalAppender {
     health: Arc<HealthBoard>,
     /// Samples that never reached the WAL: refused while the disk fell behind, or lost to a failed write.
     samples_lost: Arc<AtomicU64>,
+    /// Samples the WAL's thread wrote.
+    samples_appended: Arc<AtomicU64>,
+    /// The newest sample timestamp handed to the WAL, in milliseconds.
+    highest_timestamp_ms: AtomicI64,
+    series: ActiveSeries,
     id: String,
 }
 
@@ -77,20 +83,30 @@ impl Appender for WalAppender {
             );
             self.health.set("wal", Some(msg.clone()));
             AppendError(msg)
-        })
+        })?;
+        // Taken by the WAL: the series are tracked and the newest timestamp counts, as in Prometheus'
+        // remote storage appender.
+        if let Some(newest) = batch.samples.iter().map(|s| s.timestamp_ms).max() {
+            self.highest_timestamp_ms
+                .fetch_max(newest, Ordering::Relaxed);
+        }
+        self.series.appended(&batch.samples);
+        Ok(())
     }
 }
 
 impl WalAppender {
     /// What the WAL's thread does after each append: wake the endpoints, or say why the record was lost.
     fn on_append(&self, dir: std::path::PathBuf) -> impl Fn(Appended) + Send + 'static {
-        let (appended, health, lost) = (
+        let (appended, health, lost, written) = (
             self.appended.clone(),
             self.health.clone(),
             self.samples_lost.clone(),
+            self.samples_appended.clone(),
         );
         move |outcome: Appended| match outcome.result {
             Ok(_) => {
+                written.fetch_add(outcome.items, Ordering::Relaxed);
                 health.set("wal", None);
                 appended.send_modify(|n| *n = n.wrapping_add(1));
             }
@@ -176,6 +192,9 @@ impl ComponentType for Component {
             thread: RwLock::new(None),
             appended: Arc::new(appended),
             samples_lost: Arc::new(AtomicU64::new(0)),
+            samples_appended: Arc::new(AtomicU64::new(0)),
+            highest_timestamp_ms: AtomicI64::new(0),
+            series: ActiveSeries::default(),
             metadata: Arc::new(Mutex::new(HashMap::new())),
             health,
             id: ctx.id.clone(),
@@ -265,7 +284,11 @@ impl ComponentType for Component {
                             }
                         });
                     }
-                    _ = truncate.tick() => me.truncate(&thread),
+                    _ = truncate.tick() => {
+                        me.truncate(&thread);
+                        let every = me.args.lock().unwrap().wal.truncate_frequency;
+                        me.appender.series.collect_garbage(every);
+                    }
                     _ = shutdown.cancelled() => break,
                 }
             }
@@ -399,10 +422,38 @@ impl ComponentType for Component {
         for e in self.endpoints.lock().unwrap().iter() {
             metrics::endpoint_metrics(&e.state.metrics, &e.state.id, &e.state.url, &mut out);
         }
+        let none: [&str; 0] = [];
+        let a = &self.appender;
+        out.push(DebugMetric::new(
+            &metrics::HIGHEST_TIMESTAMP,
+            none,
+            a.highest_timestamp_ms
+                .load(Ordering::Relaxed)
+                .div_euclid(1000) as f64,
+        ));
         let thread = self.appender.thread.read().unwrap().clone();
         if let Some(t) = thread {
             let s = t.wal().stats();
-            let none: [&str; 0] = [];
+            out.push(DebugMetric::new(
+                &metrics::WAL_SAMPLES_APPENDED,
+                none,
+                a.samples_appended.load(Ordering::Relaxed) as f64,
+            ));
+            out.push(DebugMetric::new(
+                &metrics::WAL_ACTIVE_SERIES,
+                none,
+                a.series.active() as f64,
+            ));
+            out.push(DebugMetric::new(
+                &metrics::WAL_CREATED_SERIES,
+                none,
+                a.series.created() as f64,
+            ));
+            out.push(DebugMetric::new(
+                &metrics::WAL_REMOVED_SERIES,
+                none,
+                a.series.removed() as f64,
+            ));
             for metric in metrics::WAL_METRICS {
                 out.push(DebugMetric::new(&metric.desc, none, metric.read(s) as f64));
             }

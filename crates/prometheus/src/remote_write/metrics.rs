@@ -1,6 +1,9 @@
 //! `prometheus.remote_write`'s own metrics, declared once: `/metrics` serves them (through
 //! [`Component::debug_metrics`](ingot_runtime::component::ComponentType::debug_metrics)) and the
 //! component's debug info reads the same numbers through the same readers.
+//!
+//! The names Alloy serves come with Prometheus' (v3.12, what Alloy 1.18 builds with) and Alloy's WAL's
+//! help; the rest are ingot's own, for what its WAL does differently.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -10,7 +13,12 @@ use ingot_wal::Stats;
 
 use super::queue::EndpointMetrics;
 
-use MetricType::{Counter, Gauge};
+use MetricType::{Counter, Gauge, Histogram};
+
+/// Prometheus' buckets for `sent_batch_duration_seconds`: `prometheus.DefBuckets` and 25, 60, 120, 300.
+pub const SENT_BATCH_BUCKETS: &[f64] = &[
+    0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 25.0, 60.0, 120.0, 300.0,
+];
 
 /// Every endpoint metric is labelled with the endpoint's name and URL, in this order.
 const ENDPOINT: &[&str] = &["remote_name", "url"];
@@ -36,7 +44,7 @@ fn load(a: &AtomicU64) -> f64 {
 pub static SAMPLES_SENT: EndpointMetric = EndpointMetric {
     desc: Desc::new(
         "prometheus_remote_storage_samples_total",
-        "Samples sent to remote storage.",
+        "Total number of samples sent to remote storage.",
         Counter,
         ENDPOINT,
     ),
@@ -46,7 +54,7 @@ pub static SAMPLES_SENT: EndpointMetric = EndpointMetric {
 pub static SAMPLES_FAILED: EndpointMetric = EndpointMetric {
     desc: Desc::new(
         "prometheus_remote_storage_samples_failed_total",
-        "Samples that failed on send and were dropped (non-recoverable errors).",
+        "Total number of samples which failed on send to remote storage, non-recoverable errors.",
         Counter,
         ENDPOINT,
     ),
@@ -56,7 +64,7 @@ pub static SAMPLES_FAILED: EndpointMetric = EndpointMetric {
 pub static SAMPLES_RETRIED: EndpointMetric = EndpointMetric {
     desc: Desc::new(
         "prometheus_remote_storage_samples_retried_total",
-        "Samples that failed on send and were retried (recoverable errors).",
+        "Total number of samples which failed on send to remote storage but were retried because the send error was recoverable.",
         Counter,
         ENDPOINT,
     ),
@@ -66,7 +74,7 @@ pub static SAMPLES_RETRIED: EndpointMetric = EndpointMetric {
 pub static SAMPLES_PENDING: EndpointMetric = EndpointMetric {
     desc: Desc::new(
         "prometheus_remote_storage_samples_pending",
-        "Samples read from the WAL and not yet acknowledged.",
+        "The number of samples pending in the queues shards to be sent to the remote storage.",
         Gauge,
         ENDPOINT,
     ),
@@ -76,57 +84,75 @@ pub static SAMPLES_PENDING: EndpointMetric = EndpointMetric {
 pub static SHARDS: EndpointMetric = EndpointMetric {
     desc: Desc::new(
         "prometheus_remote_storage_shards",
-        "Shards sending in parallel.",
+        "The number of shards used for parallel sending to the remote storage.",
         Gauge,
         ENDPOINT,
     ),
     extra_label_values: &[],
     read: |m| load(&m.shards),
 };
-static HIGHEST_SENT_TIMESTAMP: EndpointMetric = EndpointMetric {
+static SHARDS_MIN: EndpointMetric = EndpointMetric {
     desc: Desc::new(
-        "prometheus_remote_storage_queue_highest_sent_timestamp_seconds",
-        "Newest sample timestamp successfully sent.",
+        "prometheus_remote_storage_shards_min",
+        "The minimum number of shards that the queue is allowed to run.",
         Gauge,
         ENDPOINT,
     ),
     extra_label_values: &[],
-    read: |m| m.highest_sent_timestamp_ms.load(Ordering::Relaxed) as f64 / 1000.0,
+    read: |m| load(&m.shards_min),
 };
-static SENT_BATCH_DURATION_SUM: EndpointMetric = EndpointMetric {
+static SHARDS_MAX: EndpointMetric = EndpointMetric {
     desc: Desc::new(
-        "prometheus_remote_storage_sent_batch_duration_seconds_sum",
-        "Time spent sending batches, retries included.",
-        Counter,
+        "prometheus_remote_storage_shards_max",
+        "The maximum number of shards that the queue is allowed to run.",
+        Gauge,
         ENDPOINT,
     ),
     extra_label_values: &[],
-    read: |m| load(&m.sent_batch_duration_micros) / 1e6,
+    read: |m| load(&m.shards_max),
 };
-static SENT_BATCH_DURATION_COUNT: EndpointMetric = EndpointMetric {
+static HIGHEST_SENT_TIMESTAMP: EndpointMetric = EndpointMetric {
     desc: Desc::new(
-        "prometheus_remote_storage_sent_batch_duration_seconds_count",
-        "Batches sent.",
-        Counter,
+        "prometheus_remote_storage_queue_highest_sent_timestamp_seconds",
+        "Highest timestamp successfully sent by this queue, in seconds since epoch. Initialized to 0 when no data has been sent yet.",
+        Gauge,
         ENDPOINT,
     ),
     extra_label_values: &[],
-    read: |m| load(&m.sent_batches_total),
+    // Whole seconds, as Prometheus sets it (`highest / 1000` of milliseconds).
+    read: |m| m.highest_sent_timestamp_ms.load(Ordering::Relaxed).div_euclid(1000) as f64,
 };
+/// A histogram: read by [`endpoint_metrics`] from [`EndpointMetrics::sent_batch_duration`].
+pub static SENT_BATCH_DURATION: Desc = Desc::new(
+    "prometheus_remote_storage_sent_batch_duration_seconds",
+    "Duration of send calls to the remote storage.",
+    Histogram,
+    ENDPOINT,
+);
 static BYTES: EndpointMetric = EndpointMetric {
     desc: Desc::new(
         "prometheus_remote_storage_bytes_total",
-        "Compressed bytes of the last try of each batch.",
+        "The total number of bytes of data (not metadata) sent by the queue after compression. Note that when exemplars over remote write is enabled the exemplars included in a remote write request count towards this metric.",
         Counter,
         ENDPOINT,
     ),
     extra_label_values: &[],
     read: |m| load(&m.sent_bytes_total),
 };
+static METADATA_BYTES: EndpointMetric = EndpointMetric {
+    desc: Desc::new(
+        "prometheus_remote_storage_metadata_bytes_total",
+        "The total number of bytes of metadata sent by the queue after compression.",
+        Counter,
+        ENDPOINT,
+    ),
+    extra_label_values: &[],
+    read: |m| load(&m.metadata_bytes_total),
+};
 static METADATA_SENT: EndpointMetric = EndpointMetric {
     desc: Desc::new(
         "prometheus_remote_storage_metadata_total",
-        "Metadata entries sent.",
+        "Total number of metadata entries sent to remote storage.",
         Counter,
         ENDPOINT,
     ),
@@ -136,7 +162,7 @@ static METADATA_SENT: EndpointMetric = EndpointMetric {
 static METADATA_FAILED: EndpointMetric = EndpointMetric {
     desc: Desc::new(
         "prometheus_remote_storage_metadata_failed_total",
-        "Metadata entries dropped on non-recoverable errors.",
+        "Total number of metadata entries which failed on send to remote storage, non-recoverable errors.",
         Counter,
         ENDPOINT,
     ),
@@ -145,7 +171,7 @@ static METADATA_FAILED: EndpointMetric = EndpointMetric {
 };
 const SAMPLES_DROPPED: Desc = Desc::new(
     "prometheus_remote_storage_samples_dropped_total",
-    "Samples not sent: older than sample_age_limit (too_old) or dropped by write_relabel_config (dropped_series).",
+    "Total number of samples which were dropped after being read from the WAL before being sent via remote write, either via relabelling, due to being too old or unintentionally because of an unknown reference ID.",
     Counter,
     &["remote_name", "url", "reason"],
 );
@@ -160,24 +186,26 @@ static SAMPLES_RELABEL_DROPPED: EndpointMetric = EndpointMetric {
     read: |m| load(&m.samples_relabel_dropped_total),
 };
 
-/// Every endpoint metric, in the order they are reported.
-pub static ENDPOINT_METRICS: [&EndpointMetric; 13] = [
+/// Every scalar endpoint metric, in the order they are reported.
+pub static ENDPOINT_METRICS: [&EndpointMetric; 14] = [
     &SAMPLES_SENT,
     &SAMPLES_FAILED,
     &SAMPLES_RETRIED,
     &SAMPLES_PENDING,
     &SHARDS,
+    &SHARDS_MIN,
+    &SHARDS_MAX,
     &HIGHEST_SENT_TIMESTAMP,
-    &SENT_BATCH_DURATION_SUM,
-    &SENT_BATCH_DURATION_COUNT,
     &BYTES,
+    &METADATA_BYTES,
     &METADATA_SENT,
     &METADATA_FAILED,
     &SAMPLES_TOO_OLD,
     &SAMPLES_RELABEL_DROPPED,
 ];
 
-/// Appends every metric of the endpoint `remote_name` at `url`.
+/// Appends every metric of the endpoint `remote_name` at `url`: the scalars, then the send-duration
+/// histogram.
 pub fn endpoint_metrics(
     m: &EndpointMetrics,
     remote_name: &str,
@@ -190,7 +218,52 @@ pub fn endpoint_metrics(
             .chain(metric.extra_label_values.iter().copied());
         out.push(DebugMetric::new(&metric.desc, labels, metric.read(m)));
     }
+    let durations = m
+        .sent_batch_duration
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .value();
+    out.push(DebugMetric::histogram(
+        &SENT_BATCH_DURATION,
+        [remote_name, url],
+        durations,
+    ));
 }
+
+/// Of the component as a whole, not of an endpoint (Prometheus keeps it in its remote storage, outside
+/// any queue): the newest sample timestamp appended, in whole seconds.
+pub static HIGHEST_TIMESTAMP: Desc = Desc::new(
+    "prometheus_remote_storage_highest_timestamp_in_seconds",
+    "Highest timestamp that has come into the remote storage via the Appender interface, in seconds since epoch. Initialized to 0 when no data has been received yet. Deprecated, check prometheus_remote_storage_queue_highest_timestamp_seconds which is more accurate.",
+    Gauge,
+    &[],
+);
+
+/// Alloy's WAL (`internal/static/metrics/wal`): samples appended, and the series it tracks.
+pub static WAL_SAMPLES_APPENDED: Desc = Desc::new(
+    "prometheus_remote_write_wal_samples_appended_total",
+    "Total number of samples appended to the WAL",
+    Counter,
+    &[],
+);
+pub static WAL_ACTIVE_SERIES: Desc = Desc::new(
+    "prometheus_remote_write_wal_storage_active_series",
+    "Current number of active series being tracked by the WAL storage",
+    Gauge,
+    &[],
+);
+pub static WAL_CREATED_SERIES: Desc = Desc::new(
+    "prometheus_remote_write_wal_storage_created_series_total",
+    "Total number of created series appended to the WAL",
+    Counter,
+    &[],
+);
+pub static WAL_REMOVED_SERIES: Desc = Desc::new(
+    "prometheus_remote_write_wal_storage_removed_series_total",
+    "Total number of created series removed from the WAL",
+    Counter,
+    &[],
+);
 
 /// One of the WAL's metrics, read from its [`Stats`].
 pub struct WalMetric {
@@ -225,7 +298,7 @@ pub static WAL_BYTES: WalMetric = WalMetric {
 pub static WAL_CORRUPTIONS: WalMetric = WalMetric {
     desc: Desc::new(
         "prometheus_remote_write_wal_corruptions_total",
-        "Damaged WAL tails found and repaired.",
+        "Total number of WAL corruptions.",
         Counter,
         &[],
     ),
@@ -306,9 +379,10 @@ mod tests {
             &m.samples_failed_total,
             &m.samples_retried_total,
             &m.shards,
-            &m.sent_batches_total,
-            &m.sent_batch_duration_micros,
+            &m.shards_min,
+            &m.shards_max,
             &m.sent_bytes_total,
+            &m.metadata_bytes_total,
             &m.metadata_total,
             &m.metadata_failed_total,
             &m.samples_dropped_total,
@@ -319,8 +393,22 @@ mod tests {
         }
         m.samples_pending.store(-3, Ordering::Relaxed);
         m.highest_sent_timestamp_ms.store(1_500, Ordering::Relaxed);
+        m.sent_batch_duration.lock().unwrap().observe(0.2);
+        m.sent_batch_duration.lock().unwrap().observe(400.0);
         let mut out = Vec::new();
         endpoint_metrics(&m, "e", "http://x", &mut out);
+        let histogram = out.pop().unwrap();
+        assert_eq!(
+            histogram.name(),
+            "prometheus_remote_storage_sent_batch_duration_seconds"
+        );
+        let ingot_prom::exposition::MetricValue::Histogram(h) = &histogram.value else {
+            panic!("not a histogram: {histogram:?}");
+        };
+        assert_eq!((h.count, h.sum), (2, 400.2));
+        assert_eq!(h.buckets.len(), SENT_BATCH_BUCKETS.len());
+        assert_eq!(h.buckets[5], (0.25, 1));
+        assert_eq!(h.buckets[14], (300.0, 1));
         let values: Vec<(&str, Option<&str>, f64)> = out
             .iter()
             .map(|d| (d.name(), d.label("reason"), d.scalar().unwrap()))
@@ -333,33 +421,26 @@ mod tests {
                 ("prometheus_remote_storage_samples_retried_total", None, 3e6),
                 ("prometheus_remote_storage_samples_pending", None, -3.0),
                 ("prometheus_remote_storage_shards", None, 4e6),
+                ("prometheus_remote_storage_shards_min", None, 5e6),
+                ("prometheus_remote_storage_shards_max", None, 6e6),
                 (
                     "prometheus_remote_storage_queue_highest_sent_timestamp_seconds",
                     None,
-                    1.5
-                ),
-                (
-                    "prometheus_remote_storage_sent_batch_duration_seconds_sum",
-                    None,
-                    6.0
-                ),
-                (
-                    "prometheus_remote_storage_sent_batch_duration_seconds_count",
-                    None,
-                    5e6
+                    1.0
                 ),
                 ("prometheus_remote_storage_bytes_total", None, 7e6),
-                ("prometheus_remote_storage_metadata_total", None, 8e6),
-                ("prometheus_remote_storage_metadata_failed_total", None, 9e6),
+                ("prometheus_remote_storage_metadata_bytes_total", None, 8e6),
+                ("prometheus_remote_storage_metadata_total", None, 9e6),
+                ("prometheus_remote_storage_metadata_failed_total", None, 1e7),
                 (
                     "prometheus_remote_storage_samples_dropped_total",
                     Some("too_old"),
-                    1e7
+                    1.1e7
                 ),
                 (
                     "prometheus_remote_storage_samples_dropped_total",
                     Some("dropped_series"),
-                    1.1e7
+                    1.2e7
                 ),
             ]
         );

@@ -5,5 +5,6 @@ pub mod codec;
 pub mod component;
 pub mod metrics;
 pub mod queue;
+pub mod series;
 
 pub use component::{Component, NAME};

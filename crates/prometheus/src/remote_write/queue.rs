@@ -7,8 +7,9 @@ use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicI64, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use ingot_prom::exposition::Histogram;
 use ingot_prom::labels::{Labels, LabelsBuilder};
 use ingot_prom::relabel::{process_with, NameScheme, Rule, Scratch};
 use ingot_prom::remote_write::client::{send_with_retries, RetryObserver};
@@ -30,8 +31,8 @@ use super::codec;
 /// sent after the next start; shorter than the runtime's component shutdown deadline.
 pub const FLUSH_DEADLINE: Duration = Duration::from_secs(8);
 
-/// Counters and gauges of one endpoint (`prometheus_remote_storage_*`).
-#[derive(Debug, Default)]
+/// Counters, gauges and the send-duration histogram of one endpoint (`prometheus_remote_storage_*`).
+#[derive(Debug)]
 pub struct EndpointMetrics {
     pub samples_total: AtomicU64,
     pub samples_failed_total: AtomicU64,
@@ -40,12 +41,46 @@ pub struct EndpointMetrics {
     pub samples_relabel_dropped_total: AtomicU64,
     pub samples_pending: AtomicI64,
     pub shards: AtomicU64,
+    pub shards_min: AtomicU64,
+    pub shards_max: AtomicU64,
     pub highest_sent_timestamp_ms: AtomicI64,
-    pub sent_batches_total: AtomicU64,
-    pub sent_batch_duration_micros: AtomicU64,
+    /// Each try of a send (samples or metadata), as Prometheus observes it.
+    pub sent_batch_duration: Mutex<Histogram>,
     pub sent_bytes_total: AtomicU64,
+    pub metadata_bytes_total: AtomicU64,
     pub metadata_total: AtomicU64,
     pub metadata_failed_total: AtomicU64,
+}
+
+impl Default for EndpointMetrics {
+    fn default() -> EndpointMetrics {
+        EndpointMetrics {
+            samples_total: AtomicU64::new(0),
+            samples_failed_total: AtomicU64::new(0),
+            samples_retried_total: AtomicU64::new(0),
+            samples_dropped_total: AtomicU64::new(0),
+            samples_relabel_dropped_total: AtomicU64::new(0),
+            samples_pending: AtomicI64::new(0),
+            shards: AtomicU64::new(0),
+            shards_min: AtomicU64::new(0),
+            shards_max: AtomicU64::new(0),
+            highest_sent_timestamp_ms: AtomicI64::new(0),
+            sent_batch_duration: Mutex::new(Histogram::new(super::metrics::SENT_BATCH_BUCKETS)),
+            sent_bytes_total: AtomicU64::new(0),
+            metadata_bytes_total: AtomicU64::new(0),
+            metadata_total: AtomicU64::new(0),
+            metadata_failed_total: AtomicU64::new(0),
+        }
+    }
+}
+
+impl EndpointMetrics {
+    fn observe_send(&self, took: Duration) {
+        self.sent_batch_duration
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .observe(took.as_secs_f64());
+    }
 }
 
 /// What the component shows of an endpoint.
@@ -251,10 +286,12 @@ pub async fn run_endpoint(
     };
     *state.delivered.lock().unwrap() = Some(start);
     let n_shards = endpoint.queue.min_shards.max(1);
-    state
-        .metrics
-        .shards
-        .store(n_shards as u64, Ordering::Relaxed);
+    let m = &state.metrics;
+    m.shards.store(n_shards as u64, Ordering::Relaxed);
+    m.shards_min
+        .store(endpoint.queue.min_shards as u64, Ordering::Relaxed);
+    m.shards_max
+        .store(endpoint.queue.max_shards as u64, Ordering::Relaxed);
     let mut relabel = (!endpoint.write_relabel.is_empty())
         .then(|| WriteRelabel::new(endpoint.write_relabel.clone(), shared.external.clone()));
     let ctx = Arc::new(ShardContext {
@@ -615,6 +652,10 @@ struct Observer<'a> {
 }
 
 impl RetryObserver for Observer<'_> {
+    fn tried(&mut self, took: Duration) {
+        self.ctx.state.metrics.observe_send(took);
+    }
+
     fn retrying(&mut self, error: &SendError, delay: Duration) {
         let m = &self.ctx.state.metrics;
         m.samples_retried_total
@@ -632,6 +673,15 @@ impl RetryObserver for Observer<'_> {
         tracing::warn!(endpoint = %self.ctx.state.id, url = %self.ctx.state.url,
             "{error}; falling back to Remote Write 1.0 for this endpoint");
         *self.ctx.state.protocol.lock().unwrap() = Protocol::V1;
+    }
+}
+
+/// Metadata requests' tries count in the send-duration histogram too, as in Prometheus.
+struct MetadataObserver<'a>(&'a EndpointMetrics);
+
+impl RetryObserver for MetadataObserver<'_> {
+    fn tried(&mut self, took: Duration) {
+        self.0.observe_send(took);
     }
 }
 
@@ -687,7 +737,6 @@ async fn send_batch(ctx: &ShardContext, batch: &mut Vec<Item>, hard: &Cancellati
         };
         let mut raw = Vec::new();
         let mut body_bytes = 0u64;
-        let started = Instant::now();
         let mut observer = Observer { ctx, samples: n };
         let backoff = Backoff {
             min: ctx.endpoint.queue.min_backoff,
@@ -724,9 +773,6 @@ async fn send_batch(ctx: &ShardContext, batch: &mut Vec<Item>, hard: &Cancellati
             &mut observer,
         )
         .await;
-        m.sent_batches_total.fetch_add(1, Ordering::Relaxed);
-        m.sent_batch_duration_micros
-            .fetch_add(started.elapsed().as_micros() as u64, Ordering::Relaxed);
         m.sent_bytes_total.fetch_add(body_bytes, Ordering::Relaxed);
     }
     match &outcome {
@@ -806,14 +852,17 @@ async fn run_metadata(ctx: Arc<ShardContext>, cancel: CancellationToken) {
                 |_| body.clone(),
                 backoff,
                 &cancel,
-                &mut (),
+                &mut MetadataObserver(&ctx.state.metrics),
             )
             .await;
             let m = &ctx.state.metrics;
             match out {
-                Outcome::Sent(_) => m
-                    .metadata_total
-                    .fetch_add(chunk.len() as u64, Ordering::Relaxed),
+                Outcome::Sent(_) => {
+                    m.metadata_bytes_total
+                        .fetch_add(body.len() as u64, Ordering::Relaxed);
+                    m.metadata_total
+                        .fetch_add(chunk.len() as u64, Ordering::Relaxed)
+                }
                 Outcome::Rejected(_) => m
                     .metadata_failed_total
                     .fetch_add(chunk.len() as u64, Ordering::Relaxed),

@@ -2,24 +2,35 @@
 //! Prometheus' per-target offset.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use ingot_prom::exposition::{Desc, MetricType};
 use ingot_prom::labels::Labels;
-use ingot_prom::sample::{fan_out, release, Batch, Receiver, Sample};
+use ingot_prom::sample::{release, Batch, Receiver, Sample};
 use ingot_prom::scrape::{
     populate_labels, target_offset, target_url, Report, ReportSeries, ScrapeCache, ScrapeOptions,
     TargetDefaults,
 };
 use ingot_prom::text_parse::{accept_header, select_format};
-use ingot_runtime::component::{ComponentType, Context, Stability};
+use ingot_runtime::component::{ComponentType, Context, DebugMetric, Stability};
 use ingot_syntax::value::{format_duration, Value};
 use tokio_util::sync::CancellationToken;
 
 use super::args::Arguments;
+use crate::fanout::FanoutMetrics;
+
 use super::http::{build_client, fetch_http, fetch_memory, request_headers, FetchError, Fetched};
 
 pub const NAME: &str = "prometheus.scrape";
+
+static TARGETS_GAUGE: Desc = Desc::new(
+    "prometheus_scrape_targets_gauge",
+    "Number of targets this component is configured to scrape",
+    MetricType::Gauge,
+    &[],
+);
 
 /// What every loop of the component shares, replaced as a whole when the arguments change.
 struct LoopConfig {
@@ -102,6 +113,10 @@ struct Shared {
     /// Each loop reads the current config at every scrape.
     config: Mutex<Arc<LoopConfig>>,
     offset_seed: u64,
+    /// `prometheus_scrape_targets_gauge`: the targets given, as Alloy counts them (before label
+    /// population drops any).
+    targets: AtomicU64,
+    fanout: FanoutMetrics,
 }
 
 pub struct Component {
@@ -150,6 +165,20 @@ fn make_config(ctx: &Context, args: Arguments) -> Result<LoopConfig, String> {
 }
 
 impl Shared {
+    /// Hands a scrape's samples to every receiver. A receiver that refuses them does not stop the others
+    /// and does not fail the scrape (as with Alloy's fanout); its own health says why it refused.
+    fn forward(&self, receivers: &[Receiver], samples: Vec<Sample>) {
+        if samples.is_empty() {
+            return;
+        }
+        let mut batch = Batch {
+            samples,
+            metadata: Vec::new(),
+        };
+        let _refused = self.fanout.send(receivers, &batch);
+        release(&mut batch.samples);
+    }
+
     fn job_name(&self, args: &Arguments) -> String {
         if args.job_name.is_empty() {
             self.ctx.id.clone()
@@ -167,6 +196,8 @@ impl Shared {
         }
         let config = state.config.clone();
         let args = &config.args;
+        self.targets
+            .store(args.targets.len() as u64, Ordering::Relaxed);
         let job = self.job_name(args);
         let defaults = TargetDefaults {
             job_name: &job,
@@ -443,7 +474,7 @@ impl Shared {
         let mut samples = Vec::new();
         if cache.end_of_run(stale_ts, &mut samples) {
             report_series.append_stale(config.args.extra_metrics, stale_ts, &mut samples);
-            forward(&config.receivers, samples);
+            self.forward(&config.receivers, samples);
         }
     }
 
@@ -526,7 +557,7 @@ impl Shared {
                 .then_some((target.timeout, args.sample_limit, body_size)),
         };
         report_series.append(&report, ts, &mut samples);
-        forward(&config.receivers, samples);
+        self.forward(&config.receivers, samples);
         let mut s = lock(status);
         s.health = if report.up { "up" } else { "down" };
         s.last_error = outcome.error.unwrap_or_default();
@@ -567,8 +598,6 @@ impl Shared {
     }
 }
 
-/// Hands a scrape's samples to every receiver. A receiver that refuses them does not stop the others
-/// and does not fail the scrape (as with Alloy's fanout); its own health says why it refused.
 /// Asks a loop for its cache: fills its slot, then wakes it with `wake` (its stop, or the end of its
 /// end-of-run wait). Called under the state lock, where the loop looks at its slot.
 fn claim(
@@ -579,18 +608,6 @@ fn claim(
     *lock(slot) = Some(tx);
     wake.cancel();
     rx
-}
-
-fn forward(receivers: &[Receiver], samples: Vec<Sample>) {
-    if samples.is_empty() {
-        return;
-    }
-    let mut batch = Batch {
-        samples,
-        metadata: Vec::new(),
-    };
-    let _refused = fan_out(receivers, &batch);
-    release(&mut batch.samples);
 }
 
 /// Prometheus' `AlignScrapeTimestamps`: a tick within `min(interval/100, 2ms)` of the ideal time
@@ -636,6 +653,8 @@ impl ComponentType for Component {
                 config: Mutex::new(config),
                 ctx,
                 offset_seed,
+                targets: AtomicU64::new(0),
+                fanout: FanoutMetrics::default(),
             }),
         })
     }
@@ -651,6 +670,19 @@ impl ComponentType for Component {
         lock(&self.shared.state).config = config;
         self.shared.sync_targets();
         Ok(())
+    }
+
+    /// Alloy's `prometheus_scrape_targets_gauge` and its fanout's metrics, read without a lock: the
+    /// agent's metrics are gathered during in-memory scrapes (`prometheus.exporter.self`).
+    fn debug_metrics(&self) -> Vec<DebugMetric> {
+        let none: [&str; 0] = [];
+        let mut out = vec![DebugMetric::new(
+            &TARGETS_GAUGE,
+            none,
+            self.shared.targets.load(Ordering::Relaxed) as f64,
+        )];
+        self.shared.fanout.debug_metrics(&mut out);
+        out
     }
 
     fn debug_info(&self) -> Option<Value> {
