@@ -317,6 +317,238 @@ fn a_400_is_dropped_reported_and_not_retried() {
     assert_eq!(accepted(&sink), vec![("0".to_string(), 1001, 1001.0)]);
 }
 
+/// A component with one shard and batches of up to 1,000 samples, so a test controls what one request holds.
+fn start_one_shard(data: &std::path::Path, url: &str) -> Running {
+    let mut e = endpoint(url);
+    e.queue.max_samples_per_send = 1000;
+    e.queue.batch_send_deadline = Duration::from_millis(200);
+    e.queue.min_shards = 1;
+    e.queue.max_shards = 1;
+    start_with(
+        data,
+        Arguments {
+            external_labels: BTreeMap::from([("cluster".to_string(), "c1".to_string())]),
+            endpoints: vec![e],
+            wal: WalOptions::default(),
+            warnings: Vec::new(),
+        },
+    )
+}
+
+fn metric(r: &Running, name: &str) -> f64 {
+    r.component
+        .debug_metrics()
+        .iter()
+        .find(|m| m.name() == name)
+        .and_then(|m| m.scalar())
+        .unwrap()
+}
+
+/// A receiver that refuses a whole request for one sample older than `limit`, as Prometheus does for a
+/// sample out of bounds.
+fn refuse_older_than(sink: &RemoteWriteSink, limit: i64) {
+    sink.respond_with(move |r| {
+        let old = decode_v1(&r.body)
+            .unwrap()
+            .timeseries
+            .iter()
+            .any(|ts| ts.samples.iter().any(|s| s.timestamp < limit));
+        if old {
+            Reply::status(400).with_body("out of bounds")
+        } else {
+            Reply::status(204)
+        }
+    });
+}
+
+#[test]
+fn a_400_naming_samples_splits_the_batch_and_drops_only_the_refused() {
+    let rt = runtime();
+    let _guard = rt.enter();
+    let sink = RemoteWriteSink::start();
+    refuse_older_than(&sink, 500);
+    let data = tempfile::tempdir().unwrap();
+    let r = start_one_shard(data.path(), &sink.url());
+    // 200 current samples of one host and, in the middle, one sample of another stamped near 1970.
+    let mut b = batch(200, 1000);
+    b.samples.insert(
+        100,
+        Sample {
+            labels: Labels::from_pairs(&[("__name__", "t"), ("s", "old")]),
+            timestamp_ms: 1,
+            value: 1.0,
+            exemplar: None,
+        },
+    );
+    r.receiver.0.append(&b).unwrap();
+    wait_until(
+        "201 samples sent or failed",
+        Duration::from_secs(10),
+        || {
+            metric(&r, "prometheus_remote_storage_samples_total")
+                + metric(&r, "prometheus_remote_storage_samples_failed_total")
+                >= 201.0
+        },
+    );
+    assert_eq!(
+        metric(&r, "prometheus_remote_storage_samples_failed_total"),
+        1.0
+    );
+    assert_eq!(metric(&r, "prometheus_remote_storage_samples_total"), 200.0);
+    let mut got = accepted(&sink);
+    check_order(&got);
+    got.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    assert_eq!(
+        got,
+        expected(200, 1),
+        "every sample of the healthy host arrived once"
+    );
+    // Bisection: the whole batch, then two halves per level of the refused part (201 → 1 in 8 levels).
+    let requests = sink.requests().len();
+    assert!(requests <= 1 + 2 * 8, "{requests} requests");
+    let h = r.ctx.health.get();
+    assert_eq!(h.state, HealthState::Unhealthy);
+    assert!(
+        h.message
+            .contains("dropped 1 of 201 samples: server returned HTTP status 400: out of bounds"),
+        "{}",
+        h.message
+    );
+}
+
+#[test]
+fn a_batch_refused_everywhere_costs_a_bounded_number_of_requests() {
+    let rt = runtime();
+    let _guard = rt.enter();
+    let sink = RemoteWriteSink::start();
+    refuse_older_than(&sink, i64::MAX);
+    let data = tempfile::tempdir().unwrap();
+    let r = start_one_shard(data.path(), &sink.url());
+    r.receiver.0.append(&batch(500, 1000)).unwrap();
+    wait_until("the drop to be counted", Duration::from_secs(10), || {
+        metric(&r, "prometheus_remote_storage_samples_failed_total") == 500.0
+    });
+    std::thread::sleep(Duration::from_millis(300));
+    let requests = sink.requests().len();
+    assert!(
+        (10..=65).contains(&requests),
+        "one request, then at most 64 more for the parts: {requests}"
+    );
+    assert_eq!(metric(&r, "prometheus_remote_storage_samples_total"), 0.0);
+}
+
+#[test]
+fn a_400_about_the_request_is_not_split() {
+    let rt = runtime();
+    let _guard = rt.enter();
+    let sink = RemoteWriteSink::start();
+    sink.respond_with(|_| Reply::status(400).with_body("snappy: corrupt input"));
+    let data = tempfile::tempdir().unwrap();
+    let r = start_one_shard(data.path(), &sink.url());
+    r.receiver.0.append(&batch(50, 1000)).unwrap();
+    wait_until("the drop to be counted", Duration::from_secs(10), || {
+        metric(&r, "prometheus_remote_storage_samples_failed_total") == 50.0
+    });
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(sink.requests().len(), 1);
+}
+
+/// Issue 22's relay case against Debian's Prometheus 2.42, which refuses a whole request (400, "out of
+/// bounds") for one sample older than its head allows: the other host's samples in the same batch land.
+#[test]
+fn one_sample_prometheus_refuses_costs_only_itself() {
+    use ingot_testkit::{http_get, require_binary, url_encode, Peer};
+    let bin = require_binary("prometheus", "prometheus");
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("prometheus.yml"), "global: {}\n").unwrap();
+    let addr = std::net::SocketAddr::from(([127, 0, 0, 1], ingot_testkit::free_port()));
+    let mut cmd = std::process::Command::new(bin);
+    cmd.arg(format!(
+        "--config.file={}",
+        dir.path().join("prometheus.yml").display()
+    ))
+    .arg(format!(
+        "--storage.tsdb.path={}",
+        dir.path().join("prom-data").display()
+    ))
+    .arg(format!("--web.listen-address={addr}"))
+    .arg("--web.enable-remote-write-receiver");
+    let mut prom = Peer::spawn("prometheus", cmd, tempfile::tempdir().unwrap());
+    prom.wait_for_ready(addr, "/-/ready", Duration::from_secs(30));
+
+    let rt = runtime();
+    let _guard = rt.enter();
+    let data = tempfile::tempdir().unwrap();
+    let r = start_one_shard(data.path(), &format!("http://{addr}/api/v1/write"));
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64;
+    let host = |h: &str, series: usize, ts: i64| -> Vec<Sample> {
+        (0..series)
+            .map(|i| Sample {
+                labels: Labels::from_pairs(&[
+                    ("__name__", "t"),
+                    ("host", h),
+                    ("s", &i.to_string()),
+                ]),
+                timestamp_ms: ts,
+                value: i as f64,
+                exemplar: None,
+            })
+            .collect()
+    };
+    // Prometheus' head starts at the first sample it takes: give it one now.
+    r.receiver
+        .0
+        .append(&Batch {
+            samples: host("warmup", 1, now - 1000),
+            metadata: Vec::new(),
+        })
+        .unwrap();
+    wait_until(
+        "the first sample to be sent",
+        Duration::from_secs(20),
+        || metric(&r, "prometheus_remote_storage_samples_total") == 1.0,
+    );
+    // Host a's 200 current samples and one of host b's from 1970, in one batch.
+    let mut samples = host("a", 200, now);
+    samples.insert(50, host("b", 1, 1000).pop().unwrap());
+    r.receiver
+        .0
+        .append(&Batch {
+            samples,
+            metadata: Vec::new(),
+        })
+        .unwrap();
+    wait_until("the batch to be delivered", Duration::from_secs(20), || {
+        metric(&r, "prometheus_remote_storage_samples_total")
+            + metric(&r, "prometheus_remote_storage_samples_failed_total")
+            >= 202.0
+    });
+    assert_eq!(
+        metric(&r, "prometheus_remote_storage_samples_failed_total"),
+        1.0
+    );
+    let count = |q: &str| -> String {
+        let (status, body) =
+            http_get(addr, &format!("/api/v1/query?query={}", url_encode(q))).unwrap();
+        assert_eq!(status, 200, "{body}");
+        let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+        v["data"]["result"][0]["value"][1]
+            .as_str()
+            .unwrap_or("none")
+            .to_string()
+    };
+    assert_eq!(count("count(t{host=\"a\"})"), "200", "{}", prom.log());
+    let h = r.ctx.health.get();
+    assert!(
+        h.message.contains("dropped 1 of 201 samples") && h.message.contains("out of bounds"),
+        "{}",
+        h.message
+    );
+}
+
 #[test]
 fn a_crash_then_restart_resends_exactly_what_was_not_acknowledged() {
     let mut sink = RemoteWriteSink::start();

@@ -136,6 +136,37 @@ impl fmt::Display for SendError {
     }
 }
 
+impl SendError {
+    /// Whether the refusal is about some of the samples rather than the request: a 400 or 409 whose body
+    /// speaks of samples (Prometheus' "out of bounds", "out of order sample", "duplicate sample for
+    /// timestamp", "too old sample"; Mimir's and Thanos' wordings), or a 413. Sending the halves apart then
+    /// gets the rest delivered; a 400 about the request itself (a body that does not decode, a wrong
+    /// content type) would fail the same way for every part, so it is not split.
+    pub fn refuses_some_samples(&self) -> bool {
+        let SendError::Rejected { status, message } = self else {
+            return false;
+        };
+        match status {
+            413 => true,
+            400 | 409 => {
+                let m = message.to_ascii_lowercase();
+                [
+                    "sample",
+                    "out of bounds",
+                    "out of order",
+                    "too old",
+                    "too far",
+                    "timestamp",
+                    "duplicate",
+                ]
+                .iter()
+                .any(|w| m.contains(w))
+            }
+            _ => false,
+        }
+    }
+}
+
 /// The counts an RW 2.0 receiver reports (`X-Prometheus-Remote-Write-*-Written`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Written {
@@ -401,6 +432,28 @@ pub async fn send_with_retries(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn refusals_naming_samples_are_told_from_refusals_of_the_request() {
+        let r = |status, m: &str| SendError::Rejected {
+            status,
+            message: m.into(),
+        };
+        assert!(r(400, "out of bounds").refuses_some_samples());
+        assert!(r(400, "out of order sample").refuses_some_samples());
+        assert!(r(400, "duplicate sample for timestamp").refuses_some_samples());
+        assert!(r(409, "conflict: out of bounds").refuses_some_samples());
+        assert!(r(413, "").refuses_some_samples());
+        assert!(!r(400, "snappy: corrupt input").refuses_some_samples());
+        assert!(!r(404, "out of bounds").refuses_some_samples());
+        assert!(!r(401, "").refuses_some_samples());
+        let retry = SendError::Retryable {
+            status: Some(500),
+            retry_after: None,
+            message: "sample".into(),
+        };
+        assert!(!retry.refuses_some_samples());
+    }
 
     #[test]
     fn statuses_sort_into_retry_and_drop() {

@@ -708,6 +708,11 @@ async fn run_shard(mut rx: mpsc::Receiver<Item>, ctx: Arc<ShardContext>, hard: C
     }
 }
 
+/// How many more requests one batch may take when the receiver refuses some of its samples. Bisection
+/// finds one refused sample among 2,000 in 22 requests; past this many the parts still refused are
+/// dropped whole, so a batch that is refused nearly everywhere cannot cost thousands of requests.
+const SPLIT_REQUESTS: usize = 64;
+
 /// Sends (or drops) the batch and acknowledges it; `false` when cancelled with the batch unsent.
 async fn send_batch(ctx: &ShardContext, batch: &mut Vec<Item>, hard: &CancellationToken) -> bool {
     let m = &ctx.state.metrics;
@@ -726,81 +731,44 @@ async fn send_batch(ctx: &ShardContext, batch: &mut Vec<Item>, hard: &Cancellati
         m.samples_dropped_total
             .fetch_add(too_old, Ordering::Relaxed);
     }
-    let n = samples.len() as u64;
-    let mut outcome = Outcome::Sent(Default::default());
     if !samples.is_empty() {
-        let mut protocol = *ctx.state.protocol.lock().unwrap();
-        let metadata = if protocol == Protocol::V2 {
-            ctx.shared.metadata.lock().unwrap().clone()
-        } else {
-            HashMap::new()
-        };
-        let mut raw = Vec::new();
-        let mut body_bytes = 0u64;
-        let mut observer = Observer { ctx, samples: n };
-        let backoff = Backoff {
-            min: ctx.endpoint.queue.min_backoff,
-            max: ctx.endpoint.queue.max_backoff,
-        };
-        outcome = send_with_retries(
-            &ctx.client,
-            &mut protocol,
-            |p| {
-                raw.clear();
-                match p {
-                    Protocol::V1 => encode_v1(
-                        &mut raw,
-                        &ctx.external,
-                        &samples,
-                        ctx.endpoint.send_exemplars,
-                        &[],
-                    ),
-                    Protocol::V2 => encode_v2(
-                        &mut raw,
-                        &ctx.external,
-                        &samples,
-                        ctx.endpoint.send_exemplars,
-                        &metadata,
-                    ),
-                }
-                let mut out = Vec::new();
-                snappy_compress(&raw, &mut out);
-                body_bytes = out.len() as u64;
-                out
+        let delivery = match send_samples(ctx, &samples, hard).await {
+            Outcome::Sent(_) => {
+                sent(ctx, &samples);
+                Delivery::default()
+            }
+            Outcome::Rejected(e) if e.refuses_some_samples() && samples.len() > 1 => {
+                send_in_parts(ctx, &mut samples, e, hard).await
+            }
+            Outcome::Rejected(e) => Delivery {
+                dropped: samples.len() as u64,
+                error: Some(e),
+                cancelled: false,
             },
-            backoff,
-            hard,
-            &mut observer,
-        )
-        .await;
-        m.sent_bytes_total.fetch_add(body_bytes, Ordering::Relaxed);
-    }
-    match &outcome {
-        Outcome::Sent(_) => {
-            m.samples_total.fetch_add(n, Ordering::Relaxed);
-            if let Some(max) = samples.iter().map(|s| s.timestamp_ms).max() {
-                m.highest_sent_timestamp_ms
-                    .fetch_max(max, Ordering::Relaxed);
-            }
-            if n > 0 {
-                ctx.shared.health.set(&ctx.state.id, None);
-            }
-        }
-        Outcome::Rejected(e) => {
-            m.samples_failed_total.fetch_add(n, Ordering::Relaxed);
-            tracing::warn!(endpoint = %ctx.state.id, url = %ctx.state.url,
-                "non-recoverable error; dropping {n} samples: {e}");
-            ctx.shared.health.set(
-                &ctx.state.id,
-                Some(format!(
-                    "endpoint {}: dropped {n} samples: {e}",
-                    ctx.state.url
-                )),
-            );
-        }
-        Outcome::Cancelled => {
+            Outcome::Cancelled => Delivery {
+                cancelled: true,
+                ..Default::default()
+            },
+        };
+        if delivery.cancelled {
             batch.clear();
             return false;
+        }
+        match &delivery.error {
+            Some(e) if delivery.dropped > 0 => {
+                let (dropped, n) = (delivery.dropped, samples.len());
+                m.samples_failed_total.fetch_add(dropped, Ordering::Relaxed);
+                tracing::warn!(endpoint = %ctx.state.id, url = %ctx.state.url,
+                    "non-recoverable error; dropping {dropped} of {n} samples: {e}");
+                ctx.shared.health.set(
+                    &ctx.state.id,
+                    Some(format!(
+                        "endpoint {}: dropped {dropped} of {n} samples: {e}",
+                        ctx.state.url
+                    )),
+                );
+            }
+            _ => ctx.shared.health.set(&ctx.state.id, None),
         }
     }
     m.samples_pending
@@ -815,6 +783,129 @@ async fn send_batch(ctx: &ShardContext, batch: &mut Vec<Item>, hard: &Cancellati
         ctx.acked.notify_one();
     }
     true
+}
+
+/// What became of a batch's samples beyond those sent.
+#[derive(Default)]
+struct Delivery {
+    dropped: u64,
+    /// The last refusal that dropped samples.
+    error: Option<SendError>,
+    cancelled: bool,
+}
+
+/// The receiver refused `samples` for some of them (`first`): send halves apart, splitting each refused
+/// part again, so that only the samples it refuses are dropped. Parts go oldest first (a stable sort by
+/// timestamp keeps each series in order): samples too old for the receiver then sit together at the front
+/// and bisection finds the boundary in a few requests, and a part is never sent before an older one of
+/// the same series.
+async fn send_in_parts(
+    ctx: &ShardContext,
+    samples: &mut [Sample],
+    first: SendError,
+    hard: &CancellationToken,
+) -> Delivery {
+    samples.sort_by_key(|s| s.timestamp_ms);
+    let mut delivery = Delivery::default();
+    let mut budget = SPLIT_REQUESTS;
+    // Parts in the order they go, the next on top: a part not yet sent (`None`) or one refused (`Some`),
+    // which is split before anything after it is sent, so every part goes after all older ones. A split
+    // takes its two requests from the budget when it is made.
+    let mut todo = vec![(0..samples.len(), Some(first))];
+    while let Some((range, refusal)) = todo.pop() {
+        match refusal {
+            Some(e) if range.len() == 1 || budget < 2 => {
+                delivery.dropped += range.len() as u64;
+                delivery.error = Some(e);
+            }
+            Some(_) => {
+                budget -= 2;
+                let mid = range.start + range.len() / 2;
+                todo.push((mid..range.end, None));
+                todo.push((range.start..mid, None));
+            }
+            None => match send_samples(ctx, &samples[range.clone()], hard).await {
+                Outcome::Sent(_) => sent(ctx, &samples[range]),
+                Outcome::Rejected(e) if e.refuses_some_samples() => todo.push((range, Some(e))),
+                Outcome::Rejected(e) => {
+                    delivery.dropped += range.len() as u64;
+                    delivery.error = Some(e);
+                }
+                Outcome::Cancelled => {
+                    delivery.cancelled = true;
+                    return delivery;
+                }
+            },
+        }
+    }
+    delivery
+}
+
+/// Counts samples the receiver accepted.
+fn sent(ctx: &ShardContext, samples: &[Sample]) {
+    let m = &ctx.state.metrics;
+    m.samples_total
+        .fetch_add(samples.len() as u64, Ordering::Relaxed);
+    if let Some(max) = samples.iter().map(|s| s.timestamp_ms).max() {
+        m.highest_sent_timestamp_ms
+            .fetch_max(max, Ordering::Relaxed);
+    }
+}
+
+/// One request (with retries) for `samples`.
+async fn send_samples(ctx: &ShardContext, samples: &[Sample], hard: &CancellationToken) -> Outcome {
+    let mut protocol = *ctx.state.protocol.lock().unwrap();
+    let metadata = if protocol == Protocol::V2 {
+        ctx.shared.metadata.lock().unwrap().clone()
+    } else {
+        HashMap::new()
+    };
+    let mut raw = Vec::new();
+    let mut body_bytes = 0u64;
+    let mut observer = Observer {
+        ctx,
+        samples: samples.len() as u64,
+    };
+    let backoff = Backoff {
+        min: ctx.endpoint.queue.min_backoff,
+        max: ctx.endpoint.queue.max_backoff,
+    };
+    let outcome = send_with_retries(
+        &ctx.client,
+        &mut protocol,
+        |p| {
+            raw.clear();
+            match p {
+                Protocol::V1 => encode_v1(
+                    &mut raw,
+                    &ctx.external,
+                    samples,
+                    ctx.endpoint.send_exemplars,
+                    &[],
+                ),
+                Protocol::V2 => encode_v2(
+                    &mut raw,
+                    &ctx.external,
+                    samples,
+                    ctx.endpoint.send_exemplars,
+                    &metadata,
+                ),
+            }
+            let mut out = Vec::new();
+            snappy_compress(&raw, &mut out);
+            body_bytes = out.len() as u64;
+            out
+        },
+        backoff,
+        hard,
+        &mut observer,
+    )
+    .await;
+    ctx.state
+        .metrics
+        .sent_bytes_total
+        .fetch_add(body_bytes, Ordering::Relaxed);
+    outcome
 }
 
 /// Sends the metadata of every family seen so far, every `send_interval`, in requests of their own (as
