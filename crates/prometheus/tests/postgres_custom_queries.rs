@@ -43,8 +43,7 @@ fn config(dsn: &str, queries: &Path, disable_default: bool) -> String {
 }
 
 fn scrape(c: &Controller) -> String {
-    let r = c
-        .component_http(&format!("{ID}/metrics"), "GET", None, &[])
+    let r = ingot_testkit::components::get(c, &format!("{ID}/metrics"))
         .expect("the component serves /metrics");
     assert_eq!(r.status, 200);
     String::from_utf8(r.body).unwrap()

@@ -43,8 +43,7 @@ fn config(dsns: &[String]) -> String {
 }
 
 fn scrape(c: &Controller, id: &str) -> String {
-    let r = c
-        .component_http(&format!("{id}/metrics"), "GET", None, &[])
+    let r = ingot_testkit::components::get(c, &format!("{id}/metrics"))
         .expect("the component serves /metrics");
     assert_eq!(r.status, 200);
     String::from_utf8(r.body).unwrap()

@@ -494,8 +494,7 @@ fn include_exporter_metrics_adds_the_promhttp_handler_families_after_node_ones()
         )
     };
     let body = |c: &Controller| {
-        let r = c
-            .component_http("prometheus.exporter.unix.h/metrics", "GET", None, &[])
+        let r = ingot_testkit::components::get(c, "prometheus.exporter.unix.h/metrics")
             .expect("metrics endpoint");
         String::from_utf8(r.body).unwrap()
     };
@@ -565,7 +564,7 @@ fn collectors_and_blocks_ingot_lacks_are_named_not_refused() {
         );
     }
     // After a scrape the health still says so.
-    let _ = c.component_http("prometheus.exporter.unix.h/metrics", "GET", None, &[]);
+    let _ = ingot_testkit::components::get(&c, "prometheus.exporter.unix.h/metrics");
     let health = c.component("prometheus.exporter.unix.h").unwrap().health;
     assert!(
         health.message.contains("the arp block has no effect"),

@@ -3,7 +3,9 @@
 
 use std::any::Any;
 use std::fmt;
+use std::future::Future;
 use std::path::PathBuf;
+use std::pin::Pin;
 use std::sync::Arc;
 
 use ingot_syntax::value::Value;
@@ -62,7 +64,7 @@ pub trait ComponentRouter: Send + Sync {
         method: &str,
         query: Option<&str>,
         headers: &[(String, String)],
-    ) -> Option<HttpResponse>;
+    ) -> Option<HttpReply>;
 
     /// Adds everything `/metrics` serves to `set`.
     fn gather(&self, set: &mut FamilySet);
@@ -95,7 +97,7 @@ impl MemoryHttp {
                 _: &str,
                 _: Option<&str>,
                 _: &[(String, String)],
-            ) -> Option<HttpResponse> {
+            ) -> Option<HttpReply> {
                 None
             }
             fn gather(&self, _: &mut FamilySet) {}
@@ -109,15 +111,16 @@ impl MemoryHttp {
 
     /// GET `path` (a full URL path such as `/api/v0/component/<id>/metrics`) from the component that serves
     /// it. `None` when the path is not a component endpoint, no component has that id, or the agent is
-    /// shutting down. Blocking work may happen inside: call it from a blocking context.
-    pub fn get(
+    /// shutting down.
+    pub async fn get(
         &self,
         path: &str,
         query: Option<&str>,
         headers: &[(String, String)],
     ) -> Option<HttpResponse> {
         let rest = path.strip_prefix("/api/v0/component/")?;
-        self.router.upgrade()?.route(rest, "GET", query, headers)
+        let reply = self.router.upgrade()?.route(rest, "GET", query, headers)?;
+        Some(reply.response().await)
     }
 
     /// Adds everything the agent's `/metrics` serves to `set` (nothing once the agent is shutting down).
@@ -170,8 +173,11 @@ pub trait ComponentType: Sized + Send + Sync + 'static {
     /// Applies new arguments; only called when they differ from the current ones.
     fn update(&self, args: Self::Args) -> Result<(), String>;
 
-    /// Serves `/api/v0/component/<id>/<path>`; `None` when the component has no such endpoint.
-    fn http(&self, _request: HttpRequest<'_>) -> Option<HttpResponse> {
+    /// Serves `/api/v0/component/<id>/<path>`; `None` when the component has no such endpoint. Answer
+    /// `Ready` only what takes no waiting; anything that reads files or talks to a peer answers `Later`
+    /// with a future that does the work off the reactor (see [`crate::single_flight`]), so that a waiting
+    /// request holds no thread and a client that goes away stops its wait.
+    fn http(self: &Arc<Self>, _request: HttpRequest<'_>) -> Option<HttpReply> {
         None
     }
 
@@ -281,6 +287,30 @@ pub struct HttpResponse {
     pub body: Vec<u8>,
 }
 
+/// A response still being produced, off the reactor.
+pub type HttpFuture = Pin<Box<dyn Future<Output = HttpResponse> + Send + 'static>>;
+
+/// What a component's endpoint answers: a response at once, or one to wait for.
+pub enum HttpReply {
+    Ready(HttpResponse),
+    Later(HttpFuture),
+}
+
+impl From<HttpResponse> for HttpReply {
+    fn from(r: HttpResponse) -> HttpReply {
+        HttpReply::Ready(r)
+    }
+}
+
+impl HttpReply {
+    pub async fn response(self) -> HttpResponse {
+        match self {
+            HttpReply::Ready(r) => r,
+            HttpReply::Later(f) => f.await,
+        }
+    }
+}
+
 impl HttpResponse {
     pub fn text(status: u16, body: impl Into<String>) -> HttpResponse {
         HttpResponse {
@@ -295,7 +325,7 @@ impl HttpResponse {
 pub trait DynComponent: Send + Sync {
     fn update(&self, args: &DynArgs) -> Result<(), String>;
     fn start(&self);
-    fn http(&self, request: HttpRequest<'_>) -> Option<HttpResponse>;
+    fn http(&self, request: HttpRequest<'_>) -> Option<HttpReply>;
     fn debug_info(&self) -> Option<Value>;
     fn debug_metrics(&self) -> Vec<DebugMetric>;
 }
@@ -355,7 +385,7 @@ impl<C: ComponentType> DynComponent for Erased<C> {
     fn start(&self) {
         self.0.start()
     }
-    fn http(&self, request: HttpRequest<'_>) -> Option<HttpResponse> {
+    fn http(&self, request: HttpRequest<'_>) -> Option<HttpReply> {
         self.0.http(request)
     }
     fn debug_info(&self) -> Option<Value> {

@@ -23,7 +23,7 @@ use tokio_util::task::TaskTracker;
 
 use crate::component::{ComponentRouter, DebugMetric, MemoryHttp};
 use crate::component::{
-    Context, DynArgs, DynComponent, HttpRequest, HttpResponse, Registry, Stability,
+    Context, DynArgs, DynComponent, HttpReply, HttpRequest, HttpResponse, Registry, Stability,
 };
 use crate::config_block::ConfigBlocks;
 use crate::eval::{self, Decoded};
@@ -743,7 +743,7 @@ impl Controller {
         method: &str,
         query: Option<&str>,
         headers: &[(String, String)],
-    ) -> Option<HttpResponse> {
+    ) -> Option<HttpReply> {
         let (id_len, component) = {
             let snapshot = self.snapshot();
             snapshot
@@ -768,7 +768,7 @@ impl Controller {
         Some(
             component
                 .http(request)
-                .unwrap_or_else(|| HttpResponse::text(404, "404 page not found\n")),
+                .unwrap_or_else(|| HttpResponse::text(404, "404 page not found\n").into()),
         )
     }
 
@@ -785,7 +785,7 @@ impl ComponentRouter for Controller {
         method: &str,
         query: Option<&str>,
         headers: &[(String, String)],
-    ) -> Option<HttpResponse> {
+    ) -> Option<HttpReply> {
         self.component_http(path, method, query, headers)
     }
 

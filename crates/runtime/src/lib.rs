@@ -8,5 +8,6 @@ pub mod exports;
 pub mod graph;
 pub mod health;
 pub mod metrics;
+pub mod single_flight;
 pub mod source;
 pub mod validate;

@@ -14,9 +14,12 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get};
+use axum::Extension;
 use axum::Router;
 use ingot_prom::exposition::FamilySet;
+use ingot_runtime::component::HttpResponse;
 use ingot_runtime::controller::Controller;
+use ingot_runtime::single_flight::SingleFlight;
 use ingot_syntax::Diagnostics;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
@@ -84,6 +87,7 @@ pub fn router(state: ServerState) -> Router {
             .route("/debug/pprof/{*profile}", get(pprof));
     }
     router
+        .layer(Extension(MetricsGathers(SingleFlight::new())))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             auth::authenticate,
@@ -145,19 +149,28 @@ fn text(status: StatusCode, body: impl Into<String>) -> Response {
         .into_response()
 }
 
+/// The gather `/metrics` requests share: one at a time, whatever the number of scrapers.
+#[derive(Clone)]
+struct MetricsGathers(Arc<SingleFlight<Arc<Vec<u8>>>>);
+
 /// The controller's, the components' and the agent's metrics (the process, the build), in one
 /// exposition sorted by family name as client_golang's registry writes one gather. Gathering reads /proc
-/// and asks every component, so it runs off the reactor.
-async fn metrics(State(state): State<ServerState>) -> Response {
+/// and asks every component, so it runs off the reactor, once for all requests that arrive meanwhile.
+async fn metrics(
+    State(state): State<ServerState>,
+    Extension(gathers): Extension<MetricsGathers>,
+) -> Response {
     let controller = state.controller.clone();
-    let out = blocking(move || {
-        let mut set = FamilySet::new();
-        controller.collect_metrics(&mut set);
-        let mut out = Vec::with_capacity(16384);
-        set.encode(&mut out);
-        out
-    })
-    .await;
+    let out = gathers
+        .0
+        .run(move || {
+            let mut set = FamilySet::new();
+            controller.collect_metrics(&mut set);
+            let mut out = Vec::with_capacity(16384);
+            set.encode(&mut out);
+            Arc::new(out)
+        })
+        .await;
     let Some(out) = out else {
         return text(
             StatusCode::INTERNAL_SERVER_ERROR,
@@ -167,7 +180,7 @@ async fn metrics(State(state): State<ServerState>) -> Response {
     (
         StatusCode::OK,
         [("content-type", "text/plain; version=0.0.4; charset=utf-8")],
-        out,
+        out.as_ref().clone(),
     )
         .into_response()
 }
@@ -205,6 +218,12 @@ async fn reload(State(state): State<ServerState>) -> Response {
     }
 }
 
+/// The header Prometheus (and `prometheus.scrape`) sends with each scrape: how long it waits.
+const SCRAPE_TIMEOUT_HEADER: &str = "x-prometheus-scrape-timeout-seconds";
+
+/// Routes to a component's endpoint. A component answers at once or with work done off the reactor;
+/// waiting for that holds no thread, ends when the client closes the connection (hyper drops this
+/// future), and ends at the scrape timeout the client sent, if any.
 async fn component_http(
     State(state): State<ServerState>,
     method: Method,
@@ -213,47 +232,49 @@ async fn component_http(
     Path(path): Path<String>,
     _body: Bytes,
 ) -> Response {
+    let scrape_timeout = headers
+        .get(SCRAPE_TIMEOUT_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<f64>().ok())
+        .filter(|s| s.is_finite() && *s > 0.0)
+        .map(|s| std::time::Duration::from_secs_f64(s.min(86_400.0)));
     let headers: Vec<(String, String)> = headers
         .iter()
         .filter_map(|(k, v)| Some((k.as_str().to_string(), v.to_str().ok()?.to_string())))
         .collect();
-    let controller = state.controller.clone();
-    let query = uri.query().map(str::to_string);
-    let method = method.as_str().to_string();
-    // Component handlers may do blocking work (reading /proc, talking to a database): keep it off the reactor.
-    let path_for_handler = path.clone();
-    let handler =
-        move || controller.component_http(&path_for_handler, &method, query.as_deref(), &headers);
-    match blocking(handler).await.flatten() {
-        Some(r) => {
-            let status =
-                StatusCode::from_u16(r.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-            (status, [("content-type", r.content_type)], r.body).into_response()
+    let reply = state
+        .controller
+        .component_http(&path, method.as_str(), uri.query(), &headers);
+    let response = match (reply, scrape_timeout) {
+        (None, _) => {
+            return text(
+                StatusCode::BAD_REQUEST,
+                format!(
+                    "failed to parse URL path {:?}: no component matches {path:?}\n",
+                    uri.path()
+                ),
+            )
         }
-        None => text(
-            StatusCode::BAD_REQUEST,
-            format!(
-                "failed to parse URL path {:?}: no component matches {path:?}\n",
-                uri.path()
+        (Some(reply), None) => reply.response().await,
+        (Some(reply), Some(limit)) => match tokio::time::timeout(limit, reply.response()).await {
+            Ok(r) => r,
+            Err(_) => HttpResponse::text(
+                503,
+                format!(
+                    "{path} did not answer within the scrape timeout the client sent ({} = {})\n",
+                    SCRAPE_TIMEOUT_HEADER,
+                    ingot_gocompat::time::format_std_duration(limit)
+                ),
             ),
-        ),
-    }
-}
-
-/// Runs `f` off the reactor: `None` when it panicked.
-async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Option<T> {
-    if tokio::runtime::Handle::current().runtime_flavor()
-        == tokio::runtime::RuntimeFlavor::MultiThread
-    {
-        // This thread hands its worker (and the reactor) to another thread and becomes a
-        // blocking thread for the handler; it then writes the response itself. That wakes one
-        // thread per request, where spawn_blocking wakes a blocking thread, then a worker to
-        // resume this task, and that worker often a second one.
-        Some(tokio::task::block_in_place(f))
-    } else {
-        // block_in_place needs the multi-thread runtime.
-        tokio::task::spawn_blocking(f).await.ok()
-    }
+        },
+    };
+    let status = StatusCode::from_u16(response.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    (
+        status,
+        [("content-type", response.content_type)],
+        response.body,
+    )
+        .into_response()
 }
 
 async fn list_components(State(state): State<ServerState>) -> Response {

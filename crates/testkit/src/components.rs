@@ -8,11 +8,11 @@
 //! Every build and update is counted per id, so tests can prove what was rebuilt, updated or left alone.
 
 use std::collections::HashMap;
-use std::sync::{Mutex, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use ingot_runtime::component::{
-    ComponentType, Context, DebugMetric, Desc, HttpRequest, HttpResponse, MetricType, Registration,
-    Registry, Stability,
+    ComponentType, Context, DebugMetric, Desc, HttpReply, HttpRequest, HttpResponse, MetricType,
+    Registration, Registry, Stability,
 };
 use ingot_runtime::exports::ExportsPublisher;
 use ingot_syntax::decode::{BodyDecoder, Decode, Failed};
@@ -115,9 +115,9 @@ impl ComponentType for Passthrough {
         )]
     }
 
-    fn http(&self, request: HttpRequest<'_>) -> Option<HttpResponse> {
+    fn http(self: &Arc<Self>, request: HttpRequest<'_>) -> Option<HttpReply> {
         (request.path == "/echo")
-            .then(|| HttpResponse::text(200, format!("{} {}", request.method, self.ctx.id)))
+            .then(|| HttpResponse::text(200, format!("{} {}", request.method, self.ctx.id)).into())
     }
 }
 
@@ -262,12 +262,13 @@ impl ComponentType for Slow {
         Ok(())
     }
 
-    fn http(&self, request: HttpRequest<'_>) -> Option<HttpResponse> {
+    fn http(self: &Arc<Self>, request: HttpRequest<'_>) -> Option<HttpReply> {
         (request.path == "/metrics").then(|| {
             HttpResponse::text(
                 200,
                 format!("test_slow_value {}\n", *self.value.lock().unwrap()),
             )
+            .into()
         })
     }
 }
@@ -304,4 +305,15 @@ pub fn registrations() -> Vec<Registration> {
 /// A registry of the test components only.
 pub fn registry() -> Registry {
     Registry::new(registrations())
+}
+
+/// GET `path` (`<component id>/metrics`) through the controller and wait for the answer, for tests that
+/// are not async themselves. `None` when no component has that id. Not from inside a Tokio runtime.
+pub fn get(controller: &ingot_runtime::controller::Controller, path: &str) -> Option<HttpResponse> {
+    let reply = controller.component_http(path, "GET", None, &[])?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime for the request");
+    Some(runtime.block_on(reply.response()))
 }

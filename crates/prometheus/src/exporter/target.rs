@@ -1,23 +1,37 @@
 //! What every `prometheus.exporter.*` component exports: one scrape target pointing at its own metrics
 //! endpoint, at the in-memory address, exactly as Alloy builds it.
 
-use ingot_runtime::component::{HttpRequest, HttpResponse};
+use std::sync::Arc;
+
+use ingot_runtime::component::{HttpReply, HttpRequest, HttpResponse};
+use ingot_runtime::single_flight::SingleFlight;
 use ingot_syntax::value::Value;
 
+/// The gathers of one exporter: one at a time, shared by every request that arrives while it runs, so
+/// that scrapers piling up on a slow peer cost one gather and no thread each.
+pub type Gathers = Arc<SingleFlight<Arc<Vec<u8>>>>;
+
 /// Every exporter serves its metrics at `<component path>/metrics` and nothing else: the body comes from
-/// `scrape`, run only when that path is asked for.
+/// `gather`, run off the reactor when that path is asked for and no gather is in flight already.
 pub fn metrics_endpoint(
     request: &HttpRequest<'_>,
-    scrape: impl FnOnce() -> Vec<u8>,
-) -> Option<HttpResponse> {
+    gathers: &Gathers,
+    gather: impl FnOnce() -> Vec<u8> + Send + 'static,
+) -> Option<HttpReply> {
     if request.path != "/metrics" {
         return None;
     }
-    Some(HttpResponse {
-        status: 200,
-        content_type: "text/plain; version=0.0.4; charset=utf-8".into(),
-        body: scrape(),
-    })
+    let gathers = gathers.clone();
+    Some(HttpReply::Later(Box::pin(async move {
+        match gathers.run(move || Arc::new(gather())).await {
+            Some(body) => HttpResponse {
+                status: 200,
+                content_type: "text/plain; version=0.0.4; charset=utf-8".into(),
+                body: body.as_ref().clone(),
+            },
+            None => HttpResponse::text(500, "gathering metrics failed: the exporter panicked\n"),
+        }
+    })))
 }
 
 /// The `instance` label of host exporters: `$HOSTNAME`, else the system host name, else `unknown` (Alloy's

@@ -20,7 +20,7 @@ use ingot_prom::exposition::{
 use ingot_prom::remote_write::Protocol;
 use ingot_prom::sample::{fan_out, Batch, Receiver, Sample};
 use ingot_runtime::component::{
-    ComponentType, Context, DebugMetric, HttpRequest, HttpResponse, Stability,
+    ComponentType, Context, DebugMetric, HttpReply, HttpRequest, HttpResponse, Stability,
 };
 use ingot_syntax::value::Value;
 use tokio_util::sync::CancellationToken;
@@ -574,15 +574,15 @@ impl ComponentType for Component {
         Ok(())
     }
 
-    fn http(&self, request: HttpRequest<'_>) -> Option<HttpResponse> {
+    fn http(self: &Arc<Self>, request: HttpRequest<'_>) -> Option<HttpReply> {
         if request.path != "/liveness/forget" {
             return None;
         }
         if request.method != "POST" {
-            return Some(HttpResponse::text(405, "use POST\n"));
+            return Some(HttpResponse::text(405, "use POST\n").into());
         }
         let (status, body) = self.shared.forget(request.query);
-        Some(HttpResponse::text(status, body))
+        Some(HttpResponse::text(status, body).into())
     }
 
     fn debug_info(&self) -> Option<Value> {

@@ -236,19 +236,17 @@ pub async fn fetch_memory(
     timeout: Duration,
     body_limit: u64,
 ) -> Result<Fetched, FetchError> {
-    let memory = memory.clone();
-    let work = tokio::task::spawn_blocking(move || memory.get(&path, query.as_deref(), &headers));
+    let work = memory.get(&path, query.as_deref(), &headers);
     let resp = match tokio::time::timeout(timeout, work).await {
         Err(_) => {
             return Err(FetchError::new(format!(
                 "Get \"{url}\": context deadline exceeded"
             )))
         }
-        Ok(Err(e)) => return Err(FetchError::new(format!("Get \"{url}\": {e}"))),
-        Ok(Ok(None)) => {
+        Ok(None) => {
             return Err(FetchError::new("server returned HTTP status 404 Not Found"));
         }
-        Ok(Ok(Some(r))) => r,
+        Ok(Some(r)) => r,
     };
     if resp.status != 200 {
         return Err(FetchError::new(format!(

@@ -2,12 +2,13 @@
 //! (`job="integrations/nginx"`, `instance` = host:port of the stub_status URL), the metrics endpoint, and
 //! health that carries the URL, the HTTP status and what to change.
 
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use ingot_prom::exposition::FamilySet;
-use ingot_runtime::component::{ComponentType, Context, HttpRequest, HttpResponse, Stability};
+use ingot_runtime::component::{ComponentType, Context, HttpReply, HttpRequest, Stability};
 use ingot_runtime::exports::ExportsPublisher;
 use ingot_runtime::health::HealthReporter;
+use ingot_runtime::single_flight::SingleFlight;
 
 use super::args::Arguments;
 use super::client::scrape;
@@ -27,6 +28,7 @@ pub struct Component {
     exports: ExportsPublisher,
     health: HealthReporter,
     state: Mutex<State>,
+    gathers: crate::exporter::target::Gathers,
 }
 
 impl Component {
@@ -73,6 +75,7 @@ impl ComponentType for Component {
             args.scrape_uri.uri
         ));
         Ok(Component {
+            gathers: SingleFlight::new(),
             id: ctx.id,
             memory_addr: ctx.memory_addr,
             exports: ctx.exports,
@@ -90,7 +93,8 @@ impl ComponentType for Component {
         Ok(())
     }
 
-    fn http(&self, request: HttpRequest<'_>) -> Option<HttpResponse> {
-        crate::exporter::target::metrics_endpoint(&request, || self.scrape())
+    fn http(self: &Arc<Self>, request: HttpRequest<'_>) -> Option<HttpReply> {
+        let this = self.clone();
+        crate::exporter::target::metrics_endpoint(&request, &self.gathers, move || this.scrape())
     }
 }

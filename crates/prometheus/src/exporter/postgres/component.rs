@@ -2,11 +2,12 @@
 //! endpoint, and health that names the server that failed (password removed) with the server's own
 //! message.
 
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
-use ingot_runtime::component::{ComponentType, Context, HttpRequest, HttpResponse, Stability};
+use ingot_runtime::component::{ComponentType, Context, HttpReply, HttpRequest, Stability};
 use ingot_runtime::exports::ExportsPublisher;
 use ingot_runtime::health::HealthReporter;
+use ingot_runtime::single_flight::SingleFlight;
 use ingot_syntax::value::Value;
 
 use super::args::Arguments;
@@ -21,6 +22,7 @@ pub struct Component {
     exports: ExportsPublisher,
     health: HealthReporter,
     exporter: Mutex<PostgresExporter>,
+    gathers: crate::exporter::target::Gathers,
 }
 
 /// Alloy's `instance`: the simplified DSN when there is exactly one, else the component id.
@@ -81,6 +83,7 @@ impl ComponentType for Component {
         ));
         let exporter = PostgresExporter::new(settings)?;
         Ok(Component {
+            gathers: SingleFlight::new(),
             id: ctx.id,
             memory_addr: ctx.memory_addr,
             exports: ctx.exports,
@@ -97,7 +100,8 @@ impl ComponentType for Component {
         Ok(())
     }
 
-    fn http(&self, request: HttpRequest<'_>) -> Option<HttpResponse> {
-        crate::exporter::target::metrics_endpoint(&request, || self.scrape())
+    fn http(self: &Arc<Self>, request: HttpRequest<'_>) -> Option<HttpReply> {
+        let this = self.clone();
+        crate::exporter::target::metrics_endpoint(&request, &self.gathers, move || this.scrape())
     }
 }

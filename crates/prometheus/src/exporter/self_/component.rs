@@ -6,12 +6,13 @@ use std::sync::{Arc, OnceLock};
 
 use ingot_prom::exposition::FamilySet;
 use ingot_runtime::component::{
-    ComponentType, Context, HttpRequest, HttpResponse, MemoryHttp, Stability,
+    ComponentType, Context, HttpReply, HttpRequest, MemoryHttp, Stability,
 };
+use ingot_runtime::single_flight::SingleFlight;
 
 use super::args::Arguments;
 use super::handler::{HandlerMetrics, KEY};
-use crate::exporter::target::{exporter_targets, host_instance, metrics_endpoint};
+use crate::exporter::target::{exporter_targets, host_instance, metrics_endpoint, Gathers};
 
 pub const NAME: &str = "prometheus.exporter.self";
 
@@ -20,6 +21,7 @@ pub struct Component {
     /// Registered in the agent's collectors when the component starts, as Alloy's exporter instruments
     /// its handler when it starts running.
     handler: OnceLock<Arc<HandlerMetrics>>,
+    gathers: Gathers,
 }
 
 impl Component {
@@ -50,6 +52,7 @@ impl ComponentType for Component {
         Ok(Component {
             agent: ctx.memory_http,
             handler: OnceLock::new(),
+            gathers: SingleFlight::new(),
         })
     }
 
@@ -63,10 +66,11 @@ impl ComponentType for Component {
         Ok(())
     }
 
-    fn http(&self, request: HttpRequest<'_>) -> Option<HttpResponse> {
-        metrics_endpoint(&request, || match self.handler.get() {
-            Some(h) => h.instrument(|| (200, self.gather())),
-            None => self.gather(),
+    fn http(self: &Arc<Self>, request: HttpRequest<'_>) -> Option<HttpReply> {
+        let this = self.clone();
+        metrics_endpoint(&request, &self.gathers, move || match this.handler.get() {
+            Some(h) => h.instrument(|| (200, this.gather())),
+            None => this.gather(),
         })
     }
 }

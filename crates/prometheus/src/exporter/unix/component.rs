@@ -2,10 +2,11 @@
 //! names the collector that failed and why.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
-use ingot_runtime::component::{ComponentType, Context, HttpRequest, HttpResponse, Stability};
+use ingot_runtime::component::{ComponentType, Context, HttpReply, HttpRequest, Stability};
 use ingot_runtime::health::HealthReporter;
+use ingot_runtime::single_flight::SingleFlight;
 
 use super::{Arguments, UnixExporter};
 use crate::exporter::target::{exporter_targets, host_instance};
@@ -20,6 +21,7 @@ pub struct Component {
     health: HealthReporter,
     include_exporter_metrics: AtomicBool,
     handler: HandlerMetrics,
+    gathers: crate::exporter::target::Gathers,
 }
 
 /// client_golang's `promhttp.InstrumentMetricHandler` counts. Every scrape here answers 200; the 500
@@ -145,6 +147,7 @@ impl ComponentType for Component {
         warn_default_absent(&ctx.id, &exporter, None);
         warn_notes(&ctx.id, &args.notes, &[]);
         Ok(Component {
+            gathers: SingleFlight::new(),
             id: ctx.id,
             exporter: Mutex::new(exporter),
             notes: Mutex::new(args.notes),
@@ -168,7 +171,8 @@ impl ComponentType for Component {
         Ok(())
     }
 
-    fn http(&self, request: HttpRequest<'_>) -> Option<HttpResponse> {
-        crate::exporter::target::metrics_endpoint(&request, || self.scrape())
+    fn http(self: &Arc<Self>, request: HttpRequest<'_>) -> Option<HttpReply> {
+        let this = self.clone();
+        crate::exporter::target::metrics_endpoint(&request, &self.gathers, move || this.scrape())
     }
 }
