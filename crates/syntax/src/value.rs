@@ -950,17 +950,45 @@ impl FromValue for Number {
 }
 
 macro_rules! from_value_int {
-    ($($t:ty => $conv:ident),*) => {$(
+    ($($t:ty),*) => {$(
         impl FromValue for $t {
-            /// Narrowing wraps, as Go's conversions do.
+            /// A whole number that fits. Alloy decodes numbers with Go's conversions, which wrap `-1` into
+            /// an unsigned attribute as 18446744073709551615, truncate `1.5` to 1 and wrap what does not
+            /// fit, all silently; ingot refuses these, saying what Go would have made of them.
             fn from_value(value: &Value) -> Result<$t, ValueError> {
-                value_to_number(value).map(|n| n.$conv() as $t)
+                let n = value_to_number(value)?;
+                let whole = match n {
+                    Number::Int(i) => <$t>::try_from(i).ok(),
+                    Number::Uint(u) => <$t>::try_from(u).ok(),
+                    Number::Float(f) if f.is_finite() && f.fract() == 0.0 => {
+                        let (lo, hi) = (<$t>::MIN as f64, <$t>::MAX as f64);
+                        (f >= lo && f < hi + 1.0).then(|| f as $t)
+                    }
+                    Number::Float(_) => None,
+                };
+                whole.ok_or_else(|| {
+                    let go = match n {
+                        Number::Int(i) => i as $t,
+                        Number::Uint(u) => u as $t,
+                        Number::Float(f) => f as $t,
+                    };
+                    let why = match n {
+                        Number::Float(f) if !(f.is_finite() && f.fract() == 0.0) => {
+                            "is not a whole number".to_string()
+                        }
+                        _ if n.as_f64() < 0.0 && <$t>::MIN == 0 => "is negative".to_string(),
+                        _ => format!("is out of range ({} to {})", <$t>::MIN, <$t>::MAX),
+                    };
+                    let kind = if <$t>::MIN == 0 { "a non-negative integer" } else { "an integer" };
+                    ValueError::new(format!(
+                        "{why}: expected {kind} (Alloy's conversion would silently make it {go})"
+                    ))
+                })
             }
         }
     )*};
 }
-from_value_int!(i64 => as_i64, i32 => as_i64, i16 => as_i64, i8 => as_i64, isize => as_i64,
-    u64 => as_u64, u32 => as_u64, u16 => as_u64, u8 => as_u64, usize => as_u64);
+from_value_int!(i64, i32, i16, i8, isize, u64, u32, u16, u8, usize);
 
 impl FromValue for f64 {
     fn from_value(value: &Value) -> Result<f64, ValueError> {
@@ -1126,6 +1154,36 @@ mod tests {
                 "{lit}"
             );
         }
+    }
+
+    #[test]
+    fn integers_refuse_what_go_would_wrap_or_truncate() {
+        assert_eq!(u64::from_value(&(Value::int(5))).unwrap(), 5);
+        assert_eq!(u64::from_value(&(Value::float(2.0))).unwrap(), 2);
+        assert_eq!(i32::from_value(&(Value::int(-7))).unwrap(), -7);
+        assert_eq!(u8::from_value(&(Value::int(255))).unwrap(), 255);
+        let err = |r: Result<_, ValueError>| r.map(|_: u64| ()).unwrap_err().message;
+        assert_eq!(
+            err(u64::from_value(&Value::int(-1))),
+            "is negative: expected a non-negative integer (Alloy's conversion would silently make it 18446744073709551615)"
+        );
+        assert_eq!(
+            err(u64::from_value(&Value::float(1.5))),
+            "is not a whole number: expected a non-negative integer (Alloy's conversion would silently make it 1)"
+        );
+        assert!(u64::from_value(&Value::float(f64::INFINITY)).is_err());
+        assert!(u64::from_value(&Value::float(f64::NAN)).is_err());
+        assert!(u64::from_value(&Value::float(18446744073709551616.0)).is_err());
+        let e = u8::from_value(&Value::int(256)).unwrap_err().message;
+        assert_eq!(
+            e,
+            "is out of range (0 to 255): expected a non-negative integer (Alloy's conversion would silently make it 0)"
+        );
+        let e = i8::from_value(&Value::int(-129)).unwrap_err().message;
+        assert!(
+            e.starts_with("is out of range (-128 to 127): expected an integer"),
+            "{e}"
+        );
     }
 
     #[test]
