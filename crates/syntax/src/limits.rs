@@ -21,3 +21,10 @@ pub const MAX_NESTING_DEPTH: u32 = 200;
 pub fn nesting_message() -> String {
     format!("nesting exceeds ingot's limit of {MAX_NESTING_DEPTH} levels")
 }
+
+/// How deeply a value decoded from JSON (`encoding.from_json`, `json_path`) may nest: arrays and objects inside
+/// each other. Go's `encoding/json` stops at 10,000; real documents nest a few levels. A value written in a
+/// configuration around one decoded from JSON can nest [`MAX_NESTING_DEPTH`] more, and every walk over values
+/// (comparing, printing, encoding, dropping) stays well within a 2 MiB stack at that depth (see
+/// `tests/nesting_limit.rs`).
+pub const MAX_DECODE_DEPTH: usize = 200;

@@ -144,3 +144,37 @@ fn nesting_up_to_the_limit_parses_formats_and_evaluates_on_half_the_stack() {
         });
     }
 }
+
+#[test]
+fn the_deepest_value_one_expression_can_build_is_safe_to_walk() {
+    use ingot_syntax::limits::MAX_DECODE_DEPTH;
+    use ingot_syntax::stdlib::codec::to_json;
+    // Brackets up to the nesting limit around a call (the call and `encoding.from_json` take two levels),
+    // which decodes JSON nested up to its own limit: a value 398 + 1 levels deep.
+    let around = MAX_NESTING_DEPTH as usize - 2;
+    let json = format!(
+        "{}1{}",
+        "[".repeat(MAX_DECODE_DEPTH),
+        "]".repeat(MAX_DECODE_DEPTH)
+    );
+    let text = format!(
+        "{}encoding.from_json(\"{json}\"){}",
+        "[".repeat(around),
+        "]".repeat(around)
+    );
+    on_stack(TWO_MIB / 2, move || {
+        let source = SourceFile::new("expr", text);
+        let (expr, diags) = parse_expression(source.clone());
+        assert!(!diags.has_errors(), "{}", diags.render());
+        let scope = Scope::new();
+        let value = Evaluator::new(&source, &scope)
+            .eval(&expr.unwrap())
+            .unwrap();
+        let depth = around + MAX_DECODE_DEPTH;
+        let expected = format!("{}1{}", "[".repeat(depth), "]".repeat(depth));
+        assert_eq!(to_json(&value).unwrap(), expected);
+        assert_eq!(value.to_string().len(), expected.len());
+        assert!(value == value.clone());
+        drop(value);
+    });
+}

@@ -948,3 +948,16 @@ fn values_are_cheap_to_share() {
     };
     assert!(Arc::ptr_eq(&a, &b));
 }
+
+#[test]
+fn from_json_refuses_nesting_past_the_limit_at_the_call() {
+    // 40 KB of `[` once aborted the agent on reload.
+    let src = format!("encoding.from_json(\"{}\")", "[".repeat(40_000));
+    assert_eq!(
+        run(&src),
+        format!(
+            "error: test:1:1: encoding.from_json invalid character '[' exceeded max depth of {}",
+            crate::limits::MAX_DECODE_DEPTH
+        )
+    );
+}
