@@ -22,8 +22,9 @@ pub fn nesting_message() -> String {
     format!("nesting exceeds ingot's limit of {MAX_NESTING_DEPTH} levels")
 }
 
-/// How deeply a value decoded from JSON (`encoding.from_json`, `json_path`) may nest: arrays and objects inside
-/// each other. Go's `encoding/json` stops at 10,000; real documents nest a few levels. A value written in a
+/// How deeply a value decoded from JSON or YAML (`encoding.from_json`, `json_path`, `encoding.from_yaml`, the
+/// YAML files of `discovery.file`) may nest: arrays and objects inside each other, in YAML counting what aliases
+/// stand for. Go's decoders stop at 10,000; real documents nest a few levels. A value written in a
 /// configuration around one decoded from JSON can nest [`MAX_NESTING_DEPTH`] more, and every walk over values
 /// (comparing, printing, encoding, dropping) stays well within a 2 MiB stack at that depth (see
 /// `tests/nesting_limit.rs`).
