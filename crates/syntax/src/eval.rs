@@ -11,6 +11,7 @@ use std::sync::Arc;
 
 use crate::ast::{BinaryOp, Expr, ExprKind, Ident, Literal, ObjectField, UnaryOp};
 use crate::diag::Diagnostic;
+use crate::limits::{cut, MAX_QUOTED_CHARS};
 use crate::source::{SourceFile, Span};
 use crate::stdlib;
 use crate::value::{
@@ -467,7 +468,7 @@ impl<'a> Evaluator<'a> {
         }
         let msg = format!(
             "{}{} {}",
-            expr_text(node),
+            quoted(node),
             path_to_string(&err.path[i..]),
             err.message
         );
@@ -487,7 +488,7 @@ impl<'a> Evaluator<'a> {
 
     /// An error about the value of `expr`, written after the expression's text.
     fn about(&self, expr: &Expr, msg: String) -> Diagnostic {
-        Diagnostic::error(&self.file, expr.span, format!("{} {msg}", expr_text(expr)))
+        Diagnostic::error(&self.file, expr.span, format!("{} {msg}", quoted(expr)))
     }
 }
 
@@ -504,6 +505,11 @@ pub fn literal_value(lit: &Literal) -> Value {
         Literal::Bool(b) => Value::Bool(*b),
         Literal::Null => Value::Null,
     }
+}
+
+/// An expression as a message names it: [`expr_text`], cut after [`MAX_QUOTED_CHARS`] characters.
+fn quoted(expr: &Expr) -> String {
+    cut(&expr_text(expr), MAX_QUOTED_CHARS).into_owned()
 }
 
 /// An expression as Alloy's printer writes it on one line, used to name values in messages.

@@ -29,3 +29,30 @@ pub fn nesting_message() -> String {
 /// (comparing, printing, encoding, dropping) stays well within a 2 MiB stack at that depth (see
 /// `tests/nesting_limit.rs`).
 pub const MAX_DECODE_DEPTH: usize = 200;
+
+/// How many characters of an expression an error message names: past that, it is cut with `…` (a string keeps
+/// its closing quote: `"xxxx…" should be number, got string`). Alloy names the whole expression, however long.
+pub const MAX_QUOTED_CHARS: usize = 100;
+
+/// How many characters of a source line an error shows (in its context lines, above the `^`): a longer line is
+/// cut to a window that starts 40 characters before the place the error points at, marked with `…`.
+pub const MAX_SNIPPET_CHARS: usize = 160;
+
+/// How many characters of a message an error prints, past which it is cut with `…`: a last guard for messages
+/// that quote what the configuration holds (a value, a file's content).
+pub const MAX_MESSAGE_CHARS: usize = 4000;
+
+/// `text` cut after `max` characters, with `…`; a text in quotes (or backquotes) keeps its closing quote.
+pub fn cut(text: &str, max: usize) -> std::borrow::Cow<'_, str> {
+    let Some((end, _)) = text.char_indices().nth(max) else {
+        return text.into();
+    };
+    let mut out = String::with_capacity(end + 4);
+    out.push_str(&text[..end]);
+    out.push('…');
+    match text.chars().next() {
+        Some(q @ ('"' | '`')) if text.len() > 1 && text.ends_with(q) => out.push(q),
+        _ => {}
+    }
+    out.into()
+}

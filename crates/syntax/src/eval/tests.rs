@@ -1023,3 +1023,21 @@ fn from_yaml_refuses_what_go_refuses() {
         )
     );
 }
+
+#[test]
+fn an_error_about_a_huge_string_quotes_its_start() {
+    let huge = "a".repeat(1_000_000);
+    let quoted = format!("\"{}…\"", "a".repeat(crate::limits::MAX_QUOTED_CHARS - 1));
+    assert_eq!(
+        run(&format!("-\"{huge}\"")),
+        format!("error: test:1:2: {quoted} should be number, got string")
+    );
+    // Any expression is cut the same way.
+    assert_eq!(
+        run(&format!("[\"{huge}\"][0] * 2")),
+        format!(
+            "error: test:1:1: [\"{}… should be one of [number] for binop *, got string",
+            "a".repeat(crate::limits::MAX_QUOTED_CHARS - 2)
+        )
+    );
+}
