@@ -10,7 +10,7 @@
 //! whole once it has committed. So a component that takes seconds to build or update delays the next load,
 //! never `/-/ready`, `/metrics`, the API or another component's endpoint.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard, RwLock, Weak};
 use std::time::{Duration, Instant, SystemTime};
@@ -26,7 +26,7 @@ use crate::component::{
     Context, DynArgs, DynComponent, HttpReply, HttpRequest, HttpResponse, Registry, Stability,
 };
 use crate::config_block::ConfigBlocks;
-use crate::eval::{self, Decoded};
+use crate::eval::{self, Decoded, ExportsScope};
 use crate::exports::{Changed, ExportsPublisher};
 use crate::graph::{self, BlockClass, Graph};
 use crate::health::{Health, HealthReporter, HealthState};
@@ -334,12 +334,15 @@ impl Controller {
             changes: Vec::new(),
             config_blocks: ConfigBlocks::defaults(self.registry.config_blocks()),
         };
+        // Each component evaluates in the exports of those before it in the order, added as they are built.
+        let mut scope = ExportsScope::default();
+        // Each component's exports by id, for the data-flow edges.
         let mut exports: HashMap<String, Value> = HashMap::new();
         for &index in &graph.order {
             let node = &graph.nodes[index];
             if let Some(reg) = self.registry.config_block(&node.name) {
                 if let Err(d) =
-                    eval::decode_config_block(reg, node, &exports, &mut plan.config_blocks)
+                    eval::decode_config_block(reg, node, scope.scope(), &mut plan.config_blocks)
                 {
                     diags.extend(d);
                 }
@@ -348,7 +351,8 @@ impl Controller {
             let Some(reg) = self.registry.get(&node.name) else {
                 continue;
             };
-            let decoded = match eval::decode_node(reg, node, &exports, self.options.stability) {
+            let decoded = match eval::decode_node(reg, node, scope.scope(), self.options.stability)
+            {
                 Ok(decoded) => decoded,
                 Err(d) => {
                     diags.extend(d);
@@ -360,7 +364,9 @@ impl Controller {
                 .get(&node.id)
                 .filter(|e| e.type_name == reg.name)
             {
-                exports.insert(node.id.clone(), entry.exports.get());
+                let value = entry.exports.get();
+                scope.insert(&node.id, value.clone());
+                exports.insert(node.id.clone(), value);
                 let change = if entry.state().args == decoded.args {
                     Change::Keep(decoded.sensitive)
                 } else {
@@ -387,7 +393,9 @@ impl Controller {
             };
             match (reg.build)(ctx.clone(), &decoded.args) {
                 Ok(component) => {
-                    exports.insert(node.id.clone(), ctx.exports.get());
+                    let value = ctx.exports.get();
+                    scope.insert(&node.id, value.clone());
+                    exports.insert(node.id.clone(), value);
                     let entry = Entry {
                         type_name: reg.name,
                         component,
@@ -435,12 +443,13 @@ impl Controller {
             .iter()
             .map(|&i| loaded.graph.nodes[i].id.clone())
             .collect();
+        let kept: HashSet<usize> = changes
+            .iter()
+            .filter(|(_, c)| !matches!(c, Change::New(_)))
+            .map(|(i, _)| *i)
+            .collect();
         for id in old_order.iter().rev() {
-            let kept = graph.by_id.get(id).is_some_and(|&i| {
-                changes
-                    .iter()
-                    .any(|(ci, c)| *ci == i && !matches!(c, Change::New(_)))
-            });
+            let kept = graph.by_id.get(id).is_some_and(|i| kept.contains(i));
             if !kept {
                 if let Some(entry) = loaded.entries.remove(id) {
                     entry.shutdown.cancel();
@@ -526,6 +535,7 @@ impl Controller {
         };
         self.metrics.set_evaluating(true);
         let exports = Self::exports_of(&loaded.entries);
+        let scope = eval::scope_from_exports(&exports);
         let dependants: Vec<usize> = loaded.graph.dependants(index).collect();
         for dependant in dependants {
             let started = Instant::now();
@@ -535,7 +545,7 @@ impl Controller {
             let Some(reg) = self.registry.get(&node.name) else {
                 continue;
             };
-            let result = eval::decode_node(reg, node, &exports, self.options.stability);
+            let result = eval::decode_node(reg, node, &scope, self.options.stability);
             let Some(entry) = loaded.entries.get(&node.id) else {
                 continue;
             };

@@ -1,7 +1,8 @@
 //! The component graph of one configuration: nodes from blocks, edges from references, checked as Alloy
 //! checks it (duplicate ids, missing labels, unknown components, references to nothing, cycles).
 
-use std::collections::HashMap;
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap};
 use std::sync::Arc;
 
 use ingot_syntax::ast::{self, Expr, ExprKind, Stmt};
@@ -60,6 +61,8 @@ pub struct Graph {
     pub nodes: Vec<Node>,
     pub by_id: HashMap<String, usize>,
     pub order: Vec<usize>,
+    /// For each node, the nodes that reference it, in declaration order.
+    dependants: Vec<Vec<usize>>,
 }
 
 impl Graph {
@@ -67,13 +70,9 @@ impl Graph {
         self.by_id.get(id).map(|&i| &self.nodes[i])
     }
 
-    /// Indexes of the nodes that reference `index`.
+    /// Indexes of the nodes that reference `index`, in declaration order.
     pub fn dependants(&self, index: usize) -> impl Iterator<Item = usize> + '_ {
-        self.nodes
-            .iter()
-            .enumerate()
-            .filter(move |(_, n)| n.dependencies.contains(&index))
-            .map(|(i, _)| i)
+        self.dependants.get(index).into_iter().flatten().copied()
     }
 }
 
@@ -172,6 +171,12 @@ pub fn build(
     }
 
     resolve_references(&mut graph, builtins, &mut diags);
+    graph.dependants = vec![Vec::new(); graph.nodes.len()];
+    for (i, node) in graph.nodes.iter().enumerate() {
+        for &d in &node.dependencies {
+            graph.dependants[d].push(i);
+        }
+    }
     graph.order = check_cycles_and_order(&graph, &mut diags);
     (graph, diags)
 }
@@ -316,24 +321,26 @@ fn check_cycles_and_order(graph: &Graph, diags: &mut Diagnostics) -> Vec<usize> 
         .iter()
         .map(|node| node.dependencies.len())
         .collect();
-    let mut done = vec![false; n];
+    let mut ready: BinaryHeap<Reverse<usize>> =
+        (0..n).filter(|&i| remaining[i] == 0).map(Reverse).collect();
     let mut order = Vec::with_capacity(n);
-    while order.len() < n {
-        let Some(next) = (0..n).find(|&i| !done[i] && remaining[i] == 0) else {
-            break; // the rest is cyclic and was reported above
-        };
-        done[next] = true;
+    // What is never ready is cyclic, and was reported above.
+    while let Some(Reverse(next)) = ready.pop() {
         order.push(next);
         for dependant in graph.dependants(next) {
             if dependant != next {
                 remaining[dependant] -= 1;
+                if remaining[dependant] == 0 {
+                    ready.push(Reverse(dependant));
+                }
             }
         }
     }
     order
 }
 
-/// Tarjan's algorithm over dependency edges.
+/// Tarjan's algorithm over dependency edges. Iterative: a chain of dependencies is as long as the config,
+/// and recursing along it would overflow the stack.
 fn strongly_connected_components(graph: &Graph) -> Vec<Vec<usize>> {
     struct State {
         index: Vec<Option<usize>>,
@@ -341,34 +348,17 @@ fn strongly_connected_components(graph: &Graph) -> Vec<Vec<usize>> {
         on_stack: Vec<bool>,
         stack: Vec<usize>,
         next: usize,
-        out: Vec<Vec<usize>>,
+        /// The nodes being visited, innermost last, with how many of their dependencies were looked at.
+        visiting: Vec<(usize, usize)>,
     }
-    fn visit(graph: &Graph, v: usize, s: &mut State) {
-        s.index[v] = Some(s.next);
-        s.low[v] = s.next;
-        s.next += 1;
-        s.stack.push(v);
-        s.on_stack[v] = true;
-        for &w in &graph.nodes[v].dependencies {
-            match s.index[w] {
-                None => {
-                    visit(graph, w, s);
-                    s.low[v] = s.low[v].min(s.low[w]);
-                }
-                Some(wi) if s.on_stack[w] => s.low[v] = s.low[v].min(wi),
-                _ => {}
-            }
-        }
-        if Some(s.low[v]) == s.index[v] {
-            let mut component = Vec::new();
-            while let Some(w) = s.stack.pop() {
-                s.on_stack[w] = false;
-                component.push(w);
-                if w == v {
-                    break;
-                }
-            }
-            s.out.push(component);
+    impl State {
+        fn enter(&mut self, v: usize) {
+            self.index[v] = Some(self.next);
+            self.low[v] = self.next;
+            self.next += 1;
+            self.stack.push(v);
+            self.on_stack[v] = true;
+            self.visiting.push((v, 0));
         }
     }
     let n = graph.nodes.len();
@@ -378,14 +368,45 @@ fn strongly_connected_components(graph: &Graph) -> Vec<Vec<usize>> {
         on_stack: vec![false; n],
         stack: Vec::new(),
         next: 0,
-        out: Vec::new(),
+        visiting: Vec::new(),
     };
-    for v in 0..n {
-        if s.index[v].is_none() {
-            visit(graph, v, &mut s);
+    let mut out = Vec::new();
+    for root in 0..n {
+        if s.index[root].is_some() {
+            continue;
+        }
+        s.enter(root);
+        while let Some(&(v, looked_at)) = s.visiting.last() {
+            if let Some(&w) = graph.nodes[v].dependencies.get(looked_at) {
+                if let Some(top) = s.visiting.last_mut() {
+                    top.1 += 1;
+                }
+                match s.index[w] {
+                    None => s.enter(w),
+                    Some(wi) if s.on_stack[w] => s.low[v] = s.low[v].min(wi),
+                    _ => {}
+                }
+                continue;
+            }
+            // Every dependency of `v` is done.
+            s.visiting.pop();
+            if let Some(&(parent, _)) = s.visiting.last() {
+                s.low[parent] = s.low[parent].min(s.low[v]);
+            }
+            if Some(s.low[v]) == s.index[v] {
+                let mut component = Vec::new();
+                while let Some(w) = s.stack.pop() {
+                    s.on_stack[w] = false;
+                    component.push(w);
+                    if w == v {
+                        break;
+                    }
+                }
+                out.push(component);
+            }
         }
     }
-    s.out
+    out
 }
 
 #[cfg(test)]

@@ -265,3 +265,24 @@ async fn wait_until(mut f: impl FnMut() -> bool) {
     }
     panic!("condition not reached within 2s");
 }
+
+#[test]
+fn a_validate_error_on_a_huge_string_quotes_only_its_start() {
+    let c = controller();
+    let huge = "x".repeat(1_000_000);
+    let (config, diags) = from_text(
+        "main.alloy",
+        &format!("test.slow \"huge\" {{\n  value = \"{huge}\"\n}}\n"),
+    );
+    assert!(!diags.has_errors());
+    let diags = c.check(&config);
+    let rendered = diags.render();
+    // Alloy's message, with the string cut, and the line cut around the place.
+    let first = rendered.lines().next().unwrap();
+    assert!(
+        first.starts_with("Error: main.alloy:2:11: \"xxxx")
+            && first.ends_with("x…\" should be number, got string"),
+        "{first}"
+    );
+    assert!(rendered.len() < 1_000, "{} bytes", rendered.len());
+}

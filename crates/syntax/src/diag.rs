@@ -12,6 +12,7 @@
 use std::fmt::{self, Write as _};
 use std::sync::Arc;
 
+use crate::limits::{cut, MAX_MESSAGE_CHARS, MAX_SNIPPET_CHARS};
 use crate::source::{Position, SourceFile, Span};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -71,11 +72,12 @@ impl Diagnostic {
             .map(|(f, s)| format!("{}:{}", f.name(), f.position(s.start)))
     }
 
-    /// The one-line form: `file:line:col: message`.
+    /// The one-line form: `file:line:col: message` (a message past [`MAX_MESSAGE_CHARS`] is cut).
     pub fn short(&self) -> String {
+        let message = cut(&self.message, MAX_MESSAGE_CHARS);
         match self.place() {
-            Some(place) => format!("{place}: {}", self.message),
-            None => self.message.clone(),
+            Some(place) => format!("{place}: {message}"),
+            None => message.into_owned(),
         }
     }
 
@@ -95,14 +97,32 @@ impl Diagnostic {
         let first = start.line.saturating_sub(1).max(1);
         let last = (end.line + 1).min(file.line_count());
         let width = last.to_string().len();
+        // A line longer than MAX_SNIPPET_CHARS is shown from 40 characters before the start of the place.
+        let start_text = file.line_text(start.line).unwrap_or("");
+        let window_from = columns(start_text, start.column as usize - 1).saturating_sub(40);
         out.push('\n');
         for line in first..=last {
             let text = file.line_text(line).unwrap_or("");
-            let _ = writeln!(
-                out,
-                "{line:>width$} | {}",
-                text.replace('\t', "    ").trim_end()
-            );
+            let shown = text.replace('\t', "    ");
+            let shown = shown.trim_end();
+            let long = shown.chars().count() > MAX_SNIPPET_CHARS;
+            let (from, to) = if long {
+                (window_from, window_from + MAX_SNIPPET_CHARS)
+            } else {
+                (0, usize::MAX)
+            };
+            let mut visible: String = shown.chars().skip(from).take(to - from).collect();
+            let mut lead = 0;
+            if long {
+                if from > 0 {
+                    visible.insert(0, '…');
+                    lead = 1;
+                }
+                if shown.chars().count() > to {
+                    visible.push('…');
+                }
+            }
+            let _ = writeln!(out, "{line:>width$} | {visible}");
             if line >= start.line && line <= end.line {
                 let caret_from = if line == start.line {
                     start.column as usize - 1
@@ -115,27 +135,33 @@ impl Diagnostic {
                     text.len()
                 };
                 let caret_to = caret_to.max(caret_from + 1);
-                // Tabs were widened to four spaces above; widen the caret offsets the same way.
-                let widen = |upto: usize| -> usize {
-                    text.char_indices()
-                        .take_while(|(i, _)| *i < upto)
-                        .map(|(_, c)| if c == '\t' { 4 } else { 1 })
-                        .sum::<usize>()
-                        + upto.saturating_sub(text.len())
-                };
-                let pad = widen(caret_from);
-                let carets = widen(caret_to).saturating_sub(pad).max(1);
+                // Tabs were widened to four spaces above; widen the caret offsets the same way, then keep what
+                // the window shows.
+                let pad = columns(text, caret_from);
+                let end_column = columns(text, caret_to).max(pad + 1);
+                let shown_from = pad.max(from);
+                let shown_to = end_column.min(to);
+                let carets = shown_to.saturating_sub(shown_from).max(1);
                 let _ = writeln!(
                     out,
                     "{:width$} | {}{}",
                     "",
-                    " ".repeat(pad),
+                    " ".repeat(shown_from - from + lead),
                     "^".repeat(carets)
                 );
             }
         }
         out
     }
+}
+
+/// The display column of byte offset `upto` of `text`, tabs counting four; past the end, one per byte.
+fn columns(text: &str, upto: usize) -> usize {
+    text.char_indices()
+        .take_while(|(i, _)| *i < upto)
+        .map(|(_, c)| if c == '\t' { 4 } else { 1 })
+        .sum::<usize>()
+        + upto.saturating_sub(text.len())
 }
 
 impl fmt::Display for Diagnostic {
@@ -223,5 +249,44 @@ mod tests {
         );
         let expected = "Error: config.alloy:2:17: component \"x.y\" does not exist or is out of scope\n\n1 | a {\n2 |   forward_to = [x.y]\n  |                 ^^^\n3 | }\n";
         assert_eq!(d.render(), expected);
+    }
+
+    #[test]
+    fn a_huge_line_is_shown_around_the_place_it_points_at() {
+        // A string of a million characters: the line is cut to 160 characters from its start, and so are the
+        // carets.
+        let huge = "x".repeat(1_000_000);
+        let file = SourceFile::new("c.alloy", format!("a = 1\nattr = \"{huge}\" + x\nb = 2\n"));
+        let d = Diagnostic::error(&file, Span::new(13, 13 + 1_000_002), "too long");
+        let expected = format!(
+            "Error: c.alloy:2:8: too long\n\n1 | a = 1\n2 | attr = \"{}…\n  |        {}\n3 | b = 2\n",
+            "x".repeat(152),
+            "^".repeat(153)
+        );
+        assert_eq!(d.render(), expected);
+        // Far along a long line, the window starts 40 characters before the place.
+        let line = format!("a = [{}-\"s\", 1]", "1, ".repeat(100_000));
+        let at = line.find('-').unwrap() as u32;
+        let file = SourceFile::new("c.alloy", line.clone());
+        let d = Diagnostic::error(&file, Span::new(at + 1, at + 4), "bad");
+        let shown: String = line.chars().skip(at as usize + 1 - 40).take(160).collect();
+        let expected = format!(
+            "Error: c.alloy:1:{}: bad\n\n1 | …{shown}\n  | {}^^^\n",
+            at + 2,
+            " ".repeat(41)
+        );
+        assert_eq!(d.render(), expected);
+    }
+
+    #[test]
+    fn a_huge_message_is_cut() {
+        let file = SourceFile::new("c.alloy", "a = 1\n");
+        let d = Diagnostic::error(&file, Span::new(0, 1), "m".repeat(100_000));
+        let short = d.short();
+        assert_eq!(
+            short.chars().count(),
+            "c.alloy:1:1: ".len() + MAX_MESSAGE_CHARS + 1
+        );
+        assert!(short.ends_with("m…"));
     }
 }

@@ -9,13 +9,14 @@ use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
 
-use crate::ast::{BinaryOp, Expr, ExprKind, Literal, UnaryOp};
+use crate::ast::{BinaryOp, Expr, ExprKind, Ident, Literal, ObjectField, UnaryOp};
 use crate::diag::Diagnostic;
+use crate::limits::{cut, MAX_QUOTED_CHARS};
 use crate::source::{SourceFile, Span};
 use crate::stdlib;
 use crate::value::{
-    path_to_string, CallError, FromValue, Number, NumberKind, Object, OptionalSecret, PathSeg,
-    Secret, Value, ValueError, ValueType,
+    path_to_string, CallError, FromValue, Function, Number, NumberKind, Object, OptionalSecret,
+    PathSeg, Secret, Value, ValueError, ValueType,
 };
 
 /// How stable a feature is; evaluation refuses features below the configured minimum.
@@ -213,143 +214,224 @@ impl<'a> Evaluator<'a> {
     }
 
     /// Evaluates an expression into a value.
+    ///
+    /// This recurses once per level of the tree, so each kind of expression is evaluated by a function of
+    /// its own: the frame that recursion repeats holds only that kind's locals.
     pub fn eval(&mut self, expr: &Expr) -> Result<Value, Diagnostic> {
         match &expr.kind {
             ExprKind::Literal(lit) => Ok(literal_value(lit)),
-            ExprKind::Ident(name) => match self.scope.lookup(name) {
-                Some(Lookup::Variable(v)) => Ok(v.clone()),
-                Some(Lookup::Stdlib(v)) => {
-                    if stdlib::is_deprecated(name) {
-                        self.warnings.push(Diagnostic::warning(
-                            &self.file,
-                            expr.span,
-                            stdlib::DEPRECATION_WARNING,
-                        ));
-                    }
-                    Ok(v.clone())
-                }
-                None => Err(self.error(expr, format!("identifier \"{name}\" does not exist"))),
-            },
-            ExprKind::Array { elements, .. } => {
-                let mut items = Vec::with_capacity(elements.len());
-                for e in elements {
-                    items.push(self.eval(e)?);
-                }
-                Ok(Value::Array(Arc::new(items)))
-            }
-            ExprKind::Object { fields, .. } => {
-                let mut obj = Object::new();
-                for f in fields {
-                    let v = self.eval(&f.value)?;
-                    obj.insert(f.key.to_string(), v);
-                }
-                Ok(Value::Object(Arc::new(obj)))
-            }
-            ExprKind::Access { value, name } => {
-                let base = self.eval(value)?;
-                let field = match &base {
-                    Value::Object(o) => o.get(name.name.as_str()),
-                    Value::Capsule(c) if c.as_object().is_some() => c.as_object().and_then(|o| o.get(name.name.as_str())),
-                    Value::Capsule(_) | Value::Secret(_) | Value::OptionalSecret(_) => {
-                        return Err(self.about(
-                            value,
-                            "expected object or array or a capsule convertible to an object, got capsule".to_string(),
-                        ))
-                    }
-                    other => {
-                        return Err(self.about(
-                            value,
-                            format!("cannot access field \"{}\" on value of type {}", name.name, other.type_name()),
-                        ))
-                    }
-                };
-                let Some(field) = field else {
-                    return Err(Diagnostic::error(
-                        &self.file,
-                        name.span,
-                        format!("field \"{}\" does not exist", name.name),
-                    ));
-                };
-                if let Value::Function(f) = field {
-                    if f.experimental {
-                        if let Some(msg) =
-                            Stability::Experimental.check_allowed(self.min_stability, f.name)
-                        {
-                            return Err(self.error(expr, msg));
-                        }
-                    }
-                }
-                Ok(field.clone())
-            }
-            ExprKind::Index { value, index } => {
-                let base = self.eval(value)?;
-                let idx = self.eval(index)?;
-                let object_like = matches!(&base, Value::Object(_))
-                    || matches!(&base, Value::Capsule(c) if c.as_object().is_some());
-                match &base {
-                    Value::Array(items) => {
-                        let Value::Number(n) = idx else {
-                            return Err(self.about(index, ValueError::type_mismatch(ValueType::Number, &idx).message));
-                        };
-                        let i = n.as_i64();
-                        if i < 0 || i as u64 >= items.len() as u64 {
-                            return Err(self.about(
-                                index,
-                                format!("index {i} is out of range of array with length {}", items.len()),
-                            ));
-                        }
-                        Ok(items[i as usize].clone())
-                    }
-                    _ if object_like => {
-                        let Value::String(key) = &idx else {
-                            return Err(self.about(index, ValueError::type_mismatch(ValueType::String, &idx).message));
-                        };
-                        // A missing key read with [] is null, unlike a missing field read with `.`.
-                        Ok(base.get(key).cloned().unwrap_or(Value::Null))
-                    }
-                    Value::Capsule(_) | Value::Secret(_) | Value::OptionalSecret(_) => Err(self.about(
-                        value,
-                        "expected object or array or a capsule convertible to an object, got capsule".to_string(),
-                    )),
-                    other => Err(self.about(value, format!("expected object or array, got {}", other.type_name()))),
-                }
-            }
-            ExprKind::Call { callee, args, .. } => {
-                let f = self.eval(callee)?;
-                let Value::Function(f) = f else {
-                    return Err(self.about(
-                        callee,
-                        ValueError::type_mismatch(ValueType::Function, &f).message,
-                    ));
-                };
-                let mut values = Vec::with_capacity(args.len());
-                for a in args {
-                    values.push(self.eval(a)?);
-                }
-                f.call(&values).map_err(|e| match e {
-                    CallError::Function(msg) => self.about(callee, msg),
-                    CallError::Arg { index, error } => match args.get(index) {
-                        Some(arg) => self.value_error(arg, &error),
-                        None => self.error(expr, error.to_string()),
-                    },
-                    CallError::Plain(msg) => self.error(expr, msg),
-                })
-            }
-            ExprKind::Unary { op, operand, .. } => {
-                let v = self.eval(operand)?;
-                unary_op(*op, &v).map_err(|msg| self.about(operand, msg))
-            }
-            ExprKind::Binary { op, lhs, rhs, .. } => {
-                // Both sides are always evaluated: Alloy does not short-circuit.
-                let l = self.eval(lhs)?;
-                let r = self.eval(rhs)?;
-                binary_op(*op, &l, &r).map_err(|e| match e.operand {
-                    Operand::Lhs => self.about(lhs, e.message),
-                    Operand::Rhs => self.about(rhs, e.message),
-                })
-            }
+            ExprKind::Ident(name) => self.eval_ident(expr, name),
+            ExprKind::Array { elements, .. } => self.eval_array(elements),
+            ExprKind::Object { fields, .. } => self.eval_object(fields),
+            ExprKind::Access { value, name } => self.eval_access(expr, value, name),
+            ExprKind::Index { value, index } => self.eval_index(value, index),
+            ExprKind::Call { callee, args, .. } => self.eval_call(expr, callee, args),
+            ExprKind::Unary { op, operand, .. } => self.eval_unary(*op, operand),
+            ExprKind::Binary { op, lhs, rhs, .. } => self.eval_binary(*op, lhs, rhs),
             ExprKind::Paren(inner) => self.eval(inner),
         }
+    }
+
+    fn eval_ident(&mut self, expr: &Expr, name: &str) -> Result<Value, Diagnostic> {
+        match self.scope.lookup(name) {
+            Some(Lookup::Variable(v)) => Ok(v.clone()),
+            Some(Lookup::Stdlib(v)) => {
+                if stdlib::is_deprecated(name) {
+                    self.warnings.push(Diagnostic::warning(
+                        &self.file,
+                        expr.span,
+                        stdlib::DEPRECATION_WARNING,
+                    ));
+                }
+                Ok(v.clone())
+            }
+            None => Err(self.error(expr, format!("identifier \"{name}\" does not exist"))),
+        }
+    }
+
+    fn eval_array(&mut self, elements: &[Expr]) -> Result<Value, Diagnostic> {
+        let mut items = Vec::with_capacity(elements.len());
+        for e in elements {
+            items.push(self.eval(e)?);
+        }
+        Ok(Value::Array(Arc::new(items)))
+    }
+
+    fn eval_object(&mut self, fields: &[ObjectField]) -> Result<Value, Diagnostic> {
+        let mut obj = Object::new();
+        for f in fields {
+            let v = self.eval(&f.value)?;
+            obj.insert(f.key.to_string(), v);
+        }
+        Ok(Value::Object(Arc::new(obj)))
+    }
+
+    fn eval_access(
+        &mut self,
+        expr: &Expr,
+        value: &Expr,
+        name: &Ident,
+    ) -> Result<Value, Diagnostic> {
+        let base = self.eval(value)?;
+        self.access(expr, value, name, base)
+    }
+
+    /// `base.name`, where `base` is the value of `value`.
+    fn access(
+        &self,
+        expr: &Expr,
+        value: &Expr,
+        name: &Ident,
+        base: Value,
+    ) -> Result<Value, Diagnostic> {
+        let field = match &base {
+            Value::Object(o) => o.get(name.name.as_str()),
+            Value::Capsule(c) if c.as_object().is_some() => {
+                c.as_object().and_then(|o| o.get(name.name.as_str()))
+            }
+            Value::Capsule(_) | Value::Secret(_) | Value::OptionalSecret(_) => {
+                return Err(self.about(
+                    value,
+                    "expected object or array or a capsule convertible to an object, got capsule"
+                        .to_string(),
+                ))
+            }
+            other => {
+                return Err(self.about(
+                    value,
+                    format!(
+                        "cannot access field \"{}\" on value of type {}",
+                        name.name,
+                        other.type_name()
+                    ),
+                ))
+            }
+        };
+        let Some(field) = field else {
+            return Err(Diagnostic::error(
+                &self.file,
+                name.span,
+                format!("field \"{}\" does not exist", name.name),
+            ));
+        };
+        if let Value::Function(f) = field {
+            if f.experimental {
+                if let Some(msg) = Stability::Experimental.check_allowed(self.min_stability, f.name)
+                {
+                    return Err(self.error(expr, msg));
+                }
+            }
+        }
+        Ok(field.clone())
+    }
+
+    fn eval_index(&mut self, value: &Expr, index: &Expr) -> Result<Value, Diagnostic> {
+        let base = self.eval(value)?;
+        let idx = self.eval(index)?;
+        self.index(value, index, base, idx)
+    }
+
+    /// `base[idx]`, where `base` and `idx` are the values of `value` and `index`.
+    fn index(
+        &self,
+        value: &Expr,
+        index: &Expr,
+        base: Value,
+        idx: Value,
+    ) -> Result<Value, Diagnostic> {
+        let object_like = matches!(&base, Value::Object(_))
+            || matches!(&base, Value::Capsule(c) if c.as_object().is_some());
+        match &base {
+            Value::Array(items) => {
+                let Value::Number(n) = idx else {
+                    return Err(self.about(
+                        index,
+                        ValueError::type_mismatch(ValueType::Number, &idx).message,
+                    ));
+                };
+                let i = n.as_i64();
+                if i < 0 || i as u64 >= items.len() as u64 {
+                    return Err(self.about(
+                        index,
+                        format!(
+                            "index {i} is out of range of array with length {}",
+                            items.len()
+                        ),
+                    ));
+                }
+                Ok(items[i as usize].clone())
+            }
+            _ if object_like => {
+                let Value::String(key) = &idx else {
+                    return Err(self.about(
+                        index,
+                        ValueError::type_mismatch(ValueType::String, &idx).message,
+                    ));
+                };
+                // A missing key read with [] is null, unlike a missing field read with `.`.
+                Ok(base.get(key).cloned().unwrap_or(Value::Null))
+            }
+            Value::Capsule(_) | Value::Secret(_) | Value::OptionalSecret(_) => Err(self.about(
+                value,
+                "expected object or array or a capsule convertible to an object, got capsule"
+                    .to_string(),
+            )),
+            other => Err(self.about(
+                value,
+                format!("expected object or array, got {}", other.type_name()),
+            )),
+        }
+    }
+
+    fn eval_call(
+        &mut self,
+        expr: &Expr,
+        callee: &Expr,
+        args: &[Expr],
+    ) -> Result<Value, Diagnostic> {
+        let f = self.eval(callee)?;
+        let Value::Function(f) = f else {
+            return Err(self.not_a_function(callee, &f));
+        };
+        let mut values = Vec::with_capacity(args.len());
+        for a in args {
+            values.push(self.eval(a)?);
+        }
+        self.call(expr, callee, args, &f, &values)
+    }
+
+    /// Calls `f` with `values`, the values of `args`.
+    fn call(
+        &self,
+        expr: &Expr,
+        callee: &Expr,
+        args: &[Expr],
+        f: &Function,
+        values: &[Value],
+    ) -> Result<Value, Diagnostic> {
+        f.call(values).map_err(|e| match e {
+            CallError::Function(msg) => self.about(callee, msg),
+            CallError::Arg { index, error } => match args.get(index) {
+                Some(arg) => self.value_error(arg, &error),
+                None => self.error(expr, error.to_string()),
+            },
+            CallError::Plain(msg) => self.error(expr, msg),
+        })
+    }
+
+    fn eval_unary(&mut self, op: UnaryOp, operand: &Expr) -> Result<Value, Diagnostic> {
+        let v = self.eval(operand)?;
+        unary_op(op, &v).map_err(|msg| self.about(operand, msg))
+    }
+
+    fn eval_binary(&mut self, op: BinaryOp, lhs: &Expr, rhs: &Expr) -> Result<Value, Diagnostic> {
+        // Both sides are always evaluated: Alloy does not short-circuit.
+        let l = self.eval(lhs)?;
+        let r = self.eval(rhs)?;
+        binary_op(op, &l, &r).map_err(|e| match e.operand {
+            Operand::Lhs => self.about(lhs, e.message),
+            Operand::Rhs => self.about(rhs, e.message),
+        })
     }
 
     /// Evaluates an expression and converts the value, reporting conversion errors at the sub-expression
@@ -386,11 +468,18 @@ impl<'a> Evaluator<'a> {
         }
         let msg = format!(
             "{}{} {}",
-            expr_text(node),
+            quoted(node),
             path_to_string(&err.path[i..]),
             err.message
         );
         Diagnostic::error(&self.file, node.span, msg)
+    }
+
+    fn not_a_function(&self, callee: &Expr, value: &Value) -> Diagnostic {
+        self.about(
+            callee,
+            ValueError::type_mismatch(ValueType::Function, value).message,
+        )
     }
 
     fn error(&self, expr: &Expr, msg: impl Into<String>) -> Diagnostic {
@@ -399,7 +488,7 @@ impl<'a> Evaluator<'a> {
 
     /// An error about the value of `expr`, written after the expression's text.
     fn about(&self, expr: &Expr, msg: String) -> Diagnostic {
-        Diagnostic::error(&self.file, expr.span, format!("{} {msg}", expr_text(expr)))
+        Diagnostic::error(&self.file, expr.span, format!("{} {msg}", quoted(expr)))
     }
 }
 
@@ -416,6 +505,11 @@ pub fn literal_value(lit: &Literal) -> Value {
         Literal::Bool(b) => Value::Bool(*b),
         Literal::Null => Value::Null,
     }
+}
+
+/// An expression as a message names it: [`expr_text`], cut after [`MAX_QUOTED_CHARS`] characters.
+fn quoted(expr: &Expr) -> String {
+    cut(&expr_text(expr), MAX_QUOTED_CHARS).into_owned()
 }
 
 /// An expression as Alloy's printer writes it on one line, used to name values in messages.

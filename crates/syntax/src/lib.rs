@@ -5,6 +5,7 @@ pub mod ast;
 pub mod decode;
 pub mod diag;
 pub mod eval;
+pub mod limits;
 pub mod parser;
 pub mod printer;
 pub mod scanner;

@@ -1,5 +1,10 @@
 //! The parser: tokens into a syntax tree plus diagnostics. It never panics and never stops at the first error;
 //! like Alloy's, it reports at most one error per line so that one mistake does not cascade.
+//!
+//! The one error it stops at is nesting past [`MAX_NESTING_DEPTH`]: every later walk over the tree recurses
+//! once per level, so no tree deeper than that is ever built. The parser counts the levels of the tree it is
+//! building, not its own recursion: `a.b.c` and `1 + 2 + 3` are parsed in a loop, but each accessor or operator
+//! wraps the expression before it, one level deeper.
 
 use std::sync::Arc;
 
@@ -8,11 +13,15 @@ use crate::ast::{
     self, BinaryOp, Body, Expr, ExprKind, Ident, Literal, ObjectField, Stmt, UnaryOp,
 };
 use crate::diag::{Diagnostic, Diagnostics};
+use crate::limits::{nesting_message, MAX_NESTING_DEPTH};
 use crate::scanner::{unquote, Scanner, Token};
 use crate::source::{SourceFile, Span};
 use crate::token::TokenKind;
 
 /// Parses a whole file. The tree is returned even when there are errors (with what could be recovered).
+///
+/// A file nested past [`MAX_NESTING_DEPTH`] gets one error, where the limit was passed, and parsing stops
+/// there: the tree returned holds what came before.
 pub fn parse_file(source: Arc<SourceFile>) -> (ast::File, Diagnostics) {
     let mut p = Parser::new(&source);
     let body = p.parse_body(TokenKind::Eof);
@@ -30,7 +39,7 @@ pub fn parse_file(source: Arc<SourceFile>) -> (ast::File, Diagnostics) {
 /// Parses a single expression; the whole text must be that one expression.
 pub fn parse_expression(source: Arc<SourceFile>) -> (Option<Expr>, Diagnostics) {
     let mut p = Parser::new(&source);
-    let expr = p.parse_expression();
+    let (expr, _) = p.parse_expression();
     if p.tok.kind == TokenKind::Terminator {
         p.next();
     }
@@ -57,7 +66,15 @@ struct Parser<'a> {
     /// Line of the last reported error, to report at most one per line.
     last_error_line: u32,
     scan_errors_seen: usize,
+    /// Levels of the tree above the node being parsed (blocks, brackets, operators, ...).
+    depth: u32,
+    /// Set once the nesting limit was passed: parsing stops (every token after is taken as the end of the file).
+    too_deep: bool,
 }
+
+/// The height of a parsed expression: how many levels it adds below the place it sits at (a literal adds none,
+/// `(1)` one, `a.b.c` two).
+type Height = u32;
 
 impl<'a> Parser<'a> {
     fn new(file: &'a Arc<SourceFile>) -> Parser<'a> {
@@ -74,6 +91,8 @@ impl<'a> Parser<'a> {
             diags: Diagnostics::new(),
             last_error_line: 0,
             scan_errors_seen: 0,
+            depth: 0,
+            too_deep: false,
         };
         p.next();
         p
@@ -99,6 +118,9 @@ impl<'a> Parser<'a> {
 
     /// Advances to the next non-comment token, keeping comments aside.
     fn next(&mut self) {
+        if self.too_deep {
+            return;
+        }
         loop {
             self.tok = self.scanner.next_token();
             if self.tok.kind != TokenKind::Comment {
@@ -125,6 +147,10 @@ impl<'a> Parser<'a> {
     }
 
     fn error_at(&mut self, span: Span, message: impl Into<String>) {
+        if self.too_deep {
+            // Parsing stopped at the nesting limit: what follows is not an error of the file.
+            return;
+        }
         let line = self.file.line_of(span.start);
         if line == self.last_error_line {
             return;
@@ -135,6 +161,48 @@ impl<'a> Parser<'a> {
 
     fn error_at_token(&mut self, message: impl Into<String>) {
         self.error_at(self.tok.span, message);
+    }
+
+    /// Reports nesting past the limit at `span` and stops parsing: the current token becomes the end of the
+    /// file, so that every construct being parsed ends at once, keeping what it has.
+    fn too_deep_at(&mut self, span: Span) {
+        if self.too_deep {
+            return;
+        }
+        self.error_at(span, nesting_message());
+        self.too_deep = true;
+        self.tok = Token {
+            kind: TokenKind::Eof,
+            span: Span::at(self.src.len() as u32),
+        };
+    }
+
+    /// Goes one level down for what the current token opens; false (and parsing stops) when that level would
+    /// pass the limit. Each `enter` that succeeded is paired with a [`leave`](Self::leave).
+    fn enter(&mut self) -> bool {
+        if self.too_deep {
+            return false;
+        }
+        if self.depth >= MAX_NESTING_DEPTH {
+            self.too_deep_at(self.tok.span);
+            return false;
+        }
+        self.depth += 1;
+        true
+    }
+
+    fn leave(&mut self) {
+        self.depth -= 1;
+    }
+
+    /// Whether a node of `height` may sit at the current level; if not, reports it at `span` (the accessor or
+    /// operator that would make it) and stops parsing.
+    fn fits(&mut self, height: Height, span: Span) -> bool {
+        if self.depth + height > MAX_NESTING_DEPTH {
+            self.too_deep_at(span);
+            return false;
+        }
+        !self.too_deep
     }
 
     fn expect(&mut self, kind: TokenKind) -> Span {
@@ -195,36 +263,8 @@ impl<'a> Parser<'a> {
     fn parse_statement(&mut self) -> Option<Stmt> {
         let name = self.parse_statement_name()?;
         match self.tok.kind {
-            TokenKind::Assign => {
-                self.next();
-                if name.fragments.len() != 1 {
-                    let span = name.fragments[0]
-                        .span
-                        .to(name.fragments[name.fragments.len() - 1].span);
-                    self.error_at(
-                        span,
-                        r#"attribute names may only consist of a single identifier with no ".""#,
-                    );
-                } else if let Some(label) = &name.label {
-                    self.error_at(label.span, "attribute names may not have labels");
-                }
-                let value = self.parse_expression();
-                let value = self.reject_block_as_expression(value);
-                let name = name.fragments.into_iter().next()?;
-                Some(Stmt::Attribute(ast::Attribute { name, value }))
-            }
-            TokenKind::LCurly => {
-                let lcurly = self.expect(TokenKind::LCurly);
-                let body = self.parse_body(TokenKind::RCurly);
-                let rcurly = self.expect(TokenKind::RCurly);
-                Some(Stmt::Block(ast::Block {
-                    name: name.fragments,
-                    label: name.label,
-                    body,
-                    lcurly,
-                    rcurly,
-                }))
-            }
+            TokenKind::Assign => self.parse_attribute(name),
+            TokenKind::LCurly => Some(self.parse_block(name)),
             _ => {
                 self.error_at_token(format!(
                     "expected attribute assignment or block body, got {}",
@@ -234,6 +274,47 @@ impl<'a> Parser<'a> {
                 None
             }
         }
+    }
+
+    /// `name = value`, at the `=`.
+    fn parse_attribute(&mut self, name: StatementName) -> Option<Stmt> {
+        self.next();
+        if name.fragments.len() != 1 {
+            let span = name.fragments[0]
+                .span
+                .to(name.fragments[name.fragments.len() - 1].span);
+            self.error_at(
+                span,
+                r#"attribute names may only consist of a single identifier with no ".""#,
+            );
+        } else if let Some(label) = &name.label {
+            self.error_at(label.span, "attribute names may not have labels");
+        }
+        let (value, _) = self.parse_expression();
+        let value = self.reject_block_as_expression(value);
+        let name = name.fragments.into_iter().next()?;
+        Some(Stmt::Attribute(ast::Attribute { name, value }))
+    }
+
+    /// `name "label" { body }`, at the `{`: the body is one level down.
+    fn parse_block(&mut self, name: StatementName) -> Stmt {
+        let entered = self.enter();
+        let lcurly = self.expect(TokenKind::LCurly);
+        let body = if entered {
+            let body = self.parse_body(TokenKind::RCurly);
+            self.leave();
+            body
+        } else {
+            Vec::new()
+        };
+        let rcurly = self.expect(TokenKind::RCurly);
+        Stmt::Block(ast::Block {
+            name: name.fragments,
+            label: name.label,
+            body,
+            lcurly,
+            rcurly,
+        })
     }
 
     /// `attr = some.component "label" { ... }`: the user wrote a block where a value belongs. Say so and skip
@@ -265,9 +346,12 @@ impl<'a> Parser<'a> {
             }
         }
         self.error_at(value.span, "cannot use a block as an expression");
-        self.next();
-        self.parse_body(TokenKind::RCurly);
-        self.expect(TokenKind::RCurly);
+        if self.enter() {
+            self.next();
+            self.parse_body(TokenKind::RCurly);
+            self.leave();
+            self.expect(TokenKind::RCurly);
+        }
         value
     }
 
@@ -325,121 +409,189 @@ impl<'a> Parser<'a> {
         Some(StatementName { fragments, label })
     }
 
-    fn parse_expression(&mut self) -> Expr {
+    fn parse_expression(&mut self) -> (Expr, Height) {
         self.parse_binary(1)
     }
 
-    fn parse_binary(&mut self, min_precedence: u8) -> Expr {
-        let mut lhs = self.parse_unary();
+    // The functions on the path of the recursion (an expression inside brackets inside an expression...) are
+    // split so that each keeps only its own locals: in a debug build a frame holds every local of its function,
+    // and the deepest configuration allowed must stay well within a 2 MiB stack.
+
+    fn parse_binary(&mut self, min_precedence: u8) -> (Expr, Height) {
+        let (mut lhs, mut height) = self.parse_unary();
         loop {
             let precedence = self.tok.kind.binary_precedence();
-            if precedence == 0 || precedence < min_precedence {
-                return lhs;
+            if precedence == 0 || precedence < min_precedence || self.too_deep {
+                return (lhs, height);
             }
-            let op = binary_op(self.tok.kind);
-            let op_span = self.tok.span;
-            self.next();
-            // `^` is right-associative; everything else is left-associative.
-            let rhs = if op == BinaryOp::Pow {
-                self.parse_binary(precedence)
-            } else {
-                self.parse_binary(precedence + 1)
-            };
-            let span = lhs.span.to(rhs.span);
-            lhs = Expr {
-                kind: ExprKind::Binary {
-                    op,
-                    op_span,
-                    lhs: Box::new(lhs),
-                    rhs: Box::new(rhs),
-                },
-                span,
-            };
+            (lhs, height) = self.parse_binary_rhs(lhs, height, precedence);
         }
     }
 
-    fn parse_unary(&mut self) -> Expr {
+    /// The operator at the current token and its right operand, applied to `lhs`; `lhs` back unchanged if that
+    /// passes the nesting limit.
+    fn parse_binary_rhs(&mut self, lhs: Expr, height: Height, precedence: u8) -> (Expr, Height) {
+        let op = binary_op(self.tok.kind);
+        let op_span = self.tok.span;
+        // The right operand sits one level below the operator.
+        if !self.enter() {
+            return (lhs, height);
+        }
+        self.next();
+        // `^` is right-associative; everything else is left-associative.
+        let rhs = if op == BinaryOp::Pow {
+            self.parse_binary(precedence)
+        } else {
+            self.parse_binary(precedence + 1)
+        };
+        self.leave();
+        self.binary_node(op, op_span, (lhs, height), rhs)
+    }
+
+    fn binary_node(
+        &mut self,
+        op: BinaryOp,
+        op_span: Span,
+        (lhs, height): (Expr, Height),
+        (rhs, rhs_height): (Expr, Height),
+    ) -> (Expr, Height) {
+        // The operator wraps the left operand too: a long chain is a deep tree.
+        let new_height = height.max(rhs_height) + 1;
+        if !self.fits(new_height, op_span) {
+            return (lhs, height);
+        }
+        let span = lhs.span.to(rhs.span);
+        let expr = Expr {
+            kind: ExprKind::Binary {
+                op,
+                op_span,
+                lhs: Box::new(lhs),
+                rhs: Box::new(rhs),
+            },
+            span,
+        };
+        (expr, new_height)
+    }
+
+    fn parse_unary(&mut self) -> (Expr, Height) {
         let op = match self.tok.kind {
             TokenKind::Not => UnaryOp::Not,
             TokenKind::Sub => UnaryOp::Neg,
             _ => return self.parse_postfix(),
         };
         let op_span = self.tok.span;
+        if !self.enter() {
+            return (null_at(op_span), 0);
+        }
         self.next();
         let operand = self.parse_unary();
-        let span = op_span.to(operand.span);
-        Expr {
-            kind: ExprKind::Unary {
-                op,
-                op_span,
-                operand: Box::new(operand),
-            },
-            span,
-        }
+        self.leave();
+        unary_node(op, op_span, operand)
     }
 
-    fn parse_postfix(&mut self) -> Expr {
-        let mut expr = self.parse_primary();
+    fn parse_postfix(&mut self) -> (Expr, Height) {
+        let (mut expr, mut height) = self.parse_primary();
         loop {
-            match self.tok.kind {
-                TokenKind::Dot => {
-                    self.next();
-                    let name = self.ident();
-                    if self.tok.kind != TokenKind::Ident {
-                        self.error_at_token(format!(
-                            "expected {}, got {}",
-                            TokenKind::Ident,
-                            self.tok.kind
-                        ));
-                    }
-                    self.next();
-                    let span = expr.span.to(name.span);
-                    expr = Expr {
-                        kind: ExprKind::Access {
-                            value: Box::new(expr),
-                            name,
-                        },
-                        span,
-                    };
-                }
-                TokenKind::LBrack => {
-                    self.next();
-                    let index = self.parse_expression();
-                    let rbrack = self.expect(TokenKind::RBrack);
-                    let span = expr.span.to(rbrack);
-                    expr = Expr {
-                        kind: ExprKind::Index {
-                            value: Box::new(expr),
-                            index: Box::new(index),
-                        },
-                        span,
-                    };
-                }
-                TokenKind::LParen => {
-                    let lparen = self.tok.span;
-                    self.next();
-                    let args = self.parse_expression_list(TokenKind::RParen);
-                    let rparen = self.expect(TokenKind::RParen);
-                    let span = expr.span.to(rparen);
-                    expr = Expr {
-                        kind: ExprKind::Call {
-                            callee: Box::new(expr),
-                            args,
-                            lparen,
-                            rparen,
-                        },
-                        span,
-                    };
-                }
-                _ => return expr,
+            let step: fn(&mut Self, Expr, Height) -> (Expr, Height) = match self.tok.kind {
+                TokenKind::Dot => Self::parse_access,
+                TokenKind::LBrack => Self::parse_index,
+                TokenKind::LParen => Self::parse_call,
+                _ => return (expr, height),
+            };
+            (expr, height) = step(self, expr, height);
+            if self.too_deep {
+                return (expr, height);
             }
         }
     }
 
-    fn parse_expression_list(&mut self, until: TokenKind) -> Vec<Expr> {
+    /// `expr.name`; `expr` back unchanged if that passes the nesting limit.
+    fn parse_access(&mut self, expr: Expr, height: Height) -> (Expr, Height) {
+        let dot = self.tok.span;
+        if !self.fits(height + 1, dot) {
+            return (expr, height);
+        }
+        self.next();
+        let name = self.ident();
+        if self.tok.kind != TokenKind::Ident {
+            self.error_at_token(format!(
+                "expected {}, got {}",
+                TokenKind::Ident,
+                self.tok.kind
+            ));
+        }
+        self.next();
+        let span = expr.span.to(name.span);
+        let expr = Expr {
+            kind: ExprKind::Access {
+                value: Box::new(expr),
+                name,
+            },
+            span,
+        };
+        (expr, height + 1)
+    }
+
+    /// `expr[index]`; `expr` back unchanged if that passes the nesting limit.
+    fn parse_index(&mut self, expr: Expr, height: Height) -> (Expr, Height) {
+        let lbrack = self.tok.span;
+        if !self.enter() {
+            return (expr, height);
+        }
+        self.next();
+        let (index, index_height) = self.parse_expression();
+        self.leave();
+        let height = height.max(index_height) + 1;
+        if !self.fits(height, lbrack) {
+            return (expr, height);
+        }
+        let rbrack = self.expect(TokenKind::RBrack);
+        let span = expr.span.to(rbrack);
+        let expr = Expr {
+            kind: ExprKind::Index {
+                value: Box::new(expr),
+                index: Box::new(index),
+            },
+            span,
+        };
+        (expr, height)
+    }
+
+    /// `callee(args...)`; `callee` back unchanged if that passes the nesting limit.
+    fn parse_call(&mut self, callee: Expr, height: Height) -> (Expr, Height) {
+        let lparen = self.tok.span;
+        if !self.enter() {
+            return (callee, height);
+        }
+        self.next();
+        let (args, args_height) = self.parse_expression_list(TokenKind::RParen);
+        self.leave();
+        let height = height.max(args_height) + 1;
+        if !self.fits(height, lparen) {
+            return (callee, height);
+        }
+        let rparen = self.expect(TokenKind::RParen);
+        let span = callee.span.to(rparen);
+        let expr = Expr {
+            kind: ExprKind::Call {
+                callee: Box::new(callee),
+                args,
+                lparen,
+                rparen,
+            },
+            span,
+        };
+        (expr, height)
+    }
+
+    /// Expressions up to `until`, and the height of the tallest.
+    fn parse_expression_list(&mut self, until: TokenKind) -> (Vec<Expr>, Height) {
         let mut exprs = Vec::new();
+        let mut height = 0;
         while self.tok.kind != until && self.tok.kind != TokenKind::Eof {
-            exprs.push(self.parse_expression());
+            let (expr, h) = self.parse_expression();
+            exprs.push(expr);
+            height = height.max(h);
             if self.tok.kind == until {
                 break;
             }
@@ -448,14 +600,17 @@ impl<'a> Parser<'a> {
             }
             self.next();
         }
-        exprs
+        (exprs, height)
     }
 
-    fn parse_field_list(&mut self, until: TokenKind) -> Vec<ObjectField> {
+    /// Fields up to `until`, and the height of the tallest value.
+    fn parse_field_list(&mut self, until: TokenKind) -> (Vec<ObjectField>, Height) {
         let mut fields = Vec::new();
+        let mut height = 0;
         while self.tok.kind != until && self.tok.kind != TokenKind::Eof {
-            if let Some(field) = self.parse_field(until) {
+            if let Some((field, h)) = self.parse_field(until) {
                 fields.push(field);
+                height = height.max(h);
             }
             if self.tok.kind == until {
                 break;
@@ -465,16 +620,33 @@ impl<'a> Parser<'a> {
             }
             self.next();
         }
-        fields
+        (fields, height)
     }
 
-    fn parse_field(&mut self, until: TokenKind) -> Option<ObjectField> {
+    fn parse_field(&mut self, until: TokenKind) -> Option<(ObjectField, Height)> {
+        let key_token = self.tok;
+        let (key, quoted) = self.parse_field_key(until)?;
+        self.next();
+        self.expect(TokenKind::Assign);
+        let (value, height) = self.parse_expression();
+        let field = ObjectField {
+            key,
+            raw_key: Name::new(self.text(key_token)),
+            key_span: key_token.span,
+            quoted,
+            value,
+        };
+        Some((field, height))
+    }
+
+    /// A field's key and whether it is quoted; on anything else, an error and the rest of the field skipped.
+    fn parse_field_key(&mut self, until: TokenKind) -> Option<(Name, bool)> {
         let key_token = self.tok;
         let raw_key = self.text(key_token);
-        let (key, quoted) = match key_token.kind {
-            TokenKind::Ident => (Name::new(raw_key), false),
+        match key_token.kind {
+            TokenKind::Ident => Some((Name::new(raw_key), false)),
             // A quoted key loses its quotes but is not unescaped (as in Alloy).
-            TokenKind::String => (Name::new(strip_quotes(raw_key)), true),
+            TokenKind::String => Some((Name::new(strip_quotes(raw_key)), true)),
             _ => {
                 self.error_at_token(format!(
                     "expected field name (string or identifier), got {}",
@@ -488,22 +660,73 @@ impl<'a> Parser<'a> {
                 {
                     self.next();
                 }
-                return None;
+                None
             }
-        };
-        self.next();
-        self.expect(TokenKind::Assign);
-        let value = self.parse_expression();
-        Some(ObjectField {
-            key,
-            raw_key: Name::new(raw_key),
-            key_span: key_token.span,
-            quoted,
-            value,
-        })
+        }
     }
 
-    fn parse_primary(&mut self) -> Expr {
+    fn parse_primary(&mut self) -> (Expr, Height) {
+        let open = self.tok.span;
+        let nested: fn(&mut Self, Span) -> (Expr, Height) = match self.tok.kind {
+            TokenKind::LParen => Self::parse_paren,
+            TokenKind::LBrack => Self::parse_array,
+            TokenKind::LCurly => Self::parse_object,
+            _ => return (self.parse_operand(), 0),
+        };
+        if !self.enter() {
+            return (null_at(open), 0);
+        }
+        self.next();
+        let (expr, height) = nested(self, open);
+        (expr, height + 1)
+    }
+
+    /// `( inner )`, after the `(`, one level down (which it leaves); returns the height of what it holds.
+    fn parse_paren(&mut self, lparen: Span) -> (Expr, Height) {
+        let (inner, height) = self.parse_expression();
+        self.leave();
+        let rparen = self.expect(TokenKind::RParen);
+        let expr = Expr {
+            kind: ExprKind::Paren(Box::new(inner)),
+            span: lparen.to(rparen),
+        };
+        (expr, height)
+    }
+
+    /// `[ elements ]`, after the `[`, one level down (which it leaves); returns the height of what it holds.
+    fn parse_array(&mut self, lbrack: Span) -> (Expr, Height) {
+        let (elements, height) = self.parse_expression_list(TokenKind::RBrack);
+        self.leave();
+        let rbrack = self.expect(TokenKind::RBrack);
+        let expr = Expr {
+            kind: ExprKind::Array {
+                elements,
+                lbrack,
+                rbrack,
+            },
+            span: lbrack.to(rbrack),
+        };
+        (expr, height)
+    }
+
+    /// `{ fields }`, after the `{`, one level down (which it leaves); returns the height of what it holds.
+    fn parse_object(&mut self, lcurly: Span) -> (Expr, Height) {
+        let (fields, height) = self.parse_field_list(TokenKind::RCurly);
+        self.leave();
+        let rcurly = self.expect(TokenKind::RCurly);
+        let expr = Expr {
+            kind: ExprKind::Object {
+                fields,
+                lcurly,
+                rcurly,
+            },
+            span: lcurly.to(rcurly),
+        };
+        (expr, height)
+    }
+
+    /// A literal or an identifier (or, after an error, a placeholder): a leaf of the tree.
+    fn parse_operand(&mut self) -> Expr {
         let tok = self.tok;
         let text = self.text(tok);
         let literal = |kind| Expr {
@@ -533,41 +756,6 @@ impl<'a> Parser<'a> {
             }
             TokenKind::Bool => literal(Literal::Bool(text == "true")),
             TokenKind::Null => literal(Literal::Null),
-            TokenKind::LParen => {
-                self.next();
-                let inner = self.parse_expression();
-                let rparen = self.expect(TokenKind::RParen);
-                return Expr {
-                    kind: ExprKind::Paren(Box::new(inner)),
-                    span: tok.span.to(rparen),
-                };
-            }
-            TokenKind::LBrack => {
-                self.next();
-                let elements = self.parse_expression_list(TokenKind::RBrack);
-                let rbrack = self.expect(TokenKind::RBrack);
-                return Expr {
-                    kind: ExprKind::Array {
-                        elements,
-                        lbrack: tok.span,
-                        rbrack,
-                    },
-                    span: tok.span.to(rbrack),
-                };
-            }
-            TokenKind::LCurly => {
-                self.next();
-                let fields = self.parse_field_list(TokenKind::RCurly);
-                let rcurly = self.expect(TokenKind::RCurly);
-                return Expr {
-                    kind: ExprKind::Object {
-                        fields,
-                        lcurly: tok.span,
-                        rcurly,
-                    },
-                    span: tok.span.to(rcurly),
-                };
-            }
             _ => {
                 self.error_at_token(format!("expected expression, got {}", tok.kind));
                 // Leave closing tokens in place for the enclosing construct; skip anything else so that
@@ -583,14 +771,32 @@ impl<'a> Parser<'a> {
                 ) {
                     self.next();
                 }
-                return Expr {
-                    kind: ExprKind::Literal(Literal::Null),
-                    span: tok.span,
-                };
+                return null_at(tok.span);
             }
         };
         self.next();
         expr
+    }
+}
+
+fn unary_node(op: UnaryOp, op_span: Span, (operand, height): (Expr, Height)) -> (Expr, Height) {
+    let span = op_span.to(operand.span);
+    let expr = Expr {
+        kind: ExprKind::Unary {
+            op,
+            op_span,
+            operand: Box::new(operand),
+        },
+        span,
+    };
+    (expr, height + 1)
+}
+
+/// The placeholder for an expression that could not be parsed.
+fn null_at(span: Span) -> Expr {
+    Expr {
+        kind: ExprKind::Literal(Literal::Null),
+        span,
     }
 }
 

@@ -112,8 +112,14 @@ fn yaml_scalar(y: &yaml_rust2::Yaml) -> Option<String> {
 }
 
 fn parse_yaml(text: &str) -> Result<Vec<Group>, String> {
+    use ingot_syntax::stdlib::yaml::YamlError;
     use yaml_rust2::Yaml;
-    let docs = yaml_rust2::YamlLoader::load_from_str(text).map_err(|e| e.to_string())?;
+    // Aliases and nesting are checked as Go's YAML decoder checks them before anything is built: a few
+    // hundred bytes of aliases can stand for billions of nodes.
+    let docs = ingot_syntax::stdlib::yaml::load(text).map_err(|e| match e {
+        YamlError::Scan(e) => e.to_string(),
+        YamlError::Refused(message) => message,
+    })?;
     let Some(doc) = docs.first() else {
         return Ok(Vec::new());
     };
@@ -208,5 +214,52 @@ mod tests {
         assert!(read_file(&bad)
             .unwrap_err()
             .contains("unsupported file extension"));
+    }
+
+    /// A file_sd file whose labels hold a "billion laughs": nine anchors, each nine aliases of the one before
+    /// (9^9 strings once expanded).
+    fn alias_bomb() -> String {
+        let mut doc = String::from(
+            "- targets: [\"localhost:9100\"]\n  labels:\n    a: &a [x,x,x,x,x,x,x,x,x]\n",
+        );
+        for name in "bcdefghi".chars() {
+            let prev = (name as u8 - 1) as char;
+            let items = vec![format!("*{prev}"); 9].join(",");
+            doc.push_str(&format!("    {name}: &{name} [{items}]\n"));
+        }
+        doc
+    }
+
+    #[test]
+    fn yaml_alias_bombs_and_deep_nesting_are_refused_as_go_refuses_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let y = dir.path().join("bomb.yml");
+        let bomb = alias_bomb();
+        // Under 400 bytes, that once took the agent past 5 GB.
+        assert!(bomb.len() < 400, "{}", bomb.len());
+        std::fs::write(&y, &bomb).unwrap();
+        assert_eq!(
+            read_file(&y).unwrap_err(),
+            "yaml: document contains excessive aliasing"
+        );
+        std::fs::write(&y, format!("{}x\n", "- ".repeat(100_000))).unwrap();
+        assert_eq!(
+            read_file(&y).unwrap_err(),
+            format!(
+                "yaml: line 1: exceeded max depth of {}",
+                ingot_syntax::limits::MAX_DECODE_DEPTH
+            )
+        );
+        // An alias or two is ordinary YAML.
+        std::fs::write(
+            &y,
+            "- targets: ['h:1']\n  labels: &l {env: prod}\n- targets: ['h:2']\n  labels: *l\n",
+        )
+        .unwrap();
+        let t = read_file(&y).unwrap();
+        assert_eq!(
+            (t[1]["__address__"].as_str(), t[1]["env"].as_str()),
+            ("h:2", "prod")
+        );
     }
 }

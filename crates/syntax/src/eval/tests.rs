@@ -7,7 +7,7 @@ use expect_test::expect;
 
 use super::*;
 use crate::parser::parse_expression;
-use crate::value::{Capsule, Secret};
+use crate::value::{go_quote, Capsule, Secret};
 
 /// A value written with its number kinds visible: `int(3)`, `uint(3)`, `float(0.5)`.
 fn typed(v: &Value) -> String {
@@ -947,4 +947,97 @@ fn values_are_cheap_to_share() {
         panic!()
     };
     assert!(Arc::ptr_eq(&a, &b));
+}
+
+#[test]
+fn from_json_refuses_nesting_past_the_limit_at_the_call() {
+    // 40 KB of `[` once aborted the agent on reload.
+    let src = format!("encoding.from_json(\"{}\")", "[".repeat(40_000));
+    assert_eq!(
+        run(&src),
+        format!(
+            "error: test:1:1: encoding.from_json invalid character '[' exceeded max depth of {}",
+            crate::limits::MAX_DECODE_DEPTH
+        )
+    );
+}
+
+/// A "billion laughs" document: `levels` anchors, each a list of nine aliases of the one before.
+fn alias_bomb(levels: usize) -> String {
+    let names = "abcdefghijklmnopqrstuvwxyz".as_bytes();
+    let mut doc = String::from(
+        "a: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n",
+    );
+    for i in 1..levels {
+        let (name, prev) = (names[i] as char, names[i - 1] as char);
+        let items = vec![format!("*{prev}"); 9].join(",");
+        doc.push_str(&format!("{name}: &{name} [{items}]\n"));
+    }
+    doc
+}
+
+#[test]
+fn from_yaml_refuses_what_go_refuses() {
+    let from_yaml = |doc: &str| run(&format!("encoding.from_yaml({})", go_quote(doc)));
+    // Go's yaml.v3 refuses documents whose aliases make up too much of what decoding them reads.
+    for levels in [5, 9] {
+        assert_eq!(
+            from_yaml(&alias_bomb(levels)),
+            "error: test:1:1: encoding.from_yaml yaml: document contains excessive aliasing"
+        );
+    }
+    // The 342 bytes that once took 2.1 GB.
+    assert_eq!(alias_bomb(9).len(), 342);
+    assert_eq!(
+        from_yaml("a: &a [1, *a]"),
+        "error: test:1:1: encoding.from_yaml yaml: anchor 'a' value contains itself"
+    );
+    // A few aliases are fine, and share what their anchor holds.
+    assert_eq!(
+        from_yaml("base: &b {x: 1}\none: *b\ntwo: [*b, *b]\n"),
+        "{base = {x = int(1)}, one = {x = int(1)}, two = [{x = int(1)}, {x = int(1)}]}"
+    );
+    // Up to three levels of nine, a bomb is small enough for Go too.
+    assert!(!from_yaml(&alias_bomb(3)).starts_with("error"));
+    let depth = crate::limits::MAX_DECODE_DEPTH;
+    for (doc, line) in [
+        (format!("{}x", "- ".repeat(100_000)), 1),
+        (format!("a: 1\nb: {}", "[".repeat(40_000)), 2),
+        (format!("{}x", "- ".repeat(depth + 1)), 1),
+    ] {
+        assert_eq!(
+            from_yaml(&doc),
+            format!("error: test:1:1: encoding.from_yaml yaml: line {line}: exceeded max depth of {depth}")
+        );
+    }
+    assert!(!from_yaml(&format!("{}x", "- ".repeat(depth))).starts_with("error"));
+    // Aliases can nest deeper than the text does: the depth counts what they stand for.
+    let mut chain = String::from("a0: &a0 [x]\n");
+    for i in 1..=depth {
+        chain.push_str(&format!("a{i}: &a{i} [*a{}]\n", i - 1));
+    }
+    assert_eq!(
+        from_yaml(&chain),
+        format!(
+            "error: test:1:1: encoding.from_yaml yaml: line {depth}: exceeded max depth of {depth}"
+        )
+    );
+}
+
+#[test]
+fn an_error_about_a_huge_string_quotes_its_start() {
+    let huge = "a".repeat(1_000_000);
+    let quoted = format!("\"{}…\"", "a".repeat(crate::limits::MAX_QUOTED_CHARS - 1));
+    assert_eq!(
+        run(&format!("-\"{huge}\"")),
+        format!("error: test:1:2: {quoted} should be number, got string")
+    );
+    // Any expression is cut the same way.
+    assert_eq!(
+        run(&format!("[\"{huge}\"][0] * 2")),
+        format!(
+            "error: test:1:1: [\"{}… should be one of [number] for binop *, got string",
+            "a".repeat(crate::limits::MAX_QUOTED_CHARS - 2)
+        )
+    );
 }

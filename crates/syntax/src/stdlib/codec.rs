@@ -7,6 +7,7 @@ use std::sync::Arc;
 use ingot_gocompat::base64::Encoding;
 use ingot_gocompat::strconv::{format_float, quote_rune};
 
+use crate::limits::MAX_DECODE_DEPTH;
 use crate::value::{Number, Object, Value};
 
 // ---------------------------------------------------------------------------------------------------------
@@ -26,15 +27,21 @@ struct JsonParser<'a> {
     text: &'a str,
     pos: usize,
     numbers: JsonNumbers,
+    /// Arrays and objects open around the current position.
+    depth: usize,
 }
 
 /// Parses a JSON document into a value, with Go's error texts.
+///
+/// Arrays and objects may nest [`MAX_DECODE_DEPTH`] deep (Go's `encoding/json` allows 10,000): past that,
+/// Go's error for its own limit, naming ours: `invalid character '[' exceeded max depth of 200`.
 pub fn parse_json(text: &str, numbers: JsonNumbers) -> Result<Value, String> {
     let mut p = JsonParser {
         s: text.as_bytes(),
         text,
         pos: 0,
         numbers,
+        depth: 0,
     };
     p.skip_ws();
     let v = p.value("looking for beginning of value")?;
@@ -73,8 +80,7 @@ impl JsonParser<'_> {
             return Err("unexpected end of JSON input".to_string());
         };
         match c {
-            b'{' => self.object(),
-            b'[' => self.array(),
+            b'{' | b'[' => self.nested(c),
             b'"' => Ok(Value::String(self.string()?.into())),
             b't' => self.literal("true", Value::Bool(true)),
             b'f' => self.literal("false", Value::Bool(false)),
@@ -82,6 +88,21 @@ impl JsonParser<'_> {
             b'-' | b'0'..=b'9' => self.number(),
             _ => Err(self.invalid(context)),
         }
+    }
+
+    /// An array or an object, one level deeper.
+    fn nested(&mut self, open: u8) -> Result<Value, String> {
+        if self.depth >= MAX_DECODE_DEPTH {
+            return Err(self.invalid(&format!("exceeded max depth of {MAX_DECODE_DEPTH}")));
+        }
+        self.depth += 1;
+        let value = if open == b'[' {
+            self.array()
+        } else {
+            self.object()
+        };
+        self.depth -= 1;
+        value
     }
 
     fn literal(&mut self, word: &str, v: Value) -> Result<Value, String> {
@@ -558,6 +579,41 @@ mod tests {
         assert_eq!(
             err("\"\\q\""),
             "invalid character 'q' in string escape code"
+        );
+    }
+
+    /// Runs `f` on a 2 MiB thread, the stack a reload runs on.
+    fn on_reload_stack<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
+        std::thread::Builder::new()
+            .stack_size(2 << 20)
+            .spawn(f)
+            .unwrap()
+            .join()
+            .unwrap()
+    }
+
+    #[test]
+    fn json_nesting_past_the_limit_is_an_error_not_a_stack_overflow() {
+        let limit = MAX_DECODE_DEPTH;
+        for text in [
+            "[".repeat(40_000),
+            format!("{}1{}", "[".repeat(limit + 1), "]".repeat(limit + 1)),
+            format!("{}1{}", "{\"a\":".repeat(limit + 1), "}".repeat(limit + 1)),
+            format!("{}{{}}", "[".repeat(limit)),
+        ] {
+            let err = on_reload_stack(move || parse_json(&text, JsonNumbers::Float).unwrap_err());
+            assert!(
+                err == format!("invalid character '[' exceeded max depth of {limit}")
+                    || err == format!("invalid character '{{' exceeded max depth of {limit}"),
+                "{err}"
+            );
+        }
+        let deepest = format!("{}1{}", "[".repeat(limit), "]".repeat(limit));
+        let v =
+            on_reload_stack(move || parse_json(&deepest, JsonNumbers::Float).map(|v| to_json(&v)));
+        assert_eq!(
+            v.unwrap().unwrap(),
+            format!("{}1{}", "[".repeat(limit), "]".repeat(limit))
         );
     }
 

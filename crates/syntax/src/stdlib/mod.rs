@@ -7,6 +7,7 @@
 pub mod codec;
 pub mod gofmt;
 pub mod jsonpath;
+pub mod yaml;
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, OnceLock};
@@ -475,16 +476,20 @@ fn from_json(args: &[Value]) -> Result<Value, CallError> {
 
 fn from_yaml(args: &[Value]) -> Result<Value, CallError> {
     let [text] = str_args(args)?;
-    let docs = yaml_rust2::YamlLoader::load_from_str(&text).map_err(|e| {
-        // Go's yaml.v3 names the problem without libyaml's context ("while parsing a node, …"), on a line
-        // that never lies past the end of the text.
-        let info = e.info();
-        let problem = match info.split_once(", ") {
-            Some((context, problem)) if context.starts_with("while ") => problem,
-            _ => info,
-        };
-        let line = e.marker().line().min(text.lines().count().max(1));
-        fail(format!("yaml: line {line}: {problem}"))
+    // Aliases, and nesting, are checked as Go's yaml.v3 checks them before anything is built.
+    let docs = yaml::load(&text).map_err(|e| match e {
+        yaml::YamlError::Scan(e) => {
+            // Go's yaml.v3 names the problem without libyaml's context ("while parsing a node, …"), on a line
+            // that never lies past the end of the text.
+            let info = e.info();
+            let problem = match info.split_once(", ") {
+                Some((context, problem)) if context.starts_with("while ") => problem,
+                _ => info,
+            };
+            let line = e.marker().line().min(text.lines().count().max(1));
+            fail(format!("yaml: line {line}: {problem}"))
+        }
+        yaml::YamlError::Refused(message) => fail(message),
     })?;
     Ok(docs.first().map(yaml_to_value).unwrap_or(Value::Null))
 }
