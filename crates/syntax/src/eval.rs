@@ -219,7 +219,7 @@ impl<'a> Evaluator<'a> {
     /// its own: the frame that recursion repeats holds only that kind's locals.
     pub fn eval(&mut self, expr: &Expr) -> Result<Value, Diagnostic> {
         match &expr.kind {
-            ExprKind::Literal(lit) => Ok(literal_value(lit)),
+            ExprKind::Literal(lit) => literal_value(lit).map_err(|m| self.error(expr, m)),
             ExprKind::Ident(name) => self.eval_ident(expr, name),
             ExprKind::Array { elements, .. } => self.eval_array(elements),
             ExprKind::Object { fields, .. } => self.eval_object(fields),
@@ -493,18 +493,25 @@ impl<'a> Evaluator<'a> {
 }
 
 /// The value of a literal (`010` is 8, `09` is the float 9; see [`Number::from_literal`]).
-pub fn literal_value(lit: &Literal) -> Value {
-    match lit {
-        Literal::Number(text) => Number::from_literal(text)
-            .map(Value::Number)
-            .unwrap_or(Value::Null),
-        Literal::Float(text) => {
-            Value::float(crate::value::parse_go_float(text).unwrap_or(f64::NAN))
-        }
+pub fn literal_value(lit: &Literal) -> Result<Value, String> {
+    // Go's ParseFloat reports a number too large for a float64 (it would be ±Inf) as an error, and Alloy
+    // refuses the literal with it.
+    let out_of_range =
+        |text: &str| format!("strconv.ParseFloat: parsing {text:?}: value out of range");
+    Ok(match lit {
+        Literal::Number(text) => match Number::from_literal(text) {
+            Some(Number::Float(f)) if f.is_infinite() => return Err(out_of_range(text)),
+            Some(n) => Value::Number(n),
+            None => Value::Null,
+        },
+        Literal::Float(text) => match crate::value::parse_go_float(text) {
+            Some(f) if f.is_infinite() => return Err(out_of_range(text)),
+            f => Value::float(f.unwrap_or(f64::NAN)),
+        },
         Literal::String { value, .. } => Value::string(value.as_str()),
         Literal::Bool(b) => Value::Bool(*b),
         Literal::Null => Value::Null,
-    }
+    })
 }
 
 /// An expression as a message names it: [`expr_text`], cut after [`MAX_QUOTED_CHARS`] characters.

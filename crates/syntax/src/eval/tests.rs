@@ -307,6 +307,43 @@ fn literal_conversions() {
 }
 
 #[test]
+fn literals_too_large_for_a_float_are_errors_as_in_alloy() {
+    // Alloy's ValueFromLiteral returns ParseFloat's range error (checked with go1.26.5's strconv).
+    let scope = Scope::new();
+    let err = |src: &str| {
+        eval_with(src, &scope, Stability::GenerallyAvailable)
+            .0
+            .unwrap_err()
+    };
+    assert_eq!(
+        err("1e999999999"),
+        "test:1:1: strconv.ParseFloat: parsing \"1e999999999\": value out of range"
+    );
+    assert_eq!(
+        err("-1.8e308"),
+        "test:1:2: strconv.ParseFloat: parsing \"1.8e308\": value out of range"
+    );
+    let nines = "9".repeat(400);
+    assert_eq!(
+        err(&nines),
+        format!("test:1:1: strconv.ParseFloat: parsing \"{nines}\": value out of range")
+    );
+    // Underflow is no error in Go: the value is 0.
+    let zero = eval_with("1e-999999999", &scope, Stability::GenerallyAvailable)
+        .0
+        .unwrap();
+    assert_eq!(f64::from_value(&zero).unwrap(), 0.0);
+    let big = eval_with(
+        "99999999999999999999999",
+        &scope,
+        Stability::GenerallyAvailable,
+    )
+    .0
+    .unwrap();
+    assert_eq!(f64::from_value(&big).unwrap(), 1e23);
+}
+
+#[test]
 fn operators_and_number_kinds() {
     expect![[r#"
         1/2  =>  int(0)
