@@ -3,5 +3,7 @@
 //! through `forward_to` lists of [`ingot_common::receiver::LogsReceiver`]s. `push` is Loki's push message,
 //! which `loki.write` sends and `loki.source.api` receives.
 
+pub mod echo;
 pub mod push;
+pub mod relabel;
 pub mod write;
