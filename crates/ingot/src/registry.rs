@@ -27,6 +27,7 @@ pub fn registrations() -> Vec<Registration> {
         Registration::of::<ingot_discovery::relabel::Component>(),
         Registration::of::<ingot_loki::echo::Component>(),
         Registration::of::<ingot_loki::relabel::Component>(),
+        Registration::of::<ingot_loki::source::api::Component>(),
         Registration::of::<ingot_loki::write::Component>(),
         // Alloy has no nginx exporter; this one is ingot's own (see docs/components).
         Registration::of::<nginx::Component>(),

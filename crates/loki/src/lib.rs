@@ -6,4 +6,5 @@
 pub mod echo;
 pub mod push;
 pub mod relabel;
+pub mod source;
 pub mod write;
