@@ -373,3 +373,72 @@ loki.write "out" {{
     assert_eq!(status, 405);
     assert!(!ingot.log().contains("panicked"));
 }
+
+#[test]
+fn the_agents_own_log_lines_reach_write_to_and_loki_echo_logs_what_it_receives() {
+    let sink = LokiSink::start();
+    let port = free_port();
+    let storage = tempfile::tempdir().unwrap();
+    let ingot = start_ingot(
+        "ingot",
+        &format!(
+            r#"
+logging {{
+  level    = "info"
+  write_to = [loki.write.out.receiver]
+}}
+
+loki.source.api "in" {{
+  http {{
+    listen_address = "127.0.0.1"
+    listen_port    = {port}
+  }}
+  labels     = {{ job = "echoed" }}
+  forward_to = [loki.echo.e.receiver]
+}}
+
+loki.echo "e" {{ }}
+
+loki.write "out" {{
+  endpoint {{
+    url        = "{}"
+    batch_wait = "100ms"
+  }}
+}}
+"#,
+            sink.url()
+        ),
+        storage.path(),
+        port,
+    );
+    let (status, text) = post(addr(port), "/loki/api/v1/raw", &[], b"hello-echo\n");
+    assert_eq!(status, 204, "{text}");
+    // loki.echo wrote the entry to the log as Alloy does; the log line went on to the sink.
+    wait_until(
+        "loki.echo's line at the sink",
+        Duration::from_secs(20),
+        &[&ingot],
+        || {
+            sink.entries()
+                .iter()
+                .any(|r| r.line.contains("entry=hello-echo"))
+        },
+    );
+    let got = sink.entries();
+    let echo = got
+        .iter()
+        .find(|r| r.line.contains("entry=hello-echo"))
+        .unwrap();
+    assert_eq!(echo.labels, r#"{component="alloy"}"#);
+    assert!(
+        echo.line.contains(r#"msg="received log entry""#)
+            && echo.line.contains("component_id=loki.echo.e")
+            && echo.line.contains(r#"labels="{job=\"echoed\"}""#)
+            && echo.line.contains("structured_metadata={}")
+            && echo.line.ends_with('\n'),
+        "{:?}",
+        echo.line
+    );
+    // The same line on standard error.
+    assert!(ingot.log().contains("entry=hello-echo"), "{}", ingot.log());
+}

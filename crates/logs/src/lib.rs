@@ -11,13 +11,17 @@
 //!   them as dropped, with the reason). A sender never drops entries a receiver said `Full` to.
 //! - A sender that wants to know when entries are safe hands a [`receipt::Token`] with them; it completes
 //!   once every receiver has stored them (on disk for `loki.write`).
+//! - [`LineForwarder`] sends text lines (the agent's own log) as entries without ever making the writer
+//!   wait: past its bound lines are dropped and counted.
 
 pub mod entry;
 pub mod fanout;
+pub mod lines;
 pub mod receipt;
 pub mod receiver;
 
 pub use entry::Entry;
 pub use fanout::Fanout;
+pub use lines::LineForwarder;
 pub use receipt::{receipt, Receipt, Token};
 pub use receiver::{fan_out, AppendError, LogsAppender, LogsReceiver};
