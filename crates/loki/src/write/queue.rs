@@ -16,7 +16,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use ingot_logs::Entry;
-use ingot_prom::labels::Labels;
+use ingot_prom::labels::{BytesHashBuilder, Labels};
 use ingot_prom::remote_write::Backoff;
 use ingot_runtime::health::HealthReporter;
 use ingot_wal::checkpoint::{load_position, save_position};
@@ -161,8 +161,15 @@ struct RecordAck {
 struct Item {
     entry: Entry,
     ack: Arc<RecordAck>,
-    /// This entry's share of the shard's memory bound, given back when it is done.
-    _permit: OwnedSemaphorePermit,
+    /// The memory its chunk holds of the shard's bound, given back when every entry of the chunk is done.
+    _permit: Arc<OwnedSemaphorePermit>,
+}
+
+/// The entries of one WAL record that go to one shard, sent together.
+struct Chunk {
+    entries: Vec<Entry>,
+    ack: Arc<RecordAck>,
+    permit: OwnedSemaphorePermit,
 }
 
 struct ShardContext {
@@ -308,9 +315,18 @@ pub async fn run_endpoint(
             state
                 .pending
                 .fetch_add(entries.len() as i64, Ordering::Relaxed);
+            // One chunk per shard, with its memory taken from the shard's budget at once.
+            let mut by_shard: Vec<Vec<Entry>> = (0..n_shards).map(|_| Vec::new()).collect();
             for entry in entries.drain(..) {
                 let shard = (entry.labels.hash() % n_shards as u64) as usize;
-                let cost = (entry.size() as u64 + 64).min(u64::from(capacity)) as u32;
+                by_shard[shard].push(entry);
+            }
+            for (shard, chunk) in by_shard.into_iter().enumerate() {
+                if chunk.is_empty() {
+                    continue;
+                }
+                let bytes: u64 = chunk.iter().map(|e| e.size() as u64 + 64).sum();
+                let cost = bytes.min(u64::from(capacity)) as u32;
                 let permit = tokio::select! {
                     biased;
                     p = budgets[shard].clone().acquire_many_owned(cost) => match p {
@@ -319,12 +335,12 @@ pub async fn run_endpoint(
                     },
                     _ = cancel.cancelled() => break 'read,
                 };
-                let item = Item {
-                    entry,
+                let chunk = Chunk {
+                    entries: chunk,
                     ack: ack.clone(),
-                    _permit: permit,
+                    permit,
                 };
-                if txs[shard].send(item).is_err() {
+                if txs[shard].send(chunk).is_err() {
                     break 'read;
                 }
             }
@@ -515,7 +531,7 @@ impl PositionSaver {
 /// Entries of one tenant waiting to be sent, grouped by stream.
 struct Batch {
     streams: Vec<(Arc<str>, Vec<Item>)>,
-    index: HashMap<Arc<str>, usize>,
+    index: HashMap<Arc<str>, usize, BytesHashBuilder>,
     /// Bytes of lines and structured metadata, as Loki counts an entry's size.
     size: usize,
     created: Instant,
@@ -532,7 +548,7 @@ impl Batch {
     fn new() -> Batch {
         Batch {
             streams: Vec::new(),
-            index: HashMap::new(),
+            index: HashMap::with_hasher(BytesHashBuilder),
             size: 0,
             created: Instant::now(),
         }
@@ -582,7 +598,7 @@ const LABEL_CACHE_MAX: usize = 100_000;
 struct Shard {
     ctx: Arc<ShardContext>,
     batches: HashMap<String, Batch>,
-    labels: HashMap<Labels, (Arc<str>, String)>,
+    labels: HashMap<Labels, (Arc<str>, String), BytesHashBuilder>,
     body: Vec<u8>,
     compressed: Vec<u8>,
 }
@@ -809,7 +825,7 @@ impl Shard {
 }
 
 async fn run_shard(
-    mut rx: mpsc::UnboundedReceiver<Item>,
+    mut rx: mpsc::UnboundedReceiver<Chunk>,
     ctx: Arc<ShardContext>,
     hard: CancellationToken,
 ) {
@@ -820,16 +836,24 @@ async fn run_shard(
     let mut shard = Shard {
         ctx,
         batches: HashMap::new(),
-        labels: HashMap::new(),
+        labels: HashMap::with_hasher(BytesHashBuilder),
         body: Vec::new(),
         compressed: Vec::new(),
     };
     loop {
         tokio::select! {
-            item = rx.recv() => match item {
-                Some(item) => {
-                    if !shard.add(item, &hard).await {
-                        return;
+            chunk = rx.recv() => match chunk {
+                Some(Chunk { entries, ack, permit }) => {
+                    let permit = Arc::new(permit);
+                    for entry in entries {
+                        let item = Item {
+                            entry,
+                            ack: ack.clone(),
+                            _permit: permit.clone(),
+                        };
+                        if !shard.add(item, &hard).await {
+                            return;
+                        }
                     }
                 }
                 None => break,
