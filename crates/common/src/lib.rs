@@ -1,8 +1,9 @@
 //! What components of several namespaces share (Alloy's `internal/component/common`): the HTTP client
-//! blocks, the relabel `rule` block, the receiver capsules that `forward_to` lists hold, and the `targets`
-//! value that discovery components and exporters export.
+//! blocks, the relabel `rule` block, the receiver capsules that `forward_to` lists hold, the `targets`
+//! value that discovery components and exporters export, and byte sizes (`units`).
 
 pub mod http_client;
 pub mod receiver;
 pub mod relabel;
 pub mod targets;
+pub mod units;

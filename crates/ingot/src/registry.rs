@@ -25,6 +25,10 @@ pub fn registrations() -> Vec<Registration> {
     vec![
         Registration::of::<ingot_discovery::file::Component>(),
         Registration::of::<ingot_discovery::relabel::Component>(),
+        Registration::of::<ingot_loki::echo::Component>(),
+        Registration::of::<ingot_loki::relabel::Component>(),
+        Registration::of::<ingot_loki::source::api::Component>(),
+        Registration::of::<ingot_loki::write::Component>(),
         // Alloy has no nginx exporter; this one is ingot's own (see docs/components).
         Registration::of::<nginx::Component>(),
         Registration::of::<postgres::Component>(),

@@ -5,6 +5,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::receipt::Token;
 use crate::Entry;
 
 /// Why a receiver did not take entries.
@@ -31,6 +32,14 @@ impl fmt::Display for AppendError {
 /// never blocks on the network or the disk.
 pub trait LogsAppender: Send + Sync {
     fn append(&self, entries: &[Entry]) -> Result<(), AppendError>;
+
+    /// [`append`](Self::append), with the sender's [`Token`]: a receiver that stores entries durably
+    /// keeps a clone until they are stored (or [`Token::fail`]s it), and one that passes them on hands it
+    /// to its own receivers. Receivers that keep entries in memory need not override it.
+    fn append_with(&self, entries: &[Entry], token: &Token) -> Result<(), AppendError> {
+        let _ = token;
+        self.append(entries)
+    }
 }
 
 /// A component's receiver: Alloy's `loki.LogsReceiver`. Equal when it is the same component's.
@@ -55,6 +64,10 @@ impl LogsReceiver {
 
     pub fn append(&self, entries: &[Entry]) -> Result<(), AppendError> {
         self.inner.append(entries)
+    }
+
+    pub fn append_with(&self, entries: &[Entry], token: &Token) -> Result<(), AppendError> {
+        self.inner.append_with(entries, token)
     }
 }
 

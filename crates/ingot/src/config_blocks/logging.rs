@@ -1,14 +1,17 @@
-//! The `logging` block: the agent's own log level and format, changeable on reload.
+//! The `logging` block: the agent's own log level and format, and the `loki.*` receivers its lines are
+//! also sent to (`write_to`), changeable on reload.
 
+use ingot_common::receiver::LogsReceiver;
 use ingot_runtime::config_block::ConfigBlock;
 use ingot_syntax::decode::{BodyDecoder, Decode, Failed};
-use ingot_syntax::value::Value;
 
 /// The `logging` block.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct LoggingConfig {
     pub level: String,
     pub format: String,
+    /// Where each log line also goes, as an entry labelled `component="alloy"` (Alloy's `lokiWriter`).
+    pub write_to: Vec<LogsReceiver>,
 }
 
 impl Default for LoggingConfig {
@@ -16,6 +19,7 @@ impl Default for LoggingConfig {
         LoggingConfig {
             level: "info".into(),
             format: "logfmt".into(),
+            write_to: Vec::new(),
         }
     }
 }
@@ -35,15 +39,12 @@ impl Decode for LoggingConfig {
         if !matches!(format.as_str(), "logfmt" | "json") {
             return Err(d.error_at_attr("format", format!("unrecognized log format {format:?}")));
         }
-        // `write_to` forwards logs to loki components, which ingot does not have yet; accept an empty list.
-        let write_to: Vec<Value> = d.optional_or("write_to", Vec::new())?;
-        if !write_to.is_empty() {
-            return Err(d.error_at_attr(
-                "write_to",
-                "ingot cannot forward its own logs to components yet",
-            ));
-        }
+        let write_to: Vec<LogsReceiver> = d.optional_or("write_to", Vec::new())?;
         let _: String = d.optional_or("destination", "stderr".to_string())?;
-        Ok(LoggingConfig { level, format })
+        Ok(LoggingConfig {
+            level,
+            format,
+            write_to,
+        })
     }
 }

@@ -45,41 +45,7 @@ pub struct Arguments {
     pub http: HttpClientArgs,
 }
 
-/// `units.Base2Bytes`: `"10MiB"`, `"1MB"` (also 2^20), `"512KB"`, `"100B"`, or a plain number.
-pub fn parse_base2_bytes(s: &str) -> Result<u64, String> {
-    let s = s.trim();
-    let digits = s.bytes().take_while(u8::is_ascii_digit).count();
-    if digits == 0 {
-        return Err(format!(
-            "units: invalid Base2Bytes {}",
-            ingot_syntax::value::go_quote(s)
-        ));
-    }
-    let n: u64 = s[..digits].parse().map_err(|_| {
-        format!(
-            "units: invalid Base2Bytes {}",
-            ingot_syntax::value::go_quote(s)
-        )
-    })?;
-    let mult: u64 = match &s[digits..] {
-        "" | "B" => 1,
-        "KB" | "KiB" => 1 << 10,
-        "MB" | "MiB" => 1 << 20,
-        "GB" | "GiB" => 1 << 30,
-        "TB" | "TiB" => 1 << 40,
-        "PB" | "PiB" => 1 << 50,
-        "EB" | "EiB" => 1 << 60,
-        _ => {
-            return Err(format!(
-                "units: unknown unit {} in {}",
-                ingot_syntax::value::go_quote(&s[digits..]),
-                ingot_syntax::value::go_quote(s)
-            ))
-        }
-    };
-    n.checked_mul(mult)
-        .ok_or_else(|| "units: overflow".to_string())
-}
+pub use ingot_common::units::parse_base2_bytes;
 
 /// Arguments Alloy has whose feature ingot does not implement: accepted only at their default.
 const UNSUPPORTED_WHEN_TRUE: &[&str] = &[

@@ -1,0 +1,98 @@
+//! A sender's receipt for entries handed to receivers: it completes when every receiver that took them has
+//! stored them where they survive the process (`loki.write`: written to its WAL), or at once when the
+//! receivers keep them in memory. `loki.source.api` answers its client only then, so that a client told
+//! "204" never loses the lines to a SIGKILL that follows.
+//!
+//! The sender keeps the [`Receipt`]; receivers get a [`Token`] with the entries and keep a clone of it until
+//! the entries are stored. The receipt completes when the last clone is dropped.
+
+use std::sync::{Arc, Mutex};
+
+use tokio::sync::oneshot;
+
+/// What a receiver holds while it stores entries; dropping the last clone completes the [`Receipt`].
+#[derive(Clone)]
+pub struct Token {
+    _done: Arc<oneshot::Sender<()>>,
+    failed: Arc<Mutex<Option<String>>>,
+}
+
+impl Token {
+    /// The entries could not be stored (the reason reaches the sender); the receipt still completes when
+    /// the last clone is dropped.
+    pub fn fail(&self, reason: impl Into<String>) {
+        let mut f = self.failed.lock().unwrap_or_else(|e| e.into_inner());
+        f.get_or_insert_with(|| reason.into());
+    }
+}
+
+impl std::fmt::Debug for Token {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Token")
+    }
+}
+
+/// The sender's side.
+pub struct Receipt {
+    done: oneshot::Receiver<()>,
+    failed: Arc<Mutex<Option<String>>>,
+}
+
+/// A receipt and the token to hand to receivers with the entries.
+pub fn receipt() -> (Receipt, Token) {
+    let (tx, rx) = oneshot::channel();
+    let failed = Arc::new(Mutex::new(None));
+    (
+        Receipt {
+            done: rx,
+            failed: failed.clone(),
+        },
+        Token {
+            _done: Arc::new(tx),
+            failed,
+        },
+    )
+}
+
+impl Receipt {
+    /// Waits until every clone of the token is gone: `Err` with the first failure a receiver reported.
+    pub async fn stored(mut self) -> Result<(), String> {
+        // The sender is never used to send: the channel closes when the last token is dropped.
+        let _ = (&mut self.done).await;
+        self.result()
+    }
+
+    /// Whether the receipt has completed, without waiting.
+    pub fn try_stored(&mut self) -> Option<Result<(), String>> {
+        match self.done.try_recv() {
+            Err(oneshot::error::TryRecvError::Empty) => None,
+            _ => Some(self.result()),
+        }
+    }
+
+    fn result(&self) -> Result<(), String> {
+        match self.failed.lock().unwrap_or_else(|e| e.into_inner()).take() {
+            Some(e) => Err(e),
+            None => Ok(()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn completes_when_the_last_token_is_dropped() {
+        let (mut r, t) = receipt();
+        let held = t.clone();
+        drop(t);
+        assert_eq!(r.try_stored(), None);
+        held.fail("disk full");
+        drop(held);
+        assert_eq!(r.try_stored(), Some(Err("disk full".into())));
+        let (mut r, t) = receipt();
+        drop(t);
+        assert_eq!(r.try_stored(), Some(Ok(())));
+    }
+}

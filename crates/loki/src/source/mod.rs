@@ -1,0 +1,3 @@
+//! `loki.source.*` components: `api/` (Loki's push API in).
+
+pub mod api;
