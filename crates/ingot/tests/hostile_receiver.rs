@@ -100,6 +100,7 @@ fn bombs_oversized_bodies_and_idle_connections_are_bounded() {
         assert_eq!(s.join().unwrap(), 413);
     }
     let rss_after = status_kib(ingot.pid(), "VmRSS");
+    eprintln!("resident memory: {rss_before} KiB before nine snappy bombs, {rss_after} KiB after");
     assert!(
         rss_after < rss_before + 200 * 1024,
         "RSS grew from {rss_before} KiB to {rss_after} KiB\n{}",
