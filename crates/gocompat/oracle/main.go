@@ -17,6 +17,7 @@ import (
 	"math/rand/v2"
 	"net/url"
 	"os"
+	"regexp"
 	"runtime"
 	"sort"
 	"strconv"
@@ -38,6 +39,7 @@ var tables = []struct {
 	{"duration_string", "nanoseconds, time.Duration(n).String()", durationString},
 	{"parse_duration", "input, then \"ok\" and nanoseconds or \"err\" and the error text of time.ParseDuration", parseDuration},
 	{"url_redacted", "input, then \"ok\" and url.Parse(input).Redacted() or \"err\" when url.Parse refuses it", urlRedacted},
+	{"regexp", "pattern, input, then \"err\" when regexp.Compile refuses the pattern, else \"ok\" and FindAllStringSubmatchIndex(input, -1) (matches joined by ;, indexes by ,)", regexpTable},
 	{"base64", "encoding (std|url), op (encode|decode), input, then the EncodeToString output, or for DecodeString \"ok\" and the bytes or \"err\" and the error text", base64Table},
 }
 
@@ -403,5 +405,44 @@ func urlRedacted(w *strings.Builder) {
 			continue
 		}
 		fmt.Fprintf(w, "%s\tok\t%s\n", s, u.Redacted())
+	}
+}
+
+// Patterns that RE2 and the regex crate read alike, and the ones where they differ (ASCII Perl classes, literal
+// braces and brackets, octal and quoted escapes, flags, repetition limits), each against a few inputs.
+func regexpTable(w *strings.Builder) {
+	patterns := []string{
+		`a`, `^abc$`, `a+b*c?`, `a*?b`, `(a|b)+`, `(?i)hello`, `(?i:A)b`, `(?s)a.b`, `a.b`, `(?m)^b$`, `(?U)a+`,
+		`\d+`, `\D+`, `\w+`, `\W+`, `\s+`, `\S+`, `\bfoo\b`, `\Bo\B`, `[\d\s]+`, `[^\w]+`, `[\S]+`,
+		`a{2}`, `a{2,}`, `a{2,3}`, `a{,3}`, `a{`, `a{x}`, `{`, `a{1001}`, `a{1000}`, `a{3,2}`, `x{2}{3}`,
+		`[a[]`, `[]a]`, `[^]a]`, `[a-c-e]`, `[a-]`, `[-a]`, `[&&]`, `[a~~b]`, `[a--b]`, `[[:alpha:]]+`,
+		`[[:^digit:]]+`, `[[:word:]]+`, `[[:space:]]`, `[[:foo:]]`, `[z-a]`, `[a`, `\<b\>`, `\Q.*+\E`, `\Qab`,
+		`\x41`, `\x{263a}`, `\x{110000}`, `\0`, `\012`, `\1`, `\8`, `\a\f\t\n\r\v`, `\.\+\#\ \-`, `\_`,
+		`\pL`, `\p{Greek}`, `\z`, `\Z`, `\A`, `\C`, `(?P<name>\w+)`, `(?<name>\w+)`, `(?P<1a>x)`, `(?P<a-b>x)`,
+		`(?P<a>x)(?P<a>y)`, `(?x) a`, `(?i-s:a.)`, `(?-)a`, `(?i`, `(a`, `a)`, `a**`, `a*+`, `a??`, `a*??`, `*a`,
+		`(?=a)`, `(?!a)`, `a|`, `|`, `()`, `(?:)`, `^*`, `$+`, `#a b`, `\S+@\S+\.\S+`, `[\x00-\x{10FFFF}]`,
+		`(?i)straße`, `(?i)k`, `é+`, `[é-ë]+`, `.`, `[^a]`, `(?s:.)`, `\d{1,3}\.\d{1,3}`, `(a)|(b)`, `(a*)*`,
+		`(a|ab)(c|bcd)(d*)`, `^(?P<ts>\S+) (?P<level>\w+) (?P<msg>.*)$`, `[\-]`, `[\]]`, `[\\]`, `[\^a]`,
+	}
+	inputs := []string{"", "abc", "aab", "AbC hello HELLO", "a\nb", "foo bar_9 ١٢ \x0b\t", "a{x} a{ {", "[a]-e&~",
+		"<b> .*+ A ☺ \x00 \a\f\t\n\r\v .+# - _", "Straße STRASSE K \u212a ééë", "abcd", "x@y.z 1.22.333",
+		"2024-01-01T00:00:00Z info started up", "aaaa", "xxxxxx"}
+	for _, p := range patterns {
+		re, err := regexp.Compile(p)
+		for _, in := range inputs {
+			if err != nil {
+				fmt.Fprintf(w, "%s\t%s\terr\n", x([]byte(p)), x([]byte(in)))
+				continue
+			}
+			var ms []string
+			for _, m := range re.FindAllStringSubmatchIndex(in, -1) {
+				idx := make([]string, len(m))
+				for i, v := range m {
+					idx[i] = strconv.Itoa(v)
+				}
+				ms = append(ms, strings.Join(idx, ","))
+			}
+			fmt.Fprintf(w, "%s\t%s\tok\t%s\n", x([]byte(p)), x([]byte(in)), strings.Join(ms, ";"))
+		}
 	}
 }

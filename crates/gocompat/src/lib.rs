@@ -5,6 +5,8 @@
 //!   `FormatFloat` (formats `e`, `E`, `f`, `g`, `G`, any precision, bitSize 64), with allocation-free writers
 //!   for the `'g', -1` form Prometheus' exposition uses.
 //! - [`time`]: `Duration.String` and `ParseDuration`, with Go's error texts.
+//! - [`regexp`]: `regexp.Compile`'s RE2 syntax read as Go reads it and run on the `regex` crate (what differs
+//!   is translated; what cannot match exactly is refused), and `QuoteMeta`.
 //! - [`url`]: `URL.Redacted`, a URL with its password shown as `xxxxx`.
 //! - [`base64`]: `base64.StdEncoding`/`URLEncoding`'s `EncodeToString` and `DecodeString`, with Go's error texts.
 //!
@@ -17,6 +19,7 @@
 //! than keeping a copy.
 
 pub mod base64;
+pub mod regexp;
 pub mod strconv;
 pub mod time;
 pub mod url;

@@ -20,6 +20,7 @@ const TABLES: &[&str] = &[
     "parse_duration",
     "url_redacted",
     "base64",
+    "regexp",
 ];
 
 fn crate_dir() -> &'static Path {
@@ -278,6 +279,57 @@ fn base64_matches_go() {
 
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Go's `regexp.Compile` and `FindAllStringSubmatchIndex` against `ingot_gocompat::regexp`: the same patterns
+/// accepted and refused, the same matches at the same byte offsets. The only refusals allowed where Go
+/// accepts are the ones ingot makes on purpose, with an error that says ingot cannot match them exactly.
+#[test]
+fn regexp_matches_go() {
+    let rows = rows("regexp");
+    let mut mismatches = Vec::new();
+    let mut deliberate = 0;
+    for row in &rows {
+        let pattern = String::from_utf8(unhex(&row[0])).expect("utf-8 pattern");
+        let input = String::from_utf8(unhex(&row[1])).expect("utf-8 input");
+        let ours = ingot_gocompat::regexp::compile(&pattern);
+        match (row[2].as_str(), ours) {
+            ("err", Err(_)) => {}
+            ("err", Ok(_)) => {
+                mismatches.push(format!("{pattern:?}: Go refuses it, ingot accepts it"))
+            }
+            ("ok", Err(e)) if e.contains("ingot") => deliberate += 1,
+            (_, Err(e)) => mismatches.push(format!(
+                "{pattern:?}: Go accepts it, ingot refuses it: {}",
+                e.replace('\n', " ")
+            )),
+            (_, Ok(re)) => {
+                let got: Vec<String> = re
+                    .captures_iter(&input)
+                    .map(|c| {
+                        (0..c.len())
+                            .flat_map(|i| match c.get(i) {
+                                Some(m) => [m.start() as i64, m.end() as i64],
+                                None => [-1, -1],
+                            })
+                            .map(|v| v.to_string())
+                            .collect::<Vec<_>>()
+                            .join(",")
+                    })
+                    .collect();
+                let want = row.get(3).map(String::as_str).unwrap_or("");
+                if got.join(";") != want {
+                    mismatches.push(format!(
+                        "{pattern:?} on {input:?}: Go {want}, ingot {}",
+                        got.join(";")
+                    ));
+                }
+            }
+        }
+    }
+    // \pL, \p{Greek}, a group named 1a and a name used twice, against every input.
+    assert_eq!(deliberate, 4 * 15, "deliberate refusals");
+    assert_none("regexp", rows.len(), mismatches);
 }
 
 /// The go binary to ask: `INGOT_GO_ORACLE` when it names a file, else `go` on PATH.
