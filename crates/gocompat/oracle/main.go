@@ -17,6 +17,9 @@ import (
 	"math/rand/v2"
 	"net/url"
 	"os"
+	"crypto/sha256"
+	"crypto/sha3"
+	"text/template"
 	"regexp"
 	"runtime"
 	"sort"
@@ -40,6 +43,7 @@ var tables = []struct {
 	{"parse_duration", "input, then \"ok\" and nanoseconds or \"err\" and the error text of time.ParseDuration", parseDuration},
 	{"url_redacted", "input, then \"ok\" and url.Parse(input).Redacted() or \"err\" when url.Parse refuses it", urlRedacted},
 	{"regexp", "pattern, input, then \"err\" when regexp.Compile refuses the pattern, else \"ok\" and FindAllStringSubmatchIndex(input, -1) (matches joined by ;, indexes by ,)", regexpTable},
+	{"template", "funcs (go|alloy), data (any|string), template, then \"ok\" and the output of text/template's Execute, or \"parse\" or \"exec\" when it fails there", templateTable},
 	{"base64", "encoding (std|url), op (encode|decode), input, then the EncodeToString output, or for DecodeString \"ok\" and the bytes or \"err\" and the error text", base64Table},
 }
 
@@ -443,6 +447,111 @@ func regexpTable(w *strings.Builder) {
 				ms = append(ms, strings.Join(idx, ","))
 			}
 			fmt.Fprintf(w, "%s\t%s\tok\t%s\n", x([]byte(p)), x([]byte(in)), strings.Join(ms, ";"))
+		}
+	}
+}
+
+// Alloy's loki.process adds these functions to text/template (stages/template.go); Sprig's are left out of
+// the table (no module downloads here), Alloy's own are Go's strings and hashes.
+var alloyFuncs = template.FuncMap{
+	"ToLower":    strings.ToLower,
+	"ToUpper":    strings.ToUpper,
+	"Replace":    strings.Replace,
+	"Trim":       strings.Trim,
+	"TrimLeft":   strings.TrimLeft,
+	"TrimRight":  strings.TrimRight,
+	"TrimPrefix": strings.TrimPrefix,
+	"TrimSuffix": strings.TrimSuffix,
+	"TrimSpace":  strings.TrimSpace,
+	"Hash": func(salt string, input string) string {
+		hash := sha3.Sum256([]byte(salt + input))
+		return hex.EncodeToString(hash[:])
+	},
+	"Sha2Hash": func(salt string, input string) string {
+		hash := sha256.Sum256([]byte(salt + input))
+		return hex.EncodeToString(hash[:])
+	},
+	"regexReplaceAll": func(regex string, s string, repl string) string {
+		return regexp.MustCompile(regex).ReplaceAllString(s, repl)
+	},
+	"regexReplaceAllLiteral": func(regex string, s string, repl string) string {
+		return regexp.MustCompile(regex).ReplaceAllLiteralString(s, repl)
+	},
+}
+
+func templateTable(w *strings.Builder) {
+	goCases := []string{
+		"plain text", "{{ .Value }}", "{{.Value}}-{{.app}}", "{{ .missing }}", "{{ .Value.x }}", "{{ . }}",
+		"a {{- .app -}} b", "a {{-.app}} b", "{{/* c */}}x", "{{- /* c */ -}} x ", "{{ \"lit\" }}", "{{ `raw` }}",
+		"{{ 1 }}", "{{ 1.5 }}", "{{ 2.0 }}", "{{ 1e3 }}", "{{ 0x1F }}", "{{ 017 }}", "{{ 0b101 }}", "{{ 1_000 }}",
+		"{{ -3 }}", "{{ 'a' }}", "{{ true }}", "{{ nil }}", "{{ 1e400 }}", "{{ 99999999999999999999 }}",
+		"{{ if .Value }}yes{{ else }}no{{ end }}", "{{ if .empty }}yes{{ else }}no{{ end }}",
+		"{{ if .missing }}y{{ else if .app }}app{{ else }}n{{ end }}", "{{ with .app }}[{{ . }}]{{ end }}",
+		"{{ with .missing }}x{{ else }}none{{ end }}", "{{ with .empty }}x{{ else with .app }}{{.}}{{ end }}",
+		"{{ $x := .app }}{{ $x }}", "{{ $x := 1 }}{{ $x = 2 }}{{ $x }}", "{{ $ }}", "{{ $.app }}", "{{ $y }}",
+		"{{ range $i, $e := .empty }}{{ $i }}{{ else }}empty{{ end }}", "{{ range 3 }}{{ . }}{{ end }}",
+		"{{ range $i := 4 }}{{ if eq $i 2 }}{{ break }}{{ end }}{{ $i }}{{ end }}",
+		"{{ range $i := 4 }}{{ if eq $i 1 }}{{ continue }}{{ end }}{{ $i }}{{ end }}", "{{ break }}",
+		"{{ range $k, $v := . }}{{ $k }}={{ $v }};{{ end }}",
+		"{{ len .Value }}", "{{ len . }}", "{{ len 3 }}", "{{ index . \"app\" }}", "{{ index .Value 1 }}",
+		"{{ index . \"nope\" }}", "{{ slice .Value 1 3 }}", "{{ slice .Value 2 }}", "{{ slice .Value 3 1 }}",
+		"{{ print 1 2 \"a\" \"b\" 3 }}", "{{ println .app 1 }}", "{{ print nil }}", "{{ print .missing }}",
+		"{{ printf \"%s-%d-%v-%q\" .app 42 1.5 .Value }}", "{{ printf \"%5s|%-5s|%05d|%x|%X|%o|%b\" \"ab\" \"cd\" 42 255 255 8 5 }}",
+		"{{ printf \"%.2f %e %g %8.3f\" 3.14159 1234.5678 0.000012 2.5 }}", "{{ printf \"%d\" .app }}",
+		"{{ printf \"%s %s\" .app }}", "{{ printf \"%s\" .app 1 }}", "{{ printf \"%t %v %c %U\" true nil 65 9731 }}",
+		"{{ printf \"%+d % d %#x %#o %x\" 5 5 255 8 \"hi\" }}", "{{ printf \"%q\" 97 }}", "{{ printf \"%%\" }}",
+		"{{ printf \"%v\" 1e21 }}", "{{ printf \"%v %v\" 100000.0 1000000.0 }}", "{{ 1000000.0 }}",
+		"{{ eq .app \"loki\" }}", "{{ eq .app \"x\" \"loki\" }}", "{{ eq 1 1.0 }}", "{{ ne 1 2 }}",
+		"{{ lt 1 2 }}", "{{ lt .app \"m\" }}", "{{ gt 2.5 1.5 }}", "{{ ge 1 \"a\" }}", "{{ le true false }}",
+		"{{ eq .missing 1 }}", "{{ and 1 0 2 }}", "{{ and 1 2 }}", "{{ or 0 \"\" .app }}", "{{ or 0 .empty }}",
+		"{{ not .empty }}", "{{ not .Value }}", "{{ html \"<a href='x'>&\" }}", "{{ js \"it's <b>\\n\" }}",
+		"{{ urlquery \"a b&c=d/é\" }}", "{{ .Value | len }}", "{{ .Value | printf \"%s!\" }}",
+		"{{ \"a\" | .app }}", "{{ .app | 1 }}", "{{ (len .Value) }}", "{{ (.app) }}", "{{ ( print 1 ) | len }}",
+		"{{ nofunc }}", "{{ .Value", "{{ if .app }}x", "{{ end }}", "{{ else }}", "{{ }}", "{{ | len }}",
+		"{{ \"unterminated }}", "{{ 3 .app }}", "{{ .app 3 }}", "{{ $x := }}", "{{ .Value.x.y }}",
+		"line1\n{{ .nope }}\nline3", "{{ $x := .app }}{{ if true }}{{ $x := 2 }}{{ $x }}{{ end }}{{ $x }}",
+		"{{ 1 | print }}", "{{ print | len }}", "{{ index . 1 }}", "{{ len nil }}", "{{ printf }}",
+		"{{ range .app }}{{ . }}{{ end }}", "{{ range . }}{{ . }},{{ end }}", "{{ with $x := .app }}{{ $x }}{{ end }}",
+		"{{ if and .app .Value }}both{{ end }}", "{{ if or .empty .missing }}one{{ else }}none{{ end }}",
+	}
+	alloyCases := []string{
+		"{{ .Value | ToUpper }}", "{{ ToLower .Value }}", "{{ Replace .Value \"o\" \"0\" -1 }}",
+		"{{ Replace .Value \"o\" \"0\" 1 }}", "{{ Trim \"xxhixx\" \"x\" }}", "{{ TrimLeft \"xxhixx\" \"x\" }}",
+		"{{ TrimRight \"xxhixx\" \"x\" }}", "{{ TrimPrefix .Value \"Hello \" }}", "{{ TrimSuffix .Value \"World\" }}",
+		"{{ TrimSpace \"  a b \\n\" }}", "{{ Hash \"salt\" .Value }}", "{{ Sha2Hash \"salt\" .Value }}",
+		"{{ regexReplaceAll \"(o)\" .Value \"[${1}]\" }}", "{{ regexReplaceAllLiteral \"(o)\" .Value \"[${1}]\" }}",
+		"{{ regexReplaceAll \"\\\\d+\" \"a12b3\" \"#\" }}", "{{ ToUpper 1 }}", "{{ ToUpper .missing }}", "{{ ToUpper }}",
+		"{{ Replace .Value \"o\" \"0\" \"1\" }}", "{{ .app | ToUpper | printf \"<%s>\" }}",
+		"{{ if eq (ToLower .level) \"warn\" }}W{{ end }}", "{{ Hash .missing .Value }}",
+	}
+	anyData := map[string]any{"Value": "Hello World", "app": "loki", "num": "42", "empty": "", "level": "WARN"}
+	strData := map[string]string{"Value": "Hello World", "app": "loki", "num": "42", "empty": "", "level": "WARN"}
+	for _, set := range []struct {
+		name  string
+		cases []string
+		funcs template.FuncMap
+	}{{"go", goCases, nil}, {"alloy", append(goCases, alloyCases...), alloyFuncs}} {
+		for _, c := range set.cases {
+			for _, d := range []struct {
+				name string
+				data any
+			}{{"any", anyData}, {"string", strData}} {
+				t := template.New("pipeline_template")
+				if set.funcs != nil {
+					t = t.Funcs(set.funcs)
+				}
+				t, err := t.Parse(c)
+				if err != nil {
+					fmt.Fprintf(w, "%s\t%s\t%s\tparse\n", set.name, d.name, x([]byte(c)))
+					continue
+				}
+				var b strings.Builder
+				if err := t.Execute(&b, d.data); err != nil {
+					fmt.Fprintf(w, "%s\t%s\t%s\texec\n", set.name, d.name, x([]byte(c)))
+					continue
+				}
+				fmt.Fprintf(w, "%s\t%s\t%s\tok\t%s\n", set.name, d.name, x([]byte(c)), x([]byte(b.String())))
+			}
 		}
 	}
 }

@@ -7,6 +7,8 @@
 //! - [`time`]: `Duration.String` and `ParseDuration`, with Go's error texts.
 //! - [`regexp`]: `regexp.Compile`'s RE2 syntax read as Go reads it and run on the `regex` crate (what differs
 //!   is translated; what cannot match exactly is refused), and `QuoteMeta`.
+//! - [`template`]: `text/template` (parsing, execution, Go's predefined functions and `fmt`'s printing) on
+//!   dynamic values, with the functions a caller adds.
 //! - [`url`]: `URL.Redacted`, a URL with its password shown as `xxxxx`.
 //! - [`base64`]: `base64.StdEncoding`/`URLEncoding`'s `EncodeToString` and `DecodeString`, with Go's error texts.
 //!
@@ -21,5 +23,6 @@
 pub mod base64;
 pub mod regexp;
 pub mod strconv;
+pub mod template;
 pub mod time;
 pub mod url;

@@ -21,6 +21,7 @@ const TABLES: &[&str] = &[
     "url_redacted",
     "base64",
     "regexp",
+    "template",
 ];
 
 fn crate_dir() -> &'static Path {
@@ -330,6 +331,66 @@ fn regexp_matches_go() {
     // \pL, \p{Greek}, a group named 1a and a name used twice, against every input.
     assert_eq!(deliberate, 4 * 15, "deliberate refusals");
     assert_none("regexp", rows.len(), mismatches);
+}
+
+/// The data every template case runs on, as a `map[string]any` or a `map[string]string`.
+pub fn template_data(kind: &str) -> ingot_gocompat::template::Val {
+    use ingot_gocompat::template::Val;
+    let pairs = [
+        ("Value", "Hello World"),
+        ("app", "loki"),
+        ("num", "42"),
+        ("empty", ""),
+        ("level", "WARN"),
+    ];
+    match kind {
+        "any" => Val::Map(
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), Val::from(*v)))
+                .collect(),
+        ),
+        _ => Val::StrMap(
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        ),
+    }
+}
+
+/// Go's `text/template` (with its predefined functions only) against `ingot_gocompat::template`: the same
+/// templates refused at parse time and at execution, the same output byte for byte otherwise. (The rows
+/// with Alloy's functions are checked by ingot-loki, which has them.)
+#[test]
+fn template_matches_go() {
+    use ingot_gocompat::template::{builtins, Template};
+    let funcs = std::sync::Arc::new(builtins());
+    let rows: Vec<Vec<String>> = rows("template")
+        .into_iter()
+        .filter(|r| r[0] == "go")
+        .collect();
+    assert!(rows.len() > 100);
+    let mut mismatches = Vec::new();
+    for row in &rows {
+        let text = String::from_utf8(unhex(&row[2])).expect("utf-8 template");
+        let ours = Template::parse("pipeline_template", &text, funcs.clone())
+            .map_err(|e| ("parse", e))
+            .and_then(|t| t.execute(&template_data(&row[1])).map_err(|e| ("exec", e)));
+        let want = match row[3].as_str() {
+            "ok" => Ok(String::from_utf8(unhex(&row[4])).expect("utf-8 output")),
+            other => Err(other.to_string()),
+        };
+        match (&want, &ours) {
+            (Ok(w), Ok(o)) if w == o => {}
+            (Err(w), Err((stage, _))) if w == stage => {}
+            _ => mismatches.push(format!(
+                "{text:?} on {}: Go {want:?}, ingot {ours:?}",
+                row[1]
+            )),
+        }
+    }
+    assert_none("template", rows.len(), mismatches);
 }
 
 /// The go binary to ask: `INGOT_GO_ORACLE` when it names a file, else `go` on PATH.
