@@ -15,14 +15,48 @@ use tokio::sync::oneshot;
 pub struct Token {
     _done: Arc<oneshot::Sender<()>>,
     failed: Arc<Mutex<Option<String>>>,
+    /// The tokens this one stands for (see [`Token::join`]): held until the last clone is dropped.
+    parents: Arc<Vec<Token>>,
 }
 
 impl Token {
     /// The entries could not be stored (the reason reaches the sender); the receipt still completes when
     /// the last clone is dropped.
     pub fn fail(&self, reason: impl Into<String>) {
+        let reason = reason.into();
+        for p in self.parents.iter() {
+            p.fail(reason.clone());
+        }
         let mut f = self.failed.lock().unwrap_or_else(|e| e.into_inner());
-        f.get_or_insert_with(|| reason.into());
+        f.get_or_insert(reason);
+    }
+
+    /// One token for an entry made of several senders' entries (a multiline record joining lines of
+    /// several batches): every sender's receipt completes when the joined token's last clone is dropped,
+    /// and a failure reaches each of them. `None` for no tokens.
+    pub fn join(tokens: Vec<Token>) -> Option<Token> {
+        let mut unique: Vec<Token> = Vec::with_capacity(tokens.len());
+        for t in tokens {
+            if !unique.iter().any(|u| u.same_as(&t)) {
+                unique.push(t);
+            }
+        }
+        match unique.len() {
+            0 => None,
+            1 => unique.pop(),
+            _ => {
+                let (_, token) = receipt();
+                Some(Token {
+                    parents: Arc::new(unique),
+                    ..token
+                })
+            }
+        }
+    }
+
+    /// Whether both are clones of one token.
+    pub fn same_as(&self, other: &Token) -> bool {
+        Arc::ptr_eq(&self._done, &other._done)
     }
 }
 
@@ -50,6 +84,7 @@ pub fn receipt() -> (Receipt, Token) {
         Token {
             _done: Arc::new(tx),
             failed,
+            parents: Arc::new(Vec::new()),
         },
     )
 }
@@ -94,5 +129,20 @@ mod tests {
         let (mut r, t) = receipt();
         drop(t);
         assert_eq!(r.try_stored(), Some(Ok(())));
+    }
+
+    #[test]
+    fn a_joined_token_holds_every_receipt_until_it_is_dropped() {
+        let (mut r1, t1) = receipt();
+        let (mut r2, t2) = receipt();
+        let joined = Token::join(vec![t1.clone(), t2.clone(), t1.clone()]).unwrap();
+        drop((t1, t2));
+        assert_eq!(r1.try_stored(), None);
+        assert_eq!(r2.try_stored(), None);
+        joined.fail("disk full");
+        drop(joined);
+        assert_eq!(r1.try_stored(), Some(Err("disk full".into())));
+        assert_eq!(r2.try_stored(), Some(Err("disk full".into())));
+        assert!(Token::join(Vec::new()).is_none());
     }
 }

@@ -1,0 +1,52 @@
+//! The metrics `loki.process` registers on the component's registry (served on its `/metrics` and the
+//! agent's, with `component_id`), named as Alloy's stages name them.
+
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+
+use ingot_prom::exposition::{Desc, MetricType};
+use ingot_runtime::component::DebugMetric;
+
+static DROPPED_LINES: Desc = Desc::new(
+    "loki_process_dropped_lines_total",
+    "A count of all log lines dropped as a result of a pipeline stage",
+    MetricType::Counter,
+    &["reason"],
+);
+
+/// Counters shared by every stage of one component (Alloy registers one `CounterVec` and every stage
+/// that drops finds it again).
+#[derive(Default)]
+pub struct Metrics {
+    dropped: Mutex<BTreeMap<String, u64>>,
+}
+
+impl Metrics {
+    /// One line dropped for `reason` (a `drop_counter_reason`, or the stage's own reason).
+    pub fn dropped(&self, reason: &str) {
+        let mut d = self.dropped.lock().unwrap_or_else(|e| e.into_inner());
+        match d.get_mut(reason) {
+            Some(n) => *n += 1,
+            None => {
+                d.insert(reason.to_string(), 1);
+            }
+        }
+    }
+
+    /// How many lines were dropped for `reason`.
+    pub fn dropped_count(&self, reason: &str) -> u64 {
+        let d = self.dropped.lock().unwrap_or_else(|e| e.into_inner());
+        d.get(reason).copied().unwrap_or(0)
+    }
+
+    pub fn debug_metrics(&self, out: &mut Vec<DebugMetric>) {
+        let d = self.dropped.lock().unwrap_or_else(|e| e.into_inner());
+        for (reason, n) in d.iter() {
+            out.push(DebugMetric::new(
+                &DROPPED_LINES,
+                [reason.as_str()],
+                *n as f64,
+            ));
+        }
+    }
+}

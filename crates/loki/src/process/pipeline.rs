@@ -1,0 +1,175 @@
+//! The stage chain. Alloy runs each stage on a goroutine of its own, joined by channels; here a batch runs
+//! through the stages in turn on the caller's thread, which keeps the order of entries and needs no
+//! threads. A stage takes one entry and gives none (dropped), one, or several (a multiline stage giving
+//! back what it held); entries a stage releases on its own (multiline's `max_wait_time`) come out of
+//! [`Stage::tick`] and run through the stages after it.
+
+use std::collections::BTreeMap;
+use std::time::Instant;
+
+use ingot_logs::{Entry, Token};
+use ingot_prom::labels::{Labels, LabelsBuilder};
+
+use super::value::{Extracted, Value};
+
+/// An entry on its way through the stages: Alloy's `stages.Entry`. Labels are a map while the stages
+/// work on them, as Go's `model.LabelSet` is (a label may hold an empty value until the end).
+#[derive(Clone, Debug)]
+pub struct PEntry {
+    pub labels: BTreeMap<String, String>,
+    pub extracted: Extracted,
+    pub timestamp_ns: i64,
+    pub line: String,
+    pub structured_metadata: Vec<(String, String)>,
+    pub created_us: i64,
+    /// Receipts of the senders whose lines this entry carries, when a stage joined lines of several
+    /// batches (multiline); `None` for an entry of the batch being processed.
+    pub tokens: Vec<Token>,
+}
+
+impl PEntry {
+    /// An entry entering the pipeline: its labels are copied into the extracted map, as Alloy does.
+    pub fn new(e: &Entry) -> PEntry {
+        let labels: BTreeMap<String, String> = e
+            .labels
+            .iter()
+            .map(|(n, v)| (n.to_string(), v.to_string()))
+            .collect();
+        let extracted = labels
+            .iter()
+            .map(|(n, v)| (n.clone(), Value::Str(v.clone())))
+            .collect();
+        PEntry {
+            labels,
+            extracted,
+            timestamp_ns: e.timestamp_ns,
+            line: e.line.clone(),
+            structured_metadata: e.structured_metadata.clone(),
+            created_us: e.created_us,
+            tokens: Vec::new(),
+        }
+    }
+
+    /// The entry leaving the pipeline. Labels with empty values are left out (Loki and Prometheus read an
+    /// empty value as no label).
+    pub fn into_entry(self) -> Entry {
+        Entry {
+            labels: labels_of(&self.labels),
+            timestamp_ns: self.timestamp_ns,
+            line: self.line,
+            structured_metadata: self.structured_metadata,
+            created_us: self.created_us,
+        }
+    }
+
+    /// Go's `model.LabelSet.String()` of the labels: `{a="1", b="2"}`, the key Alloy's stages keep state by.
+    pub fn labels_string(&self) -> String {
+        label_set_string(&self.labels)
+    }
+}
+
+/// Go's `model.LabelSet.String()`.
+pub fn label_set_string(labels: &BTreeMap<String, String>) -> String {
+    let mut s = String::from("{");
+    for (i, (n, v)) in labels.iter().enumerate() {
+        if i > 0 {
+            s.push_str(", ");
+        }
+        s.push_str(n);
+        s.push('=');
+        s.push_str(&ingot_gocompat::strconv::quote(v));
+    }
+    s.push('}');
+    s
+}
+
+pub fn labels_of(map: &BTreeMap<String, String>) -> Labels {
+    let mut b = LabelsBuilder::new();
+    for (n, v) in map {
+        if !v.is_empty() {
+            b.push_unchecked(n, v);
+        }
+    }
+    b.labels()
+}
+
+/// One stage of the chain.
+pub trait Stage: Send {
+    /// Takes an entry; pushes what goes on to `out` (nothing when the stage drops or holds it).
+    fn process(&mut self, e: PEntry, out: &mut Vec<PEntry>);
+
+    /// Entries the stage releases by itself by `now` (multiline records whose wait is over).
+    fn tick(&mut self, _now: Instant, _out: &mut Vec<PEntry>) {}
+
+    /// Everything the stage holds, when the pipeline stops or is replaced.
+    fn flush(&mut self, _out: &mut Vec<PEntry>) {}
+}
+
+/// Stages in order.
+#[derive(Default)]
+pub struct Pipeline {
+    stages: Vec<Box<dyn Stage>>,
+}
+
+impl Pipeline {
+    pub fn new(stages: Vec<Box<dyn Stage>>) -> Pipeline {
+        Pipeline { stages }
+    }
+
+    /// Runs `entries` through stages `from..`, appending what comes out to `out`.
+    fn run_from(&mut self, from: usize, entries: Vec<PEntry>, out: &mut Vec<PEntry>) {
+        let mut cur = entries;
+        for stage in &mut self.stages[from..] {
+            if cur.is_empty() {
+                return;
+            }
+            let mut next = Vec::with_capacity(cur.len());
+            for e in cur {
+                stage.process(e, &mut next);
+            }
+            cur = next;
+        }
+        out.extend(cur);
+    }
+
+    /// Runs one entry through every stage.
+    pub fn run(&mut self, e: PEntry, out: &mut Vec<PEntry>) {
+        self.run_from(0, vec![e], out);
+    }
+
+    /// What stages release by `now`, each run through the stages after it.
+    pub fn run_tick(&mut self, now: Instant, out: &mut Vec<PEntry>) {
+        for i in 0..self.stages.len() {
+            let mut released = Vec::new();
+            self.stages[i].tick(now, &mut released);
+            if !released.is_empty() {
+                self.run_from(i + 1, released, out);
+            }
+        }
+    }
+
+    /// Everything held, each run through the stages after the one that held it.
+    pub fn run_flush(&mut self, out: &mut Vec<PEntry>) {
+        for i in 0..self.stages.len() {
+            let mut released = Vec::new();
+            self.stages[i].flush(&mut released);
+            if !released.is_empty() {
+                self.run_from(i + 1, released, out);
+            }
+        }
+    }
+}
+
+impl Stage for Pipeline {
+    fn process(&mut self, e: PEntry, out: &mut Vec<PEntry>) {
+        self.run(e, out);
+    }
+
+    fn tick(&mut self, now: Instant, out: &mut Vec<PEntry>) {
+        self.run_tick(now, out);
+    }
+
+    fn flush(&mut self, out: &mut Vec<PEntry>) {
+        self.run_flush(out);
+    }
+}

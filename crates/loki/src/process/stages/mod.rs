@@ -1,0 +1,49 @@
+//! One file per stage: its `Config` (decoded and checked with Alloy's messages) and the running stage.
+
+pub mod json;
+pub mod label_drop;
+pub mod label_keep;
+pub mod labels;
+pub mod logfmt;
+pub mod output;
+pub mod regex;
+pub mod replace;
+pub mod static_labels;
+pub mod structured_metadata;
+pub mod template;
+pub mod tenant;
+
+#[cfg(test)]
+pub(crate) mod testing;
+
+use super::value::{get_string, Extracted};
+
+/// The text of `extracted[source]`, as Alloy's stages read a `source`: `None` (and the stage does nothing)
+/// when it is missing or has no text.
+pub fn source_text(extracted: &Extracted, source: &str) -> Option<String> {
+    let v = extracted.get(source)?;
+    match get_string(v) {
+        Ok(s) => Some(s),
+        Err(e) => {
+            tracing::debug!(source, "failed to convert source value to string: {e}");
+            None
+        }
+    }
+}
+
+/// A map attribute of `string` values that may be `null` or empty (Alloy's `map[string]*string`): the
+/// names with their source, which defaults to the name itself.
+pub fn names_with_sources(
+    values: &std::collections::BTreeMap<String, Option<String>>,
+) -> Vec<(String, String)> {
+    values
+        .iter()
+        .map(|(name, src)| {
+            let src = match src {
+                Some(s) if !s.is_empty() => s.clone(),
+                _ => name.clone(),
+            };
+            (name.clone(), src)
+        })
+        .collect()
+}
