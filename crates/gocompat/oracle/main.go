@@ -44,6 +44,7 @@ var tables = []struct {
 	{"url_redacted", "input, then \"ok\" and url.Parse(input).Redacted() or \"err\" when url.Parse refuses it", urlRedacted},
 	{"regexp", "pattern, input, then \"err\" when regexp.Compile refuses the pattern, else \"ok\" and FindAllStringSubmatchIndex(input, -1) (matches joined by ;, indexes by ,)", regexpTable},
 	{"template", "funcs (go|alloy), data (any|string), template, then \"ok\" and the output of text/template's Execute, or \"parse\" or \"exec\" when it fails there", templateTable},
+	{"time_parse", "location (\"-\" for time.Parse), layout, value, then \"ok\", UnixNano and Format(layout) of the result in its location, or \"err\" and the error text", timeParseTable},
 	{"base64", "encoding (std|url), op (encode|decode), input, then the EncodeToString output, or for DecodeString \"ok\" and the bytes or \"err\" and the error text", base64Table},
 }
 
@@ -551,6 +552,58 @@ func templateTable(w *strings.Builder) {
 					continue
 				}
 				fmt.Fprintf(w, "%s\t%s\t%s\tok\t%s\n", set.name, d.name, x([]byte(c)), x([]byte(b.String())))
+			}
+		}
+	}
+}
+
+// Reference layouts (Go's constants, Alloy's tests' own) against values that fit, almost fit or do not.
+func timeParseTable(w *strings.Builder) {
+	time.Local = time.UTC
+	layouts := []string{
+		time.ANSIC, time.UnixDate, time.RubyDate, time.RFC822, time.RFC822Z, time.RFC850, time.RFC1123,
+		time.RFC1123Z, time.RFC3339, time.RFC3339Nano, time.Kitchen, time.Stamp, time.StampMilli, time.StampMicro,
+		time.StampNano, time.DateTime, time.DateOnly, time.TimeOnly, "2006-01-02T15:04:05.999999999Z07:00",
+		"2006-01-02T15:04:05.000Z0700", "2006-01-02 15:04:05,000", "02/Jan/2006:15:04:05 -0700", "_2 Jan 2006 3:04PM",
+		"002 2006", "__2/2006", "Monday, 02-Jan-06 15:04:05 MST", "Jan _2 15:04:05.000000", "06-1-2 3:4:5 pm",
+		"2006-01-02T15:04:05Z07", "2006-01-02T15:04:05-07:00:00", "2006-01-02T15:04:05Z070000", "2006.01.02 15h04",
+		"January 2, 2006", "15:04:05.00", "2006-01-02 15:04:05.999 MST", "2006-01-02 15:04:05 -07", "Jan 2006",
+	}
+	values := []string{
+		"Mon Jan  2 15:04:05 2006", "Tue Oct  1 01:02:03 2019", "Mon Jan 02 15:04:05 -0700 2006",
+		"Tue Oct 01 01:02:03 MST 2019", "01 Oct 19 01:02 UTC", "01 Oct 19 01:02 -0400", "Tuesday, 01-Oct-19 01:02:03 PDT",
+		"Tue, 01 Oct 2019 01:02:03 GMT", "Tue, 01 Oct 2019 01:02:03 +0200", "2019-10-01T01:02:03Z",
+		"2019-10-01T01:02:03.123456789+02:00", "2019-10-01T01:02:03.5-07:00", "2019-10-01T01:02:03,25Z",
+		"3:04PM", "3:04pm", "Oct  1 01:02:03", "Oct 01 01:02:03.123", "Oct  1 01:02:03.123456", "2019-10-01 01:02:03",
+		"2019-10-01", "01:02:03", "2019-10-01T01:02:03.000+0530", "2019-10-01 01:02:03,123", "01/Oct/2019:01:02:03 +0000",
+		" 1 Oct 2019 1:02AM", "274 2019", "060 2024", "366 2023", "  5/2021", "Tuesday, 01-Oct-19 01:02:03 EST",
+		"19-10-1 1:2:3 am", "2019-10-01T01:02:03+05", "2019-10-01T01:02:03-07:30:15", "2019-10-01T01:02:03Z",
+		"2019.10.01 01h02", "October 1, 2019", "01:02:03.12", "2019-10-01 01:02:03.5 CEST", "2019-10-01 01:02:03 +03",
+		"Oct 2019", "2019-02-30", "2019-10-01T25:02:03Z", "2019-10-01T01:60:03Z", "2019-10-01T01:02:03.1234567890123Z",
+		"2019-10-01 01:02:03 GMT+3", "2019-10-01 01:02:03 EST", "2019-10-01 01:02:03 ChST", "garbage", "",
+		"2019-10-01T01:02:03Z extra", "oct 1, 2019", "2019-10-01T01:02:03+25:00", "1969-12-31T23:59:59.999Z",
+		"0001-01-01T00:00:00Z", "9999-12-31T23:59:59Z", "2024-03-10 02:30:00", "2024-11-03 01:30:00",
+		"2024-03-10 02:30:00 EDT", "2024-11-03 01:30:00 EST",
+	}
+	for _, locName := range []string{"-", "America/New_York", "Asia/Kolkata", "Australia/Lord_Howe"} {
+		for _, layout := range layouts {
+			for _, v := range values {
+				var t time.Time
+				var err error
+				if locName == "-" {
+					t, err = time.Parse(layout, v)
+				} else {
+					loc, lerr := time.LoadLocation(locName)
+					if lerr != nil {
+						panic(lerr)
+					}
+					t, err = time.ParseInLocation(layout, v, loc)
+				}
+				if err != nil {
+					fmt.Fprintf(w, "%s\t%s\t%s\terr\t%s\n", locName, x([]byte(layout)), x([]byte(v)), x([]byte(err.Error())))
+					continue
+				}
+				fmt.Fprintf(w, "%s\t%s\t%s\tok\t%d\t%s\n", locName, x([]byte(layout)), x([]byte(v)), t.UnixNano(), x([]byte(t.Format(layout))))
 			}
 		}
 	}

@@ -22,6 +22,7 @@ const TABLES: &[&str] = &[
     "base64",
     "regexp",
     "template",
+    "time_parse",
 ];
 
 fn crate_dir() -> &'static Path {
@@ -391,6 +392,53 @@ fn template_matches_go() {
         }
     }
     assert_none("template", rows.len(), mismatches);
+}
+
+/// Go's `time.Parse` and `time.ParseInLocation` with reference layouts against `ingot_gocompat::time`:
+/// the same instants (UnixNano), the same `Format` of them in their location, the same error texts.
+#[test]
+fn time_parse_matches_go() {
+    let rows = rows("time_parse");
+    let mut mismatches = Vec::new();
+    for row in &rows {
+        let layout = String::from_utf8(unhex(&row[1])).unwrap();
+        let value = String::from_utf8(unhex(&row[2])).unwrap();
+        let parsed = if row[0] == "-" {
+            time::parse(&layout, &value)
+        } else {
+            let loc = time::load_location(&row[0]).expect("a location Go knows");
+            time::parse_in_location(&layout, &value, &loc)
+        };
+        let ours = match &parsed {
+            Ok(t) => format!(
+                "ok\t{}\tx{}",
+                t.unix_nano(),
+                hex(time::format(t, &layout).as_bytes())
+            ),
+            Err(e) => format!("err\tx{}", hex(e.as_bytes())),
+        };
+        let want = row[3..].join("\t");
+        if ours != want {
+            let show = |s: &str| {
+                s.split('\t')
+                    .map(|f| match f.strip_prefix('x') {
+                        Some(h) if h.len() % 2 == 0 && h.bytes().all(|b| b.is_ascii_hexdigit()) => {
+                            String::from_utf8_lossy(&unhex(f)).into_owned()
+                        }
+                        _ => f.to_string(),
+                    })
+                    .collect::<Vec<_>>()
+                    .join(" | ")
+            };
+            mismatches.push(format!(
+                "{} {layout:?} {value:?}: Go {}, ingot {}",
+                row[0],
+                show(&want),
+                show(&ours)
+            ));
+        }
+    }
+    assert_none("time_parse", rows.len(), mismatches);
 }
 
 /// The go binary to ask: `INGOT_GO_ORACLE` when it names a file, else `go` on PATH.
