@@ -45,6 +45,8 @@ var tables = []struct {
 	{"regexp", "pattern, input, then \"err\" when regexp.Compile refuses the pattern, else \"ok\" and FindAllStringSubmatchIndex(input, -1) (matches joined by ;, indexes by ,)", regexpTable},
 	{"template", "funcs (go|alloy), data (any|string), template, then \"ok\" and the output of text/template's Execute, or \"parse\" or \"exec\" when it fails there", templateTable},
 	{"time_parse", "location (\"-\" for time.Parse), layout, value, then \"ok\", UnixNano and Format(layout) of the result in its location, or \"err\" and the error text", timeParseTable},
+	{"strconv_parse", "op (parse_int|parse_float), input, then \"ok\" and the value (ParseFloat's as its float64 bits in hex) or \"err\" and the error text", strconvParseTable},
+	{"timestamp_stage", "format, location (\"-\" for none), now (RFC3339), value, then \"ok\", Unix() and Nanosecond() of what loki.process's timestamp stage makes of the value, or \"err\" and the error text", timestampStageTable},
 	{"base64", "encoding (std|url), op (encode|decode), input, then the EncodeToString output, or for DecodeString \"ok\" and the bytes or \"err\" and the error text", base64Table},
 }
 
@@ -604,6 +606,139 @@ func timeParseTable(w *strings.Builder) {
 					continue
 				}
 				fmt.Fprintf(w, "%s\t%s\t%s\tok\t%d\t%s\n", locName, x([]byte(layout)), x([]byte(v)), t.UnixNano(), x([]byte(t.Format(layout))))
+			}
+		}
+	}
+}
+
+func strconvParseTable(w *strings.Builder) {
+	inputs := []string{
+		"0", "1", "-1", "+1", "123", "007", "-0", "+", "-", "", " 1", "1 ", "1_000", "0x10", "0b1", "1e3", "1.5", ".5",
+		"5.", "-.5", "1e", "1e+", "1e-7", "1E5", "9223372036854775807", "9223372036854775808", "-9223372036854775808",
+		"-9223372036854775809", "99999999999999999999", "99999999999999999999x", "inf", "Inf", "+Inf", "-inf",
+		"infinity", "-Infinity", "INF", "nan", "NaN", "-NaN", "+nan", "0x1p-2", "0x1.8p1", "-0x10p0", "0x1", "0x_1p0",
+		"0x1_0p0", "1e308", "1.8e308", "1e400", "-1e400", "1e-400", "4.9e-324", "2.5e-324", "0.804", "10ms", "1h",
+		"12abc", "١٢", "0.000000000000000000000000000001", "123456789012345678901234567890", "1..2", "1.2.3", "e5",
+		"+-1", "--1", "1,5", "0.1e1_0", "\t1",
+	}
+	for _, in := range inputs {
+		if v, err := strconv.ParseInt(in, 10, 64); err != nil {
+			fmt.Fprintf(w, "parse_int\t%s\terr\t%s\n", x([]byte(in)), x([]byte(err.Error())))
+		} else {
+			fmt.Fprintf(w, "parse_int\t%s\tok\t%d\n", x([]byte(in)), v)
+		}
+		if v, err := strconv.ParseFloat(in, 64); err != nil {
+			fmt.Fprintf(w, "parse_float\t%s\terr\t%s\n", x([]byte(in)), x([]byte(err.Error())))
+		} else {
+			fmt.Fprintf(w, "parse_float\t%s\tok\t%016x\n", x([]byte(in)), math.Float64bits(v))
+		}
+	}
+}
+
+// stageTimestamp is what Alloy 1.18's loki.process timestamp stage does with a format (named, Unix* or a
+// reference layout, with a location and, for layouts without a year, the year of now), written from its
+// documented behaviour: named layouts are parsed without the location, Unix times with strconv and math.Pow.
+func stageTimestamp(format string, loc *time.Location, now time.Time, value string) (time.Time, error) {
+	named := map[string]string{
+		"ANSIC": time.ANSIC, "UnixDate": time.UnixDate, "RubyDate": time.RubyDate, "RFC822": time.RFC822,
+		"RFC822Z": time.RFC822Z, "RFC850": time.RFC850, "RFC1123": time.RFC1123, "RFC1123Z": time.RFC1123Z,
+		"RFC3339": time.RFC3339, "RFC3339Nano": time.RFC3339Nano,
+	}
+	if layout, ok := named[format]; ok {
+		return time.Parse(layout, value)
+	}
+	switch format {
+	case "Unix":
+		if strings.Count(value, ".") == 1 {
+			whole, frac, _ := strings.Cut(value, ".")
+			sec, err := strconv.ParseInt(whole, 10, 64)
+			if err != nil {
+				return time.Time{}, err
+			}
+			f, err := strconv.ParseInt(frac, 10, 64)
+			if err != nil {
+				return time.Time{}, err
+			}
+			return time.Unix(sec, int64(float64(f)*math.Pow(10, float64(9-len(frac))))), nil
+		}
+		sec, err := strconv.ParseInt(value, 10, 64)
+		if err != nil {
+			return time.Time{}, err
+		}
+		return time.Unix(sec, 0), nil
+	case "UnixMs", "UnixUs", "UnixNs":
+		n, err := strconv.ParseInt(value, 10, 64)
+		if err != nil {
+			return time.Time{}, err
+		}
+		unit := map[string]int64{"UnixMs": int64(time.Millisecond), "UnixUs": int64(time.Microsecond), "UnixNs": 1}[format]
+		return time.Unix(0, n*unit), nil
+	}
+	var t time.Time
+	var err error
+	if loc != nil {
+		t, err = time.ParseInLocation(format, value, loc)
+	} else {
+		t, err = time.Parse(format, value)
+	}
+	if err != nil || strings.Contains(format, "06") {
+		return t, err
+	}
+	if t.Year() != 0 {
+		return t, fmt.Errorf("timestamp '%s' is expected to not contain the year date component", value)
+	}
+	switch {
+	case t.Month() == 12 && now.Month() == 1:
+		return t.AddDate(now.Year()-1, 0, 0), nil
+	case t.Month() == 1 && now.Month() == 12:
+		return t.AddDate(now.Year()+1, 0, 0), nil
+	}
+	return t.AddDate(now.Year(), 0, 0), nil
+}
+
+func timestampStageTable(w *strings.Builder) {
+	time.Local = time.UTC
+	formats := []string{
+		"RFC3339", "RFC3339Nano", "ANSIC", "UnixDate", "RubyDate", "RFC822", "RFC822Z", "RFC850", "RFC1123",
+		"RFC1123Z", "Unix", "UnixMs", "UnixUs", "UnixNs", "2006-01-02", "2006-01-02 15:04:05", "Jan 02 15:04:05",
+		"Jan _2 15:04:05", "Jan 02 15:04:05.000", "02/Jan/2006:15:04:05 -0700", "06-01-02 15:04", "Kitchen",
+		"Stamp", "15:04:05", "2006-01-02T15:04:05.999999999Z07:00",
+	}
+	values := []string{
+		"2012-11-01T22:08:41-04:00", "2019-10-01T01:02:03.400000000Z", "2106-01-02T23:04:05-04:00",
+		"Mon Jan  2 15:04:05 2006", "Mon Jan 02 15:04:05 -0700 2006", "Mon Jan  2 15:04:05 MST 2006",
+		"02 Jan 06 15:04 MST", "02 Jan 06 15:04 -0700", "Monday, 02-Jan-06 15:04:05 MST", "Mon, 02 Jan 2006 15:04:05 MST",
+		"Mon, 02 Jan 2006 15:04:05 -0700", "1562708916", "1562708916.414123", "1562708916.000000123", "1562708916.5",
+		"1562708916.1234567891", "1562708916.-5", "1562708916.+5", "-1.5", "1562708916414", "1562708916414123",
+		"1562708916000000123", "9223372036854775807", "-9223372036854775808", "9223372036854776", "1.2.3", "12a",
+		"", " 1", "2009-01-01", "2009-07-01 03:30:20", "2019-07-22 20:29:32", "Jul 15 01:02:03", "Dec 31 23:59:59",
+		"Jan  1 00:00:01", "Jan 01 00:00:01", "Feb 29 12:00:00", "Jul 15 01:02:03.123", "25/Jan/2000:14:00:01 -0500",
+		"24-03-10 02:30", "3:04PM", "Stamp", "01:02:03", "2024-03-10T02:30:00Z", "2024-03-10T02:30:00.5+01:00",
+		"1562708916.000000000000000000000000001", "0.1", ".5", "5.", "1e9",
+	}
+	nows := []string{"2024-07-15T12:00:00Z", "2025-01-05T00:00:00Z", "2024-12-28T00:00:00Z"}
+	for _, locName := range []string{"-", "America/New_York", "Asia/Kolkata"} {
+		var loc *time.Location
+		if locName != "-" {
+			var err error
+			if loc, err = time.LoadLocation(locName); err != nil {
+				panic(err)
+			}
+		}
+		for _, nowText := range nows {
+			now, err := time.Parse(time.RFC3339, nowText)
+			if err != nil {
+				panic(err)
+			}
+			for _, format := range formats {
+				for _, v := range values {
+					t, err := stageTimestamp(format, loc, now, v)
+					if err != nil {
+						fmt.Fprintf(w, "%s\t%s\t%s\t%s\terr\t%s\n", x([]byte(format)), locName, nowText, x([]byte(v)), x([]byte(err.Error())))
+						continue
+					}
+					fmt.Fprintf(w, "%s\t%s\t%s\t%s\tok\t%d\t%d\n", x([]byte(format)), locName, nowText, x([]byte(v)), t.Unix(), t.Nanosecond())
+				}
 			}
 		}
 	}

@@ -9,6 +9,7 @@
 //!   is translated; what cannot match exactly is refused), and `QuoteMeta`.
 //! - [`template`]: `text/template` (parsing, execution, Go's predefined functions and `fmt`'s printing) on
 //!   dynamic values, with the functions a caller adds.
+//! - [`math`]: `math.Pow` with a whole exponent, rounded as Go rounds it.
 //! - [`url`]: `URL.Redacted`, a URL with its password shown as `xxxxx`.
 //! - [`base64`]: `base64.StdEncoding`/`URLEncoding`'s `EncodeToString` and `DecodeString`, with Go's error texts.
 //!
@@ -21,6 +22,7 @@
 //! than keeping a copy.
 
 pub mod base64;
+pub mod math;
 pub mod regexp;
 pub mod strconv;
 pub mod template;

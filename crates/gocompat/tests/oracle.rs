@@ -23,6 +23,8 @@ const TABLES: &[&str] = &[
     "regexp",
     "template",
     "time_parse",
+    "strconv_parse",
+    "timestamp_stage",
 ];
 
 fn crate_dir() -> &'static Path {
@@ -439,6 +441,33 @@ fn time_parse_matches_go() {
         }
     }
     assert_none("time_parse", rows.len(), mismatches);
+}
+
+/// `strconv.ParseInt(s, 10, 64)` and `strconv.ParseFloat(s, 64)`: values (floats by their bits) and error
+/// texts.
+#[test]
+fn strconv_parse_matches_go() {
+    let rows = rows("strconv_parse");
+    let mut mismatches = Vec::new();
+    for row in &rows {
+        let input = String::from_utf8(unhex(&row[1])).unwrap();
+        let ours = match row[0].as_str() {
+            "parse_int" => match strconv::parse_int(&input) {
+                Ok(v) => format!("ok\t{v}"),
+                Err(e) => format!("err\tx{}", hex(e.as_bytes())),
+            },
+            "parse_float" => match strconv::parse_float(&input) {
+                Ok(v) => format!("ok\t{:016x}", v.to_bits()),
+                Err(e) => format!("err\tx{}", hex(e.as_bytes())),
+            },
+            other => panic!("unknown op {other}"),
+        };
+        let want = row[2..].join("\t");
+        if ours != want {
+            mismatches.push(format!("{} {input:?}: Go {want}, ingot {ours}", row[0]));
+        }
+    }
+    assert_none("strconv_parse", rows.len(), mismatches);
 }
 
 /// The go binary to ask: `INGOT_GO_ORACLE` when it names a file, else `go` on PATH.
