@@ -75,3 +75,56 @@ fn alloy_template_functions_match_go() {
         mismatches.join("\n")
     );
 }
+
+/// The timestamp stage's formats against Go: every row of `ingot-gocompat`'s `timestamp_stage` table (named
+/// formats, `Unix*` with Go's `strconv` and `math.Pow`, reference layouts with and without a year, in three
+/// locations, at three "now"s around New Year) gives the same instant or fails where Go fails.
+#[test]
+fn timestamp_formats_match_go() {
+    use ingot_loki::process::stages::timestamp::Parser;
+    let path =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../gocompat/tests/data/timestamp_stage.txt");
+    let text = std::fs::read_to_string(&path).expect("the timestamp_stage table");
+    let mut checked = 0;
+    let mut mismatches = Vec::new();
+    for line in text.lines().skip(1) {
+        let row: Vec<&str> = line.split('\t').collect();
+        let format = unhex(row[0]);
+        let loc = match row[1] {
+            "-" => None,
+            name => Some(ingot_gocompat::time::load_location(name).expect("a zone Go knows")),
+        };
+        let now = ingot_gocompat::time::parse("2006-01-02T15:04:05Z07:00", row[2])
+            .expect("now")
+            .unix;
+        let value = unhex(row[3]);
+        let parser = Parser::new(&format, &[], loc);
+        let ours = match parser.parse(&value, now) {
+            Ok(t) => format!("ok\t{}\t{}", t.unix, t.nsec),
+            Err(_) => "err".to_string(),
+        };
+        let want = match row[4] {
+            "ok" => format!("ok\t{}\t{}", row[5], row[6]),
+            _ => "err".to_string(),
+        };
+        checked += 1;
+        if ours != want {
+            mismatches.push(format!(
+                "{format:?} {} now {} {value:?}: Go {want}, ingot {ours}",
+                row[1], row[2]
+            ));
+        }
+    }
+    assert!(checked > 10_000, "only {checked} rows");
+    let shown: Vec<&String> = mismatches.iter().take(40).collect();
+    assert!(
+        mismatches.is_empty(),
+        "{} of {checked} differ from Go:\n{}",
+        mismatches.len(),
+        shown
+            .iter()
+            .map(|s| s.as_str())
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+}

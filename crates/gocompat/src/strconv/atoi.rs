@@ -132,7 +132,10 @@ fn underscore_ok(s: &str) -> bool {
     }
     let mut saw = b'^';
     let mut hex = false;
-    if b.len() >= i + 2 && b[i] == b'0' && matches!(b[i + 1].to_ascii_lowercase(), b'b' | b'o' | b'x') {
+    if b.len() >= i + 2
+        && b[i] == b'0'
+        && matches!(b[i + 1].to_ascii_lowercase(), b'b' | b'o' | b'x')
+    {
         hex = b[i + 1].to_ascii_lowercase() == b'x';
         i += 2;
         saw = b'0';

@@ -75,6 +75,7 @@ pub enum StageConfig {
     Regex(stages::regex::Config),
     Replace(stages::replace::Config),
     Template(stages::template::Config),
+    Timestamp(stages::timestamp::Config),
 }
 
 /// The `stage.*` blocks of a body (the component's, or a `stage.match`'s), in source order.
@@ -93,6 +94,7 @@ pub fn decode_stages(d: &mut BodyDecoder<'_, '_>) -> Result<Vec<StageConfig>, Fa
             "stage.regex" => StageConfig::Regex(Decode::decode(d)?),
             "stage.replace" => StageConfig::Replace(Decode::decode(d)?),
             "stage.template" => StageConfig::Template(Decode::decode(d)?),
+            "stage.timestamp" => StageConfig::Timestamp(Decode::decode(d)?),
             "stage.geoip" => {
                 let db: Option<String> = d.optional("db")?;
                 d.skip_rest();
@@ -131,6 +133,7 @@ impl StageConfig {
             StageConfig::Regex(c) => Box::new(c.build()),
             StageConfig::Replace(c) => Box::new(c.build()),
             StageConfig::Template(c) => Box::new(c.build()),
+            StageConfig::Timestamp(c) => Box::new(c.build()),
         }
     }
 }

@@ -83,6 +83,19 @@ pub fn label_set_string(labels: &BTreeMap<String, String>) -> String {
     s
 }
 
+/// A 128-bit hash of a label set, standing for its `String()` where Alloy keys state by it (a collision
+/// is as likely as two random 128-bit values being equal).
+pub fn labels_fingerprint(labels: &BTreeMap<String, String>) -> u128 {
+    let mut h = xxhash_rust::xxh3::Xxh3::new();
+    for (n, v) in labels {
+        h.update(n.as_bytes());
+        h.update(&[0xff]);
+        h.update(v.as_bytes());
+        h.update(&[0xff]);
+    }
+    h.digest128()
+}
+
 pub fn labels_of(map: &BTreeMap<String, String>) -> Labels {
     let mut b = LabelsBuilder::new();
     for (n, v) in map {

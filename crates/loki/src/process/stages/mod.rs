@@ -12,6 +12,7 @@ pub mod static_labels;
 pub mod structured_metadata;
 pub mod template;
 pub mod tenant;
+pub mod timestamp;
 
 #[cfg(test)]
 pub(crate) mod testing;
