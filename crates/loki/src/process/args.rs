@@ -76,6 +76,7 @@ pub enum StageConfig {
     Replace(stages::replace::Config),
     Template(stages::template::Config),
     Timestamp(stages::timestamp::Config),
+    Drop(stages::drop::Config),
 }
 
 /// The `stage.*` blocks of a body (the component's, or a `stage.match`'s), in source order.
@@ -95,6 +96,7 @@ pub fn decode_stages(d: &mut BodyDecoder<'_, '_>) -> Result<Vec<StageConfig>, Fa
             "stage.replace" => StageConfig::Replace(Decode::decode(d)?),
             "stage.template" => StageConfig::Template(Decode::decode(d)?),
             "stage.timestamp" => StageConfig::Timestamp(Decode::decode(d)?),
+            "stage.drop" => StageConfig::Drop(Decode::decode(d)?),
             "stage.geoip" => {
                 let db: Option<String> = d.optional("db")?;
                 d.skip_rest();
@@ -134,6 +136,7 @@ impl StageConfig {
             StageConfig::Replace(c) => Box::new(c.build()),
             StageConfig::Template(c) => Box::new(c.build()),
             StageConfig::Timestamp(c) => Box::new(c.build()),
+            StageConfig::Drop(c) => Box::new(c.build(metrics)),
         }
     }
 }

@@ -1,5 +1,6 @@
 //! One file per stage: its `Config` (decoded and checked with Alloy's messages) and the running stage.
 
+pub mod drop;
 pub mod json;
 pub mod label_drop;
 pub mod label_keep;
@@ -47,4 +48,29 @@ pub fn names_with_sources(
             (name.clone(), src)
         })
         .collect()
+}
+
+/// A byte size attribute (Alloy's `units.Base2Bytes`): a string such as `"1KiB"` or `"512KB"`, or a number
+/// of bytes.
+pub fn bytes_attr(
+    d: &mut ingot_syntax::decode::BodyDecoder<'_, '_>,
+    name: &str,
+) -> Result<Option<u64>, ingot_syntax::decode::Failed> {
+    use ingot_syntax::value::Value as V;
+    match d.optional::<V>(name)? {
+        None | Some(V::Null) => Ok(None),
+        Some(V::String(s)) => ingot_common::units::parse_base2_bytes(&s)
+            .map(Some)
+            .map_err(|e| d.error_at_attr(name, e)),
+        Some(v @ V::Number(_)) => {
+            use ingot_syntax::value::FromValue;
+            u64::from_value(&v)
+                .map(Some)
+                .map_err(|e| d.error_at_attr(name, e.to_string()))
+        }
+        Some(other) => Err(d.error_at_attr(
+            name,
+            format!("expected string, got {}", other.value_type().name()),
+        )),
+    }
 }
