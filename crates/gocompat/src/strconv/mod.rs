@@ -8,6 +8,8 @@ mod ftoa;
 mod is_print_table;
 mod quote;
 
+/// `strconv.Unquote` for `"..."` and `'...'` literals (UTF-8 results only).
+pub use crate::template::unquote;
 pub use atoi::{atoi, parse_float, parse_int};
 pub use ftoa::{append_float, append_float_g, format_float, push_float, push_float_g};
 pub use quote::{

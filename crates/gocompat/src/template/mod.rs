@@ -21,6 +21,7 @@ use std::sync::Arc;
 pub use exec::{print_val, truth};
 pub use fmt::sprintf;
 pub use funcs::{builtins, Func, FuncImpl, Kind};
+pub use lex::unquote;
 
 /// A dynamic value, as `reflect.Value` holds one for a template.
 #[derive(Clone, Debug, PartialEq)]

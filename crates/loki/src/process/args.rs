@@ -77,6 +77,7 @@ pub enum StageConfig {
     Template(stages::template::Config),
     Timestamp(stages::timestamp::Config),
     Drop(stages::drop::Config),
+    Match(stages::match_::Config),
 }
 
 /// The `stage.*` blocks of a body (the component's, or a `stage.match`'s), in source order.
@@ -97,6 +98,7 @@ pub fn decode_stages(d: &mut BodyDecoder<'_, '_>) -> Result<Vec<StageConfig>, Fa
             "stage.template" => StageConfig::Template(Decode::decode(d)?),
             "stage.timestamp" => StageConfig::Timestamp(Decode::decode(d)?),
             "stage.drop" => StageConfig::Drop(Decode::decode(d)?),
+            "stage.match" => StageConfig::Match(Decode::decode(d)?),
             "stage.geoip" => {
                 let db: Option<String> = d.optional("db")?;
                 d.skip_rest();
@@ -137,6 +139,7 @@ impl StageConfig {
             StageConfig::Template(c) => Box::new(c.build()),
             StageConfig::Timestamp(c) => Box::new(c.build()),
             StageConfig::Drop(c) => Box::new(c.build(metrics)),
+            StageConfig::Match(c) => Box::new(c.build(metrics)),
         }
     }
 }

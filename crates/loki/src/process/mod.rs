@@ -9,6 +9,7 @@
 
 pub mod args;
 pub mod component;
+pub mod logql;
 pub mod lru;
 pub mod metrics;
 pub mod pipeline;

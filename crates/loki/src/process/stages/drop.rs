@@ -74,7 +74,10 @@ impl Decode for Config {
             Some(Test::Equals(value))
         } else if !expression.is_empty() {
             let re = ingot_gocompat::regexp::compile(&expression).map_err(|e| {
-                d.error_at_attr("expression", invalid(format!("drop stage regex compilation error: {e}")))
+                d.error_at_attr(
+                    "expression",
+                    invalid(format!("drop stage regex compilation error: {e}")),
+                )
             })?;
             Some(Test::Matches(re))
         } else {
@@ -227,16 +230,25 @@ mod tests {
     #[test]
     fn conditions() {
         let long = "x".repeat(20);
-        assert!(!kept("stage.drop { longer_than = \"10B\" }", with(&long, &[])));
+        assert!(!kept(
+            "stage.drop { longer_than = \"10B\" }",
+            with(&long, &[])
+        ));
         assert!(kept("stage.drop { longer_than = 100 }", with(&long, &[])));
         assert!(!kept("stage.drop { older_than = \"1h\" }", with("a", &[])));
         let mut fresh = with("a", &[]);
         fresh.timestamp_ns = super::now_ns();
         assert!(kept("stage.drop { older_than = \"1h\" }", fresh));
         // Source present (any value) drops; absent keeps.
-        assert!(!kept("stage.drop { source = \"key\" }", with("a", &[("key", s(""))])));
+        assert!(!kept(
+            "stage.drop { source = \"key\" }",
+            with("a", &[("key", s(""))])
+        ));
         assert!(kept("stage.drop { source = \"key\" }", with("a", &[])));
-        assert!(kept("stage.drop { source = \"key,other\" }", with("a", &[("key", s("1"))])));
+        assert!(kept(
+            "stage.drop { source = \"key,other\" }",
+            with("a", &[("key", s("1"))])
+        ));
         // Value equality, not a search.
         let cfg = "stage.drop {\nsource = \"level\"\nvalue = \"debug\"\n}";
         assert!(!kept(cfg, with("a", &[("level", s("debug"))])));
@@ -244,11 +256,18 @@ mod tests {
         let cfg = "stage.drop {\nsource = \"v\"\nvalue = \"1.5\"\n}";
         assert!(!kept(cfg, with("a", &[("v", Value::Num(1.5))])));
         // Expression on the line, on joined sources, a value that is not text keeps the line.
-        assert!(!kept("stage.drop { expression = \".*debug.*\" }", with("a debug line", &[])));
-        assert!(kept("stage.drop { expression = \"^debug\" }", with("a debug line", &[])));
+        assert!(!kept(
+            "stage.drop { expression = \".*debug.*\" }",
+            with("a debug line", &[])
+        ));
+        assert!(kept(
+            "stage.drop { expression = \"^debug\" }",
+            with("a debug line", &[])
+        ));
         let cfg = "stage.drop {\nsource = \"a,b\"\nexpression = \"^1;2$\"\n}";
         assert!(!kept(cfg, with("x", &[("a", s("1")), ("b", s("2"))])));
-        let cfg = "stage.drop {\nsource = \"a,b\"\nseparator = \"|\"\nexpression = \"^1\\\\|2$\"\n}";
+        let cfg =
+            "stage.drop {\nsource = \"a,b\"\nseparator = \"|\"\nexpression = \"^1\\\\|2$\"\n}";
         assert!(!kept(cfg, with("x", &[("a", s("1")), ("b", s("2"))])));
         let cfg = "stage.drop {\nsource = \"a,missing\"\nexpression = \"^1$\"\n}";
         assert!(!kept(cfg, with("x", &[("a", s("1"))])));
@@ -280,8 +299,10 @@ mod tests {
         assert!(error("stage.drop {}").contains(
             "drop stage config must contain at least one of `source`, `expression`, `older_than` or `longer_than`"
         ));
-        assert!(error("stage.drop {\nsource = \"a\"\nvalue = \"b\"\nexpression = \"c\"\n}")
-            .contains("`value` and `expression` cannot both be defined"));
+        assert!(
+            error("stage.drop {\nsource = \"a\"\nvalue = \"b\"\nexpression = \"c\"\n}")
+                .contains("`value` and `expression` cannot both be defined")
+        );
         assert!(error("stage.drop {\nvalue = \"b\"\nlonger_than = 1\n}")
             .contains("must contain `source` if `value` is specified"));
         let e = error("stage.drop {\nexpression = \"(\"\n}");

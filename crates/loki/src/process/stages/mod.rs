@@ -6,6 +6,7 @@ pub mod label_drop;
 pub mod label_keep;
 pub mod labels;
 pub mod logfmt;
+pub mod match_;
 pub mod output;
 pub mod regex;
 pub mod replace;
