@@ -78,6 +78,7 @@ pub enum StageConfig {
     Timestamp(stages::timestamp::Config),
     Drop(stages::drop::Config),
     Match(stages::match_::Config),
+    Multiline(stages::multiline::Config),
 }
 
 /// The `stage.*` blocks of a body (the component's, or a `stage.match`'s), in source order.
@@ -99,6 +100,7 @@ pub fn decode_stages(d: &mut BodyDecoder<'_, '_>) -> Result<Vec<StageConfig>, Fa
             "stage.timestamp" => StageConfig::Timestamp(Decode::decode(d)?),
             "stage.drop" => StageConfig::Drop(Decode::decode(d)?),
             "stage.match" => StageConfig::Match(Decode::decode(d)?),
+            "stage.multiline" => StageConfig::Multiline(Decode::decode(d)?),
             "stage.geoip" => {
                 let db: Option<String> = d.optional("db")?;
                 d.skip_rest();
@@ -140,6 +142,7 @@ impl StageConfig {
             StageConfig::Timestamp(c) => Box::new(c.build()),
             StageConfig::Drop(c) => Box::new(c.build(metrics)),
             StageConfig::Match(c) => Box::new(c.build(metrics)),
+            StageConfig::Multiline(c) => Box::new(c.build()),
         }
     }
 }

@@ -7,6 +7,7 @@ pub mod label_keep;
 pub mod labels;
 pub mod logfmt;
 pub mod match_;
+pub mod multiline;
 pub mod output;
 pub mod regex;
 pub mod replace;
