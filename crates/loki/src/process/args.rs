@@ -79,6 +79,7 @@ pub enum StageConfig {
     Drop(stages::drop::Config),
     Match(stages::match_::Config),
     Multiline(stages::multiline::Config),
+    Limit(stages::limit::Config),
 }
 
 /// The `stage.*` blocks of a body (the component's, or a `stage.match`'s), in source order.
@@ -101,6 +102,7 @@ pub fn decode_stages(d: &mut BodyDecoder<'_, '_>) -> Result<Vec<StageConfig>, Fa
             "stage.drop" => StageConfig::Drop(Decode::decode(d)?),
             "stage.match" => StageConfig::Match(Decode::decode(d)?),
             "stage.multiline" => StageConfig::Multiline(Decode::decode(d)?),
+            "stage.limit" => StageConfig::Limit(Decode::decode(d)?),
             "stage.geoip" => {
                 let db: Option<String> = d.optional("db")?;
                 d.skip_rest();
@@ -143,6 +145,7 @@ impl StageConfig {
             StageConfig::Drop(c) => Box::new(c.build(metrics)),
             StageConfig::Match(c) => Box::new(c.build(metrics)),
             StageConfig::Multiline(c) => Box::new(c.build()),
+            StageConfig::Limit(c) => Box::new(c.build(metrics)),
         }
     }
 }

@@ -124,6 +124,15 @@ impl Inner {
         let mut out = Vec::with_capacity(entries.len());
         {
             let mut p = self.pipeline.lock().unwrap_or_else(|e| e.into_inner());
+            if p.1.saturated() {
+                return Err(AppendError::Full {
+                    retry_after: TICK,
+                    reason: format!(
+                        "{}: stage.limit holds as many entries as it may until their rate allows them",
+                        self.id
+                    ),
+                });
+            }
             for e in entries {
                 let mut pe = PEntry::new(e);
                 if let Some(t) = token {

@@ -14,11 +14,19 @@ static DROPPED_LINES: Desc = Desc::new(
     &["reason"],
 );
 
+static DROPPED_BY_LABEL: Desc = Desc::new(
+    "loki_process_dropped_lines_by_label_total",
+    "A count of all log lines dropped as a result of a pipeline stage",
+    MetricType::Counter,
+    &["label_name", "label_value"],
+);
+
 /// Counters shared by every stage of one component (Alloy registers one `CounterVec` and every stage
 /// that drops finds it again).
 #[derive(Default)]
 pub struct Metrics {
     dropped: Mutex<BTreeMap<String, u64>>,
+    dropped_by_label: Mutex<BTreeMap<(String, String), u64>>,
 }
 
 impl Metrics {
@@ -39,12 +47,51 @@ impl Metrics {
         d.get(reason).copied().unwrap_or(0)
     }
 
+    /// One line dropped by `stage.limit` for the value of its `by_label_name`.
+    pub fn dropped_by_label(&self, name: &str, value: &str) {
+        let mut d = self
+            .dropped_by_label
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        *d.entry((name.to_string(), value.to_string())).or_insert(0) += 1;
+    }
+
+    /// Forgets the by-label counts (Alloy resets that vector when its limiters change generation).
+    pub fn reset_dropped_by_label(&self) {
+        self.dropped_by_label
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
+    }
+
+    pub fn dropped_by_label_count(&self, name: &str, value: &str) -> u64 {
+        let d = self
+            .dropped_by_label
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        d.get(&(name.to_string(), value.to_string()))
+            .copied()
+            .unwrap_or(0)
+    }
+
     pub fn debug_metrics(&self, out: &mut Vec<DebugMetric>) {
         let d = self.dropped.lock().unwrap_or_else(|e| e.into_inner());
         for (reason, n) in d.iter() {
             out.push(DebugMetric::new(
                 &DROPPED_LINES,
                 [reason.as_str()],
+                *n as f64,
+            ));
+        }
+        drop(d);
+        let d = self
+            .dropped_by_label
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        for ((name, value), n) in d.iter() {
+            out.push(DebugMetric::new(
+                &DROPPED_BY_LABEL,
+                [name.as_str(), value.as_str()],
                 *n as f64,
             ));
         }

@@ -116,6 +116,12 @@ pub trait Stage: Send {
 
     /// Everything the stage holds, when the pipeline stops or is replaced.
     fn flush(&mut self, _out: &mut Vec<PEntry>) {}
+
+    /// Whether the stage holds as much as it may (entries waiting for a rate limit): the component then
+    /// answers its senders `Full` until it holds less.
+    fn saturated(&self) -> bool {
+        false
+    }
 }
 
 /// Stages in order.
@@ -173,7 +179,18 @@ impl Pipeline {
     }
 }
 
+impl Pipeline {
+    /// Whether any stage holds as much as it may.
+    pub fn saturated(&self) -> bool {
+        self.stages.iter().any(|s| s.saturated())
+    }
+}
+
 impl Stage for Pipeline {
+    fn saturated(&self) -> bool {
+        Pipeline::saturated(self)
+    }
+
     fn process(&mut self, e: PEntry, out: &mut Vec<PEntry>) {
         self.run(e, out);
     }

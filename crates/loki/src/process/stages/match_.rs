@@ -132,6 +132,10 @@ impl Stage for Match {
             p.run_flush(out);
         }
     }
+
+    fn saturated(&self) -> bool {
+        self.pipeline.as_ref().is_some_and(Pipeline::saturated)
+    }
 }
 
 #[cfg(test)]

@@ -5,6 +5,7 @@ pub mod json;
 pub mod label_drop;
 pub mod label_keep;
 pub mod labels;
+pub mod limit;
 pub mod logfmt;
 pub mod match_;
 pub mod multiline;
