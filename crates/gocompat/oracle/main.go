@@ -36,6 +36,7 @@ var tables = []struct {
 	run  func(w *strings.Builder)
 }{
 	{"is_print", "strconv.IsPrint: the printable code points, one range per line (first-last, hex)", isPrint},
+	{"is_digit", "unicode.IsDigit: the decimal digits, one range per line (first-last, hex)", isDigit},
 	{"quote", "input, strconv.Quote, strconv.QuoteToASCII, strconv.CanBackquote", quote},
 	{"quote_rune", "rune (hex), strconv.QuoteRune, strconv.QuoteRuneToASCII", quoteRune},
 	{"format_float", "float64 bits (hex), format, precision, strconv.FormatFloat(f, format, precision, 64)", formatFloat},
@@ -79,6 +80,20 @@ func isPrint(w *strings.Builder) {
 			start = r
 		}
 		if !p && start >= 0 {
+			fmt.Fprintf(w, "%04x-%04x\n", start, r-1)
+			start = -1
+		}
+	}
+}
+
+func isDigit(w *strings.Builder) {
+	start := rune(-1)
+	for r := rune(0); r <= unicode.MaxRune+1; r++ {
+		d := r <= unicode.MaxRune && unicode.IsDigit(r)
+		if d && start < 0 {
+			start = r
+		}
+		if !d && start >= 0 {
 			fmt.Fprintf(w, "%04x-%04x\n", start, r-1)
 			start = -1
 		}

@@ -9,7 +9,8 @@
 //!   is translated; what cannot match exactly is refused), and `QuoteMeta`.
 //! - [`template`]: `text/template` (parsing, execution, Go's predefined functions and `fmt`'s printing) on
 //!   dynamic values, with the functions a caller adds.
-//! - [`math`]: `math.Pow` with a whole exponent, rounded as Go rounds it.
+//! - [`math`]: `math.Pow` with a whole exponent (rounded as Go rounds it).
+//! - [`unicode`]: `unicode.IsDigit` (the decimal digits of Unicode 15.0.0).
 //! - [`url`]: `URL.Redacted`, a URL with its password shown as `xxxxx`.
 //! - [`base64`]: `base64.StdEncoding`/`URLEncoding`'s `EncodeToString` and `DecodeString`, with Go's error texts.
 //!
@@ -27,4 +28,5 @@ pub mod regexp;
 pub mod strconv;
 pub mod template;
 pub mod time;
+pub mod unicode;
 pub mod url;

@@ -24,6 +24,7 @@ const TABLES: &[&str] = &[
     "template",
     "time_parse",
     "strconv_parse",
+    "is_digit",
     "timestamp_stage",
 ];
 
@@ -96,6 +97,36 @@ fn is_print_matches_go_for_every_code_point() {
         }
     }
     assert_none("is_print", printable.len(), bad);
+}
+
+#[test]
+fn is_digit_matches_go_for_every_code_point() {
+    let path = crate_dir().join("tests/data/is_digit.txt");
+    let text = std::fs::read_to_string(&path).expect("is_digit.txt");
+    let mut lines = text.lines();
+    assert!(lines
+        .next()
+        .unwrap_or_default()
+        .ends_with(&format!("; {GO}, unicode 15.0.0")));
+    let mut digit = vec![false; 0x110000];
+    let mut ranges = 0;
+    for row in lines {
+        let (first, last) = row.split_once('-').expect("first-last");
+        for u in u32::from_str_radix(first, 16).unwrap()..=u32::from_str_radix(last, 16).unwrap() {
+            digit[u as usize] = true;
+        }
+        ranges += 1;
+    }
+    assert!(ranges > 60, "only {ranges} ranges");
+    let mut bad = Vec::new();
+    for (u, &want) in digit.iter().enumerate() {
+        if let Some(c) = char::from_u32(u as u32) {
+            if ingot_gocompat::unicode::is_digit(c) != want {
+                bad.push(format!("U+{u:04X}: Go says {want}"));
+            }
+        }
+    }
+    assert_none("is_digit", digit.len(), bad);
 }
 
 #[test]

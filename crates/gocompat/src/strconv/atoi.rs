@@ -69,8 +69,8 @@ pub fn parse_float(s: &str) -> Result<f64, String> {
         "nan" if body.len() == s.len() => return Ok(f64::from_bits(0x7ff8_0000_0000_0001)),
         _ => {}
     }
-    if lower.starts_with("0x") {
-        return parse_hex_float(&lower[2..])
+    if let Some(hex) = lower.strip_prefix("0x") {
+        return parse_hex_float(hex)
             .map(|v| sign * v)
             .ok_or_else(|| err("invalid syntax"))
             .and_then(|v| {
@@ -136,7 +136,7 @@ fn underscore_ok(s: &str) -> bool {
         && b[i] == b'0'
         && matches!(b[i + 1].to_ascii_lowercase(), b'b' | b'o' | b'x')
     {
-        hex = b[i + 1].to_ascii_lowercase() == b'x';
+        hex = b[i + 1].eq_ignore_ascii_case(&b'x');
         i += 2;
         saw = b'0';
     }

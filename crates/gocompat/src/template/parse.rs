@@ -93,6 +93,7 @@ pub fn parse(name: &str, text: &str, funcs: &Funcs) -> Result<List, String> {
     }
 }
 
+#[allow(clippy::enum_variant_names)] // Go's names: EOF, {{end}}, {{else}}.
 enum End {
     Eof,
     End,

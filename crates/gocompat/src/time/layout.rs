@@ -298,14 +298,12 @@ fn next_std_chunk(layout: &[u8]) -> (&[u8], Std, &[u8]) {
     for i in 0..n {
         let c = l[i];
         match c {
-            b'J' => {
-                if has(i, "Jan") {
-                    if has(i, "January") {
-                        return (&l[..i], Std::LongMonth, &l[i + 7..]);
-                    }
-                    if !starts_lower(&l[i + 3..]) {
-                        return (&l[..i], Std::Month, &l[i + 3..]);
-                    }
+            b'J' if has(i, "Jan") => {
+                if has(i, "January") {
+                    return (&l[..i], Std::LongMonth, &l[i + 7..]);
+                }
+                if !starts_lower(&l[i + 3..]) {
+                    return (&l[..i], Std::Month, &l[i + 3..]);
                 }
             }
             b'M' => {
@@ -364,16 +362,8 @@ fn next_std_chunk(layout: &[u8]) -> (&[u8], Std, &[u8]) {
             b'3' => return (&l[..i], Std::Hour12, &l[i + 1..]),
             b'4' => return (&l[..i], Std::Minute, &l[i + 1..]),
             b'5' => return (&l[..i], Std::Second, &l[i + 1..]),
-            b'P' => {
-                if has(i, "PM") {
-                    return (&l[..i], Std::PM, &l[i + 2..]);
-                }
-            }
-            b'p' => {
-                if has(i, "pm") {
-                    return (&l[..i], Std::Pm, &l[i + 2..]);
-                }
-            }
+            b'P' if has(i, "PM") => return (&l[..i], Std::PM, &l[i + 2..]),
+            b'p' if has(i, "pm") => return (&l[..i], Std::Pm, &l[i + 2..]),
             b'-' => {
                 for (s, std) in [
                     ("-070000", Std::NumSecondsTz),
@@ -400,8 +390,8 @@ fn next_std_chunk(layout: &[u8]) -> (&[u8], Std, &[u8]) {
                     }
                 }
             }
-            b'.' | b',' => {
-                if i + 1 < n && (l[i + 1] == b'0' || l[i + 1] == b'9') {
+            b'.' | b',' if i + 1 < n && (l[i + 1] == b'0' || l[i + 1] == b'9') => {
+                {
                     let ch = l[i + 1];
                     let mut j = i + 1;
                     while j < n && l[j] == ch {

@@ -80,6 +80,17 @@ pub enum StageConfig {
     Match(stages::match_::Config),
     Multiline(stages::multiline::Config),
     Limit(stages::limit::Config),
+    Cri(stages::cri::Config),
+    Docker(stages::docker::Config),
+    Pack(stages::pack::Config),
+    Decolorize(stages::decolorize::Config),
+    Sampling(stages::sampling::Config),
+    StructuredMetadataDrop(stages::structured_metadata_drop::Config),
+    Truncate(stages::truncate::Config),
+    Luhn(stages::luhn::Config),
+    Pattern(stages::pattern::Config),
+    EventLogMessage(stages::eventlogmessage::Config),
+    WindowsEvent(stages::windowsevent::Config),
 }
 
 /// The `stage.*` blocks of a body (the component's, or a `stage.match`'s), in source order.
@@ -103,6 +114,17 @@ pub fn decode_stages(d: &mut BodyDecoder<'_, '_>) -> Result<Vec<StageConfig>, Fa
             "stage.match" => StageConfig::Match(Decode::decode(d)?),
             "stage.multiline" => StageConfig::Multiline(Decode::decode(d)?),
             "stage.limit" => StageConfig::Limit(Decode::decode(d)?),
+            "stage.cri" => StageConfig::Cri(Decode::decode(d)?),
+            "stage.docker" => StageConfig::Docker(Decode::decode(d)?),
+            "stage.pack" => StageConfig::Pack(Decode::decode(d)?),
+            "stage.decolorize" => StageConfig::Decolorize(Decode::decode(d)?),
+            "stage.sampling" => StageConfig::Sampling(Decode::decode(d)?),
+            "stage.structured_metadata_drop" => StageConfig::StructuredMetadataDrop(Decode::decode(d)?),
+            "stage.truncate" => StageConfig::Truncate(Decode::decode(d)?),
+            "stage.luhn" => StageConfig::Luhn(Decode::decode(d)?),
+            "stage.pattern" => StageConfig::Pattern(Decode::decode(d)?),
+            "stage.eventlogmessage" => StageConfig::EventLogMessage(Decode::decode(d)?),
+            "stage.windowsevent" => StageConfig::WindowsEvent(Decode::decode(d)?),
             "stage.geoip" => {
                 let db: Option<String> = d.optional("db")?;
                 d.skip_rest();
@@ -146,6 +168,17 @@ impl StageConfig {
             StageConfig::Match(c) => Box::new(c.build(metrics)),
             StageConfig::Multiline(c) => Box::new(c.build()),
             StageConfig::Limit(c) => Box::new(c.build(metrics)),
+            StageConfig::Cri(c) => Box::new(c.build(metrics)),
+            StageConfig::Docker(c) => Box::new(c.build()),
+            StageConfig::Pack(c) => Box::new(c.build()),
+            StageConfig::Decolorize(c) => Box::new(c.build()),
+            StageConfig::Sampling(c) => Box::new(c.build(metrics)),
+            StageConfig::StructuredMetadataDrop(c) => Box::new(c.build()),
+            StageConfig::Truncate(c) => Box::new(c.build(metrics)),
+            StageConfig::Luhn(c) => Box::new(c.build()),
+            StageConfig::Pattern(c) => Box::new(c.build()),
+            StageConfig::EventLogMessage(c) => Box::new(c.build()),
+            StageConfig::WindowsEvent(c) => Box::new(c.build()),
         }
     }
 }

@@ -21,12 +21,35 @@ static DROPPED_BY_LABEL: Desc = Desc::new(
     &["label_name", "label_value"],
 );
 
+pub static CRI_PARTIAL_FLUSHED: Desc = Desc::new(
+    "loki_process_cri_partial_lines_flushed_total",
+    "A count of partial lines that were flushed prematurely due to the max_partial_lines limit being exceeded",
+    MetricType::Counter,
+    &[],
+);
+
+pub static CRI_TRUNCATED: Desc = Desc::new(
+    "loki_process_cri_lines_truncated_total",
+    "A count of lines that were truncated due to the max_partial_line_size limit",
+    MetricType::Counter,
+    &[],
+);
+
+pub static TRUNCATED_FIELDS: Desc = Desc::new(
+    "loki_process_truncated_fields_total",
+    "A count of all log lines, labels, extracted values, or structured_metadata truncated as a result of a pipeline stage",
+    MetricType::Counter,
+    &["field"],
+);
+
 /// Counters shared by every stage of one component (Alloy registers one `CounterVec` and every stage
 /// that drops finds it again).
 #[derive(Default)]
 pub struct Metrics {
     dropped: Mutex<BTreeMap<String, u64>>,
     dropped_by_label: Mutex<BTreeMap<(String, String), u64>>,
+    /// Other stages' counters: a family of at most one label, that label's value, the count.
+    counters: Mutex<Vec<(&'static Desc, String, u64)>>,
 }
 
 impl Metrics {
@@ -72,6 +95,26 @@ impl Metrics {
         d.get(&(name.to_string(), value.to_string()))
             .copied()
             .unwrap_or(0)
+    }
+
+    /// Adds `n` to `desc` (a family with no label, `label` then being `""`, or with one).
+    pub fn count(&self, desc: &'static Desc, label: &str, n: u64) {
+        let mut c = self.counters.lock().unwrap_or_else(|e| e.into_inner());
+        match c
+            .iter_mut()
+            .find(|(d, l, _)| std::ptr::eq(*d, desc) && l == label)
+        {
+            Some(slot) => slot.2 += n,
+            None => c.push((desc, label.to_string(), n)),
+        }
+    }
+
+    /// The value of a counter counted with [`Metrics::count`].
+    pub fn counted(&self, desc: &'static Desc, label: &str) -> u64 {
+        let c = self.counters.lock().unwrap_or_else(|e| e.into_inner());
+        c.iter()
+            .find(|(d, l, _)| std::ptr::eq(*d, desc) && l == label)
+            .map_or(0, |s| s.2)
     }
 
     pub fn debug_metrics(&self, out: &mut Vec<DebugMetric>) {

@@ -1,22 +1,33 @@
 //! One file per stage: its `Config` (decoded and checked with Alloy's messages) and the running stage.
 
+pub mod cri;
+pub mod decolorize;
+pub mod docker;
 pub mod drop;
+pub mod eventlogmessage;
 pub mod json;
 pub mod label_drop;
 pub mod label_keep;
 pub mod labels;
 pub mod limit;
 pub mod logfmt;
+pub mod luhn;
 pub mod match_;
 pub mod multiline;
 pub mod output;
+pub mod pack;
+pub mod pattern;
 pub mod regex;
 pub mod replace;
+pub mod sampling;
 pub mod static_labels;
 pub mod structured_metadata;
+pub mod structured_metadata_drop;
 pub mod template;
 pub mod tenant;
 pub mod timestamp;
+pub mod truncate;
+pub mod windowsevent;
 
 #[cfg(test)]
 pub(crate) mod testing;

@@ -192,7 +192,8 @@ impl Parser {
 /// Go's `int64(f)` on amd64 (CVTTSD2SQ): truncation, and the "integer indefinite" value for NaN and for
 /// what is out of range.
 fn go_float_to_int64(f: f64) -> i64 {
-    if f.is_nan() || f >= 9.223_372_036_854_775_808e18 || f < -9.223_372_036_854_775_808e18 {
+    const TWO_63: f64 = 9_223_372_036_854_775_808.0;
+    if f.is_nan() || !(-TWO_63..TWO_63).contains(&f) {
         i64::MIN
     } else {
         f as i64
