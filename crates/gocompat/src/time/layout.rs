@@ -391,21 +391,19 @@ fn next_std_chunk(layout: &[u8]) -> (&[u8], Std, &[u8]) {
                 }
             }
             b'.' | b',' if i + 1 < n && (l[i + 1] == b'0' || l[i + 1] == b'9') => {
-                {
-                    let ch = l[i + 1];
-                    let mut j = i + 1;
-                    while j < n && l[j] == ch {
-                        j += 1;
-                    }
-                    if !is_digit(l, j) {
-                        let digits = j - (i + 1);
-                        let std = if ch == b'0' {
-                            Std::FracSecond0(digits, c)
-                        } else {
-                            Std::FracSecond9(digits, c)
-                        };
-                        return (&l[..i], std, &l[j..]);
-                    }
+                let ch = l[i + 1];
+                let mut j = i + 1;
+                while j < n && l[j] == ch {
+                    j += 1;
+                }
+                if !is_digit(l, j) {
+                    let digits = j - (i + 1);
+                    let std = if ch == b'0' {
+                        Std::FracSecond0(digits, c)
+                    } else {
+                        Std::FracSecond9(digits, c)
+                    };
+                    return (&l[..i], std, &l[j..]);
                 }
             }
             _ => {}

@@ -91,6 +91,7 @@ pub enum StageConfig {
     Pattern(stages::pattern::Config),
     EventLogMessage(stages::eventlogmessage::Config),
     WindowsEvent(stages::windowsevent::Config),
+    Metrics(stages::metrics::Config),
 }
 
 /// The `stage.*` blocks of a body (the component's, or a `stage.match`'s), in source order.
@@ -125,6 +126,7 @@ pub fn decode_stages(d: &mut BodyDecoder<'_, '_>) -> Result<Vec<StageConfig>, Fa
             "stage.pattern" => StageConfig::Pattern(Decode::decode(d)?),
             "stage.eventlogmessage" => StageConfig::EventLogMessage(Decode::decode(d)?),
             "stage.windowsevent" => StageConfig::WindowsEvent(Decode::decode(d)?),
+            "stage.metrics" => StageConfig::Metrics(Decode::decode(d)?),
             "stage.geoip" => {
                 let db: Option<String> = d.optional("db")?;
                 d.skip_rest();
@@ -179,6 +181,7 @@ impl StageConfig {
             StageConfig::Pattern(c) => Box::new(c.build()),
             StageConfig::EventLogMessage(c) => Box::new(c.build()),
             StageConfig::WindowsEvent(c) => Box::new(c.build()),
+            StageConfig::Metrics(c) => Box::new(c.build(metrics)),
         }
     }
 }

@@ -2,7 +2,7 @@
 //! agent's, with `component_id`), named as Alloy's stages name them.
 
 use std::collections::BTreeMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex, Weak};
 
 use ingot_prom::exposition::{Desc, MetricType};
 use ingot_runtime::component::DebugMetric;
@@ -50,6 +50,9 @@ pub struct Metrics {
     dropped_by_label: Mutex<BTreeMap<(String, String), u64>>,
     /// Other stages' counters: a family of at most one label, that label's value, the count.
     counters: Mutex<Vec<(&'static Desc, String, u64)>>,
+    /// `stage.metrics`' metrics, while their stage lives (a replaced pipeline's go with it, as Alloy's
+    /// are deleted when its stages are cleaned up).
+    custom: Mutex<Vec<Weak<crate::process::stages::metrics::Store>>>,
 }
 
 impl Metrics {
@@ -109,6 +112,13 @@ impl Metrics {
         }
     }
 
+    /// Serves a `stage.metrics` metric while its stage lives.
+    pub fn add_custom(&self, store: &Arc<crate::process::stages::metrics::Store>) {
+        let mut c = self.custom.lock().unwrap_or_else(|e| e.into_inner());
+        c.retain(|w| w.strong_count() > 0);
+        c.push(Arc::downgrade(store));
+    }
+
     /// The value of a counter counted with [`Metrics::count`].
     pub fn counted(&self, desc: &'static Desc, label: &str) -> u64 {
         let c = self.counters.lock().unwrap_or_else(|e| e.into_inner());
@@ -118,6 +128,13 @@ impl Metrics {
     }
 
     pub fn debug_metrics(&self, out: &mut Vec<DebugMetric>) {
+        let custom: Vec<_> = {
+            let c = self.custom.lock().unwrap_or_else(|e| e.into_inner());
+            c.iter().filter_map(Weak::upgrade).collect()
+        };
+        for store in custom {
+            store.collect(out);
+        }
         let d = self.dropped.lock().unwrap_or_else(|e| e.into_inner());
         for (reason, n) in d.iter() {
             out.push(DebugMetric::new(

@@ -13,6 +13,7 @@ pub mod limit;
 pub mod logfmt;
 pub mod luhn;
 pub mod match_;
+pub mod metrics;
 pub mod multiline;
 pub mod output;
 pub mod pack;
