@@ -9,6 +9,7 @@
 
 pub mod args;
 pub mod component;
+pub mod jmespath;
 pub mod logql;
 pub mod lru;
 pub mod metrics;
