@@ -34,7 +34,9 @@ use ingot_syntax::value::{FromValue, Value};
 use ingot_testkit::cost::{cpu_time, self_cpu_time};
 use tokio_util::sync::CancellationToken;
 
-const LEVELS: [&str; 8] = ["info", "warn", "error", "info", "info", "warn", "info", "debug"];
+const LEVELS: [&str; 8] = [
+    "info", "warn", "error", "info", "info", "warn", "info", "debug",
+];
 
 fn line(i: usize) -> String {
     let s = i % 86_400;
@@ -98,9 +100,16 @@ fn run_ingot(stages: &str, chunks: &[Vec<Entry>]) -> (Duration, Duration, u64) {
     let cpu0 = self_cpu_time();
     let t0 = Instant::now();
     for chunk in chunks {
-        receiver.0.append(chunk).expect("the pipeline takes every batch");
+        receiver
+            .0
+            .append(chunk)
+            .expect("the pipeline takes every batch");
     }
-    (t0.elapsed(), self_cpu_time() - cpu0, sink.0.load(Ordering::Relaxed))
+    (
+        t0.elapsed(),
+        self_cpu_time() - cpu0,
+        sink.0.load(Ordering::Relaxed),
+    )
 }
 
 const PIPELINE: &str = r#"
@@ -167,10 +176,18 @@ fn run_syslog_ng(dir: &std::path::Path, expected: u64) -> (Duration, Duration) {
     let mut offset = 0u64;
     let mut buf = vec![0u8; 1 << 20];
     while seen < expected {
-        assert!(t0.elapsed() < Duration::from_secs(300), "syslog-ng did not finish: {seen} of {expected}");
+        assert!(
+            t0.elapsed() < Duration::from_secs(300),
+            "syslog-ng did not finish: {seen} of {expected}"
+        );
         if let Some(status) = child.try_wait().unwrap() {
             let mut err = String::new();
-            child.stderr.take().unwrap().read_to_string(&mut err).unwrap();
+            child
+                .stderr
+                .take()
+                .unwrap()
+                .read_to_string(&mut err)
+                .unwrap();
             panic!("syslog-ng exited ({status}): {err}");
         }
         if let Ok(mut f) = std::fs::File::open(&out) {
@@ -230,7 +247,11 @@ fn main() {
     let labels = Labels::from_pairs(&[("job", "bench"), ("filename", "/var/log/app.log")]);
     let chunks: Vec<Vec<Entry>> = lines
         .chunks(1000)
-        .map(|c| c.iter().map(|l| Entry::new(labels.clone(), 0, l.clone())).collect())
+        .map(|c| {
+            c.iter()
+                .map(|l| Entry::new(labels.clone(), 0, l.clone()))
+                .collect()
+        })
         .collect();
     let kept = (0..total).filter(|i| i % 8 != 7).count() as u64;
     let bytes: usize = lines.iter().map(|l| l.len() + 1).sum();
@@ -239,7 +260,10 @@ fn main() {
         bytes as f64 / (1 << 20) as f64
     );
     let (wall, cpu, out) = run_ingot(PIPELINE, &chunks);
-    assert_eq!(out, kept, "ingot kept {out} of {total} lines, expected {kept}");
+    assert_eq!(
+        out, kept,
+        "ingot kept {out} of {total} lines, expected {kept}"
+    );
     let ingot = per_core("ingot", total, wall, cpu);
     let (wall, cpu) = run_syslog_ng(dir.path(), kept);
     let sng = per_core("syslog-ng", total, wall, cpu);
@@ -250,7 +274,10 @@ fn main() {
 
     // The regex stage against the regex crate's own captures on the same lines.
     let expr = r#"^\{"time":"(?P<time>[^"]+)","level":"(?P<level>\w+)","app":"(?P<app>[^"]*)""#;
-    let stage = format!("stage.regex {{\n  expression = {}\n}}\n", serde_json::Value::String(expr.into()));
+    let stage = format!(
+        "stage.regex {{\n  expression = {}\n}}\n",
+        serde_json::Value::String(expr.into())
+    );
     let (wall, cpu, out) = run_ingot(&stage, &chunks);
     assert_eq!(out, total as u64);
     println!("{total} lines through stage.regex with 3 named groups:");

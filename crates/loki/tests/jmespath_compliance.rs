@@ -19,7 +19,9 @@ fn same(a: &serde_json::Value, b: &serde_json::Value) -> bool {
     use serde_json::Value as V;
     match (a, b) {
         (V::Number(x), V::Number(y)) => x.as_f64() == y.as_f64(),
-        (V::Array(x), V::Array(y)) => x.len() == y.len() && x.iter().zip(y).all(|(a, b)| same(a, b)),
+        (V::Array(x), V::Array(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(a, b)| same(a, b))
+        }
         (V::Object(x), V::Object(y)) => {
             x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| same(v, w)))
         }
@@ -36,7 +38,11 @@ fn community_compliance_suite() {
         .filter(|p| p.extension().is_some_and(|e| e == "json"))
         .collect();
     files.sort();
-    assert!(files.len() >= 20, "the suite is missing from {}", dir.display());
+    assert!(
+        files.len() >= 20,
+        "the suite is missing from {}",
+        dir.display()
+    );
     let mut cases = 0;
     let mut failures: Vec<(String, String, String)> = Vec::new();
     for path in &files {
@@ -52,12 +58,20 @@ fn community_compliance_suite() {
                 let ok = match (case.get("error"), &got) {
                     (Some(_), Err(_)) => true,
                     (Some(want), Ok(v)) => {
-                        failures.push((file.clone(), expr.to_string(), format!("want error {want}, got {v}")));
+                        failures.push((
+                            file.clone(),
+                            expr.to_string(),
+                            format!("want error {want}, got {v}"),
+                        ));
                         continue;
                     }
                     (None, Ok(v)) => same(v, &case["result"]),
                     (None, Err(e)) => {
-                        failures.push((file.clone(), expr.to_string(), format!("want {}, got error {e}", case["result"])));
+                        failures.push((
+                            file.clone(),
+                            expr.to_string(),
+                            format!("want {}, got error {e}", case["result"]),
+                        ));
                         continue;
                     }
                 };

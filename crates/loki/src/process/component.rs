@@ -133,14 +133,18 @@ impl Inner {
                     ),
                 });
             }
-            for e in entries {
-                let mut pe = PEntry::new(e);
-                if let Some(t) = token {
-                    // A stage that holds the entry (multiline) keeps the sender's receipt open with it.
-                    pe.tokens.push(t.clone());
-                }
-                p.1.run(pe, &mut out);
-            }
+            let mut batch: Vec<PEntry> = entries
+                .iter()
+                .map(|e| {
+                    let mut pe = PEntry::new(e);
+                    if let Some(t) = token {
+                        // A stage that holds the entry (multiline) keeps the sender's receipt open with it.
+                        pe.tokens.push(t.clone());
+                    }
+                    pe
+                })
+                .collect();
+            p.1.run_batch(&mut batch, &mut out);
         }
         // Entries of this batch carry only this batch's token: deliver them with it.
         for e in &mut out {

@@ -10,6 +10,7 @@
 pub mod args;
 pub mod component;
 pub mod jmespath;
+pub mod json_doc;
 pub mod logql;
 pub mod lru;
 pub mod metrics;

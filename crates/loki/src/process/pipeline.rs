@@ -124,36 +124,56 @@ pub trait Stage: Send {
     }
 }
 
-/// Stages in order.
+/// Stages in order, with two buffers reused between calls so that passing entries from stage to stage
+/// allocates nothing.
 #[derive(Default)]
 pub struct Pipeline {
     stages: Vec<Box<dyn Stage>>,
+    bufs: (Vec<PEntry>, Vec<PEntry>),
+    single: Vec<PEntry>,
 }
 
 impl Pipeline {
     pub fn new(stages: Vec<Box<dyn Stage>>) -> Pipeline {
-        Pipeline { stages }
+        Pipeline {
+            stages,
+            bufs: Default::default(),
+            single: Vec::new(),
+        }
     }
 
-    /// Runs `entries` through stages `from..`, appending what comes out to `out`.
-    fn run_from(&mut self, from: usize, entries: Vec<PEntry>, out: &mut Vec<PEntry>) {
-        let mut cur = entries;
+    /// Runs `entries` through stages `from..`, appending what comes out to `out`. Each stage takes every
+    /// entry in order before the next stage does (the same entries reach each stage in the same order as
+    /// entry-by-entry).
+    fn run_from(&mut self, from: usize, entries: &mut Vec<PEntry>, out: &mut Vec<PEntry>) {
+        let (mut cur, mut next) = std::mem::take(&mut self.bufs);
+        cur.clear();
+        cur.append(entries);
         for stage in &mut self.stages[from..] {
             if cur.is_empty() {
-                return;
+                break;
             }
-            let mut next = Vec::with_capacity(cur.len());
-            for e in cur {
+            next.clear();
+            for e in cur.drain(..) {
                 stage.process(e, &mut next);
             }
-            cur = next;
+            std::mem::swap(&mut cur, &mut next);
         }
-        out.extend(cur);
+        out.append(&mut cur);
+        self.bufs = (cur, next);
     }
 
     /// Runs one entry through every stage.
     pub fn run(&mut self, e: PEntry, out: &mut Vec<PEntry>) {
-        self.run_from(0, vec![e], out);
+        let mut v = std::mem::take(&mut self.single);
+        v.push(e);
+        self.run_from(0, &mut v, out);
+        self.single = v;
+    }
+
+    /// Runs entries (taken from `entries`) through every stage.
+    pub fn run_batch(&mut self, entries: &mut Vec<PEntry>, out: &mut Vec<PEntry>) {
+        self.run_from(0, entries, out);
     }
 
     /// What stages release by `now`, each run through the stages after it.
@@ -162,7 +182,7 @@ impl Pipeline {
             let mut released = Vec::new();
             self.stages[i].tick(now, &mut released);
             if !released.is_empty() {
-                self.run_from(i + 1, released, out);
+                self.run_from(i + 1, &mut released, out);
             }
         }
     }
@@ -173,7 +193,7 @@ impl Pipeline {
             let mut released = Vec::new();
             self.stages[i].flush(&mut released);
             if !released.is_empty() {
-                self.run_from(i + 1, released, out);
+                self.run_from(i + 1, &mut released, out);
             }
         }
     }

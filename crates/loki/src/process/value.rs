@@ -41,6 +41,14 @@ pub fn get_string(v: &Value) -> Result<String, String> {
     }
 }
 
+/// Calls `f` with the text of `v` as [`get_string`] gives it, without copying a string value.
+pub fn with_str<R>(v: &Value, f: impl FnOnce(&str) -> R) -> Result<R, String> {
+    match v {
+        Value::Str(s) => Ok(f(s)),
+        other => get_string(other).map(|s| f(&s)),
+    }
+}
+
 /// A JSON document as Go's `json.Marshal` writes a decoded `any` (object keys sorted, `<`, `>`, `&`,
 /// U+2028 and U+2029 escaped, float64s as `encoding/json` prints them).
 pub fn marshal_json(v: &serde_json::Value, out: &mut String) {

@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use ingot_syntax::decode::{BodyDecoder, Decode, Failed};
 
 use crate::process::args::invalid;
+use crate::process::json_doc::{self, Doc};
 use crate::process::pipeline::{PEntry, Stage};
 use crate::process::value::{marshal_json, Extracted, Value};
 
@@ -89,14 +90,77 @@ impl Decode for Config {
 
 impl Config {
     pub fn build(&self) -> Json {
-        Json(self.clone())
+        let exprs = self
+            .expressions
+            .iter()
+            .map(|(name, e)| {
+                let how = match path_of(e.as_ast()) {
+                    Some(path) => Eval::Path(path),
+                    None => Eval::Jmes(e.clone()),
+                };
+                (name.clone(), how)
+            })
+            .collect();
+        Json {
+            cfg: self.clone(),
+            exprs,
+        }
     }
 }
 
-pub struct Json(Config);
+/// One step of a path expression.
+#[derive(Clone, Debug)]
+enum Step {
+    Field(String),
+    Index(i64),
+}
+
+/// How an expression is evaluated: a path of fields and indices read straight from the document (what
+/// nearly every config writes: `message`, `"http.status"`, `nested.field`, `list[0]`), or the JMESPath
+/// engine for everything else. Both give the same value: a missing field or an index out of range is null.
+#[derive(Clone)]
+enum Eval {
+    Path(Vec<Step>),
+    Jmes(jmespath::Expression<'static>),
+}
+
+fn path_of(ast: &jmespath::ast::Ast) -> Option<Vec<Step>> {
+    use jmespath::ast::Ast;
+    match ast {
+        Ast::Field { name, .. } => Some(vec![Step::Field(name.clone())]),
+        Ast::Subexpr { lhs, rhs, .. } => {
+            let mut p = path_of(lhs)?;
+            match &**rhs {
+                Ast::Index { idx, .. } => p.push(Step::Index(i64::from(*idx))),
+                other => p.extend(path_of(other)?),
+            }
+            Some(p)
+        }
+        _ => None,
+    }
+}
+
+pub struct Json {
+    cfg: Config,
+    exprs: Vec<(String, Eval)>,
+}
 
 /// Alloy's `simplifyType`: scalars as they are, arrays and objects as their JSON text.
-fn simplify(v: &serde_json::Value) -> Value {
+fn simplify(v: &Doc<'_>) -> Value {
+    match v {
+        Doc::Null => Value::Null,
+        Doc::Bool(b) => Value::Bool(*b),
+        Doc::Num(n) => Value::Num(*n),
+        Doc::Str(s) => Value::Str(s.to_string()),
+        other => {
+            let mut s = String::new();
+            other.marshal(&mut s);
+            Value::Str(s)
+        }
+    }
+}
+
+fn simplify_json(v: &serde_json::Value) -> Value {
     match v {
         serde_json::Value::Null => Value::Null,
         serde_json::Value::Bool(b) => Value::Bool(*b),
@@ -112,45 +176,54 @@ fn simplify(v: &serde_json::Value) -> Value {
 
 impl Json {
     /// `Err` when the input is not a JSON object (Alloy's `malformed json`).
-    fn extract(&self, extracted: &mut Extracted, line: &str) -> Result<(), ()> {
-        let input = match &self.0.source {
-            Some(src) => match source_text(extracted, src) {
-                Some(s) => s,
-                None => return Ok(()),
-            },
-            None => line.to_string(),
-        };
-        let data: serde_json::Map<String, serde_json::Value> = match serde_json::from_str(&input) {
-            Ok(serde_json::Value::Object(m)) => m,
+    fn extract(&self, extracted: &mut Extracted, input: &str) -> Result<(), ()> {
+        let doc = match json_doc::parse(input) {
             // Go decodes a JSON null into a map as an empty (nil) map.
-            Ok(serde_json::Value::Null) => serde_json::Map::new(),
+            Ok(Doc::Null) => Doc::Obj(Vec::new()),
+            Ok(d @ Doc::Obj(_)) => d,
             _ => {
-                tracing::debug!("failed to unmarshal log line");
+                tracing::debug!(stage = "json", "failed to unmarshal log line");
                 return Err(());
             }
         };
-        let root = serde_json::Value::Object(data);
-        if !self.0.expressions.is_empty() {
-            let var = match jmespath::Variable::try_from(&root) {
-                Ok(v) => v,
-                Err(_) => return Err(()),
-            };
-            let var = std::sync::Arc::new(var);
-            for (name, expr) in &self.0.expressions {
-                match expr.search(var.clone()) {
-                    Ok(result) => {
-                        let json =
-                            serde_json::to_value(&*result).unwrap_or(serde_json::Value::Null);
-                        extracted.insert(name.clone(), simplify(&json));
+        let mut var: Option<std::sync::Arc<jmespath::Variable>> = None;
+        for (name, how) in &self.exprs {
+            match how {
+                Eval::Path(steps) => {
+                    let mut cur = Some(&doc);
+                    for step in steps {
+                        cur = cur.and_then(|d| match step {
+                            Step::Field(f) => d.get(f),
+                            Step::Index(i) => d.index(*i),
+                        });
                     }
-                    Err(e) => tracing::debug!("failed to search JMES expression: {e}"),
+                    extracted.insert(name.clone(), cur.map_or(Value::Null, simplify));
+                }
+                Eval::Jmes(expr) => {
+                    let var = match &mut var {
+                        Some(v) => v.clone(),
+                        None => match jmespath::Variable::try_from(&doc.to_json()) {
+                            Ok(v) => var.insert(std::sync::Arc::new(v)).clone(),
+                            Err(_) => return Err(()),
+                        },
+                    };
+                    match expr.search(var) {
+                        Ok(result) => {
+                            let json =
+                                serde_json::to_value(&*result).unwrap_or(serde_json::Value::Null);
+                            extracted.insert(name.clone(), simplify_json(&json));
+                        }
+                        Err(e) => {
+                            tracing::debug!(stage = "json", "failed to search JMES expression: {e}")
+                        }
+                    }
                 }
             }
         }
-        if let (Some(re), serde_json::Value::Object(m)) = (&self.0.regex, &root) {
-            for (k, v) in m {
+        if let Some(re) = &self.cfg.regex {
+            for (k, v) in doc.members() {
                 if re.is_match(k) {
-                    extracted.insert(k.clone(), simplify(v));
+                    extracted.insert(k.to_string(), simplify(v));
                 }
             }
         }
@@ -160,10 +233,19 @@ impl Json {
 
 impl Stage for Json {
     fn process(&mut self, mut e: PEntry, out: &mut Vec<PEntry>) {
-        let line = std::mem::take(&mut e.line);
-        let result = self.extract(&mut e.extracted, &line);
-        e.line = line;
-        if result.is_err() && self.0.drop_malformed {
+        let result = match &self.cfg.source {
+            Some(src) => match source_text(&e.extracted, src) {
+                Some(s) => self.extract(&mut e.extracted, &s),
+                None => Ok(()),
+            },
+            None => {
+                let line = std::mem::take(&mut e.line);
+                let r = self.extract(&mut e.extracted, &line);
+                e.line = line;
+                r
+            }
+        };
+        if result.is_err() && self.cfg.drop_malformed {
             return;
         }
         out.push(e);

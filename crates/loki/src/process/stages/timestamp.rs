@@ -15,7 +15,7 @@ use ingot_syntax::decode::{BodyDecoder, Decode, Failed};
 use crate::process::args::invalid;
 use crate::process::lru::Lru;
 use crate::process::pipeline::{labels_fingerprint, PEntry, Stage};
-use crate::process::value::get_string;
+use crate::process::value::with_str;
 
 /// How many label sets' last timestamps are kept (Alloy's `maxLastKnownTimestampsCacheSize`).
 const LAST_KNOWN: usize = 10_000;
@@ -116,6 +116,11 @@ impl Parser {
     /// The instant `value` names, trying each format in turn; the first format's error when none reads
     /// it. `now` (Unix seconds) gives the year to layouts without one.
     pub fn parse(&self, value: &str, now: i64) -> Result<Instant, String> {
+        self.parse_now(value, &|| now)
+    }
+
+    /// [`Parser::parse`] asking for the time only when a layout without a year needs it.
+    pub fn parse_now(&self, value: &str, now: &dyn Fn() -> i64) -> Result<Instant, String> {
         let mut first_err = None;
         for f in &self.formats {
             match self.parse_one(f, value, now) {
@@ -128,7 +133,7 @@ impl Parser {
         Err(first_err.unwrap_or_default())
     }
 
-    fn parse_one(&self, f: &Format, value: &str, now: i64) -> Result<Instant, String> {
+    fn parse_one(&self, f: &Format, value: &str, now: &dyn Fn() -> i64) -> Result<Instant, String> {
         use ingot_gocompat::strconv::parse_int;
         match f {
             Format::Named(layout) => gotime::parse(layout, value).map(|t| Instant {
@@ -169,7 +174,7 @@ impl Parser {
                     ));
                 }
                 let now = gotime::Time {
-                    unix: now,
+                    unix: now(),
                     nsec: 0,
                     loc: Location::Utc,
                 }
@@ -310,15 +315,14 @@ impl Timestamp {
             );
             return Err(());
         };
-        let s = get_string(v).map_err(|err| {
-            tracing::debug!(
-                stage = "timestamp",
-                "failed to convert extracted time to string: {err}"
-            );
-        })?;
-        self.cfg.parser.parse(&s, now_unix()).map_err(|err| {
-            tracing::debug!(stage = "timestamp", format = %self.cfg.format, value = %s, "failed to parse time: {err}");
+        with_str(v, |s| {
+            self.cfg.parser.parse_now(s, &now_unix).map_err(|err| {
+                tracing::debug!(stage = "timestamp", format = %self.cfg.format, value = %s, "failed to parse time: {err}");
+            })
         })
+        .map_err(|err| {
+            tracing::debug!(stage = "timestamp", "failed to convert extracted time to string: {err}");
+        })?
     }
 }
 
