@@ -9,8 +9,6 @@
 //! over the whole value (`^(?s:re)$`, as Prometheus matches them) against the label's value, `""` when the
 //! label is absent; line filters search the line (`|~` is unanchored).
 
-use std::collections::BTreeMap;
-
 /// One label matcher.
 #[derive(Clone, Debug)]
 pub enum Matcher {
@@ -38,9 +36,9 @@ pub struct Selector {
 
 impl Selector {
     /// Whether an entry with these labels and this line is selected.
-    pub fn matches(&self, labels: &BTreeMap<String, String>, line: &str) -> bool {
+    pub fn matches(&self, labels: &crate::process::pipeline::LabelMap, line: &str) -> bool {
         self.matchers.iter().all(|m| {
-            let value = |n: &str| labels.get(n).map_or("", String::as_str);
+            let value = |n: &str| labels.get(n).unwrap_or("");
             match m {
                 Matcher::Equal(n, v) => value(n) == v,
                 Matcher::NotEqual(n, v) => value(n) != v,
@@ -377,11 +375,8 @@ pub fn parse(input: &str) -> Result<Selector, String> {
 mod tests {
     use super::*;
 
-    fn labels(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
-        pairs
-            .iter()
-            .map(|(n, v)| (n.to_string(), v.to_string()))
-            .collect()
+    fn labels(pairs: &[(&str, &str)]) -> crate::process::pipeline::LabelMap {
+        pairs.iter().copied().collect()
     }
 
     #[test]

@@ -4,19 +4,135 @@
 //! back what it held); entries a stage releases on its own (multiline's `max_wait_time`) come out of
 //! [`Stage::tick`] and run through the stages after it.
 
-use std::collections::BTreeMap;
 use std::time::Instant;
 
 use ingot_logs::{Entry, Token};
 use ingot_prom::labels::{Labels, LabelsBuilder};
 
-use super::value::{Extracted, Value};
+use super::value::{Extracted, Text, Value};
 
-/// An entry on its way through the stages: Alloy's `stages.Entry`. Labels are a map while the stages
-/// work on them, as Go's `model.LabelSet` is (a label may hold an empty value until the end).
+/// An entry's labels while the stages work on them, as Go's `model.LabelSet`: names in order, a label
+/// may hold an empty value until the end. Until a stage changes them they are the labels the entry came
+/// with, which go out again as they are.
+#[derive(Clone, Debug, Default)]
+pub struct LabelMap {
+    /// Sorted by name.
+    items: Vec<(Text, Text)>,
+    /// The labels the entry came with, while nothing changed them.
+    orig: Option<Labels>,
+}
+
+impl PartialEq for LabelMap {
+    fn eq(&self, o: &LabelMap) -> bool {
+        self.items == o.items
+    }
+}
+
+impl LabelMap {
+    pub fn from_labels(l: &Labels) -> LabelMap {
+        LabelMap {
+            items: l
+                .iter()
+                .map(|(n, v)| (Text::from(n), Text::from(v)))
+                .collect(),
+            orig: Some(l.clone()),
+        }
+    }
+
+    fn find(&self, name: &str) -> Result<usize, usize> {
+        self.items.binary_search_by(|(n, _)| n.as_str().cmp(name))
+    }
+
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.find(name).ok().map(|i| self.items[i].1.as_str())
+    }
+
+    pub fn contains_key(&self, name: &str) -> bool {
+        self.find(name).is_ok()
+    }
+
+    pub fn insert(&mut self, name: impl AsRef<str> + Into<Text>, value: impl Into<Text>) {
+        self.orig = None;
+        match self.find(name.as_ref()) {
+            Ok(i) => self.items[i].1 = value.into(),
+            Err(i) => self.items.insert(i, (name.into(), value.into())),
+        }
+    }
+
+    pub fn remove(&mut self, name: &str) -> Option<Text> {
+        let i = self.find(name).ok()?;
+        self.orig = None;
+        Some(self.items.remove(i).1)
+    }
+
+    pub fn retain(&mut self, mut keep: impl FnMut(&str, &str) -> bool) {
+        let before = self.items.len();
+        self.items.retain(|(n, v)| keep(n, v));
+        if self.items.len() != before {
+            self.orig = None;
+        }
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> + '_ {
+        self.items.iter().map(|(n, v)| (n.as_str(), v.as_str()))
+    }
+
+    /// The values, to change in place.
+    pub fn values_mut(&mut self) -> impl Iterator<Item = (&str, &mut Text)> + '_ {
+        self.orig = None;
+        self.items.iter_mut().map(|(n, v)| (n.as_str(), v))
+    }
+
+    pub fn keys(&self) -> impl Iterator<Item = &str> + '_ {
+        self.items.iter().map(|(n, _)| n.as_str())
+    }
+
+    pub fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+
+    /// The labels to send: the ones the entry came with when nothing changed them, else the map without
+    /// its empty values (Loki and Prometheus read an empty value as no label).
+    pub fn to_labels(&self) -> Labels {
+        if let Some(l) = &self.orig {
+            return l.clone();
+        }
+        let mut b = LabelsBuilder::new();
+        for (n, v) in &self.items {
+            if !v.is_empty() {
+                b.push_unchecked(n, v);
+            }
+        }
+        b.labels()
+    }
+}
+
+impl std::ops::Index<&str> for LabelMap {
+    type Output = str;
+    fn index(&self, name: &str) -> &str {
+        self.get(name)
+            .unwrap_or_else(|| panic!("no label {name:?}"))
+    }
+}
+
+impl<'a> FromIterator<(&'a str, &'a str)> for LabelMap {
+    fn from_iter<I: IntoIterator<Item = (&'a str, &'a str)>>(it: I) -> LabelMap {
+        let mut m = LabelMap::default();
+        for (n, v) in it {
+            m.insert(n, v);
+        }
+        m
+    }
+}
+
+/// An entry on its way through the stages: Alloy's `stages.Entry`.
 #[derive(Clone, Debug)]
 pub struct PEntry {
-    pub labels: BTreeMap<String, String>,
+    pub labels: LabelMap,
     pub extracted: Extracted,
     pub timestamp_ns: i64,
     pub line: String,
@@ -30,15 +146,11 @@ pub struct PEntry {
 impl PEntry {
     /// An entry entering the pipeline: its labels are copied into the extracted map, as Alloy does.
     pub fn new(e: &Entry) -> PEntry {
-        let labels: BTreeMap<String, String> = e
-            .labels
-            .iter()
-            .map(|(n, v)| (n.to_string(), v.to_string()))
-            .collect();
-        let extracted = labels
-            .iter()
-            .map(|(n, v)| (n.clone(), Value::Str(v.clone())))
-            .collect();
+        let labels = LabelMap::from_labels(&e.labels);
+        let mut extracted = Extracted::with_capacity(labels.len() + 8);
+        for (n, v) in labels.iter() {
+            extracted.insert(n, Value::Str(Text::from(v)));
+        }
         PEntry {
             labels,
             extracted,
@@ -50,11 +162,10 @@ impl PEntry {
         }
     }
 
-    /// The entry leaving the pipeline. Labels with empty values are left out (Loki and Prometheus read an
-    /// empty value as no label).
+    /// The entry leaving the pipeline.
     pub fn into_entry(self) -> Entry {
         Entry {
-            labels: labels_of(&self.labels),
+            labels: self.labels.to_labels(),
             timestamp_ns: self.timestamp_ns,
             line: self.line,
             structured_metadata: self.structured_metadata,
@@ -69,7 +180,7 @@ impl PEntry {
 }
 
 /// Go's `model.LabelSet.String()`.
-pub fn label_set_string(labels: &BTreeMap<String, String>) -> String {
+pub fn label_set_string(labels: &LabelMap) -> String {
     let mut s = String::from("{");
     for (i, (n, v)) in labels.iter().enumerate() {
         if i > 0 {
@@ -85,9 +196,9 @@ pub fn label_set_string(labels: &BTreeMap<String, String>) -> String {
 
 /// A 128-bit hash of a label set, standing for its `String()` where Alloy keys state by it (a collision
 /// is as likely as two random 128-bit values being equal).
-pub fn labels_fingerprint(labels: &BTreeMap<String, String>) -> u128 {
+pub fn labels_fingerprint(labels: &LabelMap) -> u128 {
     let mut h = xxhash_rust::xxh3::Xxh3::new();
-    for (n, v) in labels {
+    for (n, v) in labels.iter() {
         h.update(n.as_bytes());
         h.update(&[0xff]);
         h.update(v.as_bytes());
@@ -96,14 +207,9 @@ pub fn labels_fingerprint(labels: &BTreeMap<String, String>) -> u128 {
     h.digest128()
 }
 
-pub fn labels_of(map: &BTreeMap<String, String>) -> Labels {
-    let mut b = LabelsBuilder::new();
-    for (n, v) in map {
-        if !v.is_empty() {
-            b.push_unchecked(n, v);
-        }
-    }
-    b.labels()
+/// The labels of a map, without empty values.
+pub fn labels_of(map: &LabelMap) -> Labels {
+    map.to_labels()
 }
 
 /// One stage of the chain.

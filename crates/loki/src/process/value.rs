@@ -5,10 +5,14 @@ use std::collections::HashMap;
 
 use ingot_gocompat::strconv::format_float;
 
+/// Text in the extracted map and the labels: short strings (up to 24 bytes, most names and many
+/// values) are kept inline, without an allocation.
+pub type Text = compact_str::CompactString;
+
 /// One value of the extracted map.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Value {
-    Str(String),
+    Str(Text),
     /// A JSON number (Go's float64).
     Num(f64),
     Bool(bool),
@@ -18,23 +22,131 @@ pub enum Value {
 
 impl From<&str> for Value {
     fn from(s: &str) -> Value {
-        Value::Str(s.to_string())
+        Value::Str(Text::from(s))
     }
 }
 
 impl From<String> for Value {
     fn from(s: String) -> Value {
+        Value::Str(Text::from(s))
+    }
+}
+
+impl From<Text> for Value {
+    fn from(s: Text) -> Value {
         Value::Str(s)
     }
 }
 
-/// The extracted map of one entry.
-pub type Extracted = HashMap<String, Value>;
+/// Entries past which the extracted map keeps a hash index beside its list.
+const INDEX_FROM: usize = 16;
+
+/// The extracted map of one entry (Go's `map[string]any`): a short list searched in order, with a hash
+/// index once it grows (keys come from log lines, so lookups must not degrade with their number).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Extracted {
+    items: Vec<(Text, Value)>,
+    index: Option<HashMap<Text, usize>>,
+}
+
+impl Extracted {
+    pub fn new() -> Extracted {
+        Extracted::default()
+    }
+
+    pub fn with_capacity(n: usize) -> Extracted {
+        Extracted {
+            items: Vec::with_capacity(n),
+            index: None,
+        }
+    }
+
+    fn position(&self, k: &str) -> Option<usize> {
+        match &self.index {
+            Some(ix) => ix.get(k).copied(),
+            None => self.items.iter().position(|(n, _)| n == k),
+        }
+    }
+
+    pub fn get(&self, k: &str) -> Option<&Value> {
+        self.position(k).map(|i| &self.items[i].1)
+    }
+
+    pub fn get_mut(&mut self, k: &str) -> Option<&mut Value> {
+        self.position(k).map(|i| &mut self.items[i].1)
+    }
+
+    pub fn contains_key(&self, k: &str) -> bool {
+        self.position(k).is_some()
+    }
+
+    /// Sets `k`, returning what it held.
+    pub fn insert(&mut self, k: impl AsRef<str> + Into<Text>, v: Value) -> Option<Value> {
+        if let Some(i) = self.position(k.as_ref()) {
+            return Some(std::mem::replace(&mut self.items[i].1, v));
+        }
+        let k: Text = k.into();
+        if let Some(ix) = &mut self.index {
+            ix.insert(k.clone(), self.items.len());
+        }
+        self.items.push((k, v));
+        if self.index.is_none() && self.items.len() > INDEX_FROM {
+            self.index = Some(
+                self.items
+                    .iter()
+                    .enumerate()
+                    .map(|(i, (n, _))| (n.clone(), i))
+                    .collect(),
+            );
+        }
+        None
+    }
+
+    pub fn remove(&mut self, k: &str) -> Option<Value> {
+        let i = self.position(k)?;
+        let (_, v) = self.items.swap_remove(i);
+        if let Some(ix) = &mut self.index {
+            ix.remove(k);
+            if let Some((moved, _)) = self.items.get(i) {
+                ix.insert(moved.clone(), i);
+            }
+        }
+        Some(v)
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &Value)> + '_ {
+        self.items.iter().map(|(k, v)| (k.as_str(), v))
+    }
+
+    pub fn iter_mut(&mut self) -> impl Iterator<Item = (&str, &mut Value)> + '_ {
+        self.items.iter_mut().map(|(k, v)| (k.as_str(), v))
+    }
+
+    pub fn keys(&self) -> impl Iterator<Item = &str> + '_ {
+        self.items.iter().map(|(k, _)| k.as_str())
+    }
+
+    pub fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+}
+
+impl std::ops::Index<&str> for Extracted {
+    type Output = Value;
+    fn index(&self, k: &str) -> &Value {
+        self.get(k)
+            .unwrap_or_else(|| panic!("no extracted value {k:?}"))
+    }
+}
 
 /// Alloy's `getString`: a value as text, or why it has none (`can't convert <nil> to string`).
 pub fn get_string(v: &Value) -> Result<String, String> {
     match v {
-        Value::Str(s) => Ok(s.clone()),
+        Value::Str(s) => Ok(s.to_string()),
         Value::Num(f) => Ok(format_float(*f, 'f', -1)),
         Value::Bool(b) => Ok(if *b { "true" } else { "false" }.to_string()),
         Value::Null => Err("can't convert <nil> to string".to_string()),

@@ -212,7 +212,7 @@ mod tests {
         );
         let e = &out[0];
         assert_eq!(e.line, "message");
-        assert_eq!(e.labels["stream"], "stdout");
+        assert_eq!(e.labels.get("stream").unwrap(), "stdout");
         assert_eq!(
             e.extracted["time"],
             Value::from("2019-04-30T02:12:41.8443515Z")
@@ -238,7 +238,7 @@ mod tests {
         p.run(entry(&[], "just a line"), &mut out);
         let lines: Vec<&str> = out.iter().map(|e| e.line.as_str()).collect();
         assert_eq!(lines, ["", "2019 stderr", "two spaces", "just a line"]);
-        assert_eq!(out[0].labels["stream"], "stderr");
+        assert_eq!(out[0].labels.get("stream").unwrap(), "stderr");
         assert!(!out[1].labels.contains_key("stream"));
         assert!(!out[3].labels.contains_key("stream"));
     }

@@ -168,7 +168,7 @@ mod tests {
         );
         let e = &out[0];
         assert_eq!(e.line, "log message\n");
-        assert_eq!(e.labels["stream"], "stderr");
+        assert_eq!(e.labels.get("stream").unwrap(), "stderr");
         assert_eq!(e.extracted["output"], Value::from("log message\n"));
         assert_eq!(
             e.extracted["timestamp"],
@@ -181,7 +181,7 @@ mod tests {
             r#"{"LOG":"a","Log":"b","stream":null,"time":"x"}"#,
         );
         assert_eq!(out[0].line, "b");
-        assert_eq!(out[0].labels["stream"], "");
+        assert_eq!(out[0].labels.get("stream").unwrap(), "");
         assert_eq!(out[0].timestamp_ns, 1_000_000_000);
     }
 

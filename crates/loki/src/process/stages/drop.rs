@@ -223,7 +223,7 @@ mod tests {
     }
 
     fn s(v: &str) -> Value {
-        Value::Str(v.to_string())
+        Value::from(v)
     }
 
     // Cases of Alloy's drop_test.go.

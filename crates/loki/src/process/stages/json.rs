@@ -151,11 +151,11 @@ fn simplify(v: &Doc<'_>) -> Value {
         Doc::Null => Value::Null,
         Doc::Bool(b) => Value::Bool(*b),
         Doc::Num(n) => Value::Num(*n),
-        Doc::Str(s) => Value::Str(s.to_string()),
+        Doc::Str(s) => Value::from(s.as_ref()),
         other => {
             let mut s = String::new();
             other.marshal(&mut s);
-            Value::Str(s)
+            Value::from(s)
         }
     }
 }
@@ -165,11 +165,11 @@ fn simplify_json(v: &serde_json::Value) -> Value {
         serde_json::Value::Null => Value::Null,
         serde_json::Value::Bool(b) => Value::Bool(*b),
         serde_json::Value::Number(n) => Value::Num(n.as_f64().unwrap_or(0.0)),
-        serde_json::Value::String(s) => Value::Str(s.clone()),
+        serde_json::Value::String(s) => Value::from(s.as_str()),
         other => {
             let mut s = String::new();
             marshal_json(other, &mut s);
-            Value::Str(s)
+            Value::from(s)
         }
     }
 }

@@ -111,9 +111,9 @@ mod tests {
             &mut out,
         );
         let l = &out[0].labels;
-        assert_eq!(l.get("level").map(String::as_str), Some("WARN"));
-        assert_eq!(l.get("app").map(String::as_str), Some("loki"));
-        assert_eq!(l.get("num").map(String::as_str), Some("1.5"));
+        assert_eq!(l.get("level"), Some("WARN"));
+        assert_eq!(l.get("app"), Some("loki"));
+        assert_eq!(l.get("num"), Some("1.5"));
         assert!(!l.contains_key("missing"));
     }
 
@@ -129,15 +129,15 @@ mod tests {
         e.structured_metadata = vec![("app".into(), "a1".into()), ("service".into(), "s1".into())];
         let mut out = Vec::new();
         p.run(e, &mut out);
-        assert_eq!(out[0].labels.get("app").map(String::as_str), Some("a1"));
-        assert_eq!(out[0].labels.get("svc").map(String::as_str), Some("s1"));
+        assert_eq!(out[0].labels.get("app"), Some("a1"));
+        assert_eq!(out[0].labels.get("svc"), Some("s1"));
     }
 
     #[test]
     fn a_null_value_is_not_a_label() {
         let (mut p, _) = pipeline(r#"stage.labels { values = { a = "" } }"#);
         let mut e = entry(&[], "x");
-        e.extracted.insert("a".into(), Value::Null);
+        e.extracted.insert("a", Value::Null);
         let mut out = Vec::new();
         p.run(e, &mut out);
         assert!(!out[0].labels.contains_key("a"));

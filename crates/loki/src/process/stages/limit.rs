@@ -183,7 +183,7 @@ impl Stage for Limit {
     fn process(&mut self, e: PEntry, out: &mut Vec<PEntry>) {
         let now = Instant::now();
         if !self.cfg.by_label_name.is_empty() {
-            let Some(value) = e.labels.get(&self.cfg.by_label_name).cloned() else {
+            let Some(value) = e.labels.get(&self.cfg.by_label_name).map(str::to_string) else {
                 out.push(e);
                 return;
             };

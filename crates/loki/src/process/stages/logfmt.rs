@@ -68,11 +68,11 @@ impl Logfmt {
     fn extract(&self, extracted: &mut Extracted, input: &str) {
         let result = decode(input, |key, value| {
             if let Some(name) = self.0.inverse.get(key) {
-                extracted.insert(name.clone(), Value::Str(value.to_string()));
+                extracted.insert(name.as_str(), Value::from(value));
             }
             if let Some(re) = &self.0.regex {
                 if re.is_match(key) {
-                    extracted.insert(key.to_string(), Value::Str(value.to_string()));
+                    extracted.insert(key, Value::from(value));
                 }
             }
         });

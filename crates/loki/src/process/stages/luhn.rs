@@ -131,7 +131,7 @@ impl Stage for Luhn {
             None => Some(e.line.clone()),
             // Only a string value is read.
             Some(src) => match e.extracted.get(src) {
-                Some(Value::Str(s)) => Some(s.clone()),
+                Some(Value::Str(s)) => Some(s.to_string()),
                 _ => None,
             },
         };

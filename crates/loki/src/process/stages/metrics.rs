@@ -266,7 +266,7 @@ const MAX_DESCS: usize = 10_000;
 impl Store {
     fn update(
         &self,
-        labels: &std::collections::BTreeMap<String, String>,
+        labels: &crate::process::pipeline::LabelMap,
         f: impl FnOnce(&mut SeriesValue),
     ) {
         let key = labels_fingerprint(labels);
@@ -281,7 +281,7 @@ impl Store {
                         && *n != "component_id"
                         && *n != "component_path"
                 })
-                .map(|(n, v)| (n.clone(), v.clone()))
+                .map(|(n, v)| (n.to_string(), v.to_string()))
                 .collect(),
             value: match &self.cfg.kind {
                 Kind::Histogram(b) => SeriesValue::Histogram {

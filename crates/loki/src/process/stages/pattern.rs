@@ -229,7 +229,7 @@ mod tests {
             "WARN disk full",
         );
         assert_eq!(out[0].extracted["msg"], Value::from("disk full"));
-        assert_eq!(out[0].labels["level"], "WARN");
+        assert_eq!(out[0].labels.get("level").unwrap(), "WARN");
     }
 
     #[test]

@@ -72,10 +72,9 @@ impl Stage for Regex {
                         let Some(name) = name else { continue };
                         // A group that took no part in the match is "" in Go.
                         let v = caps.get(i).map_or("", |m| m.as_str());
-                        e.extracted
-                            .insert(name.to_string(), Value::Str(v.to_string()));
+                        e.extracted.insert(name, Value::from(v));
                         if self.0.labels_from_groups {
-                            e.labels.insert(name.to_string(), v.to_string());
+                            e.labels.insert(name, v);
                         }
                     }
                 }
@@ -121,8 +120,8 @@ mod tests {
             }"#,
             "WARN something",
         );
-        assert_eq!(out[0].labels.get("level").map(String::as_str), Some("WARN"));
-        assert_eq!(out[0].extracted["extra"], Value::Str(String::new()));
+        assert_eq!(out[0].labels.get("level"), Some("WARN"));
+        assert_eq!(out[0].extracted["extra"], Value::from(""));
         // No match: nothing extracted, the entry goes on.
         let out = run_line(r#"stage.regex { expression = "^(?P<n>\\d+)$" }"#, "abc");
         assert!(!out[0].extracted.contains_key("n"));

@@ -118,7 +118,7 @@ impl Stage for Replace {
         let mut data: Vec<(String, String)> = e
             .extracted
             .iter()
-            .filter_map(|(k, v)| get_string(v).ok().map(|s| (k.clone(), s)))
+            .filter_map(|(k, v)| get_string(v).ok().map(|s| (k.to_string(), s)))
             .collect();
         data.retain(|(k, _)| k != "Value");
         match self.replaced(&input, &mut data) {
@@ -127,13 +127,13 @@ impl Stage for Replace {
                     e.line = result;
                 } else {
                     e.extracted
-                        .insert(self.0.source.clone(), Value::Str(result));
+                        .insert(self.0.source.as_str(), Value::from(result));
                 }
                 for (i, name) in re.capture_names().enumerate() {
                     let Some(name) = name else { continue };
                     let text = first.get(i).map_or("", |m| m.as_str());
                     if let Some((_, v)) = captured.iter().find(|(k, _)| k == text) {
-                        e.extracted.insert(name.to_string(), Value::Str(v.clone()));
+                        e.extracted.insert(name, Value::from(v.as_str()));
                     }
                 }
             }

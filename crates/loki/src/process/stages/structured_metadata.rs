@@ -80,7 +80,7 @@ impl Stage for StructuredMetadata {
             }
         }
         if let Some(re) = &self.regex {
-            let mut keys: Vec<&String> = extracted.keys().filter(|k| re.is_match(k)).collect();
+            let mut keys: Vec<&str> = extracted.keys().filter(|k| re.is_match(k)).collect();
             keys.sort();
             for k in keys {
                 if let Ok(s) = get_string(&extracted[k]) {
@@ -92,7 +92,7 @@ impl Stage for StructuredMetadata {
         let mut found = Vec::new();
         for (name, src) in &self.names {
             if let Some(v) = labels.get(src) {
-                set(md, name, v.clone());
+                set(md, name, v.to_string());
                 found.push(src.clone());
             }
         }
@@ -100,10 +100,14 @@ impl Stage for StructuredMetadata {
             labels.remove(&f);
         }
         if let Some(re) = &self.regex {
-            let matched: Vec<String> = labels.keys().filter(|k| re.is_match(k)).cloned().collect();
+            let matched: Vec<String> = labels
+                .keys()
+                .filter(|k| re.is_match(k))
+                .map(str::to_string)
+                .collect();
             for k in matched {
                 if let Some(v) = labels.remove(&k) {
-                    set(md, &k, v);
+                    set(md, &k, v.to_string());
                 }
             }
         }

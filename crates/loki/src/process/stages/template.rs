@@ -793,12 +793,12 @@ pub struct TemplateStage(Config);
 impl Stage for TemplateStage {
     fn process(&mut self, mut e: PEntry, out: &mut Vec<PEntry>) {
         let mut data: BTreeMap<String, Val> = BTreeMap::new();
-        for (k, v) in &e.extracted {
+        for (k, v) in e.extracted.iter() {
             if let Ok(s) = get_string(v) {
-                if *k == self.0.source {
+                if k == self.0.source {
                     data.insert("Value".to_string(), Val::Str(s.clone()));
                 }
-                data.insert(k.clone(), Val::Str(s));
+                data.insert(k.to_string(), Val::Str(s));
             }
         }
         data.insert("Entry".to_string(), Val::Str(e.line.clone()));
@@ -807,7 +807,7 @@ impl Stage for TemplateStage {
                 e.extracted.remove(&self.0.source);
             }
             Ok(s) => {
-                e.extracted.insert(self.0.source.clone(), Value::Str(s));
+                e.extracted.insert(self.0.source.as_str(), Value::from(s));
             }
             Err(err) => tracing::debug!("failed to execute template on extracted value: {err}"),
         }
@@ -872,7 +872,7 @@ mod tests {
                 ingot_gocompat::strconv::quote(tmpl)
             );
             match run_line(&cfg, "line").remove(0).extracted.remove("out") {
-                Some(Value::Str(s)) => s,
+                Some(Value::Str(s)) => s.to_string(),
                 other => format!("{other:?}"),
             }
         };

@@ -48,11 +48,11 @@ impl Stage for Tenant {
     fn process(&mut self, mut e: PEntry, out: &mut Vec<PEntry>) {
         let tenant = match &self.0 {
             Config::Source(s) => source_text(&e.extracted, s).unwrap_or_default(),
-            Config::Label(l) => e.labels.get(l).cloned().unwrap_or_default(),
+            Config::Label(l) => e.labels.get(l).unwrap_or_default().to_string(),
             Config::Value(v) => v.clone(),
         };
         if !tenant.is_empty() {
-            e.labels.insert(TENANT_LABEL.to_string(), tenant);
+            e.labels.insert(TENANT_LABEL, tenant);
         }
         out.push(e);
     }
@@ -70,26 +70,17 @@ mod tests {
             stage.tenant { source = "customer_id" }
         "#;
         let out = run_line(from_source, r#"{"customer_id":"team-a"}"#);
-        assert_eq!(
-            out[0].labels.get("__tenant_id__").map(String::as_str),
-            Some("team-a")
-        );
+        assert_eq!(out[0].labels.get("__tenant_id__"), Some("team-a"));
         let out = run_line(from_source, r#"{"other":"x"}"#);
         assert!(!out[0].labels.contains_key("__tenant_id__"));
 
         let (mut p, _) = pipeline(r#"stage.tenant { label = "ns" }"#);
         let mut out = Vec::new();
         p.run(entry(&[("ns", "team-b")], "x"), &mut out);
-        assert_eq!(
-            out[0].labels.get("__tenant_id__").map(String::as_str),
-            Some("team-b")
-        );
+        assert_eq!(out[0].labels.get("__tenant_id__"), Some("team-b"));
 
         let out = run_line(r#"stage.tenant { value = "team-c" }"#, "x");
-        assert_eq!(
-            out[0].labels.get("__tenant_id__").map(String::as_str),
-            Some("team-c")
-        );
+        assert_eq!(out[0].labels.get("__tenant_id__"), Some("team-c"));
     }
 
     #[test]

@@ -386,7 +386,7 @@ mod tests {
     fn with(extracted: &[(&str, &str)], labels: &[(&str, &str)]) -> PEntry {
         let mut e = entry(labels, "");
         for (k, v) in extracted {
-            e.extracted.insert(k.to_string(), Value::Str(v.to_string()));
+            e.extracted.insert(k.to_string(), Value::from(*v));
         }
         e
     }

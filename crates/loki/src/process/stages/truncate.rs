@@ -12,7 +12,7 @@ use ingot_syntax::decode::{BodyDecoder, Decode, Failed};
 
 use crate::process::metrics::{Metrics, TRUNCATED_FIELDS};
 use crate::process::pipeline::{PEntry, Stage};
-use crate::process::value::Value;
+use crate::process::value::{Text, Value};
 
 use super::bytes_attr;
 
@@ -114,19 +114,44 @@ pub struct Truncate {
     metrics: Arc<Metrics>,
 }
 
-/// `value` cut to `limit - len(suffix)` bytes with the suffix added, if it is longer than that.
-fn cut(value: &mut String, rule: &Rule) -> bool {
+/// Where `value` is cut (a character boundary at or before `limit - len(suffix)` bytes), if it is longer
+/// than that.
+fn cut_at(value: &str, rule: &Rule) -> Option<usize> {
     let keep = (rule.limit - rule.suffix.len() as u64) as usize;
     if value.len() <= keep {
-        return false;
+        return None;
     }
     let mut at = keep;
     while !value.is_char_boundary(at) {
         at -= 1;
     }
-    value.truncate(at);
-    value.push_str(&rule.suffix);
-    true
+    Some(at)
+}
+
+fn cut(value: &mut String, rule: &Rule) -> bool {
+    match cut_at(value, rule) {
+        Some(at) => {
+            value.truncate(at);
+            value.push_str(&rule.suffix);
+            true
+        }
+        None => false,
+    }
+}
+
+fn cut_text(value: &mut Text, rule: &Rule) -> bool {
+    match cut_at(value, rule) {
+        Some(at) => {
+            value.truncate(at);
+            value.push_str(&rule.suffix);
+            true
+        }
+        None => false,
+    }
+}
+
+fn selected(rule: &Rule, name: &str) -> bool {
+    rule.sources.is_empty() || rule.sources.iter().any(|s| s == name)
 }
 
 impl Stage for Truncate {
@@ -138,25 +163,31 @@ impl Stage for Truncate {
             match rule.source_type {
                 SourceType::Line => hits += u64::from(cut(&mut e.line, rule)),
                 SourceType::Label => {
-                    for (name, value) in e.labels.iter_mut() {
-                        if rule.sources.is_empty() || rule.sources.contains(name) {
-                            hits += u64::from(cut(value, rule));
+                    let long = e
+                        .labels
+                        .iter()
+                        .any(|(n, v)| selected(rule, n) && cut_at(v, rule).is_some());
+                    if long {
+                        for (name, value) in e.labels.values_mut() {
+                            if selected(rule, name) {
+                                hits += u64::from(cut_text(value, rule));
+                            }
                         }
                     }
                 }
                 SourceType::StructuredMetadata => {
                     for (name, value) in e.structured_metadata.iter_mut() {
-                        if rule.sources.is_empty() || rule.sources.contains(name) {
+                        if selected(rule, name) {
                             hits += u64::from(cut(value, rule));
                         }
                     }
                 }
                 SourceType::Extracted => {
                     for (name, value) in e.extracted.iter_mut() {
-                        if rule.sources.is_empty() || rule.sources.contains(name) {
+                        if selected(rule, name) {
                             // Only strings are cut.
                             if let Value::Str(s) = value {
-                                hits += u64::from(cut(s, rule));
+                                hits += u64::from(cut_text(s, rule));
                             }
                         }
                     }
@@ -172,8 +203,7 @@ impl Stage for Truncate {
                     truncated.extend(prev.split(',').map(str::to_string));
                 }
                 let joined = truncated.iter().cloned().collect::<Vec<_>>().join(",");
-                e.extracted
-                    .insert("truncated".to_string(), Value::Str(joined));
+                e.extracted.insert("truncated", Value::from(joined));
             }
         }
         out.push(e);
@@ -221,8 +251,8 @@ mod tests {
         p.run(e, &mut out);
         let e = &out[0];
         assert_eq!(e.line, "0123456...");
-        assert_eq!(e.labels["app"], "abcd");
-        assert_eq!(e.labels["other"], "abcdef");
+        assert_eq!(e.labels.get("app").unwrap(), "abcd");
+        assert_eq!(e.labels.get("other").unwrap(), "abcdef");
         assert_eq!(e.extracted["x"], Value::from("lon"));
         assert_eq!(e.extracted["n"], Value::Num(123456.0));
         assert_eq!(e.structured_metadata[0].1, "xy");

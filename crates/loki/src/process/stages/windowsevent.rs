@@ -88,7 +88,7 @@ impl Stage for WindowsEvent {
         for (i, section) in text.split("\r\n\r\n").enumerate() {
             if i == 0 {
                 if let Some(k) = self.key("Description", &e.extracted) {
-                    e.extracted.insert(k, Value::Str(Self::value(section)));
+                    e.extracted.insert(k, Value::from(Self::value(section)));
                 }
                 continue;
             }
@@ -120,7 +120,7 @@ impl Stage for WindowsEvent {
                     format!("{prefix}_{k}")
                 };
                 if let Some(key) = self.key(&full, &e.extracted) {
-                    e.extracted.insert(key, Value::Str(Self::value(&value)));
+                    e.extracted.insert(key, Value::from(Self::value(&value)));
                 }
             }
         }
