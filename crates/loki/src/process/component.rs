@@ -17,7 +17,7 @@ use ingot_syntax::value::Value;
 
 use super::args::{build_pipeline, Arguments, StageConfig};
 use super::metrics::Metrics;
-use super::pipeline::{PEntry, Pipeline};
+use super::pipeline::{LabelsCache, PEntry, Pipeline};
 
 pub const NAME: &str = "loki.process";
 
@@ -33,6 +33,7 @@ struct Held {
 struct Inner {
     id: String,
     pipeline: Mutex<(Vec<StageConfig>, Pipeline)>,
+    labels_cache: Mutex<LabelsCache>,
     fanout: Fanout,
     held: Mutex<Held>,
     metrics: Arc<Metrics>,
@@ -78,17 +79,22 @@ impl Inner {
         // Entries carrying receipts of lines from earlier batches (multiline) go alone with those receipts.
         let mut plain = Vec::with_capacity(out.len());
         let mut batches: Vec<(Vec<Entry>, Option<Token>)> = Vec::new();
+        let mut cache = self.labels_cache.lock().unwrap_or_else(|e| e.into_inner());
         for mut p in out {
             if p.tokens.is_empty() {
-                plain.push(p.into_entry());
+                plain.push(p.into_entry_cached(Some(&mut cache)));
             } else {
                 let tokens = std::mem::take(&mut p.tokens);
                 if !plain.is_empty() {
                     batches.push((std::mem::take(&mut plain), token.cloned()));
                 }
-                batches.push((vec![p.into_entry()], Token::join(tokens)));
+                batches.push((
+                    vec![p.into_entry_cached(Some(&mut cache))],
+                    Token::join(tokens),
+                ));
             }
         }
+        drop(cache);
         if !plain.is_empty() {
             batches.push((plain, token.cloned()));
         }
@@ -212,6 +218,7 @@ impl ComponentType for Component {
         let inner = Arc::new(Inner {
             id: ctx.id.clone(),
             pipeline: Mutex::new((args.stages.clone(), pipeline)),
+            labels_cache: Mutex::new(LabelsCache::default()),
             fanout: Fanout::new(args.forward_to.iter().map(|r| r.0.clone()).collect()),
             held: Mutex::new(Held::default()),
             metrics,

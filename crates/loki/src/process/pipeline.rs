@@ -30,11 +30,11 @@ impl PartialEq for LabelMap {
 
 impl LabelMap {
     pub fn from_labels(l: &Labels) -> LabelMap {
+        // Room for the labels stages usually add.
+        let mut items = Vec::with_capacity(l.len() + 4);
+        items.extend(l.iter().map(|(n, v)| (Text::from(n), Text::from(v))));
         LabelMap {
-            items: l
-                .iter()
-                .map(|(n, v)| (Text::from(n), Text::from(v)))
-                .collect(),
+            items,
             orig: Some(l.clone()),
         }
     }
@@ -98,9 +98,30 @@ impl LabelMap {
     /// The labels to send: the ones the entry came with when nothing changed them, else the map without
     /// its empty values (Loki and Prometheus read an empty value as no label).
     pub fn to_labels(&self) -> Labels {
+        self.to_labels_cached(None)
+    }
+
+    /// [`LabelMap::to_labels`], reusing a label set `cache` made before for the same labels.
+    pub fn to_labels_cached(&self, cache: Option<&mut LabelsCache>) -> Labels {
         if let Some(l) = &self.orig {
             return l.clone();
         }
+        let Some(cache) = cache else {
+            return self.build_labels();
+        };
+        let key = labels_fingerprint(self);
+        if let Some(l) = cache.map.get(&key) {
+            return l.clone();
+        }
+        let l = self.build_labels();
+        if cache.map.len() >= LABELS_CACHE {
+            cache.map.clear();
+        }
+        cache.map.insert(key, l.clone());
+        l
+    }
+
+    fn build_labels(&self) -> Labels {
         let mut b = LabelsBuilder::new();
         for (n, v) in &self.items {
             if !v.is_empty() {
@@ -128,6 +149,16 @@ impl<'a> FromIterator<(&'a str, &'a str)> for LabelMap {
         m
     }
 }
+
+/// Label sets the stages made recently, by their fingerprint: entries of a stream mostly leave with the
+/// same few label sets, which are then shared rather than built again.
+#[derive(Default)]
+pub struct LabelsCache {
+    map: std::collections::HashMap<u128, Labels>,
+}
+
+/// Label sets a [`LabelsCache`] keeps before it starts again.
+const LABELS_CACHE: usize = 4096;
 
 /// An entry on its way through the stages: Alloy's `stages.Entry`.
 #[derive(Clone, Debug)]
@@ -164,8 +195,13 @@ impl PEntry {
 
     /// The entry leaving the pipeline.
     pub fn into_entry(self) -> Entry {
+        self.into_entry_cached(None)
+    }
+
+    /// [`PEntry::into_entry`] with a cache of label sets.
+    pub fn into_entry_cached(self, cache: Option<&mut LabelsCache>) -> Entry {
         Entry {
-            labels: self.labels.to_labels(),
+            labels: self.labels.to_labels_cached(cache),
             timestamp_ns: self.timestamp_ns,
             line: self.line,
             structured_metadata: self.structured_metadata,

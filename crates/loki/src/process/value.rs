@@ -46,7 +46,7 @@ const INDEX_FROM: usize = 16;
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Extracted {
     items: Vec<(Text, Value)>,
-    index: Option<HashMap<Text, usize>>,
+    index: Option<Box<HashMap<Text, usize>>>,
 }
 
 impl Extracted {
@@ -91,13 +91,13 @@ impl Extracted {
         }
         self.items.push((k, v));
         if self.index.is_none() && self.items.len() > INDEX_FROM {
-            self.index = Some(
+            self.index = Some(Box::new(
                 self.items
                     .iter()
                     .enumerate()
                     .map(|(i, (n, _))| (n.clone(), i))
                     .collect(),
-            );
+            ));
         }
         None
     }
