@@ -272,6 +272,12 @@ fn main() {
         ingot / sng
     );
 
+    // What the component costs around its stages.
+    let (wall, cpu, out) = run_ingot("", &chunks);
+    assert_eq!(out, total as u64);
+    println!("{total} lines through loki.process with no stages (the component's own cost):");
+    per_core("ingot", total, wall, cpu);
+
     // The regex stage against the regex crate's own captures on the same lines.
     let expr = r#"^\{"time":"(?P<time>[^"]+)","level":"(?P<level>\w+)","app":"(?P<app>[^"]*)""#;
     let stage = format!(

@@ -180,7 +180,8 @@ impl PEntry {
         let labels = LabelMap::from_labels(&e.labels);
         let mut extracted = Extracted::with_capacity(labels.len() + 8);
         for (n, v) in labels.iter() {
-            extracted.insert(n, Value::Str(Text::from(v)));
+            // Label names are unique.
+            extracted.push_new(n, Value::Str(Text::from(v)));
         }
         PEntry {
             labels,

@@ -102,6 +102,16 @@ impl Extracted {
         None
     }
 
+    /// Adds `k`, which the caller knows is not there yet.
+    pub(crate) fn push_new(&mut self, k: &str, v: Value) {
+        debug_assert!(!self.contains_key(k));
+        if self.index.is_some() || self.items.len() >= INDEX_FROM {
+            self.insert(k, v);
+        } else {
+            self.items.push((Text::from(k), v));
+        }
+    }
+
     pub fn remove(&mut self, k: &str) -> Option<Value> {
         let i = self.position(k)?;
         let (_, v) = self.items.swap_remove(i);

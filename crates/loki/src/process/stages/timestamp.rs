@@ -136,10 +136,18 @@ impl Parser {
     fn parse_one(&self, f: &Format, value: &str, now: &dyn Fn() -> i64) -> Result<Instant, String> {
         use ingot_gocompat::strconv::parse_int;
         match f {
-            Format::Named(layout) => gotime::parse(layout, value).map(|t| Instant {
-                unix: t.unix,
-                nsec: t.nsec,
-            }),
+            Format::Named(layout) => {
+                // Go's time.Parse reads these two with a fast path first, and so do we.
+                if layout.starts_with("2006-01-02T15:04:05") {
+                    if let Some(t) = parse_rfc3339(value.as_bytes()) {
+                        return Ok(t);
+                    }
+                }
+                gotime::parse(layout, value).map(|t| Instant {
+                    unix: t.unix,
+                    nsec: t.nsec,
+                })
+            }
             Format::Unix => {
                 if value.matches('.').count() == 1 {
                     let (whole, frac) = value.split_once('.').unwrap_or((value, ""));
@@ -192,6 +200,92 @@ impl Parser {
             }
         }
     }
+}
+
+/// Go's `parseRFC3339` (the fast path of `time.Parse` for `RFC3339` and `RFC3339Nano`): `None` when it does
+/// not apply, and the general parser decides.
+fn parse_rfc3339(s: &[u8]) -> Option<Instant> {
+    fn num(s: &[u8], min: i64, max: i64) -> Option<i64> {
+        let mut x = 0i64;
+        for &c in s {
+            if !c.is_ascii_digit() {
+                return None;
+            }
+            x = x * 10 + i64::from(c - b'0');
+        }
+        (min..=max).contains(&x).then_some(x)
+    }
+    if s.len() < 19 {
+        return None;
+    }
+    let year = num(&s[0..4], 0, 9999)?;
+    let month = num(&s[5..7], 1, 12)?;
+    let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+    let days_in = [
+        31,
+        if leap { 29 } else { 28 },
+        31,
+        30,
+        31,
+        30,
+        31,
+        31,
+        30,
+        31,
+        30,
+        31,
+    ][month as usize - 1];
+    let day = num(&s[8..10], 1, days_in)?;
+    let hour = num(&s[11..13], 0, 23)?;
+    let min = num(&s[14..16], 0, 59)?;
+    let sec = num(&s[17..19], 0, 59)?;
+    if !(s[4] == b'-' && s[7] == b'-' && s[10] == b'T' && s[13] == b':' && s[16] == b':') {
+        return None;
+    }
+    let mut rest = &s[19..];
+    let mut nsec = 0i64;
+    if rest.len() >= 2 && rest[0] == b'.' && rest[1].is_ascii_digit() {
+        let n = 1 + rest[1..].iter().take_while(|c| c.is_ascii_digit()).count();
+        // Up to nine digits count; more are ignored.
+        let digits = &rest[1..n.min(10)];
+        for &d in digits {
+            nsec = nsec * 10 + i64::from(d - b'0');
+        }
+        for _ in digits.len()..9 {
+            nsec *= 10;
+        }
+        rest = &rest[n..];
+    }
+    let days = {
+        // Days from 1970-01-01 to the date (proleptic Gregorian).
+        let (y, m) = if month <= 2 {
+            (year - 1, month + 9)
+        } else {
+            (year, month - 3)
+        };
+        let era = y.div_euclid(400);
+        let yoe = y - era * 400;
+        let doy = (153 * m + 2) / 5 + day - 1;
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+        era * 146_097 + doe - 719_468
+    };
+    let mut unix = days * 86_400 + hour * 3600 + min * 60 + sec;
+    if rest != b"Z" {
+        if rest.len() != 6 {
+            return None;
+        }
+        let hr = num(&rest[1..3], 0, 23)?;
+        let mm = num(&rest[4..6], 0, 59)?;
+        if !((rest[0] == b'-' || rest[0] == b'+') && rest[3] == b':') {
+            return None;
+        }
+        let offset = (hr * 60 + mm) * 60;
+        unix -= if rest[0] == b'-' { -offset } else { offset };
+    }
+    Some(Instant {
+        unix,
+        nsec: nsec as u32,
+    })
 }
 
 /// Go's `int64(f)` on amd64 (CVTTSD2SQ): truncation, and the "integer indefinite" value for NaN and for
