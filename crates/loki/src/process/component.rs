@@ -17,7 +17,7 @@ use ingot_syntax::value::Value;
 
 use super::args::{build_pipeline, Arguments, StageConfig};
 use super::metrics::Metrics;
-use super::pipeline::{LabelsCache, PEntry, Pipeline};
+use super::pipeline::{LabelsCache, PEntry, Pipeline, Recycler};
 
 pub const NAME: &str = "loki.process";
 
@@ -34,6 +34,7 @@ struct Inner {
     id: String,
     pipeline: Mutex<(Vec<StageConfig>, Pipeline)>,
     labels_cache: Mutex<LabelsCache>,
+    recycler: Mutex<Recycler>,
     fanout: Fanout,
     held: Mutex<Held>,
     metrics: Arc<Metrics>,
@@ -80,21 +81,23 @@ impl Inner {
         let mut plain = Vec::with_capacity(out.len());
         let mut batches: Vec<(Vec<Entry>, Option<Token>)> = Vec::new();
         let mut cache = self.labels_cache.lock().unwrap_or_else(|e| e.into_inner());
+        let mut recycler = self.recycler.lock().unwrap_or_else(|e| e.into_inner());
         for mut p in out {
             if p.tokens.is_empty() {
-                plain.push(p.into_entry_cached(Some(&mut cache)));
+                plain.push(recycler.leave(p, Some(&mut cache)));
             } else {
                 let tokens = std::mem::take(&mut p.tokens);
                 if !plain.is_empty() {
                     batches.push((std::mem::take(&mut plain), token.cloned()));
                 }
                 batches.push((
-                    vec![p.into_entry_cached(Some(&mut cache))],
+                    vec![recycler.leave(p, Some(&mut cache))],
                     Token::join(tokens),
                 ));
             }
         }
         drop(cache);
+        drop(recycler);
         if !plain.is_empty() {
             batches.push((plain, token.cloned()));
         }
@@ -139,10 +142,11 @@ impl Inner {
                     ),
                 });
             }
+            let mut recycler = self.recycler.lock().unwrap_or_else(|e| e.into_inner());
             let mut batch: Vec<PEntry> = entries
                 .iter()
                 .map(|e| {
-                    let mut pe = PEntry::new(e);
+                    let mut pe = recycler.entry(e);
                     if let Some(t) = token {
                         // A stage that holds the entry (multiline) keeps the sender's receipt open with it.
                         pe.tokens.push(t.clone());
@@ -219,6 +223,7 @@ impl ComponentType for Component {
             id: ctx.id.clone(),
             pipeline: Mutex::new((args.stages.clone(), pipeline)),
             labels_cache: Mutex::new(LabelsCache::default()),
+            recycler: Mutex::new(Recycler::default()),
             fanout: Fanout::new(args.forward_to.iter().map(|r| r.0.clone()).collect()),
             held: Mutex::new(Held::default()),
             metrics,

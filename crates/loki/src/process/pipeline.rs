@@ -31,7 +31,11 @@ impl PartialEq for LabelMap {
 impl LabelMap {
     pub fn from_labels(l: &Labels) -> LabelMap {
         // Room for the labels stages usually add.
-        let mut items = Vec::with_capacity(l.len() + 4);
+        LabelMap::from_labels_in(l, Vec::with_capacity(l.len() + 4))
+    }
+
+    fn from_labels_in(l: &Labels, mut items: Vec<(Text, Text)>) -> LabelMap {
+        items.clear();
         items.extend(l.iter().map(|(n, v)| (Text::from(n), Text::from(v))));
         LabelMap {
             items,
@@ -160,6 +164,56 @@ pub struct LabelsCache {
 /// Label sets a [`LabelsCache`] keeps before it starts again.
 const LABELS_CACHE: usize = 4096;
 
+/// The allocations of entries that left the pipeline, for the next entries to enter it: a batch of entries
+/// then costs no allocation for its label map and extracted map once the first batch went through.
+#[derive(Default)]
+pub struct Recycler {
+    labels: Vec<Vec<(Text, Text)>>,
+    extracted: Vec<Vec<(Text, Value)>>,
+}
+
+/// Allocations a [`Recycler`] keeps.
+const RECYCLE: usize = 4096;
+
+impl Recycler {
+    /// `e` as it enters the pipeline.
+    pub fn entry(&mut self, e: &Entry) -> PEntry {
+        let labels = match self.labels.pop() {
+            Some(v) => LabelMap::from_labels_in(&e.labels, v),
+            None => LabelMap::from_labels(&e.labels),
+        };
+        let extracted = match self.extracted.pop() {
+            Some(v) => Extracted::from_vec(v),
+            None => Extracted::with_capacity(labels.len() + 8),
+        };
+        PEntry::with(e, labels, extracted)
+    }
+
+    /// `p` as it leaves the pipeline; its maps' allocations are kept.
+    pub fn leave(&mut self, mut p: PEntry, cache: Option<&mut LabelsCache>) -> Entry {
+        let labels = std::mem::take(&mut p.labels);
+        let extracted = std::mem::take(&mut p.extracted);
+        let out = Entry {
+            labels: labels.to_labels_cached(cache),
+            timestamp_ns: p.timestamp_ns,
+            line: p.line,
+            structured_metadata: p.structured_metadata,
+            created_us: p.created_us,
+        };
+        if self.labels.len() < RECYCLE {
+            let mut v = labels.items;
+            v.clear();
+            self.labels.push(v);
+        }
+        if self.extracted.len() < RECYCLE {
+            let mut v = extracted.into_vec();
+            v.clear();
+            self.extracted.push(v);
+        }
+        out
+    }
+}
+
 /// An entry on its way through the stages: Alloy's `stages.Entry`.
 #[derive(Clone, Debug)]
 pub struct PEntry {
@@ -178,7 +232,11 @@ impl PEntry {
     /// An entry entering the pipeline: its labels are copied into the extracted map, as Alloy does.
     pub fn new(e: &Entry) -> PEntry {
         let labels = LabelMap::from_labels(&e.labels);
-        let mut extracted = Extracted::with_capacity(labels.len() + 8);
+        let extracted = Extracted::with_capacity(labels.len() + 8);
+        PEntry::with(e, labels, extracted)
+    }
+
+    fn with(e: &Entry, labels: LabelMap, mut extracted: Extracted) -> PEntry {
         for (n, v) in labels.iter() {
             // Label names are unique.
             extracted.push_new(n, Value::Str(Text::from(v)));

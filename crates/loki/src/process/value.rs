@@ -54,6 +54,16 @@ impl Extracted {
         Extracted::default()
     }
 
+    /// An empty map in `items`' allocation (see [`crate::process::pipeline::Recycler`]).
+    pub(crate) fn from_vec(mut items: Vec<(Text, Value)>) -> Extracted {
+        items.clear();
+        Extracted { items, index: None }
+    }
+
+    pub(crate) fn into_vec(self) -> Vec<(Text, Value)> {
+        self.items
+    }
+
     pub fn with_capacity(n: usize) -> Extracted {
         Extracted {
             items: Vec::with_capacity(n),
