@@ -10,7 +10,7 @@
 //! - [`template`]: `text/template` (parsing, execution, Go's predefined functions and `fmt`'s printing) on
 //!   dynamic values, with the functions a caller adds.
 //! - [`math`]: `math.Pow` with a whole exponent (rounded as Go rounds it).
-//! - [`unicode`]: `unicode.IsDigit` (the decimal digits of Unicode 15.0.0).
+//! - [`unicode`]: `unicode.IsDigit` (the decimal digits of Unicode 15.0.0) and `unicode.IsSpace`.
 //! - [`url`]: `URL.Redacted`, a URL with its password shown as `xxxxx`.
 //! - [`base64`]: `base64.StdEncoding`/`URLEncoding`'s `EncodeToString` and `DecodeString`, with Go's error texts.
 //!

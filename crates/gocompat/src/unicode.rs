@@ -35,3 +35,13 @@ pub fn is_digit(c: char) -> bool {
         })
         .is_ok()
 }
+
+/// `unicode.IsSpace`: `\t`, `\n`, `\v`, `\f`, `\r`, space, U+0085, U+00A0, and the other characters with
+/// Unicode's White_Space property (unchanged since Unicode 6).
+pub fn is_space(c: char) -> bool {
+    matches!(
+        c,
+        '\t' | '\n' | '\u{b}' | '\u{c}' | '\r' | ' ' | '\u{85}' | '\u{a0}' | '\u{1680}' | '\u{2000}'
+            ..='\u{200a}' | '\u{2028}' | '\u{2029}' | '\u{202f}' | '\u{205f}' | '\u{3000}'
+    )
+}

@@ -3,11 +3,11 @@
 //! The lines: 1,000,000 JSON objects of about 130 bytes (`time` with nanoseconds, `level`, `app`, `msg`,
 //! `user`, `status`), one in eight at level `debug`.
 //!
-//! - ingot: `stage.json` (`ts`, `level`, `msg`) + `stage.labels` (`level`) + `stage.timestamp` (RFC3339Nano)
-//!   + `stage.drop` (level `debug`) + `stage.output` (`msg`), the component built as the runtime builds it,
+//! - ingot: `stage.json` (`ts`, `level`, `msg`), `stage.labels` (`level`), `stage.timestamp` (RFC3339Nano),
+//!   `stage.drop` (level `debug`) and `stage.output` (`msg`), the component built as the runtime builds it,
 //!   fed appends of 1,000 entries on one thread; what comes out goes to a receiver that counts it.
-//! - syslog-ng: `file()` source → `json-parser()` → `date-parser()` on the time → a filter dropping `debug`
-//!   → a rewrite setting the message to `msg` → a `file()` destination. Its CPU time is read from /proc once
+//! - syslog-ng: `file()` source, `json-parser()`, `date-parser()` on the time, a filter dropping `debug`,
+//!   a rewrite setting the message to `msg`, a `file()` destination. Its CPU time is read from /proc once
 //!   every line is out.
 //!
 //! Prints lines/s and ns/line per core (CPU time) for each and the ratio, then the `regex` stage against the

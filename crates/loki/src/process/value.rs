@@ -46,6 +46,8 @@ const INDEX_FROM: usize = 16;
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Extracted {
     items: Vec<(Text, Value)>,
+    // Boxed: an entry is moved from stage to stage, and a map this large is rare.
+    #[allow(clippy::box_collection)]
     index: Option<Box<HashMap<Text, usize>>>,
 }
 

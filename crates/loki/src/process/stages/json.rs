@@ -16,7 +16,7 @@ use super::source_text;
 
 #[derive(Clone)]
 pub struct Config {
-    pub expressions: Vec<(String, jmespath::Expression<'static>)>,
+    pub expressions: Vec<(String, crate::process::jmespath::Expr)>,
     pub regex: Option<regex::Regex>,
     pub source: Option<String>,
     pub drop_malformed: bool,
@@ -61,7 +61,7 @@ impl Decode for Config {
         let mut expressions = Vec::with_capacity(exprs.len());
         for (name, e) in &exprs {
             let text = if e.is_empty() { name } else { e };
-            match jmespath::compile(text) {
+            match crate::process::jmespath::compile(text) {
                 Ok(c) => expressions.push((name.clone(), c)),
                 Err(err) => {
                     return Err(d.error_at_attr(
@@ -121,7 +121,7 @@ enum Step {
 #[derive(Clone)]
 enum Eval {
     Path(Vec<Step>),
-    Jmes(jmespath::Expression<'static>),
+    Jmes(crate::process::jmespath::Expr),
 }
 
 fn path_of(ast: &jmespath::ast::Ast) -> Option<Vec<Step>> {
@@ -315,6 +315,67 @@ mod tests {
             "[1,2]",
         );
         assert!(drop.is_empty());
+    }
+
+    // The path fast path and the JMESPath engine agree on what they both can read.
+    #[test]
+    fn paths_read_as_jmespath_reads_them() {
+        let doc = r#"{"a":{"b":[{"c":1},{"c":"x"}],"d":null},"a":{"b":[{"c":2}],"e":"last"},"k-1":true,"n":[1,[2,3]]}"#;
+        let json: serde_json::Value =
+            serde_json::from_str(r#"{"a":{"b":[{"c":2}],"e":"last"},"k-1":true,"n":[1,[2,3]]}"#)
+                .unwrap();
+        let parsed = crate::process::json_doc::parse(doc).unwrap();
+        for expr in [
+            "a",
+            "a.b",
+            "a.b[0].c",
+            "a.b[-1]",
+            "a.b[5]",
+            "a.e",
+            "a.d",
+            "\"k-1\"",
+            "n[1][0]",
+            "n[-1][-1]",
+            "missing.x",
+            "a.e.x",
+            "n[0].x",
+            "nope[0]",
+        ] {
+            let e = crate::process::jmespath::compile(expr).unwrap();
+            let steps = super::path_of(e.as_ast()).unwrap_or_else(|| panic!("{expr} is a path"));
+            let mut cur = Some(&parsed);
+            for s in &steps {
+                cur = cur.and_then(|d| match s {
+                    super::Step::Field(f) => d.get(f),
+                    super::Step::Index(i) => d.index(*i),
+                });
+            }
+            let fast = cur.map_or(Value::Null, super::simplify);
+            let slow = super::simplify_json(&e.search_json(&json).unwrap());
+            assert_eq!(fast, slow, "{expr}");
+        }
+        let e = crate::process::jmespath::compile("a[?c > `1`]").unwrap();
+        assert!(super::path_of(e.as_ast()).is_none());
+    }
+
+    #[test]
+    fn community_functions_and_syntax() {
+        let out = run_line(
+            r#"stage.json { expressions = { l = "lower(msg)", parts = "split(msg, ' ')", raw = "'a\\\\b'" } }"#,
+            r#"{"msg":"Hello World"}"#,
+        );
+        assert_eq!(out[0].extracted["l"], Value::from("hello world"));
+        assert_eq!(
+            out[0].extracted["parts"],
+            Value::from(r#"["Hello","World"]"#)
+        );
+        assert_eq!(out[0].extracted["raw"], Value::from("a\\b"));
+        let e = error(r#"stage.json { expressions = { s = "a + b" } }"#);
+        assert!(
+            e.contains("could not compile JMES expression")
+                && e.contains("not its arithmetic, let expressions or $"),
+            "{e}"
+        );
     }
 
     #[test]
