@@ -26,6 +26,7 @@ pub fn registrations() -> Vec<Registration> {
         Registration::of::<ingot_discovery::file::Component>(),
         Registration::of::<ingot_discovery::relabel::Component>(),
         Registration::of::<ingot_local::file_match::Component>(),
+        Registration::of::<ingot_loki::source::file::Component>(),
         // Alloy has no nginx exporter; this one is ingot's own (see docs/components).
         Registration::of::<nginx::Component>(),
         Registration::of::<postgres::Component>(),

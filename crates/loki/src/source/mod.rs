@@ -1,0 +1,3 @@
+//! `loki.source.*` components.
+
+pub mod file;
