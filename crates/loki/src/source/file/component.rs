@@ -148,6 +148,9 @@ impl ComponentType for Component {
             if let Some(e) = &f.error {
                 fields.push(("error", Value::string(e.as_str())));
             }
+            if let Some(n) = &f.note {
+                fields.push(("note", Value::string(n.as_str())));
+            }
             if let Some(b) = &f.blocked {
                 fields.push(("waiting_for_receiver", Value::string(b.as_str())));
             }

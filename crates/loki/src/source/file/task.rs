@@ -612,11 +612,6 @@ impl Cursor {
         self.reading.partial_since.map(|t| t + PARTIAL_LINE_WAIT)
     }
 
-    /// Whether the receivers still hold back a batch.
-    pub fn blocked(&self) -> bool {
-        self.pending.is_some()
-    }
-
     /// Looks at the file's size and time after reading to its end: whether it grew or changed since
     /// the last look, and whether it shrank below what was read (truncated).
     pub fn look(&mut self, meta: &std::fs::Metadata) -> Change {

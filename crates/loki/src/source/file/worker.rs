@@ -25,6 +25,8 @@ pub const SAVE_INTERVAL: Duration = Duration::from_secs(2);
 /// Retry delays for a file that cannot be opened (Alloy's 1s to 10s).
 const RETRY_MIN: Duration = Duration::from_secs(1);
 const RETRY_MAX: Duration = Duration::from_secs(10);
+/// How long health reports a damaged positions file found at start.
+const DAMAGED_NOTICE: Duration = Duration::from_secs(60);
 /// Entries of the identity index not touched for this long are forgotten.
 const KNOWN_TTL: Duration = Duration::from_secs(24 * 3600);
 
@@ -44,6 +46,8 @@ pub struct FileStatus {
     pub read_offset: u64,
     pub state: &'static str,
     pub error: Option<String>,
+    /// Why the file is not read, when that is not an error (compressed data in a text reader).
+    pub note: Option<String>,
     /// Why the receivers hold back this file's entries, while they do.
     pub blocked: Option<String>,
 }
@@ -79,25 +83,31 @@ impl Shared {
     }
 }
 
-enum State {
-    /// No file open: waiting for it to exist, or retrying after an error.
-    Waiting,
-    Open(Cursor),
-    /// The path now names another file (or none): this one is read to its end first.
-    Draining {
-        cur: Cursor,
-        idle_since: Instant,
-    },
+/// What a task is doing.
+enum Phase {
+    /// Reading (or waiting for) the file at its path.
+    Active,
     /// A compressed file read whole.
     Done,
-    /// Not read: `on_positions_file_error = "skip"`.
+    /// Not read, and why (`on_positions_file_error = "skip"`, compressed data in a text reader).
     Skipped(String),
+}
+
+/// A file the path named before a rotation, read to its end (the writer may still append to it until
+/// it reopens) until it stopped growing for [`DRAIN_GRACE`].
+struct Old {
+    cur: Cursor,
+    idle_since: Instant,
 }
 
 struct Task {
     key: PosKey,
     labels: Labels,
-    state: State,
+    phase: Phase,
+    /// The file at the path, when one is open.
+    cur: Option<Cursor>,
+    /// Files rotated away, oldest first: read before `cur`.
+    old: Vec<Old>,
     due: Instant,
     interval: Duration,
     retry: Duration,
@@ -106,30 +116,38 @@ struct Task {
     first_open: bool,
     /// The positions file was damaged when this task started: `on_positions_file_error` decides.
     damaged: bool,
-    /// Its target is gone: finish the open file, then go.
+    /// Its target is gone: finish the open files, then go.
     retiring: bool,
     /// Waits for the task draining the same file to hand it over.
-    handover_from: Option<PosKey>,
+    handover_from: Option<(PosKey, u64)>,
     /// Compressed files wait `initial_delay` after they are found.
     not_before: Option<Instant>,
     /// A compressed file that ended early: its size then, and where reading stopped.
     incomplete: Option<(u64, u64)>,
-    /// The committed offset of the last file, kept while none is open, and that file's identity.
-    last_committed: u64,
-    last_identity: Option<super::positions::Identity>,
+    /// A compressed file read whole: where it ended, and which file it was.
+    done_at: Option<(u64, super::positions::Identity)>,
     status_dirty: bool,
 }
 
 impl Task {
-    fn cursor(&self) -> Option<&Cursor> {
-        match &self.state {
-            State::Open(c) | State::Draining { cur: c, .. } => Some(c),
-            _ => None,
+    fn committed(&self) -> u64 {
+        match (&self.cur, &self.done_at) {
+            (Some(c), _) => c.committed,
+            (None, Some((o, _))) => *o,
+            _ => 0,
         }
     }
 
-    fn committed(&self) -> u64 {
-        self.cursor().map_or(self.last_committed, |c| c.committed)
+    fn running(&self) -> bool {
+        self.cur.is_some() || !self.old.is_empty()
+    }
+
+    fn pending_reason(&self) -> Option<String> {
+        self.old
+            .iter()
+            .map(|o| &o.cur)
+            .chain(self.cur.as_ref())
+            .find_map(|c| c.pending.as_ref().map(|p| p.reason.clone()))
     }
 
     fn set_error(&mut self, id: &str, error: Option<String>) {
@@ -177,6 +195,7 @@ pub struct Worker {
     dropped: u64,
     last_refused: Option<String>,
     health_dirty: bool,
+    started: Instant,
 }
 
 fn receivers_of(args: &Arguments) -> Vec<LogsReceiver> {
@@ -264,6 +283,7 @@ impl Worker {
             dropped: 0,
             last_refused: None,
             health_dirty: true,
+            started: now,
         }
     }
 
@@ -307,19 +327,19 @@ impl Worker {
         // A batch waiting for receivers goes to the new ones it has not reached: those it was waiting
         // for that are still there, and those that are new.
         for t in self.tasks.values_mut() {
-            let pending = match &mut t.state {
-                State::Open(c) | State::Draining { cur: c, .. } => c.pending.as_mut(),
-                _ => None,
-            };
-            if let Some(p) = pending {
-                p.remaining = self
-                    .receivers
-                    .iter()
-                    .filter(|r| p.remaining.contains(r) || !old.contains(r))
-                    .cloned()
-                    .collect();
-                p.retry_at = Instant::now();
+            let cursors = t.old.iter_mut().map(|o| &mut o.cur).chain(t.cur.as_mut());
+            for c in cursors {
+                if let Some(p) = c.pending.as_mut() {
+                    p.remaining = self
+                        .receivers
+                        .iter()
+                        .filter(|r| p.remaining.contains(r) || !old.contains(r))
+                        .cloned()
+                        .collect();
+                    p.retry_at = Instant::now();
+                }
             }
+            t.due = Instant::now();
         }
         self.args = args;
         self.version = version;
@@ -388,7 +408,9 @@ impl Worker {
                 Task {
                     key: w.key,
                     labels: w.labels,
-                    state: State::Waiting,
+                    phase: Phase::Active,
+                    cur: None,
+                    old: Vec::new(),
                     due: not_before.unwrap_or(now),
                     interval: self.args.file_watch.min_poll_frequency,
                     retry: RETRY_MIN,
@@ -399,8 +421,7 @@ impl Worker {
                     handover_from: None,
                     not_before,
                     incomplete: None,
-                    last_committed: 0,
-                    last_identity: None,
+                    done_at: None,
                     status_dirty: true,
                 },
             );
@@ -415,12 +436,11 @@ impl Worker {
         for k in gone {
             let t = self.tasks.get_mut(&k).expect("task");
             // An open file is read to its end first (its lines may not all be read yet).
-            let open = matches!(t.state, State::Open(_) | State::Draining { .. });
-            if open && !t.retiring {
+            if t.running() && !t.retiring {
                 t.retiring = true;
                 t.due = now;
                 t.status_dirty = true;
-            } else if !open {
+            } else if !t.running() {
                 self.remove_task(&k);
             }
         }
@@ -431,7 +451,7 @@ impl Worker {
     /// a new file to ingot too, unless the identity index knows it).
     fn remove_task(&mut self, key: &PosKey) {
         if let Some(t) = self.tasks.remove(key) {
-            if let Some(c) = t.cursor() {
+            for c in t.old.iter().map(|o| &o.cur).chain(t.cur.as_ref()) {
                 self.release_known(c.reading.id.1, c.committed);
             }
             self.positions.remove(key);
@@ -467,38 +487,39 @@ impl Worker {
             self.step_task(&key, now);
         }
         // Hand-overs: a task that found its file being drained by another takes it over.
-        let wants: Vec<(PosKey, PosKey)> = self
+        let wants: Vec<(PosKey, (PosKey, u64))> = self
             .tasks
             .iter()
             .filter_map(|(k, t)| t.handover_from.clone().map(|f| (k.clone(), f)))
             .collect();
-        for (to, from) in wants {
-            let released = match self.tasks.get_mut(&from) {
-                Some(t) => match std::mem::replace(&mut t.state, State::Waiting) {
-                    State::Draining { cur, .. } if cur.pending.is_none() => {
-                        t.last_committed = cur.committed;
-                        let (ino, off) = (cur.reading.id.1, cur.committed);
-                        drop(cur);
-                        t.due = now;
-                        t.status_dirty = true;
-                        Some((ino, off, t.retiring))
-                    }
-                    other => {
-                        t.state = other;
-                        None
-                    }
-                },
-                None => None,
-            };
-            if let Some((ino, off, retiring)) = released {
-                self.release_known(ino, off);
-                if retiring {
-                    self.remove_task(&from);
-                }
-            }
-            if let Some(t) = self.tasks.get_mut(&to) {
-                t.handover_from = None;
+        for (to, (from, ino)) in wants {
+            let mut released = false;
+            if let Some(t) = self.tasks.get_mut(&from) {
+                // Look now rather than at the next poll.
                 t.due = now;
+                if let Some(i) = t
+                    .old
+                    .iter()
+                    .position(|o| o.cur.reading.id.1 == ino && o.cur.pending.is_none())
+                {
+                    let o = t.old.remove(i);
+                    t.status_dirty = true;
+                    let retire = t.retiring && !t.running();
+                    self.release_known(ino, o.cur.committed);
+                    released = true;
+                    if retire {
+                        self.remove_task(&from);
+                    }
+                }
+            } else {
+                // The other task is gone: nothing to wait for.
+                released = true;
+            }
+            if released || self.known.get(&ino).is_none_or(|k| k.holder.is_none()) {
+                if let Some(t) = self.tasks.get_mut(&to) {
+                    t.handover_from = None;
+                    t.due = now;
+                }
             }
         }
     }
@@ -507,33 +528,14 @@ impl Worker {
         let Some(mut t) = self.tasks.remove(key) else {
             return;
         };
-        let state = std::mem::replace(&mut t.state, State::Waiting);
-        t.state = match state {
-            State::Waiting => self.open(&mut t, now),
-            State::Open(cur) => self.read_open(&mut t, cur, now),
-            State::Draining { cur, idle_since } => self.drain(&mut t, cur, idle_since, now),
-            s @ (State::Done | State::Skipped(_)) => {
-                t.due = now + Duration::from_secs(3600);
-                s
-            }
-        };
-        let retire = t.retiring && !matches!(t.state, State::Open(_) | State::Draining { .. });
-        if let (State::Done, Some(ident)) = (&t.state, t.last_identity) {
-            self.positions.put(&t.key, t.last_committed, Some(ident));
+        match t.phase {
+            Phase::Active => self.step_active(&mut t, now),
+            Phase::Done | Phase::Skipped(_) => t.due = now + Duration::from_secs(3600),
         }
-        if let Some(c) = t.cursor() {
+        if let Some(c) = &t.cur {
             let (committed, ident, size) = (c.committed, c.reading.identity(), c.reading.size());
             self.positions.put(&t.key, committed, Some(ident));
-            let k = self.known.entry(ident.ino).or_insert(Known {
-                sig: Signature::from_identity(&ident),
-                offset: committed,
-                holder: None,
-                touched: now,
-            });
-            k.sig = Signature::from_identity(&ident);
-            k.offset = committed;
-            k.holder = Some((t.key.clone(), matches!(t.state, State::Draining { .. })));
-            k.touched = now;
+            self.note_known(&t.key, c, false, now);
             if ident.sig_len as usize == super::task::SIGNATURE_SIZE && !c.reading.compressed() {
                 self.by_sig.insert(ident.sig_hash, (committed, now));
             }
@@ -541,8 +543,14 @@ impl Worker {
                 m.read_bytes = committed;
                 m.file_bytes = size;
             });
+        } else if let Some((offset, ident)) = t.done_at {
+            self.positions.put(&t.key, offset, Some(ident));
+        }
+        for o in &t.old {
+            self.note_known(&t.key, &o.cur, true, now);
         }
         t.status_dirty = true;
+        let retire = t.retiring && !t.running();
         let k = t.key.clone();
         self.tasks.insert(k.clone(), t);
         if retire {
@@ -550,12 +558,86 @@ impl Worker {
         }
     }
 
+    fn note_known(&mut self, key: &PosKey, c: &Cursor, draining: bool, now: Instant) {
+        let ident = c.reading.identity();
+        let k = self.known.entry(ident.ino).or_insert(Known {
+            sig: Signature::from_identity(&ident),
+            offset: c.committed,
+            holder: None,
+            touched: now,
+        });
+        k.sig = Signature::from_identity(&ident);
+        k.offset = c.committed;
+        k.holder = Some((key.clone(), draining));
+        k.touched = now;
+    }
+
+    /// One turn of a task: the rotated-away files first, then the file at the path.
+    fn step_active(&mut self, t: &mut Task, now: Instant) {
+        let mut due = now + Duration::from_secs(3600);
+        let mut hold = false;
+        let mut i = 0;
+        while i < t.old.len() {
+            let quiet = now.duration_since(t.old[i].idle_since) >= DRAIN_GRACE;
+            let res = t.old[i].cur.step(&t.labels, &self.receivers, now, quiet);
+            self.account(t, &res);
+            let o = &mut t.old[i];
+            if let Some(p) = &o.cur.pending {
+                due = due.min(p.retry_at);
+                hold = true;
+                break;
+            }
+            if res.more {
+                o.idle_since = now;
+                due = now;
+                hold = true;
+                break;
+            }
+            if res.lines > 0 {
+                o.idle_since = now;
+            }
+            if quiet && res.lines == 0 {
+                let o = t.old.remove(i);
+                self.release_known(o.cur.reading.id.1, o.cur.committed);
+                tracing::debug!(component = %self.id, path = %t.key.path, "finished the rotated file");
+                continue;
+            }
+            due = due.min(o.idle_since + DRAIN_GRACE);
+            i += 1;
+        }
+        if !hold && !t.retiring {
+            if t.cur.is_none() {
+                self.try_open(t, now);
+            }
+            if let Some(cur) = t.cur.take() {
+                t.cur = self.read_cur(t, cur, now);
+                if t.cur.is_none() && matches!(t.phase, Phase::Active) && !t.old.is_empty() {
+                    // Rotated away just now: open what the path names now at once.
+                    self.try_open(t, now);
+                    if let Some(cur) = t.cur.take() {
+                        t.cur = self.read_cur(t, cur, now);
+                    }
+                }
+            }
+            due = due.min(t.due);
+        } else if t.retiring {
+            if let Some(cur) = t.cur.take() {
+                t.old.push(Old {
+                    cur,
+                    idle_since: now,
+                });
+                due = now;
+            }
+        }
+        t.due = due;
+    }
+
     /// Where a newly opened file starts, or why it must wait or be skipped.
     fn start_for(&mut self, t: &mut Task, file: &std::fs::File) -> Result<Option<Start>, String> {
         use std::os::unix::fs::MetadataExt;
         let meta = file.metadata().map_err(|e| text(&e))?;
         let ino = meta.ino();
-        let first = std::mem::replace(&mut t.first_open, false);
+        let first = t.first_open;
         let compressed = self.args.compression().is_some();
         if first && t.damaged {
             return match self.args.on_positions_file_error {
@@ -611,11 +693,18 @@ impl Worker {
             if k.sig.matches(file).unwrap_or(false) {
                 match &k.holder {
                     Some((other, true)) if *other != t.key => {
-                        t.handover_from = Some(other.clone());
+                        t.handover_from = Some((other.clone(), ino));
                         return Ok(None);
                     }
-                    // Another target reads it as its own stream: so does this one.
                     Some((other, false)) if *other != t.key => {
+                        let theirs = std::fs::metadata(&other.path).is_ok_and(|m| m.ino() == ino);
+                        if !theirs {
+                            // Renamed away from the other target's path, which has not looked yet:
+                            // it hands the file over once it sees the rename.
+                            t.handover_from = Some((other.clone(), ino));
+                            return Ok(None);
+                        }
+                        // Another target reads it as its own stream: so does this one.
                         return Ok(Some(if self.args.tail_from_end && !compressed {
                             Start::End
                         } else {
@@ -642,62 +731,57 @@ impl Worker {
         Ok(Some(Start::At(0)))
     }
 
-    fn open(&mut self, t: &mut Task, now: Instant) -> State {
+    /// Opens the file the path names, if it can: sets `t.cur`, or says why not.
+    fn try_open(&mut self, t: &mut Task, now: Instant) {
         let poll = self.args.file_watch.max_poll_frequency;
-        if t.retiring {
-            return State::Waiting;
-        }
+        t.due = now + poll;
         if let Some(nb) = t.not_before {
             if now < nb {
                 t.due = nb;
-                return State::Waiting;
+                return;
             }
         }
         if t.handover_from.is_some() {
-            t.due = now + poll;
-            return State::Waiting;
+            // Asked again at the next poll, in case the other task never lets go.
+            t.handover_from = None;
+            return;
         }
         if let Some((size, _)) = t.incomplete {
             // A compressed file that ended early is read again once it changed.
-            match std::fs::metadata(&t.key.path) {
-                Ok(m) if m.len() == size => {
-                    t.due = now + self.args.file_watch.max_poll_frequency.max(RETRY_MIN);
-                    return State::Waiting;
-                }
-                _ => {}
+            if std::fs::metadata(&t.key.path).is_ok_and(|m| m.len() == size) {
+                t.due = now + poll.max(RETRY_MIN);
+                return;
             }
         }
         let file = match std::fs::File::open(&t.key.path) {
             Ok(f) => f,
             Err(e) => {
                 let err = self.open_error(&t.key.path, &e);
-                t.set_error(&self.id, err.clone());
-                t.due = now
-                    + if err.is_some() {
-                        let r = t.retry;
-                        t.retry = (t.retry * 2).min(RETRY_MAX);
-                        r
-                    } else {
-                        poll
-                    };
-                return State::Waiting;
+                if err.is_some() {
+                    t.due = now + t.retry;
+                    t.retry = (t.retry * 2).min(RETRY_MAX);
+                }
+                t.set_error(&self.id, err);
+                return;
             }
         };
-        let start = if let Some((_, resume)) = t.incomplete {
-            Ok(Some(Start::At(resume)))
-        } else {
-            self.start_for(t, &file)
+        let start = match t.incomplete {
+            Some((_, resume)) => Ok(Some(Start::At(resume))),
+            None => self.start_for(t, &file),
         };
+        if !matches!(start, Ok(None)) {
+            t.first_open = false;
+        }
         let start = match start {
             Ok(Some(s)) => s,
-            Ok(None) => {
-                t.due = now + poll;
-                return State::Waiting;
-            }
+            Ok(None) => return,
             Err(_) => {
-                let why = "not read: its positions entry is damaged and on_positions_file_error = \"skip\"".to_string();
                 t.set_error(&self.id, None);
-                return State::Skipped(why);
+                t.phase = Phase::Skipped(
+                    "not read: its positions entry is damaged and on_positions_file_error = \"skip\""
+                        .into(),
+                );
+                return;
             }
         };
         let opts = OpenOptions {
@@ -712,11 +796,11 @@ impl Worker {
                 t.interval = self.args.file_watch.min_poll_frequency;
                 t.due = now;
                 tracing::debug!(component = %self.id, path = %t.key.path, offset = r.pos, "start tailing file");
-                State::Open(Cursor::new(r))
+                t.cur = Some(Cursor::new(r));
             }
             Err(OpenFailure::Compressed(why)) => {
                 t.set_error(&self.id, None);
-                State::Skipped(why)
+                t.phase = Phase::Skipped(why);
             }
             Err(OpenFailure::Failed(e)) => {
                 if e.contains("unexpected EOF") {
@@ -728,7 +812,6 @@ impl Worker {
                 t.set_error(&self.id, Some(e));
                 t.due = now + t.retry;
                 t.retry = (t.retry * 2).min(RETRY_MAX);
-                State::Waiting
             }
         }
     }
@@ -757,62 +840,59 @@ impl Worker {
         Some(format!("open {path}: {}", text(e)))
     }
 
-    /// Reads an open file; at its end, looks for rotation, truncation and replacement.
-    fn read_open(&mut self, t: &mut Task, mut cur: Cursor, now: Instant) -> State {
+    /// Reads the file at the path; at its end, looks for rotation, truncation and replacement. Returns
+    /// the cursor unless the file was rotated away (it is then in `t.old`) or read whole.
+    fn read_cur(&mut self, t: &mut Task, mut cur: Cursor, now: Instant) -> Option<Cursor> {
         let res = cur.step(&t.labels, &self.receivers, now, false);
         self.account(t, &res);
-        if cur.blocked() {
-            t.due = cur.pending.as_ref().map_or(now, |p| p.retry_at);
-            return State::Open(cur);
+        if let Some(p) = &cur.pending {
+            t.due = p.retry_at;
+            return Some(cur);
         }
         if res.more {
             t.due = now;
             t.interval = self.args.file_watch.min_poll_frequency;
-            return State::Open(cur);
+            return Some(cur);
         }
         if let Some(e) = &res.error {
             if cur.reading.compressed() {
                 if e.starts_with("unexpected EOF") {
                     t.incomplete = Some((cur.reading.size(), cur.committed));
-                    t.last_committed = cur.committed;
                     t.set_error(&self.id, Some(format!("{}: {e}", t.key.path)));
                     t.due = now + RETRY_MIN;
-                    return State::Waiting;
+                    self.release_known(cur.reading.id.1, cur.committed);
+                    return None;
                 }
                 t.set_error(&self.id, Some(format!("{}: {e}", t.key.path)));
-                t.last_committed = cur.committed;
-                t.last_identity = Some(cur.reading.identity());
-                return State::Done;
+                t.done_at = Some((cur.committed, cur.reading.identity()));
+                t.phase = Phase::Done;
+                self.release_known(cur.reading.id.1, cur.committed);
+                return None;
             }
             t.set_error(&self.id, Some(format!("read {}: {e}", t.key.path)));
             t.due = now + t.retry;
-            return State::Open(cur);
+            return Some(cur);
         }
         if cur.reading.finished {
             // A compressed file read whole: its position stays, so it is never read twice.
-            t.last_committed = cur.committed;
-            t.last_identity = Some(cur.reading.identity());
+            t.done_at = Some((cur.committed, cur.reading.identity()));
+            t.phase = Phase::Done;
             self.release_known(cur.reading.id.1, cur.committed);
             t.set_error(&self.id, None);
             tracing::debug!(component = %self.id, path = %t.key.path, "compressed file read whole");
-            return State::Done;
-        }
-        if t.retiring {
-            return State::Draining {
-                cur,
-                idle_since: now,
-            };
+            return None;
         }
         // At the end of the file: has it been rotated, truncated, replaced?
         let grew = res.lines > 0;
         match std::fs::metadata(&t.key.path) {
             Err(e) if e.kind() == io::ErrorKind::NotFound => {
                 tracing::debug!(component = %self.id, path = %t.key.path, "file deleted or renamed: reading what is left");
-                t.due = now;
-                return State::Draining {
+                t.old.push(Old {
                     cur,
                     idle_since: now,
-                };
+                });
+                t.due = now;
+                return None;
             }
             Err(e) => {
                 let err = self.open_error(&t.key.path, &e);
@@ -828,19 +908,21 @@ impl Worker {
                     Change::Truncated => {
                         self.truncated(t, &mut cur);
                         t.due = now;
-                        return State::Open(cur);
+                        return Some(cur);
                     }
-                    Change::Grew => {
-                        t.due = now;
-                        t.interval = self.args.file_watch.min_poll_frequency;
-                        return State::Open(cur);
-                    }
-                    Change::Touched => {
-                        // Same size, new time: rewritten in place with other content?
-                        if !cur.reading.sig.matches(cur.reading.file()).unwrap_or(true) {
+                    change @ (Change::Grew | Change::Touched) => {
+                        // Grown or rewritten: still the same content at its start? (Truncated and
+                        // written past the old size between two looks, or rewritten in place.)
+                        let sig = cur.reading.sig;
+                        if sig.len > 0 && !sig.matches(cur.reading.file()).unwrap_or(true) {
                             self.truncated(t, &mut cur);
                             t.due = now;
-                            return State::Open(cur);
+                            return Some(cur);
+                        }
+                        if change == Change::Grew {
+                            t.due = now;
+                            t.interval = self.args.file_watch.min_poll_frequency;
+                            return Some(cur);
                         }
                     }
                     Change::None => {}
@@ -852,7 +934,7 @@ impl Worker {
         if let Some(at) = cur.partial_deadline() {
             t.due = t.due.min(at);
         }
-        State::Open(cur)
+        Some(cur)
     }
 
     /// Backs the file's next look off while it is idle (doubling up to `max_poll_frequency`).
@@ -879,7 +961,7 @@ impl Worker {
     }
 
     /// The path names another file now.
-    fn replaced(&mut self, t: &mut Task, cur: Cursor, now: Instant) -> State {
+    fn replaced(&mut self, t: &mut Task, cur: Cursor, now: Instant) -> Option<Cursor> {
         // An atomic rewrite (new file, same first bytes): the same content goes on where it was.
         if let Ok(file) = std::fs::File::open(&t.key.path) {
             if cur.reading.sig.matches(&file).unwrap_or(false) && !cur.reading.compressed() {
@@ -890,56 +972,22 @@ impl Worker {
                 if let Ok(r) = Reading::open(&t.key.path, file, Start::At(cur.committed), &opts) {
                     tracing::debug!(component = %self.id, path = %t.key.path, "file replaced by one with the same start: going on at the same offset");
                     self.release_known(cur.reading.id.1, cur.committed);
+                    let committed = cur.committed;
                     let mut next = Cursor::new(r);
                     next.pending = cur.pending;
-                    next.committed = cur.committed;
+                    next.committed = committed;
                     t.due = now;
-                    return State::Open(next);
+                    return Some(next);
                 }
             }
         }
-        tracing::debug!(component = %self.id, path = %t.key.path, "file rotated: reading the old one to its end first");
-        t.due = now;
-        State::Draining {
+        tracing::debug!(component = %self.id, path = %t.key.path, "file rotated: reading the old one to its end beside the new one");
+        t.old.push(Old {
             cur,
             idle_since: now,
-        }
-    }
-
-    /// Reads a rotated-away file until it stopped growing for [`DRAIN_GRACE`], then opens the path again.
-    fn drain(&mut self, t: &mut Task, mut cur: Cursor, idle_since: Instant, now: Instant) -> State {
-        let quiet = now.duration_since(idle_since) >= DRAIN_GRACE;
-        let res = cur.step(&t.labels, &self.receivers, now, quiet);
-        self.account(t, &res);
-        if cur.blocked() {
-            t.due = cur.pending.as_ref().map_or(now, |p| p.retry_at);
-            return State::Draining { cur, idle_since };
-        }
-        if res.more || res.lines > 0 && !quiet {
-            t.due = now;
-            return State::Draining {
-                cur,
-                idle_since: if res.lines > 0 { now } else { idle_since },
-            };
-        }
-        if !quiet {
-            t.due = idle_since + DRAIN_GRACE;
-            return State::Draining { cur, idle_since };
-        }
-        // Done with the old file.
-        if cur.reading.sig.complete() {
-            self.by_sig
-                .insert(cur.reading.sig.hash, (cur.committed, Instant::now()));
-        }
-        self.release_known(cur.reading.id.1, cur.committed);
-        t.last_committed = 0;
+        });
         t.due = now;
-        tracing::debug!(component = %self.id, path = %t.key.path, "finished the rotated file");
-        if t.retiring {
-            return State::Waiting;
-        }
-        self.positions.put(&t.key, 0, None);
-        State::Waiting
+        None
     }
 
     fn account(&mut self, t: &mut Task, res: &super::task::StepResult) {
@@ -966,9 +1014,21 @@ impl Worker {
                 text(&e)
             )),
         };
-        // Once saved in good order, a damaged file is gone.
-        if problem.is_none() && self.damaged.is_some() && !self.first_reconcile {
-            self.damaged = None;
+        // Once saved in good order, a damaged file is gone; health says so for a minute.
+        if problem.is_none() && !self.first_reconcile {
+            if let Some(d) = &self.damaged {
+                if self.started.elapsed() >= DAMAGED_NOTICE {
+                    if self
+                        .positions_problem
+                        .as_deref()
+                        .is_some_and(|p| p.starts_with(&d.0))
+                    {
+                        self.positions_problem = None;
+                        self.health_dirty = true;
+                    }
+                    self.damaged = None;
+                }
+            }
         }
         let changed = match (&problem, &self.positions_problem) {
             (Some(p), _) => self.positions_problem.as_ref() != Some(p),
@@ -1006,20 +1066,20 @@ impl Worker {
             }
             t.status_dirty = false;
             any = true;
-            let (state, running) = match &t.state {
-                State::Waiting => ("waiting", false),
-                State::Open(_) => ("reading", true),
-                State::Draining { .. } => ("draining rotated file", true),
-                State::Done => ("read whole", false),
-                State::Skipped(_) => ("skipped", false),
+            let running = t.running();
+            let state = match (&t.phase, &t.cur, t.old.is_empty()) {
+                (Phase::Done, _, _) => "read whole",
+                (Phase::Skipped(_), _, _) => "skipped",
+                (_, Some(_), true) => "reading",
+                (_, _, false) => "reading, and a rotated file to its end",
+                (_, None, true) => "waiting for the file",
             };
-            let blocked = t
-                .cursor()
-                .and_then(|c| c.pending.as_ref())
-                .map(|p| p.reason.clone());
-            let error = match &t.state {
-                State::Skipped(why) => Some(why.clone()),
-                _ => t.error.clone(),
+            let blocked = t.pending_reason();
+            // A skipped file is not a problem of the component: its reason shows in debug info only.
+            let error = t.error.clone();
+            let note = match &t.phase {
+                Phase::Skipped(why) => Some(why.clone()),
+                _ => None,
             };
             let committed = t.committed();
             status.files.insert(
@@ -1031,6 +1091,7 @@ impl Worker {
                     read_offset: committed,
                     state,
                     error,
+                    note,
                     blocked,
                 },
             );
