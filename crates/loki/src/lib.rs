@@ -3,3 +3,4 @@
 //! through `forward_to` lists of [`ingot_common::receiver::LogsReceiver`]s.
 
 pub mod source;
+pub mod test_hooks;
