@@ -632,6 +632,19 @@ impl Cursor {
         change
     }
 
+    /// Whether a look at the path finds this very file exactly as it was read: nothing to do.
+    pub fn unchanged(&self, meta: &std::fs::Metadata) -> bool {
+        self.unchanged_as((meta.dev(), meta.ino()), meta.len(), meta.modified().ok())
+    }
+
+    /// [`Cursor::unchanged`] from the raw fields of a `stat`.
+    pub fn unchanged_as(&self, id: FileId, len: u64, mtime: Option<SystemTime>) -> bool {
+        id == self.reading.id
+            && len == self.reading.pos + self.reading.unread() as u64
+            && len == self.reading.last_len
+            && mtime == self.reading.last_mtime
+    }
+
     /// Starts the same file again from its beginning (it was truncated or rewritten in place).
     pub fn restart_from_zero(&mut self) -> io::Result<()> {
         self.reading.file.seek(SeekFrom::Start(0))?;

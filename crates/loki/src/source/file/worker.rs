@@ -25,6 +25,11 @@ pub const SAVE_INTERVAL: Duration = Duration::from_secs(2);
 /// Retry delays for a file that cannot be opened (Alloy's 1s to 10s).
 const RETRY_MIN: Duration = Duration::from_secs(1);
 const RETRY_MAX: Duration = Duration::from_secs(10);
+/// Every how many looks at an idle file the whole path is looked up (the others stat the name in its
+/// directory, opened once).
+const FULL_LOOK_EVERY: u32 = 8;
+/// At most how much earlier than due an idle file may be looked at, to batch the looks.
+const SLACK: Duration = Duration::from_millis(25);
 /// How long health reports a damaged positions file found at start.
 const DAMAGED_NOTICE: Duration = Duration::from_secs(60);
 /// Entries of the identity index not touched for this long are forgotten.
@@ -127,7 +132,19 @@ struct Task {
     /// A compressed file read whole: where it ended, and which file it was.
     done_at: Option<(u64, super::positions::Identity)>,
     status_dirty: bool,
+    /// What the positions, the identity index, metrics and status last saw of this task.
+    noted: Option<Noted>,
+    /// Looks at the idle file so far (every [`FULL_LOOK_EVERY`]th looks up the whole path).
+    idle_looks: u32,
 }
+
+/// The parts of a task's state that its bookkeeping follows.
+type Noted = (
+    Option<(u64, (u64, u64), u64, bool)>,
+    usize,
+    Option<u64>,
+    u64,
+);
 
 impl Task {
     fn committed(&self) -> u64 {
@@ -196,6 +213,25 @@ pub struct Worker {
     last_refused: Option<String>,
     health_dirty: bool,
     started: Instant,
+    /// Directories of the files read, opened once, for the cheap looks at idle files.
+    dirs: HashMap<std::path::PathBuf, Option<Arc<rustix::fd::OwnedFd>>>,
+}
+
+/// `fstatat` of `name` in the directory `dir`, following symbolic links: the file's (device, inode),
+/// size and modification time.
+fn stat_at(
+    dir: &rustix::fd::OwnedFd,
+    name: &std::ffi::OsStr,
+) -> Option<((u64, u64), u64, Option<SystemTime>)> {
+    let st = rustix::fs::statat(dir, name, rustix::fs::AtFlags::empty()).ok()?;
+    let mtime = (st.st_mtime >= 0).then(|| {
+        SystemTime::UNIX_EPOCH + Duration::new(st.st_mtime as u64, st.st_mtime_nsec as u32)
+    });
+    Some((
+        (st.st_dev as u64, st.st_ino as u64),
+        st.st_size as u64,
+        mtime,
+    ))
 }
 
 fn receivers_of(args: &Arguments) -> Vec<LogsReceiver> {
@@ -284,7 +320,33 @@ impl Worker {
             last_refused: None,
             health_dirty: true,
             started: now,
+            dirs: HashMap::new(),
         }
+    }
+
+    /// The open directory of `path` and the file's name in it (`None` when it cannot be opened).
+    fn dir_of(&mut self, path: &str) -> Option<(Arc<rustix::fd::OwnedFd>, std::ffi::OsString)> {
+        let p = std::path::Path::new(path);
+        let (dir, name) = (p.parent()?, p.file_name()?);
+        if self.dirs.len() > 10_000 {
+            self.dirs.clear();
+        }
+        let fd = self
+            .dirs
+            .entry(dir.to_path_buf())
+            .or_insert_with(|| {
+                rustix::fs::open(
+                    dir,
+                    rustix::fs::OFlags::RDONLY
+                        | rustix::fs::OFlags::DIRECTORY
+                        | rustix::fs::OFlags::CLOEXEC,
+                    rustix::fs::Mode::empty(),
+                )
+                .ok()
+                .map(Arc::new)
+            })
+            .clone()?;
+        Some((fd, name.to_os_string()))
     }
 
     /// Runs until the component stops; saves positions on the way out.
@@ -423,6 +485,8 @@ impl Worker {
                     incomplete: None,
                     done_at: None,
                     status_dirty: true,
+                    noted: None,
+                    idle_looks: 0,
                 },
             );
         }
@@ -477,10 +541,15 @@ impl Worker {
     }
 
     fn step_due(&mut self, now: Instant) {
+        // Files due a little later are looked at now too, so that idle files are looked at in batches
+        // (a few wake-ups a second), not one wake-up each.
+        let fw = self.args.file_watch;
+        let slack = (fw.min_poll_frequency.min(fw.max_poll_frequency) / 4).min(SLACK);
+        let horizon = now + slack;
         let due: Vec<PosKey> = self
             .tasks
             .iter()
-            .filter(|(_, t)| t.due <= now)
+            .filter(|(_, t)| t.due <= horizon)
             .map(|(k, _)| k.clone())
             .collect();
         for key in due {
@@ -532,24 +601,42 @@ impl Worker {
             Phase::Active => self.step_active(&mut t, now),
             Phase::Done | Phase::Skipped(_) => t.due = now + Duration::from_secs(3600),
         }
-        if let Some(c) = &t.cur {
-            let (committed, ident, size) = (c.committed, c.reading.identity(), c.reading.size());
-            self.positions.put(&t.key, committed, Some(ident));
-            self.note_known(&t.key, c, false, now);
-            if ident.sig_len as usize == super::task::SIGNATURE_SIZE && !c.reading.compressed() {
-                self.by_sig.insert(ident.sig_hash, (committed, now));
+        let snapshot = (
+            t.cur.as_ref().map(|c| {
+                (
+                    c.committed,
+                    c.reading.id,
+                    c.reading.size(),
+                    c.pending.is_some(),
+                )
+            }),
+            t.old.len(),
+            t.done_at.map(|d| d.0),
+            t.old.iter().map(|o| o.cur.committed).sum::<u64>(),
+        );
+        if t.noted != Some(snapshot) {
+            t.noted = Some(snapshot);
+            if let Some(c) = &t.cur {
+                let (committed, ident, size) =
+                    (c.committed, c.reading.identity(), c.reading.size());
+                self.positions.put(&t.key, committed, Some(ident));
+                self.note_known(&t.key, c, false, now);
+                if ident.sig_len as usize == super::task::SIGNATURE_SIZE && !c.reading.compressed()
+                {
+                    self.by_sig.insert(ident.sig_hash, (committed, now));
+                }
+                self.shared.metrics.update(&t.key.path, |m| {
+                    m.read_bytes = committed;
+                    m.file_bytes = size;
+                });
+            } else if let Some((offset, ident)) = t.done_at {
+                self.positions.put(&t.key, offset, Some(ident));
             }
-            self.shared.metrics.update(&t.key.path, |m| {
-                m.read_bytes = committed;
-                m.file_bytes = size;
-            });
-        } else if let Some((offset, ident)) = t.done_at {
-            self.positions.put(&t.key, offset, Some(ident));
+            for o in &t.old {
+                self.note_known(&t.key, &o.cur, true, now);
+            }
+            t.status_dirty = true;
         }
-        for o in &t.old {
-            self.note_known(&t.key, &o.cur, true, now);
-        }
-        t.status_dirty = true;
         let retire = t.retiring && !t.running();
         let k = t.key.clone();
         self.tasks.insert(k.clone(), t);
@@ -604,6 +691,30 @@ impl Worker {
             }
             due = due.min(o.idle_since + DRAIN_GRACE);
             i += 1;
+        }
+        if !hold && !t.retiring && t.old.is_empty() && t.error.is_none() {
+            // An idle file costs one stat: nothing is read unless it changed. Most looks stat the name
+            // in its directory (opened once), which spares the kernel the walk down the path; every
+            // few looks the whole path is looked up again (a directory renamed, a symlink retargeted).
+            t.idle_looks = t.idle_looks.wrapping_add(1);
+            let full = t.idle_looks.is_multiple_of(FULL_LOOK_EVERY);
+            let dir = if full { None } else { self.dir_of(&t.key.path) };
+            let quiet = t.cur.as_ref().is_some_and(|c| {
+                c.pending.is_none()
+                    && c.partial_deadline().is_none_or(|d| d > now)
+                    && match &dir {
+                        Some((fd, name)) => stat_at(fd, name)
+                            .is_some_and(|(id, len, mtime)| c.unchanged_as(id, len, mtime)),
+                        None => std::fs::metadata(&t.key.path).is_ok_and(|m| c.unchanged(&m)),
+                    }
+            });
+            if quiet {
+                self.idle(t, false, now);
+                if let Some(d) = t.cur.as_ref().and_then(|c| c.partial_deadline()) {
+                    t.due = t.due.min(d);
+                }
+                return;
+            }
         }
         if !hold && !t.retiring {
             if t.cur.is_none() {
