@@ -364,3 +364,39 @@ async fn a_thousand_files_by_one_glob() {
             .unwrap();
     assert_eq!(positions.matches("? path:").count(), 2000);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn targets_from_local_file_match_through_deletion_and_re_creation() {
+    // The file is gone for longer than local.file_match's sync period, so its target leaves and comes
+    // back: the old file is still read to its end, the new one from its start.
+    let dir = tempfile::tempdir().unwrap();
+    let storage = dir.path().join("data");
+    let log = dir.path().join("app.log");
+    let id = "viafm";
+    let writer = Writer::start(&log, RATE);
+    let agent = Agent::start(&storage);
+    agent.apply(&format!(
+        r#"
+local.file_match "logs" {{
+  path_targets = [{{ __path__ = "{}/*.log", job = "app" }}]
+  sync_period  = "100ms"
+}}
+{}"#,
+        dir.path().display(),
+        config(id, "local.file_match.logs.targets", "")
+    ));
+    for _ in 0..3 {
+        tokio::time::sleep(Duration::from_millis(700)).await;
+        writer.pause(true);
+        std::thread::sleep(Duration::from_millis(5));
+        std::fs::rename(&log, dir.path().join("app.old")).unwrap();
+        tokio::time::sleep(Duration::from_millis(400)).await;
+        writer.pause(false);
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let n = writer.stop();
+    assert_eq!(settle(id, n).await, 0);
+    let got = entries(&format!("test.logs.{id}"));
+    assert!(got.iter().all(|e| e.labels.get("job") == Some("app")));
+    agent.stop().await;
+}

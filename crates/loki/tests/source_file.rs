@@ -453,3 +453,51 @@ async fn a_missing_directory_is_unhealthy_and_a_missing_file_is_waited_for() {
     .await;
     agent.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn arguments_are_checked_with_alloys_messages() {
+    let dir = tempfile::tempdir().unwrap();
+    let agent = Agent::start(&dir.path().join("data"));
+    let base = r#"test.logs "a" {}
+loki.source.file "a" {
+  targets    = []
+  forward_to = [test.logs.a.receiver]
+"#;
+    for (extra, want) in [
+        (
+            r#"on_positions_file_error = "later""#,
+            "unknown OnPositionsFileError value: later",
+        ),
+        (
+            r#"encoding = "klingon""#,
+            r#"encoding "klingon": ianaindex: invalid encoding name"#,
+        ),
+        (
+            "decompression {\n enabled = true\n format = \"zip\"\n}",
+            r#"unsupported compression format: "zip" - please use one of "gz, z, bz2""#,
+        ),
+        (
+            "decompression {\n enabled = true\n}",
+            r#"missing required attribute "format""#,
+        ),
+        (
+            "file_match {\n sync_period = \"0s\"\n}",
+            "sync period must be greater than 0",
+        ),
+    ] {
+        let err = agent.refused(&format!("{base}{extra}\n}}\n"));
+        assert!(err.contains(want), "{extra}: {err}");
+    }
+    // Accepted with a warning in health: settings compressed files do not use.
+    agent.apply(&format!(
+        "{base}tail_from_end = true\ndecompression {{\n enabled = true\n format = \"gz\"\n}}\n}}\n"
+    ));
+    wait_for(WAIT, "the warning in health", || {
+        agent
+            .health("loki.source.file.a")
+            .message
+            .contains("tail_from_end has no effect with decompression")
+    })
+    .await;
+    agent.stop().await;
+}

@@ -138,6 +138,13 @@ impl Agent {
         }
     }
 
+    /// The rendered errors of a config that must be refused.
+    pub fn refused(&self, text: &str) -> String {
+        let (config, diags) = from_text("main.alloy", text);
+        assert!(!diags.has_errors(), "{}", diags.render());
+        self.controller.apply(&config).unwrap_err().render()
+    }
+
     /// Stops every component (positions are saved) within 10 s.
     pub async fn stop(self) {
         self.controller.shutdown(Duration::from_secs(10)).await;
