@@ -136,6 +136,7 @@ async fn throughput(dir: &std::path::Path) {
     drop(f);
     LINES.store(0, Ordering::SeqCst);
     let c = controller(&dir.join("data1"));
+    let proc0 = process_cpu();
     let started = Instant::now();
     apply(&c, &format!("[{{ __path__ = \"{}\" }}]", log.display()), "");
     while LINES.load(Ordering::Relaxed) < n {
@@ -143,13 +144,15 @@ async fn throughput(dir: &std::path::Path) {
     }
     let wall = started.elapsed();
     let cpu = thread_cpu("loki.source.file");
+    let proc = process_cpu() - proc0;
     let mib = total as f64 / (1024.0 * 1024.0);
     println!(
-        "throughput: {mib:.0} MiB ({n} lines of 100 bytes) in {:.2} s: {:.0} MiB/s; reading thread {:.2} s CPU, {:.1} ms CPU per MiB",
+        "throughput: {mib:.0} MiB ({n} lines of 100 bytes, in the page cache) in {:.2} s: {:.0} MiB/s; reading thread {:.2} s CPU ({:.2} ms per MiB), whole process {:.2} s",
         wall.as_secs_f64(),
         mib / wall.as_secs_f64(),
         cpu.as_secs_f64(),
-        cpu.as_secs_f64() * 1000.0 / mib
+        cpu.as_secs_f64() * 1000.0 / mib,
+        proc.as_secs_f64()
     );
     c.shutdown(Duration::from_secs(10)).await;
     std::fs::remove_file(&log).unwrap();

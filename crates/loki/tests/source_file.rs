@@ -501,3 +501,40 @@ loki.source.file "a" {
     .await;
     agent.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn legacy_positions_and_tail_from_end() {
+    let dir = tempfile::tempdir().unwrap();
+    let storage = dir.path().join("data");
+    let a = dir.path().join("a.log");
+    let b = dir.path().join("b.log");
+    append(&a, "log 1\nlog 2\nlog 3\n");
+    append(&b, "old 1\nold 2\n");
+    // Promtail's flat format: a.log was read up to its second line.
+    let legacy = dir.path().join("legacy.yaml");
+    std::fs::write(&legacy, format!("positions:\n  {}: \"12\"\n", a.display())).unwrap();
+    let agent = Agent::start(&storage);
+    agent.apply(&format!(
+        "{}{}",
+        config(
+            "legacy",
+            &format!(r#"[{{ __path__ = "{}", foo = "bar" }}]"#, a.display()),
+            &format!(r#"legacy_positions_file = "{}""#, legacy.display()),
+        ),
+        config(
+            "tail",
+            &format!(r#"[{{ __path__ = "{}" }}]"#, b.display()),
+            "tail_from_end = true",
+        ),
+    ));
+    wait_for(WAIT, "the legacy file's unread line", || {
+        entry_count("test.logs.legacy") == 1
+    })
+    .await;
+    assert_eq!(lines("test.logs.legacy"), ["log 3"]);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    append(&b, "new 1\n");
+    wait_for(WAIT, "the new line", || entry_count("test.logs.tail") == 1).await;
+    assert_eq!(lines("test.logs.tail"), ["new 1"]);
+    agent.stop().await;
+}

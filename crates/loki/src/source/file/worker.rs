@@ -546,14 +546,18 @@ impl Worker {
         let fw = self.args.file_watch;
         let slack = (fw.min_poll_frequency.min(fw.max_poll_frequency) / 4).min(SLACK);
         let horizon = now + slack;
-        let due: Vec<PosKey> = self
-            .tasks
-            .iter()
-            .filter(|(_, t)| t.due <= horizon)
-            .map(|(k, _)| k.clone())
-            .collect();
-        for key in due {
-            self.step_task(&key, now);
+        // The tasks are taken out while they are stepped (a step never touches other tasks), so
+        // that a turn costs no copy of any key.
+        let mut tasks = std::mem::take(&mut self.tasks);
+        let mut retired = Vec::new();
+        for t in tasks.values_mut() {
+            if t.due <= horizon && self.step_task(t, now) {
+                retired.push(t.key.clone());
+            }
+        }
+        self.tasks = tasks;
+        for key in retired {
+            self.remove_task(&key);
         }
         // Hand-overs: a task that found its file being drained by another takes it over.
         let wants: Vec<(PosKey, (PosKey, u64))> = self
@@ -593,12 +597,10 @@ impl Worker {
         }
     }
 
-    fn step_task(&mut self, key: &PosKey, now: Instant) {
-        let Some(mut t) = self.tasks.remove(key) else {
-            return;
-        };
+    /// One turn of a task; true when it is done and its target gone (the caller removes it).
+    fn step_task(&mut self, t: &mut Task, now: Instant) -> bool {
         match t.phase {
-            Phase::Active => self.step_active(&mut t, now),
+            Phase::Active => self.step_active(t, now),
             Phase::Done | Phase::Skipped(_) => t.due = now + Duration::from_secs(3600),
         }
         let snapshot = (
@@ -637,12 +639,7 @@ impl Worker {
             }
             t.status_dirty = true;
         }
-        let retire = t.retiring && !t.running();
-        let k = t.key.clone();
-        self.tasks.insert(k.clone(), t);
-        if retire {
-            self.remove_task(&k);
-        }
+        t.retiring && !t.running()
     }
 
     fn note_known(&mut self, key: &PosKey, c: &Cursor, draining: bool, now: Instant) {
