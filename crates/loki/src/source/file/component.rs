@@ -106,6 +106,9 @@ impl ComponentType for Component {
         self.ctx.tasks.spawn(async move {
             shutdown.cancelled().await;
             shared
+                .stopping
+                .store(true, std::sync::atomic::Ordering::Relaxed);
+            shared
                 .control
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())

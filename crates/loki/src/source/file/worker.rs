@@ -68,6 +68,8 @@ pub struct Status {
 /// Shared between the component and its thread.
 pub struct Shared {
     pub control: Mutex<Control>,
+    /// Set with `control.stop`: read between files, so that a stop does not wait for a whole turn.
+    pub stopping: std::sync::atomic::AtomicBool,
     pub wake: Condvar,
     pub metrics: Metrics,
     pub status: Mutex<Status>,
@@ -81,6 +83,7 @@ impl Shared {
                 version: 0,
                 stop: false,
             }),
+            stopping: std::sync::atomic::AtomicBool::new(false),
             wake: Condvar::new(),
             metrics: Metrics::default(),
             status: Mutex::new(Status::default()),
@@ -551,6 +554,13 @@ impl Worker {
         let mut tasks = std::mem::take(&mut self.tasks);
         let mut retired = Vec::new();
         for t in tasks.values_mut() {
+            if self
+                .shared
+                .stopping
+                .load(std::sync::atomic::Ordering::Relaxed)
+            {
+                break;
+            }
             if t.due <= horizon && self.step_task(t, now) {
                 retired.push(t.key.clone());
             }
