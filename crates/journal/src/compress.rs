@@ -125,7 +125,11 @@ mod tests {
 
     #[test]
     fn lz4_as_systemd_frames_it() {
-        let text = b"MESSAGE=".iter().chain([b'x'; 3000].iter()).copied().collect::<Vec<u8>>();
+        let text = b"MESSAGE="
+            .iter()
+            .chain([b'x'; 3000].iter())
+            .copied()
+            .collect::<Vec<u8>>();
         let mut src = (text.len() as u64).to_le_bytes().to_vec();
         src.extend(lz4_flex::block::compress(&text));
         assert_eq!(decompress(Method::Lz4, &src, 1 << 20).unwrap(), text);

@@ -19,8 +19,8 @@ use crate::compress::{decompress, Method};
 use crate::cursor::Position;
 use crate::format::{
     item_offset, read_le64, EntryFixed, Header, HeaderError, ObjectHeader, State,
-    ENTRY_ARRAY_ITEMS_OFFSET, ENTRY_ITEMS_OFFSET, HEADER_MAX_KNOWN, HEADER_MIN_SIZE,
-    OBJECT_DATA, OBJECT_ENTRY, OBJECT_ENTRY_ARRAY, OBJECT_HEADER_SIZE,
+    ENTRY_ARRAY_ITEMS_OFFSET, ENTRY_ITEMS_OFFSET, HEADER_MAX_KNOWN, HEADER_MIN_SIZE, OBJECT_DATA,
+    OBJECT_ENTRY, OBJECT_ENTRY_ARRAY, OBJECT_HEADER_SIZE,
 };
 use crate::hash::{jenkins64, siphash24};
 
@@ -40,13 +40,16 @@ const MAX_ITEMS: u64 = 1 << 16;
 pub enum ReadError {
     /// The structure is not consistent here (not written yet, or damaged): try again after a refresh.
     Inconsistent(String),
+    /// The chain of entry arrays ends before this entry: no later entry can be reached either (until
+    /// the writer links the next array).
+    ChainEnd(String),
     Io(io::Error),
 }
 
 impl std::fmt::Display for ReadError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            ReadError::Inconsistent(m) => f.write_str(m),
+            ReadError::Inconsistent(m) | ReadError::ChainEnd(m) => f.write_str(m),
             ReadError::Io(e) => write!(f, "{e}"),
         }
     }
@@ -182,8 +185,16 @@ impl JournalFile {
         &self.header
     }
 
+    /// Entries the header counts, bounded by how many entry objects the file could hold.
     pub fn n_entries(&self) -> u64 {
-        self.header.n_entries
+        let room = self.end().saturating_sub(self.header.header_size)
+            / (ENTRY_ITEMS_OFFSET + self.header.entry_item_size());
+        self.header.n_entries.min(room)
+    }
+
+    /// Forgets what was read: a place that was inconsistent is read from the file again.
+    pub fn forget_blocks(&mut self) {
+        self.blocks.clear();
     }
 
     pub fn state(&self) -> State {
@@ -264,7 +275,7 @@ impl JournalFile {
 
     /// The object header at `offset`, checked to be of `kind` and at least `min` bytes long.
     fn object(&mut self, offset: u64, kind: u8, min: u64) -> Result<ObjectHeader, ReadError> {
-        if offset % 8 != 0 {
+        if !offset.is_multiple_of(8) {
             return Err(bad(format!("object offset {offset} is not 8-byte aligned")));
         }
         let h = ObjectHeader::parse(&self.read(offset, OBJECT_HEADER_SIZE)?);
@@ -285,16 +296,17 @@ impl JournalFile {
 
     /// The offset of entry `idx` of the global entry-array chain.
     pub fn entry_offset(&mut self, idx: u64) -> Result<u64, ReadError> {
-        if idx >= self.header.n_entries {
-            return Err(bad(format!(
+        if idx >= self.n_entries() {
+            return Err(ReadError::ChainEnd(format!(
                 "entry {idx} is past the file's {} entries",
-                self.header.n_entries
+                self.n_entries()
             )));
         }
         let item_size = self.header.array_item_size();
         if self.arrays.is_empty() {
             let first = self.header.entry_array_offset;
-            self.push_array(first, 0)?;
+            self.push_array(first, 0)
+                .map_err(|e| ReadError::ChainEnd(e.to_string()))?;
         }
         // Arrays found so far are searched; the chain is followed further when needed (its last
         // array's next pointer is written when the array fills, so it is read fresh).
@@ -306,11 +318,12 @@ impl JournalFile {
             let (offset, next_first) = (last.offset, last.first + last.capacity);
             let next = read_le64(&self.read(offset + OBJECT_HEADER_SIZE, 8)?, 0);
             if next == 0 {
-                return Err(bad(format!(
+                return Err(ReadError::ChainEnd(format!(
                     "the entry array chain ends before entry {idx}"
                 )));
             }
-            self.push_array(next, next_first)?;
+            self.push_array(next, next_first)
+                .map_err(|e| ReadError::ChainEnd(e.to_string()))?;
         }
         let i = self.arrays.partition_point(|a| a.first + a.capacity <= idx);
         let a = &self.arrays[i];
@@ -353,7 +366,7 @@ impl JournalFile {
     pub fn entry_at(&mut self, offset: u64) -> Result<EntryMeta, ReadError> {
         let item = self.header.entry_item_size();
         let h = self.object(offset, OBJECT_ENTRY, ENTRY_ITEMS_OFFSET + item)?;
-        if (h.size - ENTRY_ITEMS_OFFSET) % item != 0
+        if !(h.size - ENTRY_ITEMS_OFFSET).is_multiple_of(item)
             || (h.size - ENTRY_ITEMS_OFFSET) / item > MAX_ITEMS
         {
             return Err(bad(format!(
@@ -502,7 +515,7 @@ impl JournalFile {
         let mut steps = 0u32;
         while at != 0 {
             steps += 1;
-            if steps > 1_000_000 {
+            if steps > 10_000 {
                 return Err(bad("a data hash chain does not end".into()));
             }
             let start = self.header.data_payload_offset();
@@ -528,7 +541,7 @@ impl JournalFile {
         lo: u64,
         mut before: impl FnMut(&Position) -> bool,
     ) -> Result<u64, ReadError> {
-        let (mut lo, mut hi) = (lo, self.header.n_entries);
+        let (mut lo, mut hi) = (lo, self.n_entries());
         while lo < hi {
             let mid = lo + (hi - lo) / 2;
             let m = self.entry_meta(mid)?;

@@ -215,7 +215,7 @@ impl Header {
             tail_entry_realtime: le64(b, 192),
             tail_entry_monotonic: le64(b, 200),
         };
-        if h.header_size < HEADER_MIN_SIZE || h.header_size % 8 != 0 {
+        if h.header_size < HEADER_MIN_SIZE || !h.header_size.is_multiple_of(8) {
             return Err(HeaderError::Corrupt(format!(
                 "journal header size {} is invalid",
                 h.header_size
@@ -363,10 +363,16 @@ mod tests {
             Err(HeaderError::Unsupported(_))
         ));
         b[12] = 0;
-        assert!(matches!(Header::parse(&b, 272), Err(HeaderError::Corrupt(_))));
+        assert!(matches!(
+            Header::parse(&b, 272),
+            Err(HeaderError::Corrupt(_))
+        ));
         b[88] = 0xf0;
         b[89] = 0x01;
-        assert!(matches!(Header::parse(&b, 272), Err(HeaderError::Corrupt(_))));
+        assert!(matches!(
+            Header::parse(&b, 272),
+            Err(HeaderError::Corrupt(_))
+        ));
         b[88] = 0x08;
         b[89] = 0x01;
         let h = Header::parse(&b, 272).unwrap();

@@ -143,8 +143,8 @@ struct Slot {
     candidate: Option<(u64, EntryMeta)>,
     /// Seen by the last scan of the directories.
     seen: bool,
-    /// An inconsistent place at `next`: since when, and why.
-    stall: Option<(Instant, String)>,
+    /// An inconsistent place: at which entry, since when.
+    stall: Option<(u64, Instant)>,
     /// Matches resolved to DATA offsets, for the entries below the first number.
     resolved: Option<(u64, Vec<Vec<u64>>)>,
 }
@@ -218,7 +218,7 @@ pub fn parse_matches(text: &str) -> Result<Vec<Vec<Vec<u8>>>, String> {
             return Err("Error parsing journal reader 'matches' config value".into());
         }
         let field = parts[0];
-        let valid = field.len() >= 1
+        let valid = !field.is_empty()
             && !field.starts_with("__")
             && field
                 .bytes()
@@ -440,25 +440,44 @@ impl Journal {
 
     /// Handles an unreadable place at a slot's `next`: waits for a file being written (within the
     /// limit), otherwise passes over the entry. True when reading should wait.
-    fn stalled(&mut self, i: usize, why: String) -> bool {
+    fn stalled(&mut self, i: usize, err: ReadError) -> bool {
         let limit = self.opts.stall_limit;
+        let chain_end = matches!(err, ReadError::ChainEnd(_));
+        let why = err.to_string();
         let slot = &mut self.slots[i];
-        let since = match &slot.stall {
-            Some((since, _)) => *since,
-            None => {
-                slot.stall = Some((Instant::now(), why.clone()));
-                Instant::now()
+        // What was read of the place may be what the writer had not finished: read it again.
+        slot.file.forget_blocks();
+        let since = match slot.stall {
+            Some((at, since)) if at == slot.next => since,
+            _ => {
+                let now = Instant::now();
+                slot.stall = Some((slot.next, now));
+                now
             }
         };
         if slot.file.state() == State::Online && since.elapsed() < limit {
             return true;
         }
-        let notice = format!(
-            "{}: passing over entry {} that cannot be read: {why}",
-            slot.file.path().display(),
-            slot.next
-        );
-        slot.next += 1;
+        let notice = if chain_end {
+            format!(
+                "{}: passing over entries {} to {} that cannot be reached: {why}",
+                slot.file.path().display(),
+                slot.next,
+                slot.file.n_entries()
+            )
+        } else {
+            format!(
+                "{}: passing over entry {} that cannot be read: {why}",
+                slot.file.path().display(),
+                slot.next
+            )
+        };
+        // Past the end of the chain nothing can be reached: the file is done.
+        slot.next = if chain_end {
+            slot.file.n_entries()
+        } else {
+            slot.next + 1
+        };
         slot.stall = None;
         slot.resolved = None;
         self.counts.bad_entries += 1;
@@ -471,8 +490,7 @@ impl Journal {
     fn fill(&mut self, i: usize) -> Fill {
         if !self.slots[i].positioned {
             if let Err(e) = self.position(i) {
-                let why = e.to_string();
-                return if self.stalled(i, why) {
+                return if self.stalled(i, e) {
                     Fill::Stalled
                 } else {
                     // Could not place it: read it from its start; the order check passes over what
@@ -502,7 +520,7 @@ impl Journal {
             let meta = match slot.file.entry_meta(slot.next) {
                 Ok(m) => m,
                 Err(e) => {
-                    if self.stalled(i, e.to_string()) {
+                    if self.stalled(i, e) {
                         return Fill::Stalled;
                     }
                     continue;
@@ -525,9 +543,7 @@ impl Journal {
                     let slot = &mut self.slots[i];
                     let items = slot.file.entry_items(&meta)?;
                     let groups = &slot.resolved.as_ref().expect("resolved").1;
-                    Ok(groups
-                        .iter()
-                        .all(|g| g.iter().any(|o| items.contains(o))))
+                    Ok(groups.iter().all(|g| g.iter().any(|o| items.contains(o))))
                 });
                 match matched {
                     Ok(true) => {}
@@ -536,7 +552,7 @@ impl Journal {
                         continue;
                     }
                     Err(e) => {
-                        if self.stalled(i, e.to_string()) {
+                        if self.stalled(i, e) {
                             return Fill::Stalled;
                         }
                         continue;
@@ -544,7 +560,6 @@ impl Journal {
                 }
             }
             let slot = &mut self.slots[i];
-            slot.stall = None;
             slot.candidate = Some((slot.next, meta));
             return Fill::Candidate;
         }
@@ -563,8 +578,7 @@ fn list_root(
         let de = de?;
         let name = de.file_name().to_string_lossy().into_owned();
         let is_dir = de.file_type().map(|t| t.is_dir()).unwrap_or(false)
-            || (de.file_type().map(|t| t.is_symlink()).unwrap_or(false)
-                && de.path().is_dir());
+            || (de.file_type().map(|t| t.is_symlink()).unwrap_or(false) && de.path().is_dir());
         names.push((name, is_dir));
     }
     names.sort();
@@ -659,7 +673,7 @@ impl JournalReader for Journal {
                 Err(e) => {
                     self.slots[b].candidate = None;
                     self.slots[b].next = idx;
-                    if self.stalled(b, e.to_string()) {
+                    if self.stalled(b, e) {
                         return None;
                     }
                 }

@@ -16,7 +16,14 @@ const BOOT_B: &str = "fedcba9876543210fedcba9876543210";
 
 /// `n` entries with many fields: text, multi-line and binary values, large compressible ones, a field
 /// repeated with different values and one repeated with the same value.
-fn entries(rng: &mut Rng, n: usize, boot: &str, realtime: u64, monotonic: u64, tag: &str) -> Vec<Fields> {
+fn entries(
+    rng: &mut Rng,
+    n: usize,
+    boot: &str,
+    realtime: u64,
+    monotonic: u64,
+    tag: &str,
+) -> Vec<Fields> {
     let units = ["a.service", "b.service", "sshd.service"];
     let mut out = Vec::new();
     for i in 0..n {
@@ -24,12 +31,18 @@ fn entries(rng: &mut Rng, n: usize, boot: &str, realtime: u64, monotonic: u64, t
         let mono = monotonic + i as u64 * 1000 + rng.below(500);
         let mut f: Fields = vec![
             ("__REALTIME_TIMESTAMP".into(), rt.to_string().into_bytes()),
-            ("__MONOTONIC_TIMESTAMP".into(), mono.to_string().into_bytes()),
+            (
+                "__MONOTONIC_TIMESTAMP".into(),
+                mono.to_string().into_bytes(),
+            ),
             ("_BOOT_ID".into(), boot.as_bytes().to_vec()),
             ("_HOSTNAME".into(), b"host-1".to_vec()),
             ("_TRANSPORT".into(), b"journal".to_vec()),
             ("PRIORITY".into(), rng.below(8).to_string().into_bytes()),
-            ("_SYSTEMD_UNIT".into(), units[rng.below(3) as usize].as_bytes().to_vec()),
+            (
+                "_SYSTEMD_UNIT".into(),
+                units[rng.below(3) as usize].as_bytes().to_vec(),
+            ),
             ("SYSLOG_IDENTIFIER".into(), tag.as_bytes().to_vec()),
         ];
         let msg = match rng.below(5) {
@@ -81,16 +94,37 @@ fn flags(path: &Path) -> u32 {
 fn files_journal_remote_writes_read_as_journalctl_reads_them() {
     let dir = tempfile::tempdir().unwrap();
     let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
-    let input = export_format(&entries(&mut rng, 300, BOOT_A, 1_700_000_000_000_000, 5_000_000, "app"));
+    let input = export_format(&entries(
+        &mut rng,
+        300,
+        BOOT_A,
+        1_700_000_000_000_000,
+        5_000_000,
+        "app",
+    ));
     // (name, environment, arguments, the incompatible flags the file must have)
-    let variants: [(&str, &[(&str, &str)], &[&str], u32); 5] = [
+    type Variant<'a> = (&'a str, &'a [(&'a str, &'a str)], &'a [&'a str], u32);
+    let variants: [Variant; 5] = [
         ("zstd, keyed hash, compact", &[], &[], 8 | 4 | 16),
-        ("jenkins hash", &[("SYSTEMD_JOURNAL_KEYED_HASH", "0")], &[], 8 | 16),
-        ("regular (not compact)", &[("SYSTEMD_JOURNAL_COMPACT", "0")], &[], 8 | 4),
+        (
+            "jenkins hash",
+            &[("SYSTEMD_JOURNAL_KEYED_HASH", "0")],
+            &[],
+            8 | 16,
+        ),
+        (
+            "regular (not compact)",
+            &[("SYSTEMD_JOURNAL_COMPACT", "0")],
+            &[],
+            8 | 4,
+        ),
         ("uncompressed", &[], &["--compress=no"], 4 | 16),
         (
             "jenkins, regular, uncompressed",
-            &[("SYSTEMD_JOURNAL_KEYED_HASH", "0"), ("SYSTEMD_JOURNAL_COMPACT", "0")],
+            &[
+                ("SYSTEMD_JOURNAL_KEYED_HASH", "0"),
+                ("SYSTEMD_JOURNAL_COMPACT", "0"),
+            ],
             &["--compress=no"],
             0,
         ),
@@ -114,10 +148,20 @@ fn files_the_test_writer_writes_pass_journalctl_verify_and_read_the_same() {
     let went: Vec<WEntry> = source
         .iter()
         .map(|f| WEntry {
-            realtime: std::str::from_utf8(get(f, "__REALTIME_TIMESTAMP").unwrap()).unwrap().parse().unwrap(),
-            monotonic: std::str::from_utf8(get(f, "__MONOTONIC_TIMESTAMP").unwrap()).unwrap().parse().unwrap(),
+            realtime: std::str::from_utf8(get(f, "__REALTIME_TIMESTAMP").unwrap())
+                .unwrap()
+                .parse()
+                .unwrap(),
+            monotonic: std::str::from_utf8(get(f, "__MONOTONIC_TIMESTAMP").unwrap())
+                .unwrap()
+                .parse()
+                .unwrap(),
             boot_id: ingot_journal::Id128::parse(BOOT_A).unwrap().0,
-            fields: f.iter().filter(|(k, _)| !k.starts_with("__")).cloned().collect(),
+            fields: f
+                .iter()
+                .filter(|(k, _)| !k.starts_with("__"))
+                .cloned()
+                .collect(),
             seqnum: None,
         })
         .collect();
@@ -125,15 +169,26 @@ fn files_the_test_writer_writes_pass_journalctl_verify_and_read_the_same() {
         for compact in [false, true] {
             for keyed in [false, true] {
                 let name = format!("{compression:?} compact={compact} keyed={keyed}");
-                let opts = writer::Options { compact, keyed, compression, ..Default::default() };
-                let file = dir.path().join(format!("{compression:?}-{compact}-{keyed}.journal"));
+                let opts = writer::Options {
+                    compact,
+                    keyed,
+                    compression,
+                    ..Default::default()
+                };
+                let file = dir
+                    .path()
+                    .join(format!("{compression:?}-{compact}-{keyed}.journal"));
                 std::fs::write(&file, writer::write(&opts, &went).bytes).unwrap();
                 let bit = match compression {
                     Compression::Xz => 1,
                     Compression::Lz4 => 2,
                     Compression::None => 0,
                 };
-                assert_eq!(flags(&file) & 3, bit, "{name}: compressed objects in the file");
+                assert_eq!(
+                    flags(&file) & 3,
+                    bit,
+                    "{name}: compressed objects in the file"
+                );
                 let verify = std::process::Command::new(journalctl_path())
                     .args(["--verify", "--file", file.to_str().unwrap()])
                     .output()
@@ -152,21 +207,40 @@ fn files_the_test_writer_writes_pass_journalctl_verify_and_read_the_same() {
 }
 
 fn to_writer(f: &Fields, seqnum: Option<u64>) -> WEntry {
-    let num = |k: &str| -> u64 { std::str::from_utf8(get(f, k).unwrap()).unwrap().parse().unwrap() };
+    let num = |k: &str| -> u64 {
+        std::str::from_utf8(get(f, k).unwrap())
+            .unwrap()
+            .parse()
+            .unwrap()
+    };
     WEntry {
         realtime: num("__REALTIME_TIMESTAMP"),
         monotonic: num("__MONOTONIC_TIMESTAMP"),
-        boot_id: ingot_journal::Id128::parse(std::str::from_utf8(get(f, "_BOOT_ID").unwrap()).unwrap())
-            .unwrap()
-            .0,
-        fields: f.iter().filter(|(k, _)| !k.starts_with("__")).cloned().collect(),
+        boot_id: ingot_journal::Id128::parse(
+            std::str::from_utf8(get(f, "_BOOT_ID").unwrap()).unwrap(),
+        )
+        .unwrap()
+        .0,
+        fields: f
+            .iter()
+            .filter(|(k, _)| !k.starts_with("__"))
+            .cloned()
+            .collect(),
         seqnum,
     }
 }
 
 /// Entries of one boot whose wall clock runs with its monotonic clock (as on a real machine), so that
 /// systemd's order is the same whichever clock it compares.
-fn boot_entries(rng: &mut Rng, n: usize, boot: &str, boot_time: u64, mono: u64, step: u64, tag: &str) -> Vec<Fields> {
+fn boot_entries(
+    rng: &mut Rng,
+    n: usize,
+    boot: &str,
+    boot_time: u64,
+    mono: u64,
+    step: u64,
+    tag: &str,
+) -> Vec<Fields> {
     let mut out = entries(rng, n, boot, 0, 0, tag);
     for (i, e) in out.iter_mut().enumerate() {
         let m = mono + i as u64 * step;
@@ -211,22 +285,55 @@ fn journal_dir(root: &Path) {
         }
     }
     let archived_bytes = writer::write(&opts(1), &archived).bytes;
-    std::fs::write(root.join("system@5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e-0000000000000001-0005f3b0bf7e6e00.journal"), &archived_bytes).unwrap();
-    std::fs::write(root.join("system.journal"), writer::write(&opts(2), &active).bytes).unwrap();
-    std::fs::write(root.join("user-1000.journal"), writer::write(&opts(3), &user).bytes).unwrap();
+    std::fs::write(
+        root.join(
+            "system@5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e-0000000000000001-0005f3b0bf7e6e00.journal",
+        ),
+        &archived_bytes,
+    )
+    .unwrap();
+    std::fs::write(
+        root.join("system.journal"),
+        writer::write(&opts(2), &active).bytes,
+    )
+    .unwrap();
+    std::fs::write(
+        root.join("user-1000.journal"),
+        writer::write(&opts(3), &user).bytes,
+    )
+    .unwrap();
     // The same file set aside as dirty: every entry a copy of the archived file's.
-    std::fs::write(root.join("system@0005f3b0bf7e6e00-1234567890abcdef.journal~"), &archived_bytes).unwrap();
+    std::fs::write(
+        root.join("system@0005f3b0bf7e6e00-1234567890abcdef.journal~"),
+        &archived_bytes,
+    )
+    .unwrap();
     // This machine's directory, written by journal-remote: the same boot, its own seqnum source,
     // entries between the others.
     let local = root.join("3d1219c7c4c5404aaa1f6d2a48adfda4");
     std::fs::create_dir(&local).unwrap();
-    let input = export_format(&boot_entries(&mut rng, 150, BOOT_A, boot_time, 10_000_500, 2_000, "remote"));
+    let input = export_format(&boot_entries(
+        &mut rng, 150, BOOT_A, boot_time, 10_000_500, 2_000, "remote",
+    ));
     journal_remote(&local.join("remote.journal"), &input, &[], &[]);
     // Another machine, another boot: ordered by wall clock among the others.
     let other = root.join("aaaabbbbccccddddeeeeffff00001111");
     std::fs::create_dir(&other).unwrap();
-    let input = export_format(&boot_entries(&mut rng, 100, BOOT_B, boot_time + 10_000_000 - 2_000_000, 2_000_250, 1_500, "other"));
-    journal_remote(&other.join("system.journal"), &input, &[("SYSTEMD_JOURNAL_KEYED_HASH", "0")], &[]);
+    let input = export_format(&boot_entries(
+        &mut rng,
+        100,
+        BOOT_B,
+        boot_time + 10_000_000 - 2_000_000,
+        2_000_250,
+        1_500,
+        "other",
+    ));
+    journal_remote(
+        &other.join("system.journal"),
+        &input,
+        &[("SYSTEMD_JOURNAL_KEYED_HASH", "0")],
+        &[],
+    );
     // Not read: a namespace directory, a directory not named by a machine id, files not named .journal.
     let ns = root.join("3d1219c7c4c5404aaa1f6d2a48adfda4.ns");
     std::fs::create_dir(&ns).unwrap();
@@ -243,11 +350,18 @@ fn a_directory_of_files_interleaves_as_journalctl_interleaves_it() {
     journal_dir(dir.path());
     let d = dir.path().to_str().unwrap();
     let theirs = journalctl_export(&["--directory", d]);
-    assert_eq!(theirs.len(), 300 + 150 + 100, "journalctl reads each entry once");
+    assert_eq!(
+        theirs.len(),
+        300 + 150 + 100,
+        "journalctl reads each entry once"
+    );
     let ours = read_all(Paths::Directory(dir.path().to_path_buf()));
     assert_same(&ours, &theirs, "directory");
     // The sources really interleave.
-    let tags: Vec<&[u8]> = theirs.iter().map(|e| get(e, "SYSLOG_IDENTIFIER").unwrap()).collect();
+    let tags: Vec<&[u8]> = theirs
+        .iter()
+        .map(|e| get(e, "SYSLOG_IDENTIFIER").unwrap())
+        .collect();
     let switches = tags.windows(2).filter(|w| w[0] != w[1]).count();
     assert!(switches > 100, "{switches} switches between sources");
 }
@@ -258,20 +372,57 @@ fn seeking_by_cursor_and_time_and_matching_fields_as_journalctl_does() {
     journal_dir(dir.path());
     let d = dir.path().to_str().unwrap();
     let all = journalctl_export(&["--directory", d]);
-    let mut j = Journal::new(Paths::Directory(dir.path().to_path_buf()), Vec::new(), Options::default());
-    for i in [0, 1, 77, 149, 150, 151, 299, 300, 420, all.len() - 2, all.len() - 1] {
+    let mut j = Journal::new(
+        Paths::Directory(dir.path().to_path_buf()),
+        Vec::new(),
+        Options::default(),
+    );
+    for i in [
+        0,
+        1,
+        77,
+        149,
+        150,
+        151,
+        299,
+        300,
+        420,
+        all.len() - 2,
+        all.len() - 1,
+    ] {
         let cursor = String::from_utf8(get(&all[i], "__CURSOR").unwrap().to_vec()).unwrap();
         let c = ingot_journal::Cursor::parse(&cursor).unwrap();
-        j.seek(SeekTo::Cursor { cursor: c, inclusive: false });
-        assert_same(&drain(&mut j), &journalctl_export(&["--directory", d, "--after-cursor", &cursor]), &format!("after cursor {i}"));
-        j.seek(SeekTo::Cursor { cursor: c, inclusive: true });
-        assert_same(&drain(&mut j), &journalctl_export(&["--directory", d, "--cursor", &cursor]), &format!("from cursor {i}"));
+        j.seek(SeekTo::Cursor {
+            cursor: c,
+            inclusive: false,
+        });
+        assert_same(
+            &drain(&mut j),
+            &journalctl_export(&["--directory", d, "--after-cursor", &cursor]),
+            &format!("after cursor {i}"),
+        );
+        j.seek(SeekTo::Cursor {
+            cursor: c,
+            inclusive: true,
+        });
+        assert_same(
+            &drain(&mut j),
+            &journalctl_export(&["--directory", d, "--cursor", &cursor]),
+            &format!("from cursor {i}"),
+        );
     }
     for i in [0, 10, 200, 333, all.len() - 1] {
-        let t: u64 = std::str::from_utf8(get(&all[i], "__REALTIME_TIMESTAMP").unwrap()).unwrap().parse().unwrap();
+        let t: u64 = std::str::from_utf8(get(&all[i], "__REALTIME_TIMESTAMP").unwrap())
+            .unwrap()
+            .parse()
+            .unwrap();
         let since = format!("@{}.{:06}", t / 1_000_000, t % 1_000_000);
         j.seek(SeekTo::Realtime(t));
-        assert_same(&drain(&mut j), &journalctl_export(&["--directory", d, "--since", &since]), &format!("since {since}"));
+        assert_same(
+            &drain(&mut j),
+            &journalctl_export(&["--directory", d, "--since", &since]),
+            &format!("since {since}"),
+        );
     }
     for m in [
         "PRIORITY=3",
@@ -290,7 +441,12 @@ fn seeking_by_cursor_and_time_and_matching_fields_as_journalctl_does() {
         let mut args = vec!["--directory", d];
         args.extend(m.split(' '));
         let theirs = journalctl_export(&args);
-        assert_eq!(theirs.is_empty(), m.contains("nothing"), "{m}: {} entries", theirs.len());
+        assert_eq!(
+            theirs.is_empty(),
+            m.contains("nothing"),
+            "{m}: {} entries",
+            theirs.len()
+        );
         assert_same(&drain(&mut j), &theirs, &format!("matches {m}"));
     }
 }
@@ -301,7 +457,10 @@ fn matches_are_parsed_as_alloy_and_systemd_accept_them() {
     assert_eq!(parse_matches("").unwrap(), Vec::<Vec<Vec<u8>>>::new());
     assert_eq!(
         parse_matches(" A=1  B=2 A=3 A=1 ").unwrap(),
-        vec![vec![b"A=1".to_vec(), b"A=3".to_vec()], vec![b"B=2".to_vec()]]
+        vec![
+            vec![b"A=1".to_vec(), b"A=3".to_vec()],
+            vec![b"B=2".to_vec()]
+        ]
     );
     assert_eq!(parse_matches("A=").unwrap(), vec![vec![b"A=".to_vec()]]);
     for bad in ["A", "A=1=2", "_SYSTEMD_UNIT nginx.service"] {

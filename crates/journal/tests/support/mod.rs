@@ -14,10 +14,7 @@ use ingot_journal::{Entry, JournalReader};
 pub const JOURNAL_REMOTE: &str = "/lib/systemd/systemd-journal-remote";
 
 pub fn journal_remote_path() -> PathBuf {
-    for p in [
-        JOURNAL_REMOTE,
-        "/usr/lib/systemd/systemd-journal-remote",
-    ] {
+    for p in [JOURNAL_REMOTE, "/usr/lib/systemd/systemd-journal-remote"] {
         if Path::new(p).is_file() {
             return PathBuf::from(p);
         }
@@ -142,7 +139,10 @@ pub fn parse_export(mut b: &[u8]) -> Vec<Fields> {
 }
 
 pub fn get<'a>(f: &'a Fields, name: &str) -> Option<&'a [u8]> {
-    f.iter().rev().find(|(k, _)| k == name).map(|(_, v)| v.as_slice())
+    f.iter()
+        .rev()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_slice())
 }
 
 /// What journalctl's export says of an entry, in the reader's terms: its cursor, and its DATA fields
@@ -193,7 +193,13 @@ pub fn assert_same(ours: &[Entry], theirs: &[Fields], what: &str) {
     }
     for (i, (o, t)) in ours.iter().zip(&theirs).enumerate() {
         assert_eq!(o.0, t.0, "{what}: entry {i}'s cursor");
-        assert!(o.1 == t.1, "{what}: entry {i} ({}): fields differ:\nours:   {:?}\ntheirs: {:?}", o.0, show(&o.1), show(&t.1));
+        assert!(
+            o.1 == t.1,
+            "{what}: entry {i} ({}): fields differ:\nours:   {:?}\ntheirs: {:?}",
+            o.0,
+            show(&o.1),
+            show(&t.1)
+        );
     }
 }
 

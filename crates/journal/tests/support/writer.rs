@@ -305,7 +305,8 @@ pub fn write(opts: &Options, entries: &[WEntry]) -> Written {
         let mut last = 0;
         while at < out.len() as u64 {
             last = at;
-            let size = u64::from_le_bytes(out[at as usize + 8..at as usize + 16].try_into().unwrap());
+            let size =
+                u64::from_le_bytes(out[at as usize + 8..at as usize + 16].try_into().unwrap());
             at += align8(size);
         }
         last
