@@ -5,9 +5,6 @@
 
 mod support;
 
-use std::io::Write;
-use std::path::Path;
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use ingot_journal::{Entry, Journal, JournalReader, Options, Paths, SeekTo};
@@ -38,37 +35,6 @@ fn entry(i: u64, tag: &str) -> Fields {
     f
 }
 
-/// journal-remote writing to `file` from a pipe, fed as the test goes.
-struct Writer {
-    child: std::process::Child,
-}
-
-impl Writer {
-    fn start(file: &Path) -> Writer {
-        let child = Command::new(journal_remote_path())
-            .arg(format!("--output={}", file.display()))
-            .args(["--split-mode=none", "-"])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        Writer { child }
-    }
-
-    fn send(&mut self, entries: &[Fields]) {
-        let stdin = self.child.stdin.as_mut().unwrap();
-        stdin.write_all(&export_format(entries)).unwrap();
-        stdin.flush().unwrap();
-    }
-
-    /// Closes its input; it writes what it has, marks the file offline and exits.
-    fn finish(mut self) {
-        drop(self.child.stdin.take());
-        assert!(self.child.wait().unwrap().success());
-    }
-}
-
 fn seq(e: &Entry) -> u64 {
     std::str::from_utf8(e.get("SEQ").unwrap())
         .unwrap()
@@ -92,7 +58,7 @@ fn follow(j: &mut Journal, got: &mut Vec<Entry>, want: usize, deadline: Duration
 fn entries_are_read_as_journal_remote_appends_them() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("live.journal");
-    let mut w = Writer::start(&file);
+    let mut w = LiveWriter::start(&file);
     w.send(&[entry(0, "live")]);
     let deadline = Instant::now() + Duration::from_secs(10);
     while !file.exists() && Instant::now() < deadline {
@@ -155,7 +121,7 @@ fn rotation_renames_starts_anew_and_deletes_without_losing_or_repeating() {
     let mut expected = Vec::new();
     let mut next = 0u64;
     for round in 0..4 {
-        let mut w = Writer::start(&active);
+        let mut w = LiveWriter::start(&active);
         for _ in 0..10 {
             let batch: Vec<Fields> = (next..next + 50).map(|k| entry(k, "rot")).collect();
             next += 50;
