@@ -18,30 +18,46 @@ fn main() {
         .unwrap_or(200_000);
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("system.journal");
-    let units = ["cron.service", "sshd.service", "nginx.service", "systemd-logind.service"];
+    let units = [
+        "cron.service",
+        "sshd.service",
+        "nginx.service",
+        "systemd-logind.service",
+    ];
     let mut input = Vec::new();
     let start = 1_700_000_000_000_000u64;
     for chunk in (0..n).collect::<Vec<_>>().chunks(10_000) {
         let entries: Vec<_> = chunk
             .iter()
             .map(|&i| {
-                let msg = format!("request {i} handled in {} ms for client 10.0.{}.{} path /api/v1/items/{}", i % 977, i % 256, i % 199, i * 7);
+                let msg = format!(
+                    "request {i} handled in {} ms for client 10.0.{}.{} path /api/v1/items/{}",
+                    i % 977,
+                    i % 256,
+                    i % 199,
+                    i * 7
+                );
                 let pid = (1000 + i % 50).to_string();
                 let prio = (i % 8).to_string();
-                export_entry(start + i * 1000, 1_000_000 + i * 1000, "0123456789abcdef0123456789abcdef", &[
-                    ("MESSAGE", msg.as_str()),
-                    ("PRIORITY", prio.as_str()),
-                    ("_SYSTEMD_UNIT", units[(i % 4) as usize]),
-                    ("_PID", pid.as_str()),
-                    ("_UID", "0"),
-                    ("_GID", "0"),
-                    ("_COMM", "app"),
-                    ("_EXE", "/usr/bin/app"),
-                    ("_HOSTNAME", "host-1"),
-                    ("_TRANSPORT", "journal"),
-                    ("SYSLOG_IDENTIFIER", "app"),
-                    ("_MACHINE_ID", "3d1219c7c4c5404aaa1f6d2a48adfda4"),
-                ])
+                export_entry(
+                    start + i * 1000,
+                    1_000_000 + i * 1000,
+                    "0123456789abcdef0123456789abcdef",
+                    &[
+                        ("MESSAGE", msg.as_str()),
+                        ("PRIORITY", prio.as_str()),
+                        ("_SYSTEMD_UNIT", units[(i % 4) as usize]),
+                        ("_PID", pid.as_str()),
+                        ("_UID", "0"),
+                        ("_GID", "0"),
+                        ("_COMM", "app"),
+                        ("_EXE", "/usr/bin/app"),
+                        ("_HOSTNAME", "host-1"),
+                        ("_TRANSPORT", "journal"),
+                        ("SYSLOG_IDENTIFIER", "app"),
+                        ("_MACHINE_ID", "3d1219c7c4c5404aaa1f6d2a48adfda4"),
+                    ],
+                )
             })
             .collect();
         input.extend(export_format(&entries));
@@ -65,7 +81,11 @@ fn main() {
     for _ in 0..2 {
         let cpu0 = ingot_testkit::cost::self_cpu_time();
         let t = Instant::now();
-        let mut j = Journal::new(Paths::Directory(dir.path().to_path_buf()), Vec::new(), Options::default());
+        let mut j = Journal::new(
+            Paths::Directory(dir.path().to_path_buf()),
+            Vec::new(),
+            Options::default(),
+        );
         j.seek(SeekTo::Head);
         let mut count = 0u64;
         let mut bytes = 0usize;
@@ -110,5 +130,51 @@ fn main() {
     println!(
         "CPU ratio ingot / journalctl: {:.2}",
         ours.1.as_secs_f64() / theirs.1.as_secs_f64().max(1e-9)
+    );
+
+    // Idle: 50 archived files and the active one, looked at every 250 ms (what the component does when
+    // nothing is written) for 10 s.
+    let idle = tempfile::tempdir().unwrap();
+    let small: Vec<_> = (0..20)
+        .map(|i| {
+            export_entry(
+                start + i * 1000,
+                1_000 + i,
+                "0123456789abcdef0123456789abcdef",
+                &[("MESSAGE", "x")],
+            )
+        })
+        .collect();
+    let one = idle.path().join("one.journal");
+    journal_remote(&one, &export_format(&small), &[], &[]);
+    for k in 0..50 {
+        std::fs::copy(
+            &one,
+            idle.path().join(format!(
+                "system@{k:032x}-0000000000000001-0000000000000001.journal"
+            )),
+        )
+        .unwrap();
+    }
+    std::fs::rename(&one, idle.path().join("system.journal")).unwrap();
+    let mut j = Journal::new(
+        Paths::Directory(idle.path().to_path_buf()),
+        Vec::new(),
+        Options::default(),
+    );
+    j.seek(SeekTo::Tail);
+    while j.next_entry().is_some() {}
+    std::thread::sleep(Duration::from_millis(1100));
+    let cpu0 = ingot_testkit::cost::self_cpu_time();
+    let t = Instant::now();
+    while t.elapsed() < Duration::from_secs(10) {
+        j.refresh();
+        assert!(j.next_entry().is_none());
+        std::thread::sleep(Duration::from_millis(250));
+    }
+    let cpu = ingot_testkit::cost::self_cpu_time() - cpu0;
+    println!(
+        "idle, 51 files looked at every 250 ms: {:.3}% of a core",
+        cpu.as_secs_f64() / t.elapsed().as_secs_f64() * 100.0
     );
 }

@@ -27,11 +27,12 @@ use crate::hash::{jenkins64, siphash24};
 /// Bytes read from the file at once and kept for the next reads.
 const BLOCK: u64 = 64 * 1024;
 /// Blocks kept.
-const BLOCKS: usize = 16;
-/// DATA objects kept decoded (most fields repeat from entry to entry: host, unit, boot).
-const DATA_CACHE_ENTRIES: usize = 8192;
+const BLOCKS: usize = 8;
+/// DATA objects kept decoded: those more than one entry references (host, unit, boot, ...; a message
+/// is usually its entry's alone).
+const DATA_CACHE_ENTRIES: usize = 4096;
 /// Payloads at most this long are kept decoded.
-const DATA_CACHE_MAX_PAYLOAD: usize = 4096;
+const DATA_CACHE_MAX_PAYLOAD: usize = 2048;
 /// Fields an entry may have (journald accepts at most 1,024; the rest is corruption).
 const MAX_ITEMS: u64 = 1 << 16;
 
@@ -195,6 +196,12 @@ impl JournalFile {
     /// Forgets what was read: a place that was inconsistent is read from the file again.
     pub fn forget_blocks(&mut self) {
         self.blocks.clear();
+    }
+
+    /// Lets go of the memory kept for reading (a file read to its end that is not written any more).
+    pub fn shrink(&mut self) {
+        self.blocks = Vec::new();
+        self.data = HashMap::new();
     }
 
     pub fn state(&self) -> State {
@@ -446,7 +453,8 @@ impl JournalFile {
             name: String::from_utf8_lossy(&payload[..eq]).into_owned(),
             value: payload[eq + 1..].to_vec(),
         });
-        if payload.len() <= DATA_CACHE_MAX_PAYLOAD {
+        let shared = read_le64(&self.read(offset + 56, 8)?, 0) > 1;
+        if shared && payload.len() <= DATA_CACHE_MAX_PAYLOAD {
             if self.data.len() >= DATA_CACHE_ENTRIES {
                 self.data.clear();
             }

@@ -24,7 +24,7 @@ use std::collections::HashMap;
 use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use crate::cursor::{compare_entries, compare_with, Cursor, Position};
 use crate::file::{EntryMeta, Field, JournalFile, OpenError, ReadError, Skipped};
@@ -147,6 +147,8 @@ struct Slot {
     stall: Option<(u64, Instant)>,
     /// Matches resolved to DATA offsets, for the entries below the first number.
     resolved: Option<(u64, Vec<Vec<u64>>)>,
+    /// Its header could not be read again (named in the problems).
+    file_problem: bool,
 }
 
 impl Slot {
@@ -175,7 +177,14 @@ pub struct Journal {
     unready: HashMap<PathBuf, Instant>,
     counts: Counts,
     notices: Vec<String>,
+    /// The directories the last listing read, their modification times then, and when.
+    dirs: Vec<PathBuf>,
+    dirs_seen: Vec<Option<SystemTime>>,
+    last_listing: Instant,
 }
+
+/// How often the directories are listed even when they seem unchanged.
+const RELIST_EVERY: Duration = Duration::from_secs(5);
 
 /// Notices kept until the caller takes them.
 const MAX_NOTICES: usize = 100;
@@ -260,6 +269,9 @@ impl Journal {
             unready: HashMap::new(),
             counts: Counts::default(),
             notices: Vec::new(),
+            dirs: Vec::new(),
+            dirs_seen: Vec::new(),
+            last_listing: Instant::now(),
         };
         j.scan();
         j
@@ -274,13 +286,15 @@ impl Journal {
     }
 
     /// The journal files the paths name now, and the problems met looking for them.
-    fn list(&self) -> (Vec<PathBuf>, Vec<String>) {
+    fn list(&self) -> (Vec<PathBuf>, Vec<String>, Vec<PathBuf>) {
         let mut files = Vec::new();
         let mut problems = Vec::new();
+        let mut dirs = Vec::new();
         match &self.paths {
             Paths::Files(list) => files.extend(list.iter().cloned()),
             Paths::Directory(dir) => {
-                if let Err(e) = list_root(dir, None, &mut files, &mut problems) {
+                dirs.push(dir.clone());
+                if let Err(e) = list_root(dir, None, &mut files, &mut problems, &mut dirs) {
                     problems.push(format!("open {}: {}", dir.display(), error_text(&e)));
                 }
             }
@@ -293,7 +307,8 @@ impl Journal {
                     } else {
                         self.machine_id
                     };
-                    match list_root(Path::new(root), keep, &mut files, &mut problems) {
+                    dirs.push(PathBuf::from(root));
+                    match list_root(Path::new(root), keep, &mut files, &mut problems, &mut dirs) {
                         Ok(()) => {}
                         Err(e) if e.kind() == io::ErrorKind::NotFound => missing += 1,
                         Err(e) => problems.push(format!("open {root}: {}", error_text(&e))),
@@ -307,12 +322,67 @@ impl Journal {
                 }
             }
         }
-        (files, problems)
+        (files, problems, dirs)
+    }
+
+    /// The modification times of the directories the last listing read: when none changed (and none
+    /// changed too recently to tell), the listing is still true.
+    fn dirs_signature(&self) -> Vec<Option<SystemTime>> {
+        self.dirs
+            .iter()
+            .map(|d| std::fs::metadata(d).and_then(|m| m.modified()).ok())
+            .collect()
+    }
+
+    /// Looks for new entries: the headers of files that may still be written are read again, and the
+    /// directories listed again when they changed (or every few seconds, for files that could not be
+    /// opened before).
+    fn look(&mut self) {
+        let signature = self.dirs_signature();
+        let settled = signature.iter().all(|m| {
+            m.and_then(|t| t.elapsed().ok())
+                .is_none_or(|age| age >= Duration::from_secs(1))
+        });
+        let unchanged = settled
+            && signature == self.dirs_seen
+            && self.last_listing.elapsed() < RELIST_EVERY
+            && self.unready.is_empty();
+        if !unchanged {
+            self.scan();
+            return;
+        }
+        self.refresh_headers();
+    }
+
+    fn refresh_headers(&mut self) {
+        for s in &mut self.slots {
+            // An archived file is never written again.
+            if s.file.state() == State::Archived && !s.file_problem {
+                continue;
+            }
+            match s.file.refresh() {
+                Ok(_) => {
+                    if std::mem::take(&mut s.file_problem) {
+                        self.file_problems.remove(s.file.path());
+                    }
+                }
+                Err(e) => {
+                    s.file_problem = true;
+                    self.file_problems.insert(
+                        s.file.path().to_path_buf(),
+                        format!("{}: {e}", s.file.path().display()),
+                    );
+                }
+            }
+        }
     }
 
     fn scan(&mut self) {
-        let (paths, problems) = self.list();
+        let (paths, problems, dirs) = self.list();
         self.dir_problems = problems;
+        self.dirs = dirs;
+        self.dirs_seen = self.dirs_signature();
+        self.last_listing = Instant::now();
         for s in &mut self.slots {
             s.seen = false;
         }
@@ -350,6 +420,7 @@ impl Journal {
                         seen: true,
                         stall: None,
                         resolved: None,
+                        file_problem: false,
                     });
                 }
                 Err(OpenError::Io(e)) => {
@@ -378,15 +449,11 @@ impl Journal {
         self.unready = still_unready;
         // A file gone from the directories is read to its end, then let go.
         self.slots.retain(|s| s.seen || !s.exhausted());
-        for s in &mut self.slots {
-            if let Err(e) = s.file.refresh() {
-                file_problems.insert(
-                    s.file.path().to_path_buf(),
-                    format!("{}: {e}", s.file.path().display()),
-                );
-            }
-        }
         self.file_problems = file_problems;
+        for s in &mut self.slots {
+            s.file_problem = false;
+        }
+        self.refresh_headers();
     }
 
     /// Sets where a slot's reading starts, from the place reading stands.
@@ -515,6 +582,9 @@ impl Journal {
                 slot.next = idx + 1;
             }
             if slot.next >= slot.file.n_entries() {
+                if slot.file.state() != State::Online {
+                    slot.file.shrink();
+                }
                 return Fill::Empty;
             }
             let meta = match slot.file.entry_meta(slot.next) {
@@ -572,6 +642,7 @@ fn list_root(
     keep: Option<Id128>,
     files: &mut Vec<PathBuf>,
     problems: &mut Vec<String>,
+    dirs: &mut Vec<PathBuf>,
 ) -> io::Result<()> {
     let mut names: Vec<(String, bool)> = Vec::new();
     for de in std::fs::read_dir(root)? {
@@ -593,6 +664,7 @@ fn list_root(
                 continue;
             }
             let dir = root.join(&name);
+            dirs.push(dir.clone());
             match std::fs::read_dir(&dir) {
                 Ok(rd) => {
                     let mut inner: Vec<PathBuf> = rd
@@ -682,7 +754,7 @@ impl JournalReader for Journal {
     }
 
     fn refresh(&mut self) {
-        self.scan();
+        self.look();
     }
 
     fn problems(&self) -> Vec<String> {

@@ -118,6 +118,7 @@ pub struct Worker {
     next_save: Instant,
     last_health: Option<(bool, String)>,
     last_refusal: Option<String>,
+    last_look: Instant,
 }
 
 fn now_us() -> u64 {
@@ -180,6 +181,7 @@ impl Worker {
             next_save: Instant::now() + SAVE_INTERVAL,
             last_health: None,
             last_refusal: None,
+            last_look: Instant::now(),
         }
     }
 
@@ -250,8 +252,14 @@ impl Worker {
             self.publish();
             if let Some(wait) = wait {
                 self.sleep(wait);
-                if self.held.is_none() && self.in_flight.len() < MAX_IN_FLIGHT {
+                // Nothing was left to read: look for more (at most every POLL while receipts are
+                // awaited).
+                if self.held.is_none()
+                    && self.in_flight.len() < MAX_IN_FLIGHT
+                    && self.last_look.elapsed() >= POLL
+                {
                     self.reader.refresh();
+                    self.last_look = Instant::now();
                 }
             }
         }
