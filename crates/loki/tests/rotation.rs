@@ -318,6 +318,62 @@ async fn a_file_replaced_with_the_same_inode_while_stopped() {
     agent.stop().await;
 }
 
+/// Rotated by renaming while ingot was stopped, with lines written after the last save: the rotated
+/// file is found beside the path by its inode and signature and finished from the saved position before
+/// the new file is read (Alloy reads only the new file and loses those lines).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_file_rotated_while_stopped_is_finished_first() {
+    let dir = tempfile::tempdir().unwrap();
+    let storage = dir.path().join("data");
+    let log = dir.path().join("app.log");
+    let id = "rotatedstopped";
+    let sink = format!("test.logs.{id}");
+    let lines = |from: u64, to: u64, what: &str| -> String {
+        (from..to).map(|i| format!("seq={i} {what}\n")).collect()
+    };
+    std::fs::write(
+        &log,
+        lines(
+            0,
+            2000,
+            "before the stop, long enough for a whole signature",
+        ),
+    )
+    .unwrap();
+    let cfg = config(
+        id,
+        &format!(r#"[{{ __path__ = "{}" }}]"#, log.display()),
+        "",
+    );
+    let agent = Agent::start(&storage);
+    agent.apply(&cfg);
+    wait_for(WAIT, "the first lines", || entry_count(&sink) == 2000).await;
+    agent.stop().await;
+    // While stopped: the application writes on, then logrotate renames the file and creates a new one.
+    let mut f = std::fs::OpenOptions::new().append(true).open(&log).unwrap();
+    std::io::Write::write_all(&mut f, lines(2000, 2500, "after the stop").as_bytes()).unwrap();
+    drop(f);
+    logrotate(
+        dir.path(),
+        &format!(
+            "{} {{\n  rotate 5\n  create\n  nocompress\n}}\n",
+            log.display()
+        ),
+    );
+    assert!(dir.path().join("app.log.1").exists());
+    std::fs::write(&log, lines(2500, 3000, "in the new file")).unwrap();
+    let agent = Agent::start(&storage);
+    agent.apply(&cfg);
+    assert_eq!(settle(id, 3000).await, 0);
+    let order = seqs(&entries(&sink));
+    let first_new = order.iter().position(|&s| s >= 2500).unwrap();
+    assert!(
+        order[first_new..].iter().all(|&s| s >= 2500),
+        "the rotated file's lines come before the new file's"
+    );
+    agent.stop().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_thousand_files_by_one_glob() {
     let dir = tempfile::tempdir().unwrap();

@@ -724,10 +724,15 @@ impl Worker {
             }
         }
         if !hold && !t.retiring {
+            let mut found_rotated = false;
             if t.cur.is_none() {
                 self.try_open(t, now);
+                // A file rotated while stopped is finished before the new one is read.
+                found_rotated = !t.old.is_empty();
             }
-            if let Some(cur) = t.cur.take() {
+            if found_rotated {
+                t.due = now;
+            } else if let Some(cur) = t.cur.take() {
                 t.cur = self.read_cur(t, cur, now);
                 if t.cur.is_none() && matches!(t.phase, Phase::Active) && !t.old.is_empty() {
                     // Rotated away just now: open what the path names now at once.
@@ -801,7 +806,17 @@ impl Worker {
                         if same {
                             return Ok(Some(Start::At(offset)));
                         }
-                        tracing::info!(component = %self.id, path = %t.key.path, "the file is not the one the positions file names (replaced while stopped): reading it from the start");
+                        match s
+                            .identity
+                            .and_then(|id| self.rotated_while_stopped(t, id, offset))
+                        {
+                            Some(rotated) => {
+                                tracing::info!(component = %self.id, path = %t.key.path, rotated = %rotated, offset, "the file was rotated while stopped: finishing the rotated file from the saved position, then reading the new one from the start");
+                            }
+                            None => {
+                                tracing::info!(component = %self.id, path = %t.key.path, "the file is not the one the positions file names (replaced while stopped): reading it from the start");
+                            }
+                        }
                     }
                 }
             }
@@ -847,6 +862,62 @@ impl Worker {
             return Ok(Some(Start::End));
         }
         Ok(Some(Start::At(0)))
+    }
+
+    /// The file the positions file names, renamed while ingot was stopped (a rotation by renaming, as
+    /// logrotate's `create`): looked for beside the path by its inode and signature and, when found and
+    /// no target of this component reads it under its new name, queued in `t.old` to be read from the
+    /// saved offset to its end before the new file. Its path, when found. Without this the lines written
+    /// between the last save and the rotation would be lost (Alloy reads only the new file).
+    fn rotated_while_stopped(
+        &self,
+        t: &mut Task,
+        id: super::positions::Identity,
+        offset: u64,
+    ) -> Option<String> {
+        use std::os::unix::fs::MetadataExt;
+        if id.sig_len == 0 || self.args.compression().is_some() {
+            return None;
+        }
+        let path = std::path::Path::new(&t.key.path);
+        let dir = path.parent().filter(|d| !d.as_os_str().is_empty())?;
+        // Bounded: a rotation keeps the file in its directory, and a directory of logs is not huge.
+        for entry in std::fs::read_dir(dir).ok()?.take(10_000).flatten() {
+            let candidate = entry.path();
+            if candidate == path {
+                continue;
+            }
+            let Ok(meta) = entry.metadata() else { continue };
+            if !meta.is_file() || meta.ino() != id.ino || meta.len() <= offset {
+                continue;
+            }
+            let name = candidate.to_string_lossy().into_owned();
+            if self.tasks.keys().any(|k| k.path == name) {
+                return None;
+            }
+            let Ok(file) = std::fs::File::open(&candidate) else {
+                return None;
+            };
+            if !Signature::from_identity(&id)
+                .matches(&file)
+                .unwrap_or(false)
+            {
+                return None;
+            }
+            let opts = OpenOptions {
+                codec: self.args.codec,
+                compression: None,
+            };
+            let reading = Reading::open(&name, file, Start::At(offset), &opts).ok()?;
+            // Nobody writes to it any more: it is finished as soon as it has nothing left to read.
+            let now = Instant::now();
+            t.old.push(Old {
+                cur: Cursor::new(reading),
+                idle_since: now.checked_sub(DRAIN_GRACE).unwrap_or(now),
+            });
+            return Some(name);
+        }
+        None
     }
 
     /// Opens the file the path names, if it can: sets `t.cur`, or says why not.
