@@ -12,6 +12,8 @@
 //! - [`math`]: `math.Pow` with a whole exponent (rounded as Go rounds it).
 //! - [`unicode`]: `unicode.IsDigit` (the decimal digits of Unicode 15.0.0) and `unicode.IsSpace`.
 //! - [`url`]: `URL.Redacted`, a URL with its password shown as `xxxxx`.
+//! - [`jsoniter`]: strings and `map[string]string` as `json-iterator/go`'s standard-library-compatible
+//!   configuration writes them (what Alloy marshals journal entries with).
 //! - [`base64`]: `base64.StdEncoding`/`URLEncoding`'s `EncodeToString` and `DecodeString`, with Go's error texts.
 //!
 //! Invariant: every function here returns byte for byte what its Go counterpart returns. This is checked against
@@ -23,6 +25,7 @@
 //! than keeping a copy.
 
 pub mod base64;
+pub mod jsoniter;
 pub mod math;
 pub mod regexp;
 pub mod strconv;

@@ -8,4 +8,5 @@ pub mod process;
 pub mod push;
 pub mod relabel;
 pub mod source;
+pub mod test_hooks;
 pub mod write;
