@@ -6,7 +6,7 @@ use ingot_syntax::decode::{BodyDecoder, Decode, Failed};
 
 use crate::process::args::invalid;
 use crate::process::pipeline::{PEntry, Stage};
-use crate::process::value::Value;
+use crate::process::value::{Text, Value};
 
 use super::source_text;
 
@@ -52,33 +52,61 @@ impl Decode for Config {
 
 impl Config {
     pub fn build(&self) -> Regex {
-        Regex(self.clone())
+        let re = &self.expression;
+        Regex {
+            names: re
+                .capture_names()
+                .enumerate()
+                .filter_map(|(i, n)| n.map(|n| (i, Text::from(n))))
+                .collect(),
+            locs: re.capture_locations(),
+            cfg: self.clone(),
+        }
     }
 }
 
-pub struct Regex(Config);
+pub struct Regex {
+    cfg: Config,
+    /// The named groups: their index and name.
+    names: Vec<(usize, Text)>,
+    /// Where the last match put its groups, reused from line to line.
+    locs: regex::CaptureLocations,
+}
+
+impl Regex {
+    fn extract(&mut self, e: &mut PEntry, input: &str) {
+        if self
+            .cfg
+            .expression
+            .captures_read(&mut self.locs, input)
+            .is_none()
+        {
+            tracing::debug!(stage = "regex", "regex did not match");
+            return;
+        }
+        for (i, name) in &self.names {
+            // A group that took no part in the match is "" in Go.
+            let v = self.locs.get(*i).map_or("", |(a, b)| &input[a..b]);
+            e.extracted.insert(name.clone(), Value::from(v));
+            if self.cfg.labels_from_groups {
+                e.labels.insert(name.clone(), v);
+            }
+        }
+    }
+}
 
 impl Stage for Regex {
     fn process(&mut self, mut e: PEntry, out: &mut Vec<PEntry>) {
-        let input = match &self.0.source {
-            Some(src) => source_text(&e.extracted, src),
-            None => Some(e.line.clone()),
-        };
-        if let Some(input) = input {
-            let re = &self.0.expression;
-            match re.captures(&input) {
-                Some(caps) => {
-                    for (i, name) in re.capture_names().enumerate() {
-                        let Some(name) = name else { continue };
-                        // A group that took no part in the match is "" in Go.
-                        let v = caps.get(i).map_or("", |m| m.as_str());
-                        e.extracted.insert(name, Value::from(v));
-                        if self.0.labels_from_groups {
-                            e.labels.insert(name, v);
-                        }
-                    }
+        match &self.cfg.source {
+            Some(src) => {
+                if let Some(input) = source_text(&e.extracted, src) {
+                    self.extract(&mut e, &input);
                 }
-                None => tracing::debug!("regex did not match"),
+            }
+            None => {
+                let line = std::mem::take(&mut e.line);
+                self.extract(&mut e, &line);
+                e.line = line;
             }
         }
         out.push(e);
