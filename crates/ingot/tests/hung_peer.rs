@@ -145,7 +145,9 @@ prometheus.exporter.unix "host" {{
         );
     }
     let busy_threads = threads(pid);
-    eprintln!("threads: {idle_threads} idle, {busy_threads} with 600 scrapes waiting on hung peers");
+    eprintln!(
+        "threads: {idle_threads} idle, {busy_threads} with 600 scrapes waiting on hung peers"
+    );
     assert!(
         busy_threads <= idle_threads + 8,
         "{busy_threads} threads with 600 waiting requests ({idle_threads} idle): a thread per request"

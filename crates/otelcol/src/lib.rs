@@ -1,0 +1,1 @@
+//! Alloy's `otelcol.*` components.
