@@ -6,5 +6,6 @@ pub mod conditions;
 pub mod config;
 pub mod grpc;
 pub mod metrics;
+pub mod receiver;
 pub mod storage;
 pub mod tls_server;

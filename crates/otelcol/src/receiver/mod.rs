@@ -1,0 +1,3 @@
+//! `otelcol.receiver.*` components.
+
+pub mod otlp;
