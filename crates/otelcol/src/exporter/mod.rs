@@ -1,0 +1,5 @@
+//! `otelcol.exporter.*` components.
+
+pub mod debug;
+pub mod persistent;
+pub mod sender;

@@ -1,0 +1,1 @@
+//! `otelcol.processor.*` components.
