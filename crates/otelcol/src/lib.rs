@@ -1,6 +1,7 @@
 //! Alloy's `otelcol.*` components on the OpenTelemetry data plane of `ingot-otlp`: `receiver/otlp/`,
 //! `processor/batch/`, `exporter/{otlp,otlphttp,debug}/` (with `exporter/sender.rs`, the queue, retries
-//! and counts every network exporter shares, and `exporter/persistent.rs`, the queue on disk),
+//! and counts every network exporter shares, `exporter/persistent.rs`, the queue on disk, and
+//! `exporter/queued.rs`, the component plumbing around them),
 //! `auth/{basic,bearer,headers}/`, `storage/file/`. Shared blocks live in `config/`, the collector's
 //! metrics in `metrics.rs`, the gRPC stubs in `grpc/`.
 

@@ -190,26 +190,35 @@ trait Scope: Sized {
     fn split_front(&mut self, n: usize) -> Self;
 }
 
-fn split_resources<R: Resource>(resources: &mut Vec<R>, mut n: usize) -> Vec<R> {
-    let mut out = Vec::new();
-    while n > 0 && !resources.is_empty() {
-        let total: usize = resources[0].scopes().iter().map(Scope::items).sum();
-        if total <= n {
-            n -= total;
-            out.push(resources.remove(0));
-            continue;
+fn split_resources<R: Resource>(resources: &mut Vec<R>, n: usize) -> Vec<R> {
+    // Whole resources move with one drain (a batch holds thousands of small requests: removing them one
+    // by one from the front would be quadratic); at most one resource is cut in two.
+    let mut left = n;
+    let mut whole = 0;
+    for r in resources.iter_mut() {
+        let items: usize = r.scopes().iter().map(Scope::items).sum();
+        if items > left {
+            break;
         }
+        left -= items;
+        whole += 1;
+    }
+    let mut out: Vec<R> = resources.drain(..whole).collect();
+    if left > 0 && !resources.is_empty() {
         let mut head = resources[0].shell();
         let scopes = resources[0].scopes();
-        while n > 0 && !scopes.is_empty() {
-            let items = scopes[0].items();
-            if items <= n {
-                n -= items;
-                head.scopes().push(scopes.remove(0));
-            } else {
-                head.scopes().push(scopes[0].split_front(n));
-                n = 0;
+        let mut taken = 0;
+        for s in scopes.iter() {
+            let items = s.items();
+            if items > left {
+                break;
             }
+            left -= items;
+            taken += 1;
+        }
+        head.scopes().extend(scopes.drain(..taken));
+        if left > 0 && !scopes.is_empty() {
+            head.scopes().push(scopes[0].split_front(left));
         }
         out.push(head);
     }
@@ -269,20 +278,22 @@ impl Scope for ScopeMetrics {
         self.metrics.iter().map(metric_points).sum()
     }
     fn split_front(&mut self, mut n: usize) -> Self {
+        let mut whole = 0;
+        for m in &self.metrics {
+            let points = metric_points(m);
+            if points > n {
+                break;
+            }
+            n -= points;
+            whole += 1;
+        }
         let mut head = ScopeMetrics {
             scope: self.scope.clone(),
-            metrics: Vec::new(),
+            metrics: self.metrics.drain(..whole).collect(),
             schema_url: self.schema_url.clone(),
         };
-        while n > 0 && !self.metrics.is_empty() {
-            let points = metric_points(&self.metrics[0]);
-            if points <= n {
-                n -= points;
-                head.metrics.push(self.metrics.remove(0));
-            } else {
-                head.metrics.push(split_metric(&mut self.metrics[0], n));
-                n = 0;
-            }
+        if n > 0 && !self.metrics.is_empty() {
+            head.metrics.push(split_metric(&mut self.metrics[0], n));
         }
         head
     }

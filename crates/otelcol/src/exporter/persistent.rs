@@ -182,12 +182,12 @@ impl PersistentQueue {
         // The token goes in first so that the thread's callback finds it for this record.
         let mut tokens = self.tokens.lock().unwrap_or_else(|e| e.into_inner());
         tokens.push_back(token.cloned());
+        // Counted before the thread can fail it (its callback takes the count back).
+        self.outstanding.fetch_add(1, Ordering::Relaxed);
         match self.thread.append(record, items as u64) {
-            Ok(()) => {
-                self.outstanding.fetch_add(1, Ordering::Relaxed);
-                Ok(())
-            }
+            Ok(()) => Ok(()),
             Err(e) => {
+                self.outstanding.fetch_sub(1, Ordering::Relaxed);
                 tokens.pop_back();
                 Err(e.to_string())
             }
@@ -280,6 +280,7 @@ fn read_loop(
                             items,
                             body,
                             position: Some(pos),
+                            token: None,
                         });
                     }
                     None => {

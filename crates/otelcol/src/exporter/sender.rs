@@ -58,6 +58,9 @@ pub struct Item {
     pub body: Bytes,
     /// Where the request ends in the persistent queue (to mark it done there).
     pub position: Option<ingot_wal::Position>,
+    /// The sender's receipt token, held until the request is finished when the sender waits for the
+    /// result (`wait_for_result`, or no queue at all).
+    pub token: Option<Token>,
 }
 
 /// The in-memory part of the queue: requests waiting for a sender.
@@ -125,7 +128,8 @@ pub struct Sender {
     pub otel_id: String,
     settings: std::sync::RwLock<Arc<Settings>>,
     dispatch: Arc<Dispatch>,
-    store: Store,
+    /// Set when the exporter starts (a queue on disk is opened then); until then `consume` answers `Full`.
+    store: std::sync::OnceLock<Store>,
     pub counts: ExporterCounts,
     /// Requests taken and not yet finished (sent or given up), per signal: the queue's size.
     queued: [AtomicU64; 3],
@@ -140,15 +144,13 @@ pub struct Sender {
 }
 
 impl Sender {
-    /// A sender for `transport`; `persistent` is the on-disk queue when `storage` is set.
-    #[allow(clippy::too_many_arguments)]
+    /// A sender for `transport`; its queue is set by [`Sender::set_store`] when the exporter starts.
     pub fn new(
         id: &str,
         otel_id: String,
         settings: Settings,
         health: HealthReporter,
         dispatch: Arc<Dispatch>,
-        persistent: Option<Arc<PersistentQueue>>,
     ) -> Sender {
         let seed = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
@@ -160,10 +162,7 @@ impl Sender {
             otel_id,
             settings: std::sync::RwLock::new(Arc::new(settings)),
             dispatch,
-            store: match persistent {
-                Some(p) => Store::Disk(p),
-                None => Store::Memory,
-            },
+            store: std::sync::OnceLock::new(),
             counts: ExporterCounts::default(),
             queued: Default::default(),
             used_units: AtomicU64::new(0),
@@ -174,6 +173,22 @@ impl Sender {
             failing: AtomicBool::new(false),
             rng: Mutex::new(seed),
         }
+    }
+
+    /// The queue: in memory, or `persistent` on disk. Set once.
+    pub fn set_store(&self, persistent: Option<Arc<PersistentQueue>>) {
+        let _ = self.store.set(match persistent {
+            Some(p) => Store::Disk(p),
+            None => Store::Memory,
+        });
+    }
+
+    fn store(&self) -> Option<&Store> {
+        self.store.get()
+    }
+
+    fn in_memory(&self) -> bool {
+        matches!(self.store(), Some(Store::Memory))
     }
 
     pub fn settings(&self) -> Arc<Settings> {
@@ -192,19 +207,36 @@ impl Sender {
 
     /// Requests queued or being sent.
     pub fn queue_size(&self) -> u64 {
-        match &self.store {
-            Store::Memory => self.queued.iter().map(|q| q.load(Ordering::Relaxed)).sum(),
-            Store::Disk(p) => p.outstanding(),
+        match self.store() {
+            Some(Store::Disk(p)) => p.outstanding(),
+            _ => self.queued.iter().map(|q| q.load(Ordering::Relaxed)).sum(),
         }
     }
 
+    /// The queue's capacity. Without a queue (`enabled = false`) a request is sent while its sender waits,
+    /// so there are at most `num_consumers` of them.
     fn capacity(&self) -> u64 {
-        self.settings().queue.queue_size
+        let q = &self.settings().queue;
+        if q.enabled {
+            q.queue_size
+        } else {
+            q.num_consumers as u64
+        }
+    }
+
+    /// Whether the sender's receipt waits for the request to be sent.
+    fn waits_for_result(&self) -> bool {
+        let q = &self.settings().queue;
+        !q.enabled || q.wait_for_result
     }
 
     /// How much of the queue `data` takes, by the configured sizer.
     fn size_of(&self, items: usize, bytes: usize) -> u64 {
-        match self.settings().queue.sizer.as_str() {
+        let q = &self.settings().queue;
+        if !q.enabled {
+            return 1;
+        }
+        match q.sizer.as_str() {
             "items" => items as u64,
             "bytes" => bytes as u64,
             _ => 1,
@@ -212,9 +244,12 @@ impl Sender {
     }
 
     fn used(&self) -> u64 {
-        match self.settings().queue.sizer.as_str() {
-            "requests" => self.queue_size(),
-            _ => self.used_units.load(Ordering::Relaxed),
+        let q = &self.settings().queue;
+        match self.store() {
+            Some(Store::Memory) if q.enabled && q.sizer != "requests" => {
+                self.used_units.load(Ordering::Relaxed)
+            }
+            _ => self.queue_size(),
         }
     }
 
@@ -236,11 +271,18 @@ impl Sender {
             self.in_flight.fetch_sub(1, Ordering::Relaxed);
             self.finish(&item);
         }
-        // Stopping: a memory queue is drained with one attempt per request (what is left is counted as
-        // failed); a disk queue keeps what it holds for the next start.
-        if matches!(self.store, Store::Memory) {
+        // Stopping: a disk queue keeps what it holds for the next start. A memory queue is drained with one
+        // attempt per request while the endpoint answers; once it fails, what is left is counted as failed
+        // without waiting a timeout for each.
+        if self.in_memory() {
             while let Some(item) = self.dispatch.pop() {
-                let outcome = self.attempt(&item).await;
+                let outcome = if self.failing.load(Ordering::Relaxed) {
+                    Outcome::Permanent(
+                        "the exporter is stopping and its endpoint is failing".into(),
+                    )
+                } else {
+                    self.attempt(&item).await
+                };
                 self.record(&item, outcome, true);
                 self.finish(&item);
             }
@@ -248,16 +290,16 @@ impl Sender {
     }
 
     fn finish(&self, item: &Item) {
-        match &self.store {
-            Store::Memory => {
-                self.queued[item.signal.index()].fetch_sub(1, Ordering::Relaxed);
-                self.used_units
-                    .fetch_sub(self.size_of(item.items, item.body.len()), Ordering::Relaxed);
-            }
-            Store::Disk(p) => {
+        match self.store() {
+            Some(Store::Disk(p)) => {
                 if let Some(pos) = item.position {
                     p.done(pos);
                 }
+            }
+            _ => {
+                self.queued[item.signal.index()].fetch_sub(1, Ordering::Relaxed);
+                self.used_units
+                    .fetch_sub(self.size_of(item.items, item.body.len()), Ordering::Relaxed);
             }
         }
     }
@@ -330,10 +372,9 @@ impl Sender {
             tokio::select! {
                 _ = tokio::time::sleep(wait) => {}
                 _ = stop.cancelled() => {
-                    // Stopping: a disk queue keeps the request for the next start; a memory queue gets one
-                    // last attempt in the drain.
-                    if matches!(self.store, Store::Memory) {
-                        let outcome = self.attempt(item).await;
+                    // Stopping: a disk queue keeps the request for the next start; in memory it is given
+                    // up, and counted.
+                    if self.in_memory() {
                         self.record(item, outcome, true);
                     }
                     return;
@@ -366,6 +407,12 @@ impl Sender {
             }
             Outcome::Retry { error, .. } | Outcome::Permanent(error) => {
                 self.counts.send_failed.add(signal, item.items);
+                if let Some(t) = &item.token {
+                    t.fail(format!(
+                        "exporting to {} failed: {error}",
+                        self.endpoint(signal)
+                    ));
+                }
                 let why = if stopping {
                     format!("dropped while stopping: {error}")
                 } else if !self.settings().retry.enabled {
@@ -472,6 +519,12 @@ impl Consume for Sender {
             return Ok(());
         }
         let signal = data.signal();
+        let Some(store) = self.store() else {
+            return Err(ConsumeError::Full {
+                retry_after: Duration::from_millis(200),
+                reason: format!("{} has not started yet", self.id),
+            });
+        };
         let body = Bytes::from(data.encode_proto());
         let size = self.size_of(items, body.len());
         let full = |reason: String| {
@@ -483,23 +536,29 @@ impl Consume for Sender {
                 reason: format!("sending queue is full: {reason}"),
             }
         };
-        match &self.store {
+        match store {
             Store::Memory => {
-                let used = self.used_units.load(Ordering::Relaxed);
-                if used > 0 && used + size > self.capacity() {
+                let capacity = self.capacity();
+                // Reserve the room first, so that concurrent senders cannot both take the last of it.
+                let used = self.used_units.fetch_add(size, Ordering::AcqRel);
+                if used > 0 && used + size > capacity {
+                    self.used_units.fetch_sub(size, Ordering::AcqRel);
                     return Err(full(format!(
-                        "{used} of {} {} queued",
-                        self.capacity(),
+                        "{used} of {capacity} {} queued",
                         self.settings().queue.sizer
                     )));
                 }
-                self.used_units.fetch_add(size, Ordering::Relaxed);
                 self.queued[signal.index()].fetch_add(1, Ordering::Relaxed);
                 self.dispatch.push(Item {
                     signal,
                     items,
                     body,
                     position: None,
+                    token: if self.waits_for_result() {
+                        token.cloned()
+                    } else {
+                        None
+                    },
                 });
                 Ok(())
             }

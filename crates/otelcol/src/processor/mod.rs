@@ -1,1 +1,3 @@
 //! `otelcol.processor.*` components.
+
+pub mod batch;
