@@ -5,6 +5,7 @@ pub mod components;
 pub mod cost;
 pub mod counting_target;
 pub mod loki_sink;
+pub mod otlp_sink;
 pub mod pki;
 pub mod remote_write_sink;
 

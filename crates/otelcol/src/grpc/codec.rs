@@ -58,3 +58,59 @@ impl<U: Message + Default> Decoder for OtlpDecoder<U> {
             .map_err(|e| Status::invalid_argument(format!("unmarshal the request: {e}")))
     }
 }
+
+/// Sends a request already encoded (the exporters queue protobuf bytes, so they are not decoded and encoded
+/// again) and decodes the response as `U`.
+pub struct RawCodec<U>(PhantomData<U>);
+
+impl<U> Default for RawCodec<U> {
+    fn default() -> Self {
+        RawCodec(PhantomData)
+    }
+}
+
+impl<U> Codec for RawCodec<U>
+where
+    U: Message + Default + Send + 'static,
+{
+    type Encode = bytes::Bytes;
+    type Decode = U;
+    type Encoder = RawEncoder;
+    type Decoder = OtlpDecoder<U>;
+
+    fn encoder(&mut self) -> Self::Encoder {
+        RawEncoder
+    }
+
+    fn decoder(&mut self) -> Self::Decoder {
+        OtlpDecoder(PhantomData)
+    }
+}
+
+pub struct RawEncoder;
+
+impl Encoder for RawEncoder {
+    type Item = bytes::Bytes;
+    type Error = Status;
+
+    fn encode(&mut self, item: bytes::Bytes, dst: &mut EncodeBuf<'_>) -> Result<(), Status> {
+        use bytes::BufMut;
+        dst.put_slice(&item);
+        Ok(())
+    }
+}
+
+/// The `partial_success` of any of OTLP's three export responses (the same fields at the same tags).
+#[derive(Clone, PartialEq, Message)]
+pub struct ExportResponse {
+    #[prost(message, optional, tag = "1")]
+    pub partial_success: Option<PartialSuccess>,
+}
+
+#[derive(Clone, PartialEq, Message)]
+pub struct PartialSuccess {
+    #[prost(int64, tag = "1")]
+    pub rejected: i64,
+    #[prost(string, tag = "2")]
+    pub error_message: String,
+}

@@ -5,6 +5,7 @@
 #![allow(clippy::all, clippy::pedantic, missing_docs, rustdoc::all)]
 
 pub mod codec;
+pub mod status;
 
 pub mod trace {
     include!("opentelemetry.proto.collector.trace.v1.rs");

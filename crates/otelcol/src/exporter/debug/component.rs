@@ -37,7 +37,8 @@ impl Debug {
         if n <= args.sampling_initial {
             return true;
         }
-        args.sampling_thereafter > 0 && (n - args.sampling_initial).is_multiple_of(args.sampling_thereafter)
+        args.sampling_thereafter > 0
+            && (n - args.sampling_initial).is_multiple_of(args.sampling_thereafter)
     }
 
     fn write(&self, args: &Arguments, data: &Data) {
