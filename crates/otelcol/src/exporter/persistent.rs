@@ -109,14 +109,16 @@ impl PersistentQueue {
             .unwrap_or_default()
             .max(wal.start());
         // Count what is left to send.
-        let mut reader = wal.reader(saved);
+        let mut counter = wal.reader(saved);
         let mut buf = Vec::new();
         let mut left = 0u64;
-        while let Ok(Read::Record(_)) = reader.next(&mut buf) {
+        while let Ok(Read::Record(_)) = counter.next(&mut buf) {
             if !ingot_wal::is_padding(&buf) {
                 left += 1;
             }
         }
+        // The senders' reader starts over from the saved position.
+        let reader = wal.reader(saved);
         let outstanding = Arc::new(AtomicU64::new(left));
         let tokens: Arc<Mutex<VecDeque<Option<Token>>>> = Arc::default();
         let thread = {

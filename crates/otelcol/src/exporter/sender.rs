@@ -436,9 +436,10 @@ impl Sender {
     }
 
     fn note_failure(&self, signal: Signal, error: &str, retrying: bool) {
+        // The signal is left out of the condition: an endpoint that is down fails every signal alike, and
+        // the log says so once, not once per signal in turn.
         let msg = format!(
-            "sending {} to {} failed{}: {error}",
-            signal.as_str(),
+            "sending to {} failed{}: {error}",
             self.endpoint(signal),
             if retrying { " (retrying)" } else { "" }
         );
@@ -456,8 +457,9 @@ impl Sender {
         }
     }
 
+    /// Unhealthy while sending fails, naming the endpoint and the last error (the queue's size is in the
+    /// debug info and metrics: in the message it would make every change of it a new health report).
     pub fn refresh_health(&self) {
-        let queued = self.queue_size();
         if self.failing.load(Ordering::Relaxed) {
             if let Some((msg, _)) = self
                 .last_error
@@ -465,8 +467,7 @@ impl Sender {
                 .unwrap_or_else(|e| e.into_inner())
                 .clone()
             {
-                self.health
-                    .unhealthy(format!("{msg}; {queued} requests queued"));
+                self.health.unhealthy(msg);
                 return;
             }
         }

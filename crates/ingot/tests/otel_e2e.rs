@@ -1,0 +1,690 @@
+//! The binary with the OpenTelemetry path end to end, against real clients and an independent sink on
+//! loopback: PyPI's OpenTelemetry SDK (gRPC and HTTP exporters) into `otelcol.receiver.otlp` →
+//! `otelcol.processor.batch` → `otelcol.exporter.otlp` / `otelcol.exporter.otlphttp` → the Python OTLP sink
+//! (grpcio + opentelemetry-proto, `crates/otelcol/tests/peers/otlp_sink.py`). Outages, throttling with
+//! retry hints, permanent refusals, malformed requests and a SIGKILL with a queue on disk. Every wait is
+//! bounded.
+
+use std::collections::BTreeSet;
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use ingot_testkit::otlp_sink::{python, sdk_send, OtlpSink};
+use ingot_testkit::{free_port, http_get, poll_until, Peer};
+
+const BIN: &str = env!("CARGO_BIN_EXE_ingot");
+
+fn addr(port: u16) -> SocketAddr {
+    SocketAddr::from(([127, 0, 0, 1], port))
+}
+
+struct Ingot {
+    peer: Peer,
+    api: u16,
+}
+
+fn start_ingot(config: &str, storage: &Path) -> Ingot {
+    let api = free_port();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("config.alloy");
+    std::fs::write(&path, config).unwrap();
+    let mut cmd = Command::new(BIN);
+    cmd.arg("run")
+        .arg(&path)
+        .arg(format!("--server.http.listen-addr=127.0.0.1:{api}"))
+        .arg(format!("--storage.path={}", storage.display()));
+    let mut peer = Peer::spawn("ingot", cmd, dir);
+    peer.wait_for_ready(addr(api), "/-/ready", Duration::from_secs(20));
+    Ingot { peer, api }
+}
+
+impl Ingot {
+    /// The value of the sample of `name` whose labels include every `label="value"` in `labels`.
+    fn metric(&self, name: &str, labels: &[&str]) -> Option<f64> {
+        let (_, body) = http_get(addr(self.api), "/metrics").ok()?;
+        body.lines()
+            .filter(|l| l.starts_with(name) && l[name.len()..].starts_with('{'))
+            .find(|l| labels.iter().all(|want| l.contains(want)))
+            .and_then(|l| l.rsplit(' ').next()?.parse().ok())
+    }
+
+    fn health(&self, id: &str) -> (String, String) {
+        let (_, body) = http_get(addr(self.api), &format!("/api/v0/web/components/{id}")).unwrap();
+        let v: serde_json::Value = serde_json::from_str(&body).unwrap_or_default();
+        (
+            v["health"]["state"].as_str().unwrap_or("").to_string(),
+            v["health"]["message"].as_str().unwrap_or("").to_string(),
+        )
+    }
+}
+
+/// The pipeline of Alloy's OpenTelemetry docs: receiver (gRPC and HTTP) → batch → exporters, with short
+/// retry intervals. Traces and logs leave over gRPC, metrics over HTTP; `extra` is added to both exporters.
+fn pipeline(grpc: u16, http: u16, sink: &OtlpSink, exporter_extra: &str, extra: &str) -> String {
+    format!(
+        r#"
+otelcol.receiver.otlp "in" {{
+  grpc {{ endpoint = "127.0.0.1:{grpc}" }}
+  http {{ endpoint = "127.0.0.1:{http}" }}
+  output {{
+    traces  = [otelcol.processor.batch.b.input]
+    metrics = [otelcol.processor.batch.b.input]
+    logs    = [otelcol.processor.batch.b.input]
+  }}
+}}
+
+otelcol.processor.batch "b" {{
+  timeout = "100ms"
+  output {{
+    traces  = [otelcol.exporter.otlp.out.input]
+    metrics = [otelcol.exporter.otlphttp.out.input]
+    logs    = [otelcol.exporter.otlp.out.input]
+  }}
+}}
+
+otelcol.exporter.otlp "out" {{
+  client {{
+    endpoint = "{grpc_sink}"
+    tls {{ insecure = true }}
+  }}
+  retry_on_failure {{
+    initial_interval = "100ms"
+    max_interval     = "500ms"
+  }}
+  {exporter_extra}
+}}
+
+otelcol.exporter.otlphttp "out" {{
+  client {{ endpoint = "{http_sink}" }}
+  retry_on_failure {{
+    initial_interval = "100ms"
+    max_interval     = "500ms"
+  }}
+  {exporter_extra}
+}}
+{extra}
+"#,
+        grpc_sink = sink.grpc_endpoint(),
+        http_sink = sink.http_url(),
+    )
+}
+
+fn set(v: Vec<String>) -> BTreeSet<String> {
+    v.into_iter().collect()
+}
+
+/// Waits until the sink holds every one of `want` for `signal`.
+fn wait_delivered(
+    sink: &OtlpSink,
+    ingot: &Ingot,
+    signal: &str,
+    want: &BTreeSet<String>,
+    timeout: Duration,
+) {
+    poll_until(
+        &format!("the sink has every {signal} item"),
+        timeout,
+        Duration::from_millis(100),
+        &[&ingot.peer],
+        || {
+            let got = set(sink.ids(signal));
+            let missing = want.difference(&got).count();
+            if missing == 0 {
+                Ok(())
+            } else {
+                Err(format!(
+                    "{missing} of {} missing\nsink log:\n{}",
+                    want.len(),
+                    sink.log()
+                ))
+            }
+        },
+    );
+}
+
+#[test]
+fn the_sdk_over_grpc_and_http_reaches_the_sink_through_batch_and_both_exporters() {
+    let sink = OtlpSink::start();
+    let (grpc, http) = (free_port(), free_port());
+    let storage = tempfile::tempdir().unwrap();
+    let ingot = start_ingot(&pipeline(grpc, http, &sink, "", ""), storage.path());
+
+    let g = sdk_send("grpc", &format!("127.0.0.1:{grpc}"), 300, 2, 25, "g", &[]);
+    let h = sdk_send(
+        "http",
+        &format!("http://127.0.0.1:{http}"),
+        300,
+        2,
+        25,
+        "h",
+        &[],
+    );
+    for sent in [&g, &h] {
+        for signal in ["traces", "metrics", "logs"] {
+            let r = sent.results(signal);
+            assert!(
+                !r.is_empty() && r.iter().all(|r| r == "SUCCESS"),
+                "{signal}: {r:?}"
+            );
+        }
+    }
+    let spans: BTreeSet<String> = set(g.spans()).union(&set(h.spans())).cloned().collect();
+    let logs: BTreeSet<String> = set(g.logs()).union(&set(h.logs())).cloned().collect();
+    assert_eq!((spans.len(), logs.len()), (600, 50));
+    wait_delivered(&sink, &ingot, "traces", &spans, Duration::from_secs(20));
+    wait_delivered(&sink, &ingot, "logs", &logs, Duration::from_secs(20));
+
+    // Metrics: every data point the SDK recorded, with its value (the last export of each, as the SDK
+    // exports cumulative sums at flush and again at shutdown).
+    let items = sink.items();
+    for (tag, sent) in [("g", &g), ("h", &h)] {
+        for (id, want) in sent.doc["metrics"].as_object().unwrap() {
+            let got = items
+                .iter()
+                .rev()
+                .find(|i| i["signal"] == "metrics" && i["id"] == id.as_str())
+                .unwrap_or_else(|| panic!("{tag}: no data point {id} at the sink"));
+            assert_eq!(got["resource"]["service.name"], format!("ingot-test-{tag}"));
+            match want {
+                serde_json::Value::Object(h) => {
+                    assert_eq!(got["value"]["count"], h["count"], "{id}");
+                    assert_eq!(got["value"]["sum"].as_f64(), h["sum"].as_f64(), "{id}");
+                }
+                v => assert_eq!(got["value"].as_f64(), v.as_f64(), "{id}"),
+            }
+        }
+    }
+    // Traces and logs left over gRPC (gzip), metrics over HTTP as gzipped protobuf.
+    let reqs = sink.requests();
+    assert!(reqs
+        .iter()
+        .any(|r| r["transport"] == "grpc" && r["signal"] == "traces"));
+    assert!(reqs
+        .iter()
+        .filter(|r| r["signal"] == "metrics")
+        .all(|r| r["transport"] == "http"
+            && r["encoding"] == "gzip"
+            && r["content_type"] == "application/x-protobuf"));
+
+    // Alloy's metric names count every item once.
+    let recv = "receiver=\"otlp/otelcol.receiver.otlp.in\"";
+    for (transport, _) in [("grpc", &g), ("http", &h)] {
+        let t = format!("transport=\"{transport}\"");
+        assert_eq!(
+            ingot.metric("otelcol_receiver_accepted_spans_total", &[recv, &t]),
+            Some(300.0)
+        );
+        assert_eq!(
+            ingot.metric("otelcol_receiver_accepted_log_records_total", &[recv, &t]),
+            Some(25.0)
+        );
+        assert_eq!(
+            ingot.metric("otelcol_receiver_refused_spans_total", &[recv, &t]),
+            Some(0.0)
+        );
+    }
+    let exp = "exporter=\"otlp/otelcol.exporter.otlp.out\"";
+    poll_until(
+        "sent counts",
+        Duration::from_secs(5),
+        Duration::from_millis(100),
+        &[&ingot.peer],
+        || match ingot.metric("otelcol_exporter_sent_spans_total", &[exp]) {
+            Some(600.0) => Ok(()),
+            other => Err(format!("{other:?}")),
+        },
+    );
+    assert_eq!(
+        ingot.metric("otelcol_exporter_sent_log_records_total", &[exp]),
+        Some(50.0)
+    );
+    assert_eq!(
+        ingot.metric("otelcol_exporter_send_failed_spans_total", &[exp]),
+        Some(0.0)
+    );
+    assert_eq!(
+        ingot.metric(
+            "otelcol_exporter_queue_capacity",
+            &[exp, "data_type=\"traces\""]
+        ),
+        Some(1000.0)
+    );
+    assert!(
+        ingot
+            .metric(
+                "otelcol_processor_batch_batch_send_size_count",
+                &["processor=\"batch/otelcol.processor.batch.b\""]
+            )
+            .unwrap_or(0.0)
+            > 0.0
+    );
+    assert_eq!(ingot.health("otelcol.exporter.otlp.out").0, "healthy");
+}
+
+/// A raw HTTP/1.1 POST: status, headers and body.
+fn post(
+    to: SocketAddr,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> (u16, String, Vec<u8>) {
+    let mut s = TcpStream::connect_timeout(&to, Duration::from_secs(5)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    let mut head = format!(
+        "POST {path} HTTP/1.1\r\nHost: {to}\r\nConnection: close\r\nContent-Length: {}\r\n",
+        body.len()
+    );
+    for (k, v) in headers {
+        head.push_str(&format!("{k}: {v}\r\n"));
+    }
+    head.push_str("\r\n");
+    s.write_all(head.as_bytes()).unwrap();
+    s.write_all(body).unwrap();
+    let mut raw = Vec::new();
+    let _ = s.read_to_end(&mut raw);
+    let split = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .unwrap_or(raw.len());
+    let head = String::from_utf8_lossy(&raw[..split]).into_owned();
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    (
+        status,
+        head,
+        raw.get(split + 4..).unwrap_or_default().to_vec(),
+    )
+}
+
+const GRPC_RAW: &str = r#"
+import sys, grpc
+target, method, payload = sys.argv[1], sys.argv[2], bytes.fromhex(sys.argv[3])
+ch = grpc.insecure_channel(target)
+call = ch.unary_unary(method, request_serializer=lambda b: b, response_deserializer=lambda b: b)
+try:
+    call(payload, timeout=10)
+    print("OK")
+except grpc.RpcError as e:
+    print(e.code().name, e.details())
+"#;
+
+fn grpc_raw(target: &str, method: &str, payload: &[u8]) -> String {
+    let hex: String = payload.iter().map(|b| format!("{b:02x}")).collect();
+    let out = Command::new(python())
+        .args(["-c", GRPC_RAW, target, method, &hex])
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+#[test]
+fn malformed_protobuf_and_json_get_400_and_invalid_argument_and_the_receiver_goes_on() {
+    let sink = OtlpSink::start();
+    let (grpc, http) = (free_port(), free_port());
+    let storage = tempfile::tempdir().unwrap();
+    let ingot = start_ingot(&pipeline(grpc, http, &sink, "", ""), storage.path());
+
+    let proto = [("Content-Type", "application/x-protobuf")];
+    let (status, head, body) = post(
+        addr(http),
+        "/v1/traces",
+        &proto,
+        b"\x0a\xff\xff\xff\xff\x0f",
+    );
+    assert_eq!(status, 400, "{head}");
+    // The body is a google.rpc.Status: code 3 (INVALID_ARGUMENT) in field 1, the message in field 2.
+    assert_eq!(&body[..2], b"\x08\x03", "{body:?}");
+    assert!(
+        String::from_utf8_lossy(&body).contains("protobuf"),
+        "{body:?}"
+    );
+
+    let json = [("Content-Type", "application/json")];
+    let (status, _, body) = post(
+        addr(http),
+        "/v1/logs",
+        &json,
+        br#"{"resourceLogs":[{"scopeLogs":"#,
+    );
+    assert_eq!(status, 400);
+    let doc: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(doc["code"], 3, "{doc}");
+    let (status, _, body) = post(
+        addr(http),
+        "/v1/traces",
+        &json,
+        br#"{"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":"zz"}]}]}]}"#,
+    );
+    assert_eq!(status, 400);
+    assert!(
+        String::from_utf8_lossy(&body).contains("traceId"),
+        "{}",
+        String::from_utf8_lossy(&body)
+    );
+    let (status, _, _) = post(
+        addr(http),
+        "/v1/traces",
+        &[("Content-Type", "text/plain")],
+        b"x",
+    );
+    assert_eq!(status, 415);
+    let (status, _, _) = post(
+        addr(http),
+        "/v1/traces",
+        &[
+            ("Content-Type", "application/x-protobuf"),
+            ("Content-Encoding", "gzip"),
+        ],
+        b"not gzip",
+    );
+    assert_eq!(status, 400);
+
+    let target = format!("127.0.0.1:{grpc}");
+    let answer = grpc_raw(
+        &target,
+        "/opentelemetry.proto.collector.trace.v1.TraceService/Export",
+        b"\x0a\xff\xff\xff\xff\x0f",
+    );
+    assert!(answer.starts_with("INVALID_ARGUMENT"), "{answer}");
+
+    // Still serving, and nothing malformed was counted as accepted.
+    let sent = sdk_send("grpc", &target, 5, 0, 0, "after", &[]);
+    wait_delivered(
+        &sink,
+        &ingot,
+        "traces",
+        &set(sent.spans()),
+        Duration::from_secs(20),
+    );
+    assert!(ingot.peer_running());
+    assert_eq!(
+        ingot.metric(
+            "otelcol_receiver_accepted_spans_total",
+            &["transport=\"grpc\""]
+        ),
+        Some(5.0)
+    );
+}
+
+impl Ingot {
+    fn peer_running(&self) -> bool {
+        std::fs::metadata(format!("/proc/{}", self.peer.pid())).is_ok()
+    }
+}
+
+#[test]
+fn an_outage_within_queue_capacity_loses_nothing_and_health_names_the_endpoint() {
+    let mut sink = OtlpSink::start();
+    let (grpc, http) = (free_port(), free_port());
+    let storage = tempfile::tempdir().unwrap();
+    let ingot = start_ingot(&pipeline(grpc, http, &sink, "", ""), storage.path());
+    sink.stop();
+
+    let sent = sdk_send(
+        "grpc",
+        &format!("127.0.0.1:{grpc}"),
+        400,
+        0,
+        30,
+        "outage",
+        &[],
+    );
+    assert!(sent.results("traces").iter().all(|r| r == "SUCCESS"));
+    let id = "otelcol.exporter.otlp.out";
+    let (message, _) = poll_until(
+        "the exporter turns unhealthy",
+        Duration::from_secs(10),
+        Duration::from_millis(100),
+        &[&ingot.peer],
+        || {
+            let (state, message) = ingot.health(id);
+            if state == "unhealthy" {
+                Ok(message)
+            } else {
+                Err(format!("{state}: {message}"))
+            }
+        },
+    );
+    assert!(
+        message.contains(&sink.grpc_endpoint()) && message.contains("Unavailable"),
+        "{message}"
+    );
+    assert!(
+        ingot
+            .metric(
+                "otelcol_exporter_queue_size",
+                &["exporter=\"otlp/otelcol.exporter.otlp.out\""]
+            )
+            .unwrap_or(0.0)
+            > 0.0
+    );
+
+    std::thread::sleep(Duration::from_secs(2));
+    sink.restart();
+    wait_delivered(
+        &sink,
+        &ingot,
+        "traces",
+        &set(sent.spans()),
+        Duration::from_secs(30),
+    );
+    wait_delivered(
+        &sink,
+        &ingot,
+        "logs",
+        &set(sent.logs()),
+        Duration::from_secs(30),
+    );
+    poll_until(
+        "healthy again",
+        Duration::from_secs(10),
+        Duration::from_millis(100),
+        &[&ingot.peer],
+        || {
+            let (state, message) = ingot.health(id);
+            if state == "healthy" {
+                Ok(())
+            } else {
+                Err(format!("{state}: {message}"))
+            }
+        },
+    );
+    let exp = "exporter=\"otlp/otelcol.exporter.otlp.out\"";
+    assert_eq!(
+        ingot.metric("otelcol_exporter_sent_spans_total", &[exp]),
+        Some(400.0)
+    );
+    assert_eq!(
+        ingot.metric("otelcol_exporter_send_failed_spans_total", &[exp]),
+        Some(0.0)
+    );
+    assert_eq!(
+        ingot.metric(
+            "otelcol_exporter_queue_size",
+            &[exp, "data_type=\"traces\""]
+        ),
+        Some(0.0)
+    );
+    // The outage was logged once as it began and once as it ended, not once per attempt.
+    let log = ingot.peer.log();
+    let lines = log
+        .lines()
+        .filter(|l| l.contains("otelcol.exporter.otlp.out") && l.contains("failed"))
+        .count();
+    assert!(lines <= 4, "{lines} lines about the outage:\n{log}");
+}
+
+#[test]
+fn throttling_with_retry_hints_is_waited_out_and_permanent_refusals_are_counted() {
+    let sink = OtlpSink::start();
+    let (grpc, http) = (free_port(), free_port());
+    let storage = tempfile::tempdir().unwrap();
+    let ingot = start_ingot(&pipeline(grpc, http, &sink, "", ""), storage.path());
+
+    // gRPC: RESOURCE_EXHAUSTED with a RetryInfo of 1.5s, twice; HTTP: 429 with Retry-After: 2 once.
+    sink.control(
+        serde_json::json!({"grpc_code": "RESOURCE_EXHAUSTED", "retry_delay": 1.5, "count": 2}),
+    );
+    let started = Instant::now();
+    let sent = sdk_send(
+        "http",
+        &format!("http://127.0.0.1:{http}"),
+        20,
+        0,
+        0,
+        "throttled",
+        &[],
+    );
+    wait_delivered(
+        &sink,
+        &ingot,
+        "traces",
+        &set(sent.spans()),
+        Duration::from_secs(20),
+    );
+    let took = started.elapsed();
+    assert!(
+        took >= Duration::from_secs(3),
+        "two 1.5s retry hints waited out, took {took:?}"
+    );
+    let statuses: Vec<String> = sink
+        .requests()
+        .iter()
+        .map(|r| r["status"].to_string())
+        .collect();
+    assert_eq!(
+        statuses,
+        ["\"RESOURCE_EXHAUSTED\"", "\"RESOURCE_EXHAUSTED\"", "\"OK\""]
+    );
+
+    sink.control(serde_json::json!({"status": 429, "retry_after": "2", "count": 1}));
+    let started = Instant::now();
+    let sent = sdk_send(
+        "grpc",
+        &format!("127.0.0.1:{grpc}"),
+        0,
+        1,
+        0,
+        "throttled",
+        &[],
+    );
+    let want: BTreeSet<String> = sent.doc["metrics"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .cloned()
+        .collect();
+    wait_delivered(&sink, &ingot, "metrics", &want, Duration::from_secs(20));
+    assert!(
+        started.elapsed() >= Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
+
+    // A 400 is permanent: the batch is dropped, counted and the component says why.
+    sink.control(serde_json::json!({"status": 400, "count": 5, "message": "schema says no"}));
+    sdk_send(
+        "grpc",
+        &format!("127.0.0.1:{grpc}"),
+        0,
+        1,
+        0,
+        "refused",
+        &[],
+    );
+    let exp = "exporter=\"otlphttp/otelcol.exporter.otlphttp.out\"";
+    poll_until(
+        "send_failed counted",
+        Duration::from_secs(10),
+        Duration::from_millis(100),
+        &[&ingot.peer],
+        || match ingot.metric("otelcol_exporter_send_failed_metric_points_total", &[exp]) {
+            Some(n) if n >= 3.0 => Ok(()),
+            other => Err(format!("{other:?}")),
+        },
+    );
+    let (state, message) = ingot.health("otelcol.exporter.otlphttp.out");
+    assert_eq!(state, "unhealthy");
+    assert!(
+        message.contains("400")
+            && message.contains("schema says no")
+            && message.contains(&sink.http_url()),
+        "{message}"
+    );
+    assert_eq!(
+        ingot.metric(
+            "otelcol_exporter_send_failed_spans_total",
+            &["exporter=\"otlp/otelcol.exporter.otlp.out\""]
+        ),
+        Some(0.0)
+    );
+}
+
+#[test]
+fn with_storage_a_sigkill_in_the_middle_of_an_outage_loses_nothing() {
+    let mut sink = OtlpSink::start();
+    let (grpc, http) = (free_port(), free_port());
+    let storage = tempfile::tempdir().unwrap();
+    let queue = r#"sending_queue { storage = otelcol.storage.file.q.handler }"#;
+    let config = pipeline(grpc, http, &sink, queue, r#"otelcol.storage.file "q" { }"#);
+    let ingot = start_ingot(&config, storage.path());
+    sink.stop();
+
+    let first = sdk_send(
+        "grpc",
+        &format!("127.0.0.1:{grpc}"),
+        300,
+        0,
+        20,
+        "before",
+        &[],
+    );
+    assert!(first.results("traces").iter().all(|r| r == "SUCCESS"));
+    ingot.peer.signal(9);
+    drop(ingot);
+
+    let ingot = start_ingot(&config, storage.path());
+    let second = sdk_send(
+        "http",
+        &format!("http://127.0.0.1:{http}"),
+        100,
+        0,
+        0,
+        "after",
+        &[],
+    );
+    assert!(second.results("traces").iter().all(|r| r == "SUCCESS"));
+    sink.restart();
+    let spans: BTreeSet<String> = set(first.spans())
+        .union(&set(second.spans()))
+        .cloned()
+        .collect();
+    wait_delivered(&sink, &ingot, "traces", &spans, Duration::from_secs(30));
+    wait_delivered(
+        &sink,
+        &ingot,
+        "logs",
+        &set(first.logs()),
+        Duration::from_secs(30),
+    );
+    let exp = "exporter=\"otlp/otelcol.exporter.otlp.out\"";
+    poll_until(
+        "the queue empties",
+        Duration::from_secs(10),
+        Duration::from_millis(100),
+        &[&ingot.peer],
+        || match ingot.metric(
+            "otelcol_exporter_queue_size",
+            &[exp, "data_type=\"traces\""],
+        ) {
+            Some(0.0) => Ok(()),
+            other => Err(format!("{other:?}")),
+        },
+    );
+}
