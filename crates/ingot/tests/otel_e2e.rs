@@ -688,3 +688,156 @@ fn with_storage_a_sigkill_in_the_middle_of_an_outage_loses_nothing() {
         },
     );
 }
+
+const FLOOD: &str = r#"
+import sys, threading, time, urllib.request, urllib.error
+from opentelemetry.proto.collector.trace.v1 import trace_service_pb2
+from opentelemetry.proto.trace.v1 import trace_pb2
+
+url, seconds, threads = sys.argv[1], float(sys.argv[2]), int(sys.argv[3])
+lock = threading.Lock()
+counts = {"ok": 0, "retry": 0, "other": 0, "spans_ok": 0}
+
+def body(n):
+    req = trace_service_pb2.ExportTraceServiceRequest()
+    rs = req.resource_spans.add()
+    ss = rs.scope_spans.add()
+    for i in range(n):
+        s = ss.spans.add()
+        s.trace_id = (n * 1000003 + i).to_bytes(16, "big")
+        s.span_id = (i + 1).to_bytes(8, "big")
+        s.name = "flood-" + "x" * 200
+    return req.SerializeToString()
+
+payload = body(2000)
+def run():
+    end = time.time() + seconds
+    while time.time() < end:
+        r = urllib.request.Request(url, data=payload, headers={"Content-Type": "application/x-protobuf"})
+        try:
+            urllib.request.urlopen(r, timeout=30).read()
+            k = "ok"
+        except urllib.error.HTTPError as e:
+            k = "retry" if e.code in (429, 503) else "other"
+            if k == "other":
+                print("unexpected", e.code, e.read()[:200], file=sys.stderr)
+        with lock:
+            counts[k] += 1
+            if k == "ok":
+                counts["spans_ok"] += 2000
+ts = [threading.Thread(target=run) for _ in range(threads)]
+[t.start() for t in ts]
+[t.join() for t in ts]
+print(counts["ok"], counts["retry"], counts["other"], counts["spans_ok"], len(payload))
+"#;
+
+#[test]
+fn the_memory_limiter_refuses_a_flood_with_503_and_resident_memory_stays_within_limit_and_spike() {
+    let mut sink = OtlpSink::start();
+    let (grpc, http) = (free_port(), free_port());
+    let storage = tempfile::tempdir().unwrap();
+    let config = format!(
+        r#"
+otelcol.receiver.otlp "in" {{
+  grpc {{ endpoint = "127.0.0.1:{grpc}" }}
+  http {{ endpoint = "127.0.0.1:{http}" }}
+  output {{ traces = [otelcol.processor.memory_limiter.m.input] }}
+}}
+otelcol.processor.memory_limiter "m" {{
+  check_interval = "50ms"
+  limit          = "100MiB"
+  spike_limit    = "25MiB"
+  output {{ traces = [otelcol.exporter.otlp.out.input] }}
+}}
+otelcol.exporter.otlp "out" {{
+  client {{
+    endpoint = "{}"
+    tls {{ insecure = true }}
+  }}
+  sending_queue {{ queue_size = 100000 }}
+  retry_on_failure {{
+    initial_interval = "100ms"
+    max_interval     = "500ms"
+    max_elapsed_time = "0s"
+  }}
+}}
+"#,
+        sink.grpc_endpoint()
+    );
+    let ingot = start_ingot(&config, storage.path());
+    sink.stop();
+    let out = Command::new(python())
+        .args([
+            "-c",
+            FLOOD,
+            &format!("http://127.0.0.1:{http}/v1/traces"),
+            "4",
+            "4",
+        ])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let f: Vec<u64> = stdout
+        .split_whitespace()
+        .map(|v| v.parse().unwrap())
+        .collect();
+    let (ok, retry, other, spans_ok, body) = (f[0], f[1], f[2], f[3], f[4]);
+    let peak_mib = ingot_testkit::status_kib(ingot.peer.pid(), "VmHWM") / 1024;
+    println!("flood: {ok} accepted, {retry} told to retry, {other} other; body {body} bytes; peak resident {peak_mib} MiB");
+    assert_eq!(other, 0);
+    assert!(
+        ok > 0 && retry > 0,
+        "the flood was neither taken nor refused: {stdout}"
+    );
+    assert!(
+        peak_mib <= 125,
+        "peak resident {peak_mib} MiB above limit + spike (125 MiB)"
+    );
+    assert!(
+        ingot
+            .metric(
+                "otelcol_processor_refused_spans_total",
+                &["processor=\"memory_limiter/otelcol.processor.memory_limiter.m\""]
+            )
+            .unwrap_or(0.0)
+            > 0.0
+    );
+    assert!(
+        ingot.peer.log().contains("Refusing data"),
+        "{}",
+        ingot.peer.log()
+    );
+
+    // Everything a client was told was taken arrives once the endpoint is back.
+    sink.restart();
+    poll_until(
+        "every accepted span delivered",
+        Duration::from_secs(60),
+        Duration::from_millis(200),
+        &[&ingot.peer],
+        || {
+            let sent = ingot
+                .metric("otelcol_exporter_sent_spans_total", &[])
+                .unwrap_or(0.0) as u64;
+            if sent >= spans_ok {
+                Ok(())
+            } else {
+                Err(format!("{sent} of {spans_ok}"))
+            }
+        },
+    );
+    let delivered = sink
+        .items()
+        .iter()
+        .filter(|i| i["signal"] == "traces")
+        .count() as u64;
+    assert!(
+        delivered >= spans_ok,
+        "{delivered} of {spans_ok} at the sink"
+    );
+}

@@ -71,6 +71,21 @@ per_signal!(
     &["exporter"]
 );
 
+per_signal!(
+    PROCESSOR_ACCEPTED,
+    "otelcol_processor_accepted_",
+    "_total",
+    "successfully pushed into the next component in the pipeline.",
+    &["processor"]
+);
+per_signal!(
+    PROCESSOR_REFUSED,
+    "otelcol_processor_refused_",
+    "_total",
+    "that were rejected by the next component in the pipeline.",
+    &["processor"]
+);
+
 pub static EXPORTER_QUEUE_SIZE: Desc = Desc::new(
     "otelcol_exporter_queue_size",
     "Current size of the retry queue (in batches). [alpha]",
@@ -126,6 +141,21 @@ impl ReceiverCounts {
         let labels = [receiver.to_string(), transport.to_string()];
         self.accepted.samples(&RECEIVER_ACCEPTED, &labels, out);
         self.refused.samples(&RECEIVER_REFUSED, &labels, out);
+    }
+}
+
+/// A processor's counts (the memory limiter's).
+#[derive(Default)]
+pub struct ProcessorCounts {
+    pub accepted: PerSignal,
+    pub refused: PerSignal,
+}
+
+impl ProcessorCounts {
+    pub fn samples(&self, processor: &str, out: &mut Vec<DebugMetric>) {
+        let labels = [processor.to_string()];
+        self.accepted.samples(&PROCESSOR_ACCEPTED, &labels, out);
+        self.refused.samples(&PROCESSOR_REFUSED, &labels, out);
     }
 }
 

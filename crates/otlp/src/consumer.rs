@@ -19,6 +19,9 @@ pub enum ConsumeError {
         retry_after: Duration,
         reason: String,
     },
+    /// Not now, and the sender should not hold on to it here either (a memory limiter above its limit):
+    /// a receiver answers its client "try again" at once instead of waiting for room. Nothing was taken.
+    Overloaded(String),
     /// Never: the consumer refuses it for good (the sender counts its items as refused, with the reason).
     Refused(String),
 }
@@ -26,7 +29,9 @@ pub enum ConsumeError {
 impl ConsumeError {
     pub fn reason(&self) -> &str {
         match self {
-            ConsumeError::Full { reason, .. } | ConsumeError::Refused(reason) => reason,
+            ConsumeError::Full { reason, .. }
+            | ConsumeError::Overloaded(reason)
+            | ConsumeError::Refused(reason) => reason,
         }
     }
 }
@@ -179,6 +184,7 @@ impl Fanout {
         let consumers = self.consumers(signal);
         let mut took = 0;
         let mut full: Vec<(Consumer, Duration, String)> = Vec::new();
+        let mut overloaded = 0;
         let mut refused: Vec<Refusal> = Vec::new();
         for c in &consumers {
             match c.consume(data, token) {
@@ -187,6 +193,10 @@ impl Fanout {
                     retry_after,
                     reason,
                 }) => full.push((c.clone(), retry_after, reason)),
+                Err(ConsumeError::Overloaded(reason)) => {
+                    overloaded += 1;
+                    full.push((c.clone(), PENDING_RETRY, reason));
+                }
                 Err(ConsumeError::Refused(reason)) => refused.push((c.name().to_string(), reason)),
             }
         }
@@ -197,6 +207,9 @@ impl Fanout {
                 .map(|(c, _, why)| format!("{}: {why}", c.name()))
                 .collect::<Vec<_>>()
                 .join("; ");
+            if overloaded == full.len() {
+                return Err(ConsumeError::Overloaded(reason));
+            }
             return Err(ConsumeError::Full {
                 retry_after,
                 reason,
@@ -249,7 +262,7 @@ fn flush(p: &mut Pending, refusals: &mut Vec<Refusal>) -> bool {
     let Pending { data, to, token } = p;
     to.retain(|c| match c.consume(data, token.as_ref()) {
         Ok(()) => false,
-        Err(ConsumeError::Full { .. }) => true,
+        Err(ConsumeError::Full { .. } | ConsumeError::Overloaded(_)) => true,
         Err(ConsumeError::Refused(reason)) => {
             refusals.push((c.name().to_string(), reason));
             false

@@ -1,3 +1,4 @@
 //! `otelcol.processor.*` components.
 
 pub mod batch;
+pub mod memory_limiter;

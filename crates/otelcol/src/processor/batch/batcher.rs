@@ -258,10 +258,12 @@ impl Batcher {
                 }
                 true
             }
-            Err(ConsumeError::Full {
-                retry_after,
-                reason,
-            }) => {
+            Err(e @ (ConsumeError::Full { .. } | ConsumeError::Overloaded(_))) => {
+                let retry_after = match &e {
+                    ConsumeError::Full { retry_after, .. } => *retry_after,
+                    _ => FULL_RETRY,
+                };
+                let reason = e.reason().to_string();
                 self.conditions.fail(
                     &self.id,
                     &format!(

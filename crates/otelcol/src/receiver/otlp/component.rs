@@ -97,6 +97,9 @@ impl Shared {
                     }
                     tokio::time::sleep(retry_after.min(deadline - now)).await;
                 }
+                Err(ConsumeError::Overloaded(reason)) => {
+                    return Err(ForwardError::Retry(format!("try again later: {reason}")))
+                }
                 Err(ConsumeError::Refused(reason)) => return Err(ForwardError::Permanent(reason)),
             }
         }
