@@ -27,6 +27,10 @@ struct Ingot {
 }
 
 fn start_ingot(config: &str, storage: &Path) -> Ingot {
+    start_ingot_env(config, storage, &[])
+}
+
+fn start_ingot_env(config: &str, storage: &Path, env: &[(&str, &str)]) -> Ingot {
     let api = free_port();
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("config.alloy");
@@ -35,7 +39,8 @@ fn start_ingot(config: &str, storage: &Path) -> Ingot {
     cmd.arg("run")
         .arg(&path)
         .arg(format!("--server.http.listen-addr=127.0.0.1:{api}"))
-        .arg(format!("--storage.path={}", storage.display()));
+        .arg(format!("--storage.path={}", storage.display()))
+        .envs(env.iter().copied());
     let mut peer = Peer::spawn("ingot", cmd, dir);
     peer.wait_for_ready(addr(api), "/-/ready", Duration::from_secs(20));
     Ingot { peer, api }
@@ -840,4 +845,98 @@ otelcol.exporter.otlp "out" {{
         delivered >= spans_ok,
         "{delivered} of {spans_ok} at the sink"
     );
+}
+
+#[test]
+fn resourcedetection_and_attributes_change_what_reaches_the_sink() {
+    let sink = OtlpSink::start();
+    let (grpc, http) = (free_port(), free_port());
+    let storage = tempfile::tempdir().unwrap();
+    let config = format!(
+        r#"
+otelcol.receiver.otlp "in" {{
+  grpc {{ endpoint = "127.0.0.1:{grpc}" }}
+  http {{ endpoint = "127.0.0.1:{http}" }}
+  output {{
+    traces = [otelcol.processor.resourcedetection.r.input]
+    logs   = [otelcol.processor.resourcedetection.r.input]
+  }}
+}}
+otelcol.processor.resourcedetection "r" {{
+  detectors = ["env", "system"]
+  override  = false
+  system {{
+    hostname_sources = ["os"]
+    resource_attributes {{
+      host.arch {{ enabled = true }}
+    }}
+  }}
+  output {{
+    traces = [otelcol.processor.attributes.a.input]
+    logs   = [otelcol.processor.attributes.a.input]
+  }}
+}}
+otelcol.processor.attributes "a" {{
+  action {{
+    key    = "i"
+    action = "hash"
+  }}
+  action {{
+    key    = "team"
+    value  = "checkout"
+    action = "insert"
+  }}
+  include {{
+    match_type = "regexp"
+    attribute {{
+      key = "i"
+    }}
+  }}
+  output {{
+    traces = [otelcol.exporter.otlp.out.input]
+    logs   = [otelcol.exporter.otlp.out.input]
+  }}
+}}
+otelcol.exporter.otlp "out" {{
+  client {{
+    endpoint = "{}"
+    tls {{ insecure = true }}
+  }}
+}}
+"#,
+        sink.grpc_endpoint()
+    );
+    let ingot = start_ingot_env(
+        &config,
+        storage.path(),
+        &[("OTEL_RESOURCE_ATTRIBUTES", "deployment.environment=prod%20eu,service.name=from-env")],
+    );
+    let sent = sdk_send("http", &format!("http://127.0.0.1:{http}"), 3, 0, 2, "rd", &[]);
+    wait_delivered(&sink, &ingot, "traces", &set(sent.spans()), Duration::from_secs(20));
+    wait_delivered(&sink, &ingot, "logs", &set(sent.logs()), Duration::from_secs(20));
+    let hostname = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap();
+    for item in sink.items() {
+        let r = &item["resource"];
+        assert_eq!(r["deployment.environment"], "prod eu", "{item}");
+        // override = false: the SDK's own service.name stays.
+        assert_eq!(r["service.name"], "ingot-test-rd", "{item}");
+        assert_eq!(r["host.name"], hostname.trim(), "{item}");
+        assert_eq!(r["os.type"], "linux");
+        assert!(r["host.arch"].is_string());
+        if item["signal"] == "traces" {
+            // Spans carry `i`: hashed (SHA-256 of the integer's 8 bytes) and `team` added.
+            let i = item["attributes"]["i"].as_str().unwrap();
+            assert_eq!(i.len(), 64, "{item}");
+            assert_eq!(item["attributes"]["team"], "checkout");
+        } else {
+            // Log records have no `i`: include did not select them.
+            assert!(item["attributes"].get("team").is_none(), "{item}");
+        }
+    }
+    let hashes: BTreeSet<String> = sink
+        .items()
+        .iter()
+        .filter_map(|i| i["attributes"]["i"].as_str().map(str::to_string))
+        .collect();
+    assert_eq!(hashes.len(), 3, "three values, three different hashes");
 }
