@@ -35,6 +35,7 @@ pub fn registrations() -> Vec<Registration> {
         Registration::of::<ingot_otelcol::exporter::debug::Component>(),
         Registration::of::<ingot_otelcol::exporter::otlp::Component>(),
         Registration::of::<ingot_otelcol::exporter::otlphttp::Component>(),
+        Registration::of::<ingot_otelcol::exporter::prometheus::Component>(),
         Registration::of::<ingot_otelcol::processor::attributes::Component>(),
         Registration::of::<ingot_otelcol::processor::batch::Component>(),
         Registration::of::<ingot_otelcol::processor::memory_limiter::Component>(),

@@ -909,11 +909,34 @@ otelcol.exporter.otlp "out" {{
     let ingot = start_ingot_env(
         &config,
         storage.path(),
-        &[("OTEL_RESOURCE_ATTRIBUTES", "deployment.environment=prod%20eu,service.name=from-env")],
+        &[(
+            "OTEL_RESOURCE_ATTRIBUTES",
+            "deployment.environment=prod%20eu,service.name=from-env",
+        )],
     );
-    let sent = sdk_send("http", &format!("http://127.0.0.1:{http}"), 3, 0, 2, "rd", &[]);
-    wait_delivered(&sink, &ingot, "traces", &set(sent.spans()), Duration::from_secs(20));
-    wait_delivered(&sink, &ingot, "logs", &set(sent.logs()), Duration::from_secs(20));
+    let sent = sdk_send(
+        "http",
+        &format!("http://127.0.0.1:{http}"),
+        3,
+        0,
+        2,
+        "rd",
+        &[],
+    );
+    wait_delivered(
+        &sink,
+        &ingot,
+        "traces",
+        &set(sent.spans()),
+        Duration::from_secs(20),
+    );
+    wait_delivered(
+        &sink,
+        &ingot,
+        "logs",
+        &set(sent.logs()),
+        Duration::from_secs(20),
+    );
     let hostname = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap();
     for item in sink.items() {
         let r = &item["resource"];
@@ -939,4 +962,157 @@ otelcol.exporter.otlp "out" {{
         .filter_map(|i| i["attributes"]["i"].as_str().map(str::to_string))
         .collect();
     assert_eq!(hashes.len(), 3, "three values, three different hashes");
+}
+
+fn start_prometheus() -> (Peer, SocketAddr, tempfile::TempDir) {
+    let bin = ingot_testkit::require_binary("prometheus", "prometheus");
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("prometheus.yml"), "global: {}\n").unwrap();
+    let at = addr(free_port());
+    let mut cmd = Command::new(bin);
+    cmd.arg(format!(
+        "--config.file={}",
+        dir.path().join("prometheus.yml").display()
+    ))
+    .arg(format!(
+        "--storage.tsdb.path={}",
+        dir.path().join("data").display()
+    ))
+    .arg(format!("--web.listen-address={at}"))
+    .arg("--web.enable-remote-write-receiver");
+    let mut peer = Peer::spawn("prometheus", cmd, tempfile::tempdir().unwrap());
+    peer.wait_for_ready(at, "/-/ready", Duration::from_secs(30));
+    (peer, at, dir)
+}
+
+/// Prometheus' instant query result as `(labels, value)`.
+fn prom_query(
+    prom: SocketAddr,
+    q: &str,
+) -> Result<Vec<(serde_json::Map<String, serde_json::Value>, f64)>, String> {
+    let (status, body) = http_get(
+        prom,
+        &format!("/api/v1/query?query={}", ingot_testkit::url_encode(q)),
+    )
+    .map_err(|e| format!("query: {e}"))?;
+    let v: serde_json::Value =
+        serde_json::from_str(&body).map_err(|e| format!("HTTP {status}: {e}: {body}"))?;
+    let result = v["data"]["result"]
+        .as_array()
+        .ok_or_else(|| format!("HTTP {status}: {body}"))?;
+    Ok(result
+        .iter()
+        .map(|r| {
+            (
+                r["metric"].as_object().cloned().unwrap_or_default(),
+                r["value"][1]
+                    .as_str()
+                    .and_then(|s| s.parse().ok())
+                    .unwrap_or(f64::NAN),
+            )
+        })
+        .collect())
+}
+
+#[test]
+fn prometheus_reads_back_what_otelcol_exporter_prometheus_sends_through_remote_write() {
+    let (prom_peer, prom, _prom_dir) = start_prometheus();
+    let (grpc, http) = (free_port(), free_port());
+    let storage = tempfile::tempdir().unwrap();
+    let config = format!(
+        r#"
+otelcol.receiver.otlp "in" {{
+  grpc {{ endpoint = "127.0.0.1:{grpc}" }}
+  http {{ endpoint = "127.0.0.1:{http}" }}
+  output {{ metrics = [otelcol.processor.batch.b.input] }}
+}}
+otelcol.processor.batch "b" {{
+  timeout = "100ms"
+  output {{ metrics = [otelcol.exporter.prometheus.p.input] }}
+}}
+otelcol.exporter.prometheus "p" {{
+  forward_to = [prometheus.remote_write.rw.receiver]
+}}
+prometheus.remote_write "rw" {{
+  endpoint {{
+    url = "http://{prom}/api/v1/write"
+    queue_config {{ batch_send_deadline = "100ms" }}
+  }}
+}}
+"#
+    );
+    let ingot = start_ingot(&config, storage.path());
+    let sent = sdk_send("grpc", &format!("127.0.0.1:{grpc}"), 0, 3, 0, "prom", &[]);
+    assert!(sent.results("metrics").iter().all(|r| r == "SUCCESS"));
+
+    // The counter (unit "1", monotonic) becomes prom_requests_total; the up-down counter (unit By,
+    // cumulative, not monotonic) the gauge prom_queue_bytes; the histogram (unit s) prom_latency_seconds.
+    let want = |q: &str, n: usize| {
+        poll_until(
+            &format!("{q} in Prometheus"),
+            Duration::from_secs(30),
+            Duration::from_millis(250),
+            &[&ingot.peer, &prom_peer],
+            || {
+                let r = prom_query(prom, q)?;
+                if r.len() == n {
+                    Ok(r)
+                } else {
+                    Err(format!("{} series: {r:?}", r.len()))
+                }
+            },
+        )
+        .0
+    };
+    let counters = want("prom_requests_total", 3);
+    for (labels, value) in &counters {
+        let route = labels["route"].as_str().unwrap();
+        let i: f64 = route.trim_start_matches("/r").parse().unwrap();
+        assert_eq!(*value, i + 1.0, "{labels:?}");
+        assert_eq!(
+            labels["job"], "ingot-test-prom",
+            "job is service.name: {labels:?}"
+        );
+        assert!(
+            !labels.contains_key("instance") || labels["instance"] != "",
+            "{labels:?}"
+        );
+        assert!(
+            !labels.contains_key("otel_scope_name"),
+            "as Alloy 1.18: no scope labels: {labels:?}"
+        );
+    }
+    for (labels, value) in want("prom_queue_bytes", 3) {
+        let i: f64 = labels["route"]
+            .as_str()
+            .unwrap()
+            .trim_start_matches("/r")
+            .parse()
+            .unwrap();
+        assert_eq!(value, 1000.0 * (i + 1.0), "{labels:?}");
+    }
+    for (labels, value) in want("prom_latency_seconds_count", 3) {
+        assert_eq!(value, 1.0, "{labels:?}");
+    }
+    for (labels, value) in want("prom_latency_seconds_sum", 3) {
+        let i: f64 = labels["route"]
+            .as_str()
+            .unwrap()
+            .trim_start_matches("/r")
+            .parse()
+            .unwrap();
+        assert_eq!(value, 0.25 * (i + 1.0), "{labels:?}");
+    }
+    // Cumulative buckets over the SDK's default bounds (0, 5, 10, ... 10000): 0.25 counts from le="5" on.
+    let buckets = want(r#"prom_latency_seconds_bucket{route="/r0"}"#, 16);
+    let le = |b: &str| buckets.iter().find(|(l, _)| l["le"] == b).map(|(_, v)| *v);
+    assert_eq!(
+        (le("0"), le("5"), le("10000"), le("+Inf")),
+        (Some(0.0), Some(1.0), Some(1.0), Some(1.0))
+    );
+    // target_info carries the other resource attributes, with Prometheus label names.
+    let info = want(r#"target_info{job="ingot-test-prom"}"#, 1);
+    assert_eq!(info[0].0["test_tag"], "prom");
+    assert_eq!(info[0].0["telemetry_sdk_language"], "python");
+    assert!(!info[0].0.contains_key("service_name"));
 }

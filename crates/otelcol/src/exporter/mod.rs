@@ -5,5 +5,6 @@ pub mod debug;
 pub mod otlp;
 pub mod otlphttp;
 pub mod persistent;
+pub mod prometheus;
 pub mod queued;
 pub mod sender;

@@ -140,9 +140,11 @@ impl Decode for MatchProperties {
                                 d.error(format!("error parsing regexp {s:?}: {e}"))
                             })?))
                         }
-                        Some(_) if regexp => return Err(d.error(format!(
+                        Some(_) if regexp => {
+                            return Err(d.error(format!(
                             "{name} {k:?}: match_type=regexp is only supported for string values"
-                        ))),
+                        )))
+                        }
                         Some(v) => Some(ValueMatch::Strict(any_from(&v).ok_or_else(|| {
                             d.error(format!(
                                 "{name} {k:?}: unsupported value type {}",
