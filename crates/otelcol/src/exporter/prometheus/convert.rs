@@ -405,8 +405,7 @@ fn convert_metric(
                 exemplars.sort_by(|a, b| ex_value(a).total_cmp(&ex_value(b)));
                 let mut next_ex = 0;
                 let bucket_name = format!("{name}_bucket");
-                for i in 0..n {
-                    let bound = p.explicit_bounds[i];
+                for (&bound, &count) in p.explicit_bounds[..n].iter().zip(&cumulative_counts) {
                     let le = format_float(bound, 'f', -1);
                     let mut ex = None;
                     while next_ex < exemplars.len() && ex_value(exemplars[next_ex]) < bound {
@@ -415,7 +414,7 @@ fn convert_metric(
                     }
                     let l =
                         point_labels(&bucket_name, res, scope, &attrs, Some(("le", &le)), &opts);
-                    out.write(l, ts, v(cumulative_counts[i] as f64), ex);
+                    out.write(l, ts, v(count as f64), ex);
                 }
                 let ex = exemplars[next_ex..].last().map(|e| exemplar(e));
                 let l = point_labels(
