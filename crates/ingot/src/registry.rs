@@ -33,6 +33,7 @@ pub fn registrations() -> Vec<Registration> {
         Registration::of::<ingot_otelcol::auth::bearer::Component>(),
         Registration::of::<ingot_otelcol::auth::headers::Component>(),
         Registration::of::<ingot_otelcol::exporter::debug::Component>(),
+        Registration::of::<ingot_otelcol::exporter::loki::Component>(),
         Registration::of::<ingot_otelcol::exporter::otlp::Component>(),
         Registration::of::<ingot_otelcol::exporter::otlphttp::Component>(),
         Registration::of::<ingot_otelcol::exporter::prometheus::Component>(),
@@ -40,6 +41,7 @@ pub fn registrations() -> Vec<Registration> {
         Registration::of::<ingot_otelcol::processor::batch::Component>(),
         Registration::of::<ingot_otelcol::processor::memory_limiter::Component>(),
         Registration::of::<ingot_otelcol::processor::resourcedetection::Component>(),
+        Registration::of::<ingot_otelcol::receiver::loki::Component>(),
         Registration::of::<ingot_otelcol::receiver::otlp::Component>(),
         Registration::of::<ingot_otelcol::storage::file::Component>(),
         // Alloy has no nginx exporter; this one is ingot's own (see docs/components).

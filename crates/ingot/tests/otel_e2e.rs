@@ -989,10 +989,7 @@ fn start_prometheus() -> (Peer, SocketAddr, tempfile::TempDir) {
 type Series = (serde_json::Map<String, serde_json::Value>, f64);
 
 /// Prometheus' instant query result as `(labels, value)`.
-fn prom_query(
-    prom: SocketAddr,
-    q: &str,
-) -> Result<Vec<Series>, String> {
+fn prom_query(prom: SocketAddr, q: &str) -> Result<Vec<Series>, String> {
     let (status, body) = http_get(
         prom,
         &format!("/api/v1/query?query={}", ingot_testkit::url_encode(q)),

@@ -2,6 +2,7 @@
 //! shares (`persistent.rs` its queue on disk, `queued.rs` the component plumbing around it).
 
 pub mod debug;
+pub mod loki;
 pub mod otlp;
 pub mod otlphttp;
 pub mod persistent;

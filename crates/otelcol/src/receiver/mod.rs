@@ -1,3 +1,4 @@
 //! `otelcol.receiver.*` components.
 
+pub mod loki;
 pub mod otlp;
