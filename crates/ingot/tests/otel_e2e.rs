@@ -1116,3 +1116,218 @@ prometheus.remote_write "rw" {{
     assert_eq!(info[0].0["telemetry_sdk_language"], "python");
     assert!(!info[0].0.contains_key("service_name"));
 }
+
+/// The pipeline of Alloy's "OpenTelemetry to LGTM stack" guide as a user writes it (receiver on 4317 and
+/// 4318, batch, traces over OTLP/HTTP with basic auth, metrics through otelcol.exporter.prometheus to
+/// prometheus.remote_write, logs through otelcol.exporter.loki to loki.write); `{..}` placeholders are the
+/// only changes the running test makes: loopback ports and URLs.
+const LGTM: &str = r#"
+otelcol.receiver.otlp "example" {
+  grpc {
+    endpoint = "{GRPC}"
+  }
+
+  http {
+    endpoint = "{HTTP}"
+  }
+
+  output {
+    metrics = [otelcol.processor.batch.example.input]
+    logs    = [otelcol.processor.batch.example.input]
+    traces  = [otelcol.processor.batch.example.input]
+  }
+}
+
+otelcol.processor.batch "example" {
+  output {
+    metrics = [otelcol.exporter.prometheus.grafana_cloud_metrics.input]
+    logs    = [otelcol.exporter.loki.grafana_cloud_logs.input]
+    traces  = [otelcol.exporter.otlphttp.grafana_cloud_traces.input]
+  }
+}
+
+otelcol.exporter.otlphttp "grafana_cloud_traces" {
+  client {
+    endpoint = "{TRACES}"
+    auth     = otelcol.auth.basic.grafana_cloud_traces.handler
+  }
+}
+
+otelcol.auth.basic "grafana_cloud_traces" {
+  username = "4094"
+  password = sys.env("GRAFANA_CLOUD_API_KEY")
+}
+
+otelcol.exporter.prometheus "grafana_cloud_metrics" {
+  forward_to = [prometheus.remote_write.grafana_cloud_metrics.receiver]
+}
+
+prometheus.remote_write "grafana_cloud_metrics" {
+  endpoint {
+    url = "{METRICS}"
+
+    basic_auth {
+      username = "12690"
+      password = sys.env("GRAFANA_CLOUD_API_KEY")
+    }
+  }
+}
+
+otelcol.exporter.loki "grafana_cloud_logs" {
+  forward_to = [loki.write.grafana_cloud_logs.receiver]
+}
+
+loki.write "grafana_cloud_logs" {
+  endpoint {
+    url = "{LOGS}"
+
+    basic_auth {
+      username = "5252"
+      password = sys.env("GRAFANA_CLOUD_API_KEY")
+    }
+  }
+}
+"#;
+
+fn lgtm(grpc: &str, http: &str, traces: &str, metrics: &str, logs: &str) -> String {
+    LGTM.replace("{GRPC}", grpc)
+        .replace("{HTTP}", http)
+        .replace("{TRACES}", traces)
+        .replace("{METRICS}", metrics)
+        .replace("{LOGS}", logs)
+}
+
+#[test]
+fn the_lgtm_guide_validates_as_written_and_runs_against_tempo_prometheus_and_loki_stand_ins() {
+    // As written in the guide: Grafana Cloud URLs, the default OTLP ports.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("lgtm.alloy");
+    std::fs::write(
+        &path,
+        lgtm(
+            "127.0.0.1:4317",
+            "127.0.0.1:4318",
+            "https://tempo-us-central1.grafana.net:443",
+            "https://prometheus-us-central1.grafana.net/api/prom/push",
+            "https://logs-prod-us-central1.grafana.net/loki/api/v1/push",
+        ),
+    )
+    .unwrap();
+    let out = Command::new(BIN)
+        .arg("validate")
+        .arg(&path)
+        .env("GRAFANA_CLOUD_API_KEY", "k")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    // Running, with stand-ins: the OTLP sink for Tempo, Debian's Prometheus, the Python Loki sink.
+    let sink = OtlpSink::start();
+    let loki = ingot_testkit::loki_sink::LokiSink::start();
+    let (prom_peer, prom, _prom_dir) = start_prometheus();
+    let (grpc, http) = (free_port(), free_port());
+    let storage = tempfile::tempdir().unwrap();
+    let config = lgtm(
+        &format!("127.0.0.1:{grpc}"),
+        &format!("127.0.0.1:{http}"),
+        &sink.http_url(),
+        &format!("http://{prom}/api/v1/write"),
+        &loki.url(),
+    );
+    let ingot = start_ingot_env(
+        &config,
+        storage.path(),
+        &[("GRAFANA_CLOUD_API_KEY", "s3cret")],
+    );
+    let sent = sdk_send("grpc", &format!("127.0.0.1:{grpc}"), 50, 2, 10, "lgtm", &[]);
+
+    wait_delivered(
+        &sink,
+        &ingot,
+        "traces",
+        &set(sent.spans()),
+        Duration::from_secs(30),
+    );
+    let auth = sink
+        .requests()
+        .iter()
+        .find_map(|r| r["headers"]["authorization"].as_str().map(str::to_string))
+        .unwrap_or_default();
+    use base64::Engine;
+    assert_eq!(
+        auth,
+        format!(
+            "Basic {}",
+            base64::engine::general_purpose::STANDARD.encode("4094:s3cret")
+        )
+    );
+
+    poll_until(
+        "the logs in Loki",
+        Duration::from_secs(30),
+        Duration::from_millis(200),
+        &[&ingot.peer],
+        || {
+            let n = loki.entries().len();
+            if n >= 10 {
+                Ok(())
+            } else {
+                Err(format!("{n} of 10\n{}", loki.log()))
+            }
+        },
+    );
+    for e in loki.entries() {
+        assert!(
+            e.labels.contains(r#"exporter="OTLP""#)
+                && e.labels.contains(r#"job="ingot-test-lgtm""#)
+                && e.labels.contains(r#"level="WARN""#),
+            "{}",
+            e.labels
+        );
+        let line: serde_json::Value = serde_json::from_str(&e.line).unwrap();
+        assert!(
+            line["body"].as_str().unwrap().starts_with("lgtm log line"),
+            "{}",
+            e.line
+        );
+        assert_eq!(line["resources"]["test.tag"], "lgtm");
+    }
+    let bodies: BTreeSet<String> = loki
+        .entries()
+        .iter()
+        .map(|e| {
+            serde_json::from_str::<serde_json::Value>(&e.line).unwrap()["body"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    assert_eq!(bodies, set(sent.logs()));
+
+    poll_until(
+        "the metrics in Prometheus",
+        Duration::from_secs(30),
+        Duration::from_millis(250),
+        &[&ingot.peer, &prom_peer],
+        || {
+            let r = prom_query(prom, r#"lgtm_requests_total{job="ingot-test-lgtm"}"#)?;
+            if r.len() == 2 {
+                Ok(())
+            } else {
+                Err(format!("{r:?}"))
+            }
+        },
+    );
+    // The credentials never reach the log or the API.
+    assert!(!ingot.peer.log().contains("s3cret"));
+    let (_, body) = http_get(
+        addr(ingot.api),
+        "/api/v0/web/components/otelcol.auth.basic.grafana_cloud_traces",
+    )
+    .unwrap();
+    assert!(!body.contains("s3cret"), "{body}");
+}
