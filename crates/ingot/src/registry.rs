@@ -43,6 +43,7 @@ pub fn registrations() -> Vec<Registration> {
         Registration::of::<ingot_otelcol::processor::resourcedetection::Component>(),
         Registration::of::<ingot_otelcol::receiver::loki::Component>(),
         Registration::of::<ingot_otelcol::receiver::otlp::Component>(),
+        Registration::of::<ingot_otelcol::receiver::prometheus::Component>(),
         Registration::of::<ingot_otelcol::storage::file::Component>(),
         // Alloy has no nginx exporter; this one is ingot's own (see docs/components).
         Registration::of::<nginx::Component>(),

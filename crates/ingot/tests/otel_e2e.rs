@@ -1331,3 +1331,62 @@ fn the_lgtm_guide_validates_as_written_and_runs_against_tempo_prometheus_and_lok
     .unwrap();
     assert!(!body.contains("s3cret"), "{body}");
 }
+
+#[test]
+fn otelcol_receiver_prometheus_turns_scraped_samples_into_otlp_metrics() {
+    let sink = OtlpSink::start();
+    let storage = tempfile::tempdir().unwrap();
+    // The scrape target is the API server of the ingot under test itself: its port is known only once
+    // it runs, so the config names a fixed free port for the API.
+    let api = free_port();
+    let config = format!(
+        r#"
+prometheus.scrape "self" {{
+  targets         = [{{"__address__" = "127.0.0.1:{api}", "job" = "self"}}]
+  scrape_interval = "1s"
+  scrape_timeout  = "1s"
+  forward_to      = [otelcol.receiver.prometheus.p.receiver]
+}}
+otelcol.receiver.prometheus "p" {{
+  output {{ metrics = [otelcol.exporter.otlp.out.input] }}
+}}
+otelcol.exporter.otlp "out" {{
+  client {{
+    endpoint = "{}"
+    tls {{ insecure = true }}
+  }}
+}}
+"#,
+        sink.grpc_endpoint()
+    );
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("config.alloy"), &config).unwrap();
+    let mut cmd = Command::new(BIN);
+    cmd.arg("run")
+        .arg(dir.path().join("config.alloy"))
+        .arg(format!("--server.http.listen-addr=127.0.0.1:{api}"))
+        .arg(format!("--storage.path={}", storage.path().display()));
+    let mut peer = Peer::spawn("ingot", cmd, dir);
+    peer.wait_for_ready(addr(api), "/-/ready", Duration::from_secs(20));
+    let (up, _) = poll_until(
+        "`up` at the sink",
+        Duration::from_secs(20),
+        Duration::from_millis(200),
+        &[&peer],
+        || {
+            sink.items()
+                .into_iter()
+                .find(|i| i["signal"] == "metrics" && i["name"] == "up")
+                .ok_or_else(|| format!("{} items", sink.items().len()))
+        },
+    );
+    assert_eq!(up["value"], 1.0);
+    assert_eq!(up["kind"], "gauge");
+    assert_eq!(up["resource"]["service.name"], "self");
+    assert_eq!(
+        up["resource"]["service.instance.id"],
+        format!("127.0.0.1:{api}")
+    );
+    assert_eq!(up["scope"], "otelcol/prometheusreceiver");
+    assert!(up["attributes"].as_object().unwrap().is_empty(), "{up}");
+}
