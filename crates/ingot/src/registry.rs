@@ -22,12 +22,14 @@ pub fn config_blocks() -> Vec<ConfigBlockRegistration> {
 /// Every registration of [`registry`], for callers that add test components to them.
 pub fn registrations() -> Vec<Registration> {
     use ingot_prometheus::exporter::{nginx, postgres, self_, unix};
-    vec![
+    let mut all = vec![
         Registration::of::<ingot_discovery::file::Component>(),
         Registration::of::<ingot_discovery::relabel::Component>(),
+        Registration::of::<ingot_local::file_match::Component>(),
         Registration::of::<ingot_loki::echo::Component>(),
         Registration::of::<ingot_loki::relabel::Component>(),
         Registration::of::<ingot_loki::source::api::Component>(),
+        Registration::of::<ingot_loki::source::file::Component>(),
         Registration::of::<ingot_loki::write::Component>(),
         Registration::of::<ingot_otelcol::auth::basic::Component>(),
         Registration::of::<ingot_otelcol::auth::bearer::Component>(),
@@ -54,5 +56,8 @@ pub fn registrations() -> Vec<Registration> {
         Registration::of::<ingot_prometheus::relabel::Component>(),
         Registration::of::<ingot_prometheus::remote_write::Component>(),
         Registration::of::<ingot_prometheus::scrape::Component>(),
-    ]
+    ];
+    // Components for tests of the binary: none unless built with the `test-hooks` feature.
+    all.extend(ingot_loki::test_hooks::registrations());
+    all
 }

@@ -7,4 +7,5 @@ pub mod echo;
 pub mod push;
 pub mod relabel;
 pub mod source;
+pub mod test_hooks;
 pub mod write;
