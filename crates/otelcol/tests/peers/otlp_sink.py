@@ -63,6 +63,7 @@ class State:
             self.script.append(doc)
 
     def note(self, entry):
+        entry["time"] = time.time()
         with self.lock:
             entry["index"] = len(self.requests)
             self.requests.append(entry)
