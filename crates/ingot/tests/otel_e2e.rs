@@ -1420,3 +1420,74 @@ otelcol.exporter.otlp "out" {{
     assert_eq!(up["scope"], "otelcol/prometheusreceiver");
     assert!(up["attributes"].as_object().unwrap().is_empty(), "{up}");
 }
+
+#[test]
+fn otlp_json_from_the_js_sdk_in_and_otlphttp_json_out() {
+    let sink = OtlpSink::start();
+    let (grpc, http) = (free_port(), free_port());
+    let storage = tempfile::tempdir().unwrap();
+    let config = format!(
+        r#"
+otelcol.receiver.otlp "in" {{
+  grpc {{ endpoint = "127.0.0.1:{grpc}" }}
+  http {{ endpoint = "127.0.0.1:{http}" }}
+  output {{
+    traces = [otelcol.exporter.otlphttp.json.input]
+    logs   = [otelcol.exporter.otlphttp.json.input]
+  }}
+}}
+otelcol.exporter.otlphttp "json" {{
+  client {{ endpoint = "{}" }}
+  encoding = "json"
+}}
+"#,
+        sink.http_url()
+    );
+    let ingot = start_ingot(&config, storage.path());
+    let sent = ingot_testkit::otlp_sink::js_send(&format!("http://127.0.0.1:{http}"), 20, 5, "js");
+    assert!(
+        sent.results("traces")
+            .iter()
+            .chain(sent.results("logs").iter())
+            .all(|r| r == "0"),
+        "{:?}",
+        sent.doc
+    );
+    wait_delivered(
+        &sink,
+        &ingot,
+        "traces",
+        &set(sent.spans()),
+        Duration::from_secs(20),
+    );
+    wait_delivered(
+        &sink,
+        &ingot,
+        "logs",
+        &set(sent.logs()),
+        Duration::from_secs(20),
+    );
+    // What the JS SDK set survives JSON in and JSON out: names, attributes, severity, resource, scope.
+    for item in sink.items() {
+        assert_eq!(item["resource"]["service.name"], "ingot-test-js", "{item}");
+        assert_eq!(item["scope"], "ingot.js");
+        if item["signal"] == "traces" {
+            let i = item["attributes"]["i"].as_i64().unwrap();
+            assert_eq!(item["name"], format!("js-js-span-{i}"));
+        } else {
+            assert_eq!(item["severity"], 13);
+            assert!(item["attributes"]["line"].is_i64(), "{item}");
+        }
+    }
+    assert!(sink
+        .requests()
+        .iter()
+        .all(|r| r["content_type"] == "application/json" && r["status"] == 200));
+    assert_eq!(
+        ingot.metric(
+            "otelcol_receiver_accepted_spans_total",
+            &["transport=\"http\""]
+        ),
+        Some(20.0)
+    );
+}

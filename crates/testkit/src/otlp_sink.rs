@@ -152,9 +152,16 @@ impl Sent {
         strings(&self.doc["logs"])
     }
 
-    /// The export results of `signal` (`SUCCESS`, `FAILURE`).
+    /// The export results of `signal` (`SUCCESS`, `FAILURE`; the JS client's codes as `0`, `1`).
     pub fn results(&self, signal: &str) -> Vec<String> {
-        strings(&self.doc["results"][signal])
+        self.doc["results"][signal]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default()
     }
 }
 
@@ -205,5 +212,35 @@ pub fn sdk_send(
             String::from_utf8_lossy(&out.stderr)
         )
     });
+    Sent { doc }
+}
+
+/// Runs npm's OpenTelemetry JS SDK with its OTLP/HTTP exporters, which encode OTLP as JSON
+/// (`crates/otelcol/tests/peers/js/client.mjs`), sending `spans` spans and `logs` log records to `base`
+/// (`http://host:port`). Panics with the install command when Node or the packages are missing.
+pub fn js_send(base: &str, spans: usize, logs: usize, tag: &str) -> Sent {
+    let node = crate::require_binary("node", "nodejs");
+    let dir = peers_dir().join("js");
+    assert!(
+        dir.join("node_modules/@opentelemetry/exporter-trace-otlp-http")
+            .is_dir(),
+        "the JSON tests need npm's OpenTelemetry JS packages: install them with \
+         `npm ci --prefix {}` (or run ./scripts/test)",
+        dir.display()
+    );
+    let out = Command::new(node)
+        .arg(dir.join("client.mjs"))
+        .args([base, &spans.to_string(), &logs.to_string(), tag])
+        .output()
+        .expect("running the OpenTelemetry JS client");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "the JS client failed ({}):\n{stdout}\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let doc = serde_json::from_str(stdout.trim())
+        .unwrap_or_else(|e| panic!("the JS client printed no JSON ({e}):\n{stdout}"));
     Sent { doc }
 }

@@ -244,9 +244,20 @@ def make_handler(state):
                 return self.reply(200, doc)
             self.reply(404, b"not found")
 
+        def read_body(self):
+            if (self.headers.get("Transfer-Encoding") or "").lower() == "chunked":
+                body = b""
+                while True:
+                    size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
+                    if size == 0:
+                        self.rfile.readline()
+                        return body
+                    body += self.rfile.read(size)
+                    self.rfile.readline()
+            return self.rfile.read(int(self.headers.get("Content-Length") or 0))
+
         def do_POST(self):
-            length = int(self.headers.get("Content-Length") or 0)
-            body = self.rfile.read(length)
+            body = self.read_body()
             if self.path == "/control":
                 state.control(json.loads(body))
                 return self.reply(200, b"{}")
