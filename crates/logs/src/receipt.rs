@@ -15,14 +15,33 @@ use tokio::sync::oneshot;
 pub struct Token {
     _done: Arc<oneshot::Sender<()>>,
     failed: Arc<Mutex<Option<String>>>,
+    /// The tokens this one stands for ([`Token::combine`]): held until its last clone is dropped.
+    parents: Option<Arc<[Token]>>,
 }
 
 impl Token {
     /// The entries could not be stored (the reason reaches the sender); the receipt still completes when
     /// the last clone is dropped.
     pub fn fail(&self, reason: impl Into<String>) {
+        let reason = reason.into();
+        if let Some(parents) = &self.parents {
+            for p in parents.iter() {
+                p.fail(reason.clone());
+            }
+        }
         let mut f = self.failed.lock().unwrap_or_else(|e| e.into_inner());
-        f.get_or_insert_with(|| reason.into());
+        f.get_or_insert(reason);
+    }
+
+    /// One token standing for several: what a component that merges entries of several senders into one
+    /// batch hands on. The senders' receipts complete when every clone of the combined token is gone, and
+    /// a failure reported on it reaches each of them.
+    pub fn combine(tokens: Vec<Token>) -> Token {
+        let (_, t) = receipt();
+        Token {
+            parents: Some(tokens.into()),
+            ..t
+        }
     }
 }
 
@@ -50,6 +69,7 @@ pub fn receipt() -> (Receipt, Token) {
         Token {
             _done: Arc::new(tx),
             failed,
+            parents: None,
         },
     )
 }
@@ -94,5 +114,19 @@ mod tests {
         let (mut r, t) = receipt();
         drop(t);
         assert_eq!(r.try_stored(), Some(Ok(())));
+    }
+
+    #[test]
+    fn a_combined_token_holds_and_fails_its_parts() {
+        let (mut a, ta) = receipt();
+        let (mut b, tb) = receipt();
+        let both = Token::combine(vec![ta, tb]);
+        let held = both.clone();
+        drop(both);
+        assert_eq!((a.try_stored(), b.try_stored()), (None, None));
+        held.fail("queue full");
+        drop(held);
+        assert_eq!(a.try_stored(), Some(Err("queue full".into())));
+        assert_eq!(b.try_stored(), Some(Err("queue full".into())));
     }
 }
