@@ -1,23 +1,54 @@
 //! Conformance with node_exporter's end-to-end test: run the exporter on upstream's fixture tree
 //! (`shared/fixtures/node_exporter`) with the flags upstream's `end-to-end-test.sh` uses, and
 //! compare our families with the same families of upstream's `e2e-output.txt`, byte for byte.
+//!
+//! Upstream's flags that concern our collectors: `--collector.arp.device-exclude=nope`,
+//! `--no-collector.arp.netlink` (the `/proc/net/arp` reader, Alloy's default),
+//! `--collector.stat.softirq`, `--collector.textfile.directory=collector/fixtures/textfile/two_metric_files/`
+//! (relative to upstream's checkout), node_exporter 1.12's default `--collector.netstat.fields`
+//! (Alloy's default drops `TCPOFOQueue` and `TCPRcvQDrop`) and, for the cpu collector,
+//! `--collector.cpu.info` with its two include filters.
+//!
+//! Two inputs of upstream's run are not in the shared tree: `usr/lib/os-release` (the os collector
+//! reads it under `--path.rootfs`) and `collector/fixtures/textfile/two_metric_files/`. The test
+//! rebuilds both from what `e2e-output.txt` shows of them (the os-release fields from `node_os_info`'s
+//! labels, each `.prom` file from the `testmetric*` samples whose HELP names it) in a temporary
+//! directory, which is also the working directory the textfile path is relative to.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 use ingot_prometheus::exporter::unix::{
     CpuConfig, DiskConfig, UnixConfig, UnixExporter, NODE_EXPORTER_DISK_DEVICE_EXCLUDE,
+    NODE_EXPORTER_NETSTAT_FIELDS,
 };
 use pretty_assertions::assert_eq;
 
 /// The collectors whose families `e2e-output.txt` pins (see the fixtures' README).
 const COLLECTORS: &[&str] = &[
+    "arp",
+    "conntrack",
     "cpu",
     "diskstats",
+    "entropy",
+    "filefd",
+    "interrupts",
     "loadavg",
     "meminfo",
+    "netstat",
+    "os",
+    "pressure",
     "processes",
+    "schedstat",
+    "sockstat",
+    "softirqs",
+    "softnet",
+    "stat",
+    "textfile",
     "time",
+    "udp_queues",
+    "vmstat",
 ];
 
 fn fixtures() -> Option<PathBuf> {
@@ -61,12 +92,33 @@ fn families(text: &str) -> BTreeMap<String, String> {
 /// collectors other than ours (cpufreq, cpu_vulnerabilities, meminfo_numa).
 fn pinned(name: &str) -> bool {
     let ours = [
+        "node_arp_",
+        "node_boot_time_seconds",
+        "node_context_switches_total",
         "node_cpu_",
-        "node_memory_",
         "node_disk_",
+        "node_entropy_",
+        "node_filefd_",
+        "node_forks_total",
+        "node_interrupts_total",
+        "node_intr_total",
         "node_load",
+        "node_memory_",
+        "node_netstat_",
+        "node_nf_conntrack_",
+        "node_os_",
+        "node_pressure_",
         "node_processes_",
+        "node_procs_",
+        "node_schedstat_",
+        "node_sockstat_",
+        "node_softirqs_",
+        "node_softnet_",
+        "node_textfile_scrape_error",
         "node_time_clocksource_",
+        "node_udp_queues",
+        "node_vmstat_",
+        "testmetric",
     ];
     let theirs = [
         "node_cpu_scaling_",
@@ -77,11 +129,67 @@ fn pinned(name: &str) -> bool {
     ours.iter().any(|p| name.starts_with(p)) && !theirs.iter().any(|p| name.starts_with(p))
 }
 
+/// Where upstream's run had the inputs the shared tree lacks, rebuilt from `e2e-output.txt` (see the
+/// module's doc): `<dir>/usr/lib/os-release` and `<dir>/collector/fixtures/textfile/two_metric_files/`.
+/// The process's working directory becomes `<dir>`, once, so that the textfile directory is relative as
+/// upstream's is; every other path the tests use is absolute.
+fn rebuilt_inputs(expected: &str) -> &'static Path {
+    static DIR: OnceLock<tempfile::TempDir> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        // os-release from node_os_info's labels.
+        let info = expected
+            .lines()
+            .find(|l| l.starts_with("node_os_info{"))
+            .expect("e2e-output.txt has node_os_info");
+        let labels = &info[info.find('{').unwrap() + 1..info.rfind('}').unwrap()];
+        let mut os_release = String::new();
+        for pair in labels.split("\",") {
+            let (name, value) = pair.split_once("=\"").unwrap();
+            let value = value.trim_end_matches('"');
+            if !value.is_empty() {
+                os_release.push_str(&format!("{}=\"{value}\"\n", name.to_uppercase()));
+            }
+        }
+        std::fs::create_dir_all(root.join("usr/lib")).unwrap();
+        std::fs::write(root.join("usr/lib/os-release"), os_release).unwrap();
+        // Each testmetric sample into the file its HELP names.
+        let mut files: BTreeMap<String, String> = BTreeMap::new();
+        let mut current: Option<String> = None;
+        for line in expected.lines() {
+            if let Some(rest) = line.strip_prefix("# HELP testmetric") {
+                current = rest
+                    .split_once(" Metric read from ")
+                    .map(|(_, file)| file.to_owned());
+            } else if line.starts_with("testmetric") {
+                let file = current.clone().expect("a HELP line names the file");
+                files
+                    .entry(file)
+                    .or_default()
+                    .push_str(&format!("{line}\n"));
+            }
+        }
+        assert_eq!(files.len(), 2, "{files:?}");
+        for (file, content) in files {
+            let path = root.join(file);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, content).unwrap();
+        }
+        std::env::set_current_dir(root).unwrap();
+        dir
+    })
+    .path()
+}
+
 fn exporter(dir: &std::path::Path) -> UnixExporter {
-    let config = UnixConfig {
+    let expected = std::fs::read_to_string(dir.join("e2e-output.txt")).unwrap();
+    let rebuilt = rebuilt_inputs(&expected);
+    let mut config = UnixConfig {
         procfs_path: dir.join("proc"),
         sysfs_path: dir.join("sys"),
-        rootfs_path: dir.to_owned(),
+        // The os collector's root; no other collector here reads it.
+        rootfs_path: rebuilt.to_owned(),
         udev_data_path: dir.join("udev/data"),
         set_collectors: COLLECTORS.iter().map(|c| (*c).to_owned()).collect(),
         // Upstream's flags: guest on by default there, and cpu.info with these filters.
@@ -97,6 +205,10 @@ fn exporter(dir: &std::path::Path) -> UnixExporter {
         },
         ..UnixConfig::default()
     };
+    config.arp.device_exclude = "nope".to_owned();
+    config.netstat.fields = NODE_EXPORTER_NETSTAT_FIELDS.to_owned();
+    config.stat.softirq = true;
+    config.textfile.directory = "collector/fixtures/textfile/two_metric_files/".to_owned();
     UnixExporter::new(&config).expect("exporter builds on the fixtures")
 }
 
@@ -121,6 +233,7 @@ fn families_match_upstream_e2e_output() {
         "expected many families, found {}",
         expected_names.len()
     );
+    eprintln!("{} pinned families", expected_names.len());
     for name in expected_names {
         assert_eq!(ours[name], expected[name], "family {name}");
     }
@@ -145,6 +258,7 @@ fn families_match_upstream_e2e_output() {
 
     // e2e-output.txt keeps only the HELP and TYPE lines of these (their samples vary).
     for name in [
+        "node_textfile_mtime_seconds",
         "node_time_seconds",
         "node_time_zone_offset_seconds",
         "node_scrape_collector_duration_seconds",

@@ -4,8 +4,8 @@
 use ingot_syntax::decode::{BodyDecoder, Decode, Failed};
 
 use super::{
-    CpuConfig, DiskConfig, FilesystemConfig, NetdevConfig, SystemdConfig, UnixConfig,
-    IMPLEMENTED_COLLECTORS,
+    ArpConfig, CpuConfig, DiskConfig, FilesystemConfig, NetdevConfig, NetstatConfig, SystemdConfig,
+    TextfileConfig, UnixConfig, VmstatConfig, IMPLEMENTED_COLLECTORS,
 };
 
 /// What an attribute of an Alloy block holds, for the blocks whose collector ingot does not have: they are
@@ -22,14 +22,6 @@ enum Attr {
 
 /// The blocks of Alloy's schema for collectors ingot does not implement, with their attributes.
 const BLOCKS_OF_OTHER_COLLECTORS: &[(&str, &[(&str, Attr)])] = &[
-    (
-        "arp",
-        &[
-            ("device_exclude", Attr::String),
-            ("device_include", Attr::String),
-            ("netlink", Attr::Bool),
-        ],
-    ),
     ("bcache", &[("priority_stats", Attr::Bool)]),
     (
         "ethtool",
@@ -65,7 +57,6 @@ const BLOCKS_OF_OTHER_COLLECTORS: &[(&str, &[(&str, Attr)])] = &[
             ("ignored_devices", Attr::String),
         ],
     ),
-    ("netstat", &[("fields", Attr::String)]),
     (
         "perf",
         &[
@@ -90,8 +81,6 @@ const BLOCKS_OF_OTHER_COLLECTORS: &[(&str, &[(&str, Attr)])] = &[
         ],
     ),
     ("tapestats", &[("ignored_devices", Attr::String)]),
-    ("textfile", &[("directory", Attr::String)]),
-    ("vmstat", &[("fields", Attr::String)]),
 ];
 
 /// Decodes the block `name` (if present) against its Alloy attributes; whether it was there.
@@ -142,11 +131,16 @@ impl Decode for Arguments {
             udev_data_path: d
                 .optional_or::<String>("udev_data_path", "/run/udev/data".into())?
                 .into(),
+            arp: d.block("arp")?.unwrap_or(defaults.arp),
             cpu: d.block("cpu")?.unwrap_or(defaults.cpu),
             disk: d.block("disk")?.unwrap_or(defaults.disk),
             filesystem: d.block("filesystem")?.unwrap_or(defaults.filesystem),
             netdev: d.block("netdev")?.unwrap_or(defaults.netdev),
+            netstat: d.block("netstat")?.unwrap_or(defaults.netstat),
             systemd: d.block("systemd")?.unwrap_or(defaults.systemd),
+            textfile: d.block("textfile")?.unwrap_or(defaults.textfile),
+            vmstat: d.block("vmstat")?.unwrap_or(defaults.vmstat),
+            ..defaults
         };
         let include_exporter_metrics = d.optional_or("include_exporter_metrics", false)?;
         let mut notes = Vec::new();
@@ -194,6 +188,41 @@ impl Decode for Arguments {
             config,
             include_exporter_metrics,
             notes,
+        })
+    }
+}
+
+impl Decode for ArpConfig {
+    fn decode(d: &mut BodyDecoder<'_, '_>) -> Result<Self, Failed> {
+        let def = ArpConfig::default();
+        Ok(ArpConfig {
+            device_exclude: d.optional_or("device_exclude", def.device_exclude)?,
+            device_include: d.optional_or("device_include", def.device_include)?,
+            netlink: d.optional_or("netlink", def.netlink)?,
+        })
+    }
+}
+
+impl Decode for NetstatConfig {
+    fn decode(d: &mut BodyDecoder<'_, '_>) -> Result<Self, Failed> {
+        Ok(NetstatConfig {
+            fields: d.optional_or("fields", NetstatConfig::default().fields)?,
+        })
+    }
+}
+
+impl Decode for TextfileConfig {
+    fn decode(d: &mut BodyDecoder<'_, '_>) -> Result<Self, Failed> {
+        Ok(TextfileConfig {
+            directory: d.optional_or("directory", String::new())?,
+        })
+    }
+}
+
+impl Decode for VmstatConfig {
+    fn decode(d: &mut BodyDecoder<'_, '_>) -> Result<Self, Failed> {
+        Ok(VmstatConfig {
+            fields: d.optional_or("fields", VmstatConfig::default().fields)?,
         })
     }
 }
