@@ -38,6 +38,13 @@ const COLLECTORS: &[&str] = &[
     "timex",
     "udp_queues",
     "vmstat",
+    "ipvs",
+    "mdadm",
+    "nfs",
+    "nfsd",
+    "selinux",
+    "xfs",
+    "zfs",
 ];
 
 /// Collectors Debian's node_exporter 1.5.0 does not have: ingot runs them, node_exporter cannot be
@@ -248,6 +255,7 @@ fn families_types_and_label_names_match_node_exporter() {
         "node_tcp_connection_states",
         "node_textfile_scrape_error",
         "live_test_metric",
+        "node_selinux_enabled",
     ] {
         assert!(
             ours.contains_key(core) && theirs.contains_key(core),

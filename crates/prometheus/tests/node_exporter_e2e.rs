@@ -34,9 +34,13 @@ const COLLECTORS: &[&str] = &[
     "entropy",
     "filefd",
     "interrupts",
+    "ipvs",
     "loadavg",
+    "mdadm",
     "meminfo",
     "netstat",
+    "nfs",
+    "nfsd",
     "os",
     "pressure",
     "processes",
@@ -49,6 +53,8 @@ const COLLECTORS: &[&str] = &[
     "time",
     "udp_queues",
     "vmstat",
+    "xfs",
+    "zfs",
 ];
 
 fn fixtures() -> Option<PathBuf> {
@@ -102,10 +108,14 @@ fn pinned(name: &str) -> bool {
         "node_forks_total",
         "node_interrupts_total",
         "node_intr_total",
+        "node_ipvs_",
         "node_load",
+        "node_md_",
         "node_memory_",
         "node_netstat_",
         "node_nf_conntrack_",
+        "node_nfs_",
+        "node_nfsd_",
         "node_os_",
         "node_pressure_",
         "node_processes_",
@@ -118,6 +128,8 @@ fn pinned(name: &str) -> bool {
         "node_time_clocksource_",
         "node_udp_queues",
         "node_vmstat_",
+        "node_xfs_",
+        "node_zfs_",
         "testmetric",
     ];
     let theirs = [

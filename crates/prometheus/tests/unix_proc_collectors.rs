@@ -226,11 +226,27 @@ fn textfile_merges_files_as_node_exporter_does() {
 #[test]
 fn absent_sources_are_no_data_and_no_failure() {
     let dir = tempfile::tempdir().unwrap();
-    let collectors = ["conntrack", "pressure", "schedstat", "udp_queues", "os"];
+    let collectors = [
+        "conntrack",
+        "ipvs",
+        "mdadm",
+        "nfs",
+        "nfsd",
+        "os",
+        "pressure",
+        "schedstat",
+        "udp_queues",
+        "zfs",
+    ];
     let config = UnixConfig {
         procfs_path: dir.path().join("proc"),
+        sysfs_path: dir.path().join("sys"),
         rootfs_path: dir.path().to_owned(),
-        set_collectors: collectors.iter().map(|c| (*c).to_owned()).collect(),
+        set_collectors: collectors
+            .iter()
+            .chain(&["xfs"])
+            .map(|c| (*c).to_owned())
+            .collect(),
         ..UnixConfig::default()
     };
     let mut exporter = UnixExporter::new(&config).unwrap();

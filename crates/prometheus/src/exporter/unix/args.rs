@@ -4,8 +4,8 @@
 use ingot_syntax::decode::{BodyDecoder, Decode, Failed};
 
 use super::{
-    ArpConfig, CpuConfig, DiskConfig, FilesystemConfig, NetdevConfig, NetstatConfig, SystemdConfig,
-    TextfileConfig, UnixConfig, VmstatConfig, IMPLEMENTED_COLLECTORS,
+    ArpConfig, CpuConfig, DiskConfig, FilesystemConfig, IpvsConfig, NetdevConfig, NetstatConfig,
+    SystemdConfig, TextfileConfig, UnixConfig, VmstatConfig, IMPLEMENTED_COLLECTORS,
 };
 
 /// What an attribute of an Alloy block holds, for the blocks whose collector ingot does not have: they are
@@ -38,7 +38,6 @@ const BLOCKS_OF_OTHER_COLLECTORS: &[(&str, &[(&str, Attr)])] = &[
             ("chip_include", Attr::String),
         ],
     ),
-    ("ipvs", &[("backend_labels", Attr::StringList)]),
     (
         "ntp",
         &[
@@ -135,6 +134,7 @@ impl Decode for Arguments {
             cpu: d.block("cpu")?.unwrap_or(defaults.cpu),
             disk: d.block("disk")?.unwrap_or(defaults.disk),
             filesystem: d.block("filesystem")?.unwrap_or(defaults.filesystem),
+            ipvs: d.block("ipvs")?.unwrap_or(defaults.ipvs),
             netdev: d.block("netdev")?.unwrap_or(defaults.netdev),
             netstat: d.block("netstat")?.unwrap_or(defaults.netstat),
             systemd: d.block("systemd")?.unwrap_or(defaults.systemd),
@@ -200,6 +200,34 @@ impl Decode for ArpConfig {
             device_include: d.optional_or("device_include", def.device_include)?,
             netlink: d.optional_or("netlink", def.netlink)?,
         })
+    }
+}
+
+impl Decode for IpvsConfig {
+    fn decode(d: &mut BodyDecoder<'_, '_>) -> Result<Self, Failed> {
+        let labels: Vec<String> = d.optional_or("backend_labels", Vec::new())?;
+        // As Alloy passes it: an empty list leaves node_exporter's default, every label.
+        let config = if labels.is_empty() {
+            IpvsConfig::default()
+        } else {
+            IpvsConfig {
+                backend_labels: labels,
+            }
+        };
+        if let Some(bad) = config
+            .backend_labels
+            .iter()
+            .find(|l| !l.is_empty() && !super::IPVS_BACKEND_LABELS.contains(&l.as_str()))
+        {
+            return Err(d.error_at_attr(
+                "backend_labels",
+                format!(
+                    "unknown IPVS backend label {bad:?} (known: {})",
+                    super::IPVS_BACKEND_LABELS.join(", ")
+                ),
+            ));
+        }
+        Ok(config)
     }
 }
 

@@ -20,14 +20,19 @@ pub const IMPLEMENTED_COLLECTORS: &[&str] = &[
     "filefd",
     "filesystem",
     "interrupts",
+    "ipvs",
     "loadavg",
+    "mdadm",
     "meminfo",
     "netdev",
     "netstat",
+    "nfs",
+    "nfsd",
     "os",
     "pressure",
     "processes",
     "schedstat",
+    "selinux",
     "sockstat",
     "softirqs",
     "softnet",
@@ -40,6 +45,8 @@ pub const IMPLEMENTED_COLLECTORS: &[&str] = &[
     "udp_queues",
     "uname",
     "vmstat",
+    "xfs",
+    "zfs",
 ];
 
 /// The collectors Alloy runs on Linux when `set_collectors` is empty (its documentation's "Enabled by
