@@ -9,6 +9,7 @@
 //! what counts as an error, because a parse error decides whether a collector reports success.
 
 pub mod arp;
+pub mod buddyinfo;
 pub mod clocksource;
 pub mod conntrack;
 pub mod cpuinfo;
@@ -18,6 +19,7 @@ pub mod inet_diag;
 pub mod interrupts;
 pub mod ipvs;
 pub mod limits;
+pub mod lnstat;
 pub mod loadavg;
 pub mod mdstat;
 pub mod meminfo;
@@ -27,6 +29,7 @@ pub mod netdev;
 pub mod netstat;
 pub mod nfs;
 pub mod num;
+pub mod numa;
 pub mod osrelease;
 pub mod pressure;
 pub mod process;
@@ -34,6 +37,7 @@ pub mod read;
 pub mod rtnl;
 pub mod schedstat;
 pub mod selinux;
+pub mod slabinfo;
 pub mod sockstat;
 pub mod softnet;
 pub mod stat;
@@ -43,6 +47,7 @@ pub mod udev;
 pub mod vmstat;
 pub mod xfs;
 pub mod zfs;
+pub mod zoneinfo;
 
 use std::fmt;
 

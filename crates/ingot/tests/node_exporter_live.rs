@@ -45,7 +45,24 @@ const COLLECTORS: &[&str] = &[
     "selinux",
     "xfs",
     "zfs",
+    "buddyinfo",
+    "cgroups",
+    "ksmd",
+    "lnstat",
+    "meminfo_numa",
+    "network_route",
+    "slabinfo",
+    "sysctl",
+    "zoneinfo",
 ];
+
+/// Sysctls both exporters read: numbers (one value, several, named fields) and an info one.
+const SYSCTL_INCLUDE: &[&str] = &[
+    "fs.file-nr",
+    "fs.file-nr:total,current,max",
+    "kernel.threads-max",
+];
+const SYSCTL_INCLUDE_INFO: &[&str] = &["kernel.seccomp.actions_avail"];
 
 /// Collectors Debian's node_exporter 1.5.0 does not have: ingot runs them, node_exporter cannot be
 /// asked to (their families are listed in `ONLY_INGOT`).
@@ -88,6 +105,10 @@ const ONLY_INGOT: &[(&str, &str)] = &[
     (
         "node_softnet_received_rps_total",
         "added in node_exporter 1.6",
+    ),
+    (
+        "node_ksmd_general_profit_bytes",
+        "added after node_exporter 1.12.1 (commit 1771767c), in the commit upstream's e2e fixtures come from",
     ),
 ];
 
@@ -150,6 +171,12 @@ fn families_types_and_label_names_match_node_exporter() {
         "--collector.textfile.directory={}",
         textfiles.path().display()
     ));
+    for s in SYSCTL_INCLUDE {
+        cmd.arg(format!("--collector.sysctl.include={s}"));
+    }
+    for s in SYSCTL_INCLUDE_INFO {
+        cmd.arg(format!("--collector.sysctl.include-info={s}"));
+    }
     let mut node = Peer::spawn("node_exporter", cmd, tempfile::tempdir().unwrap());
     node.wait_for_port(node_addr, Duration::from_secs(10));
 
@@ -168,10 +195,18 @@ fn families_types_and_label_names_match_node_exporter() {
         .join(", ");
     let start = example.find("set_collectors").unwrap();
     let end = start + example[start..].find(']').unwrap() + 1;
+    let list = |v: &[&str]| {
+        v.iter()
+            .map(|s| format!("{s:?}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
     let config = format!(
-        "{}set_collectors = [{set_collectors}]\n\ttextfile {{\n\t\tdirectory = {:?}\n\t}}{}",
+        "{}set_collectors = [{set_collectors}]\n\ttextfile {{\n\t\tdirectory = {:?}\n\t}}\n\tsysctl {{\n\t\tinclude = [{}]\n\t\tinclude_info = [{}]\n\t}}{}",
         &example[..start],
         textfiles.path().display().to_string(),
+        list(SYSCTL_INCLUDE),
+        list(SYSCTL_INCLUDE_INFO),
         &example[end..]
     );
     let config_path = data.path().join("config.alloy");
@@ -256,6 +291,17 @@ fn families_types_and_label_names_match_node_exporter() {
         "node_textfile_scrape_error",
         "live_test_metric",
         "node_selinux_enabled",
+        "node_buddyinfo_blocks",
+        "node_cgroups_cgroups",
+        "node_lnstat_entries_total",
+        "node_network_route_info",
+        "node_network_routes",
+        "node_slabinfo_objects",
+        "node_sysctl_fs_file_nr",
+        "node_sysctl_fs_file_nr_total",
+        "node_sysctl_kernel_threads_max",
+        "node_sysctl_info",
+        "node_zoneinfo_nr_free_pages",
     ] {
         assert!(
             ours.contains_key(core) && theirs.contains_key(core),

@@ -5,7 +5,7 @@ use ingot_syntax::decode::{BodyDecoder, Decode, Failed};
 
 use super::{
     ArpConfig, CpuConfig, DiskConfig, FilesystemConfig, IpvsConfig, NetdevConfig, NetstatConfig,
-    SystemdConfig, TextfileConfig, UnixConfig, VmstatConfig, IMPLEMENTED_COLLECTORS,
+    SysctlConfig, SystemdConfig, TextfileConfig, UnixConfig, VmstatConfig, IMPLEMENTED_COLLECTORS,
 };
 
 /// What an attribute of an Alloy block holds, for the blocks whose collector ingot does not have: they are
@@ -72,13 +72,6 @@ const BLOCKS_OF_OTHER_COLLECTORS: &[(&str, &[(&str, Attr)])] = &[
     ("powersupply", &[("ignored_supplies", Attr::String)]),
     ("runit", &[("service_dir", Attr::String)]),
     ("supervisord", &[("url", Attr::String)]),
-    (
-        "sysctl",
-        &[
-            ("include", Attr::StringList),
-            ("include_info", Attr::StringList),
-        ],
-    ),
     ("tapestats", &[("ignored_devices", Attr::String)]),
 ];
 
@@ -137,6 +130,7 @@ impl Decode for Arguments {
             ipvs: d.block("ipvs")?.unwrap_or(defaults.ipvs),
             netdev: d.block("netdev")?.unwrap_or(defaults.netdev),
             netstat: d.block("netstat")?.unwrap_or(defaults.netstat),
+            sysctl: d.block("sysctl")?.unwrap_or(defaults.sysctl),
             systemd: d.block("systemd")?.unwrap_or(defaults.systemd),
             textfile: d.block("textfile")?.unwrap_or(defaults.textfile),
             vmstat: d.block("vmstat")?.unwrap_or(defaults.vmstat),
@@ -235,6 +229,15 @@ impl Decode for NetstatConfig {
     fn decode(d: &mut BodyDecoder<'_, '_>) -> Result<Self, Failed> {
         Ok(NetstatConfig {
             fields: d.optional_or("fields", NetstatConfig::default().fields)?,
+        })
+    }
+}
+
+impl Decode for SysctlConfig {
+    fn decode(d: &mut BodyDecoder<'_, '_>) -> Result<Self, Failed> {
+        Ok(SysctlConfig {
+            include: d.optional_or("include", Vec::new())?,
+            include_info: d.optional_or("include_info", Vec::new())?,
         })
     }
 }

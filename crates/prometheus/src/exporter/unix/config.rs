@@ -13,6 +13,8 @@ use regex::Regex;
 /// Collectors this exporter implements, by node_exporter name.
 pub const IMPLEMENTED_COLLECTORS: &[&str] = &[
     "arp",
+    "buddyinfo",
+    "cgroups",
     "conntrack",
     "cpu",
     "diskstats",
@@ -21,11 +23,15 @@ pub const IMPLEMENTED_COLLECTORS: &[&str] = &[
     "filesystem",
     "interrupts",
     "ipvs",
+    "ksmd",
+    "lnstat",
     "loadavg",
     "mdadm",
     "meminfo",
+    "meminfo_numa",
     "netdev",
     "netstat",
+    "network_route",
     "nfs",
     "nfsd",
     "os",
@@ -33,10 +39,12 @@ pub const IMPLEMENTED_COLLECTORS: &[&str] = &[
     "processes",
     "schedstat",
     "selinux",
+    "slabinfo",
     "sockstat",
     "softirqs",
     "softnet",
     "stat",
+    "sysctl",
     "systemd",
     "tcpstat",
     "textfile",
@@ -47,6 +55,7 @@ pub const IMPLEMENTED_COLLECTORS: &[&str] = &[
     "vmstat",
     "xfs",
     "zfs",
+    "zoneinfo",
 ];
 
 /// The collectors Alloy runs on Linux when `set_collectors` is empty (its documentation's "Enabled by
