@@ -24,6 +24,7 @@ pub mod loadavg;
 pub mod mdstat;
 pub mod meminfo;
 pub mod mountinfo;
+pub mod mountstats;
 pub mod net_socket;
 pub mod netdev;
 pub mod netstat;

@@ -50,6 +50,7 @@ const COLLECTORS: &[&str] = &[
     "ksmd",
     "lnstat",
     "meminfo_numa",
+    "mountstats",
     "network_route",
     "slabinfo",
     "sysctl",

@@ -19,7 +19,10 @@
 //! reads it under `--path.rootfs`) and `collector/fixtures/textfile/two_metric_files/`. The test
 //! rebuilds both from what `e2e-output.txt` shows of them (the os-release fields from `node_os_info`'s
 //! labels, each `.prom` file from the `testmetric*` samples whose HELP names it) in a temporary
-//! directory, which is also the working directory the textfile path is relative to.
+//! directory, which is also the working directory the textfile path is relative to. A third input
+//! lost its shape in the copy: upstream's `proc/self` is a symbolic link to `10` (the mountstats
+//! collector follows it), the shared tree's a plain file holding `10`. The test's procfs is a
+//! directory of links to the shared `proc/` entries, with `self` a link to `10` again.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -49,6 +52,7 @@ const COLLECTORS: &[&str] = &[
     "mdadm",
     "meminfo",
     "meminfo_numa",
+    "mountstats",
     "netstat",
     "nfs",
     "nfsd",
@@ -130,6 +134,7 @@ fn pinned(name: &str) -> bool {
         "node_load",
         "node_md_",
         "node_memory_",
+        "node_mountstats_",
         "node_netstat_",
         "node_nf_conntrack_",
         "node_nfs_",
@@ -208,6 +213,22 @@ fn rebuilt_inputs(expected: &str) -> &'static Path {
             std::fs::create_dir_all(path.parent().unwrap()).unwrap();
             std::fs::write(path, content).unwrap();
         }
+        // procfs: links to the shared tree's entries, `self` a link again (see the module's doc).
+        let shared_proc = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("../../../shared/fixtures/node_exporter/proc")
+            .canonicalize()
+            .unwrap();
+        std::fs::create_dir(root.join("proc")).unwrap();
+        for entry in std::fs::read_dir(&shared_proc).unwrap() {
+            let name = entry.unwrap().file_name();
+            let link = root.join("proc").join(&name);
+            if name == "self" {
+                let target = std::fs::read_to_string(shared_proc.join("self")).unwrap();
+                std::os::unix::fs::symlink(target.trim(), link).unwrap();
+            } else {
+                std::os::unix::fs::symlink(shared_proc.join(&name), link).unwrap();
+            }
+        }
         std::env::set_current_dir(root).unwrap();
         dir
     })
@@ -218,7 +239,7 @@ fn exporter(dir: &std::path::Path) -> UnixExporter {
     let expected = std::fs::read_to_string(dir.join("e2e-output.txt")).unwrap();
     let rebuilt = rebuilt_inputs(&expected);
     let mut config = UnixConfig {
-        procfs_path: dir.join("proc"),
+        procfs_path: rebuilt.join("proc"),
         sysfs_path: dir.join("sys"),
         // The os collector's root; no other collector here reads it.
         rootfs_path: rebuilt.to_owned(),

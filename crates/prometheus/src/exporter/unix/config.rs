@@ -29,6 +29,7 @@ pub const IMPLEMENTED_COLLECTORS: &[&str] = &[
     "mdadm",
     "meminfo",
     "meminfo_numa",
+    "mountstats",
     "netdev",
     "netstat",
     "network_route",

@@ -98,6 +98,7 @@ impl UnixExporter {
                 "mdadm" => Box::new(super::mdadm::MdadmCollector::new(config)),
                 "meminfo" => Box::new(meminfo::MeminfoCollector::new(config)),
                 "meminfo_numa" => Box::new(super::meminfo_numa::MeminfoNumaCollector::new(config)),
+                "mountstats" => Box::new(super::mountstats::MountstatsCollector::new(config)),
                 "netdev" => Box::new(netdev::NetdevCollector::new(config)?),
                 "netstat" => Box::new(super::netstat::NetstatCollector::new(config)?),
                 "network_route" => Box::new(super::network_route::NetworkRouteCollector),

@@ -37,6 +37,7 @@ mod loadavg;
 mod mdadm;
 mod meminfo;
 mod meminfo_numa;
+mod mountstats;
 mod netdev;
 mod netstat;
 mod network_route;
