@@ -4,54 +4,55 @@
 use crate::ParseError;
 
 /// One interrupt line, as node_exporter's `parseInterrupts` splits it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Interrupt<'a> {
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Interrupt<'a, 'p> {
     /// What precedes the colon, leading spaces removed (`0`, `NMI`).
     pub name: &'a str,
     /// The per-CPU counts, as written.
-    pub values: Vec<&'a str>,
-    /// For a numbered interrupt the controller (`IO-APIC-edge`), else the whole description.
-    pub info: String,
-    /// For a numbered interrupt the devices (`timer`), else empty.
-    pub devices: String,
+    pub values: &'p [&'a str],
+    /// Whether the name is a number: then the first of `details` is the controller (the `info`
+    /// label) and the rest the devices; otherwise all of them are the description (`info`).
+    pub numbered: bool,
+    /// The fields after the counts.
+    pub details: &'p [&'a str],
+    /// The text the details come from (for callers that keep what they derive from it).
+    pub details_text: &'a str,
 }
 
 /// node_exporter's `parseInterrupts`: lines with fewer fields than CPUs plus one (`ERR`, `MIS`) are
-/// skipped; an empty file is an error. A name that appears twice keeps its last line.
-pub fn parse(text: &str) -> Result<Vec<Interrupt<'_>>, ParseError> {
+/// skipped; an empty file is an error. Lines are visited last first, so that of two lines with the
+/// same name a caller that keeps the first it sees keeps the last one, as node_exporter's map does.
+/// `parts` is scratch space kept by the caller.
+pub fn for_each<'a>(
+    text: &'a str,
+    parts: &mut Vec<&'a str>,
+    mut f: impl FnMut(&Interrupt<'a, '_>),
+) -> Result<(), ParseError> {
     let mut lines = text.lines();
     let header = lines
         .next()
         .ok_or_else(|| ParseError::new("interrupts empty"))?;
     let cpus = header.split_ascii_whitespace().count();
-    let mut out: Vec<Interrupt<'_>> = Vec::new();
-    for line in lines {
+    for line in lines.rev() {
         let Some((name, rest)) = line.split_once(':') else {
             continue;
         };
-        let parts: Vec<&str> = rest.split_ascii_whitespace().collect();
+        parts.clear();
+        parts.extend(rest.split_ascii_whitespace());
         if parts.len() < cpus + 1 {
             continue;
         }
-        let name = name.trim_start_matches(' ');
-        let numbered = crate::num::parse_i64_dec(name).is_some();
-        let (info, devices) = if numbered {
-            (parts[cpus].to_owned(), parts[cpus + 1..].join(" "))
-        } else {
-            (parts[cpus..].join(" "), String::new())
-        };
-        let interrupt = Interrupt {
-            name,
-            values: parts[..cpus].to_vec(),
-            info,
-            devices,
-        };
-        match out.iter_mut().find(|i| i.name == name) {
-            Some(existing) => *existing = interrupt,
-            None => out.push(interrupt),
-        }
+        let first_detail = parts[cpus];
+        let at = first_detail.as_ptr() as usize - rest.as_ptr() as usize;
+        f(&Interrupt {
+            name: name.trim_start_matches(' '),
+            values: &parts[..cpus],
+            numbered: crate::num::parse_i64_dec(name.trim_start_matches(' ')).is_some(),
+            details: &parts[cpus..],
+            details_text: &rest[at..],
+        });
     }
-    Ok(out)
+    Ok(())
 }
 
 /// The ten softirq vectors of `/proc/softirqs` that procfs knows, with the type label node_exporter
@@ -103,15 +104,29 @@ mod tests {
     fn numbered_and_named() {
         let text = "           CPU0       CPU1\n  0:         18          0   IO-APIC   2-edge      timer\n\
                     NMI:         47         52   Non-maskable interrupts\nERR:          0\n  0:         19          1   X   y\n";
-        let got = parse(text).unwrap();
-        assert_eq!(got.len(), 2);
-        assert_eq!(got[0].name, "0");
-        assert_eq!(got[0].values, ["19", "1"]);
-        assert_eq!(got[0].info, "X");
-        assert_eq!(got[0].devices, "y");
-        assert_eq!(got[1].info, "Non-maskable interrupts");
-        assert_eq!(got[1].devices, "");
-        assert!(parse("").is_err());
+        let mut got = Vec::new();
+        let mut parts = Vec::new();
+        for_each(text, &mut parts, |i| {
+            got.push((
+                i.name,
+                i.values.to_vec(),
+                i.numbered,
+                i.details.join(" "),
+                i.details_text,
+            ))
+        })
+        .unwrap();
+        assert_eq!(got.len(), 3);
+        // Last line first.
+        assert_eq!(
+            got[0],
+            ("0", vec!["19", "1"], true, "X y".to_owned(), "X   y")
+        );
+        assert_eq!(got[1].0, "NMI");
+        assert!(!got[1].2);
+        assert_eq!(got[1].3, "Non-maskable interrupts");
+        assert_eq!(got[2].3, "IO-APIC 2-edge timer");
+        assert!(for_each("", &mut parts, |_| {}).is_err());
     }
 
     #[test]

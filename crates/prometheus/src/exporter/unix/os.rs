@@ -45,6 +45,15 @@ pub(super) struct OsCollector {
     /// exists on Linux).
     paths: [PathBuf; 2],
     buf: Vec<u8>,
+    /// The last file read and what it parsed to, reused while the file does not change (the file
+    /// is still read on every scrape, as node_exporter reads it).
+    parsed: Option<(PathBuf, Vec<u8>, Parsed)>,
+}
+
+/// What one os-release file gives.
+struct Parsed {
+    env: std::collections::HashMap<String, String>,
+    support_end: Option<i64>,
 }
 
 impl OsCollector {
@@ -61,6 +70,7 @@ impl OsCollector {
                 under_root("/usr/lib/os-release"),
             ],
             buf: Vec::new(),
+            parsed: None,
         }
     }
 }
@@ -111,7 +121,7 @@ impl Collector for OsCollector {
     }
 
     fn update(&mut self, out: &mut FamilySet) -> Result<(), String> {
-        let mut found = None;
+        let mut found: Option<&PathBuf> = None;
         for path in &self.paths {
             match ingot_hostfs::read::read_into(path, &mut self.buf) {
                 Ok(()) => {
@@ -125,16 +135,28 @@ impl Collector for OsCollector {
         let Some(path) = found else {
             return Err(NO_DATA.into());
         };
-        let text = String::from_utf8_lossy(&self.buf);
-        let env = ingot_hostfs::osrelease::parse(&text)
-            .map_err(|e| format!("{}: {e}", path.display()))?;
-        let get = |k: &str| env.get(k).map(String::as_str).unwrap_or("");
-        let support_end = match get("SUPPORT_END") {
-            "" => None,
-            s => Some(parse_date(s).ok_or_else(|| {
-                format!("parsing time {s:?} as \"2006-01-02\": cannot parse {s:?} as a date")
-            })?),
+        let fresh = match &self.parsed {
+            Some((p, content, _)) => p != path || *content != self.buf,
+            None => true,
         };
+        if fresh {
+            self.parsed = None;
+            let text = String::from_utf8_lossy(&self.buf);
+            let env = ingot_hostfs::osrelease::parse(&text)
+                .map_err(|e| format!("{}: {e}", path.display()))?;
+            let support_end = match env.get("SUPPORT_END").map(String::as_str) {
+                None | Some("") => None,
+                Some(s) => Some(parse_date(s).ok_or_else(|| {
+                    format!("parsing time {s:?} as \"2006-01-02\": cannot parse {s:?} as a date")
+                })?),
+            };
+            self.parsed = Some((path.clone(), self.buf.clone(), Parsed { env, support_end }));
+        }
+        let Some((_, _, parsed)) = &self.parsed else {
+            return Err(NO_DATA.into());
+        };
+        let get = |k: &str| parsed.env.get(k).map(String::as_str).unwrap_or("");
+        let support_end = parsed.support_end;
         out.push(
             &INFO,
             &[

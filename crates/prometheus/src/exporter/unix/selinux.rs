@@ -42,9 +42,12 @@ impl Collector for SelinuxCollector {
     }
 
     fn update(&mut self, out: &mut FamilySet) -> Result<(), String> {
+        if self.enabled == Some(false) {
+            out.push(&ENABLED, &[], 0.0);
+            return Ok(());
+        }
         let state = ingot_hostfs::selinux::state();
-        let enabled = *self.enabled.get_or_insert(state.enabled);
-        if !enabled {
+        if !*self.enabled.get_or_insert(state.enabled) {
             out.push(&ENABLED, &[], 0.0);
             return Ok(());
         }

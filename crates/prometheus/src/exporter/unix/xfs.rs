@@ -4,7 +4,12 @@
 use ingot_hostfs::xfs::XfsStats;
 use ingot_prom::exposition::{Desc, FamilySet, MetricType};
 
-use super::{Collector, UnixConfig};
+use std::io;
+
+use super::{Collector, LazyDir, UnixConfig};
+
+/// Linux's `ENOTDIR`: an entry of the directory that is a file.
+const ENOTDIR: i32 = 20;
 
 /// A family and where its value is: the stats line and the position in it.
 struct Field {
@@ -69,14 +74,23 @@ const FIELDS: &[Field] = &[
 ];
 
 pub(super) struct XfsCollector {
-    dir: std::path::PathBuf,
+    path: std::path::PathBuf,
+    dir: LazyDir,
+    names: Vec<String>,
+    stats: Vec<(usize, XfsStats)>,
+    list: Vec<u8>,
     buf: Vec<u8>,
 }
 
 impl XfsCollector {
     pub(super) fn new(config: &UnixConfig) -> XfsCollector {
+        let path = config.sysfs_path.join("fs/xfs");
         XfsCollector {
-            dir: config.sysfs_path.join("fs/xfs"),
+            dir: LazyDir::new(path.clone()),
+            path,
+            names: Vec::new(),
+            stats: Vec::new(),
+            list: Vec::new(),
             buf: Vec::new(),
         }
     }
@@ -88,30 +102,48 @@ impl Collector for XfsCollector {
     }
 
     fn update(&mut self, out: &mut FamilySet) -> Result<(), String> {
-        // procfs's glob `fs/xfs/*/stats/stats`: every directory with a stats file (not the global
+        // procfs's glob `fs/xfs/*/stats/stats`: every entry with a stats file (not the global
         // `fs/xfs/stats/stats`), in name order. All files parse before anything is reported.
-        let mut devices: Vec<String> = match std::fs::read_dir(&self.dir) {
-            Ok(entries) => entries
-                .filter_map(|e| e.ok()?.file_name().into_string().ok())
-                .filter(|d| self.dir.join(d).join("stats/stats").is_file())
-                .collect(),
-            Err(_) => Vec::new(),
-        };
-        devices.sort();
-        let mut stats = Vec::with_capacity(devices.len());
-        for device in devices {
-            let path = self.dir.join(&device).join("stats/stats");
-            ingot_hostfs::read::read_into(&path, &mut self.buf).map_err(|e| {
+        self.names.clear();
+        if let Ok(dir) = self.dir.get() {
+            let names = &mut self.names;
+            let listed = dir.for_each_entry(&mut self.list, |name| {
+                if let Ok(name) = std::str::from_utf8(name) {
+                    names.push(name.to_owned());
+                }
+            });
+            if listed.is_err() {
+                self.names.clear();
+            }
+        }
+        self.names.sort_unstable();
+        self.stats.clear();
+        for (i, device) in self.names.iter().enumerate() {
+            match self.dir.read_into(device, "stats/stats", &mut self.buf) {
+                Ok(()) => {}
+                Err(e)
+                    if e.kind() == io::ErrorKind::NotFound || e.raw_os_error() == Some(ENOTDIR) =>
+                {
+                    continue
+                }
+                Err(e) => {
+                    let path = self.path.join(device).join("stats/stats");
+                    return Err(format!(
+                        "failed to retrieve XFS stats: {}",
+                        super::open_error(&path, &e)
+                    ));
+                }
+            }
+            let s = ingot_hostfs::xfs::parse(&String::from_utf8_lossy(&self.buf)).map_err(|e| {
                 format!(
-                    "failed to retrieve XFS stats: {}",
-                    super::open_error(&path, &e)
+                    "failed to retrieve XFS stats: {}: {e}",
+                    self.path.join(device).join("stats/stats").display()
                 )
             })?;
-            let s = ingot_hostfs::xfs::parse(&String::from_utf8_lossy(&self.buf))
-                .map_err(|e| format!("failed to retrieve XFS stats: {}: {e}", path.display()))?;
-            stats.push((device, s));
+            self.stats.push((i, s));
         }
-        for (device, s) in &stats {
+        for (i, s) in &self.stats {
+            let device = &self.names[*i];
             for field in FIELDS {
                 out.push(&field.desc, &[device], f64::from((field.value)(s)));
             }
