@@ -8,22 +8,47 @@
 //! The parsing rules follow the Go code node_exporter 1.12 uses (prometheus/procfs), including
 //! what counts as an error, because a parse error decides whether a collector reports success.
 
+pub mod arp;
+pub mod buddyinfo;
 pub mod clocksource;
+pub mod conntrack;
 pub mod cpuinfo;
 pub mod diskstats;
 pub mod errno;
+pub mod inet_diag;
+pub mod interrupts;
+pub mod ipvs;
 pub mod limits;
+pub mod lnstat;
 pub mod loadavg;
+pub mod mdstat;
 pub mod meminfo;
 pub mod mountinfo;
+pub mod mountstats;
+pub mod net_socket;
 pub mod netdev;
 pub mod netstat;
+pub mod nfs;
 pub mod num;
+pub mod numa;
+pub mod osrelease;
+pub mod pressure;
 pub mod process;
 pub mod read;
+pub mod rtnl;
+pub mod schedstat;
+pub mod selinux;
+pub mod slabinfo;
+pub mod sockstat;
+pub mod softnet;
 pub mod stat;
 pub mod sys;
+pub mod timex;
 pub mod udev;
+pub mod vmstat;
+pub mod xfs;
+pub mod zfs;
+pub mod zoneinfo;
 
 use std::fmt;
 

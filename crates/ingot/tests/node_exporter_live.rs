@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use ingot_testkit::{free_port, http_get, require_binary, Peer};
 
-const COLLECTORS: [&str; 10] = [
+const COLLECTORS: &[&str] = &[
     "cpu",
     "meminfo",
     "diskstats",
@@ -20,7 +20,54 @@ const COLLECTORS: [&str; 10] = [
     "time",
     "systemd",
     "processes",
+    "arp",
+    "conntrack",
+    "entropy",
+    "filefd",
+    "interrupts",
+    "netstat",
+    "os",
+    "pressure",
+    "schedstat",
+    "sockstat",
+    "softirqs",
+    "softnet",
+    "stat",
+    "tcpstat",
+    "textfile",
+    "timex",
+    "udp_queues",
+    "vmstat",
+    "ipvs",
+    "mdadm",
+    "nfs",
+    "nfsd",
+    "selinux",
+    "xfs",
+    "zfs",
+    "buddyinfo",
+    "cgroups",
+    "ksmd",
+    "lnstat",
+    "meminfo_numa",
+    "mountstats",
+    "network_route",
+    "slabinfo",
+    "sysctl",
+    "zoneinfo",
 ];
+
+/// Sysctls both exporters read: numbers (one value, several, named fields) and an info one.
+const SYSCTL_INCLUDE: &[&str] = &[
+    "fs.file-nr",
+    "fs.file-nr:total,current,max",
+    "kernel.threads-max",
+];
+const SYSCTL_INCLUDE_INFO: &[&str] = &["kernel.seccomp.actions_avail"];
+
+/// Collectors Debian's node_exporter 1.5.0 does not have: ingot runs them, node_exporter cannot be
+/// asked to (their families are listed in `ONLY_INGOT`).
+const NOT_IN_NODE_EXPORTER_1_5: &[&str] = &["softirqs"];
 
 /// Families only node_exporter 1.5.0 shows here, and why ingot has none.
 const ONLY_NODE_EXPORTER: &[(&str, &str)] = &[
@@ -42,6 +89,27 @@ const ONLY_INGOT: &[(&str, &str)] = &[
     (
         "node_filesystem_purgeable_bytes",
         "added in node_exporter 1.10",
+    ),
+    (
+        "node_softirqs_functions_total",
+        "the softirqs collector was added in node_exporter 1.9",
+    ),
+    ("node_softnet_backlog_len", "added in node_exporter 1.6"),
+    (
+        "node_softnet_cpu_collision_total",
+        "added in node_exporter 1.6",
+    ),
+    (
+        "node_softnet_flow_limit_count_total",
+        "added in node_exporter 1.6",
+    ),
+    (
+        "node_softnet_received_rps_total",
+        "added in node_exporter 1.6",
+    ),
+    (
+        "node_ksmd_general_profit_bytes",
+        "added after node_exporter 1.12.1 (commit 1771767c), in the commit upstream's e2e fixtures come from",
     ),
 ];
 
@@ -75,7 +143,7 @@ fn families(body: &str) -> BTreeMap<String, (String, BTreeSet<String>)> {
         }
     }
     // Go runtime and process metrics are the exporter's own, not host metrics.
-    out.retain(|name, _| name.starts_with("node_"));
+    out.retain(|name, _| name.starts_with("node_") || name.starts_with("live_test_"));
     out
 }
 
@@ -83,28 +151,73 @@ fn families(body: &str) -> BTreeMap<String, (String, BTreeSet<String>)> {
 fn families_types_and_label_names_match_node_exporter() {
     let node_exporter = require_binary("prometheus-node-exporter", "prometheus-node-exporter");
     let node_addr: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
+    // A textfile both read, so that the textfile collector's families show on both sides.
+    let textfiles = tempfile::tempdir().unwrap();
+    std::fs::write(
+        textfiles.path().join("live.prom"),
+        "# HELP live_test_metric A metric both exporters read from a textfile.\n# TYPE live_test_metric gauge\nlive_test_metric{source=\"live\"} 1\n",
+    )
+    .unwrap();
     let mut cmd = Command::new(node_exporter);
     cmd.arg(format!("--web.listen-address={node_addr}"))
         .arg("--collector.disable-defaults");
     for c in COLLECTORS {
-        cmd.arg(format!("--collector.{c}"));
+        if !NOT_IN_NODE_EXPORTER_1_5.contains(c) {
+            cmd.arg(format!("--collector.{c}"));
+        }
     }
     // Upstream's defaults rather than Debian's patched ones, as Alloy uses upstream's.
     cmd.arg("--collector.netdev.device-exclude=^$");
+    cmd.arg(format!(
+        "--collector.textfile.directory={}",
+        textfiles.path().display()
+    ));
+    for s in SYSCTL_INCLUDE {
+        cmd.arg(format!("--collector.sysctl.include={s}"));
+    }
+    for s in SYSCTL_INCLUDE_INFO {
+        cmd.arg(format!("--collector.sysctl.include-info={s}"));
+    }
     let mut node = Peer::spawn("node_exporter", cmd, tempfile::tempdir().unwrap());
     node.wait_for_port(node_addr, Duration::from_secs(10));
 
     let ingot_addr: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
     let data = tempfile::tempdir().unwrap();
+    // The seed's config (examples/host-pull.alloy) with the collectors listed here.
+    let example = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../examples/host-pull.alloy"
+    ))
+    .unwrap();
+    let set_collectors = COLLECTORS
+        .iter()
+        .map(|c| format!("{c:?}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let start = example.find("set_collectors").unwrap();
+    let end = start + example[start..].find(']').unwrap() + 1;
+    let list = |v: &[&str]| {
+        v.iter()
+            .map(|s| format!("{s:?}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let config = format!(
+        "{}set_collectors = [{set_collectors}]\n\ttextfile {{\n\t\tdirectory = {:?}\n\t}}\n\tsysctl {{\n\t\tinclude = [{}]\n\t\tinclude_info = [{}]\n\t}}{}",
+        &example[..start],
+        textfiles.path().display().to_string(),
+        list(SYSCTL_INCLUDE),
+        list(SYSCTL_INCLUDE_INFO),
+        &example[end..]
+    );
+    let config_path = data.path().join("config.alloy");
+    std::fs::write(&config_path, config).unwrap();
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_ingot"));
     cmd.args([
         "run",
         &format!("--server.http.listen-addr={ingot_addr}"),
-        &format!("--storage.path={}", data.path().display()),
-        concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../../examples/host-pull.alloy"
-        ),
+        &format!("--storage.path={}", data.path().join("storage").display()),
+        config_path.to_str().unwrap(),
     ]);
     let mut ingot = Peer::spawn("ingot", cmd, tempfile::tempdir().unwrap());
     ingot.wait_for_port(ingot_addr, Duration::from_secs(10));
@@ -156,13 +269,40 @@ fn families_types_and_label_names_match_node_exporter() {
         "differences not explained:\n{}",
         problems.join("\n")
     );
-    // The comparison is only meaningful if both sides produced the core host families.
+    // The comparison is only meaningful if both sides produced the core host families, and one of
+    // each /proc collector whose source every Linux host has.
     for core in [
         "node_cpu_seconds_total",
         "node_memory_MemTotal_bytes",
         "node_load1",
         "node_uname_info",
         "node_time_seconds",
+        "node_boot_time_seconds",
+        "node_vmstat_pgfault",
+        "node_netstat_Tcp_CurrEstab",
+        "node_sockstat_sockets_used",
+        "node_filefd_maximum",
+        "node_entropy_available_bits",
+        "node_timex_sync_status",
+        "node_os_info",
+        "node_softnet_processed_total",
+        "node_udp_queues",
+        "node_interrupts_total",
+        "node_tcp_connection_states",
+        "node_textfile_scrape_error",
+        "live_test_metric",
+        "node_selinux_enabled",
+        "node_buddyinfo_blocks",
+        "node_cgroups_cgroups",
+        "node_lnstat_entries_total",
+        "node_network_route_info",
+        "node_network_routes",
+        "node_slabinfo_objects",
+        "node_sysctl_fs_file_nr",
+        "node_sysctl_fs_file_nr_total",
+        "node_sysctl_kernel_threads_max",
+        "node_sysctl_info",
+        "node_zoneinfo_nr_free_pages",
     ] {
         assert!(
             ours.contains_key(core) && theirs.contains_key(core),

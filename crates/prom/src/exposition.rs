@@ -501,6 +501,40 @@ impl FamilySet {
         &mut self.families[i]
     }
 
+    /// The family named `name` if it has exactly this help, type and label names (in this order),
+    /// for families whose description comes from data (a textfile) and may change between gathers
+    /// or conflict within one. A family that has no samples in this gather takes the new
+    /// description; one that has samples under another description gives `None`, and the caller
+    /// drops the sample, as client_golang's registry drops a metric inconsistent with its family.
+    pub fn family_exact(
+        &mut self,
+        name: &str,
+        help: &str,
+        kind: MetricType,
+        labels: &[&str],
+    ) -> Option<&mut MetricFamily> {
+        let Some(&i) = self.index.get(name) else {
+            return Some(self.family_with(name, help, kind, labels));
+        };
+        let family = &mut self.families[i];
+        let same = family.help == help
+            && family.kind == kind
+            && family.label_names.len() == labels.len()
+            && family
+                .order
+                .iter()
+                .zip(&family.label_names)
+                .all(|(&j, n)| labels.get(j) == Some(&n.as_str()));
+        if same {
+            return Some(family);
+        }
+        if !family.is_empty() {
+            return None;
+        }
+        *family = MetricFamily::new(name, help, kind, labels);
+        Some(family)
+    }
+
     /// Shorthand for one sample.
     pub fn push(&mut self, desc: &Desc, label_values: &[&str], value: f64) {
         self.family(desc).push(label_values, value);
@@ -756,6 +790,45 @@ mod tests {
         );
         assert_eq!(s.label("mode"), Some("nice"));
         assert_eq!(s.value(), 0.5);
+    }
+
+    #[test]
+    fn exact_families_follow_their_description() {
+        let mut set = FamilySet::new();
+        set.family_exact("m", "h", MetricType::Gauge, &["b", "a"])
+            .unwrap()
+            .push(&["2", "1"], 1.0);
+        assert!(set
+            .family_exact("m", "h", MetricType::Gauge, &["b", "a"])
+            .is_some());
+        // Label values follow the order the family was made with, so another order is refused
+        // while it has samples.
+        assert!(set
+            .family_exact("m", "h", MetricType::Gauge, &["a", "b"])
+            .is_none());
+        // Another description while the family has samples: refused.
+        assert!(set
+            .family_exact("m", "h", MetricType::Gauge, &["a"])
+            .is_none());
+        assert!(set
+            .family_exact("m", "other", MetricType::Gauge, &["b", "a"])
+            .is_none());
+        assert!(set
+            .family_exact("m", "h", MetricType::Counter, &["b", "a"])
+            .is_none());
+        assert_eq!(
+            set.encode_to_string(),
+            "# HELP m h\n# TYPE m gauge\nm{a=\"1\",b=\"2\"} 1\n"
+        );
+        // In the next gather the family takes a new description.
+        set.clear();
+        set.family_exact("m", "new", MetricType::Counter, &["c"])
+            .unwrap()
+            .push(&["3"], 2.0);
+        assert_eq!(
+            set.encode_to_string(),
+            "# HELP m new\n# TYPE m counter\nm{c=\"3\"} 2\n"
+        );
     }
 
     #[test]

@@ -4,8 +4,8 @@
 use ingot_syntax::decode::{BodyDecoder, Decode, Failed};
 
 use super::{
-    CpuConfig, DiskConfig, FilesystemConfig, NetdevConfig, SystemdConfig, UnixConfig,
-    IMPLEMENTED_COLLECTORS,
+    ArpConfig, CpuConfig, DiskConfig, FilesystemConfig, IpvsConfig, NetdevConfig, NetstatConfig,
+    SysctlConfig, SystemdConfig, TextfileConfig, UnixConfig, VmstatConfig, IMPLEMENTED_COLLECTORS,
 };
 
 /// What an attribute of an Alloy block holds, for the blocks whose collector ingot does not have: they are
@@ -22,14 +22,6 @@ enum Attr {
 
 /// The blocks of Alloy's schema for collectors ingot does not implement, with their attributes.
 const BLOCKS_OF_OTHER_COLLECTORS: &[(&str, &[(&str, Attr)])] = &[
-    (
-        "arp",
-        &[
-            ("device_exclude", Attr::String),
-            ("device_include", Attr::String),
-            ("netlink", Attr::Bool),
-        ],
-    ),
     ("bcache", &[("priority_stats", Attr::Bool)]),
     (
         "ethtool",
@@ -46,7 +38,6 @@ const BLOCKS_OF_OTHER_COLLECTORS: &[(&str, &[(&str, Attr)])] = &[
             ("chip_include", Attr::String),
         ],
     ),
-    ("ipvs", &[("backend_labels", Attr::StringList)]),
     (
         "ntp",
         &[
@@ -65,7 +56,6 @@ const BLOCKS_OF_OTHER_COLLECTORS: &[(&str, &[(&str, Attr)])] = &[
             ("ignored_devices", Attr::String),
         ],
     ),
-    ("netstat", &[("fields", Attr::String)]),
     (
         "perf",
         &[
@@ -82,16 +72,7 @@ const BLOCKS_OF_OTHER_COLLECTORS: &[(&str, &[(&str, Attr)])] = &[
     ("powersupply", &[("ignored_supplies", Attr::String)]),
     ("runit", &[("service_dir", Attr::String)]),
     ("supervisord", &[("url", Attr::String)]),
-    (
-        "sysctl",
-        &[
-            ("include", Attr::StringList),
-            ("include_info", Attr::StringList),
-        ],
-    ),
     ("tapestats", &[("ignored_devices", Attr::String)]),
-    ("textfile", &[("directory", Attr::String)]),
-    ("vmstat", &[("fields", Attr::String)]),
 ];
 
 /// Decodes the block `name` (if present) against its Alloy attributes; whether it was there.
@@ -142,11 +123,18 @@ impl Decode for Arguments {
             udev_data_path: d
                 .optional_or::<String>("udev_data_path", "/run/udev/data".into())?
                 .into(),
+            arp: d.block("arp")?.unwrap_or(defaults.arp),
             cpu: d.block("cpu")?.unwrap_or(defaults.cpu),
             disk: d.block("disk")?.unwrap_or(defaults.disk),
             filesystem: d.block("filesystem")?.unwrap_or(defaults.filesystem),
+            ipvs: d.block("ipvs")?.unwrap_or(defaults.ipvs),
             netdev: d.block("netdev")?.unwrap_or(defaults.netdev),
+            netstat: d.block("netstat")?.unwrap_or(defaults.netstat),
+            sysctl: d.block("sysctl")?.unwrap_or(defaults.sysctl),
             systemd: d.block("systemd")?.unwrap_or(defaults.systemd),
+            textfile: d.block("textfile")?.unwrap_or(defaults.textfile),
+            vmstat: d.block("vmstat")?.unwrap_or(defaults.vmstat),
+            ..defaults
         };
         let include_exporter_metrics = d.optional_or("include_exporter_metrics", false)?;
         let mut notes = Vec::new();
@@ -194,6 +182,78 @@ impl Decode for Arguments {
             config,
             include_exporter_metrics,
             notes,
+        })
+    }
+}
+
+impl Decode for ArpConfig {
+    fn decode(d: &mut BodyDecoder<'_, '_>) -> Result<Self, Failed> {
+        let def = ArpConfig::default();
+        Ok(ArpConfig {
+            device_exclude: d.optional_or("device_exclude", def.device_exclude)?,
+            device_include: d.optional_or("device_include", def.device_include)?,
+            netlink: d.optional_or("netlink", def.netlink)?,
+        })
+    }
+}
+
+impl Decode for IpvsConfig {
+    fn decode(d: &mut BodyDecoder<'_, '_>) -> Result<Self, Failed> {
+        let labels: Vec<String> = d.optional_or("backend_labels", Vec::new())?;
+        // As Alloy passes it: an empty list leaves node_exporter's default, every label.
+        let config = if labels.is_empty() {
+            IpvsConfig::default()
+        } else {
+            IpvsConfig {
+                backend_labels: labels,
+            }
+        };
+        if let Some(bad) = config
+            .backend_labels
+            .iter()
+            .find(|l| !l.is_empty() && !super::IPVS_BACKEND_LABELS.contains(&l.as_str()))
+        {
+            return Err(d.error_at_attr(
+                "backend_labels",
+                format!(
+                    "unknown IPVS backend label {bad:?} (known: {})",
+                    super::IPVS_BACKEND_LABELS.join(", ")
+                ),
+            ));
+        }
+        Ok(config)
+    }
+}
+
+impl Decode for NetstatConfig {
+    fn decode(d: &mut BodyDecoder<'_, '_>) -> Result<Self, Failed> {
+        Ok(NetstatConfig {
+            fields: d.optional_or("fields", NetstatConfig::default().fields)?,
+        })
+    }
+}
+
+impl Decode for SysctlConfig {
+    fn decode(d: &mut BodyDecoder<'_, '_>) -> Result<Self, Failed> {
+        Ok(SysctlConfig {
+            include: d.optional_or("include", Vec::new())?,
+            include_info: d.optional_or("include_info", Vec::new())?,
+        })
+    }
+}
+
+impl Decode for TextfileConfig {
+    fn decode(d: &mut BodyDecoder<'_, '_>) -> Result<Self, Failed> {
+        Ok(TextfileConfig {
+            directory: d.optional_or("directory", String::new())?,
+        })
+    }
+}
+
+impl Decode for VmstatConfig {
+    fn decode(d: &mut BodyDecoder<'_, '_>) -> Result<Self, Failed> {
+        Ok(VmstatConfig {
+            fields: d.optional_or("fields", VmstatConfig::default().fields)?,
         })
     }
 }

@@ -12,16 +12,51 @@ use regex::Regex;
 
 /// Collectors this exporter implements, by node_exporter name.
 pub const IMPLEMENTED_COLLECTORS: &[&str] = &[
+    "arp",
+    "buddyinfo",
+    "cgroups",
+    "conntrack",
     "cpu",
     "diskstats",
+    "entropy",
+    "filefd",
     "filesystem",
+    "interrupts",
+    "ipvs",
+    "ksmd",
+    "lnstat",
     "loadavg",
+    "mdadm",
     "meminfo",
+    "meminfo_numa",
+    "mountstats",
     "netdev",
+    "netstat",
+    "network_route",
+    "nfs",
+    "nfsd",
+    "os",
+    "pressure",
     "processes",
+    "schedstat",
+    "selinux",
+    "slabinfo",
+    "sockstat",
+    "softirqs",
+    "softnet",
+    "stat",
+    "sysctl",
     "systemd",
+    "tcpstat",
+    "textfile",
     "time",
+    "timex",
+    "udp_queues",
     "uname",
+    "vmstat",
+    "xfs",
+    "zfs",
+    "zoneinfo",
 ];
 
 /// The collectors Alloy runs on Linux when `set_collectors` is empty (its documentation's "Enabled by
@@ -175,6 +210,13 @@ pub const DEFAULT_FS_TYPES_EXCLUDE: &str = "^(autofs|binfmt_misc|bpf|cgroup2?|co
 /// node_exporter 1.12's `--collector.filesystem.fs-types-exclude` default (adds erofs).
 pub const NODE_EXPORTER_FS_TYPES_EXCLUDE: &str = "^(autofs|binfmt_misc|bpf|cgroup2?|configfs|debugfs|devpts|devtmpfs|fusectl|hugetlbfs|iso9660|mqueue|nsfs|overlay|proc|procfs|pstore|rpc_pipefs|securityfs|selinuxfs|squashfs|erofs|sysfs|tracefs)$";
 
+/// Alloy's default for `netstat.fields`.
+pub const DEFAULT_NETSTAT_FIELDS: &str = "^(.*_(InErrors|InErrs)|Ip_Forwarding|Ip(6|Ext)_(InOctets|OutOctets)|Icmp6?_(InMsgs|OutMsgs)|TcpExt_(Listen.*|Syncookies.*|TCPSynRetrans|TCPTimeouts)|Tcp_(ActiveOpens|InSegs|OutSegs|OutRsts|PassiveOpens|RetransSegs|CurrEstab)|Udp6?_(InDatagrams|OutDatagrams|NoPorts|RcvbufErrors|SndbufErrors))$";
+/// node_exporter 1.12's `--collector.netstat.fields` default (adds `TCPOFOQueue` and `TCPRcvQDrop`).
+pub const NODE_EXPORTER_NETSTAT_FIELDS: &str = "^(.*_(InErrors|InErrs)|Ip_Forwarding|Ip(6|Ext)_(InOctets|OutOctets)|Icmp6?_(InMsgs|OutMsgs)|TcpExt_(Listen.*|Syncookies.*|TCPSynRetrans|TCPTimeouts|TCPOFOQueue|TCPRcvQDrop)|Tcp_(ActiveOpens|InSegs|OutSegs|OutRsts|PassiveOpens|RetransSegs|CurrEstab)|Udp6?_(InDatagrams|OutDatagrams|NoPorts|RcvbufErrors|SndbufErrors))$";
+/// Alloy's (and node_exporter's) default for `vmstat.fields`.
+pub const DEFAULT_VMSTAT_FIELDS: &str = "^(oom_kill|pgpg|pswp|pg.*fault).*";
+
 /// Alloy's default for `systemd.unit_exclude` (anchored as `^(?:…)$` when used).
 pub const DEFAULT_SYSTEMD_UNIT_EXCLUDE: &str = r".+\.(automount|device|mount|scope|slice)";
 pub const DEFAULT_SYSTEMD_UNIT_INCLUDE: &str = ".+";
@@ -189,11 +231,18 @@ pub struct UnixConfig {
     pub set_collectors: Vec<String>,
     pub enable_collectors: Vec<String>,
     pub disable_collectors: Vec<String>,
+    pub arp: ArpConfig,
     pub cpu: CpuConfig,
     pub disk: DiskConfig,
     pub filesystem: FilesystemConfig,
+    pub ipvs: IpvsConfig,
     pub netdev: NetdevConfig,
+    pub netstat: NetstatConfig,
+    pub stat: StatConfig,
+    pub sysctl: SysctlConfig,
     pub systemd: SystemdConfig,
+    pub textfile: TextfileConfig,
+    pub vmstat: VmstatConfig,
 }
 
 impl Default for UnixConfig {
@@ -206,11 +255,18 @@ impl Default for UnixConfig {
             set_collectors: Vec::new(),
             enable_collectors: Vec::new(),
             disable_collectors: Vec::new(),
+            arp: ArpConfig::default(),
             cpu: CpuConfig::default(),
             disk: DiskConfig::default(),
             filesystem: FilesystemConfig::default(),
+            ipvs: IpvsConfig::default(),
             netdev: NetdevConfig::default(),
+            netstat: NetstatConfig::default(),
+            stat: StatConfig::default(),
+            sysctl: SysctlConfig::default(),
             systemd: SystemdConfig::default(),
+            textfile: TextfileConfig::default(),
+            vmstat: VmstatConfig::default(),
         }
     }
 }
@@ -283,6 +339,84 @@ impl Default for SystemdConfig {
             task_metrics: false,
             unit_exclude: DEFAULT_SYSTEMD_UNIT_EXCLUDE.to_owned(),
             unit_include: DEFAULT_SYSTEMD_UNIT_INCLUDE.to_owned(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ArpConfig {
+    pub device_exclude: String,
+    pub device_include: String,
+    /// Read the neighbour table over netlink instead of `/proc/net/arp` (Alloy's default: `false`;
+    /// node_exporter's: `true`).
+    pub netlink: bool,
+}
+
+/// node_exporter's full list of IPVS backend labels, its (and Alloy's) default.
+pub const IPVS_BACKEND_LABELS: [&str; 6] = [
+    "local_address",
+    "local_port",
+    "remote_address",
+    "remote_port",
+    "proto",
+    "local_mark",
+];
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IpvsConfig {
+    pub backend_labels: Vec<String>,
+}
+
+impl Default for IpvsConfig {
+    fn default() -> IpvsConfig {
+        IpvsConfig {
+            backend_labels: IPVS_BACKEND_LABELS.map(str::to_owned).to_vec(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NetstatConfig {
+    pub fields: String,
+}
+
+impl Default for NetstatConfig {
+    fn default() -> NetstatConfig {
+        NetstatConfig {
+            fields: DEFAULT_NETSTAT_FIELDS.to_owned(),
+        }
+    }
+}
+
+/// The stat collector's options. Alloy's schema has none and passes `softirq = false`; the option
+/// is here for node_exporter's `--collector.stat.softirq` (its end-to-end test sets it).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StatConfig {
+    pub softirq: bool,
+}
+
+/// `sysctl` names to export: `include` as numbers, `include_info` as info labels.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SysctlConfig {
+    pub include: Vec<String>,
+    pub include_info: Vec<String>,
+}
+
+/// Alloy's default directory is empty: the collector reads nothing and reports no error.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TextfileConfig {
+    pub directory: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VmstatConfig {
+    pub fields: String,
+}
+
+impl Default for VmstatConfig {
+    fn default() -> VmstatConfig {
+        VmstatConfig {
+            fields: DEFAULT_VMSTAT_FIELDS.to_owned(),
         }
     }
 }
@@ -418,21 +552,21 @@ mod tests {
     #[test]
     fn default_selection_is_alloys() {
         let sel = UnixConfig::default().collector_selection();
-        assert_eq!(
-            sel.enabled,
-            [
-                "cpu",
-                "diskstats",
-                "filesystem",
-                "loadavg",
-                "meminfo",
-                "netdev",
-                "time",
-                "uname"
-            ]
-        );
+        let mut implemented_defaults: Vec<&str> = ALLOY_DEFAULT_COLLECTORS
+            .iter()
+            .copied()
+            .filter(|c| IMPLEMENTED_COLLECTORS.contains(c))
+            .collect();
+        implemented_defaults.sort_unstable();
+        assert_eq!(sel.enabled, implemented_defaults);
+        for c in ["cpu", "stat", "textfile", "vmstat"] {
+            assert!(sel.enabled.contains(&c), "{c}");
+        }
+        // Not in Alloy's default set.
+        for c in ["processes", "systemd", "interrupts", "tcpstat"] {
+            assert!(!sel.enabled.contains(&c), "{c}");
+        }
         assert!(sel.absent.is_empty() && sel.unknown.is_empty());
-        assert!(sel.default_absent.contains(&"netclass"));
         assert!(!sel.default_absent.contains(&"cpu"));
         assert_eq!(
             sel.enabled.len() + sel.default_absent.len(),
@@ -443,18 +577,23 @@ mod tests {
     #[test]
     fn default_set_names_what_ingot_lacks_unless_disabled_or_asked_for() {
         let config = UnixConfig {
-            disable_collectors: names(&["netclass", "meminfo"]),
-            enable_collectors: names(&["arp", "processes"]),
+            disable_collectors: names(&["stat", "meminfo"]),
+            enable_collectors: names(&["ntp", "processes"]),
             ..UnixConfig::default()
         };
         let sel = config.collector_selection();
         assert!(!sel.enabled.contains(&"meminfo"));
+        assert!(!sel.enabled.contains(&"stat"));
         assert!(sel.enabled.contains(&"processes"));
+        assert!(sel.enabled.contains(&"vmstat"));
         // Disabled: nothing to say. Asked for by name: absent, said by the component.
-        assert!(!sel.default_absent.contains(&"netclass"));
-        assert_eq!(sel.absent, ["arp"]);
-        assert!(!sel.default_absent.contains(&"arp"));
-        assert!(sel.default_absent.contains(&"stat"));
+        assert!(!sel.default_absent.contains(&"stat"));
+        assert_eq!(sel.absent, ["ntp"]);
+        assert!(!sel.default_absent.contains(&"ntp"));
+        for c in &sel.default_absent {
+            assert!(!IMPLEMENTED_COLLECTORS.contains(c), "{c}");
+            assert!(ALLOY_DEFAULT_COLLECTORS.contains(c), "{c}");
+        }
         // With set_collectors the default set is not in play.
         let config = UnixConfig {
             set_collectors: names(&["cpu"]),
@@ -466,22 +605,22 @@ mod tests {
     #[test]
     fn set_disable_enable() {
         let config = UnixConfig {
-            set_collectors: names(&["cpu", "meminfo", "arp", "cpu"]),
+            set_collectors: names(&["cpu", "meminfo", "ntp", "cpu"]),
             disable_collectors: names(&["meminfo", "processes"]),
             enable_collectors: names(&["processes", "systemd"]),
             ..UnixConfig::default()
         };
         let sel = config.collector_selection();
         assert_eq!(sel.enabled, ["cpu", "processes", "systemd"]);
-        assert_eq!(sel.absent, ["arp"]);
+        assert_eq!(sel.absent, ["ntp"]);
 
         let config = UnixConfig {
-            set_collectors: names(&["cpu", "textfile", "devstat", "cpuu"]),
+            set_collectors: names(&["cpu", "drbd", "devstat", "cpuu"]),
             ..UnixConfig::default()
         };
         let sel = config.collector_selection();
         assert_eq!(sel.enabled, ["cpu"]);
-        assert_eq!(sel.absent, ["textfile"]);
+        assert_eq!(sel.absent, ["drbd"]);
         assert_eq!(sel.not_on_linux, ["devstat"]);
         assert_eq!(sel.unknown, ["cpuu"]);
     }
