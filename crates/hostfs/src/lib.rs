@@ -23,6 +23,7 @@ pub mod process;
 pub mod read;
 pub mod stat;
 pub mod sys;
+pub mod sysfs;
 pub mod udev;
 
 use std::fmt;

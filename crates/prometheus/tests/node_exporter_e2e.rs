@@ -3,7 +3,7 @@
 //! compare our families with the same families of upstream's `e2e-output.txt`, byte for byte.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use ingot_prometheus::exporter::unix::{
     CpuConfig, DiskConfig, UnixConfig, UnixExporter, NODE_EXPORTER_DISK_DEVICE_EXCLUDE,
@@ -37,6 +37,40 @@ fn fixtures() -> Option<PathBuf> {
         dir.display()
     );
     None
+}
+
+/// The fixtures' `sys/` tree as upstream's `sys.ttar` unpacks it. The shared copy was unpacked with
+/// every symlink written as a regular file holding the link's target (all 92 of them relative, such
+/// as `class/hwmon/hwmon0` holding `../../devices/platform/applesmc.768/hwmon/hwmon0`, and none
+/// ending in a newline, which every other file does); sysfs collectors tell devices from attributes
+/// and name chips by following those links, so the test rebuilds the tree in a temporary directory
+/// with the links restored. Nothing is copied into the project.
+fn sysfs_view(fixtures: &Path) -> tempfile::TempDir {
+    fn copy(from: &Path, to: &Path, links: &mut usize) {
+        std::fs::create_dir_all(to).unwrap();
+        for entry in std::fs::read_dir(from).unwrap() {
+            let entry = entry.unwrap();
+            let (src, dst) = (entry.path(), to.join(entry.file_name()));
+            if entry.file_type().unwrap().is_dir() {
+                copy(&src, &dst, links);
+                continue;
+            }
+            let content = std::fs::read(&src).unwrap();
+            if content.starts_with(b"../") && !content.contains(&b'\n') {
+                let target = std::str::from_utf8(&content).unwrap();
+                std::os::unix::fs::symlink(target, &dst).unwrap();
+                *links += 1;
+            } else {
+                std::fs::write(&dst, &content).unwrap();
+            }
+        }
+    }
+    let view = tempfile::tempdir().unwrap();
+    let mut links = 0;
+    copy(&fixtures.join("sys"), &view.path().join("sys"), &mut links);
+    // Upstream's sys.ttar (1.12.1) has exactly 92 `SymlinkTo:` entries.
+    assert_eq!(links, 92, "symlinks restored in the sys/ fixture");
+    view
 }
 
 /// Families of an exposition by name, each as its full text (HELP, TYPE and sample lines).
@@ -77,10 +111,10 @@ fn pinned(name: &str) -> bool {
     ours.iter().any(|p| name.starts_with(p)) && !theirs.iter().any(|p| name.starts_with(p))
 }
 
-fn exporter(dir: &std::path::Path) -> UnixExporter {
+fn exporter(dir: &Path, sys: &Path) -> UnixExporter {
     let config = UnixConfig {
         procfs_path: dir.join("proc"),
-        sysfs_path: dir.join("sys"),
+        sysfs_path: sys.join("sys"),
         rootfs_path: dir.to_owned(),
         udev_data_path: dir.join("udev/data"),
         set_collectors: COLLECTORS.iter().map(|c| (*c).to_owned()).collect(),
@@ -106,7 +140,8 @@ fn families_match_upstream_e2e_output() {
     let expected_text = std::fs::read_to_string(dir.join("e2e-output.txt")).unwrap();
     let expected = families(&expected_text);
 
-    let mut exporter = exporter(&dir);
+    let sys = sysfs_view(&dir);
+    let mut exporter = exporter(&dir, sys.path());
     let errors = exporter.gather().to_vec();
     assert!(errors.is_empty(), "collectors failed: {errors:?}");
     let mut out = Vec::new();
@@ -157,7 +192,8 @@ fn families_match_upstream_e2e_output() {
 #[test]
 fn second_gather_gives_the_same_output() {
     let Some(dir) = fixtures() else { return };
-    let mut exporter = exporter(&dir);
+    let sys = sysfs_view(&dir);
+    let mut exporter = exporter(&dir, sys.path());
     let strip_varying = |out: Vec<u8>| -> String {
         String::from_utf8(out)
             .unwrap()

@@ -98,15 +98,21 @@ impl Component {
         self.handler.in_flight.fetch_add(1, Ordering::Relaxed);
         let mut exporter = self.exporter.lock().unwrap_or_else(|e| e.into_inner());
         let mut body = Vec::with_capacity(64 * 1024);
-        let errors = exporter.gather_into(&mut body);
+        let errors = exporter.gather_into(&mut body).to_vec();
         if errors.is_empty() {
             let notes = self.notes.lock().unwrap_or_else(|e| e.into_inner());
-            if notes.is_empty() {
-                self.health.healthy("all collectors succeeded");
-            } else {
-                self.health
-                    .healthy(format!("all collectors succeeded; {}", notes.join("; ")));
+            let mut message = String::from("all collectors succeeded");
+            let no_data = exporter.no_data_collectors();
+            if !no_data.is_empty() {
+                message.push_str(" (nothing to collect on this host for ");
+                message.push_str(&no_data.join(", "));
+                message.push(')');
             }
+            for note in notes.iter() {
+                message.push_str("; ");
+                message.push_str(note);
+            }
+            self.health.healthy(message);
         } else {
             let causes: Vec<String> = errors.iter().map(ToString::to_string).collect();
             self.health.unhealthy(causes.join("; "));

@@ -24,8 +24,14 @@ const SCRAPE_SUCCESS: Desc = Desc::new(
     &["collector"],
 );
 
+/// node_exporter's `ErrNoData`: what a collector returns (as its whole error) when the hardware or
+/// kernel feature it reads is absent (no bcache, no InfiniBand, no hwmon). As in node_exporter, its
+/// `node_scrape_collector_success` is 0, but it is no failure: the component stays healthy.
+pub(super) const NO_DATA: &str = "collector returned no data";
+
 /// One node_exporter collector. `update` adds its samples to `out`; samples it added before
 /// failing stay, as they do in node_exporter, where they were already sent on the channel.
+/// Returning `Err(NO_DATA.into())` says there is nothing to collect on this host.
 pub(super) trait Collector: Send {
     fn name(&self) -> &'static str;
     fn update(&mut self, out: &mut FamilySet) -> Result<(), String>;
@@ -52,6 +58,7 @@ pub struct UnixExporter {
     default_absent: Vec<&'static str>,
     families: FamilySet,
     errors: Vec<CollectorError>,
+    no_data: Vec<&'static str>,
 }
 
 impl UnixExporter {
@@ -81,6 +88,7 @@ impl UnixExporter {
             default_absent: selection.default_absent,
             families: FamilySet::new(),
             errors: Vec::new(),
+            no_data: Vec::new(),
         })
     }
 
@@ -99,6 +107,7 @@ impl UnixExporter {
     pub fn gather(&mut self) -> &[CollectorError] {
         self.families.clear();
         self.errors.clear();
+        self.no_data.clear();
         for collector in &mut self.collectors {
             let name = collector.name();
             let start = Instant::now();
@@ -106,6 +115,10 @@ impl UnixExporter {
             let elapsed = start.elapsed().as_secs_f64();
             let success = match result {
                 Ok(()) => 1.0,
+                Err(message) if message == NO_DATA => {
+                    self.no_data.push(name);
+                    0.0
+                }
                 Err(message) => {
                     self.errors.push(CollectorError {
                         collector: name,
@@ -128,6 +141,12 @@ impl UnixExporter {
     /// The failures of the last gather.
     pub fn errors(&self) -> &[CollectorError] {
         &self.errors
+    }
+
+    /// Collectors that found nothing to collect in the last gather (node_exporter's `ErrNoData`:
+    /// absent hardware). Their `node_scrape_collector_success` is 0; they are not failures.
+    pub fn no_data_collectors(&self) -> &[&'static str] {
+        &self.no_data
     }
 
     /// Appends the text exposition of the last gather.
