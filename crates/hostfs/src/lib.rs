@@ -9,21 +9,29 @@
 //! what counts as an error, because a parse error decides whether a collector reports success.
 
 pub mod clocksource;
+pub mod cpufreq;
 pub mod cpuinfo;
 pub mod diskstats;
+pub mod dmi;
 pub mod errno;
+pub mod hwmon;
 pub mod limits;
 pub mod loadavg;
 pub mod meminfo;
 pub mod mountinfo;
+pub mod netclass;
 pub mod netdev;
 pub mod netstat;
 pub mod num;
+pub mod nvme;
+pub mod power_supply;
+pub mod powercap;
 pub mod process;
 pub mod read;
 pub mod stat;
 pub mod sys;
 pub mod sysfs;
+pub mod thermal;
 pub mod udev;
 
 use std::fmt;

@@ -4,8 +4,9 @@
 use ingot_syntax::decode::{BodyDecoder, Decode, Failed};
 
 use super::{
-    CpuConfig, DiskConfig, FilesystemConfig, NetdevConfig, SystemdConfig, UnixConfig,
-    IMPLEMENTED_COLLECTORS,
+    BcacheConfig, CpuConfig, DiskConfig, EthtoolConfig, FilesystemConfig, HwmonConfig,
+    NetclassConfig, NetdevConfig, PerfConfig, PowersupplyConfig, SystemdConfig, TapestatsConfig,
+    UnixConfig, IMPLEMENTED_COLLECTORS,
 };
 
 /// What an attribute of an Alloy block holds, for the blocks whose collector ingot does not have: they are
@@ -39,13 +40,6 @@ const BLOCKS_OF_OTHER_COLLECTORS: &[(&str, &[(&str, Attr)])] = &[
             ("metrics_include", Attr::String),
         ],
     ),
-    (
-        "hwmon",
-        &[
-            ("chip_exclude", Attr::String),
-            ("chip_include", Attr::String),
-        ],
-    ),
     ("ipvs", &[("backend_labels", Attr::StringList)]),
     (
         "ntp",
@@ -56,13 +50,6 @@ const BLOCKS_OF_OTHER_COLLECTORS: &[(&str, &[(&str, Attr)])] = &[
             ("protocol_version", Attr::Int),
             ("server", Attr::String),
             ("server_is_local", Attr::Bool),
-        ],
-    ),
-    (
-        "netclass",
-        &[
-            ("ignore_invalid_speed_device", Attr::Bool),
-            ("ignored_devices", Attr::String),
         ],
     ),
     ("netstat", &[("fields", Attr::String)]),
@@ -79,7 +66,6 @@ const BLOCKS_OF_OTHER_COLLECTORS: &[(&str, &[(&str, Attr)])] = &[
             ("cache_profilers", Attr::StringList),
         ],
     ),
-    ("powersupply", &[("ignored_supplies", Attr::String)]),
     ("runit", &[("service_dir", Attr::String)]),
     ("supervisord", &[("url", Attr::String)]),
     (
@@ -142,11 +128,18 @@ impl Decode for Arguments {
             udev_data_path: d
                 .optional_or::<String>("udev_data_path", "/run/udev/data".into())?
                 .into(),
+            bcache: defaults.bcache,
             cpu: d.block("cpu")?.unwrap_or(defaults.cpu),
             disk: d.block("disk")?.unwrap_or(defaults.disk),
+            ethtool: defaults.ethtool,
             filesystem: d.block("filesystem")?.unwrap_or(defaults.filesystem),
+            hwmon: d.block("hwmon")?.unwrap_or(defaults.hwmon),
+            netclass: d.block("netclass")?.unwrap_or(defaults.netclass),
             netdev: d.block("netdev")?.unwrap_or(defaults.netdev),
+            perf: defaults.perf,
+            powersupply: d.block("powersupply")?.unwrap_or(defaults.powersupply),
             systemd: d.block("systemd")?.unwrap_or(defaults.systemd),
+            tapestats: defaults.tapestats,
         };
         let include_exporter_metrics = d.optional_or("include_exporter_metrics", false)?;
         let mut notes = Vec::new();
@@ -252,6 +245,81 @@ impl Decode for SystemdConfig {
             task_metrics: d.optional_or("task_metrics", def.task_metrics)?,
             unit_exclude: d.optional_or("unit_exclude", def.unit_exclude)?,
             unit_include: d.optional_or("unit_include", def.unit_include)?,
+        })
+    }
+}
+
+impl Decode for BcacheConfig {
+    fn decode(d: &mut BodyDecoder<'_, '_>) -> Result<Self, Failed> {
+        Ok(BcacheConfig {
+            priority_stats: d.optional_or("priority_stats", false)?,
+        })
+    }
+}
+
+impl Decode for EthtoolConfig {
+    fn decode(d: &mut BodyDecoder<'_, '_>) -> Result<Self, Failed> {
+        let def = EthtoolConfig::default();
+        Ok(EthtoolConfig {
+            device_exclude: d.optional_or("device_exclude", def.device_exclude)?,
+            device_include: d.optional_or("device_include", def.device_include)?,
+            metrics_include: d.optional_or("metrics_include", def.metrics_include)?,
+        })
+    }
+}
+
+impl Decode for HwmonConfig {
+    fn decode(d: &mut BodyDecoder<'_, '_>) -> Result<Self, Failed> {
+        let def = HwmonConfig::default();
+        Ok(HwmonConfig {
+            chip_exclude: d.optional_or("chip_exclude", def.chip_exclude)?,
+            chip_include: d.optional_or("chip_include", def.chip_include)?,
+        })
+    }
+}
+
+impl Decode for NetclassConfig {
+    fn decode(d: &mut BodyDecoder<'_, '_>) -> Result<Self, Failed> {
+        let def = NetclassConfig::default();
+        Ok(NetclassConfig {
+            ignore_invalid_speed_device: d.optional_or(
+                "ignore_invalid_speed_device",
+                def.ignore_invalid_speed_device,
+            )?,
+            ignored_devices: d.optional_or("ignored_devices", def.ignored_devices)?,
+        })
+    }
+}
+
+impl Decode for PerfConfig {
+    fn decode(d: &mut BodyDecoder<'_, '_>) -> Result<Self, Failed> {
+        Ok(PerfConfig {
+            cpus: d.optional_or("cpus", String::new())?,
+            tracepoint: d.optional_or("tracepoint", Vec::new())?,
+            disable_hardware_profilers: d.optional_or("disable_hardware_profilers", false)?,
+            disable_software_profilers: d.optional_or("disable_software_profilers", false)?,
+            disable_cache_profilers: d.optional_or("disable_cache_profilers", false)?,
+            hardware_profilers: d.optional_or("hardware_profilers", Vec::new())?,
+            software_profilers: d.optional_or("software_profilers", Vec::new())?,
+            cache_profilers: d.optional_or("cache_profilers", Vec::new())?,
+        })
+    }
+}
+
+impl Decode for PowersupplyConfig {
+    fn decode(d: &mut BodyDecoder<'_, '_>) -> Result<Self, Failed> {
+        let def = PowersupplyConfig::default();
+        Ok(PowersupplyConfig {
+            ignored_supplies: d.optional_or("ignored_supplies", def.ignored_supplies)?,
+        })
+    }
+}
+
+impl Decode for TapestatsConfig {
+    fn decode(d: &mut BodyDecoder<'_, '_>) -> Result<Self, Failed> {
+        let def = TapestatsConfig::default();
+        Ok(TapestatsConfig {
+            ignored_devices: d.optional_or("ignored_devices", def.ignored_devices)?,
         })
     }
 }

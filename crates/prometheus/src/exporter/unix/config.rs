@@ -13,13 +13,22 @@ use regex::Regex;
 /// Collectors this exporter implements, by node_exporter name.
 pub const IMPLEMENTED_COLLECTORS: &[&str] = &[
     "cpu",
+    "cpufreq",
     "diskstats",
+    "dmi",
+    "edac",
     "filesystem",
+    "hwmon",
     "loadavg",
     "meminfo",
+    "netclass",
     "netdev",
+    "nvme",
+    "powersupplyclass",
     "processes",
+    "rapl",
     "systemd",
+    "thermal_zone",
     "time",
     "uname",
 ];
@@ -189,11 +198,18 @@ pub struct UnixConfig {
     pub set_collectors: Vec<String>,
     pub enable_collectors: Vec<String>,
     pub disable_collectors: Vec<String>,
+    pub bcache: BcacheConfig,
     pub cpu: CpuConfig,
     pub disk: DiskConfig,
+    pub ethtool: EthtoolConfig,
     pub filesystem: FilesystemConfig,
+    pub hwmon: HwmonConfig,
+    pub netclass: NetclassConfig,
     pub netdev: NetdevConfig,
+    pub perf: PerfConfig,
+    pub powersupply: PowersupplyConfig,
     pub systemd: SystemdConfig,
+    pub tapestats: TapestatsConfig,
 }
 
 impl Default for UnixConfig {
@@ -206,11 +222,18 @@ impl Default for UnixConfig {
             set_collectors: Vec::new(),
             enable_collectors: Vec::new(),
             disable_collectors: Vec::new(),
+            bcache: BcacheConfig::default(),
             cpu: CpuConfig::default(),
             disk: DiskConfig::default(),
+            ethtool: EthtoolConfig::default(),
             filesystem: FilesystemConfig::default(),
+            hwmon: HwmonConfig::default(),
+            netclass: NetclassConfig::default(),
             netdev: NetdevConfig::default(),
+            perf: PerfConfig::default(),
+            powersupply: PowersupplyConfig::default(),
             systemd: SystemdConfig::default(),
+            tapestats: TapestatsConfig::default(),
         }
     }
 }
@@ -283,6 +306,100 @@ impl Default for SystemdConfig {
             task_metrics: false,
             unit_exclude: DEFAULT_SYSTEMD_UNIT_EXCLUDE.to_owned(),
             unit_include: DEFAULT_SYSTEMD_UNIT_INCLUDE.to_owned(),
+        }
+    }
+}
+
+/// The `bcache` block.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BcacheConfig {
+    /// node_exporter's `--collector.bcache.priorityStats`: read each cache's `priority_stats`
+    /// (expensive: the kernel walks every bucket).
+    pub priority_stats: bool,
+}
+
+/// The `ethtool` block.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EthtoolConfig {
+    pub device_exclude: String,
+    pub device_include: String,
+    /// Which driver statistics become metrics (matched against the sanitized statistic name).
+    pub metrics_include: String,
+}
+
+impl Default for EthtoolConfig {
+    fn default() -> EthtoolConfig {
+        EthtoolConfig {
+            device_exclude: String::new(),
+            device_include: String::new(),
+            metrics_include: ".*".to_owned(),
+        }
+    }
+}
+
+/// The `hwmon` block: chips to include or exclude, by the `chip` label.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct HwmonConfig {
+    pub chip_include: String,
+    pub chip_exclude: String,
+}
+
+/// The `netclass` block.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NetclassConfig {
+    /// Leave out `node_network_speed_bytes` of devices whose speed reads as negative (unknown).
+    pub ignore_invalid_speed_device: bool,
+    pub ignored_devices: String,
+}
+
+impl Default for NetclassConfig {
+    fn default() -> NetclassConfig {
+        NetclassConfig {
+            ignore_invalid_speed_device: false,
+            ignored_devices: "^$".to_owned(),
+        }
+    }
+}
+
+/// The `perf` block (node_exporter's `--collector.perf.*` flags).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PerfConfig {
+    /// CPUs to profile (`1,3-5`, strides as `0-8:2`); empty means every CPU.
+    pub cpus: String,
+    /// `subsystem:event` tracepoints to count.
+    pub tracepoint: Vec<String>,
+    pub disable_hardware_profilers: bool,
+    pub disable_software_profilers: bool,
+    pub disable_cache_profilers: bool,
+    pub hardware_profilers: Vec<String>,
+    pub software_profilers: Vec<String>,
+    pub cache_profilers: Vec<String>,
+}
+
+/// The `powersupply` block.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PowersupplyConfig {
+    pub ignored_supplies: String,
+}
+
+impl Default for PowersupplyConfig {
+    fn default() -> PowersupplyConfig {
+        PowersupplyConfig {
+            ignored_supplies: "^$".to_owned(),
+        }
+    }
+}
+
+/// The `tapestats` block.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TapestatsConfig {
+    pub ignored_devices: String,
+}
+
+impl Default for TapestatsConfig {
+    fn default() -> TapestatsConfig {
+        TapestatsConfig {
+            ignored_devices: "^$".to_owned(),
         }
     }
 }
@@ -378,6 +495,13 @@ impl UnixConfig {
     }
 }
 
+/// Compiles a Go-style (unanchored) regex option that is always set (node_exporter's
+/// `regexp.MustCompile(*flag)`): an empty pattern matches everything.
+pub(crate) fn required_regex(option: &str, pattern: &str) -> Result<Regex, ConfigError> {
+    Regex::new(pattern)
+        .map_err(|e| ConfigError(format!("invalid regular expression for {option}: {e}")))
+}
+
 /// Compiles a Go-style (unanchored) regex option; empty means unset.
 pub(crate) fn optional_regex(option: &str, pattern: &str) -> Result<Option<Regex>, ConfigError> {
     if pattern.is_empty() {
@@ -418,22 +542,23 @@ mod tests {
     #[test]
     fn default_selection_is_alloys() {
         let sel = UnixConfig::default().collector_selection();
-        assert_eq!(
-            sel.enabled,
-            [
-                "cpu",
-                "diskstats",
-                "filesystem",
-                "loadavg",
-                "meminfo",
-                "netdev",
-                "time",
-                "uname"
-            ]
-        );
+        // Alloy's default set: what ingot implements runs, the rest is named as absent.
+        let expected: Vec<&str> = ALLOY_DEFAULT_COLLECTORS
+            .iter()
+            .copied()
+            .filter(|c| IMPLEMENTED_COLLECTORS.contains(c))
+            .collect();
+        assert_eq!(sel.enabled, expected);
+        for c in ["cpu", "hwmon", "netclass", "thermal_zone", "uname"] {
+            assert!(sel.enabled.contains(&c), "{c}");
+        }
+        // Implemented but not in Alloy's default set.
+        assert!(!sel.enabled.contains(&"processes") && !sel.enabled.contains(&"systemd"));
         assert!(sel.absent.is_empty() && sel.unknown.is_empty());
-        assert!(sel.default_absent.contains(&"netclass"));
-        assert!(!sel.default_absent.contains(&"cpu"));
+        assert!(sel
+            .default_absent
+            .iter()
+            .all(|c| !IMPLEMENTED_COLLECTORS.contains(c)));
         assert_eq!(
             sel.enabled.len() + sel.default_absent.len(),
             ALLOY_DEFAULT_COLLECTORS.len()

@@ -7,8 +7,9 @@ use std::time::Instant;
 use ingot_prom::exposition::{Desc, FamilySet, MetricType};
 
 use super::{
-    cpu, diskstats, filesystem, loadavg, meminfo, netdev, processes, systemd, time, uname,
-    ConfigError, UnixConfig,
+    cpu, cpufreq, diskstats, dmi, edac, filesystem, hwmon, loadavg, meminfo, netclass, netdev,
+    nvme, powersupplyclass, processes, rapl, systemd, thermal_zone, time, uname, ConfigError,
+    UnixConfig,
 };
 
 const SCRAPE_DURATION: Desc = Desc::new(
@@ -70,13 +71,24 @@ impl UnixExporter {
         for name in &selection.enabled {
             let collector: Box<dyn Collector> = match *name {
                 "cpu" => Box::new(cpu::CpuCollector::new(config)?),
+                "cpufreq" => Box::new(cpufreq::CpufreqCollector::new(config)),
                 "diskstats" => Box::new(diskstats::DiskstatsCollector::new(config)?),
+                "dmi" => Box::new(dmi::DmiCollector::new(config)),
+                "edac" => Box::new(edac::EdacCollector::new(config)),
                 "filesystem" => Box::new(filesystem::FilesystemCollector::new(config)?),
+                "hwmon" => Box::new(hwmon::HwmonCollector::new(config)?),
                 "loadavg" => Box::new(loadavg::LoadavgCollector::new(config)),
                 "meminfo" => Box::new(meminfo::MeminfoCollector::new(config)),
+                "netclass" => Box::new(netclass::NetclassCollector::new(config)?),
                 "netdev" => Box::new(netdev::NetdevCollector::new(config)?),
+                "nvme" => Box::new(nvme::NvmeCollector::new(config)),
+                "powersupplyclass" => {
+                    Box::new(powersupplyclass::PowerSupplyClassCollector::new(config)?)
+                }
                 "processes" => Box::new(processes::ProcessesCollector::new(config)),
+                "rapl" => Box::new(rapl::RaplCollector::new(config)),
                 "systemd" => Box::new(systemd::SystemdCollector::new(config)?),
+                "thermal_zone" => Box::new(thermal_zone::ThermalZoneCollector::new(config)),
                 "time" => Box::new(time::TimeCollector::new(config)),
                 "uname" => Box::new(uname::UnameCollector::new()),
                 other => unreachable!("collector {other} is listed as implemented"),

@@ -20,25 +20,36 @@ mod exporter;
 mod files;
 
 mod cpu;
+mod cpufreq;
 mod diskstats;
+mod dmi;
+mod edac;
 mod filesystem;
+mod hwmon;
 mod loadavg;
 mod meminfo;
+mod netclass;
 mod netdev;
+mod nvme;
+mod powersupplyclass;
 mod processes;
+mod rapl;
 mod statfs_pool;
 mod systemd;
+mod thermal_zone;
 mod time;
 mod uname;
 
 pub use args::Arguments;
 pub use component::{Component, NAME};
 pub use config::{
-    CollectorSelection, ConfigError, CpuConfig, DiskConfig, FilesystemConfig, NetdevConfig,
-    SystemdConfig, UnixConfig, ALLOY_DEFAULT_COLLECTORS, DEFAULT_DISK_DEVICE_EXCLUDE,
-    DEFAULT_FS_TYPES_EXCLUDE, DEFAULT_MOUNT_POINTS_EXCLUDE, DEFAULT_SYSTEMD_UNIT_EXCLUDE,
-    DEFAULT_SYSTEMD_UNIT_INCLUDE, IMPLEMENTED_COLLECTORS, NODE_EXPORTER_DISK_DEVICE_EXCLUDE,
-    NODE_EXPORTER_FS_TYPES_EXCLUDE, NODE_EXPORTER_MOUNT_POINTS_EXCLUDE,
+    BcacheConfig, CollectorSelection, ConfigError, CpuConfig, DiskConfig, EthtoolConfig,
+    FilesystemConfig, HwmonConfig, NetclassConfig, NetdevConfig, PerfConfig, PowersupplyConfig,
+    SystemdConfig, TapestatsConfig, UnixConfig, ALLOY_DEFAULT_COLLECTORS,
+    DEFAULT_DISK_DEVICE_EXCLUDE, DEFAULT_FS_TYPES_EXCLUDE, DEFAULT_MOUNT_POINTS_EXCLUDE,
+    DEFAULT_SYSTEMD_UNIT_EXCLUDE, DEFAULT_SYSTEMD_UNIT_INCLUDE, IMPLEMENTED_COLLECTORS,
+    NODE_EXPORTER_DISK_DEVICE_EXCLUDE, NODE_EXPORTER_FS_TYPES_EXCLUDE,
+    NODE_EXPORTER_MOUNT_POINTS_EXCLUDE,
 };
 pub use exporter::{CollectorError, UnixExporter};
 

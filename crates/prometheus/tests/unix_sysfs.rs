@@ -1,0 +1,325 @@
+//! The sysfs collectors on fixtures built here: what upstream's e2e fixtures do not reach (absent
+//! hardware, failures, options), and the component's health for each case.
+
+use std::path::Path;
+
+use ingot_prometheus::exporter::unix::{UnixConfig, UnixExporter};
+use ingot_runtime::controller::{Controller, Options};
+use ingot_runtime::health::HealthState;
+
+fn write(root: &Path, rel: &str, content: &str) {
+    let path = root.join(rel);
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, content).unwrap();
+}
+
+fn config(root: &Path, collectors: &[&str]) -> UnixConfig {
+    UnixConfig {
+        procfs_path: root.join("proc"),
+        sysfs_path: root.join("sys"),
+        rootfs_path: root.to_owned(),
+        udev_data_path: root.join("udev"),
+        set_collectors: collectors.iter().map(|c| (*c).to_owned()).collect(),
+        ..UnixConfig::default()
+    }
+}
+
+/// The exposition and the failures of one gather.
+fn gather(config: &UnixConfig) -> (String, Vec<String>) {
+    let mut exporter = UnixExporter::new(config).unwrap();
+    let mut out = Vec::new();
+    let errors = exporter
+        .gather_into(&mut out)
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    (String::from_utf8(out).unwrap(), errors)
+}
+
+fn success(text: &str, collector: &str) -> &'static str {
+    let line = format!("node_scrape_collector_success{{collector=\"{collector}\"}} ");
+    let value = text
+        .lines()
+        .find_map(|l| l.strip_prefix(line.as_str()))
+        .unwrap_or_else(|| panic!("no success line for {collector} in\n{text}"));
+    match value {
+        "1" => "ok",
+        "0" => "failed",
+        other => panic!("success {other}"),
+    }
+}
+
+/// Hardware that is not there is no failure: node_exporter's ErrNoData (success 0, logged at
+/// debug level) for the collectors that return it, plain success for those that do not look.
+#[test]
+fn absent_hardware_is_not_a_failure() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    // A sysfs with none of the classes, as in a container or a small VM; cpufreq needs `offline`.
+    write(root, "sys/devices/system/cpu/offline", "\n");
+    std::fs::create_dir_all(root.join("sys/class/thermal")).unwrap();
+    let collectors = [
+        "cpufreq",
+        "dmi",
+        "edac",
+        "hwmon",
+        "netclass",
+        "nvme",
+        "powersupplyclass",
+        "rapl",
+        "thermal_zone",
+    ];
+    let (text, errors) = gather(&config(root, &collectors));
+    assert!(errors.is_empty(), "{errors:?}");
+    for (collector, want) in [
+        ("cpufreq", "ok"),
+        ("dmi", "failed"),
+        ("edac", "ok"),
+        ("hwmon", "failed"),
+        ("netclass", "failed"),
+        ("nvme", "failed"),
+        ("powersupplyclass", "failed"),
+        ("rapl", "failed"),
+        ("thermal_zone", "ok"),
+    ] {
+        assert_eq!(success(&text, collector), want, "{collector}");
+    }
+    let families: Vec<&str> = text
+        .lines()
+        .filter_map(|l| l.strip_prefix("# TYPE "))
+        .collect();
+    assert_eq!(
+        families,
+        [
+            "node_scrape_collector_duration_seconds gauge",
+            "node_scrape_collector_success gauge"
+        ]
+    );
+}
+
+/// A collector that cannot read its source fails with the path and the reason, and the others
+/// still report.
+#[test]
+fn one_failing_collector_names_its_path_and_the_others_report() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    write(root, "sys/devices/system/cpu/offline", "\n");
+    let freq = "sys/devices/system/cpu/cpu0/cpufreq";
+    write(root, &format!("{freq}/scaling_cur_freq"), "800000\n");
+    for f in [
+        "scaling_available_governors",
+        "scaling_governor",
+        "related_cpus",
+        "scaling_setspeed",
+    ] {
+        write(root, &format!("{freq}/{f}"), "powersave\n");
+    }
+    // scaling_driver is missing.
+    write(root, "sys/class/hwmon/hwmon0/name", "acpitz\n");
+    write(root, "sys/class/hwmon/hwmon0/temp1_input", "27800\n");
+    let (text, errors) = gather(&config(root, &["cpufreq", "hwmon"]));
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert!(
+        errors[0].starts_with("collector cpufreq failed: open "),
+        "{}",
+        errors[0]
+    );
+    assert!(
+        errors[0].ends_with("/cpu0/cpufreq/scaling_driver: no such file or directory"),
+        "{}",
+        errors[0]
+    );
+    assert_eq!(success(&text, "cpufreq"), "failed");
+    assert_eq!(success(&text, "hwmon"), "ok");
+    assert!(
+        text.contains("node_hwmon_temp_celsius{chip=\"acpitz\",sensor=\"temp1\"} 27.8\n"),
+        "{text}"
+    );
+}
+
+fn controller() -> std::sync::Arc<Controller> {
+    Controller::new(
+        std::sync::Arc::new(ingot_runtime::component::Registry::new(vec![
+            ingot_runtime::component::Registration::of::<ingot_prometheus::exporter::unix::Component>(
+            ),
+        ])),
+        Options::default(),
+    )
+}
+
+fn apply(c: &Controller, text: &str) {
+    let (parsed, diags) = ingot_runtime::source::from_text("main.alloy", text);
+    assert!(!diags.has_errors(), "{}", diags.render());
+    c.apply(&parsed).map_err(|d| d.render()).unwrap();
+}
+
+fn scrape(c: &Controller) -> String {
+    let r = ingot_testkit::components::get(c, "prometheus.exporter.unix.h/metrics")
+        .expect("metrics endpoint");
+    String::from_utf8(r.body).unwrap()
+}
+
+#[test]
+fn health_says_which_collectors_found_nothing_and_which_failed() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    std::fs::create_dir_all(root.join("sys/class/net")).unwrap();
+    let c = controller();
+    let text = format!(
+        "prometheus.exporter.unix \"h\" {{\n  sysfs_path = \"{}\"\n  set_collectors = [\"hwmon\", \"netclass\", \"thermal_zone\"]\n}}\n",
+        root.join("sys").display()
+    );
+    apply(&c, &text);
+    let body = scrape(&c);
+    assert_eq!(success(&body, "hwmon"), "failed");
+    let health = c.component("prometheus.exporter.unix.h").unwrap().health;
+    assert_eq!(health.state, HealthState::Healthy, "{health:?}");
+    assert!(
+        health
+            .message
+            .contains("all collectors succeeded (nothing to collect on this host for hwmon)"),
+        "{}",
+        health.message
+    );
+
+    // An interface whose attribute cannot be read (a directory where a file should be: EISDIR)
+    // fails netclass with the file named; the component turns unhealthy.
+    std::fs::create_dir_all(root.join("sys/class/net/eth0/mtu")).unwrap();
+    let body = scrape(&c);
+    assert_eq!(success(&body, "netclass"), "failed");
+    assert_eq!(success(&body, "thermal_zone"), "ok");
+    let health = c.component("prometheus.exporter.unix.h").unwrap().health;
+    assert_eq!(health.state, HealthState::Unhealthy);
+    assert!(
+        health.message.contains(
+            "collector netclass failed: could not get net class info: failed to read file \""
+        ) && health
+            .message
+            .contains("/class/net/eth0/mtu\": is a directory"),
+        "{}",
+        health.message
+    );
+}
+
+#[test]
+fn collector_blocks_are_honoured() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    for (iface, speed) in [("eth0", "1000"), ("eth1", "-1"), ("veth9", "10000")] {
+        write(
+            root,
+            &format!("sys/class/net/{iface}/speed"),
+            &format!("{speed}\n"),
+        );
+        write(root, &format!("sys/class/net/{iface}/operstate"), "up\n");
+    }
+    write(root, "sys/class/power_supply/AC/online", "1\n");
+    write(root, "sys/class/power_supply/AC/type", "Mains\n");
+    write(root, "sys/class/power_supply/BAT0/capacity", "50\n");
+    write(root, "sys/class/hwmon/hwmon0/name", "acpitz\n");
+    write(root, "sys/class/hwmon/hwmon0/temp1_input", "27800\n");
+    write(root, "sys/class/hwmon/hwmon1/name", "coretemp\n");
+    write(root, "sys/class/hwmon/hwmon1/temp1_input", "50000\n");
+    let c = controller();
+    let sys = root.join("sys");
+    let base = format!(
+        "  sysfs_path = \"{}\"\n  set_collectors = [\"hwmon\", \"netclass\", \"powersupplyclass\"]\n",
+        sys.display()
+    );
+    apply(
+        &c,
+        &format!("prometheus.exporter.unix \"h\" {{\n{base}}}\n"),
+    );
+    let body = scrape(&c);
+    // Alloy's defaults: every device, negative speeds reported.
+    assert!(
+        body.contains("node_network_speed_bytes{device=\"eth1\"} -125000\n"),
+        "{body}"
+    );
+    assert!(
+        body.contains("node_network_speed_bytes{device=\"veth9\"} 1.25e+09\n"),
+        "{body}"
+    );
+    assert!(
+        body.contains("node_power_supply_online{power_supply=\"AC\"} 1\n"),
+        "{body}"
+    );
+    assert!(body.contains("node_power_supply_info{power_supply=\"AC\",type=\"Mains\"} 1\n"));
+    assert!(body.contains("node_power_supply_info{power_supply=\"BAT0\"} 1\n"));
+    assert!(body.contains("chip=\"acpitz\""));
+
+    apply(
+        &c,
+        &format!(
+            "prometheus.exporter.unix \"h\" {{\n{base}  netclass {{\n    ignored_devices = \"^veth\"\n    ignore_invalid_speed_device = true\n  }}\n  powersupply {{\n    ignored_supplies = \"^AC$\"\n  }}\n  hwmon {{\n    chip_exclude = \"^acpi\"\n  }}\n}}\n"
+        ),
+    );
+    let body = scrape(&c);
+    assert!(
+        body.contains("node_network_speed_bytes{device=\"eth0\"} 1.25e+08\n"),
+        "{body}"
+    );
+    assert!(!body.contains("device=\"veth9\""), "{body}");
+    assert!(
+        !body.contains("node_network_speed_bytes{device=\"eth1\"}"),
+        "{body}"
+    );
+    assert!(body.contains("node_network_up{device=\"eth1\"} 1\n"));
+    assert!(!body.contains("power_supply=\"AC\""), "{body}");
+    assert!(body.contains("node_power_supply_capacity{power_supply=\"BAT0\"} 50\n"));
+    assert!(!body.contains("chip=\"acpitz\""), "{body}");
+    assert!(body.contains("node_hwmon_temp_celsius{chip=\"coretemp\",sensor=\"temp1\"} 50\n"));
+    let health = c.component("prometheus.exporter.unix.h").unwrap().health;
+    assert_eq!(health.state, HealthState::Healthy, "{health:?}");
+    assert!(!health.message.contains("no effect"), "{}", health.message);
+}
+
+#[test]
+fn cpu_info_adds_the_cpuinfo_frequency_when_cpufreq_runs() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    write(root, "proc/stat", "cpu0 1 0 0 1\n");
+    write(
+        root,
+        "proc/cpuinfo",
+        "processor\t: 0\nvendor_id\t: GenuineIntel\ncpu MHz\t\t: 2400.123\nphysical id\t: 0\ncore id\t\t: 0\n\n",
+    );
+    write(root, "sys/devices/system/cpu/offline", "\n");
+    write(
+        root,
+        "sys/devices/system/cpu/cpu0/cpufreq/cpuinfo_cur_freq",
+        "1800000\n",
+    );
+    for f in [
+        "scaling_available_governors",
+        "scaling_driver",
+        "scaling_governor",
+        "related_cpus",
+        "scaling_setspeed",
+    ] {
+        write(
+            root,
+            &format!("sys/devices/system/cpu/cpu0/cpufreq/{f}"),
+            "x\n",
+        );
+    }
+    let mut with = config(root, &["cpu", "cpufreq"]);
+    with.cpu.info = true;
+    let (text, errors) = gather(&with);
+    assert!(errors.is_empty(), "{errors:?}");
+    // The cpu collector's family (from /proc/cpuinfo) wins the name, as upstream's e2e shows;
+    // cpufreq's own sample of that name is dropped, as client_golang's registry drops it.
+    assert!(
+        text.contains("# HELP node_cpu_frequency_hertz CPU frequency in hertz from /proc/cpuinfo.\n# TYPE node_cpu_frequency_hertz gauge\nnode_cpu_frequency_hertz{core=\"0\",cpu=\"0\",package=\"0\"} 2.400123e+09\n# HELP"),
+        "{text}"
+    );
+    let (text, _) = gather(&config(root, &["cpu", "cpufreq"]));
+    assert!(
+        text.contains("# HELP node_cpu_frequency_hertz Current CPU thread frequency in hertz.\n# TYPE node_cpu_frequency_hertz gauge\nnode_cpu_frequency_hertz{cpu=\"0\"} 1.8e+09\n"),
+        "{text}"
+    );
+    let mut without = config(root, &["cpu"]);
+    without.cpu.info = true;
+    let (text, _) = gather(&without);
+    assert!(!text.contains("node_cpu_frequency_hertz"), "{text}");
+}
