@@ -8,13 +8,19 @@
 //! The parsing rules follow the Go code node_exporter 1.12 uses (prometheus/procfs), including
 //! what counts as an error, because a parse error decides whether a collector reports success.
 
+pub mod bcache;
+pub mod bonding;
+pub mod btrfs;
 pub mod clocksource;
 pub mod cpufreq;
 pub mod cpuinfo;
 pub mod diskstats;
 pub mod dmi;
+pub mod drm;
 pub mod errno;
+pub mod fibrechannel;
 pub mod hwmon;
+pub mod infiniband;
 pub mod limits;
 pub mod loadavg;
 pub mod meminfo;
@@ -28,11 +34,13 @@ pub mod power_supply;
 pub mod powercap;
 pub mod process;
 pub mod read;
+pub mod scsi_tape;
 pub mod stat;
 pub mod sys;
 pub mod sysfs;
 pub mod thermal;
 pub mod udev;
+pub mod watchdog;
 
 use std::fmt;
 

@@ -58,6 +58,12 @@ impl SysError {
         }
     }
 
+    /// The same error, classified by `errno` (for messages that do not name the errno).
+    pub fn with_errno(mut self, errno: Option<i32>) -> SysError {
+        self.errno = errno;
+        self
+    }
+
     pub fn errno(&self) -> Option<i32> {
         self.errno
     }
@@ -75,6 +81,11 @@ impl SysError {
     /// Go's `errors.Is(err, fs.ErrPermission)`: EACCES or EPERM.
     pub fn is_permission(&self) -> bool {
         matches!(self.errno, Some(libc::EACCES) | Some(libc::EPERM))
+    }
+
+    /// Go's `errors.Is(err, fs.ErrInvalid)` on an errno: EINVAL.
+    pub fn is_invalid(&self) -> bool {
+        self.errno == Some(libc::EINVAL)
     }
 
     /// The errors procfs' `canIgnoreError` skips an attribute for: not found, permission,

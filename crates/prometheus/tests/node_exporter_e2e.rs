@@ -6,19 +6,24 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use ingot_prometheus::exporter::unix::{
-    CpuConfig, DiskConfig, HwmonConfig, NetclassConfig, UnixConfig, UnixExporter,
+    BcacheConfig, CpuConfig, DiskConfig, HwmonConfig, NetclassConfig, UnixConfig, UnixExporter,
     NODE_EXPORTER_DISK_DEVICE_EXCLUDE,
 };
 use pretty_assertions::assert_eq;
 
 /// The collectors whose families `e2e-output.txt` pins (see the fixtures' README).
 const COLLECTORS: &[&str] = &[
+    "bcache",
+    "bonding",
+    "btrfs",
     "cpu",
     "cpufreq",
     "diskstats",
     "dmi",
     "edac",
+    "fibrechannel",
     "hwmon",
+    "infiniband",
     "loadavg",
     "meminfo",
     "netclass",
@@ -26,8 +31,10 @@ const COLLECTORS: &[&str] = &[
     "powersupplyclass",
     "processes",
     "rapl",
+    "tapestats",
     "thermal_zone",
     "time",
+    "watchdog",
 ];
 
 fn fixtures() -> Option<PathBuf> {
@@ -54,7 +61,10 @@ fn fixtures() -> Option<PathBuf> {
 /// as `class/hwmon/hwmon0` holding `../../devices/platform/applesmc.768/hwmon/hwmon0`, and none
 /// ending in a newline, which every other file does); sysfs collectors tell devices from attributes
 /// and name chips by following those links, so the test rebuilds the tree in a temporary directory
-/// with the links restored. Nothing is copied into the project.
+/// with the links restored. The shared copy also lacks the ttar's empty directories (listed in
+/// [`EMPTY_DIRS`]); of those, `class/watchdog/watchdog1` shows in upstream's output (a
+/// `node_watchdog_info` with every label empty), so they are made again. Nothing is copied into the
+/// project.
 fn sysfs_view(fixtures: &Path) -> tempfile::TempDir {
     fn copy(from: &Path, to: &Path, links: &mut usize) {
         std::fs::create_dir_all(to).unwrap();
@@ -70,7 +80,8 @@ fn sysfs_view(fixtures: &Path) -> tempfile::TempDir {
                 let target = std::str::from_utf8(&content).unwrap();
                 std::os::unix::fs::symlink(target, &dst).unwrap();
                 *links += 1;
-            } else {
+            } else if std::fs::hard_link(&src, &dst).is_err() {
+                // Another filesystem: a copy (slower; the fixtures are 2,000 small files).
                 std::fs::write(&dst, &content).unwrap();
             }
         }
@@ -78,10 +89,48 @@ fn sysfs_view(fixtures: &Path) -> tempfile::TempDir {
     let view = tempfile::tempdir().unwrap();
     let mut links = 0;
     copy(&fixtures.join("sys"), &view.path().join("sys"), &mut links);
+    for dir in EMPTY_DIRS {
+        std::fs::create_dir_all(view.path().join("sys").join(dir)).unwrap();
+    }
     // Upstream's sys.ttar (1.12.1) has exactly 92 `SymlinkTo:` entries.
     assert_eq!(links, 92, "symlinks restored in the sys/ fixture");
     view
 }
+
+/// The `Directory:` entries of upstream's sys.ttar (1.12.1) that hold nothing, relative to `sys/`.
+const EMPTY_DIRS: &[&str] = &[
+    "block/dm-5/slaves/sdi",
+    "block/dm-5/slaves/sdj",
+    "block/dm-5/slaves/sdk",
+    "block/dm-5/slaves/sdl",
+    "block/dm-6/slaves/sdm",
+    "block/dm-6/slaves/sdn",
+    "class/nvme-subsystem/nvme-subsys0/nvme0n1",
+    "class/watchdog/watchdog1",
+    "devices/pci0000:00/0000:00:02.1/0000:01:00.0/link",
+    "devices/pci0000:00/0000:00:02.1/0000:01:00.0/nvme/nvme0/nvme0n1/holders",
+    "devices/pci0000:00/0000:00:02.1/0000:01:00.0/nvme/nvme0/nvme0n1/mq/0/cpu0",
+    "devices/pci0000:00/0000:00:02.1/0000:01:00.0/nvme/nvme0/nvme0n1/mq/0/cpu1",
+    "devices/pci0000:00/0000:00:02.1/0000:01:00.0/nvme/nvme0/nvme0n1/mq/1/cpu2",
+    "devices/pci0000:00/0000:00:02.1/0000:01:00.0/nvme/nvme0/nvme0n1/mq/1/cpu3",
+    "devices/pci0000:00/0000:00:02.1/0000:01:00.0/nvme/nvme0/nvme0n1/mq/2/cpu4",
+    "devices/pci0000:00/0000:00:02.1/0000:01:00.0/nvme/nvme0/nvme0n1/mq/2/cpu5",
+    "devices/pci0000:00/0000:00:02.1/0000:01:00.0/nvme/nvme0/nvme0n1/mq/3/cpu6",
+    "devices/pci0000:00/0000:00:02.1/0000:01:00.0/nvme/nvme0/nvme0n1/mq/3/cpu7",
+    "devices/pci0000:00/0000:00:02.1/0000:01:00.0/nvme/nvme0/nvme0n1/mq/4/cpu8",
+    "devices/pci0000:00/0000:00:02.1/0000:01:00.0/nvme/nvme0/nvme0n1/mq/4/cpu9",
+    "devices/pci0000:00/0000:00:02.1/0000:01:00.0/nvme/nvme0/nvme0n1/mq/5/cpu10",
+    "devices/pci0000:00/0000:00:02.1/0000:01:00.0/nvme/nvme0/nvme0n1/mq/5/cpu11",
+    "devices/pci0000:00/0000:00:02.1/0000:01:00.0/nvme/nvme0/nvme0n1/mq/6/cpu12",
+    "devices/pci0000:00/0000:00:02.1/0000:01:00.0/nvme/nvme0/nvme0n1/mq/6/cpu13",
+    "devices/pci0000:00/0000:00:02.1/0000:01:00.0/nvme/nvme0/nvme0n1/mq/7/cpu14",
+    "devices/pci0000:00/0000:00:02.1/0000:01:00.0/nvme/nvme0/nvme0n1/mq/7/cpu15",
+    "devices/pci0000:00/0000:00:02.1/0000:01:00.0/nvme/nvme0/nvme0n1/nvme0n1p1/holders",
+    "devices/pci0000:00/0000:00:02.1/0000:01:00.0/nvme/nvme0/nvme0n1/nvme0n1p2/holders",
+    "devices/pci0000:00/0000:00:02.1/0000:01:00.0/nvme/nvme0/nvme0n1/slaves",
+    "devices/pci0000:00/0000:00:02.1/link",
+    "devices/pci0000:40/0000:40:01.3/0000:45:00.0/link",
+];
 
 /// Families of an exposition by name, each as its full text (HELP, TYPE and sample lines).
 fn families(text: &str) -> BTreeMap<String, String> {
@@ -105,11 +154,16 @@ fn families(text: &str) -> BTreeMap<String, String> {
 /// collectors other than ours (cpu_vulnerabilities, meminfo_numa, netdev).
 fn pinned(name: &str) -> bool {
     let ours = [
+        "node_bcache_",
+        "node_bonding_",
+        "node_btrfs_",
         "node_cooling_device_",
         "node_cpu_",
         "node_dmi_",
         "node_edac_",
+        "node_fibrechannel_",
         "node_hwmon_",
+        "node_infiniband_",
         "node_memory_",
         "node_disk_",
         "node_load",
@@ -118,8 +172,10 @@ fn pinned(name: &str) -> bool {
         "node_power_supply_",
         "node_processes_",
         "node_rapl_",
+        "node_tape_",
         "node_thermal_zone_",
         "node_time_clocksource_",
+        "node_watchdog_",
     ];
     let theirs = [
         "node_cpu_vulnerabilities_info",
@@ -151,6 +207,9 @@ fn exporter(dir: &Path, sys: &Path) -> UnixExporter {
         disk: DiskConfig {
             device_exclude: NODE_EXPORTER_DISK_DEVICE_EXCLUDE.to_owned(),
             device_include: String::new(),
+        },
+        bcache: BcacheConfig {
+            priority_stats: true,
         },
         hwmon: HwmonConfig {
             chip_include: "(applesmc|asus_nb_wmi|coretemp|hwmon4|ieee80211|nct6779)".to_owned(),

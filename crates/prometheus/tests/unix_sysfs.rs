@@ -323,3 +323,106 @@ fn cpu_info_adds_the_cpuinfo_frequency_when_cpufreq_runs() {
     let (text, _) = gather(&without);
     assert!(!text.contains("node_cpu_frequency_hertz"), "{text}");
 }
+
+/// drm is not in upstream's e2e run: an AMD card built here, beside an Intel one it leaves out.
+#[test]
+fn drm_reports_amd_cards() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    let amd = "sys/devices/pci0000:00/0000:0c:00.0";
+    write(
+        root,
+        &format!("{amd}/uevent"),
+        "DRIVER=amdgpu\nPCI_ID=1002:687F\n",
+    );
+    for (f, v) in [
+        ("gpu_busy_percent", "4"),
+        ("mem_info_gtt_total", "8573157376"),
+        ("mem_info_gtt_used", "144560128"),
+        ("mem_info_vis_vram_total", "8573157376"),
+        ("mem_info_vis_vram_used", "1490378752"),
+        ("mem_info_vram_total", "8573157376"),
+        ("mem_info_vram_used", "1490378752"),
+        ("mem_info_vram_vendor", "samsung"),
+        ("power_dpm_force_performance_level", "manual"),
+        ("unique_id", "0123456789abcdef"),
+    ] {
+        write(root, &format!("{amd}/{f}"), &format!("{v}\n"));
+    }
+    let intel = "sys/devices/pci0000:00/0000:00:02.0";
+    write(root, &format!("{intel}/uevent"), "DRIVER=i915\n");
+    for (card, dev) in [("card0", amd), ("card1", intel)] {
+        let dir = root.join("sys/class/drm").join(card);
+        std::fs::create_dir_all(&dir).unwrap();
+        std::os::unix::fs::symlink(root.join(dev), dir.join("device")).unwrap();
+    }
+    let (text, errors) = gather(&config(root, &["drm"]));
+    assert!(errors.is_empty(), "{errors:?}");
+    let drm: Vec<&str> = text
+        .lines()
+        .filter(|l| l.starts_with("node_drm_"))
+        .collect();
+    assert_eq!(
+        drm,
+        [
+            "node_drm_card_info{card=\"card0\",memory_vendor=\"samsung\",power_performance_level=\"manual\",unique_id=\"0123456789abcdef\",vendor=\"amd\"} 1",
+            "node_drm_gpu_busy_percent{card=\"card0\"} 4",
+            "node_drm_memory_gtt_size_bytes{card=\"card0\"} 8.573157376e+09",
+            "node_drm_memory_gtt_used_bytes{card=\"card0\"} 1.44560128e+08",
+            "node_drm_memory_vis_vram_size_bytes{card=\"card0\"} 8.573157376e+09",
+            "node_drm_memory_vis_vram_used_bytes{card=\"card0\"} 1.490378752e+09",
+            "node_drm_memory_vram_size_bytes{card=\"card0\"} 8.573157376e+09",
+            "node_drm_memory_vram_used_bytes{card=\"card0\"} 1.490378752e+09",
+        ]
+    );
+    assert!(
+        text.contains("# HELP node_drm_gpu_busy_percent How busy the GPU is as a percentage.\n")
+    );
+}
+
+#[test]
+fn bcache_and_tapestats_blocks() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    let set = "sys/fs/bcache/deaddd54-c735-46d5-868e-f331c5fd7c74";
+    write(root, &format!("{set}/cache0/io_errors"), "0\n");
+    write(root, &format!("{set}/cache0/written"), "1.5M\n");
+    write(
+        root,
+        &format!("{set}/cache0/priority_stats"),
+        "Unused:\t\t99%\nMetadata:\t0%\n",
+    );
+    for tape in ["st0", "st1"] {
+        write(
+            root,
+            &format!("sys/class/scsi_tape/{tape}/stats/read_cnt"),
+            "3741\n",
+        );
+    }
+    write(root, "sys/class/scsi_tape/nst0/stats/read_cnt", "1\n");
+    let c = controller();
+    let base = format!(
+        "  sysfs_path = \"{}\"\n  set_collectors = [\"bcache\", \"tapestats\"]\n",
+        root.join("sys").display()
+    );
+    apply(
+        &c,
+        &format!("prometheus.exporter.unix \"h\" {{\n{base}}}\n"),
+    );
+    let body = scrape(&c);
+    // procfs reads `1.5M` as 1 + 5/10.24 MiB.
+    assert!(body.contains("node_bcache_written_bytes_total{cache_device=\"cache0\",uuid=\"deaddd54-c735-46d5-868e-f331c5fd7c74\"} 1.560576e+06\n"), "{body}");
+    assert!(!body.contains("priority_stats"), "{body}");
+    assert!(body.contains("node_tape_reads_completed_total{device=\"st1\"} 3741\n"));
+    assert!(!body.contains("device=\"nst0\""));
+    apply(
+        &c,
+        &format!("prometheus.exporter.unix \"h\" {{\n{base}  bcache {{\n    priority_stats = true\n  }}\n  tapestats {{\n    ignored_devices = \"^st1$\"\n  }}\n}}\n"),
+    );
+    let body = scrape(&c);
+    assert!(body.contains("node_bcache_priority_stats_unused_percent{cache_device=\"cache0\",uuid=\"deaddd54-c735-46d5-868e-f331c5fd7c74\"} 99\n"), "{body}");
+    assert!(body.contains("node_tape_reads_completed_total{device=\"st0\"} 3741\n"));
+    assert!(!body.contains("device=\"st1\""), "{body}");
+    let health = c.component("prometheus.exporter.unix.h").unwrap().health;
+    assert_eq!(health.state, HealthState::Healthy, "{health:?}");
+}

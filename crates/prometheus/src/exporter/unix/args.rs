@@ -31,7 +31,6 @@ const BLOCKS_OF_OTHER_COLLECTORS: &[(&str, &[(&str, Attr)])] = &[
             ("netlink", Attr::Bool),
         ],
     ),
-    ("bcache", &[("priority_stats", Attr::Bool)]),
     (
         "ethtool",
         &[
@@ -75,7 +74,6 @@ const BLOCKS_OF_OTHER_COLLECTORS: &[(&str, &[(&str, Attr)])] = &[
             ("include_info", Attr::StringList),
         ],
     ),
-    ("tapestats", &[("ignored_devices", Attr::String)]),
     ("textfile", &[("directory", Attr::String)]),
     ("vmstat", &[("fields", Attr::String)]),
 ];
@@ -128,7 +126,7 @@ impl Decode for Arguments {
             udev_data_path: d
                 .optional_or::<String>("udev_data_path", "/run/udev/data".into())?
                 .into(),
-            bcache: defaults.bcache,
+            bcache: d.block("bcache")?.unwrap_or(defaults.bcache),
             cpu: d.block("cpu")?.unwrap_or(defaults.cpu),
             disk: d.block("disk")?.unwrap_or(defaults.disk),
             ethtool: defaults.ethtool,
@@ -139,7 +137,7 @@ impl Decode for Arguments {
             perf: defaults.perf,
             powersupply: d.block("powersupply")?.unwrap_or(defaults.powersupply),
             systemd: d.block("systemd")?.unwrap_or(defaults.systemd),
-            tapestats: defaults.tapestats,
+            tapestats: d.block("tapestats")?.unwrap_or(defaults.tapestats),
         };
         let include_exporter_metrics = d.optional_or("include_exporter_metrics", false)?;
         let mut notes = Vec::new();

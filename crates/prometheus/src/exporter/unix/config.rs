@@ -12,13 +12,19 @@ use regex::Regex;
 
 /// Collectors this exporter implements, by node_exporter name.
 pub const IMPLEMENTED_COLLECTORS: &[&str] = &[
+    "bcache",
+    "bonding",
+    "btrfs",
     "cpu",
     "cpufreq",
     "diskstats",
     "dmi",
+    "drm",
     "edac",
+    "fibrechannel",
     "filesystem",
     "hwmon",
+    "infiniband",
     "loadavg",
     "meminfo",
     "netclass",
@@ -28,9 +34,11 @@ pub const IMPLEMENTED_COLLECTORS: &[&str] = &[
     "processes",
     "rapl",
     "systemd",
+    "tapestats",
     "thermal_zone",
     "time",
     "uname",
+    "watchdog",
 ];
 
 /// The collectors Alloy runs on Linux when `set_collectors` is empty (its documentation's "Enabled by

@@ -7,9 +7,9 @@ use std::time::Instant;
 use ingot_prom::exposition::{Desc, FamilySet, MetricType};
 
 use super::{
-    cpu, cpufreq, diskstats, dmi, edac, filesystem, hwmon, loadavg, meminfo, netclass, netdev,
-    nvme, powersupplyclass, processes, rapl, systemd, thermal_zone, time, uname, ConfigError,
-    UnixConfig,
+    bcache, bonding, btrfs, cpu, cpufreq, diskstats, dmi, drm, edac, fibrechannel, filesystem,
+    hwmon, infiniband, loadavg, meminfo, netclass, netdev, nvme, powersupplyclass, processes, rapl,
+    systemd, tapestats, thermal_zone, time, uname, watchdog, ConfigError, UnixConfig,
 };
 
 const SCRAPE_DURATION: Desc = Desc::new(
@@ -70,13 +70,19 @@ impl UnixExporter {
         let mut collectors: Vec<Box<dyn Collector>> = Vec::new();
         for name in &selection.enabled {
             let collector: Box<dyn Collector> = match *name {
+                "bcache" => Box::new(bcache::BcacheCollector::new(config)),
+                "bonding" => Box::new(bonding::BondingCollector::new(config)),
+                "btrfs" => Box::new(btrfs::BtrfsCollector::new(config)),
                 "cpu" => Box::new(cpu::CpuCollector::new(config)?),
                 "cpufreq" => Box::new(cpufreq::CpufreqCollector::new(config)),
                 "diskstats" => Box::new(diskstats::DiskstatsCollector::new(config)?),
                 "dmi" => Box::new(dmi::DmiCollector::new(config)),
+                "drm" => Box::new(drm::DrmCollector::new(config)),
                 "edac" => Box::new(edac::EdacCollector::new(config)),
+                "fibrechannel" => Box::new(fibrechannel::FibrechannelCollector::new(config)),
                 "filesystem" => Box::new(filesystem::FilesystemCollector::new(config)?),
                 "hwmon" => Box::new(hwmon::HwmonCollector::new(config)?),
+                "infiniband" => Box::new(infiniband::InfinibandCollector::new(config)),
                 "loadavg" => Box::new(loadavg::LoadavgCollector::new(config)),
                 "meminfo" => Box::new(meminfo::MeminfoCollector::new(config)),
                 "netclass" => Box::new(netclass::NetclassCollector::new(config)?),
@@ -88,9 +94,11 @@ impl UnixExporter {
                 "processes" => Box::new(processes::ProcessesCollector::new(config)),
                 "rapl" => Box::new(rapl::RaplCollector::new(config)),
                 "systemd" => Box::new(systemd::SystemdCollector::new(config)?),
+                "tapestats" => Box::new(tapestats::TapestatsCollector::new(config)?),
                 "thermal_zone" => Box::new(thermal_zone::ThermalZoneCollector::new(config)),
                 "time" => Box::new(time::TimeCollector::new(config)),
                 "uname" => Box::new(uname::UnameCollector::new()),
+                "watchdog" => Box::new(watchdog::WatchdogCollector::new(config)),
                 other => unreachable!("collector {other} is listed as implemented"),
             };
             collectors.push(collector);
