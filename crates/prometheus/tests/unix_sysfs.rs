@@ -426,3 +426,103 @@ fn bcache_and_tapestats_blocks() {
     let health = c.component("prometheus.exporter.unix.h").unwrap().health;
     assert_eq!(health.state, HealthState::Healthy, "{health:?}");
 }
+
+/// perf on this machine: software counters always (perf_event_open works here as root); hardware
+/// and cache counters when the machine has a PMU, and otherwise named, with the reason, in the
+/// health message while the collector succeeds as node_exporter's does.
+#[test]
+fn perf_counts_what_the_machine_offers_and_names_the_rest() {
+    let tmp = tempfile::tempdir().unwrap();
+    let c = controller();
+    apply(
+        &c,
+        &format!(
+            "prometheus.exporter.unix \"h\" {{\n  sysfs_path = \"{}\"\n  set_collectors = [\"perf\"]\n  perf {{\n    cpus = \"0\"\n  }}\n}}\n",
+            tmp.path().display()
+        ),
+    );
+    let body = scrape(&c);
+    assert_eq!(success(&body, "perf"), "ok", "{body}");
+    for family in [
+        "node_perf_context_switches_total{cpu=\"0\"}",
+        "node_perf_page_faults_total{cpu=\"0\"}",
+        "node_perf_cpu_migrations_total{cpu=\"0\"}",
+        "node_perf_minor_faults_total{cpu=\"0\"}",
+        "node_perf_major_faults_total{cpu=\"0\"}",
+    ] {
+        assert!(body.contains(family), "{family} in\n{body}");
+    }
+    assert!(!body.contains("cpu=\"1\""), "only CPU 0 was asked for");
+    let health = c.component("prometheus.exporter.unix.h").unwrap().health;
+    assert_eq!(health.state, HealthState::Healthy, "{health:?}");
+    if body.contains("node_perf_cpucycles_total") {
+        assert!(!health.message.contains("CpuCycles"), "{}", health.message);
+    } else {
+        assert!(
+            health
+                .message
+                .contains("perf: events CpuCycles, CpuInstr")
+                && health
+                    .message
+                    .contains("are not collected: perf_event_open: "),
+            "{}",
+            health.message
+        );
+    }
+    // Counters count: a second scrape is not below the first.
+    let value = |body: &str| -> f64 {
+        body.lines()
+            .find_map(|l| l.strip_prefix("node_perf_context_switches_total{cpu=\"0\"} "))
+            .unwrap()
+            .parse()
+            .unwrap()
+    };
+    let first = value(&body);
+    std::thread::sleep(std::time::Duration::from_millis(50));
+    assert!(value(&scrape(&c)) >= first);
+
+    // Only software profilers: nothing to warn about.
+    apply(
+        &c,
+        &format!(
+            "prometheus.exporter.unix \"h\" {{\n  sysfs_path = \"{}\"\n  set_collectors = [\"perf\"]\n  perf {{\n    cpus = \"0\"\n    disable_hardware_profilers = true\n    disable_cache_profilers = true\n    software_profilers = [\"ContextSwitch\", \"Bogus\"]\n  }}\n}}\n",
+            tmp.path().display()
+        ),
+    );
+    let body = scrape(&c);
+    assert!(body.contains("node_perf_context_switches_total{cpu=\"0\"}"));
+    assert!(!body.contains("node_perf_page_faults_total"), "{body}");
+    let health = c.component("prometheus.exporter.unix.h").unwrap().health;
+    assert!(
+        !health.message.contains("not collected"),
+        "{}",
+        health.message
+    );
+    assert!(
+        health
+            .message
+            .contains("perf.software_profilers: unknown profiler \"Bogus\""),
+        "{}",
+        health.message
+    );
+
+    // A CPU that does not exist: nothing opens, and the collector fails saying why.
+    apply(
+        &c,
+        &format!(
+            "prometheus.exporter.unix \"h\" {{\n  sysfs_path = \"{}\"\n  set_collectors = [\"perf\"]\n  perf {{\n    cpus = \"4095\"\n  }}\n}}\n",
+            tmp.path().display()
+        ),
+    );
+    let body = scrape(&c);
+    assert_eq!(success(&body, "perf"), "failed");
+    let health = c.component("prometheus.exporter.unix.h").unwrap().health;
+    assert_eq!(health.state, HealthState::Unhealthy);
+    assert!(
+        health.message.contains(
+            "collector perf failed: perf: no counter could be opened: CpuCycles on CPU 4095: "
+        ),
+        "{}",
+        health.message
+    );
+}

@@ -31,14 +31,6 @@ const BLOCKS_OF_OTHER_COLLECTORS: &[(&str, &[(&str, Attr)])] = &[
             ("netlink", Attr::Bool),
         ],
     ),
-    (
-        "ethtool",
-        &[
-            ("device_exclude", Attr::String),
-            ("device_include", Attr::String),
-            ("metrics_include", Attr::String),
-        ],
-    ),
     ("ipvs", &[("backend_labels", Attr::StringList)]),
     (
         "ntp",
@@ -52,19 +44,6 @@ const BLOCKS_OF_OTHER_COLLECTORS: &[(&str, &[(&str, Attr)])] = &[
         ],
     ),
     ("netstat", &[("fields", Attr::String)]),
-    (
-        "perf",
-        &[
-            ("cpus", Attr::String),
-            ("tracepoint", Attr::StringList),
-            ("disable_hardware_profilers", Attr::Bool),
-            ("disable_software_profilers", Attr::Bool),
-            ("disable_cache_profilers", Attr::Bool),
-            ("hardware_profilers", Attr::StringList),
-            ("software_profilers", Attr::StringList),
-            ("cache_profilers", Attr::StringList),
-        ],
-    ),
     ("runit", &[("service_dir", Attr::String)]),
     ("supervisord", &[("url", Attr::String)]),
     (
@@ -129,12 +108,12 @@ impl Decode for Arguments {
             bcache: d.block("bcache")?.unwrap_or(defaults.bcache),
             cpu: d.block("cpu")?.unwrap_or(defaults.cpu),
             disk: d.block("disk")?.unwrap_or(defaults.disk),
-            ethtool: defaults.ethtool,
+            ethtool: d.block("ethtool")?.unwrap_or(defaults.ethtool),
             filesystem: d.block("filesystem")?.unwrap_or(defaults.filesystem),
             hwmon: d.block("hwmon")?.unwrap_or(defaults.hwmon),
             netclass: d.block("netclass")?.unwrap_or(defaults.netclass),
             netdev: d.block("netdev")?.unwrap_or(defaults.netdev),
-            perf: defaults.perf,
+            perf: d.block("perf")?.unwrap_or(defaults.perf),
             powersupply: d.block("powersupply")?.unwrap_or(defaults.powersupply),
             systemd: d.block("systemd")?.unwrap_or(defaults.systemd),
             tapestats: d.block("tapestats")?.unwrap_or(defaults.tapestats),
@@ -148,6 +127,7 @@ impl Decode for Arguments {
                 ));
             }
         }
+        notes.extend(super::perf::unknown_profilers(&config.perf));
         let selection = config.collector_selection();
         if !selection.unknown.is_empty() {
             let attr = ["set_collectors", "enable_collectors"]

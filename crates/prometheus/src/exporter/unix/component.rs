@@ -108,9 +108,9 @@ impl Component {
                 message.push_str(&no_data.join(", "));
                 message.push(')');
             }
-            for note in notes.iter() {
+            for note in notes.iter().cloned().chain(exporter.warnings()) {
                 message.push_str("; ");
-                message.push_str(note);
+                message.push_str(&note);
             }
             self.health.healthy(message);
         } else {

@@ -7,9 +7,10 @@ use std::time::Instant;
 use ingot_prom::exposition::{Desc, FamilySet, MetricType};
 
 use super::{
-    bcache, bonding, btrfs, cpu, cpufreq, diskstats, dmi, drm, edac, fibrechannel, filesystem,
-    hwmon, infiniband, loadavg, meminfo, netclass, netdev, nvme, powersupplyclass, processes, rapl,
-    systemd, tapestats, thermal_zone, time, uname, watchdog, ConfigError, UnixConfig,
+    bcache, bonding, btrfs, cpu, cpufreq, diskstats, dmi, drm, edac, ethtool, fibrechannel,
+    filesystem, hwmon, infiniband, loadavg, meminfo, netclass, netdev, nvme, perf,
+    powersupplyclass, processes, rapl, systemd, tapestats, thermal_zone, time, uname, watchdog,
+    ConfigError, UnixConfig,
 };
 
 const SCRAPE_DURATION: Desc = Desc::new(
@@ -36,6 +37,12 @@ pub(super) const NO_DATA: &str = "collector returned no data";
 pub(super) trait Collector: Send {
     fn name(&self) -> &'static str;
     fn update(&mut self, out: &mut FamilySet) -> Result<(), String>;
+
+    /// What the collector could not do although it succeeded (perf events the machine does not
+    /// offer): named in the component's health message.
+    fn warnings(&self) -> &[String] {
+        &[]
+    }
 }
 
 /// A collector that failed during the last gather.
@@ -79,6 +86,7 @@ impl UnixExporter {
                 "dmi" => Box::new(dmi::DmiCollector::new(config)),
                 "drm" => Box::new(drm::DrmCollector::new(config)),
                 "edac" => Box::new(edac::EdacCollector::new(config)),
+                "ethtool" => Box::new(ethtool::EthtoolCollector::new(config)?),
                 "fibrechannel" => Box::new(fibrechannel::FibrechannelCollector::new(config)),
                 "filesystem" => Box::new(filesystem::FilesystemCollector::new(config)?),
                 "hwmon" => Box::new(hwmon::HwmonCollector::new(config)?),
@@ -88,6 +96,7 @@ impl UnixExporter {
                 "netclass" => Box::new(netclass::NetclassCollector::new(config)?),
                 "netdev" => Box::new(netdev::NetdevCollector::new(config)?),
                 "nvme" => Box::new(nvme::NvmeCollector::new(config)),
+                "perf" => Box::new(perf::PerfCollector::new(config)?),
                 "powersupplyclass" => {
                     Box::new(powersupplyclass::PowerSupplyClassCollector::new(config)?)
                 }
@@ -161,6 +170,17 @@ impl UnixExporter {
     /// The failures of the last gather.
     pub fn errors(&self) -> &[CollectorError] {
         &self.errors
+    }
+
+    /// The collectors' warnings (see [`Collector::warnings`]), as `<collector>: <warning>`.
+    pub fn warnings(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        for c in &self.collectors {
+            for w in c.warnings() {
+                out.push(format!("{}: {w}", c.name()));
+            }
+        }
+        out
     }
 
     /// Collectors that found nothing to collect in the last gather (node_exporter's `ErrNoData`:

@@ -7,6 +7,7 @@ use ingot_hostfs::powercap;
 use ingot_prom::exposition::{FamilySet, MetricType};
 
 use super::exporter::NO_DATA;
+use super::files::sanitize_metric_name;
 use super::{Collector, IntText, UnixConfig};
 
 pub(super) struct RaplCollector {
@@ -24,35 +25,6 @@ impl RaplCollector {
             help: String::new(),
             buf: Vec::new(),
         }
-    }
-}
-
-/// node_exporter's `SanitizeMetricName`: every run of characters other than `[0-9A-Za-z_]`, with
-/// the underscores around it, becomes one `_`.
-pub(super) fn sanitize_metric_name(name: &str, out: &mut String) {
-    let bytes = name.as_bytes();
-    let valid = |c: u8| c.is_ascii_alphanumeric() || c == b'_';
-    let mut i = 0;
-    while i < bytes.len() {
-        // Find the next invalid run; underscores directly before it join it.
-        let Some(bad) = bytes[i..].iter().position(|&c| !valid(c)).map(|p| p + i) else {
-            out.push_str(&name[i..]);
-            break;
-        };
-        let mut start = bad;
-        while start > i && bytes[start - 1] == b'_' {
-            start -= 1;
-        }
-        let mut end = bad;
-        while end < bytes.len() && !valid(bytes[end]) {
-            end += 1;
-        }
-        while end < bytes.len() && bytes[end] == b'_' {
-            end += 1;
-        }
-        out.push_str(&name[i..start]);
-        out.push('_');
-        i = end;
     }
 }
 
@@ -94,25 +66,5 @@ impl Collector for RaplCollector {
             );
         }
         Ok(())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn sanitizes_as_node_exporter() {
-        let s = |n: &str| {
-            let mut out = String::new();
-            sanitize_metric_name(n, &mut out);
-            out
-        };
-        assert_eq!(s("package"), "package");
-        assert_eq!(s("dram-x"), "dram_x");
-        assert_eq!(s("a__-__b"), "a_b");
-        assert_eq!(s("a.b.c"), "a_b_c");
-        assert_eq!(s("-a-"), "_a_");
-        assert_eq!(s("a_b"), "a_b");
     }
 }
