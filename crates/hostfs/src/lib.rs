@@ -29,6 +29,7 @@ pub mod mountinfo;
 pub mod netclass;
 pub mod netdev;
 pub mod netstat;
+pub mod nl80211;
 pub mod num;
 pub mod nvme;
 pub mod perf;

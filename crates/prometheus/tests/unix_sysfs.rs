@@ -459,9 +459,7 @@ fn perf_counts_what_the_machine_offers_and_names_the_rest() {
         assert!(!health.message.contains("CpuCycles"), "{}", health.message);
     } else {
         assert!(
-            health
-                .message
-                .contains("perf: events CpuCycles, CpuInstr")
+            health.message.contains("perf: events CpuCycles, CpuInstr")
                 && health
                     .message
                     .contains("are not collected: perf_event_open: "),
@@ -525,4 +523,22 @@ fn perf_counts_what_the_machine_offers_and_names_the_rest() {
         "{}",
         health.message
     );
+}
+
+/// wifi asks nl80211 over generic netlink: a kernel without cfg80211 has no such family, which is
+/// "no data" (as node_exporter), never a failure.
+#[test]
+fn wifi_without_nl80211_is_no_data() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (text, errors) = gather(&config(tmp.path(), &["wifi"]));
+    assert!(errors.is_empty(), "{errors:?}");
+    let has_nl80211 = std::path::Path::new("/sys/class/ieee80211").exists();
+    assert_eq!(
+        success(&text, "wifi"),
+        if has_nl80211 { "ok" } else { "failed" },
+        "{text}"
+    );
+    if !has_nl80211 {
+        assert!(!text.contains("node_wifi_"), "{text}");
+    }
 }

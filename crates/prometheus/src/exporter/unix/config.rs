@@ -27,6 +27,7 @@ pub const IMPLEMENTED_COLLECTORS: &[&str] = &[
     "hwmon",
     "infiniband",
     "loadavg",
+    "logind",
     "meminfo",
     "netclass",
     "netdev",
@@ -41,6 +42,7 @@ pub const IMPLEMENTED_COLLECTORS: &[&str] = &[
     "time",
     "uname",
     "watchdog",
+    "wifi",
 ];
 
 /// The collectors Alloy runs on Linux when `set_collectors` is empty (its documentation's "Enabled by

@@ -8,9 +8,9 @@ use ingot_prom::exposition::{Desc, FamilySet, MetricType};
 
 use super::{
     bcache, bonding, btrfs, cpu, cpufreq, diskstats, dmi, drm, edac, ethtool, fibrechannel,
-    filesystem, hwmon, infiniband, loadavg, meminfo, netclass, netdev, nvme, perf,
+    filesystem, hwmon, infiniband, loadavg, logind, meminfo, netclass, netdev, nvme, perf,
     powersupplyclass, processes, rapl, systemd, tapestats, thermal_zone, time, uname, watchdog,
-    ConfigError, UnixConfig,
+    wifi, ConfigError, UnixConfig,
 };
 
 const SCRAPE_DURATION: Desc = Desc::new(
@@ -92,6 +92,7 @@ impl UnixExporter {
                 "hwmon" => Box::new(hwmon::HwmonCollector::new(config)?),
                 "infiniband" => Box::new(infiniband::InfinibandCollector::new(config)),
                 "loadavg" => Box::new(loadavg::LoadavgCollector::new(config)),
+                "logind" => Box::new(logind::LogindCollector::new(config)),
                 "meminfo" => Box::new(meminfo::MeminfoCollector::new(config)),
                 "netclass" => Box::new(netclass::NetclassCollector::new(config)?),
                 "netdev" => Box::new(netdev::NetdevCollector::new(config)?),
@@ -108,6 +109,7 @@ impl UnixExporter {
                 "time" => Box::new(time::TimeCollector::new(config)),
                 "uname" => Box::new(uname::UnameCollector::new()),
                 "watchdog" => Box::new(watchdog::WatchdogCollector::new(config)),
+                "wifi" => Box::new(wifi::WifiCollector::new(config)),
                 other => unreachable!("collector {other} is listed as implemented"),
             };
             collectors.push(collector);

@@ -34,6 +34,7 @@ mod filesystem;
 mod hwmon;
 mod infiniband;
 mod loadavg;
+mod logind;
 mod meminfo;
 mod netclass;
 mod netdev;
@@ -49,6 +50,7 @@ mod thermal_zone;
 mod time;
 mod uname;
 mod watchdog;
+mod wifi;
 
 pub use args::Arguments;
 pub use component::{Component, NAME};
