@@ -111,8 +111,9 @@ fn reload_by_sighup_and_endpoint_and_a_bad_config_keeps_the_running_graph() {
     assert_eq!(status, 400);
     assert!(
         body.contains(
-            ":2:19: unknown collector \"nosuch\": neither Alloy nor node_exporter has such a collector (ingot implements cpu,"
-        ),
+            ":2:19: unknown collector \"nosuch\": neither Alloy nor node_exporter has such a collector (ingot implements "
+        ) && body.contains(" cpu, ")
+            && body.contains(" hwmon, "),
         "{body}"
     );
     let (status, metrics) =

@@ -7,6 +7,10 @@
 //! families without samples left out, HELP and label values escaped as `expfmt` does, and values
 //! printed by [`go_float`].
 //!
+//! A family's samples share its label names, except in a family made by
+//! [`FamilySet::ragged_family`], whose samples bring their own (client_golang accepts such const
+//! metrics; node_exporter's `node_power_supply_info` is one): those sort with fewer labels first.
+//!
 //! A [`FamilySet`] is built to be refilled on every gather: [`FamilySet::clear`] keeps each
 //! family's buffers, and label values live in one string per family, so a steady-state gather
 //! allocates nothing here.
