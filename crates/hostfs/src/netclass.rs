@@ -55,20 +55,20 @@ pub fn devices(class_dir: &Path) -> Result<Vec<String>, SysError> {
 /// [`SysError::is_ignorable_attribute`]) fails the interface; a directory that is gone fails
 /// with ENOENT, as procfs' listing of it does.
 pub fn iface(class_dir: &Path, name: &str, buf: &mut Vec<u8>) -> Result<NetClassIface, SysError> {
-    let dir = class_dir.join(name);
-    std::fs::metadata(&dir).map_err(|e| SysError::io("open", &dir, &e))?;
+    let dir_path = class_dir.join(name);
+    // One lookup of the device directory; each attribute is then opened relative to it.
+    let dir = crate::read::Dir::open(&dir_path).map_err(|e| SysError::io("open", &dir_path, &e))?;
     let mut iface = NetClassIface {
         name: name.to_owned(),
         ..NetClassIface::default()
     };
     let mut read = |attr: &str| -> Result<Option<String>, SysError> {
-        let path = dir.join(attr);
-        match sysfs::read_value(&path, buf) {
+        match sysfs::read_value_at(&dir, &dir_path, attr, buf) {
             Ok(v) => Ok(Some(v)),
             Err(e) if e.is_ignorable_attribute() => Ok(None),
             Err(e) => Err(e.context(format!(
                 "failed to read file {:?}",
-                path.display().to_string()
+                dir_path.join(attr).display().to_string()
             ))),
         }
     };

@@ -190,6 +190,33 @@ pub fn read_raw_value<'b>(path: &Path, buf: &'b mut Vec<u8>) -> Result<&'b [u8],
     Ok(trim_space(buf))
 }
 
+/// [`read_value`] for `rel` below an open directory: the kernel walks only `rel` (cheaper than a
+/// full path for the many attributes of one device). `dir_path` names the directory in errors.
+pub fn read_value_at(
+    dir: &crate::read::Dir,
+    dir_path: &Path,
+    rel: &str,
+    buf: &mut Vec<u8>,
+) -> Result<String, SysError> {
+    let mut file = dir
+        .open_file(rel)
+        .map_err(|e| SysError::io("open", &dir_path.join(rel), &e))?;
+    buf.clear();
+    buf.resize(128, 0);
+    let n = loop {
+        match file.read(buf) {
+            Ok(n) => break n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => {
+                buf.clear();
+                return Err(SysError::errno_only(&e));
+            }
+        }
+    };
+    buf.truncate(n);
+    Ok(to_valid_utf8(trim_space(buf)))
+}
+
 /// Go's `os.ReadFile`: the whole file into `buf`.
 pub fn read_file<'b>(path: &Path, buf: &'b mut Vec<u8>) -> Result<&'b [u8], SysError> {
     crate::read::read_into(path, buf).map_err(|e| {
