@@ -4,8 +4,10 @@
 use ingot_syntax::decode::{BodyDecoder, Decode, Failed};
 
 use super::{
-    ArpConfig, CpuConfig, DiskConfig, FilesystemConfig, IpvsConfig, NetdevConfig, NetstatConfig,
-    SysctlConfig, SystemdConfig, TextfileConfig, UnixConfig, VmstatConfig, IMPLEMENTED_COLLECTORS,
+    ArpConfig, BcacheConfig, CpuConfig, DiskConfig, EthtoolConfig, FilesystemConfig, HwmonConfig,
+    IpvsConfig, NetclassConfig, NetdevConfig, NetstatConfig, PerfConfig, PowersupplyConfig,
+    SysctlConfig, SystemdConfig, TapestatsConfig, TextfileConfig, UnixConfig, VmstatConfig,
+    IMPLEMENTED_COLLECTORS,
 };
 
 /// What an attribute of an Alloy block holds, for the blocks whose collector ingot does not have: they are
@@ -22,22 +24,6 @@ enum Attr {
 
 /// The blocks of Alloy's schema for collectors ingot does not implement, with their attributes.
 const BLOCKS_OF_OTHER_COLLECTORS: &[(&str, &[(&str, Attr)])] = &[
-    ("bcache", &[("priority_stats", Attr::Bool)]),
-    (
-        "ethtool",
-        &[
-            ("device_exclude", Attr::String),
-            ("device_include", Attr::String),
-            ("metrics_include", Attr::String),
-        ],
-    ),
-    (
-        "hwmon",
-        &[
-            ("chip_exclude", Attr::String),
-            ("chip_include", Attr::String),
-        ],
-    ),
     (
         "ntp",
         &[
@@ -49,30 +35,8 @@ const BLOCKS_OF_OTHER_COLLECTORS: &[(&str, &[(&str, Attr)])] = &[
             ("server_is_local", Attr::Bool),
         ],
     ),
-    (
-        "netclass",
-        &[
-            ("ignore_invalid_speed_device", Attr::Bool),
-            ("ignored_devices", Attr::String),
-        ],
-    ),
-    (
-        "perf",
-        &[
-            ("cpus", Attr::String),
-            ("tracepoint", Attr::StringList),
-            ("disable_hardware_profilers", Attr::Bool),
-            ("disable_software_profilers", Attr::Bool),
-            ("disable_cache_profilers", Attr::Bool),
-            ("hardware_profilers", Attr::StringList),
-            ("software_profilers", Attr::StringList),
-            ("cache_profilers", Attr::StringList),
-        ],
-    ),
-    ("powersupply", &[("ignored_supplies", Attr::String)]),
     ("runit", &[("service_dir", Attr::String)]),
     ("supervisord", &[("url", Attr::String)]),
-    ("tapestats", &[("ignored_devices", Attr::String)]),
 ];
 
 /// Decodes the block `name` (if present) against its Alloy attributes; whether it was there.
@@ -124,14 +88,21 @@ impl Decode for Arguments {
                 .optional_or::<String>("udev_data_path", "/run/udev/data".into())?
                 .into(),
             arp: d.block("arp")?.unwrap_or(defaults.arp),
+            bcache: d.block("bcache")?.unwrap_or(defaults.bcache),
             cpu: d.block("cpu")?.unwrap_or(defaults.cpu),
             disk: d.block("disk")?.unwrap_or(defaults.disk),
+            ethtool: d.block("ethtool")?.unwrap_or(defaults.ethtool),
             filesystem: d.block("filesystem")?.unwrap_or(defaults.filesystem),
+            hwmon: d.block("hwmon")?.unwrap_or(defaults.hwmon),
             ipvs: d.block("ipvs")?.unwrap_or(defaults.ipvs),
+            netclass: d.block("netclass")?.unwrap_or(defaults.netclass),
             netdev: d.block("netdev")?.unwrap_or(defaults.netdev),
             netstat: d.block("netstat")?.unwrap_or(defaults.netstat),
+            perf: d.block("perf")?.unwrap_or(defaults.perf),
+            powersupply: d.block("powersupply")?.unwrap_or(defaults.powersupply),
             sysctl: d.block("sysctl")?.unwrap_or(defaults.sysctl),
             systemd: d.block("systemd")?.unwrap_or(defaults.systemd),
+            tapestats: d.block("tapestats")?.unwrap_or(defaults.tapestats),
             textfile: d.block("textfile")?.unwrap_or(defaults.textfile),
             vmstat: d.block("vmstat")?.unwrap_or(defaults.vmstat),
             ..defaults
@@ -145,6 +116,7 @@ impl Decode for Arguments {
                 ));
             }
         }
+        notes.extend(super::perf::unknown_profilers(&config.perf));
         let selection = config.collector_selection();
         if !selection.unknown.is_empty() {
             let attr = ["set_collectors", "enable_collectors"]
@@ -312,6 +284,81 @@ impl Decode for SystemdConfig {
             task_metrics: d.optional_or("task_metrics", def.task_metrics)?,
             unit_exclude: d.optional_or("unit_exclude", def.unit_exclude)?,
             unit_include: d.optional_or("unit_include", def.unit_include)?,
+        })
+    }
+}
+
+impl Decode for BcacheConfig {
+    fn decode(d: &mut BodyDecoder<'_, '_>) -> Result<Self, Failed> {
+        Ok(BcacheConfig {
+            priority_stats: d.optional_or("priority_stats", false)?,
+        })
+    }
+}
+
+impl Decode for EthtoolConfig {
+    fn decode(d: &mut BodyDecoder<'_, '_>) -> Result<Self, Failed> {
+        let def = EthtoolConfig::default();
+        Ok(EthtoolConfig {
+            device_exclude: d.optional_or("device_exclude", def.device_exclude)?,
+            device_include: d.optional_or("device_include", def.device_include)?,
+            metrics_include: d.optional_or("metrics_include", def.metrics_include)?,
+        })
+    }
+}
+
+impl Decode for HwmonConfig {
+    fn decode(d: &mut BodyDecoder<'_, '_>) -> Result<Self, Failed> {
+        let def = HwmonConfig::default();
+        Ok(HwmonConfig {
+            chip_exclude: d.optional_or("chip_exclude", def.chip_exclude)?,
+            chip_include: d.optional_or("chip_include", def.chip_include)?,
+        })
+    }
+}
+
+impl Decode for NetclassConfig {
+    fn decode(d: &mut BodyDecoder<'_, '_>) -> Result<Self, Failed> {
+        let def = NetclassConfig::default();
+        Ok(NetclassConfig {
+            ignore_invalid_speed_device: d.optional_or(
+                "ignore_invalid_speed_device",
+                def.ignore_invalid_speed_device,
+            )?,
+            ignored_devices: d.optional_or("ignored_devices", def.ignored_devices)?,
+        })
+    }
+}
+
+impl Decode for PerfConfig {
+    fn decode(d: &mut BodyDecoder<'_, '_>) -> Result<Self, Failed> {
+        Ok(PerfConfig {
+            cpus: d.optional_or("cpus", String::new())?,
+            tracepoint: d.optional_or("tracepoint", Vec::new())?,
+            disable_hardware_profilers: d.optional_or("disable_hardware_profilers", false)?,
+            disable_software_profilers: d.optional_or("disable_software_profilers", false)?,
+            disable_cache_profilers: d.optional_or("disable_cache_profilers", false)?,
+            hardware_profilers: d.optional_or("hardware_profilers", Vec::new())?,
+            software_profilers: d.optional_or("software_profilers", Vec::new())?,
+            cache_profilers: d.optional_or("cache_profilers", Vec::new())?,
+        })
+    }
+}
+
+impl Decode for PowersupplyConfig {
+    fn decode(d: &mut BodyDecoder<'_, '_>) -> Result<Self, Failed> {
+        let def = PowersupplyConfig::default();
+        Ok(PowersupplyConfig {
+            ignored_supplies: d.optional_or("ignored_supplies", def.ignored_supplies)?,
+        })
+    }
+}
+
+impl Decode for TapestatsConfig {
+    fn decode(d: &mut BodyDecoder<'_, '_>) -> Result<Self, Failed> {
+        let def = TapestatsConfig::default();
+        Ok(TapestatsConfig {
+            ignored_devices: d.optional_or("ignored_devices", def.ignored_devices)?,
         })
     }
 }

@@ -13,31 +13,48 @@ use regex::Regex;
 /// Collectors this exporter implements, by node_exporter name.
 pub const IMPLEMENTED_COLLECTORS: &[&str] = &[
     "arp",
+    "bcache",
+    "bonding",
+    "btrfs",
     "buddyinfo",
     "cgroups",
     "conntrack",
     "cpu",
+    "cpufreq",
     "diskstats",
+    "dmi",
+    "drm",
+    "edac",
     "entropy",
+    "ethtool",
+    "fibrechannel",
     "filefd",
     "filesystem",
+    "hwmon",
+    "infiniband",
     "interrupts",
     "ipvs",
     "ksmd",
     "lnstat",
     "loadavg",
+    "logind",
     "mdadm",
     "meminfo",
     "meminfo_numa",
     "mountstats",
+    "netclass",
     "netdev",
     "netstat",
     "network_route",
     "nfs",
     "nfsd",
+    "nvme",
     "os",
+    "perf",
+    "powersupplyclass",
     "pressure",
     "processes",
+    "rapl",
     "schedstat",
     "selinux",
     "slabinfo",
@@ -47,20 +64,29 @@ pub const IMPLEMENTED_COLLECTORS: &[&str] = &[
     "stat",
     "sysctl",
     "systemd",
+    "tapestats",
     "tcpstat",
     "textfile",
+    "thermal_zone",
     "time",
     "timex",
     "udp_queues",
     "uname",
     "vmstat",
+    "watchdog",
+    "wifi",
     "xfs",
     "zfs",
     "zoneinfo",
 ];
 
-/// The collectors Alloy runs on Linux when `set_collectors` is empty (its documentation's "Enabled by
-/// default" column, Linux and "any" rows). ingot runs those it implements and names the others.
+/// The collectors Alloy runs on Linux when `set_collectors` is empty. Alloy 1.18 starts from its own
+/// table (`internal/static/integrations/node_exporter/collectors.go`) and then takes the default of
+/// every collector registered in the node_exporter package it vendors (`collector.GetDefaults()`, a
+/// fork of node_exporter 1.10.2): its documentation's 44 "Enabled by default" Linux and "any" rows,
+/// plus `selinux` (enabled in Alloy's table, left out of its documentation) and `watchdog`
+/// (registered enabled since node_exporter 1.10, absent from Alloy's table and documentation).
+/// ingot runs those it implements and names the others.
 pub const ALLOY_DEFAULT_COLLECTORS: &[&str] = &[
     "arp",
     "bcache",
@@ -93,6 +119,7 @@ pub const ALLOY_DEFAULT_COLLECTORS: &[&str] = &[
     "pressure",
     "rapl",
     "schedstat",
+    "selinux",
     "sockstat",
     "softnet",
     "stat",
@@ -104,12 +131,15 @@ pub const ALLOY_DEFAULT_COLLECTORS: &[&str] = &[
     "udp_queues",
     "uname",
     "vmstat",
+    "watchdog",
     "xfs",
     "zfs",
 ];
 
-/// Every collector name Alloy's `prometheus.exporter.unix` knows (node_exporter's collector package as Alloy
-/// 1.18 vendors it, `internal/static/integrations/node_exporter/collectors.go`).
+/// Every collector name Alloy's `prometheus.exporter.unix` knows: its own table
+/// (`internal/static/integrations/node_exporter/collectors.go`) and the collectors node_exporter
+/// 1.10.2, which Alloy 1.18 vendors as a fork, registers on Linux (`cpu_vulnerabilities`,
+/// `pcidevice`, `swap`, `watchdog`, `xfrm` are not in Alloy's table, but `enable_collectors` runs them).
 pub const ALLOY_KNOWN_COLLECTORS: &[&str] = &[
     "arp",
     "bcache",
@@ -120,6 +150,7 @@ pub const ALLOY_KNOWN_COLLECTORS: &[&str] = &[
     "cgroups",
     "conntrack",
     "cpu",
+    "cpu_vulnerabilities",
     "cpufreq",
     "devstat",
     "diskstats",
@@ -155,6 +186,7 @@ pub const ALLOY_KNOWN_COLLECTORS: &[&str] = &[
     "ntp",
     "nvme",
     "os",
+    "pcidevice",
     "perf",
     "powersupplyclass",
     "pressure",
@@ -170,6 +202,7 @@ pub const ALLOY_KNOWN_COLLECTORS: &[&str] = &[
     "softnet",
     "stat",
     "supervisord",
+    "swap",
     "sysctl",
     "systemd",
     "tapestats",
@@ -182,7 +215,9 @@ pub const ALLOY_KNOWN_COLLECTORS: &[&str] = &[
     "udp_queues",
     "uname",
     "vmstat",
+    "watchdog",
     "wifi",
+    "xfrm",
     "xfs",
     "zfs",
     "zoneinfo",
@@ -232,15 +267,22 @@ pub struct UnixConfig {
     pub enable_collectors: Vec<String>,
     pub disable_collectors: Vec<String>,
     pub arp: ArpConfig,
+    pub bcache: BcacheConfig,
     pub cpu: CpuConfig,
     pub disk: DiskConfig,
+    pub ethtool: EthtoolConfig,
     pub filesystem: FilesystemConfig,
+    pub hwmon: HwmonConfig,
     pub ipvs: IpvsConfig,
+    pub netclass: NetclassConfig,
     pub netdev: NetdevConfig,
     pub netstat: NetstatConfig,
+    pub perf: PerfConfig,
+    pub powersupply: PowersupplyConfig,
     pub stat: StatConfig,
     pub sysctl: SysctlConfig,
     pub systemd: SystemdConfig,
+    pub tapestats: TapestatsConfig,
     pub textfile: TextfileConfig,
     pub vmstat: VmstatConfig,
 }
@@ -256,15 +298,22 @@ impl Default for UnixConfig {
             enable_collectors: Vec::new(),
             disable_collectors: Vec::new(),
             arp: ArpConfig::default(),
+            bcache: BcacheConfig::default(),
             cpu: CpuConfig::default(),
             disk: DiskConfig::default(),
+            ethtool: EthtoolConfig::default(),
             filesystem: FilesystemConfig::default(),
+            hwmon: HwmonConfig::default(),
             ipvs: IpvsConfig::default(),
+            netclass: NetclassConfig::default(),
             netdev: NetdevConfig::default(),
             netstat: NetstatConfig::default(),
+            perf: PerfConfig::default(),
+            powersupply: PowersupplyConfig::default(),
             stat: StatConfig::default(),
             sysctl: SysctlConfig::default(),
             systemd: SystemdConfig::default(),
+            tapestats: TapestatsConfig::default(),
             textfile: TextfileConfig::default(),
             vmstat: VmstatConfig::default(),
         }
@@ -421,6 +470,100 @@ impl Default for VmstatConfig {
     }
 }
 
+/// The `bcache` block.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BcacheConfig {
+    /// node_exporter's `--collector.bcache.priorityStats`: read each cache's `priority_stats`
+    /// (expensive: the kernel walks every bucket).
+    pub priority_stats: bool,
+}
+
+/// The `ethtool` block.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EthtoolConfig {
+    pub device_exclude: String,
+    pub device_include: String,
+    /// Which driver statistics become metrics (matched against the sanitized statistic name).
+    pub metrics_include: String,
+}
+
+impl Default for EthtoolConfig {
+    fn default() -> EthtoolConfig {
+        EthtoolConfig {
+            device_exclude: String::new(),
+            device_include: String::new(),
+            metrics_include: ".*".to_owned(),
+        }
+    }
+}
+
+/// The `hwmon` block: chips to include or exclude, by the `chip` label.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct HwmonConfig {
+    pub chip_include: String,
+    pub chip_exclude: String,
+}
+
+/// The `netclass` block.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NetclassConfig {
+    /// Leave out `node_network_speed_bytes` of devices whose speed reads as negative (unknown).
+    pub ignore_invalid_speed_device: bool,
+    pub ignored_devices: String,
+}
+
+impl Default for NetclassConfig {
+    fn default() -> NetclassConfig {
+        NetclassConfig {
+            ignore_invalid_speed_device: false,
+            ignored_devices: "^$".to_owned(),
+        }
+    }
+}
+
+/// The `perf` block (node_exporter's `--collector.perf.*` flags).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PerfConfig {
+    /// CPUs to profile (`1,3-5`, strides as `0-8:2`); empty means every CPU.
+    pub cpus: String,
+    /// `subsystem:event` tracepoints to count.
+    pub tracepoint: Vec<String>,
+    pub disable_hardware_profilers: bool,
+    pub disable_software_profilers: bool,
+    pub disable_cache_profilers: bool,
+    pub hardware_profilers: Vec<String>,
+    pub software_profilers: Vec<String>,
+    pub cache_profilers: Vec<String>,
+}
+
+/// The `powersupply` block.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PowersupplyConfig {
+    pub ignored_supplies: String,
+}
+
+impl Default for PowersupplyConfig {
+    fn default() -> PowersupplyConfig {
+        PowersupplyConfig {
+            ignored_supplies: "^$".to_owned(),
+        }
+    }
+}
+
+/// The `tapestats` block.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TapestatsConfig {
+    pub ignored_devices: String,
+}
+
+impl Default for TapestatsConfig {
+    fn default() -> TapestatsConfig {
+        TapestatsConfig {
+            ignored_devices: "^$".to_owned(),
+        }
+    }
+}
+
 /// A configuration node_exporter would refuse to start with.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConfigError(pub String);
@@ -512,6 +655,13 @@ impl UnixConfig {
     }
 }
 
+/// Compiles a Go-style (unanchored) regex option that is always set (node_exporter's
+/// `regexp.MustCompile(*flag)`): an empty pattern matches everything.
+pub(crate) fn required_regex(option: &str, pattern: &str) -> Result<Regex, ConfigError> {
+    Regex::new(pattern)
+        .map_err(|e| ConfigError(format!("invalid regular expression for {option}: {e}")))
+}
+
 /// Compiles a Go-style (unanchored) regex option; empty means unset.
 pub(crate) fn optional_regex(option: &str, pattern: &str) -> Result<Option<Regex>, ConfigError> {
     if pattern.is_empty() {
@@ -559,15 +709,31 @@ mod tests {
             .collect();
         implemented_defaults.sort_unstable();
         assert_eq!(sel.enabled, implemented_defaults);
-        for c in ["cpu", "stat", "textfile", "vmstat"] {
+        for c in [
+            "cpu",
+            "stat",
+            "textfile",
+            "vmstat",
+            "hwmon",
+            "netclass",
+            "thermal_zone",
+        ] {
             assert!(sel.enabled.contains(&c), "{c}");
         }
-        // Not in Alloy's default set.
-        for c in ["processes", "systemd", "interrupts", "tcpstat"] {
+        // Implemented but not in Alloy's default set.
+        for c in [
+            "processes",
+            "systemd",
+            "interrupts",
+            "tcpstat",
+            "logind",
+            "perf",
+        ] {
             assert!(!sel.enabled.contains(&c), "{c}");
         }
         assert!(sel.absent.is_empty() && sel.unknown.is_empty());
-        assert!(!sel.default_absent.contains(&"cpu"));
+        // Every collector of Alloy's default set is implemented.
+        assert_eq!(sel.default_absent, Vec::<&str>::new());
         assert_eq!(
             sel.enabled.len() + sel.default_absent.len(),
             ALLOY_DEFAULT_COLLECTORS.len()

@@ -2,13 +2,20 @@
 //! output encoded as node_exporter's.
 
 use std::fmt;
+use std::sync::Arc;
 use std::time::Instant;
 
 use ingot_prom::exposition::{Desc, FamilySet, MetricType};
+use ingot_runtime::metrics::BuildInfo;
 
 use super::{
-    cpu, diskstats, filesystem, loadavg, meminfo, netdev, processes, systemd, time, uname,
-    ConfigError, UnixConfig,
+    arp, bcache, bonding, btrfs, buddyinfo, cgroups, conntrack, cpu, cpufreq, diskstats, dmi, drm,
+    edac, entropy, ethtool, fibrechannel, filefd, filesystem, hwmon, infiniband, interrupts, ipvs,
+    ksmd, lnstat, loadavg, logind, mdadm, meminfo, meminfo_numa, mountstats, netclass, netdev,
+    netstat, network_route, nfs, nfsd, nvme, os, perf, powersupplyclass, pressure, processes, rapl,
+    schedstat, selinux, slabinfo, sockstat, softirqs, softnet, stat, sysctl, systemd, tapestats,
+    tcpstat, textfile, thermal_zone, time, timex, udp_queues, uname, vmstat, watchdog, wifi, xfs,
+    zfs, zoneinfo, ConfigError, UnixConfig,
 };
 
 const SCRAPE_DURATION: Desc = Desc::new(
@@ -24,14 +31,22 @@ const SCRAPE_SUCCESS: Desc = Desc::new(
     &["collector"],
 );
 
-/// node_exporter's `ErrNoData`: what a collector returns when its source does not exist on this
-/// host (no conntrack module, no PSI, no schedstat). `node_scrape_collector_success` is 0, as
-/// upstream reports it, but upstream logs it only at debug level, so it is no failure: the
-/// component stays healthy.
+const BUILD_INFO: Desc = Desc::new(
+    "node_exporter_build_info",
+    "A metric with a constant '1' value labeled by version, revision, branch, goversion from which node_exporter was built, and the goos and goarch for the build.",
+    MetricType::Gauge,
+    &BuildInfo::LABELS,
+);
+
+/// node_exporter's `ErrNoData`: what a collector returns (as its whole error) when its source does
+/// not exist on this host (no conntrack module, no PSI, no bcache, no InfiniBand, no hwmon). As in
+/// node_exporter, its `node_scrape_collector_success` is 0, but upstream logs it only at debug
+/// level, so it is no failure: the component stays healthy and names it.
 pub(super) const NO_DATA: &str = "collector returned no data";
 
 /// One node_exporter collector. `update` adds its samples to `out`; samples it added before
 /// failing stay, as they do in node_exporter, where they were already sent on the channel.
+/// Returning `Err(NO_DATA.into())` says there is nothing to collect on this host.
 pub(super) trait Collector: Send {
     fn name(&self) -> &'static str;
     fn update(&mut self, out: &mut FamilySet) -> Result<(), String>;
@@ -39,6 +54,12 @@ pub(super) trait Collector: Send {
     /// and reports success (the textfile collector's malformed files). They reach the component's
     /// health like failures.
     fn problems(&self) -> &[String] {
+        &[]
+    }
+
+    /// What the collector could not do although it succeeded (perf events the machine does not
+    /// offer): named in the component's (healthy) health message.
+    fn warnings(&self) -> &[String] {
         &[]
     }
 }
@@ -71,6 +92,9 @@ pub struct UnixExporter {
     default_absent: Vec<&'static str>,
     families: FamilySet,
     errors: Vec<CollectorError>,
+    no_data: Vec<&'static str>,
+    /// The agent's build, served as `node_exporter_build_info` when set.
+    build_info: Option<Arc<BuildInfo>>,
 }
 
 impl UnixExporter {
@@ -81,51 +105,74 @@ impl UnixExporter {
         let mut collectors: Vec<Box<dyn Collector>> = Vec::new();
         for name in &selection.enabled {
             let collector: Box<dyn Collector> = match *name {
-                "arp" => Box::new(super::arp::ArpCollector::new(config)?),
-                "buddyinfo" => Box::new(super::buddyinfo::BuddyinfoCollector::new(config)),
-                "cgroups" => Box::new(super::cgroups::CgroupsCollector::new(config)),
-                "conntrack" => Box::new(super::conntrack::ConntrackCollector::new(config)),
+                "arp" => Box::new(arp::ArpCollector::new(config)?),
+                "bcache" => Box::new(bcache::BcacheCollector::new(config)),
+                "bonding" => Box::new(bonding::BondingCollector::new(config)),
+                "btrfs" => Box::new(btrfs::BtrfsCollector::new(config)),
+                "buddyinfo" => Box::new(buddyinfo::BuddyinfoCollector::new(config)),
+                "cgroups" => Box::new(cgroups::CgroupsCollector::new(config)),
+                "conntrack" => Box::new(conntrack::ConntrackCollector::new(config)),
                 "cpu" => Box::new(cpu::CpuCollector::new(config)?),
+                "cpufreq" => Box::new(cpufreq::CpufreqCollector::new(config)),
                 "diskstats" => Box::new(diskstats::DiskstatsCollector::new(config)?),
-                "entropy" => Box::new(super::entropy::EntropyCollector::new(config)),
-                "filefd" => Box::new(super::filefd::FilefdCollector::new(config)),
+                "dmi" => Box::new(dmi::DmiCollector::new(config)),
+                "drm" => Box::new(drm::DrmCollector::new(config)),
+                "edac" => Box::new(edac::EdacCollector::new(config)),
+                "entropy" => Box::new(entropy::EntropyCollector::new(config)),
+                "ethtool" => Box::new(ethtool::EthtoolCollector::new(config)?),
+                "fibrechannel" => Box::new(fibrechannel::FibrechannelCollector::new(config)),
+                "filefd" => Box::new(filefd::FilefdCollector::new(config)),
                 "filesystem" => Box::new(filesystem::FilesystemCollector::new(config)?),
-                "interrupts" => Box::new(super::interrupts::InterruptsCollector::new(config)),
-                "ipvs" => Box::new(super::ipvs::IpvsCollector::new(config)?),
-                "ksmd" => Box::new(super::ksmd::KsmdCollector::new(config)),
-                "lnstat" => Box::new(super::lnstat::LnstatCollector::new(config)),
+                "hwmon" => Box::new(hwmon::HwmonCollector::new(config)?),
+                "infiniband" => Box::new(infiniband::InfinibandCollector::new(config)),
+                "interrupts" => Box::new(interrupts::InterruptsCollector::new(config)),
+                "ipvs" => Box::new(ipvs::IpvsCollector::new(config)?),
+                "ksmd" => Box::new(ksmd::KsmdCollector::new(config)),
+                "lnstat" => Box::new(lnstat::LnstatCollector::new(config)),
                 "loadavg" => Box::new(loadavg::LoadavgCollector::new(config)),
-                "mdadm" => Box::new(super::mdadm::MdadmCollector::new(config)),
+                "logind" => Box::new(logind::LogindCollector::new(config)),
+                "mdadm" => Box::new(mdadm::MdadmCollector::new(config)),
                 "meminfo" => Box::new(meminfo::MeminfoCollector::new(config)),
-                "meminfo_numa" => Box::new(super::meminfo_numa::MeminfoNumaCollector::new(config)),
-                "mountstats" => Box::new(super::mountstats::MountstatsCollector::new(config)),
+                "meminfo_numa" => Box::new(meminfo_numa::MeminfoNumaCollector::new(config)),
+                "mountstats" => Box::new(mountstats::MountstatsCollector::new(config)),
+                "netclass" => Box::new(netclass::NetclassCollector::new(config)?),
                 "netdev" => Box::new(netdev::NetdevCollector::new(config)?),
-                "netstat" => Box::new(super::netstat::NetstatCollector::new(config)?),
-                "network_route" => Box::new(super::network_route::NetworkRouteCollector),
-                "nfs" => Box::new(super::nfs::NfsCollector::new(config)),
-                "nfsd" => Box::new(super::nfsd::NfsdCollector::new(config)),
-                "os" => Box::new(super::os::OsCollector::new(config)),
-                "pressure" => Box::new(super::pressure::PressureCollector::new(config)),
+                "netstat" => Box::new(netstat::NetstatCollector::new(config)?),
+                "network_route" => Box::new(network_route::NetworkRouteCollector),
+                "nfs" => Box::new(nfs::NfsCollector::new(config)),
+                "nfsd" => Box::new(nfsd::NfsdCollector::new(config)),
+                "nvme" => Box::new(nvme::NvmeCollector::new(config)),
+                "os" => Box::new(os::OsCollector::new(config)),
+                "perf" => Box::new(perf::PerfCollector::new(config)?),
+                "powersupplyclass" => {
+                    Box::new(powersupplyclass::PowerSupplyClassCollector::new(config)?)
+                }
+                "pressure" => Box::new(pressure::PressureCollector::new(config)),
                 "processes" => Box::new(processes::ProcessesCollector::new(config)),
-                "schedstat" => Box::new(super::schedstat::SchedstatCollector::new(config)),
-                "selinux" => Box::new(super::selinux::SelinuxCollector::new()),
-                "slabinfo" => Box::new(super::slabinfo::SlabinfoCollector::new(config)),
-                "sockstat" => Box::new(super::sockstat::SockstatCollector::new(config)),
-                "softirqs" => Box::new(super::softirqs::SoftirqsCollector::new(config)),
-                "softnet" => Box::new(super::softnet::SoftnetCollector::new(config)),
-                "stat" => Box::new(super::stat::StatCollector::new(config)),
-                "sysctl" => Box::new(super::sysctl::SysctlCollector::new(config)),
+                "rapl" => Box::new(rapl::RaplCollector::new(config)),
+                "schedstat" => Box::new(schedstat::SchedstatCollector::new(config)),
+                "selinux" => Box::new(selinux::SelinuxCollector::new()),
+                "slabinfo" => Box::new(slabinfo::SlabinfoCollector::new(config)),
+                "sockstat" => Box::new(sockstat::SockstatCollector::new(config)),
+                "softirqs" => Box::new(softirqs::SoftirqsCollector::new(config)),
+                "softnet" => Box::new(softnet::SoftnetCollector::new(config)),
+                "stat" => Box::new(stat::StatCollector::new(config)),
+                "sysctl" => Box::new(sysctl::SysctlCollector::new(config)),
                 "systemd" => Box::new(systemd::SystemdCollector::new(config)?),
-                "tcpstat" => Box::new(super::tcpstat::TcpstatCollector::new(config)),
-                "textfile" => Box::new(super::textfile::TextfileCollector::new(config)),
+                "tapestats" => Box::new(tapestats::TapestatsCollector::new(config)?),
+                "tcpstat" => Box::new(tcpstat::TcpstatCollector::new(config)),
+                "textfile" => Box::new(textfile::TextfileCollector::new(config)),
+                "thermal_zone" => Box::new(thermal_zone::ThermalZoneCollector::new(config)),
                 "time" => Box::new(time::TimeCollector::new(config)),
-                "timex" => Box::new(super::timex::TimexCollector),
-                "udp_queues" => Box::new(super::udp_queues::UdpQueuesCollector::new(config)),
+                "timex" => Box::new(timex::TimexCollector),
+                "udp_queues" => Box::new(udp_queues::UdpQueuesCollector::new(config)),
                 "uname" => Box::new(uname::UnameCollector::new()),
-                "vmstat" => Box::new(super::vmstat::VmstatCollector::new(config)?),
-                "xfs" => Box::new(super::xfs::XfsCollector::new(config)),
-                "zfs" => Box::new(super::zfs::ZfsCollector::new(config)),
-                "zoneinfo" => Box::new(super::zoneinfo::ZoneinfoCollector::new(config)),
+                "vmstat" => Box::new(vmstat::VmstatCollector::new(config)?),
+                "watchdog" => Box::new(watchdog::WatchdogCollector::new(config)),
+                "wifi" => Box::new(wifi::WifiCollector::new(config)),
+                "xfs" => Box::new(xfs::XfsCollector::new(config)),
+                "zfs" => Box::new(zfs::ZfsCollector::new(config)),
+                "zoneinfo" => Box::new(zoneinfo::ZoneinfoCollector::new(config)),
                 other => unreachable!("collector {other} is listed as implemented"),
             };
             collectors.push(collector);
@@ -135,6 +182,8 @@ impl UnixExporter {
             default_absent: selection.default_absent,
             families: FamilySet::new(),
             errors: Vec::new(),
+            no_data: Vec::new(),
+            build_info: None,
         })
     }
 
@@ -155,6 +204,7 @@ impl UnixExporter {
     pub fn gather(&mut self) -> &[CollectorError] {
         self.families.clear();
         self.errors.clear();
+        self.no_data.clear();
         for collector in &mut self.collectors {
             let name = collector.name();
             let start = Instant::now();
@@ -162,7 +212,10 @@ impl UnixExporter {
             let elapsed = start.elapsed().as_secs_f64();
             let success = match result {
                 Ok(()) => 1.0,
-                Err(message) if message == NO_DATA => 0.0,
+                Err(message) if message == NO_DATA => {
+                    self.no_data.push(name);
+                    0.0
+                }
                 Err(message) => {
                     self.errors.push(CollectorError {
                         collector: name,
@@ -182,7 +235,17 @@ impl UnixExporter {
             self.families.push(&SCRAPE_DURATION, &[name], elapsed);
             self.families.push(&SCRAPE_SUCCESS, &[name], success);
         }
+        if let Some(info) = &self.build_info {
+            self.families.push(&BUILD_INFO, &info.values(), 1.0);
+        }
         &self.errors
+    }
+
+    /// Serves `node_exporter_build_info` labeled with the agent's own build, as Alloy does (with
+    /// Alloy's): dashboards find their targets by it, such as the node-mixin's "USE Method / Node"
+    /// instance list.
+    pub fn set_build_info(&mut self, info: Option<Arc<BuildInfo>>) {
+        self.build_info = info;
     }
 
     /// The families of the last gather.
@@ -193,6 +256,23 @@ impl UnixExporter {
     /// The failures of the last gather.
     pub fn errors(&self) -> &[CollectorError] {
         &self.errors
+    }
+
+    /// The collectors' warnings (see [`Collector::warnings`]), as `<collector>: <warning>`.
+    pub fn warnings(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        for c in &self.collectors {
+            for w in c.warnings() {
+                out.push(format!("{}: {w}", c.name()));
+            }
+        }
+        out
+    }
+
+    /// Collectors that found nothing to collect in the last gather (node_exporter's `ErrNoData`:
+    /// absent hardware). Their `node_scrape_collector_success` is 0; they are not failures.
+    pub fn no_data_collectors(&self) -> &[&'static str] {
+        &self.no_data
     }
 
     /// Appends the text exposition of the last gather.

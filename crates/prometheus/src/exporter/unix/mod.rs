@@ -20,32 +20,49 @@ mod exporter;
 mod files;
 
 mod arp;
+mod bcache;
+mod bonding;
+mod btrfs;
 mod buddyinfo;
 mod cgroups;
 mod conntrack;
 mod cpu;
+mod cpufreq;
 mod diskstats;
+mod dmi;
+mod drm;
+mod edac;
 mod entropy;
+mod ethtool;
+mod fibrechannel;
 mod fields;
 mod filefd;
 mod filesystem;
+mod hwmon;
+mod infiniband;
 mod interrupts;
 mod ipvs;
 mod ksmd;
 mod lnstat;
 mod loadavg;
+mod logind;
 mod mdadm;
 mod meminfo;
 mod meminfo_numa;
 mod mountstats;
+mod netclass;
 mod netdev;
 mod netstat;
 mod network_route;
 mod nfs;
 mod nfsd;
+mod nvme;
 mod os;
+mod perf;
+mod powersupplyclass;
 mod pressure;
 mod processes;
+mod rapl;
 mod schedstat;
 mod selinux;
 mod slabinfo;
@@ -56,13 +73,17 @@ mod stat;
 mod statfs_pool;
 mod sysctl;
 mod systemd;
+mod tapestats;
 mod tcpstat;
 mod textfile;
+mod thermal_zone;
 mod time;
 mod timex;
 mod udp_queues;
 mod uname;
 mod vmstat;
+mod watchdog;
+mod wifi;
 mod xfs;
 mod zfs;
 mod zoneinfo;
@@ -70,8 +91,9 @@ mod zoneinfo;
 pub use args::Arguments;
 pub use component::{Component, NAME};
 pub use config::{
-    ArpConfig, CollectorSelection, ConfigError, CpuConfig, DiskConfig, FilesystemConfig,
-    IpvsConfig, NetdevConfig, NetstatConfig, StatConfig, SysctlConfig, SystemdConfig,
+    ArpConfig, BcacheConfig, CollectorSelection, ConfigError, CpuConfig, DiskConfig, EthtoolConfig,
+    FilesystemConfig, HwmonConfig, IpvsConfig, NetclassConfig, NetdevConfig, NetstatConfig,
+    PerfConfig, PowersupplyConfig, StatConfig, SysctlConfig, SystemdConfig, TapestatsConfig,
     TextfileConfig, UnixConfig, VmstatConfig, ALLOY_DEFAULT_COLLECTORS,
     DEFAULT_DISK_DEVICE_EXCLUDE, DEFAULT_FS_TYPES_EXCLUDE, DEFAULT_MOUNT_POINTS_EXCLUDE,
     DEFAULT_NETSTAT_FIELDS, DEFAULT_SYSTEMD_UNIT_EXCLUDE, DEFAULT_SYSTEMD_UNIT_INCLUDE,
