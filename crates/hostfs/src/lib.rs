@@ -41,6 +41,7 @@ pub mod netdev;
 pub mod netstat;
 pub mod nfs;
 pub mod nl80211;
+pub mod ntp;
 pub mod num;
 pub mod numa;
 pub mod nvme;

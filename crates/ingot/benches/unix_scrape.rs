@@ -149,9 +149,14 @@ fn compare(collectors: &[&str], textfiles: &Path, scrapes: usize) -> (Result, Re
         .arg(format!(
             "--collector.filesystem.fs-types-exclude={DEFAULT_FS_TYPES_EXCLUDE}"
         ))
-        .arg(format!("--collector.netstat.fields={DEFAULT_NETSTAT_FIELDS}"))
+        .arg(format!(
+            "--collector.netstat.fields={DEFAULT_NETSTAT_FIELDS}"
+        ))
         .arg(format!("--collector.vmstat.fields={DEFAULT_VMSTAT_FIELDS}"))
-        .arg(format!("--collector.textfile.directory={}", textfiles.display()));
+        .arg(format!(
+            "--collector.textfile.directory={}",
+            textfiles.display()
+        ));
     let mut node = Peer::spawn("node_exporter", cmd, tempfile::tempdir().unwrap());
     node.wait_for_port(node_addr, Duration::from_secs(10));
 

@@ -4,6 +4,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::SocketAddr;
+use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
@@ -664,5 +665,179 @@ fn btrfs_with_a_mounted_filesystem_matches_node_exporter() {
             .count(),
         2,
         "{ours:?}"
+    );
+}
+
+/// chronyd serving this host's clock on 127.0.0.1:123 (the port Alloy's ntp collector always
+/// queries), without touching the clock.
+fn local_chronyd(dir: &Path) -> Peer {
+    let chronyd = require_binary("chronyd", "chrony");
+    assert!(
+        ingot_hostfs::sys::is_root(),
+        "the ntp test serves NTP on 127.0.0.1:123, a privileged port: run it as root (./scripts/test does)"
+    );
+    if std::net::UdpSocket::bind("127.0.0.1:123").is_err() {
+        panic!("udp 127.0.0.1:123 is taken: the ntp test needs it for its own chronyd (stop the host's NTP server)");
+    }
+    let conf = dir.join("chrony.conf");
+    std::fs::write(
+        &conf,
+        format!(
+            "bindaddress 127.0.0.1\nport 123\nallow 127.0.0.1\nlocal stratum 8\ncmdport 0\npidfile {0}/chronyd.pid\ndriftfile {0}/drift\n",
+            dir.display()
+        ),
+    )
+    .unwrap();
+    let mut cmd = Command::new(chronyd);
+    // -d: foreground, logging to stderr; -x: never adjust the clock; -u root: no user switch.
+    cmd.args(["-d", "-x", "-u", "root", "-f", conf.to_str().unwrap()]);
+    let mut peer = Peer::spawn("chronyd", cmd, tempfile::tempdir().unwrap());
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while ingot_hostfs::ntp::query("127.0.0.1", 123, 4, 1, Duration::from_millis(200)).is_err() {
+        assert!(
+            peer.is_running() && std::time::Instant::now() < deadline,
+            "chronyd does not answer on 127.0.0.1:123:\n{}",
+            peer.log()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    peer
+}
+
+fn sample(body: &str, name: &str) -> Option<f64> {
+    body.lines()
+        .find_map(|l| l.strip_prefix(name)?.strip_prefix(' '))
+        .map(|v| v.parse().unwrap())
+}
+
+/// The ntp collector (and Alloy's ntp block) against chronyd on this host, beside Debian's
+/// node_exporter querying the same server: the same families and types, the same stratum, leap
+/// indicator, root delay and dispersion and sanity, offsets and round trips of a loopback exchange.
+#[test]
+fn ntp_matches_node_exporter_against_a_local_chronyd() {
+    let dir = tempfile::tempdir().unwrap();
+    let _chronyd = local_chronyd(dir.path());
+
+    let node_exporter = require_binary("prometheus-node-exporter", "prometheus-node-exporter");
+    let node_addr: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
+    let mut cmd = Command::new(node_exporter);
+    cmd.arg(format!("--web.listen-address={node_addr}"))
+        .args(["--collector.disable-defaults", "--collector.ntp"]);
+    let mut node = Peer::spawn("node_exporter", cmd, tempfile::tempdir().unwrap());
+    node.wait_for_port(node_addr, Duration::from_secs(10));
+
+    let ingot_addr: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
+    let config = dir.path().join("ntp.alloy");
+    // Alloy's defaults written out: server 127.0.0.1, version 4, TTL 1.
+    std::fs::write(
+        &config,
+        "prometheus.exporter.unix \"localhost\" {\n  set_collectors = [\"ntp\"]\n  ntp {\n    server = \"127.0.0.1\"\n    protocol_version = 4\n    ip_ttl = 1\n    max_distance = \"3466080us\"\n    local_offset_tolerance = \"1ms\"\n  }\n}\n",
+    )
+    .unwrap();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_ingot"));
+    cmd.args([
+        "run",
+        &format!("--server.http.listen-addr={ingot_addr}"),
+        &format!("--storage.path={}", dir.path().join("data").display()),
+        config.to_str().unwrap(),
+    ]);
+    let mut ingot = Peer::spawn("ingot", cmd, tempfile::tempdir().unwrap());
+    ingot.wait_for_port(ingot_addr, Duration::from_secs(10));
+
+    let (status, theirs_body) = http_get(node_addr, "/metrics").unwrap();
+    assert_eq!(status, 200);
+    let (status, ours_body) = http_get(
+        ingot_addr,
+        "/api/v0/component/prometheus.exporter.unix.localhost/metrics",
+    )
+    .unwrap();
+    assert_eq!(status, 200);
+    let only_ntp = |f: &BTreeMap<String, (String, BTreeSet<String>)>| {
+        f.iter()
+            .filter(|(n, _)| n.starts_with("node_ntp_"))
+            .map(|(n, v)| (n.clone(), v.clone()))
+            .collect::<BTreeMap<_, _>>()
+    };
+    let (theirs, ours) = (
+        only_ntp(&families(&theirs_body)),
+        only_ntp(&families(&ours_body)),
+    );
+    assert_eq!(ours, theirs, "ingot:\n{ours_body}");
+    assert_eq!(ours.len(), 8);
+    assert!(ours_body.contains("node_scrape_collector_success{collector=\"ntp\"} 1"));
+    for name in [
+        "node_ntp_stratum",
+        "node_ntp_leap",
+        "node_ntp_root_delay_seconds",
+        "node_ntp_root_dispersion_seconds",
+        "node_ntp_sanity",
+    ] {
+        assert_eq!(
+            sample(&ours_body, name),
+            sample(&theirs_body, name),
+            "{name}\ningot:\n{ours_body}\nnode_exporter:\n{theirs_body}"
+        );
+    }
+    assert_eq!(sample(&ours_body, "node_ntp_stratum"), Some(8.0));
+    assert_eq!(sample(&ours_body, "node_ntp_sanity"), Some(1.0));
+    for name in ["node_ntp_rtt_seconds", "node_ntp_offset_seconds"] {
+        let v = sample(&ours_body, name).unwrap();
+        assert!(v.abs() < 0.1, "{name} {v}");
+    }
+    // chronyd's reference time is when it last updated its (local) reference: within a minute.
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs_f64();
+    let reftime = sample(&ours_body, "node_ntp_reference_timestamp_seconds").unwrap();
+    assert!(
+        (now - reftime).abs() < 120.0,
+        "reference time {reftime}, now {now}"
+    );
+}
+
+/// With nothing serving NTP, the collector fails with the cause and the others keep going.
+#[test]
+fn ntp_without_a_server_fails_with_the_cause() {
+    let dir = tempfile::tempdir().unwrap();
+    let ingot_addr: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
+    let config = dir.path().join("ntp.alloy");
+    // ::1 rather than 127.0.0.1, where the other test's chronyd may be answering.
+    std::fs::write(
+        &config,
+        "prometheus.exporter.unix \"localhost\" {\n  set_collectors = [\"ntp\", \"loadavg\"]\n  ntp {\n    server = \"::1\"\n  }\n}\n",
+    )
+    .unwrap();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_ingot"));
+    cmd.args([
+        "run",
+        &format!("--server.http.listen-addr={ingot_addr}"),
+        &format!("--storage.path={}", dir.path().join("data").display()),
+        config.to_str().unwrap(),
+    ]);
+    let mut ingot = Peer::spawn("ingot", cmd, tempfile::tempdir().unwrap());
+    ingot.wait_for_port(ingot_addr, Duration::from_secs(10));
+    let (status, body) = http_get(
+        ingot_addr,
+        "/api/v0/component/prometheus.exporter.unix.localhost/metrics",
+    )
+    .unwrap();
+    assert_eq!(status, 200);
+    assert!(
+        body.contains("node_scrape_collector_success{collector=\"ntp\"} 0"),
+        "{body}"
+    );
+    assert!(
+        body.contains("node_scrape_collector_success{collector=\"loadavg\"} 1"),
+        "{body}"
+    );
+    let (_, health) = http_get(
+        ingot_addr,
+        "/api/v0/web/components/prometheus.exporter.unix.localhost",
+    )
+    .unwrap();
+    assert!(
+        health.contains("collector ntp failed: couldn't get SNTP reply: "),
+        "{health}"
     );
 }

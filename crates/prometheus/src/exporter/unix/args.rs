@@ -5,9 +5,9 @@ use ingot_syntax::decode::{BodyDecoder, Decode, Failed};
 
 use super::{
     ArpConfig, BcacheConfig, CpuConfig, DiskConfig, EthtoolConfig, FilesystemConfig, HwmonConfig,
-    IpvsConfig, NetclassConfig, NetdevConfig, NetstatConfig, PerfConfig, PowersupplyConfig,
-    SysctlConfig, SystemdConfig, TapestatsConfig, TextfileConfig, UnixConfig, VmstatConfig,
-    IMPLEMENTED_COLLECTORS,
+    IpvsConfig, NetclassConfig, NetdevConfig, NetstatConfig, NtpConfig, PerfConfig,
+    PowersupplyConfig, SysctlConfig, SystemdConfig, TapestatsConfig, TextfileConfig, UnixConfig,
+    VmstatConfig, IMPLEMENTED_COLLECTORS,
 };
 
 /// What an attribute of an Alloy block holds, for the blocks whose collector ingot does not have: they are
@@ -24,17 +24,6 @@ enum Attr {
 
 /// The blocks of Alloy's schema for collectors ingot does not implement, with their attributes.
 const BLOCKS_OF_OTHER_COLLECTORS: &[(&str, &[(&str, Attr)])] = &[
-    (
-        "ntp",
-        &[
-            ("ip_ttl", Attr::Int),
-            ("local_offset_tolerance", Attr::Duration),
-            ("max_distance", Attr::Duration),
-            ("protocol_version", Attr::Int),
-            ("server", Attr::String),
-            ("server_is_local", Attr::Bool),
-        ],
-    ),
     ("runit", &[("service_dir", Attr::String)]),
     ("supervisord", &[("url", Attr::String)]),
 ];
@@ -98,6 +87,7 @@ impl Decode for Arguments {
             netclass: d.block("netclass")?.unwrap_or(defaults.netclass),
             netdev: d.block("netdev")?.unwrap_or(defaults.netdev),
             netstat: d.block("netstat")?.unwrap_or(defaults.netstat),
+            ntp: d.block("ntp")?.unwrap_or(defaults.ntp),
             perf: d.block("perf")?.unwrap_or(defaults.perf),
             powersupply: d.block("powersupply")?.unwrap_or(defaults.powersupply),
             sysctl: d.block("sysctl")?.unwrap_or(defaults.sysctl),
@@ -359,6 +349,21 @@ impl Decode for TapestatsConfig {
         let def = TapestatsConfig::default();
         Ok(TapestatsConfig {
             ignored_devices: d.optional_or("ignored_devices", def.ignored_devices)?,
+        })
+    }
+}
+
+impl Decode for NtpConfig {
+    fn decode(d: &mut BodyDecoder<'_, '_>) -> Result<Self, Failed> {
+        let def = NtpConfig::default();
+        Ok(NtpConfig {
+            server: d.optional_or("server", def.server)?,
+            server_is_local: d.optional_or("server_is_local", def.server_is_local)?,
+            protocol_version: d.optional_or("protocol_version", def.protocol_version)?,
+            ip_ttl: d.optional_or("ip_ttl", def.ip_ttl)?,
+            max_distance: d.optional_or("max_distance", def.max_distance)?,
+            local_offset_tolerance: d
+                .optional_or("local_offset_tolerance", def.local_offset_tolerance)?,
         })
     }
 }

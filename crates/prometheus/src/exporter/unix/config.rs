@@ -48,6 +48,7 @@ pub const IMPLEMENTED_COLLECTORS: &[&str] = &[
     "network_route",
     "nfs",
     "nfsd",
+    "ntp",
     "nvme",
     "os",
     "perf",
@@ -277,6 +278,7 @@ pub struct UnixConfig {
     pub netclass: NetclassConfig,
     pub netdev: NetdevConfig,
     pub netstat: NetstatConfig,
+    pub ntp: NtpConfig,
     pub perf: PerfConfig,
     pub powersupply: PowersupplyConfig,
     pub stat: StatConfig,
@@ -308,6 +310,7 @@ impl Default for UnixConfig {
             netclass: NetclassConfig::default(),
             netdev: NetdevConfig::default(),
             netstat: NetstatConfig::default(),
+            ntp: NtpConfig::default(),
             perf: PerfConfig::default(),
             powersupply: PowersupplyConfig::default(),
             stat: StatConfig::default(),
@@ -560,6 +563,35 @@ impl Default for TapestatsConfig {
     fn default() -> TapestatsConfig {
         TapestatsConfig {
             ignored_devices: "^$".to_owned(),
+        }
+    }
+}
+
+/// The `ntp` block, with Alloy's defaults. Alloy always queries port 123.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NtpConfig {
+    pub server: String,
+    /// Certifies that `server` is not a public NTP server (node_exporter refuses any address other
+    /// than a loopback IP without it).
+    pub server_is_local: bool,
+    pub protocol_version: i64,
+    /// The outgoing packet's IP TTL (1: the server must be on this host or its link).
+    pub ip_ttl: i64,
+    /// Beyond this root distance the server is not sane.
+    pub max_distance: Duration,
+    /// The offset between the local clock and the server's tolerated by `node_ntp_sanity`.
+    pub local_offset_tolerance: Duration,
+}
+
+impl Default for NtpConfig {
+    fn default() -> NtpConfig {
+        NtpConfig {
+            server: "127.0.0.1".to_owned(),
+            server_is_local: false,
+            protocol_version: 4,
+            ip_ttl: 1,
+            max_distance: Duration::from_micros(3_466_080),
+            local_offset_tolerance: Duration::from_millis(1),
         }
     }
 }

@@ -12,10 +12,10 @@ use super::{
     arp, bcache, bonding, btrfs, buddyinfo, cgroups, conntrack, cpu, cpufreq, diskstats, dmi, drm,
     edac, entropy, ethtool, fibrechannel, filefd, filesystem, hwmon, infiniband, interrupts, ipvs,
     ksmd, lnstat, loadavg, logind, mdadm, meminfo, meminfo_numa, mountstats, netclass, netdev,
-    netstat, network_route, nfs, nfsd, nvme, os, perf, powersupplyclass, pressure, processes, rapl,
-    schedstat, selinux, slabinfo, sockstat, softirqs, softnet, stat, sysctl, systemd, tapestats,
-    tcpstat, textfile, thermal_zone, time, timex, udp_queues, uname, vmstat, watchdog, wifi, xfs,
-    zfs, zoneinfo, ConfigError, UnixConfig,
+    netstat, network_route, nfs, nfsd, ntp, nvme, os, perf, powersupplyclass, pressure, processes,
+    rapl, schedstat, selinux, slabinfo, sockstat, softirqs, softnet, stat, sysctl, systemd,
+    tapestats, tcpstat, textfile, thermal_zone, time, timex, udp_queues, uname, vmstat, watchdog,
+    wifi, xfs, zfs, zoneinfo, ConfigError, UnixConfig,
 };
 
 const SCRAPE_DURATION: Desc = Desc::new(
@@ -141,6 +141,7 @@ impl UnixExporter {
                 "network_route" => Box::new(network_route::NetworkRouteCollector),
                 "nfs" => Box::new(nfs::NfsCollector::new(config)),
                 "nfsd" => Box::new(nfsd::NfsdCollector::new(config)),
+                "ntp" => Box::new(ntp::NtpCollector::new(config)?),
                 "nvme" => Box::new(nvme::NvmeCollector::new(config)),
                 "os" => Box::new(os::OsCollector::new(config)),
                 "perf" => Box::new(perf::PerfCollector::new(config)?),

@@ -56,6 +56,7 @@ mod netstat;
 mod network_route;
 mod nfs;
 mod nfsd;
+mod ntp;
 mod nvme;
 mod os;
 mod perf;
@@ -93,8 +94,8 @@ pub use component::{Component, NAME};
 pub use config::{
     ArpConfig, BcacheConfig, CollectorSelection, ConfigError, CpuConfig, DiskConfig, EthtoolConfig,
     FilesystemConfig, HwmonConfig, IpvsConfig, NetclassConfig, NetdevConfig, NetstatConfig,
-    PerfConfig, PowersupplyConfig, StatConfig, SysctlConfig, SystemdConfig, TapestatsConfig,
-    TextfileConfig, UnixConfig, VmstatConfig, ALLOY_DEFAULT_COLLECTORS,
+    NtpConfig, PerfConfig, PowersupplyConfig, StatConfig, SysctlConfig, SystemdConfig,
+    TapestatsConfig, TextfileConfig, UnixConfig, VmstatConfig, ALLOY_DEFAULT_COLLECTORS,
     DEFAULT_DISK_DEVICE_EXCLUDE, DEFAULT_FS_TYPES_EXCLUDE, DEFAULT_MOUNT_POINTS_EXCLUDE,
     DEFAULT_NETSTAT_FIELDS, DEFAULT_SYSTEMD_UNIT_EXCLUDE, DEFAULT_SYSTEMD_UNIT_INCLUDE,
     DEFAULT_VMSTAT_FIELDS, IMPLEMENTED_COLLECTORS, IPVS_BACKEND_LABELS,
