@@ -841,3 +841,113 @@ fn ntp_without_a_server_fails_with_the_cause() {
         "{health}"
     );
 }
+
+/// runsvdir supervising a service directory: one service running, one held down.
+struct Runsvdir {
+    peer: Peer,
+    dir: tempfile::TempDir,
+}
+
+impl Runsvdir {
+    fn start() -> Runsvdir {
+        let runsvdir = require_binary("runsvdir", "runit");
+        let dir = tempfile::tempdir().unwrap();
+        for (name, down) in [("sleeper", false), ("held", true)] {
+            let service = dir.path().join(name);
+            std::fs::create_dir(&service).unwrap();
+            let run = service.join("run");
+            std::fs::write(&run, "#!/bin/sh\nexec sleep 60\n").unwrap();
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&run, std::fs::Permissions::from_mode(0o755)).unwrap();
+            if down {
+                std::fs::write(service.join("down"), "").unwrap();
+            }
+        }
+        // Not a service: a plain file beside them.
+        std::fs::write(dir.path().join("README"), "not a service\n").unwrap();
+        let mut cmd = Command::new(runsvdir);
+        cmd.arg(dir.path());
+        let mut peer = Peer::spawn("runsvdir", cmd, tempfile::tempdir().unwrap());
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        let running = |d: &Path| {
+            std::fs::read(d.join("sleeper/supervise/status"))
+                .is_ok_and(|s| s.len() == 20 && s[19] == 1)
+                && std::fs::read(d.join("held/supervise/status")).is_ok_and(|s| s.len() == 20)
+        };
+        while !running(dir.path()) {
+            assert!(
+                peer.is_running() && std::time::Instant::now() < deadline,
+                "runsv did not start the services:\n{}",
+                peer.log()
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        Runsvdir { peer, dir }
+    }
+}
+
+impl Drop for Runsvdir {
+    fn drop(&mut self) {
+        // SIGHUP: runsvdir tells every runsv to stop its service and exit, then exits.
+        self.peer.signal(1);
+        let _ = self.peer.wait_exit(Duration::from_secs(10));
+    }
+}
+
+/// The runit collector (and Alloy's runit block) beside Debian's node_exporter on the same service
+/// directory: the same samples, from runsv's status files.
+#[test]
+fn runit_matches_node_exporter() {
+    let services = Runsvdir::start();
+    let service_dir = services.dir.path().display().to_string();
+
+    let node_exporter = require_binary("prometheus-node-exporter", "prometheus-node-exporter");
+    let node_addr: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
+    let mut cmd = Command::new(node_exporter);
+    cmd.arg(format!("--web.listen-address={node_addr}"))
+        .args(["--collector.disable-defaults", "--collector.runit"])
+        .arg(format!("--collector.runit.servicedir={service_dir}"));
+    let mut node = Peer::spawn("node_exporter", cmd, tempfile::tempdir().unwrap());
+    node.wait_for_port(node_addr, Duration::from_secs(10));
+
+    let dir = tempfile::tempdir().unwrap();
+    let ingot_addr: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
+    let config = dir.path().join("runit.alloy");
+    std::fs::write(
+        &config,
+        format!(
+            "prometheus.exporter.unix \"localhost\" {{\n  set_collectors = [\"runit\"]\n  runit {{\n    service_dir = {service_dir:?}\n  }}\n}}\n"
+        ),
+    )
+    .unwrap();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_ingot"));
+    cmd.args([
+        "run",
+        &format!("--server.http.listen-addr={ingot_addr}"),
+        &format!("--storage.path={}", dir.path().join("data").display()),
+        config.to_str().unwrap(),
+    ]);
+    let mut ingot = Peer::spawn("ingot", cmd, tempfile::tempdir().unwrap());
+    ingot.wait_for_port(ingot_addr, Duration::from_secs(10));
+
+    let (_, theirs) = http_get(node_addr, "/metrics").unwrap();
+    let (_, ours) = http_get(
+        ingot_addr,
+        "/api/v0/component/prometheus.exporter.unix.localhost/metrics",
+    )
+    .unwrap();
+    let service_lines = |body: &str| -> Vec<String> {
+        body.lines()
+            .filter(|l| l.contains("node_service_"))
+            .map(str::to_owned)
+            .collect()
+    };
+    assert_eq!(
+        service_lines(&ours),
+        service_lines(&theirs),
+        "ingot:\n{ours}"
+    );
+    assert!(ours.contains("node_service_state{service=\"sleeper\",supervisor=\"runit\"} 1\n"));
+    assert!(ours.contains("node_service_desired_state{service=\"held\",supervisor=\"runit\"} 0\n"));
+    assert!(ours.contains("node_scrape_collector_success{collector=\"runit\"} 1"));
+}

@@ -6,8 +6,8 @@ use ingot_syntax::decode::{BodyDecoder, Decode, Failed};
 use super::{
     ArpConfig, BcacheConfig, CpuConfig, DiskConfig, EthtoolConfig, FilesystemConfig, HwmonConfig,
     IpvsConfig, NetclassConfig, NetdevConfig, NetstatConfig, NtpConfig, PerfConfig,
-    PowersupplyConfig, SysctlConfig, SystemdConfig, TapestatsConfig, TextfileConfig, UnixConfig,
-    VmstatConfig, IMPLEMENTED_COLLECTORS,
+    PowersupplyConfig, RunitConfig, SysctlConfig, SystemdConfig, TapestatsConfig, TextfileConfig,
+    UnixConfig, VmstatConfig, IMPLEMENTED_COLLECTORS,
 };
 
 /// What an attribute of an Alloy block holds, for the blocks whose collector ingot does not have: they are
@@ -23,10 +23,8 @@ enum Attr {
 }
 
 /// The blocks of Alloy's schema for collectors ingot does not implement, with their attributes.
-const BLOCKS_OF_OTHER_COLLECTORS: &[(&str, &[(&str, Attr)])] = &[
-    ("runit", &[("service_dir", Attr::String)]),
-    ("supervisord", &[("url", Attr::String)]),
-];
+const BLOCKS_OF_OTHER_COLLECTORS: &[(&str, &[(&str, Attr)])] =
+    &[("supervisord", &[("url", Attr::String)])];
 
 /// Decodes the block `name` (if present) against its Alloy attributes; whether it was there.
 fn decode_schema_block(
@@ -90,6 +88,7 @@ impl Decode for Arguments {
             ntp: d.block("ntp")?.unwrap_or(defaults.ntp),
             perf: d.block("perf")?.unwrap_or(defaults.perf),
             powersupply: d.block("powersupply")?.unwrap_or(defaults.powersupply),
+            runit: d.block("runit")?.unwrap_or(defaults.runit),
             sysctl: d.block("sysctl")?.unwrap_or(defaults.sysctl),
             systemd: d.block("systemd")?.unwrap_or(defaults.systemd),
             tapestats: d.block("tapestats")?.unwrap_or(defaults.tapestats),
@@ -364,6 +363,14 @@ impl Decode for NtpConfig {
             max_distance: d.optional_or("max_distance", def.max_distance)?,
             local_offset_tolerance: d
                 .optional_or("local_offset_tolerance", def.local_offset_tolerance)?,
+        })
+    }
+}
+
+impl Decode for RunitConfig {
+    fn decode(d: &mut BodyDecoder<'_, '_>) -> Result<Self, Failed> {
+        Ok(RunitConfig {
+            service_dir: d.optional_or("service_dir", RunitConfig::default().service_dir)?,
         })
     }
 }

@@ -56,6 +56,7 @@ pub const IMPLEMENTED_COLLECTORS: &[&str] = &[
     "pressure",
     "processes",
     "rapl",
+    "runit",
     "schedstat",
     "selinux",
     "slabinfo",
@@ -281,6 +282,7 @@ pub struct UnixConfig {
     pub ntp: NtpConfig,
     pub perf: PerfConfig,
     pub powersupply: PowersupplyConfig,
+    pub runit: RunitConfig,
     pub stat: StatConfig,
     pub sysctl: SysctlConfig,
     pub systemd: SystemdConfig,
@@ -313,6 +315,7 @@ impl Default for UnixConfig {
             ntp: NtpConfig::default(),
             perf: PerfConfig::default(),
             powersupply: PowersupplyConfig::default(),
+            runit: RunitConfig::default(),
             stat: StatConfig::default(),
             sysctl: SysctlConfig::default(),
             systemd: SystemdConfig::default(),
@@ -592,6 +595,20 @@ impl Default for NtpConfig {
             ip_ttl: 1,
             max_distance: Duration::from_micros(3_466_080),
             local_offset_tolerance: Duration::from_millis(1),
+        }
+    }
+}
+
+/// The `runit` block.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunitConfig {
+    pub service_dir: String,
+}
+
+impl Default for RunitConfig {
+    fn default() -> RunitConfig {
+        RunitConfig {
+            service_dir: "/etc/service".to_owned(),
         }
     }
 }

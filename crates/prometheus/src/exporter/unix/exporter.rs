@@ -13,7 +13,7 @@ use super::{
     edac, entropy, ethtool, fibrechannel, filefd, filesystem, hwmon, infiniband, interrupts, ipvs,
     ksmd, lnstat, loadavg, logind, mdadm, meminfo, meminfo_numa, mountstats, netclass, netdev,
     netstat, network_route, nfs, nfsd, ntp, nvme, os, perf, powersupplyclass, pressure, processes,
-    rapl, schedstat, selinux, slabinfo, sockstat, softirqs, softnet, stat, sysctl, systemd,
+    rapl, runit, schedstat, selinux, slabinfo, sockstat, softirqs, softnet, stat, sysctl, systemd,
     tapestats, tcpstat, textfile, thermal_zone, time, timex, udp_queues, uname, vmstat, watchdog,
     wifi, xfs, zfs, zoneinfo, ConfigError, UnixConfig,
 };
@@ -151,6 +151,7 @@ impl UnixExporter {
                 "pressure" => Box::new(pressure::PressureCollector::new(config)),
                 "processes" => Box::new(processes::ProcessesCollector::new(config)),
                 "rapl" => Box::new(rapl::RaplCollector::new(config)),
+                "runit" => Box::new(runit::RunitCollector::new(config)),
                 "schedstat" => Box::new(schedstat::SchedstatCollector::new(config)),
                 "selinux" => Box::new(selinux::SelinuxCollector::new()),
                 "slabinfo" => Box::new(slabinfo::SlabinfoCollector::new(config)),

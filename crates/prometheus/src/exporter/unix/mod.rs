@@ -64,6 +64,7 @@ mod powersupplyclass;
 mod pressure;
 mod processes;
 mod rapl;
+mod runit;
 mod schedstat;
 mod selinux;
 mod slabinfo;
@@ -94,7 +95,7 @@ pub use component::{Component, NAME};
 pub use config::{
     ArpConfig, BcacheConfig, CollectorSelection, ConfigError, CpuConfig, DiskConfig, EthtoolConfig,
     FilesystemConfig, HwmonConfig, IpvsConfig, NetclassConfig, NetdevConfig, NetstatConfig,
-    NtpConfig, PerfConfig, PowersupplyConfig, StatConfig, SysctlConfig, SystemdConfig,
+    NtpConfig, PerfConfig, PowersupplyConfig, RunitConfig, StatConfig, SysctlConfig, SystemdConfig,
     TapestatsConfig, TextfileConfig, UnixConfig, VmstatConfig, ALLOY_DEFAULT_COLLECTORS,
     DEFAULT_DISK_DEVICE_EXCLUDE, DEFAULT_FS_TYPES_EXCLUDE, DEFAULT_MOUNT_POINTS_EXCLUDE,
     DEFAULT_NETSTAT_FIELDS, DEFAULT_SYSTEMD_UNIT_EXCLUDE, DEFAULT_SYSTEMD_UNIT_INCLUDE,
