@@ -951,3 +951,154 @@ fn runit_matches_node_exporter() {
     assert!(ours.contains("node_service_desired_state{service=\"held\",supervisor=\"runit\"} 0\n"));
     assert!(ours.contains("node_scrape_collector_success{collector=\"runit\"} 1"));
 }
+
+/// A supervisord stopped with SIGTERM (so that it stops its programs) when dropped.
+struct Supervisord(Peer);
+
+impl Drop for Supervisord {
+    fn drop(&mut self) {
+        if self.0.is_running() {
+            self.0.signal(15);
+            let _ = self.0.wait_exit(Duration::from_secs(20));
+        }
+    }
+}
+
+/// supervisord with its XML-RPC interface on a loopback port and a unix socket: one program
+/// running, one that exited with status 3.
+fn start_supervisord(dir: &Path, port: u16) -> Supervisord {
+    let supervisord = require_binary("supervisord", "supervisor");
+    let d = dir.display();
+    std::fs::write(
+        dir.join("supervisord.conf"),
+        format!(
+            "[supervisord]\nnodaemon=true\nuser=root\nlogfile={d}/supervisord.log\npidfile={d}/supervisord.pid\nchildlogdir={d}\n\
+             [inet_http_server]\nport=127.0.0.1:{port}\n\
+             [unix_http_server]\nfile={d}/supervisor.sock\n\
+             [rpcinterface:supervisor]\nsupervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface\n\
+             [program:sleeper]\ncommand=sleep 60\n\
+             [program:quitter]\ncommand=/bin/sh -c \"exit 3\"\nautorestart=false\nstartsecs=0\n"
+        ),
+    )
+    .unwrap();
+    let mut cmd = Command::new(supervisord);
+    cmd.arg("-c").arg(dir.join("supervisord.conf"));
+    let mut supervisord = Supervisord(Peer::spawn(
+        "supervisord",
+        cmd,
+        tempfile::tempdir().unwrap(),
+    ));
+    let peer = &mut supervisord.0;
+    peer.wait_for_port(
+        format!("127.0.0.1:{port}").parse().unwrap(),
+        Duration::from_secs(20),
+    );
+    // Both programs settled: sleeper RUNNING, quitter EXITED (supervisord logs each change).
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let log = peer.log();
+        if log.contains("success: sleeper entered RUNNING state") && log.contains("exited: quitter")
+        {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "supervisord did not settle:\n{log}"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    supervisord
+}
+
+/// The supervisord collector (and Alloy's supervisord block) beside Debian's node_exporter on the same
+/// supervisord: the same samples over HTTP, and the same over its unix socket.
+#[test]
+fn supervisord_matches_node_exporter() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let mut supervisord = start_supervisord(dir.path(), port);
+    let url = format!("http://127.0.0.1:{port}/RPC2");
+    let socket_url = format!("unix://{}/supervisor.sock", dir.path().display());
+
+    let node_exporter = require_binary("prometheus-node-exporter", "prometheus-node-exporter");
+    let node_addr: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
+    let mut cmd = Command::new(node_exporter);
+    cmd.arg(format!("--web.listen-address={node_addr}"))
+        .args(["--collector.disable-defaults", "--collector.supervisord"])
+        .arg(format!("--collector.supervisord.url={url}"));
+    let mut node = Peer::spawn("node_exporter", cmd, tempfile::tempdir().unwrap());
+    node.wait_for_port(node_addr, Duration::from_secs(10));
+
+    let ingot_addr: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
+    let config = dir.path().join("supervisord.alloy");
+    std::fs::write(
+        &config,
+        format!(
+            "prometheus.exporter.unix \"http\" {{\n  set_collectors = [\"supervisord\"]\n  supervisord {{\n    url = {url:?}\n  }}\n}}\n\
+             prometheus.exporter.unix \"socket\" {{\n  set_collectors = [\"supervisord\"]\n  supervisord {{\n    url = {socket_url:?}\n  }}\n}}\n"
+        ),
+    )
+    .unwrap();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_ingot"));
+    cmd.args([
+        "run",
+        &format!("--server.http.listen-addr={ingot_addr}"),
+        &format!("--storage.path={}", dir.path().join("data").display()),
+        config.to_str().unwrap(),
+    ]);
+    let mut ingot = Peer::spawn("ingot", cmd, tempfile::tempdir().unwrap());
+    ingot.wait_for_port(ingot_addr, Duration::from_secs(10));
+
+    let supervisord_lines = |body: &str| -> Vec<String> {
+        body.lines()
+            .filter(|l| l.contains("node_supervisord_"))
+            .map(str::to_owned)
+            .collect()
+    };
+    let (_, theirs) = http_get(node_addr, "/metrics").unwrap();
+    for id in ["http", "socket"] {
+        let (_, ours) = http_get(
+            ingot_addr,
+            &format!("/api/v0/component/prometheus.exporter.unix.{id}/metrics"),
+        )
+        .unwrap();
+        assert_eq!(
+            supervisord_lines(&ours),
+            supervisord_lines(&theirs),
+            "{id}: ingot:\n{ours}"
+        );
+        assert!(
+            ours.contains("node_supervisord_exit_status{group=\"quitter\",name=\"quitter\"} 3\n"),
+            "{ours}"
+        );
+        assert!(
+            ours.contains("node_supervisord_up{group=\"sleeper\",name=\"sleeper\"} 1\n"),
+            "{ours}"
+        );
+        assert!(ours.contains("node_scrape_collector_success{collector=\"supervisord\"} 1"));
+    }
+
+    // supervisord gone: the collector fails with the cause, in health.
+    supervisord.0.signal(15);
+    let _ = supervisord.0.wait_exit(Duration::from_secs(20));
+    let (_, ours) = http_get(
+        ingot_addr,
+        "/api/v0/component/prometheus.exporter.unix.http/metrics",
+    )
+    .unwrap();
+    assert!(
+        ours.contains("node_scrape_collector_success{collector=\"supervisord\"} 0"),
+        "{ours}"
+    );
+    let (_, health) = http_get(
+        ingot_addr,
+        "/api/v0/web/components/prometheus.exporter.unix.http",
+    )
+    .unwrap();
+    assert!(
+        health.contains(&format!(
+            "collector supervisord failed: unable to call supervisord: Post \\\"{url}\\\": dial tcp 127.0.0.1:{port}: connect: connection refused"
+        )),
+        "{health}"
+    );
+}

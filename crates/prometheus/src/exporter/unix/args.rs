@@ -6,46 +6,9 @@ use ingot_syntax::decode::{BodyDecoder, Decode, Failed};
 use super::{
     ArpConfig, BcacheConfig, CpuConfig, DiskConfig, EthtoolConfig, FilesystemConfig, HwmonConfig,
     IpvsConfig, NetclassConfig, NetdevConfig, NetstatConfig, NtpConfig, PerfConfig,
-    PowersupplyConfig, RunitConfig, SysctlConfig, SystemdConfig, TapestatsConfig, TextfileConfig,
-    UnixConfig, VmstatConfig, IMPLEMENTED_COLLECTORS,
+    PowersupplyConfig, RunitConfig, SupervisordConfig, SysctlConfig, SystemdConfig,
+    TapestatsConfig, TextfileConfig, UnixConfig, VmstatConfig, IMPLEMENTED_COLLECTORS,
 };
-
-/// What an attribute of an Alloy block holds, for the blocks whose collector ingot does not have: they are
-/// checked as Alloy checks them (a typo or a wrong type is an error at its place), then reported as having
-/// no effect.
-#[derive(Clone, Copy)]
-enum Attr {
-    String,
-    Bool,
-    Int,
-    Duration,
-    StringList,
-}
-
-/// The blocks of Alloy's schema for collectors ingot does not implement, with their attributes.
-const BLOCKS_OF_OTHER_COLLECTORS: &[(&str, &[(&str, Attr)])] =
-    &[("supervisord", &[("url", Attr::String)])];
-
-/// Decodes the block `name` (if present) against its Alloy attributes; whether it was there.
-fn decode_schema_block(
-    d: &mut BodyDecoder<'_, '_>,
-    name: &str,
-    attrs: &[(&str, Attr)],
-) -> Result<bool, Failed> {
-    let present = d.block_with(name, |d| {
-        for (attr, kind) in attrs {
-            match kind {
-                Attr::String => d.optional::<String>(attr).map(drop)?,
-                Attr::Bool => d.optional::<bool>(attr).map(drop)?,
-                Attr::Int => d.optional::<i64>(attr).map(drop)?,
-                Attr::Duration => d.optional::<std::time::Duration>(attr).map(drop)?,
-                Attr::StringList => d.optional::<Vec<String>>(attr).map(drop)?,
-            }
-        }
-        Ok(())
-    })?;
-    Ok(present.is_some())
-}
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Arguments {
@@ -89,6 +52,7 @@ impl Decode for Arguments {
             perf: d.block("perf")?.unwrap_or(defaults.perf),
             powersupply: d.block("powersupply")?.unwrap_or(defaults.powersupply),
             runit: d.block("runit")?.unwrap_or(defaults.runit),
+            supervisord: d.block("supervisord")?.unwrap_or(defaults.supervisord),
             sysctl: d.block("sysctl")?.unwrap_or(defaults.sysctl),
             systemd: d.block("systemd")?.unwrap_or(defaults.systemd),
             tapestats: d.block("tapestats")?.unwrap_or(defaults.tapestats),
@@ -98,13 +62,6 @@ impl Decode for Arguments {
         };
         let include_exporter_metrics = d.optional_or("include_exporter_metrics", false)?;
         let mut notes = Vec::new();
-        for (name, attrs) in BLOCKS_OF_OTHER_COLLECTORS {
-            if decode_schema_block(d, name, attrs)? {
-                notes.push(format!(
-                    "the {name} block has no effect: ingot does not implement the collector it configures yet"
-                ));
-            }
-        }
         notes.extend(super::perf::unknown_profilers(&config.perf));
         let selection = config.collector_selection();
         if !selection.unknown.is_empty() {
@@ -371,6 +328,14 @@ impl Decode for RunitConfig {
     fn decode(d: &mut BodyDecoder<'_, '_>) -> Result<Self, Failed> {
         Ok(RunitConfig {
             service_dir: d.optional_or("service_dir", RunitConfig::default().service_dir)?,
+        })
+    }
+}
+
+impl Decode for SupervisordConfig {
+    fn decode(d: &mut BodyDecoder<'_, '_>) -> Result<Self, Failed> {
+        Ok(SupervisordConfig {
+            url: d.optional_or("url", SupervisordConfig::default().url)?,
         })
     }
 }

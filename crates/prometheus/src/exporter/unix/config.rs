@@ -64,6 +64,7 @@ pub const IMPLEMENTED_COLLECTORS: &[&str] = &[
     "softirqs",
     "softnet",
     "stat",
+    "supervisord",
     "sysctl",
     "systemd",
     "tapestats",
@@ -283,6 +284,7 @@ pub struct UnixConfig {
     pub perf: PerfConfig,
     pub powersupply: PowersupplyConfig,
     pub runit: RunitConfig,
+    pub supervisord: SupervisordConfig,
     pub stat: StatConfig,
     pub sysctl: SysctlConfig,
     pub systemd: SystemdConfig,
@@ -316,6 +318,7 @@ impl Default for UnixConfig {
             perf: PerfConfig::default(),
             powersupply: PowersupplyConfig::default(),
             runit: RunitConfig::default(),
+            supervisord: SupervisordConfig::default(),
             stat: StatConfig::default(),
             sysctl: SysctlConfig::default(),
             systemd: SystemdConfig::default(),
@@ -609,6 +612,24 @@ impl Default for RunitConfig {
     fn default() -> RunitConfig {
         RunitConfig {
             service_dir: "/etc/service".to_owned(),
+        }
+    }
+}
+
+/// The `supervisord` block. Alloy's default is `$SUPERVISORD_URL` when set (read as the agent
+/// starts), else supervisord's own default.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SupervisordConfig {
+    pub url: String,
+}
+
+impl Default for SupervisordConfig {
+    fn default() -> SupervisordConfig {
+        SupervisordConfig {
+            url: std::env::var("SUPERVISORD_URL")
+                .ok()
+                .filter(|u| !u.is_empty())
+                .unwrap_or_else(|| "http://localhost:9001/RPC2".to_owned()),
         }
     }
 }

@@ -13,9 +13,9 @@ use super::{
     edac, entropy, ethtool, fibrechannel, filefd, filesystem, hwmon, infiniband, interrupts, ipvs,
     ksmd, lnstat, loadavg, logind, mdadm, meminfo, meminfo_numa, mountstats, netclass, netdev,
     netstat, network_route, nfs, nfsd, ntp, nvme, os, perf, powersupplyclass, pressure, processes,
-    rapl, runit, schedstat, selinux, slabinfo, sockstat, softirqs, softnet, stat, sysctl, systemd,
-    tapestats, tcpstat, textfile, thermal_zone, time, timex, udp_queues, uname, vmstat, watchdog,
-    wifi, xfs, zfs, zoneinfo, ConfigError, UnixConfig,
+    rapl, runit, schedstat, selinux, slabinfo, sockstat, softirqs, softnet, stat, supervisord,
+    sysctl, systemd, tapestats, tcpstat, textfile, thermal_zone, time, timex, udp_queues, uname,
+    vmstat, watchdog, wifi, xfs, zfs, zoneinfo, ConfigError, UnixConfig,
 };
 
 const SCRAPE_DURATION: Desc = Desc::new(
@@ -159,6 +159,7 @@ impl UnixExporter {
                 "softirqs" => Box::new(softirqs::SoftirqsCollector::new(config)),
                 "softnet" => Box::new(softnet::SoftnetCollector::new(config)),
                 "stat" => Box::new(stat::StatCollector::new(config)),
+                "supervisord" => Box::new(supervisord::SupervisordCollector::new(config)?),
                 "sysctl" => Box::new(sysctl::SysctlCollector::new(config)),
                 "systemd" => Box::new(systemd::SystemdCollector::new(config)?),
                 "tapestats" => Box::new(tapestats::TapestatsCollector::new(config)?),

@@ -73,6 +73,7 @@ mod softirqs;
 mod softnet;
 mod stat;
 mod statfs_pool;
+mod supervisord;
 mod sysctl;
 mod systemd;
 mod tapestats;
@@ -95,12 +96,12 @@ pub use component::{Component, NAME};
 pub use config::{
     ArpConfig, BcacheConfig, CollectorSelection, ConfigError, CpuConfig, DiskConfig, EthtoolConfig,
     FilesystemConfig, HwmonConfig, IpvsConfig, NetclassConfig, NetdevConfig, NetstatConfig,
-    NtpConfig, PerfConfig, PowersupplyConfig, RunitConfig, StatConfig, SysctlConfig, SystemdConfig,
-    TapestatsConfig, TextfileConfig, UnixConfig, VmstatConfig, ALLOY_DEFAULT_COLLECTORS,
-    DEFAULT_DISK_DEVICE_EXCLUDE, DEFAULT_FS_TYPES_EXCLUDE, DEFAULT_MOUNT_POINTS_EXCLUDE,
-    DEFAULT_NETSTAT_FIELDS, DEFAULT_SYSTEMD_UNIT_EXCLUDE, DEFAULT_SYSTEMD_UNIT_INCLUDE,
-    DEFAULT_VMSTAT_FIELDS, IMPLEMENTED_COLLECTORS, IPVS_BACKEND_LABELS,
-    NODE_EXPORTER_DISK_DEVICE_EXCLUDE, NODE_EXPORTER_FS_TYPES_EXCLUDE,
+    NtpConfig, PerfConfig, PowersupplyConfig, RunitConfig, StatConfig, SupervisordConfig,
+    SysctlConfig, SystemdConfig, TapestatsConfig, TextfileConfig, UnixConfig, VmstatConfig,
+    ALLOY_DEFAULT_COLLECTORS, DEFAULT_DISK_DEVICE_EXCLUDE, DEFAULT_FS_TYPES_EXCLUDE,
+    DEFAULT_MOUNT_POINTS_EXCLUDE, DEFAULT_NETSTAT_FIELDS, DEFAULT_SYSTEMD_UNIT_EXCLUDE,
+    DEFAULT_SYSTEMD_UNIT_INCLUDE, DEFAULT_VMSTAT_FIELDS, IMPLEMENTED_COLLECTORS,
+    IPVS_BACKEND_LABELS, NODE_EXPORTER_DISK_DEVICE_EXCLUDE, NODE_EXPORTER_FS_TYPES_EXCLUDE,
     NODE_EXPORTER_MOUNT_POINTS_EXCLUDE, NODE_EXPORTER_NETSTAT_FIELDS,
 };
 pub use exporter::{CollectorError, UnixExporter};
