@@ -127,8 +127,8 @@ fn exchange(org: u64, rec: u64, xmt: u64, dst: u64) -> (i64, i64, i64) {
     let a = rec.wrapping_sub(org) as i64;
     let b = xmt.wrapping_sub(dst) as i64;
     let offset = a.wrapping_add(b.wrapping_sub(a) / 2);
-    let error0 = if org >= rec { org - rec } else { 0 };
-    let error1 = if xmt >= dst { xmt - dst } else { 0 };
+    let error0 = org.saturating_sub(rec);
+    let error1 = xmt.saturating_sub(dst);
     (
         signed_duration(offset),
         ntp_duration(rtt as u64),
