@@ -599,7 +599,7 @@ fn collectors_and_blocks_ingot_lacks_are_named_not_refused() {
     assert!(err.contains("main.alloy:3:14"), "{err}");
     // The ntp block's server, once the collector runs: node_exporter's refusal of a remote server.
     let err = apply(
-        "prometheus.exporter.unix \"h\" {\n  set_collectors = [\"ntp\"]\n  ntp {\n    server = \"10.0.0.1\"\n  }\n}\n",
+        "prometheus.exporter.unix \"n\" {\n  set_collectors = [\"ntp\"]\n  ntp {\n    server = \"10.0.0.1\"\n  }\n}\n",
     )
     .unwrap_err();
     assert!(

@@ -814,7 +814,7 @@ mod tests {
     fn default_set_names_what_ingot_lacks_unless_disabled_or_asked_for() {
         let config = UnixConfig {
             disable_collectors: names(&["stat", "meminfo"]),
-            enable_collectors: names(&["ntp", "processes"]),
+            enable_collectors: names(&["drbd", "processes"]),
             ..UnixConfig::default()
         };
         let sel = config.collector_selection();
@@ -824,8 +824,8 @@ mod tests {
         assert!(sel.enabled.contains(&"vmstat"));
         // Disabled: nothing to say. Asked for by name: absent, said by the component.
         assert!(!sel.default_absent.contains(&"stat"));
-        assert_eq!(sel.absent, ["ntp"]);
-        assert!(!sel.default_absent.contains(&"ntp"));
+        assert_eq!(sel.absent, ["drbd"]);
+        assert!(!sel.default_absent.contains(&"drbd"));
         for c in &sel.default_absent {
             assert!(!IMPLEMENTED_COLLECTORS.contains(c), "{c}");
             assert!(ALLOY_DEFAULT_COLLECTORS.contains(c), "{c}");
@@ -841,14 +841,14 @@ mod tests {
     #[test]
     fn set_disable_enable() {
         let config = UnixConfig {
-            set_collectors: names(&["cpu", "meminfo", "ntp", "cpu"]),
+            set_collectors: names(&["cpu", "meminfo", "qdisc", "cpu"]),
             disable_collectors: names(&["meminfo", "processes"]),
             enable_collectors: names(&["processes", "systemd"]),
             ..UnixConfig::default()
         };
         let sel = config.collector_selection();
         assert_eq!(sel.enabled, ["cpu", "processes", "systemd"]);
-        assert_eq!(sel.absent, ["ntp"]);
+        assert_eq!(sel.absent, ["qdisc"]);
 
         let config = UnixConfig {
             set_collectors: names(&["cpu", "drbd", "devstat", "cpuu"]),
