@@ -119,6 +119,9 @@ pub enum EntryKind {
 pub struct Entry {
     pub name: String,
     pub kind: EntryKind,
+    /// The entry's inode number, from the listing: in sysfs, a node replaced by another of the same
+    /// name (an interface removed and created again) gets a new one.
+    pub ino: u64,
 }
 
 /// Go's `os.ReadDir`: every entry but `.` and `..`, sorted by name. Names that are not UTF-8 are
@@ -137,7 +140,8 @@ pub fn read_dir(path: &Path) -> Result<Vec<Entry>, SysError> {
             Ok(t) if t.is_file() => EntryKind::File,
             _ => EntryKind::Other,
         };
-        entries.push(Entry { name, kind });
+        let ino = std::os::unix::fs::DirEntryExt::ino(&entry);
+        entries.push(Entry { name, kind, ino });
     }
     entries.sort_unstable_by(|a, b| a.name.cmp(&b.name));
     Ok(entries)

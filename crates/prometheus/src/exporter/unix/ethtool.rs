@@ -376,7 +376,7 @@ impl Collector for EthtoolCollector {
 
     fn update(&mut self, out: &mut FamilySet) -> Result<(), String> {
         let devices = match netclass::devices(&self.class_net) {
-            Ok(d) => d,
+            Ok(d) => d.into_iter().map(|d| d.name).collect::<Vec<_>>(),
             Err(e) if e.is_not_found() || e.is_permission() => return Err(NO_DATA.into()),
             Err(e) => return Err(format!("could not get net class info: {e}")),
         };

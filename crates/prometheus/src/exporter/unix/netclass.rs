@@ -67,7 +67,13 @@ pub(super) struct NetclassCollector {
     ignored: Regex,
     ignore_invalid_speed: bool,
     buf: Vec<u8>,
+    kept: netclass::KeptIfaces,
 }
+
+/// At most this many descriptors of interface attributes stay open between gathers (and at most a
+/// quarter of the open-files limit): 5 interfaces. Each costs the kernel a file and a page of
+/// seq_file buffer; a host with more interfaces keeps the first ones and opens the rest afresh.
+const KEPT_MAX: usize = 128;
 
 impl NetclassCollector {
     pub(super) fn new(config: &UnixConfig) -> Result<NetclassCollector, ConfigError> {
@@ -76,6 +82,10 @@ impl NetclassCollector {
             ignored: required_regex("netclass.ignored_devices", &config.netclass.ignored_devices)?,
             ignore_invalid_speed: config.netclass.ignore_invalid_speed_device,
             buf: Vec::new(),
+            kept: netclass::KeptIfaces::new(
+                ingot_hostfs::sys::open_files_limit()
+                    .map_or(KEPT_MAX, |l| KEPT_MAX.min((l / 4) as usize)),
+            ),
         })
     }
 
@@ -149,13 +159,16 @@ impl Collector for NetclassCollector {
             }
         };
         let devices = netclass::devices(&self.class_dir).map_err(no_data_or)?;
+        self.kept.retain(&devices);
         let mut ifaces = Vec::with_capacity(devices.len());
-        for device in devices {
-            if self.ignored.is_match(&device) {
+        for device in &devices {
+            if self.ignored.is_match(&device.name) {
                 continue;
             }
             ifaces.push(
-                netclass::iface(&self.class_dir, &device, &mut self.buf).map_err(no_data_or)?,
+                self.kept
+                    .iface(&self.class_dir, device, &mut self.buf)
+                    .map_err(no_data_or)?,
             );
         }
         for iface in &ifaces {
