@@ -18,3 +18,9 @@ done
     awk '{ printf "%s(0x%s, 0x%s),", (NR % 6 == 1 ? "    " : " "), toupper($1), toupper($2); if (NR % 6 == 0) print "" } END { if (NR % 6) print "" }'
   echo "];"
 } > src/strconv/is_print_table.rs
+
+# tests/data/jsoniter_string.txt is printed by oracle/jsoniter, which needs json-iterator/go v1.1.12 from the
+# Go module proxy (not reachable from CI): run it by hand where it is, and commit the table.
+if [ "${REGEN_JSONITER:-}" = 1 ]; then
+  (cd oracle/jsoniter && GOFLAGS=-mod=mod go run .) > tests/data/jsoniter_string.txt
+fi

@@ -6,6 +6,8 @@
 //!   for the `'g', -1` form Prometheus' exposition uses.
 //! - [`time`]: `Duration.String` and `ParseDuration`, with Go's error texts.
 //! - [`url`]: `URL.Redacted`, a URL with its password shown as `xxxxx`.
+//! - [`jsoniter`]: strings and `map[string]string` as `json-iterator/go`'s standard-library-compatible
+//!   configuration writes them (what Alloy marshals journal entries with).
 //! - [`base64`]: `base64.StdEncoding`/`URLEncoding`'s `EncodeToString` and `DecodeString`, with Go's error texts.
 //!
 //! Invariant: every function here returns byte for byte what its Go counterpart returns. This is checked against
@@ -17,6 +19,7 @@
 //! than keeping a copy.
 
 pub mod base64;
+pub mod jsoniter;
 pub mod strconv;
 pub mod time;
 pub mod url;

@@ -357,3 +357,49 @@ fn tables_are_what_go_prints() {
         stale.join(", ")
     );
 }
+
+/// `tests/data/jsoniter_string.txt`: what json-iterator/go v1.1.12 (Alloy's journal JSON) printed.
+fn jsoniter_rows() -> Vec<(String, String)> {
+    let path = crate_dir().join("tests/data/jsoniter_string.txt");
+    let text = std::fs::read_to_string(&path).expect("the jsoniter table");
+    let mut lines = text.lines();
+    let header = lines.next().unwrap_or_default();
+    assert!(
+        header.starts_with("# jsoniter_string: ") && header.contains("json-iterator/go v1.1.12"),
+        "{header:?}"
+    );
+    lines
+        .map(|l| {
+            let (input, out) = l.split_once('\t').expect("input and output");
+            (input.to_owned(), out.to_owned())
+        })
+        .collect()
+}
+
+#[test]
+fn jsoniter_strings_and_maps_match_its_table() {
+    use ingot_gocompat::jsoniter::{write_map, write_string};
+    let rows = jsoniter_rows();
+    assert!(rows.len() > 800);
+    let mut mismatches = Vec::new();
+    for (input, want) in &rows {
+        let mut got = String::new();
+        if let Some(pairs) = input.strip_prefix("map ") {
+            let parts: Vec<Vec<u8>> = pairs
+                .split(' ')
+                .filter(|p| !p.is_empty())
+                .map(unhex)
+                .collect();
+            write_map(
+                &mut got,
+                parts.chunks(2).map(|c| (c[0].as_slice(), c[1].as_slice())),
+            );
+        } else {
+            write_string(&mut got, &unhex(input));
+        }
+        if &got != want {
+            mismatches.push(format!("{input}: ingot {got:?}, jsoniter {want:?}"));
+        }
+    }
+    assert_none("jsoniter_string", rows.len(), mismatches);
+}

@@ -30,6 +30,7 @@ pub fn registrations() -> Vec<Registration> {
         Registration::of::<ingot_loki::relabel::Component>(),
         Registration::of::<ingot_loki::source::api::Component>(),
         Registration::of::<ingot_loki::source::file::Component>(),
+        Registration::of::<ingot_loki::source::journal::Component>(),
         Registration::of::<ingot_loki::write::Component>(),
         // Alloy has no nginx exporter; this one is ingot's own (see docs/components).
         Registration::of::<nginx::Component>(),

@@ -307,3 +307,87 @@ loki.source.file "perm" {{
         health().0 == "healthy"
     });
 }
+
+/// The positions file never runs ahead of what `loki.write` has written to its WAL: with every WAL append
+/// delayed (the `test-hooks` feature's `INGOT_TEST_WAL_APPEND_DELAY_MS`), the reader has read the whole
+/// file long before the WAL holds it; a SIGKILL then must not leave a saved position past what the WAL
+/// holds, or the lines between would be lost for good. After the restart (at full speed) every line
+/// arrives at the sink.
+#[test]
+fn sigkill_never_loses_lines_loki_write_had_only_queued() {
+    let sink = ingot_testkit::loki_sink::LokiSink::start();
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("app.log");
+    let n = 40_000u64;
+    let text: String = (0..n)
+        .map(|i| format!("seq={i} a line of a log file, long enough to be a line\n"))
+        .collect();
+    std::fs::write(&log, text).unwrap();
+    let storage = dir.path().join("data");
+    let config = dir.path().join("config.alloy");
+    std::fs::write(
+        &config,
+        format!(
+            r#"
+loki.source.file "app" {{
+  targets    = [{{ __path__ = "{}" }}]
+  forward_to = [loki.write.sink.receiver]
+}}
+
+loki.write "sink" {{
+  endpoint {{
+    url        = "{}"
+    batch_wait = "100ms"
+  }}
+}}
+"#,
+            log.display(),
+            sink.url()
+        ),
+    )
+    .unwrap();
+    let addr: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
+    let mut cmd = Command::new(BIN);
+    cmd.arg("run")
+        .arg(&config)
+        .arg(format!("--server.http.listen-addr={addr}"))
+        .arg(format!("--storage.path={}", storage.display()))
+        .env("INGOT_TEST_WAL_APPEND_DELAY_MS", "300");
+    let mut slow = Peer::spawn("ingot", cmd, tempfile::tempdir().unwrap());
+    slow.wait_for_port(addr, Duration::from_secs(20));
+    // Past the first positions save (every 2 s), with most appends still queued for the slow WAL.
+    std::thread::sleep(Duration::from_millis(3500));
+    let saved = std::fs::read_to_string(storage.join("loki.source.file.app/positions.yml"))
+        .expect("positions saved while running");
+    slow.signal(9);
+    slow.wait_exit(Duration::from_secs(10)).expect("killed");
+    let before = sink.entries().len();
+    assert!(
+        (before as u64) < n,
+        "the slow WAL let everything through before the kill ({before} lines): the test shows nothing"
+    );
+
+    let ingot = start(BIN, &config, &storage, addr, None);
+    let seqs = || {
+        let mut s: Vec<u64> = sink
+            .entries()
+            .iter()
+            .filter_map(|e| e.line.strip_prefix("seq=")?.split(' ').next()?.parse().ok())
+            .collect();
+        s.sort_unstable();
+        s.dedup();
+        s
+    };
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while (seqs().len() as u64) < n && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let got = seqs();
+    assert_eq!(
+        got.len() as u64,
+        n,
+        "{} of {n} lines never arrived after the restart; positions saved before the kill:\n{saved}\ningot said:\n{}",
+        n - got.len() as u64,
+        ingot.log()
+    );
+}

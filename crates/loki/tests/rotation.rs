@@ -187,6 +187,27 @@ async fn compressed_rotated_files_are_never_read() {
     assert!(dir.path().join("app.log.2.gz").exists());
 }
 
+/// `compress` without `delaycompress`: logrotate renames, creates, then compresses the renamed file and
+/// removes it at once, while the writer may still append a line to it; the reader keeps it open and
+/// reads it to its end.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn compressed_at_once_with_logrotate() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("app.log");
+    let dups = rotate_while_writing(
+        "gznow",
+        dir.path(),
+        &format!(r#"[{{ __path__ = "{}" }}]"#, log.display()),
+        "",
+        12,
+        false,
+        |d| logrotate(d, &logrotate_conf(d, "app.log", "  create\n  compress")),
+    )
+    .await;
+    assert_eq!(dups, 0);
+    assert!(dir.path().join("app.log.2.gz").exists());
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn delete_and_recreate() {
     let dir = tempfile::tempdir().unwrap();
@@ -316,6 +337,73 @@ async fn a_file_replaced_with_the_same_inode_while_stopped() {
     agent.apply(&cfg);
     assert_eq!(settle(id, 400).await, 0);
     agent.stop().await;
+}
+
+/// Rotated while ingot was stopped, with lines written after the last save: the rotated file (renamed by
+/// `create`, or the copy `copytruncate` made) is found beside the path by inode and signature and finished
+/// from the saved position before the new file is read (Alloy reads only the new file and loses those
+/// lines). Nothing is written during the rotation, so copytruncate loses nothing either.
+async fn rotated_while_stopped(id: &str, options: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    let storage = dir.path().join("data");
+    let log = dir.path().join("app.log");
+    let sink = format!("test.logs.{id}");
+    let lines = |from: u64, to: u64, what: &str| -> String {
+        (from..to).map(|i| format!("seq={i} {what}\n")).collect()
+    };
+    std::fs::write(
+        &log,
+        lines(
+            0,
+            2000,
+            "before the stop, long enough for a whole signature",
+        ),
+    )
+    .unwrap();
+    let cfg = config(
+        id,
+        &format!(r#"[{{ __path__ = "{}" }}]"#, log.display()),
+        "",
+    );
+    let agent = Agent::start(&storage);
+    agent.apply(&cfg);
+    wait_for(WAIT, "the first lines", || entry_count(&sink) == 2000).await;
+    agent.stop().await;
+    // While stopped: the application writes on, then logrotate rotates and the application goes on.
+    let mut f = std::fs::OpenOptions::new().append(true).open(&log).unwrap();
+    std::io::Write::write_all(&mut f, lines(2000, 2500, "after the stop").as_bytes()).unwrap();
+    drop(f);
+    logrotate(
+        dir.path(),
+        &format!(
+            "{} {{\n  rotate 5\n{options}\n  nocompress\n}}\n",
+            log.display()
+        ),
+    );
+    assert!(dir.path().join("app.log.1").exists());
+    let mut f = std::fs::OpenOptions::new().append(true).open(&log).unwrap();
+    std::io::Write::write_all(&mut f, lines(2500, 3000, "in the new file").as_bytes()).unwrap();
+    drop(f);
+    let agent = Agent::start(&storage);
+    agent.apply(&cfg);
+    assert_eq!(settle(id, 3000).await, 0);
+    let order = seqs(&entries(&sink));
+    let first_new = order.iter().position(|&s| s >= 2500).unwrap();
+    assert!(
+        order[first_new..].iter().all(|&s| s >= 2500),
+        "the rotated file's lines come before the new file's"
+    );
+    agent.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_file_renamed_while_stopped_is_finished_first() {
+    rotated_while_stopped("renamedstopped", "  create").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_file_copied_and_truncated_while_stopped_is_finished_from_the_copy() {
+    rotated_while_stopped("copiedstopped", "  copytruncate").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

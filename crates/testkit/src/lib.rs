@@ -4,6 +4,7 @@
 pub mod components;
 pub mod cost;
 pub mod counting_target;
+pub mod journal;
 pub mod loki_sink;
 pub mod pki;
 pub mod remote_write_sink;

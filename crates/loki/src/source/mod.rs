@@ -1,4 +1,6 @@
-//! `loki.source.*` components: `api/` (Loki's push API in), `file/` (files named by targets, tailed).
+//! `loki.source.*` components: `api/` (Loki's push API in), `file/` (files named by targets, tailed),
+//! `journal/` (the systemd journal, read with `ingot-journal`).
 
 pub mod api;
 pub mod file;
+pub mod journal;

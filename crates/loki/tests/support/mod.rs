@@ -118,6 +118,8 @@ impl Agent {
             Registration::of::<Sink>(),
             Registration::of::<ingot_loki::source::file::Component>(),
             Registration::of::<ingot_local::file_match::Component>(),
+            Registration::of::<ingot_loki::source::journal::Component>(),
+            Registration::of::<ingot_loki::relabel::Component>(),
         ]);
         let controller = Controller::new(
             Arc::new(registry),
@@ -157,6 +159,15 @@ impl Agent {
 
     pub fn debug_info(&self, id: &str) -> Value {
         self.controller.component(id).unwrap().debug_info.unwrap()
+    }
+
+    /// The value of a component metric with the given label (any value when `None`).
+    pub fn metric_with(&self, name: &str, label: &str, value: &str) -> Option<f64> {
+        self.controller
+            .debug_metrics()
+            .into_iter()
+            .find(|(_, m)| m.name() == name && m.label(label) == Some(value))
+            .and_then(|(_, m)| m.scalar())
     }
 
     /// The value of a component metric with the given path label.

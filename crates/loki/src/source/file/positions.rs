@@ -18,6 +18,11 @@
 //! instead of from another file's offset. Alloy ignores the key (yaml.v2 ignores unknown fields) and
 //! drops it when it writes the file; an entry without a signature is trusted as Alloy trusts it.
 //!
+//! `ingot_after_cursor` is ingot's too, for journal cursors (`cursor-<component id>`): present when the
+//! entry the cursor names was delivered, so that ingot resumes after it. Alloy saves a cursor before it
+//! hands the entry on, and resumes at the entry itself; ingot does the same for a cursor without the
+//! mark (one Alloy wrote), so a switch from Alloy loses nothing.
+//!
 //! Saving prunes the entries of files that no longer exist (except `cursor-` and `journal-` keys, which
 //! are not files), writes a temporary file with mode 0600, syncs it, renames it over the old one and
 //! syncs the directory. Callers save from a blocking thread.
@@ -71,6 +76,8 @@ impl Identity {
 pub struct Stored {
     pub value: String,
     pub identity: Option<Identity>,
+    /// A journal cursor whose entry was delivered: reading resumes after it.
+    pub after: bool,
 }
 
 impl Stored {
@@ -171,7 +178,32 @@ impl Positions {
                 self.dirty = true;
             }
             None => {
-                self.entries.insert(key.clone(), Stored { value, identity });
+                self.entries.insert(
+                    key.clone(),
+                    Stored {
+                        value,
+                        identity,
+                        after: false,
+                    },
+                );
+                self.dirty = true;
+            }
+        }
+    }
+
+    /// A journal cursor, whose entry was delivered (ingot resumes after it).
+    pub fn put_cursor(&mut self, key: &PosKey, cursor: &str) {
+        match self.entries.get_mut(key) {
+            Some(s) if s.value == cursor && s.after && s.identity.is_none() => {}
+            _ => {
+                self.entries.insert(
+                    key.clone(),
+                    Stored {
+                        value: cursor.to_string(),
+                        identity: None,
+                        after: true,
+                    },
+                );
                 self.dirty = true;
             }
         }
@@ -303,11 +335,22 @@ fn parse(text: &[u8]) -> Result<BTreeMap<PosKey, Stored>, String> {
                     Stored {
                         value,
                         identity: None,
+                        after: false,
                     },
                 );
             }
         }
         Some(_) => return Err("yaml: positions is not a mapping".into()),
+    }
+    if let Some(Yaml::Hash(h)) = section("ingot_after_cursor") {
+        for (k, v) in h {
+            let (Ok(key), Some(v)) = (entry_key(k), scalar_string(v)) else {
+                continue;
+            };
+            if let Some(s) = out.get_mut(&key) {
+                s.after = v == "true";
+            }
+        }
     }
     if let Some(Yaml::Hash(h)) = section("ingot_signatures") {
         for (k, v) in h {
@@ -350,6 +393,19 @@ fn render(entries: &BTreeMap<PosKey, Stored>) -> String {
                     yaml_scalar(&k.path),
                     yaml_scalar(&k.labels),
                     yaml_scalar(&id.render())
+                );
+            }
+        }
+    }
+    if entries.values().any(|v| v.after) {
+        out.push_str("ingot_after_cursor:\n");
+        for (k, v) in entries {
+            if v.after {
+                let _ = writeln!(
+                    out,
+                    "  ? path: {}\n    labels: {}\n  : \"true\"",
+                    yaml_scalar(&k.path),
+                    yaml_scalar(&k.labels),
                 );
             }
         }
@@ -639,6 +695,74 @@ pub fn convert_legacy(legacy: &Path, new: &Path) -> Result<String, String> {
                 Stored {
                     value,
                     identity: None,
+                    after: false,
+                },
+            )
+        })
+        .collect();
+    write_atomically(new, render(&entries).as_bytes()).map_err(|e| {
+        format!(
+            "error writing new positions file converted from legacy {}: {}",
+            new.display(),
+            ingot_local::file_match::io_error_text(&e)
+        )
+    })?;
+    Ok(format!(
+        "successfully converted legacy positions file {} to the new format",
+        legacy.display()
+    ))
+}
+
+/// Alloy's `ConvertLegacyPositionsFileJournal`: the cursor Promtail or the static agent saved for the
+/// journal job `job` (`cursor-<job>`) becomes `cursor-<component id>` with labels `{}`, when `new` does
+/// not exist or is empty and `legacy` is valid.
+pub fn convert_legacy_journal(
+    legacy: &Path,
+    job: &str,
+    new: &Path,
+    component_id: &str,
+) -> Result<String, String> {
+    let meta = std::fs::metadata(legacy);
+    if !meta.as_ref().is_ok_and(|m| m.len() > 0) {
+        return Ok(format!(
+            "no legacy positions file found at {}",
+            legacy.display()
+        ));
+    }
+    let text = std::fs::read(legacy).map_err(|e| {
+        format!(
+            "error reading legacy positions file {}: {}",
+            legacy.display(),
+            ingot_local::file_match::io_error_text(&e)
+        )
+    })?;
+    let parsed = parse_legacy(&text).map_err(|e| {
+        format!(
+            "error parsing legacy positions file {}: {e}",
+            legacy.display()
+        )
+    })?;
+    if std::fs::metadata(new).is_ok_and(|m| m.len() > 0) {
+        return Ok(format!(
+            "will not convert the legacy positions file as the new positions file already exists at {}",
+            new.display()
+        ));
+    }
+    let wanted = format!("cursor-{job}");
+    let entries: BTreeMap<PosKey, Stored> = parsed
+        .into_iter()
+        .filter(|(path, _)| *path == wanted)
+        .take(1)
+        .map(|(_, value)| {
+            (
+                PosKey {
+                    path: format!("cursor-{component_id}"),
+                    labels: "{}".into(),
+                },
+                Stored {
+                    value,
+                    identity: None,
+                    after: false,
                 },
             )
         })

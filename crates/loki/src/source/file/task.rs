@@ -2,14 +2,19 @@
 //! offering batches to the receivers (keeping a refused batch and the file's place until they take it),
 //! and noticing rotation, truncation, deletion and replacement when the file has nothing more to read.
 //!
-//! Offsets: `committed` is the end of the last line every receiver took (what the positions file
-//! holds); `pos` is the end of the last line cut from the buffer, `read_off` the end of what was read.
+//! Offsets: `committed` is the end of the last line every receiver took; `durable` the end of the last
+//! line every receiver also stored where it survives the process (`loki.write`: written to its WAL), which
+//! is what the positions file holds, so that a SIGKILL never skips lines a receiver had only queued; `pos`
+//! is the end of the last line cut from the buffer, `read_off` the end of what was read.
 
 use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom};
 use std::os::unix::fs::{FileExt, MetadataExt};
 use std::time::{Duration, Instant, SystemTime};
 
+use std::collections::VecDeque;
+
+use ingot_logs::receipt::{receipt, Receipt, Token};
 use ingot_logs::{AppendError, Entry, LogsReceiver};
 use ingot_prom::labels::Labels;
 
@@ -399,6 +404,9 @@ pub struct Pending {
     pub end: u64,
     /// The receivers still to take it.
     pub remaining: Vec<LogsReceiver>,
+    /// Handed to the receivers with the entries; the receipt completes when all have stored them.
+    token: Token,
+    receipt: Receipt,
     pub retry_at: Instant,
     pub reason: String,
 }
@@ -408,13 +416,14 @@ pub struct Pending {
 pub fn offer(
     receivers: &[LogsReceiver],
     entries: &[Entry],
+    token: &Token,
 ) -> (Vec<LogsReceiver>, Duration, String, Vec<String>) {
     let mut full = Vec::new();
     let mut wait = Duration::ZERO;
     let mut reason = String::new();
     let mut refused = Vec::new();
     for r in receivers {
-        match r.append(entries) {
+        match r.append_with(entries, token) {
             Ok(()) => {}
             Err(AppendError::Full {
                 retry_after,
@@ -449,6 +458,10 @@ pub struct StepResult {
 pub struct Cursor {
     pub reading: Reading,
     pub committed: u64,
+    /// What the positions file may say: see the module's notes on offsets.
+    pub durable: u64,
+    /// Batches taken but not yet stored by every receiver, oldest first, with where each ends.
+    in_flight: VecDeque<(u64, Receipt)>,
     pub pending: Option<Pending>,
     batch: Vec<Entry>,
 }
@@ -457,10 +470,42 @@ impl Cursor {
     pub fn new(reading: Reading) -> Cursor {
         Cursor {
             committed: reading.pos,
+            durable: reading.pos,
+            in_flight: VecDeque::new(),
             reading,
             pending: None,
             batch: Vec::new(),
         }
+    }
+
+    /// Moves `durable` past the batches every receiver has stored; true when it moved. A batch a
+    /// receiver failed to store counts as done here: that receiver counted and logged the loss.
+    pub fn poll_stored(&mut self) -> bool {
+        let before = self.durable;
+        while let Some((end, r)) = self.in_flight.front_mut() {
+            if r.try_stored().is_none() {
+                break;
+            }
+            self.durable = *end;
+            self.in_flight.pop_front();
+        }
+        if self.in_flight.is_empty() && self.pending.is_none() {
+            self.durable = self.committed;
+        }
+        self.durable != before
+    }
+
+    /// Whether some batch is still to be stored by a receiver.
+    pub fn storing(&self) -> bool {
+        !self.in_flight.is_empty()
+    }
+
+    /// Takes over the position of `from`, the same content in another open file (an atomic rewrite).
+    pub fn continue_from(&mut self, from: Cursor) {
+        self.committed = from.committed;
+        self.durable = from.durable;
+        self.in_flight = from.in_flight;
+        self.pending = from.pending;
     }
 
     /// Offers the waiting batch again; true when it is gone (taken, or refused for good).
@@ -471,13 +516,14 @@ impl Cursor {
         if now < p.retry_at {
             return false;
         }
-        let (full, wait, reason, refused) = offer(&p.remaining, &p.entries);
+        let (full, wait, reason, refused) = offer(&p.remaining, &p.entries, &p.token);
         for r in refused {
             result.refused.push((p.entries.len() as u64, r));
         }
         if full.is_empty() {
             let p = self.pending.take().expect("pending");
             self.committed = p.end;
+            self.in_flight.push_back((p.end, p.receipt));
             result.committed = true;
             let mut entries = p.entries;
             entries.clear();
@@ -571,12 +617,15 @@ impl Cursor {
             // Deliver the batch.
             let lines = self.batch.len() as u64;
             result.lines += lines;
-            let (full, wait, reason, refused) = offer(receivers, &self.batch);
+            let (stored, token) = receipt();
+            let (full, wait, reason, refused) = offer(receivers, &self.batch, &token);
             for r in refused {
                 result.refused.push((lines, r));
             }
             if full.is_empty() {
+                drop(token);
                 self.committed = self.reading.pos;
+                self.in_flight.push_back((self.committed, stored));
                 result.committed = true;
             } else {
                 self.pending = Some(Pending {
@@ -585,6 +634,8 @@ impl Cursor {
                     remaining: full,
                     retry_at: now + clamp_wait(wait),
                     reason,
+                    token,
+                    receipt: stored,
                 });
                 break;
             }
@@ -654,6 +705,9 @@ impl Cursor {
         self.reading.partial_since = None;
         self.reading.sig = Signature::of(&self.reading.file)?;
         self.committed = 0;
+        // What is still being stored was the old content's: its place in the file is gone.
+        self.in_flight.clear();
+        self.durable = 0;
         Ok(())
     }
 }

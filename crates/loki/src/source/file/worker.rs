@@ -34,6 +34,10 @@ const SLACK: Duration = Duration::from_millis(25);
 const DAMAGED_NOTICE: Duration = Duration::from_secs(60);
 /// Entries of the identity index not touched for this long are forgotten.
 const KNOWN_TTL: Duration = Duration::from_secs(24 * 3600);
+/// How long a stop spends reading what the open files still hold.
+const STOP_READ_WAIT: Duration = Duration::from_secs(1);
+/// How long a stop waits for the receivers to store what they took before the last save.
+const STOP_STORE_WAIT: Duration = Duration::from_secs(2);
 
 /// What the component hands the thread.
 pub struct Control {
@@ -383,8 +387,74 @@ impl Worker {
             self.publish();
             self.sleep();
         }
+        self.last_reads(STOP_READ_WAIT);
+        self.wait_stored(STOP_STORE_WAIT);
         self.save(true);
         self.shared.metrics.set_active(0);
+    }
+
+    /// On the way out: what the open files hold now is read and offered once more (at most `limit`),
+    /// rotated files first. A file rotated and compressed away just before the stop is still open here,
+    /// so the lines written after the last read are not left behind in the compressed copy.
+    fn last_reads(&mut self, limit: Duration) {
+        let deadline = Instant::now() + limit;
+        let keys: Vec<PosKey> = self.tasks.keys().cloned().collect();
+        for key in keys {
+            let Some(mut t) = self.tasks.remove(&key) else {
+                continue;
+            };
+            let mut results = Vec::new();
+            let cursors = t.old.iter_mut().map(|o| &mut o.cur).chain(t.cur.as_mut());
+            for c in cursors {
+                loop {
+                    let now = Instant::now();
+                    if now >= deadline || c.reading.compressed() {
+                        break;
+                    }
+                    let res = c.step(&t.labels, &self.receivers, now, false);
+                    let more = res.more && c.pending.is_none();
+                    results.push(res);
+                    if !more {
+                        break;
+                    }
+                }
+            }
+            for res in &results {
+                self.account(&mut t, res);
+            }
+            if let Some(c) = &t.cur {
+                self.positions
+                    .put(&key, c.durable, Some(c.reading.identity()));
+            }
+            self.tasks.insert(key, t);
+        }
+    }
+
+    /// On the way out: waits (at most `limit`) for the receivers to store what they took, so that the
+    /// positions saved last are where delivery stopped; what is still unstored then is read again at the
+    /// next start (duplicates, never a loss).
+    fn wait_stored(&mut self, limit: Duration) {
+        let deadline = Instant::now() + limit;
+        loop {
+            let mut storing = false;
+            for (key, t) in self.tasks.iter_mut() {
+                for c in t.old.iter_mut().map(|o| &mut o.cur) {
+                    c.poll_stored();
+                    storing |= c.storing();
+                }
+                if let Some(c) = t.cur.as_mut() {
+                    if c.poll_stored() {
+                        self.positions
+                            .put(key, c.durable, Some(c.reading.identity()));
+                    }
+                    storing |= c.storing();
+                }
+            }
+            if !storing || Instant::now() >= deadline {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
     }
 
     fn apply_args(&mut self, args: Arc<Arguments>, version: u64) {
@@ -609,6 +679,9 @@ impl Worker {
 
     /// One turn of a task; true when it is done and its target gone (the caller removes it).
     fn step_task(&mut self, t: &mut Task, now: Instant) -> bool {
+        for c in t.old.iter_mut().map(|o| &mut o.cur).chain(t.cur.as_mut()) {
+            c.poll_stored();
+        }
         match t.phase {
             Phase::Active => self.step_active(t, now),
             Phase::Done | Phase::Skipped(_) => t.due = now + Duration::from_secs(3600),
@@ -616,7 +689,7 @@ impl Worker {
         let snapshot = (
             t.cur.as_ref().map(|c| {
                 (
-                    c.committed,
+                    c.durable,
                     c.reading.id,
                     c.reading.size(),
                     c.pending.is_some(),
@@ -627,11 +700,21 @@ impl Worker {
             t.old.iter().map(|o| o.cur.committed).sum::<u64>(),
         );
         if t.noted != Some(snapshot) {
+            let files = |n: &Noted| (n.0.map(|c| c.1), n.1);
+            if t.noted
+                .as_ref()
+                .is_some_and(|n| files(n) != files(&snapshot))
+            {
+                // Another file at the path (a rotation seen) or a rotated file finished: saved at once,
+                // not at the next interval, so that a crash now and a rotation while stopped do not
+                // leave the positions file naming a file two rotations back.
+                self.next_save = now;
+            }
             t.noted = Some(snapshot);
             if let Some(c) = &t.cur {
                 let (committed, ident, size) =
                     (c.committed, c.reading.identity(), c.reading.size());
-                self.positions.put(&t.key, committed, Some(ident));
+                self.positions.put(&t.key, c.durable, Some(ident));
                 self.note_known(&t.key, c, false, now);
                 if ident.sig_len as usize == super::task::SIGNATURE_SIZE && !c.reading.compressed()
                 {
@@ -693,6 +776,11 @@ impl Worker {
             if quiet && res.lines == 0 {
                 let o = t.old.remove(i);
                 self.release_known(o.cur.reading.id.1, o.cur.committed);
+                if o.cur.reading.sig.complete() && !o.cur.reading.compressed() {
+                    // A target for this file found later (a copy matched by a glob) starts at its end.
+                    self.by_sig
+                        .insert(o.cur.reading.sig.hash, (o.cur.committed, now));
+                }
                 tracing::debug!(component = %self.id, path = %t.key.path, "finished the rotated file");
                 continue;
             }
@@ -724,10 +812,15 @@ impl Worker {
             }
         }
         if !hold && !t.retiring {
+            let mut found_rotated = false;
             if t.cur.is_none() {
                 self.try_open(t, now);
+                // A file rotated while stopped is finished before the new one is read.
+                found_rotated = !t.old.is_empty();
             }
-            if let Some(cur) = t.cur.take() {
+            if found_rotated {
+                t.due = now;
+            } else if let Some(cur) = t.cur.take() {
                 t.cur = self.read_cur(t, cur, now);
                 if t.cur.is_none() && matches!(t.phase, Phase::Active) && !t.old.is_empty() {
                     // Rotated away just now: open what the path names now at once.
@@ -801,7 +894,23 @@ impl Worker {
                         if same {
                             return Ok(Some(Start::At(offset)));
                         }
-                        tracing::info!(component = %self.id, path = %t.key.path, "the file is not the one the positions file names (replaced while stopped): reading it from the start");
+                        let found = s
+                            .identity
+                            .and_then(|id| self.rotated_beside(&t.key.path, id, offset));
+                        match found {
+                            Some((rotated, cur)) => {
+                                // Nobody writes to it any more: finished once it has nothing left.
+                                let now = Instant::now();
+                                t.old.push(Old {
+                                    cur,
+                                    idle_since: now.checked_sub(DRAIN_GRACE).unwrap_or(now),
+                                });
+                                tracing::info!(component = %self.id, path = %t.key.path, rotated = %rotated, offset, "the file was rotated while stopped: finishing the rotated file from the saved position, then reading the new one from the start");
+                            }
+                            None => {
+                                tracing::info!(component = %self.id, path = %t.key.path, "the file is not the one the positions file names (replaced while stopped): reading it from the start");
+                            }
+                        }
                     }
                 }
             }
@@ -847,6 +956,61 @@ impl Worker {
             return Ok(Some(Start::End));
         }
         Ok(Some(Start::At(0)))
+    }
+
+    /// The file a position belongs to, found beside `path` after a rotation the reader did not see
+    /// happen: renamed while ingot was stopped (logrotate's `create`), found by its inode and signature,
+    /// or copied before the path was truncated (`copytruncate`, while stopped or faster than the reader),
+    /// found by its whole 1,024-byte signature. Opened at `offset` when it is longer than that and no
+    /// target of this component reads it under its own name. Without it the lines written between the
+    /// last read and the rotation would be lost (Alloy reads only the file at the path).
+    fn rotated_beside(
+        &self,
+        path: &str,
+        id: super::positions::Identity,
+        offset: u64,
+    ) -> Option<(String, Cursor)> {
+        use std::os::unix::fs::MetadataExt;
+        if id.sig_len == 0 || self.args.compression().is_some() {
+            return None;
+        }
+        let path = std::path::Path::new(path);
+        let dir = path.parent().filter(|d| !d.as_os_str().is_empty())?;
+        // Bounded: a rotation keeps the file in its directory, and a directory of logs is not huge.
+        for entry in std::fs::read_dir(dir).ok()?.take(10_000).flatten() {
+            let candidate = entry.path();
+            if candidate == path {
+                continue;
+            }
+            let Ok(meta) = entry.metadata() else { continue };
+            // The renamed file itself, or a copy of it (copytruncate's), known by a whole signature.
+            let renamed = meta.ino() == id.ino;
+            let copy = !renamed && id.sig_len as usize == super::task::SIGNATURE_SIZE;
+            if !meta.is_file() || !(renamed || copy) || meta.len() <= offset {
+                continue;
+            }
+            let name = candidate.to_string_lossy().into_owned();
+            let Ok(file) = std::fs::File::open(&candidate) else {
+                continue;
+            };
+            if !Signature::from_identity(&id)
+                .matches(&file)
+                .unwrap_or(false)
+            {
+                continue;
+            }
+            if self.tasks.keys().any(|k| k.path == name) {
+                // Read under its own name by a target of this component.
+                return None;
+            }
+            let opts = OpenOptions {
+                codec: self.args.codec,
+                compression: None,
+            };
+            let reading = Reading::open(&name, file, Start::At(offset), &opts).ok()?;
+            return Some((name, Cursor::new(reading)));
+        }
+        None
     }
 
     /// Opens the file the path names, if it can: sets `t.cur`, or says why not.
@@ -1072,6 +1236,17 @@ impl Worker {
         if cur.reading.sig.complete() {
             self.by_sig
                 .insert(cur.reading.sig.hash, (cur.committed, Instant::now()));
+            // copytruncate: what was written after the last read is only in the copy.
+            if let Some((copy, c)) =
+                self.rotated_beside(&t.key.path, cur.reading.identity(), cur.committed)
+            {
+                tracing::info!(component = %self.id, path = %t.key.path, copy = %copy, offset = cur.committed, "reading the rest of the truncated file from its copy");
+                let now = Instant::now();
+                t.old.push(Old {
+                    cur: c,
+                    idle_since: now.checked_sub(DRAIN_GRACE).unwrap_or(now),
+                });
+            }
         }
         if let Err(e) = cur.restart_from_zero() {
             t.set_error(&self.id, Some(format!("read {}: {}", t.key.path, text(&e))));
@@ -1090,10 +1265,8 @@ impl Worker {
                 if let Ok(r) = Reading::open(&t.key.path, file, Start::At(cur.committed), &opts) {
                     tracing::debug!(component = %self.id, path = %t.key.path, "file replaced by one with the same start: going on at the same offset");
                     self.release_known(cur.reading.id.1, cur.committed);
-                    let committed = cur.committed;
                     let mut next = Cursor::new(r);
-                    next.pending = cur.pending;
-                    next.committed = committed;
+                    next.continue_from(cur);
                     t.due = now;
                     return Some(next);
                 }
