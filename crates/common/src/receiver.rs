@@ -1,6 +1,7 @@
 //! The `receiver` capsules: what `prometheus.relabel`, `prometheus.remote_write` and the `loki.*` components
-//! export and what `forward_to` lists hold. They wrap the data planes' receivers so that they can travel
-//! through config values (a list of receivers decodes into `Vec<MetricsReceiver>` or `Vec<LogsReceiver>`).
+//! export and what `forward_to` lists hold, and the `otelcol.Consumer` capsule of the `otelcol.*`
+//! components. They wrap the data planes' receivers so that they can travel through config values (a list
+//! of receivers decodes into `Vec<MetricsReceiver>`, `Vec<LogsReceiver>` or `Vec<OtelConsumer>`).
 
 use ingot_prom::sample::Receiver;
 use ingot_syntax::capsule_type;
@@ -16,6 +17,14 @@ capsule_type!(MetricsReceiver, "prometheus.Receiver");
 pub struct LogsReceiver(pub ingot_logs::LogsReceiver);
 
 capsule_type!(LogsReceiver, "loki.LogsReceiver");
+
+/// Alloy's `otelcol.Consumer` (`capsule("otelcol.Consumer")` in type errors): what `otelcol.*` processors
+/// and exporters export as `input` and what `output { traces = [...], metrics = [...], logs = [...] }`
+/// lists hold.
+#[derive(Clone, Debug, PartialEq)]
+pub struct OtelConsumer(pub ingot_otlp::Consumer);
+
+capsule_type!(OtelConsumer, "otelcol.Consumer");
 
 #[cfg(test)]
 mod tests {
@@ -45,6 +54,33 @@ mod tests {
         assert!(
             err.to_string()
                 .contains("expected capsule(\"prometheus.Receiver\")"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn otel_consumers_travel_through_values() {
+        struct Nothing;
+        impl ingot_otlp::Consume for Nothing {
+            fn consume(
+                &self,
+                _: &ingot_otlp::Data,
+                _: Option<&ingot_otlp::Token>,
+            ) -> Result<(), ingot_otlp::ConsumeError> {
+                Ok(())
+            }
+        }
+        let c = OtelConsumer(ingot_otlp::Consumer::new(
+            "otelcol.exporter.debug.default",
+            Arc::new(Nothing),
+        ));
+        let decoded: Vec<OtelConsumer> =
+            FromValue::from_value(&Value::array([Value::from(c.clone())])).unwrap();
+        assert_eq!(decoded, vec![c]);
+        let err = <Vec<OtelConsumer>>::from_value(&Value::array([Value::string("x")])).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("expected capsule(\"otelcol.Consumer\")"),
             "{err}"
         );
     }

@@ -73,6 +73,11 @@ pub fn go_error_text(err: &io::Error) -> String {
     }
 }
 
+/// Whether a request failed with EOPNOTSUPP (the driver or filesystem does not offer it).
+pub fn is_not_supported(err: &io::Error) -> bool {
+    err.raw_os_error() == Some(libc::EOPNOTSUPP)
+}
+
 /// Whether a read failed because the process or file went away meanwhile (ENOENT, or ESRCH
 /// from a dying task's /proc entry).
 pub fn is_vanished(err: &io::Error) -> bool {

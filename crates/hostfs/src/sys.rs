@@ -55,6 +55,17 @@ pub fn page_size() -> u64 {
     }
 }
 
+/// Asks glibc's allocator to return the free pages of its heap to the kernel (`malloc_trim(0)`): what
+/// `otelcol.processor.memory_limiter` does above its hard limit, as the collector forces Go's GC. A no-op
+/// elsewhere.
+pub fn release_free_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim takes no pointers and only returns free pages of the heap to the kernel.
+    unsafe {
+        libc::malloc_trim(0);
+    }
+}
+
 /// The soft limit on open file descriptors (`RLIMIT_NOFILE`), if there is one.
 pub fn open_files_limit() -> Option<u64> {
     // SAFETY: rlimit is plain old data, for which all-zero bytes are a valid value.

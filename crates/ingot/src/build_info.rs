@@ -3,7 +3,7 @@
 //! exporter) prints; `/metrics` serves it as `alloy_build_info` ([`BuildInfoCollector`]).
 
 use ingot_prom::exposition::{Desc, FamilySet, MetricType};
-use ingot_runtime::metrics::AgentCollector;
+use ingot_runtime::metrics::{AgentCollector, BuildInfo};
 
 /// `v0.1.0`: the workspace version with Alloy's `v` prefix.
 pub const VERSION: &str = concat!("v", env!("CARGO_PKG_VERSION"));
@@ -105,6 +105,19 @@ impl AgentCollector for BuildInfoCollector {
             ],
             1.0,
         );
+    }
+}
+
+/// The same values for components that label metrics with the build (`node_exporter_build_info`).
+pub fn build_info() -> BuildInfo {
+    BuildInfo {
+        branch: BRANCH.to_owned(),
+        goarch: goarch().to_owned(),
+        goos: std::env::consts::OS.to_owned(),
+        goversion: compiler_version(),
+        revision: REVISION.to_owned(),
+        tags: tags().to_owned(),
+        version: VERSION.to_owned(),
     }
 }
 

@@ -76,6 +76,7 @@ async fn run_async(args: RunArgs) -> Result<(), String> {
     let controller = Controller::new(Arc::new(ingot::registry::registry()), options);
     // What Alloy's /metrics serves beside the controller and the components: the build and the process.
     controller.add_collector(Arc::new(ingot::build_info::BuildInfoCollector::default()));
+    controller.set_build_info(ingot::build_info::build_info());
     controller.add_collector(Arc::new(ProcessCollector::default()));
 
     // The first load must succeed: a broken config at start is a clear exit, not a half-running agent.

@@ -159,6 +159,10 @@ loki.source.file "app" {{
     wait_until("lines delivered", Duration::from_secs(20), &ingot, || {
         delivered(&out).len() >= 2000
     });
+    // Saved every 2 s: under load the first save may come after the 2,000th line.
+    wait_until("a positions save", Duration::from_secs(20), &ingot, || {
+        positions_offset(&storage).is_some()
+    });
     ingot.signal(9);
     ingot.wait_exit(Duration::from_secs(10)).expect("killed");
     let before_kill = delivered(&out).len() as u64;

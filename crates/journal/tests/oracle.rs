@@ -1,13 +1,16 @@
 //! The reader against systemd: journal files written by Debian's `systemd-journal-remote` (and by the
 //! test writer, for what systemd 252 cannot write) are read by ingot and by `journalctl`; every entry,
 //! field (binary and compressed ones too) and cursor must be the same, in the same order, for single
-//! files, directories of interleaved files, seeks by cursor and by time, and matches.
+//! files, directories of interleaved files, seeks by cursor and by time, and matches. Debian's
+//! `python3-systemd` (libsystemd through `tests/peers/pyjournal.py`) is the second reference: the
+//! same files, the same order and cursors, and each entry's timestamps, boot id and raw field bytes.
 
 mod support;
 
 use std::path::Path;
 
 use ingot_journal::{file::JournalFile, Journal, JournalReader, Options, Paths, SeekTo};
+use support::python::{assert_same_as_python, python_journal};
 use support::writer::{self, Compression, WEntry};
 use support::*;
 
@@ -90,46 +93,58 @@ fn flags(path: &Path) -> u32 {
         .incompatible_flags
 }
 
-#[test]
-fn files_journal_remote_writes_read_as_journalctl_reads_them() {
-    let dir = tempfile::tempdir().unwrap();
+/// How `systemd-journal-remote` can be made to write a file: (name, environment, arguments, the
+/// incompatible flags the file must have).
+type Variant = (
+    &'static str,
+    &'static [(&'static str, &'static str)],
+    &'static [&'static str],
+    u32,
+);
+const REMOTE_VARIANTS: [Variant; 5] = [
+    ("zstd, keyed hash, compact", &[], &[], 8 | 4 | 16),
+    (
+        "jenkins hash",
+        &[("SYSTEMD_JOURNAL_KEYED_HASH", "0")],
+        &[],
+        8 | 16,
+    ),
+    (
+        "regular (not compact)",
+        &[("SYSTEMD_JOURNAL_COMPACT", "0")],
+        &[],
+        8 | 4,
+    ),
+    ("uncompressed", &[], &["--compress=no"], 4 | 16),
+    (
+        "jenkins, regular, uncompressed",
+        &[
+            ("SYSTEMD_JOURNAL_KEYED_HASH", "0"),
+            ("SYSTEMD_JOURNAL_COMPACT", "0"),
+        ],
+        &["--compress=no"],
+        0,
+    ),
+];
+
+/// The 300 entries every variant holds.
+fn remote_input() -> Vec<u8> {
     let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
-    let input = export_format(&entries(
+    export_format(&entries(
         &mut rng,
         300,
         BOOT_A,
         1_700_000_000_000_000,
         5_000_000,
         "app",
-    ));
-    // (name, environment, arguments, the incompatible flags the file must have)
-    type Variant<'a> = (&'a str, &'a [(&'a str, &'a str)], &'a [&'a str], u32);
-    let variants: [Variant; 5] = [
-        ("zstd, keyed hash, compact", &[], &[], 8 | 4 | 16),
-        (
-            "jenkins hash",
-            &[("SYSTEMD_JOURNAL_KEYED_HASH", "0")],
-            &[],
-            8 | 16,
-        ),
-        (
-            "regular (not compact)",
-            &[("SYSTEMD_JOURNAL_COMPACT", "0")],
-            &[],
-            8 | 4,
-        ),
-        ("uncompressed", &[], &["--compress=no"], 4 | 16),
-        (
-            "jenkins, regular, uncompressed",
-            &[
-                ("SYSTEMD_JOURNAL_KEYED_HASH", "0"),
-                ("SYSTEMD_JOURNAL_COMPACT", "0"),
-            ],
-            &["--compress=no"],
-            0,
-        ),
-    ];
-    for (i, (name, env, args, want)) in variants.iter().enumerate() {
+    ))
+}
+
+#[test]
+fn files_journal_remote_writes_read_as_journalctl_reads_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = remote_input();
+    for (i, (name, env, args, want)) in REMOTE_VARIANTS.iter().enumerate() {
         let file = dir.path().join(format!("v{i}.journal"));
         journal_remote(&file, &input, env, args);
         assert_eq!(flags(&file), *want, "{name}: the file's incompatible flags");
@@ -448,6 +463,95 @@ fn seeking_by_cursor_and_time_and_matching_fields_as_journalctl_does() {
             theirs.len()
         );
         assert_same(&drain(&mut j), &theirs, &format!("matches {m}"));
+    }
+}
+
+#[test]
+fn files_journal_remote_writes_read_as_python_systemd_reads_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = remote_input();
+    for (i, (name, env, args, want)) in REMOTE_VARIANTS.iter().enumerate() {
+        let file = dir.path().join(format!("v{i}.journal"));
+        journal_remote(&file, &input, env, args);
+        assert_eq!(flags(&file), *want, "{name}: the file's incompatible flags");
+        let theirs = python_journal(&["--file", file.to_str().unwrap()]);
+        assert_eq!(theirs.len(), 300, "{name}");
+        let ours = read_all(Paths::Files(vec![file.clone()]));
+        assert_same_as_python(&ours, &theirs, name);
+    }
+    // A field repeated with two values keeps both, in both readers (python-systemd lists them).
+    let theirs = python_journal(&["--file", dir.path().join("v0.journal").to_str().unwrap()]);
+    assert!(
+        theirs
+            .iter()
+            .any(|e| e.fields.iter().filter(|(k, _)| k == "TAG").count() == 2),
+        "no entry with TAG twice"
+    );
+}
+
+#[test]
+fn a_directory_of_files_interleaves_as_python_systemd_interleaves_it() {
+    let dir = tempfile::tempdir().unwrap();
+    journal_dir(dir.path());
+    let d = dir.path().to_str().unwrap();
+    let theirs = python_journal(&["--directory", d]);
+    assert_eq!(
+        theirs.len(),
+        300 + 150 + 100,
+        "python-systemd reads each entry once"
+    );
+    let ours = read_all(Paths::Directory(dir.path().to_path_buf()));
+    assert_same_as_python(&ours, &theirs, "directory");
+}
+
+#[test]
+fn seeking_by_cursor_and_matching_fields_as_python_systemd_does() {
+    let dir = tempfile::tempdir().unwrap();
+    journal_dir(dir.path());
+    let d = dir.path().to_str().unwrap();
+    let all = python_journal(&["--directory", d]);
+    let mut j = Journal::new(
+        Paths::Directory(dir.path().to_path_buf()),
+        Vec::new(),
+        Options::default(),
+    );
+    for i in [0, 1, 149, 150, 300, 420, all.len() - 2, all.len() - 1] {
+        let cursor = all[i].cursor.as_str();
+        let c = ingot_journal::Cursor::parse(cursor).unwrap();
+        j.seek(SeekTo::Cursor {
+            cursor: c,
+            inclusive: false,
+        });
+        let theirs = python_journal(&["--directory", d, "--after-cursor", cursor]);
+        assert_eq!(theirs.len(), all.len() - i - 1, "after cursor {i}");
+        assert_same_as_python(&drain(&mut j), &theirs, &format!("after cursor {i}"));
+        j.seek(SeekTo::Cursor {
+            cursor: c,
+            inclusive: true,
+        });
+        let theirs = python_journal(&["--directory", d, "--cursor", cursor]);
+        assert_eq!(theirs.len(), all.len() - i, "from cursor {i}");
+        assert_same_as_python(&drain(&mut j), &theirs, &format!("from cursor {i}"));
+    }
+    for m in [
+        "PRIORITY=3",
+        "_SYSTEMD_UNIT=a.service _SYSTEMD_UNIT=sshd.service PRIORITY=2",
+        "TAG=second",
+        "SYSLOG_IDENTIFIER=other F3=v7",
+    ] {
+        let mut j = Journal::new(
+            Paths::Directory(dir.path().to_path_buf()),
+            ingot_journal::parse_matches(m).unwrap(),
+            Options::default(),
+        );
+        j.seek(SeekTo::Head);
+        let mut args = vec!["--directory", d];
+        for one in m.split(' ') {
+            args.extend(["--match", one]);
+        }
+        let theirs = python_journal(&args);
+        assert!(!theirs.is_empty(), "{m}: nothing matched");
+        assert_same_as_python(&drain(&mut j), &theirs, &format!("matches {m}"));
     }
 }
 

@@ -15,8 +15,8 @@ use tokio::sync::oneshot;
 pub struct Token {
     _done: Arc<oneshot::Sender<()>>,
     failed: Arc<Mutex<Option<String>>>,
-    /// The tokens this one stands for (see [`Token::join`]): held until the last clone is dropped.
-    parents: Arc<Vec<Token>>,
+    /// The tokens this one stands for ([`Token::combine`]): held until its last clone is dropped.
+    parents: Option<Arc<[Token]>>,
 }
 
 impl Token {
@@ -24,16 +24,29 @@ impl Token {
     /// the last clone is dropped.
     pub fn fail(&self, reason: impl Into<String>) {
         let reason = reason.into();
-        for p in self.parents.iter() {
-            p.fail(reason.clone());
+        if let Some(parents) = &self.parents {
+            for p in parents.iter() {
+                p.fail(reason.clone());
+            }
         }
         let mut f = self.failed.lock().unwrap_or_else(|e| e.into_inner());
         f.get_or_insert(reason);
     }
 
+    /// One token standing for several: what a component that merges entries of several senders into one
+    /// batch hands on. The senders' receipts complete when every clone of the combined token is gone, and
+    /// a failure reported on it reaches each of them.
+    pub fn combine(tokens: Vec<Token>) -> Token {
+        let (_, t) = receipt();
+        Token {
+            parents: Some(tokens.into()),
+            ..t
+        }
+    }
+
     /// One token for an entry made of several senders' entries (a multiline record joining lines of
-    /// several batches): every sender's receipt completes when the joined token's last clone is dropped,
-    /// and a failure reaches each of them. `None` for no tokens.
+    /// several batches): each token once, `None` for none, the token itself for one, else
+    /// [`Token::combine`].
     pub fn join(tokens: Vec<Token>) -> Option<Token> {
         let mut unique: Vec<Token> = Vec::with_capacity(tokens.len());
         for t in tokens {
@@ -44,13 +57,7 @@ impl Token {
         match unique.len() {
             0 => None,
             1 => unique.pop(),
-            _ => {
-                let (_, token) = receipt();
-                Some(Token {
-                    parents: Arc::new(unique),
-                    ..token
-                })
-            }
+            _ => Some(Token::combine(unique)),
         }
     }
 
@@ -84,7 +91,7 @@ pub fn receipt() -> (Receipt, Token) {
         Token {
             _done: Arc::new(tx),
             failed,
-            parents: Arc::new(Vec::new()),
+            parents: None,
         },
     )
 }
@@ -129,6 +136,20 @@ mod tests {
         let (mut r, t) = receipt();
         drop(t);
         assert_eq!(r.try_stored(), Some(Ok(())));
+    }
+
+    #[test]
+    fn a_combined_token_holds_and_fails_its_parts() {
+        let (mut a, ta) = receipt();
+        let (mut b, tb) = receipt();
+        let both = Token::combine(vec![ta, tb]);
+        let held = both.clone();
+        drop(both);
+        assert_eq!((a.try_stored(), b.try_stored()), (None, None));
+        held.fail("queue full");
+        drop(held);
+        assert_eq!(a.try_stored(), Some(Err("queue full".into())));
+        assert_eq!(b.try_stored(), Some(Err("queue full".into())));
     }
 
     #[test]

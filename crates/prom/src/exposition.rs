@@ -7,6 +7,10 @@
 //! families without samples left out, HELP and label values escaped as `expfmt` does, and values
 //! printed by [`go_float`].
 //!
+//! A family's samples share its label names, except in a family made by
+//! [`FamilySet::ragged_family`], whose samples bring their own (client_golang accepts such const
+//! metrics; node_exporter's `node_power_supply_info` is one): those sort with fewer labels first.
+//!
 //! A [`FamilySet`] is built to be refilled on every gather: [`FamilySet::clear`] keeps each
 //! family's buffers, and label values live in one string per family, so a steady-state gather
 //! allocates nothing here.
@@ -199,6 +203,19 @@ pub struct MetricFamily {
     /// `(upper bound, cumulative count)` of histogram buckets, `(quantile, value)` of summaries,
     /// each sample's sorted by their first member.
     points: Vec<(f64, f64)>,
+    /// Families whose samples each carry their own label names (see
+    /// [`FamilySet::ragged_family`]): the names, parallel to `ends`, and each sample's end in `ends`.
+    ragged: Option<RaggedLabels>,
+}
+
+/// Per-sample label names of a ragged family.
+#[derive(Debug, Clone, Default)]
+struct RaggedLabels {
+    names: String,
+    name_ends: Vec<u32>,
+    sample_ends: Vec<u32>,
+    /// Scratch for sorting one sample's pairs by name.
+    order: Vec<usize>,
 }
 
 impl MetricFamily {
@@ -217,7 +234,16 @@ impl MetricFamily {
             counts: Vec::new(),
             point_ends: Vec::new(),
             points: Vec::new(),
+            ragged: None,
         }
+    }
+
+    /// A family whose samples name their own labels (client_golang accepts const metrics of one
+    /// name with different label names, as node_exporter's `node_power_supply_info` has).
+    fn new_ragged(name: &str, help: &str, kind: MetricType) -> MetricFamily {
+        let mut family = MetricFamily::new(name, help, kind, &[]);
+        family.ragged = Some(RaggedLabels::default());
+        family
     }
 
     /// Whether samples are buckets or quantiles plus a sum and a count.
@@ -337,7 +363,73 @@ impl MetricFamily {
         self.point_ends.push(self.points.len() as u32);
     }
 
+    /// Adds a plain sample with its own `(name, value)` label pairs, in any order, to a family made
+    /// by [`FamilySet::ragged_family`]. Samples are written with their labels sorted by name, and
+    /// sorted as client_golang sorts them: fewer labels first, then by label values.
+    pub fn push_labeled(&mut self, pairs: &[(&str, &str)], value: f64) {
+        let Some(ragged) = self.ragged.as_mut() else {
+            debug_assert!(
+                false,
+                "push_labeled on {}, which has fixed labels",
+                self.name
+            );
+            return;
+        };
+        ragged.order.clear();
+        ragged.order.extend(0..pairs.len());
+        ragged.order.sort_by(|&a, &b| pairs[a].0.cmp(pairs[b].0));
+        for &i in &ragged.order {
+            let (name, value) = pairs[i];
+            ragged.names.push_str(name);
+            ragged.name_ends.push(ragged.names.len() as u32);
+            self.arena.push_str(value);
+            self.ends.push(self.arena.len() as u32);
+        }
+        ragged.sample_ends.push(self.ends.len() as u32);
+        self.values.push(value);
+        if self.is_compound() {
+            self.counts.push(0.0);
+            self.point_ends.push(self.points.len() as u32);
+        }
+    }
+
+    /// Where sample `i`'s labels start in `ends`, and how many it has.
+    fn label_span(&self, i: usize) -> (usize, usize) {
+        match &self.ragged {
+            None => (i * self.label_names.len(), self.label_names.len()),
+            Some(r) => {
+                let start = if i == 0 {
+                    0
+                } else {
+                    r.sample_ends[i - 1] as usize
+                };
+                (start, r.sample_ends[i] as usize - start)
+            }
+        }
+    }
+
+    /// Sample `i`'s name of its label `j` (labels sorted by name).
+    fn label_name(&self, i: usize, j: usize) -> &str {
+        match &self.ragged {
+            None => &self.label_names[j],
+            Some(r) => {
+                let k = self.label_span(i).0 + j;
+                let start = if k == 0 {
+                    0
+                } else {
+                    r.name_ends[k - 1] as usize
+                };
+                &r.names[start..r.name_ends[k] as usize]
+            }
+        }
+    }
+
     fn push_labels(&mut self, label_values: &[&str]) {
+        debug_assert!(
+            self.ragged.is_none(),
+            "fixed label values for ragged {}",
+            self.name
+        );
         debug_assert_eq!(
             label_values.len(),
             self.order.len(),
@@ -366,19 +458,38 @@ impl MetricFamily {
 
     /// Sample `i`'s label value for sorted label `j`.
     fn label_value(&self, i: usize, j: usize) -> &str {
-        let k = i * self.label_names.len() + j;
+        let k = self.label_span(i).0 + j;
         let start = if k == 0 { 0 } else { self.ends[k - 1] as usize };
         &self.arena[start..self.ends[k] as usize]
     }
 
     fn cmp_samples(&self, a: usize, b: usize) -> Ordering {
-        for j in 0..self.label_names.len() {
+        let (count_a, count_b) = (self.label_span(a).1, self.label_span(b).1);
+        if count_a != count_b {
+            // client_golang's sorter puts the sample with fewer labels first.
+            return count_a.cmp(&count_b);
+        }
+        for j in 0..count_a {
             let ord = self.label_value(a, j).cmp(self.label_value(b, j));
             if ord.is_ne() {
                 return ord;
             }
         }
         Ordering::Equal
+    }
+
+    /// The writing order: [`cmp_samples`](Self::cmp_samples), then (in ragged families, where
+    /// client_golang leaves their order open) label names, so that equal label sets end up adjacent.
+    fn cmp_for_output(&self, a: usize, b: usize) -> Ordering {
+        self.cmp_samples(a, b).then_with(|| {
+            if self.ragged.is_none() {
+                return Ordering::Equal;
+            }
+            (0..self.label_span(a).1)
+                .map(|j| self.label_name(a, j).cmp(self.label_name(b, j)))
+                .find(|o| o.is_ne())
+                .unwrap_or(Ordering::Equal)
+        })
     }
 
     /// Samples in insertion order.
@@ -396,6 +507,11 @@ impl MetricFamily {
         self.counts.clear();
         self.point_ends.clear();
         self.points.clear();
+        if let Some(r) = self.ragged.as_mut() {
+            r.names.clear();
+            r.name_ends.clear();
+            r.sample_ends.clear();
+        }
     }
 }
 
@@ -429,11 +545,8 @@ impl<'a> SampleRef<'a> {
     pub fn labels(&self) -> impl Iterator<Item = (&'a str, &'a str)> + 'a {
         let family = self.family;
         let index = self.index;
-        family
-            .label_names
-            .iter()
-            .enumerate()
-            .map(move |(j, name)| (name.as_str(), family.label_value(index, j)))
+        (0..family.label_span(index).1)
+            .map(move |j| (family.label_name(index, j), family.label_value(index, j)))
     }
 
     /// The value of label `name`, if the family has that label.
@@ -494,6 +607,56 @@ impl FamilySet {
                 let i = self.families.len();
                 self.families
                     .push(MetricFamily::new(name, help, kind, labels));
+                self.index.insert(name.to_owned(), i);
+                i
+            }
+        };
+        &mut self.families[i]
+    }
+
+    /// The family named `name` if it has exactly this help, type and label names (in this order),
+    /// for families whose description comes from data (a textfile) and may change between gathers
+    /// or conflict within one. A family that has no samples in this gather takes the new
+    /// description; one that has samples under another description gives `None`, and the caller
+    /// drops the sample, as client_golang's registry drops a metric inconsistent with its family.
+    pub fn family_exact(
+        &mut self,
+        name: &str,
+        help: &str,
+        kind: MetricType,
+        labels: &[&str],
+    ) -> Option<&mut MetricFamily> {
+        let Some(&i) = self.index.get(name) else {
+            return Some(self.family_with(name, help, kind, labels));
+        };
+        let family = &mut self.families[i];
+        let same = family.help == help
+            && family.kind == kind
+            && family.label_names.len() == labels.len()
+            && family
+                .order
+                .iter()
+                .zip(&family.label_names)
+                .all(|(&j, n)| labels.get(j) == Some(&n.as_str()));
+        if same {
+            return Some(family);
+        }
+        if !family.is_empty() {
+            return None;
+        }
+        *family = MetricFamily::new(name, help, kind, labels);
+        Some(family)
+    }
+
+    /// The family named `name` whose samples each bring their own label names (pushed with
+    /// [`MetricFamily::push_labeled`]), created on first use.
+    pub fn ragged_family(&mut self, name: &str, help: &str, kind: MetricType) -> &mut MetricFamily {
+        let i = match self.index.get(name) {
+            Some(&i) => i,
+            None => {
+                let i = self.families.len();
+                self.families
+                    .push(MetricFamily::new_ragged(name, help, kind));
                 self.index.insert(name.to_owned(), i);
                 i
             }
@@ -566,11 +729,11 @@ fn encode_family(family: &MetricFamily, out: &mut Vec<u8>, order: &mut Vec<usize
     order.clear();
     order.extend(0..family.values.len());
     // Stable, so of two samples with equal label values the first one pushed is kept.
-    order.sort_by(|&a, &b| family.cmp_samples(a, b));
+    order.sort_by(|&a, &b| family.cmp_for_output(a, b));
     let mut previous: Option<usize> = None;
     for &i in order.iter() {
         if let Some(p) = previous {
-            if family.cmp_samples(p, i).is_eq() {
+            if family.cmp_for_output(p, i).is_eq() {
                 continue;
             }
         }
@@ -618,12 +781,13 @@ fn write_line(
 ) {
     out.extend_from_slice(family.name.as_bytes());
     out.extend_from_slice(suffix.as_bytes());
-    if !family.label_names.is_empty() || extra.is_some() {
+    let label_count = family.label_span(i).1;
+    if label_count > 0 || extra.is_some() {
         let mut separator = b'{';
-        for (j, name) in family.label_names.iter().enumerate() {
+        for j in 0..label_count {
             out.push(separator);
             separator = b',';
-            out.extend_from_slice(name.as_bytes());
+            out.extend_from_slice(family.label_name(i, j).as_bytes());
             out.extend_from_slice(b"=\"");
             escape_into(out, family.label_value(i, j), true);
             out.push(b'"');
@@ -756,6 +920,83 @@ mod tests {
         );
         assert_eq!(s.label("mode"), Some("nice"));
         assert_eq!(s.value(), 0.5);
+    }
+
+    #[test]
+    fn exact_families_follow_their_description() {
+        let mut set = FamilySet::new();
+        set.family_exact("m", "h", MetricType::Gauge, &["b", "a"])
+            .unwrap()
+            .push(&["2", "1"], 1.0);
+        assert!(set
+            .family_exact("m", "h", MetricType::Gauge, &["b", "a"])
+            .is_some());
+        // Label values follow the order the family was made with, so another order is refused
+        // while it has samples.
+        assert!(set
+            .family_exact("m", "h", MetricType::Gauge, &["a", "b"])
+            .is_none());
+        // Another description while the family has samples: refused.
+        assert!(set
+            .family_exact("m", "h", MetricType::Gauge, &["a"])
+            .is_none());
+        assert!(set
+            .family_exact("m", "other", MetricType::Gauge, &["b", "a"])
+            .is_none());
+        assert!(set
+            .family_exact("m", "h", MetricType::Counter, &["b", "a"])
+            .is_none());
+        assert_eq!(
+            set.encode_to_string(),
+            "# HELP m h\n# TYPE m gauge\nm{a=\"1\",b=\"2\"} 1\n"
+        );
+        // In the next gather the family takes a new description.
+        set.clear();
+        set.family_exact("m", "new", MetricType::Counter, &["c"])
+            .unwrap()
+            .push(&["3"], 2.0);
+        assert_eq!(
+            set.encode_to_string(),
+            "# HELP m new\n# TYPE m counter\nm{c=\"3\"} 2\n"
+        );
+    }
+
+    #[test]
+    fn ragged_families_sort_as_client_golang() {
+        let mut set = FamilySet::new();
+        let f = set.ragged_family("node_power_supply_info", "info.", MetricType::Gauge);
+        f.push_labeled(
+            &[
+                ("type", "Battery"),
+                ("power_supply", "BAT0"),
+                ("status", "Full"),
+            ],
+            1.0,
+        );
+        f.push_labeled(&[("type", "Mains"), ("power_supply", "AC")], 1.0);
+        // Same values under other names: another series, kept.
+        f.push_labeled(&[("type", "Mains"), ("supply", "AC")], 2.0);
+        // A repeated label set: dropped, as the registry drops it.
+        f.push_labeled(&[("power_supply", "AC"), ("type", "Mains")], 3.0);
+        expect_test::expect![[r#"
+            # HELP node_power_supply_info info.
+            # TYPE node_power_supply_info gauge
+            node_power_supply_info{power_supply="AC",type="Mains"} 1
+            node_power_supply_info{supply="AC",type="Mains"} 2
+            node_power_supply_info{power_supply="BAT0",status="Full",type="Battery"} 1
+        "#]]
+        .assert_eq(&set.encode_to_string());
+        let fam = set.get("node_power_supply_info").unwrap();
+        let first = fam.samples().nth(1).unwrap();
+        assert_eq!(first.label("power_supply"), Some("AC"));
+        assert_eq!(first.labels().count(), 2);
+        set.clear();
+        assert_eq!(set.encode_to_string(), "");
+        set.ragged_family("node_power_supply_info", "info.", MetricType::Gauge)
+            .push_labeled(&[], 1.0);
+        assert!(set
+            .encode_to_string()
+            .ends_with("\nnode_power_supply_info 1\n"));
     }
 
     #[test]

@@ -528,9 +528,10 @@ fn include_exporter_metrics_adds_the_promhttp_handler_families_after_node_ones()
     assert!(!without.contains("promhttp_metric_handler_requests"));
 }
 
-/// Alloy's integration test config enables `textfile` and configures collectors ingot lacks: it loads,
-/// and the component's health (and log) names what has no effect. Blocks are checked against Alloy's
-/// schema all the same, and a name no collector has is an error at its place.
+/// A config that names collectors ingot lacks loads, and the component's health (and log) names
+/// them. Blocks are checked against Alloy's schema, a block of a collector that does not run
+/// configures it for when it does, and a name no collector has is an error at its place. (Alloy's
+/// integration test config, with `textfile` and `arp { netlink = true }`, runs as configured.)
 #[test]
 fn collectors_and_blocks_ingot_lacks_are_named_not_refused() {
     use ingot_runtime::controller::{Controller, Options};
@@ -546,16 +547,16 @@ fn collectors_and_blocks_ingot_lacks_are_named_not_refused() {
         assert!(!diags.has_errors(), "{}", diags.render());
         c.apply(&parsed).map_err(|d| d.render())
     };
-    apply(
-        "prometheus.exporter.unix \"h\" {\n  set_collectors = [\"loadavg\", \"textfile\", \"devstat\"]\n  textfile {\n    directory = \"/var/lib/node_exporter\"\n  }\n  arp {\n    netlink = true\n  }\n}\n",
-    )
+    let textfiles = tempfile::tempdir().unwrap();
+    apply(&format!(
+        "prometheus.exporter.unix \"h\" {{\n  set_collectors = [\"loadavg\", \"textfile\", \"drbd\", \"devstat\"]\n  textfile {{\n    directory = {:?}\n  }}\n  arp {{\n    netlink = true\n  }}\n  ntp {{\n    server = \"10.0.0.1\"\n  }}\n}}\n",
+        textfiles.path().display().to_string()
+    ))
     .unwrap();
     let health = c.component("prometheus.exporter.unix.h").unwrap().health;
     for want in [
-        "collectors textfile are not implemented by ingot yet",
+        "collectors drbd are not implemented by ingot yet",
         "collectors devstat do not exist on Linux",
-        "the arp block has no effect",
-        "the textfile block has no effect",
     ] {
         assert!(
             health.message.contains(want),
@@ -567,10 +568,25 @@ fn collectors_and_blocks_ingot_lacks_are_named_not_refused() {
     let _ = ingot_testkit::components::get(&c, "prometheus.exporter.unix.h/metrics");
     let health = c.component("prometheus.exporter.unix.h").unwrap().health;
     assert!(
-        health.message.contains("the arp block has no effect"),
+        health
+            .message
+            .contains("collectors drbd are not implemented by ingot yet"),
         "{}",
         health.message
     );
+    for implemented in [
+        "arp block",
+        "textfile block",
+        "textfile are not",
+        "ntp",
+        "no effect",
+    ] {
+        assert!(
+            !health.message.contains(implemented),
+            "{implemented}: {}",
+            health.message
+        );
+    }
 
     let err =
         apply("prometheus.exporter.unix \"h\" {\n  arp {\n    bogus = 1\n  }\n}\n").unwrap_err();
@@ -581,6 +597,15 @@ fn collectors_and_blocks_ingot_lacks_are_named_not_refused() {
     let err = apply("prometheus.exporter.unix \"h\" {\n  ntp {\n    ip_ttl = \"one\"\n  }\n}\n")
         .unwrap_err();
     assert!(err.contains("main.alloy:3:14"), "{err}");
+    // The ntp block's server, once the collector runs: node_exporter's refusal of a remote server.
+    let err = apply(
+        "prometheus.exporter.unix \"n\" {\n  set_collectors = [\"ntp\"]\n  ntp {\n    server = \"10.0.0.1\"\n  }\n}\n",
+    )
+    .unwrap_err();
+    assert!(
+        err.contains("only IP address of local NTP server is valid for --collector.ntp.server"),
+        "{err}"
+    );
     let err = apply("prometheus.exporter.unix \"h\" {\n  enable_collectors = [\"cpuu\"]\n}\n")
         .unwrap_err();
     assert!(err.contains("unknown collector \"cpuu\""), "{err}");

@@ -131,6 +131,12 @@ impl MemoryHttp {
         }
     }
 
+    /// What the binary is (its version, revision, compiler), when the binary said so; `None` for
+    /// components built outside the agent (tests).
+    pub fn build_info(&self) -> Option<Arc<crate::metrics::BuildInfo>> {
+        self.agent.build_info()
+    }
+
     /// The agent-level collector registered under `key`, registered now if there is none (see
     /// [`AgentCollectors::get_or_add`]): how a component adds metrics that `/metrics` serves without its
     /// `component_id`, as Alloy's components do in the default registry.

@@ -619,6 +619,12 @@ impl Controller {
         self.agent.add(collector);
     }
 
+    /// What the binary is, for the components that label metrics with it (see
+    /// [`crate::component::MemoryHttp::build_info`]). Call before the first load.
+    pub fn set_build_info(&self, info: crate::metrics::BuildInfo) {
+        self.agent.set_build_info(info);
+    }
+
     /// Every component's own metrics, with its id.
     pub fn debug_metrics(&self) -> Vec<(String, DebugMetric)> {
         let snapshot = self.snapshot();

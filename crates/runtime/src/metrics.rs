@@ -8,7 +8,7 @@
 use std::any::Any;
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use ingot_prom::exposition::{Desc, FamilySet, Histogram, MetricType};
@@ -116,14 +116,64 @@ struct Registered {
     any: Arc<dyn Any + Send + Sync>,
 }
 
+/// What the binary is, as the labels of client_golang's version collector (`alloy_build_info`, and
+/// `node_exporter_build_info`, which Alloy's `prometheus.exporter.unix` serves with the same values).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BuildInfo {
+    pub branch: String,
+    pub goarch: String,
+    pub goos: String,
+    pub goversion: String,
+    pub revision: String,
+    pub tags: String,
+    pub version: String,
+}
+
+impl BuildInfo {
+    /// The label names, in the order of [`BuildInfo::values`] (sorted, as client_golang's).
+    pub const LABELS: [&'static str; 7] = [
+        "branch",
+        "goarch",
+        "goos",
+        "goversion",
+        "revision",
+        "tags",
+        "version",
+    ];
+
+    pub fn values(&self) -> [&str; 7] {
+        [
+            &self.branch,
+            &self.goarch,
+            &self.goos,
+            &self.goversion,
+            &self.revision,
+            &self.tags,
+            &self.version,
+        ]
+    }
+}
+
 /// The agent's collectors, shared by the controller and the components' [`crate::component::MemoryHttp`].
 /// The list is locked only to add a collector or copy the list, never while one collects.
 #[derive(Default)]
 pub struct AgentCollectors {
     list: RwLock<Vec<Registered>>,
+    /// Set once by the binary; components that label metrics with the build read it.
+    build: OnceLock<Arc<BuildInfo>>,
 }
 
 impl AgentCollectors {
+    /// Records what the binary is (the first call wins).
+    pub fn set_build_info(&self, info: BuildInfo) {
+        let _ = self.build.set(Arc::new(info));
+    }
+
+    /// What the binary is, when it said so (not in tests that build components alone).
+    pub fn build_info(&self) -> Option<Arc<BuildInfo>> {
+        self.build.get().cloned()
+    }
+
     pub fn add<C: AgentCollector>(&self, collector: Arc<C>) {
         self.write().push(Registered {
             key: None,

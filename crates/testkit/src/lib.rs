@@ -6,6 +6,7 @@ pub mod cost;
 pub mod counting_target;
 pub mod journal;
 pub mod loki_sink;
+pub mod otlp_sink;
 pub mod pki;
 pub mod remote_write_sink;
 

@@ -1,8 +1,9 @@
-//! The oracles (`ingot_testkit::journal`: Debian's `systemd-journal-remote` and `journalctl`) and
-//! what compares the reader with them.
+//! The oracles (`ingot_testkit::journal`: Debian's `systemd-journal-remote` and `journalctl`;
+//! `python`: Debian's `python3-systemd`) and what compares the reader with them.
 
 #![allow(dead_code)]
 
+pub mod python;
 pub mod writer;
 
 pub use ingot_testkit::journal::*;

@@ -4,116 +4,11 @@
 use ingot_syntax::decode::{BodyDecoder, Decode, Failed};
 
 use super::{
-    CpuConfig, DiskConfig, FilesystemConfig, NetdevConfig, SystemdConfig, UnixConfig,
-    IMPLEMENTED_COLLECTORS,
+    ArpConfig, BcacheConfig, CpuConfig, DiskConfig, EthtoolConfig, FilesystemConfig, HwmonConfig,
+    IpvsConfig, NetclassConfig, NetdevConfig, NetstatConfig, NtpConfig, PerfConfig,
+    PowersupplyConfig, RunitConfig, SupervisordConfig, SysctlConfig, SystemdConfig,
+    TapestatsConfig, TextfileConfig, UnixConfig, VmstatConfig, IMPLEMENTED_COLLECTORS,
 };
-
-/// What an attribute of an Alloy block holds, for the blocks whose collector ingot does not have: they are
-/// checked as Alloy checks them (a typo or a wrong type is an error at its place), then reported as having
-/// no effect.
-#[derive(Clone, Copy)]
-enum Attr {
-    String,
-    Bool,
-    Int,
-    Duration,
-    StringList,
-}
-
-/// The blocks of Alloy's schema for collectors ingot does not implement, with their attributes.
-const BLOCKS_OF_OTHER_COLLECTORS: &[(&str, &[(&str, Attr)])] = &[
-    (
-        "arp",
-        &[
-            ("device_exclude", Attr::String),
-            ("device_include", Attr::String),
-            ("netlink", Attr::Bool),
-        ],
-    ),
-    ("bcache", &[("priority_stats", Attr::Bool)]),
-    (
-        "ethtool",
-        &[
-            ("device_exclude", Attr::String),
-            ("device_include", Attr::String),
-            ("metrics_include", Attr::String),
-        ],
-    ),
-    (
-        "hwmon",
-        &[
-            ("chip_exclude", Attr::String),
-            ("chip_include", Attr::String),
-        ],
-    ),
-    ("ipvs", &[("backend_labels", Attr::StringList)]),
-    (
-        "ntp",
-        &[
-            ("ip_ttl", Attr::Int),
-            ("local_offset_tolerance", Attr::Duration),
-            ("max_distance", Attr::Duration),
-            ("protocol_version", Attr::Int),
-            ("server", Attr::String),
-            ("server_is_local", Attr::Bool),
-        ],
-    ),
-    (
-        "netclass",
-        &[
-            ("ignore_invalid_speed_device", Attr::Bool),
-            ("ignored_devices", Attr::String),
-        ],
-    ),
-    ("netstat", &[("fields", Attr::String)]),
-    (
-        "perf",
-        &[
-            ("cpus", Attr::String),
-            ("tracepoint", Attr::StringList),
-            ("disable_hardware_profilers", Attr::Bool),
-            ("disable_software_profilers", Attr::Bool),
-            ("disable_cache_profilers", Attr::Bool),
-            ("hardware_profilers", Attr::StringList),
-            ("software_profilers", Attr::StringList),
-            ("cache_profilers", Attr::StringList),
-        ],
-    ),
-    ("powersupply", &[("ignored_supplies", Attr::String)]),
-    ("runit", &[("service_dir", Attr::String)]),
-    ("supervisord", &[("url", Attr::String)]),
-    (
-        "sysctl",
-        &[
-            ("include", Attr::StringList),
-            ("include_info", Attr::StringList),
-        ],
-    ),
-    ("tapestats", &[("ignored_devices", Attr::String)]),
-    ("textfile", &[("directory", Attr::String)]),
-    ("vmstat", &[("fields", Attr::String)]),
-];
-
-/// Decodes the block `name` (if present) against its Alloy attributes; whether it was there.
-fn decode_schema_block(
-    d: &mut BodyDecoder<'_, '_>,
-    name: &str,
-    attrs: &[(&str, Attr)],
-) -> Result<bool, Failed> {
-    let present = d.block_with(name, |d| {
-        for (attr, kind) in attrs {
-            match kind {
-                Attr::String => d.optional::<String>(attr).map(drop)?,
-                Attr::Bool => d.optional::<bool>(attr).map(drop)?,
-                Attr::Int => d.optional::<i64>(attr).map(drop)?,
-                Attr::Duration => d.optional::<std::time::Duration>(attr).map(drop)?,
-                Attr::StringList => d.optional::<Vec<String>>(attr).map(drop)?,
-            }
-        }
-        Ok(())
-    })?;
-    Ok(present.is_some())
-}
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Arguments {
@@ -142,21 +37,32 @@ impl Decode for Arguments {
             udev_data_path: d
                 .optional_or::<String>("udev_data_path", "/run/udev/data".into())?
                 .into(),
+            arp: d.block("arp")?.unwrap_or(defaults.arp),
+            bcache: d.block("bcache")?.unwrap_or(defaults.bcache),
             cpu: d.block("cpu")?.unwrap_or(defaults.cpu),
             disk: d.block("disk")?.unwrap_or(defaults.disk),
+            ethtool: d.block("ethtool")?.unwrap_or(defaults.ethtool),
             filesystem: d.block("filesystem")?.unwrap_or(defaults.filesystem),
+            hwmon: d.block("hwmon")?.unwrap_or(defaults.hwmon),
+            ipvs: d.block("ipvs")?.unwrap_or(defaults.ipvs),
+            netclass: d.block("netclass")?.unwrap_or(defaults.netclass),
             netdev: d.block("netdev")?.unwrap_or(defaults.netdev),
+            netstat: d.block("netstat")?.unwrap_or(defaults.netstat),
+            ntp: d.block("ntp")?.unwrap_or(defaults.ntp),
+            perf: d.block("perf")?.unwrap_or(defaults.perf),
+            powersupply: d.block("powersupply")?.unwrap_or(defaults.powersupply),
+            runit: d.block("runit")?.unwrap_or(defaults.runit),
+            supervisord: d.block("supervisord")?.unwrap_or(defaults.supervisord),
+            sysctl: d.block("sysctl")?.unwrap_or(defaults.sysctl),
             systemd: d.block("systemd")?.unwrap_or(defaults.systemd),
+            tapestats: d.block("tapestats")?.unwrap_or(defaults.tapestats),
+            textfile: d.block("textfile")?.unwrap_or(defaults.textfile),
+            vmstat: d.block("vmstat")?.unwrap_or(defaults.vmstat),
+            ..defaults
         };
         let include_exporter_metrics = d.optional_or("include_exporter_metrics", false)?;
         let mut notes = Vec::new();
-        for (name, attrs) in BLOCKS_OF_OTHER_COLLECTORS {
-            if decode_schema_block(d, name, attrs)? {
-                notes.push(format!(
-                    "the {name} block has no effect: ingot does not implement the collector it configures yet"
-                ));
-            }
-        }
+        notes.extend(super::perf::unknown_profilers(&config.perf));
         let selection = config.collector_selection();
         if !selection.unknown.is_empty() {
             let attr = ["set_collectors", "enable_collectors"]
@@ -194,6 +100,78 @@ impl Decode for Arguments {
             config,
             include_exporter_metrics,
             notes,
+        })
+    }
+}
+
+impl Decode for ArpConfig {
+    fn decode(d: &mut BodyDecoder<'_, '_>) -> Result<Self, Failed> {
+        let def = ArpConfig::default();
+        Ok(ArpConfig {
+            device_exclude: d.optional_or("device_exclude", def.device_exclude)?,
+            device_include: d.optional_or("device_include", def.device_include)?,
+            netlink: d.optional_or("netlink", def.netlink)?,
+        })
+    }
+}
+
+impl Decode for IpvsConfig {
+    fn decode(d: &mut BodyDecoder<'_, '_>) -> Result<Self, Failed> {
+        let labels: Vec<String> = d.optional_or("backend_labels", Vec::new())?;
+        // As Alloy passes it: an empty list leaves node_exporter's default, every label.
+        let config = if labels.is_empty() {
+            IpvsConfig::default()
+        } else {
+            IpvsConfig {
+                backend_labels: labels,
+            }
+        };
+        if let Some(bad) = config
+            .backend_labels
+            .iter()
+            .find(|l| !l.is_empty() && !super::IPVS_BACKEND_LABELS.contains(&l.as_str()))
+        {
+            return Err(d.error_at_attr(
+                "backend_labels",
+                format!(
+                    "unknown IPVS backend label {bad:?} (known: {})",
+                    super::IPVS_BACKEND_LABELS.join(", ")
+                ),
+            ));
+        }
+        Ok(config)
+    }
+}
+
+impl Decode for NetstatConfig {
+    fn decode(d: &mut BodyDecoder<'_, '_>) -> Result<Self, Failed> {
+        Ok(NetstatConfig {
+            fields: d.optional_or("fields", NetstatConfig::default().fields)?,
+        })
+    }
+}
+
+impl Decode for SysctlConfig {
+    fn decode(d: &mut BodyDecoder<'_, '_>) -> Result<Self, Failed> {
+        Ok(SysctlConfig {
+            include: d.optional_or("include", Vec::new())?,
+            include_info: d.optional_or("include_info", Vec::new())?,
+        })
+    }
+}
+
+impl Decode for TextfileConfig {
+    fn decode(d: &mut BodyDecoder<'_, '_>) -> Result<Self, Failed> {
+        Ok(TextfileConfig {
+            directory: d.optional_or("directory", String::new())?,
+        })
+    }
+}
+
+impl Decode for VmstatConfig {
+    fn decode(d: &mut BodyDecoder<'_, '_>) -> Result<Self, Failed> {
+        Ok(VmstatConfig {
+            fields: d.optional_or("fields", VmstatConfig::default().fields)?,
         })
     }
 }
@@ -252,6 +230,112 @@ impl Decode for SystemdConfig {
             task_metrics: d.optional_or("task_metrics", def.task_metrics)?,
             unit_exclude: d.optional_or("unit_exclude", def.unit_exclude)?,
             unit_include: d.optional_or("unit_include", def.unit_include)?,
+        })
+    }
+}
+
+impl Decode for BcacheConfig {
+    fn decode(d: &mut BodyDecoder<'_, '_>) -> Result<Self, Failed> {
+        Ok(BcacheConfig {
+            priority_stats: d.optional_or("priority_stats", false)?,
+        })
+    }
+}
+
+impl Decode for EthtoolConfig {
+    fn decode(d: &mut BodyDecoder<'_, '_>) -> Result<Self, Failed> {
+        let def = EthtoolConfig::default();
+        Ok(EthtoolConfig {
+            device_exclude: d.optional_or("device_exclude", def.device_exclude)?,
+            device_include: d.optional_or("device_include", def.device_include)?,
+            metrics_include: d.optional_or("metrics_include", def.metrics_include)?,
+        })
+    }
+}
+
+impl Decode for HwmonConfig {
+    fn decode(d: &mut BodyDecoder<'_, '_>) -> Result<Self, Failed> {
+        let def = HwmonConfig::default();
+        Ok(HwmonConfig {
+            chip_exclude: d.optional_or("chip_exclude", def.chip_exclude)?,
+            chip_include: d.optional_or("chip_include", def.chip_include)?,
+        })
+    }
+}
+
+impl Decode for NetclassConfig {
+    fn decode(d: &mut BodyDecoder<'_, '_>) -> Result<Self, Failed> {
+        let def = NetclassConfig::default();
+        Ok(NetclassConfig {
+            ignore_invalid_speed_device: d.optional_or(
+                "ignore_invalid_speed_device",
+                def.ignore_invalid_speed_device,
+            )?,
+            ignored_devices: d.optional_or("ignored_devices", def.ignored_devices)?,
+        })
+    }
+}
+
+impl Decode for PerfConfig {
+    fn decode(d: &mut BodyDecoder<'_, '_>) -> Result<Self, Failed> {
+        Ok(PerfConfig {
+            cpus: d.optional_or("cpus", String::new())?,
+            tracepoint: d.optional_or("tracepoint", Vec::new())?,
+            disable_hardware_profilers: d.optional_or("disable_hardware_profilers", false)?,
+            disable_software_profilers: d.optional_or("disable_software_profilers", false)?,
+            disable_cache_profilers: d.optional_or("disable_cache_profilers", false)?,
+            hardware_profilers: d.optional_or("hardware_profilers", Vec::new())?,
+            software_profilers: d.optional_or("software_profilers", Vec::new())?,
+            cache_profilers: d.optional_or("cache_profilers", Vec::new())?,
+        })
+    }
+}
+
+impl Decode for PowersupplyConfig {
+    fn decode(d: &mut BodyDecoder<'_, '_>) -> Result<Self, Failed> {
+        let def = PowersupplyConfig::default();
+        Ok(PowersupplyConfig {
+            ignored_supplies: d.optional_or("ignored_supplies", def.ignored_supplies)?,
+        })
+    }
+}
+
+impl Decode for TapestatsConfig {
+    fn decode(d: &mut BodyDecoder<'_, '_>) -> Result<Self, Failed> {
+        let def = TapestatsConfig::default();
+        Ok(TapestatsConfig {
+            ignored_devices: d.optional_or("ignored_devices", def.ignored_devices)?,
+        })
+    }
+}
+
+impl Decode for NtpConfig {
+    fn decode(d: &mut BodyDecoder<'_, '_>) -> Result<Self, Failed> {
+        let def = NtpConfig::default();
+        Ok(NtpConfig {
+            server: d.optional_or("server", def.server)?,
+            server_is_local: d.optional_or("server_is_local", def.server_is_local)?,
+            protocol_version: d.optional_or("protocol_version", def.protocol_version)?,
+            ip_ttl: d.optional_or("ip_ttl", def.ip_ttl)?,
+            max_distance: d.optional_or("max_distance", def.max_distance)?,
+            local_offset_tolerance: d
+                .optional_or("local_offset_tolerance", def.local_offset_tolerance)?,
+        })
+    }
+}
+
+impl Decode for RunitConfig {
+    fn decode(d: &mut BodyDecoder<'_, '_>) -> Result<Self, Failed> {
+        Ok(RunitConfig {
+            service_dir: d.optional_or("service_dir", RunitConfig::default().service_dir)?,
+        })
+    }
+}
+
+impl Decode for SupervisordConfig {
+    fn decode(d: &mut BodyDecoder<'_, '_>) -> Result<Self, Failed> {
+        Ok(SupervisordConfig {
+            url: d.optional_or("url", SupervisordConfig::default().url)?,
         })
     }
 }

@@ -6,6 +6,7 @@ use std::sync::{Arc, Mutex};
 
 use ingot_runtime::component::{ComponentType, Context, HttpReply, HttpRequest, Stability};
 use ingot_runtime::health::HealthReporter;
+use ingot_runtime::metrics::BuildInfo;
 use ingot_runtime::single_flight::SingleFlight;
 
 use super::{Arguments, UnixExporter};
@@ -22,6 +23,8 @@ pub struct Component {
     include_exporter_metrics: AtomicBool,
     handler: HandlerMetrics,
     gathers: crate::exporter::target::Gathers,
+    /// The agent's build, for `node_exporter_build_info`.
+    build_info: Option<Arc<BuildInfo>>,
 }
 
 /// client_golang's `promhttp.InstrumentMetricHandler` counts. Every scrape here answers 200; the 500
@@ -98,15 +101,21 @@ impl Component {
         self.handler.in_flight.fetch_add(1, Ordering::Relaxed);
         let mut exporter = self.exporter.lock().unwrap_or_else(|e| e.into_inner());
         let mut body = Vec::with_capacity(64 * 1024);
-        let errors = exporter.gather_into(&mut body);
+        let errors = exporter.gather_into(&mut body).to_vec();
         if errors.is_empty() {
             let notes = self.notes.lock().unwrap_or_else(|e| e.into_inner());
-            if notes.is_empty() {
-                self.health.healthy("all collectors succeeded");
-            } else {
-                self.health
-                    .healthy(format!("all collectors succeeded; {}", notes.join("; ")));
+            let mut message = String::from("all collectors succeeded");
+            let no_data = exporter.no_data_collectors();
+            if !no_data.is_empty() {
+                message.push_str(" (nothing to collect on this host for ");
+                message.push_str(&no_data.join(", "));
+                message.push(')');
             }
+            for note in notes.iter().cloned().chain(exporter.warnings()) {
+                message.push_str("; ");
+                message.push_str(&note);
+            }
+            self.health.healthy(message);
         } else {
             let causes: Vec<String> = errors.iter().map(ToString::to_string).collect();
             self.health.unhealthy(causes.join("; "));
@@ -130,7 +139,9 @@ impl ComponentType for Component {
     type Args = Arguments;
 
     fn build(ctx: Context, args: Arguments) -> Result<Component, String> {
-        let exporter = UnixExporter::new(&args.config).map_err(|e| e.to_string())?;
+        let mut exporter = UnixExporter::new(&args.config).map_err(|e| e.to_string())?;
+        let build_info = ctx.memory_http.build_info();
+        exporter.set_build_info(build_info.clone());
         ctx.exports.init(exporter_targets(
             NAME,
             &ctx.id,
@@ -154,11 +165,13 @@ impl ComponentType for Component {
             health: ctx.health,
             include_exporter_metrics: AtomicBool::new(args.include_exporter_metrics),
             handler: HandlerMetrics::default(),
+            build_info,
         })
     }
 
     fn update(&self, args: Arguments) -> Result<(), String> {
-        let exporter = UnixExporter::new(&args.config).map_err(|e| e.to_string())?;
+        let mut exporter = UnixExporter::new(&args.config).map_err(|e| e.to_string())?;
+        exporter.set_build_info(self.build_info.clone());
         let mut current = self.exporter.lock().unwrap_or_else(|e| e.into_inner());
         warn_default_absent(&self.id, &exporter, Some(&current));
         *current = exporter;

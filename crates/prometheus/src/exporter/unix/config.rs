@@ -12,20 +12,84 @@ use regex::Regex;
 
 /// Collectors this exporter implements, by node_exporter name.
 pub const IMPLEMENTED_COLLECTORS: &[&str] = &[
+    "arp",
+    "bcache",
+    "bonding",
+    "btrfs",
+    "buddyinfo",
+    "cgroups",
+    "conntrack",
     "cpu",
+    "cpufreq",
     "diskstats",
+    "dmi",
+    "drm",
+    "edac",
+    "entropy",
+    "ethtool",
+    "fibrechannel",
+    "filefd",
     "filesystem",
+    "hwmon",
+    "infiniband",
+    "interrupts",
+    "ipvs",
+    "ksmd",
+    "lnstat",
     "loadavg",
+    "logind",
+    "mdadm",
     "meminfo",
+    "meminfo_numa",
+    "mountstats",
+    "netclass",
     "netdev",
+    "netstat",
+    "network_route",
+    "nfs",
+    "nfsd",
+    "ntp",
+    "nvme",
+    "os",
+    "perf",
+    "powersupplyclass",
+    "pressure",
     "processes",
+    "rapl",
+    "runit",
+    "schedstat",
+    "selinux",
+    "slabinfo",
+    "sockstat",
+    "softirqs",
+    "softnet",
+    "stat",
+    "supervisord",
+    "sysctl",
     "systemd",
+    "tapestats",
+    "tcpstat",
+    "textfile",
+    "thermal_zone",
     "time",
+    "timex",
+    "udp_queues",
     "uname",
+    "vmstat",
+    "watchdog",
+    "wifi",
+    "xfs",
+    "zfs",
+    "zoneinfo",
 ];
 
-/// The collectors Alloy runs on Linux when `set_collectors` is empty (its documentation's "Enabled by
-/// default" column, Linux and "any" rows). ingot runs those it implements and names the others.
+/// The collectors Alloy runs on Linux when `set_collectors` is empty. Alloy 1.18 starts from its own
+/// table (`internal/static/integrations/node_exporter/collectors.go`) and then takes the default of
+/// every collector registered in the node_exporter package it vendors (`collector.GetDefaults()`, a
+/// fork of node_exporter 1.10.2): its documentation's 44 "Enabled by default" Linux and "any" rows,
+/// plus `selinux` (enabled in Alloy's table, left out of its documentation) and `watchdog`
+/// (registered enabled since node_exporter 1.10, absent from Alloy's table and documentation).
+/// ingot runs those it implements and names the others.
 pub const ALLOY_DEFAULT_COLLECTORS: &[&str] = &[
     "arp",
     "bcache",
@@ -58,6 +122,7 @@ pub const ALLOY_DEFAULT_COLLECTORS: &[&str] = &[
     "pressure",
     "rapl",
     "schedstat",
+    "selinux",
     "sockstat",
     "softnet",
     "stat",
@@ -69,12 +134,15 @@ pub const ALLOY_DEFAULT_COLLECTORS: &[&str] = &[
     "udp_queues",
     "uname",
     "vmstat",
+    "watchdog",
     "xfs",
     "zfs",
 ];
 
-/// Every collector name Alloy's `prometheus.exporter.unix` knows (node_exporter's collector package as Alloy
-/// 1.18 vendors it, `internal/static/integrations/node_exporter/collectors.go`).
+/// Every collector name Alloy's `prometheus.exporter.unix` knows: its own table
+/// (`internal/static/integrations/node_exporter/collectors.go`) and the collectors node_exporter
+/// 1.10.2, which Alloy 1.18 vendors as a fork, registers on Linux (`cpu_vulnerabilities`,
+/// `pcidevice`, `swap`, `watchdog`, `xfrm` are not in Alloy's table, but `enable_collectors` runs them).
 pub const ALLOY_KNOWN_COLLECTORS: &[&str] = &[
     "arp",
     "bcache",
@@ -85,6 +153,7 @@ pub const ALLOY_KNOWN_COLLECTORS: &[&str] = &[
     "cgroups",
     "conntrack",
     "cpu",
+    "cpu_vulnerabilities",
     "cpufreq",
     "devstat",
     "diskstats",
@@ -120,6 +189,7 @@ pub const ALLOY_KNOWN_COLLECTORS: &[&str] = &[
     "ntp",
     "nvme",
     "os",
+    "pcidevice",
     "perf",
     "powersupplyclass",
     "pressure",
@@ -135,6 +205,7 @@ pub const ALLOY_KNOWN_COLLECTORS: &[&str] = &[
     "softnet",
     "stat",
     "supervisord",
+    "swap",
     "sysctl",
     "systemd",
     "tapestats",
@@ -147,7 +218,9 @@ pub const ALLOY_KNOWN_COLLECTORS: &[&str] = &[
     "udp_queues",
     "uname",
     "vmstat",
+    "watchdog",
     "wifi",
+    "xfrm",
     "xfs",
     "zfs",
     "zoneinfo",
@@ -175,6 +248,13 @@ pub const DEFAULT_FS_TYPES_EXCLUDE: &str = "^(autofs|binfmt_misc|bpf|cgroup2?|co
 /// node_exporter 1.12's `--collector.filesystem.fs-types-exclude` default (adds erofs).
 pub const NODE_EXPORTER_FS_TYPES_EXCLUDE: &str = "^(autofs|binfmt_misc|bpf|cgroup2?|configfs|debugfs|devpts|devtmpfs|fusectl|hugetlbfs|iso9660|mqueue|nsfs|overlay|proc|procfs|pstore|rpc_pipefs|securityfs|selinuxfs|squashfs|erofs|sysfs|tracefs)$";
 
+/// Alloy's default for `netstat.fields`.
+pub const DEFAULT_NETSTAT_FIELDS: &str = "^(.*_(InErrors|InErrs)|Ip_Forwarding|Ip(6|Ext)_(InOctets|OutOctets)|Icmp6?_(InMsgs|OutMsgs)|TcpExt_(Listen.*|Syncookies.*|TCPSynRetrans|TCPTimeouts)|Tcp_(ActiveOpens|InSegs|OutSegs|OutRsts|PassiveOpens|RetransSegs|CurrEstab)|Udp6?_(InDatagrams|OutDatagrams|NoPorts|RcvbufErrors|SndbufErrors))$";
+/// node_exporter 1.12's `--collector.netstat.fields` default (adds `TCPOFOQueue` and `TCPRcvQDrop`).
+pub const NODE_EXPORTER_NETSTAT_FIELDS: &str = "^(.*_(InErrors|InErrs)|Ip_Forwarding|Ip(6|Ext)_(InOctets|OutOctets)|Icmp6?_(InMsgs|OutMsgs)|TcpExt_(Listen.*|Syncookies.*|TCPSynRetrans|TCPTimeouts|TCPOFOQueue|TCPRcvQDrop)|Tcp_(ActiveOpens|InSegs|OutSegs|OutRsts|PassiveOpens|RetransSegs|CurrEstab)|Udp6?_(InDatagrams|OutDatagrams|NoPorts|RcvbufErrors|SndbufErrors))$";
+/// Alloy's (and node_exporter's) default for `vmstat.fields`.
+pub const DEFAULT_VMSTAT_FIELDS: &str = "^(oom_kill|pgpg|pswp|pg.*fault).*";
+
 /// Alloy's default for `systemd.unit_exclude` (anchored as `^(?:…)$` when used).
 pub const DEFAULT_SYSTEMD_UNIT_EXCLUDE: &str = r".+\.(automount|device|mount|scope|slice)";
 pub const DEFAULT_SYSTEMD_UNIT_INCLUDE: &str = ".+";
@@ -189,11 +269,28 @@ pub struct UnixConfig {
     pub set_collectors: Vec<String>,
     pub enable_collectors: Vec<String>,
     pub disable_collectors: Vec<String>,
+    pub arp: ArpConfig,
+    pub bcache: BcacheConfig,
     pub cpu: CpuConfig,
     pub disk: DiskConfig,
+    pub ethtool: EthtoolConfig,
     pub filesystem: FilesystemConfig,
+    pub hwmon: HwmonConfig,
+    pub ipvs: IpvsConfig,
+    pub netclass: NetclassConfig,
     pub netdev: NetdevConfig,
+    pub netstat: NetstatConfig,
+    pub ntp: NtpConfig,
+    pub perf: PerfConfig,
+    pub powersupply: PowersupplyConfig,
+    pub runit: RunitConfig,
+    pub supervisord: SupervisordConfig,
+    pub stat: StatConfig,
+    pub sysctl: SysctlConfig,
     pub systemd: SystemdConfig,
+    pub tapestats: TapestatsConfig,
+    pub textfile: TextfileConfig,
+    pub vmstat: VmstatConfig,
 }
 
 impl Default for UnixConfig {
@@ -206,11 +303,28 @@ impl Default for UnixConfig {
             set_collectors: Vec::new(),
             enable_collectors: Vec::new(),
             disable_collectors: Vec::new(),
+            arp: ArpConfig::default(),
+            bcache: BcacheConfig::default(),
             cpu: CpuConfig::default(),
             disk: DiskConfig::default(),
+            ethtool: EthtoolConfig::default(),
             filesystem: FilesystemConfig::default(),
+            hwmon: HwmonConfig::default(),
+            ipvs: IpvsConfig::default(),
+            netclass: NetclassConfig::default(),
             netdev: NetdevConfig::default(),
+            netstat: NetstatConfig::default(),
+            ntp: NtpConfig::default(),
+            perf: PerfConfig::default(),
+            powersupply: PowersupplyConfig::default(),
+            runit: RunitConfig::default(),
+            supervisord: SupervisordConfig::default(),
+            stat: StatConfig::default(),
+            sysctl: SysctlConfig::default(),
             systemd: SystemdConfig::default(),
+            tapestats: TapestatsConfig::default(),
+            textfile: TextfileConfig::default(),
+            vmstat: VmstatConfig::default(),
         }
     }
 }
@@ -283,6 +397,239 @@ impl Default for SystemdConfig {
             task_metrics: false,
             unit_exclude: DEFAULT_SYSTEMD_UNIT_EXCLUDE.to_owned(),
             unit_include: DEFAULT_SYSTEMD_UNIT_INCLUDE.to_owned(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ArpConfig {
+    pub device_exclude: String,
+    pub device_include: String,
+    /// Read the neighbour table over netlink instead of `/proc/net/arp` (Alloy's default: `false`;
+    /// node_exporter's: `true`).
+    pub netlink: bool,
+}
+
+/// node_exporter's full list of IPVS backend labels, its (and Alloy's) default.
+pub const IPVS_BACKEND_LABELS: [&str; 6] = [
+    "local_address",
+    "local_port",
+    "remote_address",
+    "remote_port",
+    "proto",
+    "local_mark",
+];
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IpvsConfig {
+    pub backend_labels: Vec<String>,
+}
+
+impl Default for IpvsConfig {
+    fn default() -> IpvsConfig {
+        IpvsConfig {
+            backend_labels: IPVS_BACKEND_LABELS.map(str::to_owned).to_vec(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NetstatConfig {
+    pub fields: String,
+}
+
+impl Default for NetstatConfig {
+    fn default() -> NetstatConfig {
+        NetstatConfig {
+            fields: DEFAULT_NETSTAT_FIELDS.to_owned(),
+        }
+    }
+}
+
+/// The stat collector's options. Alloy's schema has none and passes `softirq = false`; the option
+/// is here for node_exporter's `--collector.stat.softirq` (its end-to-end test sets it).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StatConfig {
+    pub softirq: bool,
+}
+
+/// `sysctl` names to export: `include` as numbers, `include_info` as info labels.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SysctlConfig {
+    pub include: Vec<String>,
+    pub include_info: Vec<String>,
+}
+
+/// Alloy's default directory is empty: the collector reads nothing and reports no error.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TextfileConfig {
+    pub directory: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VmstatConfig {
+    pub fields: String,
+}
+
+impl Default for VmstatConfig {
+    fn default() -> VmstatConfig {
+        VmstatConfig {
+            fields: DEFAULT_VMSTAT_FIELDS.to_owned(),
+        }
+    }
+}
+
+/// The `bcache` block.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BcacheConfig {
+    /// node_exporter's `--collector.bcache.priorityStats`: read each cache's `priority_stats`
+    /// (expensive: the kernel walks every bucket).
+    pub priority_stats: bool,
+}
+
+/// The `ethtool` block.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EthtoolConfig {
+    pub device_exclude: String,
+    pub device_include: String,
+    /// Which driver statistics become metrics (matched against the sanitized statistic name).
+    pub metrics_include: String,
+}
+
+impl Default for EthtoolConfig {
+    fn default() -> EthtoolConfig {
+        EthtoolConfig {
+            device_exclude: String::new(),
+            device_include: String::new(),
+            metrics_include: ".*".to_owned(),
+        }
+    }
+}
+
+/// The `hwmon` block: chips to include or exclude, by the `chip` label.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct HwmonConfig {
+    pub chip_include: String,
+    pub chip_exclude: String,
+}
+
+/// The `netclass` block.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NetclassConfig {
+    /// Leave out `node_network_speed_bytes` of devices whose speed reads as negative (unknown).
+    pub ignore_invalid_speed_device: bool,
+    pub ignored_devices: String,
+}
+
+impl Default for NetclassConfig {
+    fn default() -> NetclassConfig {
+        NetclassConfig {
+            ignore_invalid_speed_device: false,
+            ignored_devices: "^$".to_owned(),
+        }
+    }
+}
+
+/// The `perf` block (node_exporter's `--collector.perf.*` flags).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PerfConfig {
+    /// CPUs to profile (`1,3-5`, strides as `0-8:2`); empty means every CPU.
+    pub cpus: String,
+    /// `subsystem:event` tracepoints to count.
+    pub tracepoint: Vec<String>,
+    pub disable_hardware_profilers: bool,
+    pub disable_software_profilers: bool,
+    pub disable_cache_profilers: bool,
+    pub hardware_profilers: Vec<String>,
+    pub software_profilers: Vec<String>,
+    pub cache_profilers: Vec<String>,
+}
+
+/// The `powersupply` block.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PowersupplyConfig {
+    pub ignored_supplies: String,
+}
+
+impl Default for PowersupplyConfig {
+    fn default() -> PowersupplyConfig {
+        PowersupplyConfig {
+            ignored_supplies: "^$".to_owned(),
+        }
+    }
+}
+
+/// The `tapestats` block.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TapestatsConfig {
+    pub ignored_devices: String,
+}
+
+impl Default for TapestatsConfig {
+    fn default() -> TapestatsConfig {
+        TapestatsConfig {
+            ignored_devices: "^$".to_owned(),
+        }
+    }
+}
+
+/// The `ntp` block, with Alloy's defaults. Alloy always queries port 123.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NtpConfig {
+    pub server: String,
+    /// Certifies that `server` is not a public NTP server (node_exporter refuses any address other
+    /// than a loopback IP without it).
+    pub server_is_local: bool,
+    pub protocol_version: i64,
+    /// The outgoing packet's IP TTL (1: the server must be on this host or its link).
+    pub ip_ttl: i64,
+    /// Beyond this root distance the server is not sane.
+    pub max_distance: Duration,
+    /// The offset between the local clock and the server's tolerated by `node_ntp_sanity`.
+    pub local_offset_tolerance: Duration,
+}
+
+impl Default for NtpConfig {
+    fn default() -> NtpConfig {
+        NtpConfig {
+            server: "127.0.0.1".to_owned(),
+            server_is_local: false,
+            protocol_version: 4,
+            ip_ttl: 1,
+            max_distance: Duration::from_micros(3_466_080),
+            local_offset_tolerance: Duration::from_millis(1),
+        }
+    }
+}
+
+/// The `runit` block.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunitConfig {
+    pub service_dir: String,
+}
+
+impl Default for RunitConfig {
+    fn default() -> RunitConfig {
+        RunitConfig {
+            service_dir: "/etc/service".to_owned(),
+        }
+    }
+}
+
+/// The `supervisord` block. Alloy's default is `$SUPERVISORD_URL` when set (read as the agent
+/// starts), else supervisord's own default.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SupervisordConfig {
+    pub url: String,
+}
+
+impl Default for SupervisordConfig {
+    fn default() -> SupervisordConfig {
+        SupervisordConfig {
+            url: std::env::var("SUPERVISORD_URL")
+                .ok()
+                .filter(|u| !u.is_empty())
+                .unwrap_or_else(|| "http://localhost:9001/RPC2".to_owned()),
         }
     }
 }
@@ -378,6 +725,13 @@ impl UnixConfig {
     }
 }
 
+/// Compiles a Go-style (unanchored) regex option that is always set (node_exporter's
+/// `regexp.MustCompile(*flag)`): an empty pattern matches everything.
+pub(crate) fn required_regex(option: &str, pattern: &str) -> Result<Regex, ConfigError> {
+    Regex::new(pattern)
+        .map_err(|e| ConfigError(format!("invalid regular expression for {option}: {e}")))
+}
+
 /// Compiles a Go-style (unanchored) regex option; empty means unset.
 pub(crate) fn optional_regex(option: &str, pattern: &str) -> Result<Option<Regex>, ConfigError> {
     if pattern.is_empty() {
@@ -418,22 +772,38 @@ mod tests {
     #[test]
     fn default_selection_is_alloys() {
         let sel = UnixConfig::default().collector_selection();
-        assert_eq!(
-            sel.enabled,
-            [
-                "cpu",
-                "diskstats",
-                "filesystem",
-                "loadavg",
-                "meminfo",
-                "netdev",
-                "time",
-                "uname"
-            ]
-        );
+        let mut implemented_defaults: Vec<&str> = ALLOY_DEFAULT_COLLECTORS
+            .iter()
+            .copied()
+            .filter(|c| IMPLEMENTED_COLLECTORS.contains(c))
+            .collect();
+        implemented_defaults.sort_unstable();
+        assert_eq!(sel.enabled, implemented_defaults);
+        for c in [
+            "cpu",
+            "stat",
+            "textfile",
+            "vmstat",
+            "hwmon",
+            "netclass",
+            "thermal_zone",
+        ] {
+            assert!(sel.enabled.contains(&c), "{c}");
+        }
+        // Implemented but not in Alloy's default set.
+        for c in [
+            "processes",
+            "systemd",
+            "interrupts",
+            "tcpstat",
+            "logind",
+            "perf",
+        ] {
+            assert!(!sel.enabled.contains(&c), "{c}");
+        }
         assert!(sel.absent.is_empty() && sel.unknown.is_empty());
-        assert!(sel.default_absent.contains(&"netclass"));
-        assert!(!sel.default_absent.contains(&"cpu"));
+        // Every collector of Alloy's default set is implemented.
+        assert_eq!(sel.default_absent, Vec::<&str>::new());
         assert_eq!(
             sel.enabled.len() + sel.default_absent.len(),
             ALLOY_DEFAULT_COLLECTORS.len()
@@ -443,18 +813,23 @@ mod tests {
     #[test]
     fn default_set_names_what_ingot_lacks_unless_disabled_or_asked_for() {
         let config = UnixConfig {
-            disable_collectors: names(&["netclass", "meminfo"]),
-            enable_collectors: names(&["arp", "processes"]),
+            disable_collectors: names(&["stat", "meminfo"]),
+            enable_collectors: names(&["drbd", "processes"]),
             ..UnixConfig::default()
         };
         let sel = config.collector_selection();
         assert!(!sel.enabled.contains(&"meminfo"));
+        assert!(!sel.enabled.contains(&"stat"));
         assert!(sel.enabled.contains(&"processes"));
+        assert!(sel.enabled.contains(&"vmstat"));
         // Disabled: nothing to say. Asked for by name: absent, said by the component.
-        assert!(!sel.default_absent.contains(&"netclass"));
-        assert_eq!(sel.absent, ["arp"]);
-        assert!(!sel.default_absent.contains(&"arp"));
-        assert!(sel.default_absent.contains(&"stat"));
+        assert!(!sel.default_absent.contains(&"stat"));
+        assert_eq!(sel.absent, ["drbd"]);
+        assert!(!sel.default_absent.contains(&"drbd"));
+        for c in &sel.default_absent {
+            assert!(!IMPLEMENTED_COLLECTORS.contains(c), "{c}");
+            assert!(ALLOY_DEFAULT_COLLECTORS.contains(c), "{c}");
+        }
         // With set_collectors the default set is not in play.
         let config = UnixConfig {
             set_collectors: names(&["cpu"]),
@@ -466,22 +841,22 @@ mod tests {
     #[test]
     fn set_disable_enable() {
         let config = UnixConfig {
-            set_collectors: names(&["cpu", "meminfo", "arp", "cpu"]),
+            set_collectors: names(&["cpu", "meminfo", "qdisc", "cpu"]),
             disable_collectors: names(&["meminfo", "processes"]),
             enable_collectors: names(&["processes", "systemd"]),
             ..UnixConfig::default()
         };
         let sel = config.collector_selection();
         assert_eq!(sel.enabled, ["cpu", "processes", "systemd"]);
-        assert_eq!(sel.absent, ["arp"]);
+        assert_eq!(sel.absent, ["qdisc"]);
 
         let config = UnixConfig {
-            set_collectors: names(&["cpu", "textfile", "devstat", "cpuu"]),
+            set_collectors: names(&["cpu", "drbd", "devstat", "cpuu"]),
             ..UnixConfig::default()
         };
         let sel = config.collector_selection();
         assert_eq!(sel.enabled, ["cpu"]);
-        assert_eq!(sel.absent, ["textfile"]);
+        assert_eq!(sel.absent, ["drbd"]);
         assert_eq!(sel.not_on_linux, ["devstat"]);
         assert_eq!(sel.unknown, ["cpuu"]);
     }

@@ -42,6 +42,14 @@ const INFO: Desc = Desc::new(
         "cachesize",
     ],
 );
+/// Emitted with `node_cpu_info` when the cpufreq collector is enabled too (node_exporter's cpu
+/// collector looks at the cpufreq collector's state for this).
+const FREQUENCY: Desc = Desc::new(
+    "node_cpu_frequency_hertz",
+    "CPU frequency in hertz from /proc/cpuinfo.",
+    MetricType::Gauge,
+    &["package", "core", "cpu"],
+);
 const FLAG_INFO: Desc = Desc::new(
     "node_cpu_flag_info",
     "The `flags` field of CPU information from /proc/cpuinfo taken from the first core.",
@@ -87,6 +95,8 @@ pub(super) struct CpuCollector {
     cpuinfo_path: PathBuf,
     guest: bool,
     info: bool,
+    /// `node_cpu_frequency_hertz` from `/proc/cpuinfo`: with `info`, when cpufreq is enabled.
+    frequency: bool,
     flags_include: Option<Regex>,
     bugs_include: Option<Regex>,
     /// Read once at start, as node_exporter does.
@@ -124,6 +134,7 @@ impl CpuCollector {
             cpu_fd: LazyDir::new(cpu_dir),
             guest: config.cpu.guest,
             info: config.cpu.info || flags_include.is_some() || bugs_include.is_some(),
+            frequency: config.collector_selection().enabled.contains(&"cpufreq"),
             flags_include,
             bugs_include,
             isolated,
@@ -156,6 +167,16 @@ impl CpuCollector {
                 ],
                 1.0,
             );
+        }
+        if self.frequency {
+            let family = out.family(&FREQUENCY);
+            for cpu in &cpus {
+                let n = IntText::new(i64::from(cpu.processor));
+                family.push(
+                    &[cpu.physical_id, cpu.core_id, n.as_str()],
+                    cpu.cpu_mhz * 1e6,
+                );
+            }
         }
         if let Some(first) = cpus.first() {
             for (list, filter, desc) in [

@@ -1,5 +1,5 @@
 //! Reading `/proc` and `/sys` cheaply and reporting failures as Go words them: directories kept open,
-//! and integers as label text without allocating.
+//! integers as label text without allocating, and node_exporter's metric name sanitizing.
 
 use std::io;
 use std::path::Path;
@@ -152,9 +152,56 @@ impl IntText {
     }
 }
 
+/// node_exporter's `SanitizeMetricName`: every run of characters other than `[0-9A-Za-z_]`, with
+/// the underscores around it, becomes one `_`.
+pub(super) fn sanitize_metric_name(name: &str, out: &mut String) {
+    let bytes = name.as_bytes();
+    let valid = |c: u8| c.is_ascii_alphanumeric() || c == b'_';
+    let mut i = 0;
+    while i < bytes.len() {
+        // Find the next invalid run; underscores directly before it join it.
+        let Some(bad) = bytes[i..].iter().position(|&c| !valid(c)).map(|p| p + i) else {
+            out.push_str(&name[i..]);
+            break;
+        };
+        let mut start = bad;
+        while start > i && bytes[start - 1] == b'_' {
+            start -= 1;
+        }
+        let mut end = bad;
+        while end < bytes.len() && !valid(bytes[end]) {
+            end += 1;
+        }
+        while end < bytes.len() && bytes[end] == b'_' {
+            end += 1;
+        }
+        out.push_str(&name[i..start]);
+        out.push('_');
+        i = end;
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sanitizes_as_node_exporter() {
+        let s = |n: &str| {
+            let mut out = String::new();
+            sanitize_metric_name(n, &mut out);
+            out
+        };
+        assert_eq!(s("package"), "package");
+        assert_eq!(s("dram-x"), "dram_x");
+        assert_eq!(s("a__-__b"), "a_b");
+        assert_eq!(s("a.b.c"), "a_b_c");
+        assert_eq!(s("-a-"), "_a_");
+        assert_eq!(s("a_b"), "a_b");
+        assert_eq!(s("a-_-b"), "a__b");
+        assert_eq!(s("tx_é_x"), "tx_x");
+    }
+
     #[test]
     fn int_text() {
         assert_eq!(IntText::new(0).as_str(), "0");

@@ -287,7 +287,7 @@ fn parse_major_minor(s: &str) -> Option<(i64, i64)> {
 }
 
 /// node_exporter's `rootfsStripPrefix`: mount points are reported relative to the rootfs.
-fn strip_rootfs<'a>(rootfs: &str, path: &'a str) -> &'a str {
+pub(super) fn strip_rootfs<'a>(rootfs: &str, path: &'a str) -> &'a str {
     if rootfs == "/" {
         return path;
     }
@@ -299,7 +299,7 @@ fn strip_rootfs<'a>(rootfs: &str, path: &'a str) -> &'a str {
 }
 
 /// Go's `filepath.Join(root, p)`: concatenate with a slash, then clean lexically.
-fn go_join(root: &Path, p: &str) -> PathBuf {
+pub(super) fn go_join(root: &Path, p: &str) -> PathBuf {
     let joined = format!("{}/{}", root.to_string_lossy(), p);
     let absolute = joined.starts_with('/');
     let mut parts: Vec<&str> = Vec::new();

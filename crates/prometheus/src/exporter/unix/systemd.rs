@@ -166,13 +166,13 @@ impl SystemdCollector {
     }
 }
 
-fn system_bus_address() -> String {
+pub(super) fn system_bus_address() -> String {
     std::env::var("DBUS_SYSTEM_BUS_ADDRESS").unwrap_or_else(|_| DEFAULT_SYSTEM_BUS.to_owned())
 }
 
 /// Go's `dial unix <path>: connect: <errno text>` for a socket that does not answer, so the
 /// collector's error reads like node_exporter's.
-fn check_socket(path: &str) -> Result<(), String> {
+pub(super) fn check_socket(path: &str) -> Result<(), String> {
     UnixStream::connect(path).map(drop).map_err(|e| {
         format!(
             "dial unix {path}: connect: {}",

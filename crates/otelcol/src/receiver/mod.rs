@@ -1,0 +1,5 @@
+//! `otelcol.receiver.*` components.
+
+pub mod loki;
+pub mod otlp;
+pub mod prometheus;

@@ -1,0 +1,3 @@
+//! `otelcol.storage.*`: where exporters keep their persistent sending queues.
+
+pub mod file;
