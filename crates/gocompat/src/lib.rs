@@ -5,6 +5,12 @@
 //!   `FormatFloat` (formats `e`, `E`, `f`, `g`, `G`, any precision, bitSize 64), with allocation-free writers
 //!   for the `'g', -1` form Prometheus' exposition uses.
 //! - [`time`]: `Duration.String` and `ParseDuration`, with Go's error texts.
+//! - [`regexp`]: `regexp.Compile`'s RE2 syntax read as Go reads it and run on the `regex` crate (what differs
+//!   is translated; what cannot match exactly is refused), and `QuoteMeta`.
+//! - [`template`]: `text/template` (parsing, execution, Go's predefined functions and `fmt`'s printing) on
+//!   dynamic values, with the functions a caller adds.
+//! - [`math`]: `math.Pow` with a whole exponent (rounded as Go rounds it).
+//! - [`unicode`]: `unicode.IsDigit` (the decimal digits of Unicode 15.0.0) and `unicode.IsSpace`.
 //! - [`url`]: `URL.Redacted`, a URL with its password shown as `xxxxx`.
 //! - [`jsoniter`]: strings and `map[string]string` as `json-iterator/go`'s standard-library-compatible
 //!   configuration writes them (what Alloy marshals journal entries with).
@@ -20,6 +26,10 @@
 
 pub mod base64;
 pub mod jsoniter;
+pub mod math;
+pub mod regexp;
 pub mod strconv;
+pub mod template;
 pub mod time;
+pub mod unicode;
 pub mod url;

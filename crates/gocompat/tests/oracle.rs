@@ -20,6 +20,12 @@ const TABLES: &[&str] = &[
     "parse_duration",
     "url_redacted",
     "base64",
+    "regexp",
+    "template",
+    "time_parse",
+    "strconv_parse",
+    "is_digit",
+    "timestamp_stage",
 ];
 
 fn crate_dir() -> &'static Path {
@@ -91,6 +97,36 @@ fn is_print_matches_go_for_every_code_point() {
         }
     }
     assert_none("is_print", printable.len(), bad);
+}
+
+#[test]
+fn is_digit_matches_go_for_every_code_point() {
+    let path = crate_dir().join("tests/data/is_digit.txt");
+    let text = std::fs::read_to_string(&path).expect("is_digit.txt");
+    let mut lines = text.lines();
+    assert!(lines
+        .next()
+        .unwrap_or_default()
+        .ends_with(&format!("; {GO}, unicode 15.0.0")));
+    let mut digit = vec![false; 0x110000];
+    let mut ranges = 0;
+    for row in lines {
+        let (first, last) = row.split_once('-').expect("first-last");
+        for u in u32::from_str_radix(first, 16).unwrap()..=u32::from_str_radix(last, 16).unwrap() {
+            digit[u as usize] = true;
+        }
+        ranges += 1;
+    }
+    assert!(ranges > 60, "only {ranges} ranges");
+    let mut bad = Vec::new();
+    for (u, &want) in digit.iter().enumerate() {
+        if let Some(c) = char::from_u32(u as u32) {
+            if ingot_gocompat::unicode::is_digit(c) != want {
+                bad.push(format!("U+{u:04X}: Go says {want}"));
+            }
+        }
+    }
+    assert_none("is_digit", digit.len(), bad);
 }
 
 #[test]
@@ -278,6 +314,191 @@ fn base64_matches_go() {
 
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Go's `regexp.Compile` and `FindAllStringSubmatchIndex` against `ingot_gocompat::regexp`: the same patterns
+/// accepted and refused, the same matches at the same byte offsets. The only refusals allowed where Go
+/// accepts are the ones ingot makes on purpose, with an error that says ingot cannot match them exactly.
+#[test]
+fn regexp_matches_go() {
+    let rows = rows("regexp");
+    let mut mismatches = Vec::new();
+    let mut deliberate = 0;
+    for row in &rows {
+        let pattern = String::from_utf8(unhex(&row[0])).expect("utf-8 pattern");
+        let input = String::from_utf8(unhex(&row[1])).expect("utf-8 input");
+        let ours = ingot_gocompat::regexp::compile(&pattern);
+        match (row[2].as_str(), ours) {
+            ("err", Err(_)) => {}
+            ("err", Ok(_)) => {
+                mismatches.push(format!("{pattern:?}: Go refuses it, ingot accepts it"))
+            }
+            ("ok", Err(e)) if e.contains("ingot") => deliberate += 1,
+            (_, Err(e)) => mismatches.push(format!(
+                "{pattern:?}: Go accepts it, ingot refuses it: {}",
+                e.replace('\n', " ")
+            )),
+            (_, Ok(re)) => {
+                let got: Vec<String> = re
+                    .captures_iter(&input)
+                    .map(|c| {
+                        (0..c.len())
+                            .flat_map(|i| match c.get(i) {
+                                Some(m) => [m.start() as i64, m.end() as i64],
+                                None => [-1, -1],
+                            })
+                            .map(|v| v.to_string())
+                            .collect::<Vec<_>>()
+                            .join(",")
+                    })
+                    .collect();
+                let want = row.get(3).map(String::as_str).unwrap_or("");
+                if got.join(";") != want {
+                    mismatches.push(format!(
+                        "{pattern:?} on {input:?}: Go {want}, ingot {}",
+                        got.join(";")
+                    ));
+                }
+            }
+        }
+    }
+    // \pL, \p{Greek}, a group named 1a and a name used twice, against every input.
+    assert_eq!(deliberate, 4 * 15, "deliberate refusals");
+    assert_none("regexp", rows.len(), mismatches);
+}
+
+/// The data every template case runs on, as a `map[string]any` or a `map[string]string`.
+pub fn template_data(kind: &str) -> ingot_gocompat::template::Val {
+    use ingot_gocompat::template::Val;
+    let pairs = [
+        ("Value", "Hello World"),
+        ("app", "loki"),
+        ("num", "42"),
+        ("empty", ""),
+        ("level", "WARN"),
+    ];
+    match kind {
+        "any" => Val::Map(
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), Val::from(*v)))
+                .collect(),
+        ),
+        _ => Val::StrMap(
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        ),
+    }
+}
+
+/// Go's `text/template` (with its predefined functions only) against `ingot_gocompat::template`: the same
+/// templates refused at parse time and at execution, the same output byte for byte otherwise. (The rows
+/// with Alloy's functions are checked by ingot-loki, which has them.)
+#[test]
+fn template_matches_go() {
+    use ingot_gocompat::template::{builtins, Template};
+    let funcs = std::sync::Arc::new(builtins());
+    let rows: Vec<Vec<String>> = rows("template")
+        .into_iter()
+        .filter(|r| r[0] == "go")
+        .collect();
+    assert!(rows.len() > 100);
+    let mut mismatches = Vec::new();
+    for row in &rows {
+        let text = String::from_utf8(unhex(&row[2])).expect("utf-8 template");
+        let ours = Template::parse("pipeline_template", &text, funcs.clone())
+            .map_err(|e| ("parse", e))
+            .and_then(|t| t.execute(&template_data(&row[1])).map_err(|e| ("exec", e)));
+        let want = match row[3].as_str() {
+            "ok" => Ok(String::from_utf8(unhex(&row[4])).expect("utf-8 output")),
+            other => Err(other.to_string()),
+        };
+        match (&want, &ours) {
+            (Ok(w), Ok(o)) if w == o => {}
+            (Err(w), Err((stage, _))) if w == stage => {}
+            _ => mismatches.push(format!(
+                "{text:?} on {}: Go {want:?}, ingot {ours:?}",
+                row[1]
+            )),
+        }
+    }
+    assert_none("template", rows.len(), mismatches);
+}
+
+/// Go's `time.Parse` and `time.ParseInLocation` with reference layouts against `ingot_gocompat::time`:
+/// the same instants (UnixNano), the same `Format` of them in their location, the same error texts.
+#[test]
+fn time_parse_matches_go() {
+    let rows = rows("time_parse");
+    let mut mismatches = Vec::new();
+    for row in &rows {
+        let layout = String::from_utf8(unhex(&row[1])).unwrap();
+        let value = String::from_utf8(unhex(&row[2])).unwrap();
+        let parsed = if row[0] == "-" {
+            time::parse(&layout, &value)
+        } else {
+            let loc = time::load_location(&row[0]).expect("a location Go knows");
+            time::parse_in_location(&layout, &value, &loc)
+        };
+        let ours = match &parsed {
+            Ok(t) => format!(
+                "ok\t{}\tx{}",
+                t.unix_nano(),
+                hex(time::format(t, &layout).as_bytes())
+            ),
+            Err(e) => format!("err\tx{}", hex(e.as_bytes())),
+        };
+        let want = row[3..].join("\t");
+        if ours != want {
+            let show = |s: &str| {
+                s.split('\t')
+                    .map(|f| match f.strip_prefix('x') {
+                        Some(h) if h.len() % 2 == 0 && h.bytes().all(|b| b.is_ascii_hexdigit()) => {
+                            String::from_utf8_lossy(&unhex(f)).into_owned()
+                        }
+                        _ => f.to_string(),
+                    })
+                    .collect::<Vec<_>>()
+                    .join(" | ")
+            };
+            mismatches.push(format!(
+                "{} {layout:?} {value:?}: Go {}, ingot {}",
+                row[0],
+                show(&want),
+                show(&ours)
+            ));
+        }
+    }
+    assert_none("time_parse", rows.len(), mismatches);
+}
+
+/// `strconv.ParseInt(s, 10, 64)` and `strconv.ParseFloat(s, 64)`: values (floats by their bits) and error
+/// texts.
+#[test]
+fn strconv_parse_matches_go() {
+    let rows = rows("strconv_parse");
+    let mut mismatches = Vec::new();
+    for row in &rows {
+        let input = String::from_utf8(unhex(&row[1])).unwrap();
+        let ours = match row[0].as_str() {
+            "parse_int" => match strconv::parse_int(&input) {
+                Ok(v) => format!("ok\t{v}"),
+                Err(e) => format!("err\tx{}", hex(e.as_bytes())),
+            },
+            "parse_float" => match strconv::parse_float(&input) {
+                Ok(v) => format!("ok\t{:016x}", v.to_bits()),
+                Err(e) => format!("err\tx{}", hex(e.as_bytes())),
+            },
+            other => panic!("unknown op {other}"),
+        };
+        let want = row[2..].join("\t");
+        if ours != want {
+            mismatches.push(format!("{} {input:?}: Go {want}, ingot {ours}", row[0]));
+        }
+    }
+    assert_none("strconv_parse", rows.len(), mismatches);
 }
 
 /// The go binary to ask: `INGOT_GO_ORACLE` when it names a file, else `go` on PATH.

@@ -27,6 +27,7 @@ pub fn registrations() -> Vec<Registration> {
         Registration::of::<ingot_discovery::relabel::Component>(),
         Registration::of::<ingot_local::file_match::Component>(),
         Registration::of::<ingot_loki::echo::Component>(),
+        Registration::of::<ingot_loki::process::Component>(),
         Registration::of::<ingot_loki::relabel::Component>(),
         Registration::of::<ingot_loki::source::api::Component>(),
         Registration::of::<ingot_loki::source::file::Component>(),

@@ -43,6 +43,28 @@ impl Token {
             ..t
         }
     }
+
+    /// One token for an entry made of several senders' entries (a multiline record joining lines of
+    /// several batches): each token once, `None` for none, the token itself for one, else
+    /// [`Token::combine`].
+    pub fn join(tokens: Vec<Token>) -> Option<Token> {
+        let mut unique: Vec<Token> = Vec::with_capacity(tokens.len());
+        for t in tokens {
+            if !unique.iter().any(|u| u.same_as(&t)) {
+                unique.push(t);
+            }
+        }
+        match unique.len() {
+            0 => None,
+            1 => unique.pop(),
+            _ => Some(Token::combine(unique)),
+        }
+    }
+
+    /// Whether both are clones of one token.
+    pub fn same_as(&self, other: &Token) -> bool {
+        Arc::ptr_eq(&self._done, &other._done)
+    }
 }
 
 impl std::fmt::Debug for Token {
@@ -128,5 +150,20 @@ mod tests {
         drop(held);
         assert_eq!(a.try_stored(), Some(Err("queue full".into())));
         assert_eq!(b.try_stored(), Some(Err("queue full".into())));
+    }
+
+    #[test]
+    fn a_joined_token_holds_every_receipt_until_it_is_dropped() {
+        let (mut r1, t1) = receipt();
+        let (mut r2, t2) = receipt();
+        let joined = Token::join(vec![t1.clone(), t2.clone(), t1.clone()]).unwrap();
+        drop((t1, t2));
+        assert_eq!(r1.try_stored(), None);
+        assert_eq!(r2.try_stored(), None);
+        joined.fail("disk full");
+        drop(joined);
+        assert_eq!(r1.try_stored(), Some(Err("disk full".into())));
+        assert_eq!(r2.try_stored(), Some(Err("disk full".into())));
+        assert!(Token::join(Vec::new()).is_none());
     }
 }

@@ -1,4 +1,9 @@
-//! Go's `time.Duration.String` ([`format_duration`]) and `time.ParseDuration` ([`parse_duration`]).
+//! Go's `time.Duration.String` ([`format_duration`]) and `time.ParseDuration` ([`parse_duration`]); reference-layout
+//! `time.Parse`, `ParseInLocation`, `Format`, `LoadLocation` and `AddDate` in [`layout`].
+
+pub mod layout;
+
+pub use layout::{date, format, load_location, parse, parse_in_location, Civil, Location, Time};
 
 /// Go's `time.Duration(nanos).String()`: `1h30m0s`, `1.5s`, `500ms`, `1.5µs`, `7ns`, `0s`, `-1m0s`. Under a
 /// second, one unit with a fraction; from a second up, seconds with their fraction, preceded by the minutes and

@@ -1,0 +1,212 @@
+//! A JSON document read once, its strings borrowed from the line where they hold no escapes: what
+//! `stage.json` reads fields from without building a tree of owned values. Objects keep their members in
+//! order; a name given twice is found at its last occurrence, as Go's decoding into a map keeps the last.
+
+use std::borrow::Cow;
+use std::fmt;
+
+use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Doc<'a> {
+    Null,
+    Bool(bool),
+    Num(f64),
+    Str(Cow<'a, str>),
+    Arr(Vec<Doc<'a>>),
+    Obj(Vec<(Cow<'a, str>, Doc<'a>)>),
+}
+
+impl<'a> Doc<'a> {
+    /// The member `name` of an object (its last occurrence); `None` for anything else.
+    pub fn get(&self, name: &str) -> Option<&Doc<'a>> {
+        match self {
+            Doc::Obj(m) => m.iter().rev().find(|(k, _)| k == name).map(|(_, v)| v),
+            _ => None,
+        }
+    }
+
+    /// Element `i` of an array, negative from the end; `None` for anything else.
+    pub fn index(&self, i: i64) -> Option<&Doc<'a>> {
+        match self {
+            Doc::Arr(a) => {
+                let i = if i < 0 { a.len() as i64 + i } else { i };
+                usize::try_from(i).ok().and_then(|i| a.get(i))
+            }
+            _ => None,
+        }
+    }
+
+    /// The object's members with each name once (at its last value), in order of first appearance.
+    pub fn members(&self) -> Vec<(&str, &Doc<'a>)> {
+        let Doc::Obj(m) = self else { return Vec::new() };
+        let mut out: Vec<(&str, &Doc<'a>)> = Vec::with_capacity(m.len());
+        for (k, v) in m {
+            match out.iter_mut().find(|(n, _)| *n == k.as_ref()) {
+                Some(slot) => slot.1 = v,
+                None => out.push((k.as_ref(), v)),
+            }
+        }
+        out
+    }
+
+    /// Go's `json.Marshal` of the decoded value: object keys sorted, HTML characters escaped.
+    pub fn marshal(&self, out: &mut String) {
+        use crate::process::value::{push_json_float, push_json_string};
+        match self {
+            Doc::Null => out.push_str("null"),
+            Doc::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+            Doc::Num(n) => push_json_float(out, *n),
+            Doc::Str(s) => push_json_string(out, s),
+            Doc::Arr(a) => {
+                out.push('[');
+                for (i, x) in a.iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    x.marshal(out);
+                }
+                out.push(']');
+            }
+            Doc::Obj(_) => {
+                let mut m = self.members();
+                m.sort_by(|a, b| a.0.cmp(b.0));
+                out.push('{');
+                for (i, (k, v)) in m.into_iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    push_json_string(out, k);
+                    out.push(':');
+                    v.marshal(out);
+                }
+                out.push('}');
+            }
+        }
+    }
+
+    /// The document as `serde_json` holds it (for what the fast paths do not cover).
+    pub fn to_json(&self) -> serde_json::Value {
+        match self {
+            Doc::Null => serde_json::Value::Null,
+            Doc::Bool(b) => serde_json::Value::Bool(*b),
+            Doc::Num(n) => serde_json::Number::from_f64(*n)
+                .map_or(serde_json::Value::Null, serde_json::Value::Number),
+            Doc::Str(s) => serde_json::Value::String(s.to_string()),
+            Doc::Arr(a) => serde_json::Value::Array(a.iter().map(Doc::to_json).collect()),
+            Doc::Obj(_) => serde_json::Value::Object(
+                self.members()
+                    .into_iter()
+                    .map(|(k, v)| (k.to_string(), v.to_json()))
+                    .collect(),
+            ),
+        }
+    }
+}
+
+/// Reads `text` as one JSON value (nothing but whitespace after it).
+pub fn parse(text: &str) -> Result<Doc<'_>, serde_json::Error> {
+    let mut de = serde_json::Deserializer::from_str(text);
+    let doc = Doc::deserialize(&mut de)?;
+    de.end()?;
+    Ok(doc)
+}
+
+struct DocVisitor;
+
+impl<'de> Visitor<'de> for DocVisitor {
+    type Value = Doc<'de>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<Doc<'de>, E> {
+        Ok(Doc::Null)
+    }
+    fn visit_bool<E: de::Error>(self, b: bool) -> Result<Doc<'de>, E> {
+        Ok(Doc::Bool(b))
+    }
+    fn visit_i64<E: de::Error>(self, n: i64) -> Result<Doc<'de>, E> {
+        Ok(Doc::Num(n as f64))
+    }
+    fn visit_u64<E: de::Error>(self, n: u64) -> Result<Doc<'de>, E> {
+        Ok(Doc::Num(n as f64))
+    }
+    fn visit_f64<E: de::Error>(self, n: f64) -> Result<Doc<'de>, E> {
+        Ok(Doc::Num(n))
+    }
+    fn visit_borrowed_str<E: de::Error>(self, s: &'de str) -> Result<Doc<'de>, E> {
+        Ok(Doc::Str(Cow::Borrowed(s)))
+    }
+    fn visit_str<E: de::Error>(self, s: &str) -> Result<Doc<'de>, E> {
+        Ok(Doc::Str(Cow::Owned(s.to_string())))
+    }
+    fn visit_string<E: de::Error>(self, s: String) -> Result<Doc<'de>, E> {
+        Ok(Doc::Str(Cow::Owned(s)))
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Doc<'de>, A::Error> {
+        let mut v = Vec::new();
+        while let Some(x) = seq.next_element()? {
+            v.push(x);
+        }
+        Ok(Doc::Arr(v))
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Doc<'de>, A::Error> {
+        let mut v = Vec::with_capacity(8);
+        while let Some(k) = map.next_key::<Key<'de>>()? {
+            v.push((k.0, map.next_value()?));
+        }
+        Ok(Doc::Obj(v))
+    }
+}
+
+impl<'de> Deserialize<'de> for Doc<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Doc<'de>, D::Error> {
+        d.deserialize_any(DocVisitor)
+    }
+}
+
+/// An object key, borrowed when it can be.
+struct Key<'a>(Cow<'a, str>);
+
+impl<'de> Deserialize<'de> for Key<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Key<'de>, D::Error> {
+        struct KeyVisitor;
+        impl<'de> Visitor<'de> for KeyVisitor {
+            type Value = Key<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_borrowed_str<E: de::Error>(self, s: &'de str) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Borrowed(s)))
+            }
+            fn visit_str<E: de::Error>(self, s: &str) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Owned(s.to_string())))
+            }
+            fn visit_string<E: de::Error>(self, s: String) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Owned(s)))
+            }
+        }
+        d.deserialize_str(KeyVisitor)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_and_marshals_as_go() {
+        let d = parse(r#"{"b":[1,2.5,"x\n"],"a":{"z":null,"y":true},"b":{"k":"<"}}"#).unwrap();
+        assert_eq!(d.get("b").unwrap().get("k"), Some(&Doc::Str("<".into())));
+        let mut s = String::new();
+        d.marshal(&mut s);
+        assert_eq!(s, r#"{"a":{"y":true,"z":null},"b":{"k":"\u003c"}}"#);
+        assert!(matches!(d.get("a"), Some(Doc::Obj(_))));
+        assert!(parse("{} x").is_err());
+        assert!(parse("{\"a\":}").is_err());
+        let d = parse("[1,2,3]").unwrap();
+        assert_eq!(d.index(-1), Some(&Doc::Num(3.0)));
+        assert_eq!(d.index(3), None);
+    }
+}

@@ -1,0 +1,394 @@
+//! `stage.json`: parses the line (or an extracted value, `source`) as a JSON object and extracts values by
+//! JMESPath `expressions` (name = expression; an empty expression is the name) and top-level keys matching
+//! `regex`. Numbers, strings, bools and null are kept as such; arrays and objects as their JSON text. A
+//! line that is not a JSON object is passed on unchanged, or dropped with `drop_malformed`.
+
+use std::collections::BTreeMap;
+
+use ingot_syntax::decode::{BodyDecoder, Decode, Failed};
+
+use crate::process::args::invalid;
+use crate::process::json_doc::{self, Doc};
+use crate::process::pipeline::{PEntry, Stage};
+use crate::process::value::{marshal_json, Extracted, Value};
+
+use super::source_text;
+
+#[derive(Clone)]
+pub struct Config {
+    pub expressions: Vec<(String, crate::process::jmespath::Expr)>,
+    pub regex: Option<regex::Regex>,
+    pub source: Option<String>,
+    pub drop_malformed: bool,
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("json")
+            .field(
+                "expressions",
+                &self
+                    .expressions
+                    .iter()
+                    .map(|(n, e)| (n, e.as_str()))
+                    .collect::<Vec<_>>(),
+            )
+            .field("regex", &self.regex.as_ref().map(|r| r.as_str()))
+            .field("source", &self.source)
+            .field("drop_malformed", &self.drop_malformed)
+            .finish()
+    }
+}
+
+impl PartialEq for Config {
+    fn eq(&self, o: &Config) -> bool {
+        format!("{self:?}") == format!("{o:?}")
+    }
+}
+
+impl Decode for Config {
+    fn decode(d: &mut BodyDecoder<'_, '_>) -> Result<Self, Failed> {
+        let exprs: BTreeMap<String, String> = d.optional("expressions")?.unwrap_or_default();
+        let regex_text: String = d.optional_or("regex", String::new())?;
+        let source: Option<String> = d.optional("source")?;
+        let drop_malformed: bool = d.optional_or("drop_malformed", false)?;
+        if exprs.is_empty() && regex_text.is_empty() {
+            return Err(d.error(invalid("JMES expressions or regex is required")));
+        }
+        if source.as_deref() == Some("") {
+            return Err(d.error_at_attr("source", invalid("empty source")));
+        }
+        let mut expressions = Vec::with_capacity(exprs.len());
+        for (name, e) in &exprs {
+            let text = if e.is_empty() { name } else { e };
+            match crate::process::jmespath::compile(text) {
+                Ok(c) => expressions.push((name.clone(), c)),
+                Err(err) => {
+                    return Err(d.error_at_attr(
+                        "expressions",
+                        invalid(format!("could not compile JMES expression: {err}")),
+                    ))
+                }
+            }
+        }
+        let regex = if regex_text.is_empty() {
+            None
+        } else {
+            Some(
+                ingot_gocompat::regexp::compile(&regex_text)
+                    .map_err(|e| d.error_at_attr("regex", invalid(e)))?,
+            )
+        };
+        Ok(Config {
+            expressions,
+            regex,
+            source,
+            drop_malformed,
+        })
+    }
+}
+
+impl Config {
+    pub fn build(&self) -> Json {
+        let exprs = self
+            .expressions
+            .iter()
+            .map(|(name, e)| {
+                let how = match path_of(e.as_ast()) {
+                    Some(path) => Eval::Path(path),
+                    None => Eval::Jmes(e.clone()),
+                };
+                (name.clone(), how)
+            })
+            .collect();
+        Json {
+            cfg: self.clone(),
+            exprs,
+        }
+    }
+}
+
+/// One step of a path expression.
+#[derive(Clone, Debug)]
+enum Step {
+    Field(String),
+    Index(i64),
+}
+
+/// How an expression is evaluated: a path of fields and indices read straight from the document (what
+/// nearly every config writes: `message`, `"http.status"`, `nested.field`, `list[0]`), or the JMESPath
+/// engine for everything else. Both give the same value: a missing field or an index out of range is null.
+#[derive(Clone)]
+enum Eval {
+    Path(Vec<Step>),
+    Jmes(crate::process::jmespath::Expr),
+}
+
+fn path_of(ast: &jmespath::ast::Ast) -> Option<Vec<Step>> {
+    use jmespath::ast::Ast;
+    match ast {
+        Ast::Field { name, .. } => Some(vec![Step::Field(name.clone())]),
+        Ast::Subexpr { lhs, rhs, .. } => {
+            let mut p = path_of(lhs)?;
+            match &**rhs {
+                Ast::Index { idx, .. } => p.push(Step::Index(i64::from(*idx))),
+                other => p.extend(path_of(other)?),
+            }
+            Some(p)
+        }
+        _ => None,
+    }
+}
+
+pub struct Json {
+    cfg: Config,
+    exprs: Vec<(String, Eval)>,
+}
+
+/// Alloy's `simplifyType`: scalars as they are, arrays and objects as their JSON text.
+fn simplify(v: &Doc<'_>) -> Value {
+    match v {
+        Doc::Null => Value::Null,
+        Doc::Bool(b) => Value::Bool(*b),
+        Doc::Num(n) => Value::Num(*n),
+        Doc::Str(s) => Value::from(s.as_ref()),
+        other => {
+            let mut s = String::new();
+            other.marshal(&mut s);
+            Value::from(s)
+        }
+    }
+}
+
+fn simplify_json(v: &serde_json::Value) -> Value {
+    match v {
+        serde_json::Value::Null => Value::Null,
+        serde_json::Value::Bool(b) => Value::Bool(*b),
+        serde_json::Value::Number(n) => Value::Num(n.as_f64().unwrap_or(0.0)),
+        serde_json::Value::String(s) => Value::from(s.as_str()),
+        other => {
+            let mut s = String::new();
+            marshal_json(other, &mut s);
+            Value::from(s)
+        }
+    }
+}
+
+impl Json {
+    /// `Err` when the input is not a JSON object (Alloy's `malformed json`).
+    fn extract(&self, extracted: &mut Extracted, input: &str) -> Result<(), ()> {
+        let doc = match json_doc::parse(input) {
+            // Go decodes a JSON null into a map as an empty (nil) map.
+            Ok(Doc::Null) => Doc::Obj(Vec::new()),
+            Ok(d @ Doc::Obj(_)) => d,
+            _ => {
+                tracing::debug!(stage = "json", "failed to unmarshal log line");
+                return Err(());
+            }
+        };
+        let mut var: Option<std::sync::Arc<jmespath::Variable>> = None;
+        for (name, how) in &self.exprs {
+            match how {
+                Eval::Path(steps) => {
+                    let mut cur = Some(&doc);
+                    for step in steps {
+                        cur = cur.and_then(|d| match step {
+                            Step::Field(f) => d.get(f),
+                            Step::Index(i) => d.index(*i),
+                        });
+                    }
+                    extracted.insert(name.clone(), cur.map_or(Value::Null, simplify));
+                }
+                Eval::Jmes(expr) => {
+                    let var = match &mut var {
+                        Some(v) => v.clone(),
+                        None => match jmespath::Variable::try_from(&doc.to_json()) {
+                            Ok(v) => var.insert(std::sync::Arc::new(v)).clone(),
+                            Err(_) => return Err(()),
+                        },
+                    };
+                    match expr.search(var) {
+                        Ok(result) => {
+                            let json =
+                                serde_json::to_value(&*result).unwrap_or(serde_json::Value::Null);
+                            extracted.insert(name.clone(), simplify_json(&json));
+                        }
+                        Err(e) => {
+                            tracing::debug!(stage = "json", "failed to search JMES expression: {e}")
+                        }
+                    }
+                }
+            }
+        }
+        if let Some(re) = &self.cfg.regex {
+            for (k, v) in doc.members() {
+                if re.is_match(k) {
+                    extracted.insert(k.to_string(), simplify(v));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Stage for Json {
+    fn process(&mut self, mut e: PEntry, out: &mut Vec<PEntry>) {
+        let result = match &self.cfg.source {
+            Some(src) => match source_text(&e.extracted, src) {
+                Some(s) => self.extract(&mut e.extracted, &s),
+                None => Ok(()),
+            },
+            None => {
+                let line = std::mem::take(&mut e.line);
+                let r = self.extract(&mut e.extracted, &line);
+                e.line = line;
+                r
+            }
+        };
+        if result.is_err() && self.cfg.drop_malformed {
+            return;
+        }
+        out.push(e);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::process::stages::testing::*;
+    use crate::process::value::Value;
+
+    const LOG: &str = r#"{"time":"2012-11-01T22:08:41+00:00","app":"loki","component":["parser","type"],"level":"WARN","nested":{"child":"value"},"duration":125,"message":"this is a log line","complex":{"log":{"array":[{"test1":"test1"},{"test2":"test2"}]}}}"#;
+
+    // Alloy's json_test.go: expressions, nested, arrays and objects kept as JSON, numbers as float64.
+    #[test]
+    fn extracts_by_jmespath() {
+        let (mut p, _) = pipeline(
+            r#"stage.json { expressions = {
+                out = "message", app = "", nested = "", duration = "",
+                component = "component[0]", complex = "complex.log.array[1].test2", missing = "nope",
+                obj = "complex.log",
+            } }"#,
+        );
+        let mut out = Vec::new();
+        p.run(entry(&[], LOG), &mut out);
+        let x = &out[0].extracted;
+        assert_eq!(x["out"], Value::Str("this is a log line".into()));
+        assert_eq!(x["app"], Value::Str("loki".into()));
+        assert_eq!(x["nested"], Value::Str(r#"{"child":"value"}"#.into()));
+        assert_eq!(x["duration"], Value::Num(125.0));
+        assert_eq!(x["component"], Value::Str("parser".into()));
+        assert_eq!(x["complex"], Value::Str("test2".into()));
+        assert_eq!(x["missing"], Value::Null);
+        assert_eq!(
+            x["obj"],
+            Value::Str(r#"{"array":[{"test1":"test1"},{"test2":"test2"}]}"#.into())
+        );
+        assert_eq!(out[0].line, LOG);
+    }
+
+    #[test]
+    fn regex_keys_and_source() {
+        let (mut p, _) = pipeline(
+            r#"
+            stage.json { expressions = { inner = "nested" } }
+            stage.json {
+                source = "inner"
+                regex = "^ch.*"
+            }
+            "#,
+        );
+        let mut out = Vec::new();
+        p.run(entry(&[], LOG), &mut out);
+        assert_eq!(out[0].extracted["child"], Value::Str("value".into()));
+    }
+
+    #[test]
+    fn malformed_lines_pass_or_drop() {
+        let keep = run_line(r#"stage.json { expressions = { a = "" } }"#, "not json");
+        assert_eq!(keep.len(), 1);
+        assert!(!keep[0].extracted.contains_key("a"));
+        let drop = run_line(
+            r#"stage.json {
+                expressions = { a = "" }
+                drop_malformed = true
+            }"#,
+            "[1,2]",
+        );
+        assert!(drop.is_empty());
+    }
+
+    // The path fast path and the JMESPath engine agree on what they both can read.
+    #[test]
+    fn paths_read_as_jmespath_reads_them() {
+        let doc = r#"{"a":{"b":[{"c":1},{"c":"x"}],"d":null},"a":{"b":[{"c":2}],"e":"last"},"k-1":true,"n":[1,[2,3]]}"#;
+        let json: serde_json::Value =
+            serde_json::from_str(r#"{"a":{"b":[{"c":2}],"e":"last"},"k-1":true,"n":[1,[2,3]]}"#)
+                .unwrap();
+        let parsed = crate::process::json_doc::parse(doc).unwrap();
+        for expr in [
+            "a",
+            "a.b",
+            "a.b[0].c",
+            "a.b[-1]",
+            "a.b[5]",
+            "a.e",
+            "a.d",
+            "\"k-1\"",
+            "n[1][0]",
+            "n[-1][-1]",
+            "missing.x",
+            "a.e.x",
+            "n[0].x",
+            "nope[0]",
+        ] {
+            let e = crate::process::jmespath::compile(expr).unwrap();
+            let steps = super::path_of(e.as_ast()).unwrap_or_else(|| panic!("{expr} is a path"));
+            let mut cur = Some(&parsed);
+            for s in &steps {
+                cur = cur.and_then(|d| match s {
+                    super::Step::Field(f) => d.get(f),
+                    super::Step::Index(i) => d.index(*i),
+                });
+            }
+            let fast = cur.map_or(Value::Null, super::simplify);
+            let slow = super::simplify_json(&e.search_json(&json).unwrap());
+            assert_eq!(fast, slow, "{expr}");
+        }
+        let e = crate::process::jmespath::compile("a[?c > `1`]").unwrap();
+        assert!(super::path_of(e.as_ast()).is_none());
+    }
+
+    #[test]
+    fn community_functions_and_syntax() {
+        let out = run_line(
+            r#"stage.json { expressions = { l = "lower(msg)", parts = "split(msg, ' ')", raw = "'a\\\\b'" } }"#,
+            r#"{"msg":"Hello World"}"#,
+        );
+        assert_eq!(out[0].extracted["l"], Value::from("hello world"));
+        assert_eq!(
+            out[0].extracted["parts"],
+            Value::from(r#"["Hello","World"]"#)
+        );
+        assert_eq!(out[0].extracted["raw"], Value::from("a\\b"));
+        let e = error(r#"stage.json { expressions = { s = "a + b" } }"#);
+        assert!(
+            e.contains("could not compile JMES expression")
+                && e.contains("not its arithmetic, let expressions or $"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn errors() {
+        assert!(error("stage.json {}").contains("JMES expressions or regex is required"));
+        assert!(error(r#"stage.json { expressions = { a = "a[" } }"#)
+            .contains("could not compile JMES expression"));
+        assert!(error(
+            r#"stage.json {
+            expressions = { a = "" }
+            source = ""
+        }"#
+        )
+        .contains("empty source"));
+    }
+}
