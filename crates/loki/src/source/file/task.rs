@@ -36,8 +36,9 @@ const STEP_BUDGET: u64 = 4 * 1024 * 1024;
 /// sent as it is.
 pub const PARTIAL_LINE_WAIT: Duration = Duration::from_secs(5);
 /// How long a file that was renamed or deleted keeps being read after it last grew (the writer may not
-/// have reopened yet) before the file now at the path is opened.
-pub const DRAIN_GRACE: Duration = Duration::from_secs(2);
+/// have reopened yet, or a compressor still reads it) before it is let go. Long enough for an application
+/// that is told to reopen after the rotation (a `postrotate` signal) or is slow to run under load.
+pub const DRAIN_GRACE: Duration = Duration::from_secs(5);
 
 /// The first bytes of a file, hashed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
