@@ -112,6 +112,18 @@ struct Old {
     idle_since: Instant,
 }
 
+impl Old {
+    /// A file nobody writes to any more (found after a rotation the reader did not see): finished as soon
+    /// as it has nothing left to read, without the grace a just-rotated file gets.
+    fn written_out(cur: Cursor) -> Old {
+        let now = Instant::now();
+        Old {
+            cur,
+            idle_since: now.checked_sub(DRAIN_GRACE).unwrap_or(now),
+        }
+    }
+}
+
 struct Task {
     key: PosKey,
     labels: Labels,
@@ -814,9 +826,10 @@ impl Worker {
         if !hold && !t.retiring {
             let mut found_rotated = false;
             if t.cur.is_none() {
+                let before = t.old.len();
                 self.try_open(t, now);
-                // A file rotated while stopped is finished before the new one is read.
-                found_rotated = !t.old.is_empty();
+                // A file rotated while stopped, found by the open, is finished before the new one is read.
+                found_rotated = t.old.len() > before;
             }
             if found_rotated {
                 t.due = now;
@@ -899,12 +912,7 @@ impl Worker {
                             .and_then(|id| self.rotated_beside(&t.key.path, id, offset));
                         match found {
                             Some((rotated, cur)) => {
-                                // Nobody writes to it any more: finished once it has nothing left.
-                                let now = Instant::now();
-                                t.old.push(Old {
-                                    cur,
-                                    idle_since: now.checked_sub(DRAIN_GRACE).unwrap_or(now),
-                                });
+                                t.old.push(Old::written_out(cur));
                                 tracing::info!(component = %self.id, path = %t.key.path, rotated = %rotated, offset, "the file was rotated while stopped: finishing the rotated file from the saved position, then reading the new one from the start");
                             }
                             None => {
@@ -1241,11 +1249,7 @@ impl Worker {
                 self.rotated_beside(&t.key.path, cur.reading.identity(), cur.committed)
             {
                 tracing::info!(component = %self.id, path = %t.key.path, copy = %copy, offset = cur.committed, "reading the rest of the truncated file from its copy");
-                let now = Instant::now();
-                t.old.push(Old {
-                    cur: c,
-                    idle_since: now.checked_sub(DRAIN_GRACE).unwrap_or(now),
-                });
+                t.old.push(Old::written_out(c));
             }
         }
         if let Err(e) = cur.restart_from_zero() {
