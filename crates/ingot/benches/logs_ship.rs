@@ -16,27 +16,21 @@
 //!
 //! Run with `cargo bench -p ingot --bench logs_ship`. Missing syslog-ng fails with the install command.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::io::{BufReader, Read, Write};
+use std::net::{SocketAddr, TcpListener};
 use std::path::Path;
 use std::process::Command;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use ingot_testkit::bench::{env_or, read_request_head};
 use ingot_testkit::{free_port, require_binary, status_kib, Peer};
 
 const BIN: &str = env!("CARGO_BIN_EXE_ingot");
 const LINE_BYTES: usize = 100;
 const RATE: u64 = 10_000;
 const WARM_UP: Duration = Duration::from_secs(3);
-
-fn env_or(name: &str, default: u64) -> u64 {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
 
 /// A 100-byte line (newline included) carrying its number.
 fn line(n: u64) -> String {
@@ -53,33 +47,6 @@ struct Counts {
     requests: AtomicU64,
     lines: AtomicU64,
     bad: AtomicU64,
-}
-
-/// Reads a request head: (path, content-length, whether the client waits for `100 Continue`).
-fn read_head(reader: &mut BufReader<TcpStream>) -> Option<(String, usize, bool)> {
-    let mut first = String::new();
-    if reader.read_line(&mut first).ok()? == 0 {
-        return None;
-    }
-    let path = first.split_whitespace().nth(1).unwrap_or("").to_string();
-    let (mut len, mut expect) = (0, false);
-    loop {
-        let mut h = String::new();
-        if reader.read_line(&mut h).ok()? == 0 {
-            return None;
-        }
-        if h == "\r\n" {
-            break;
-        }
-        if let Some((n, v)) = h.split_once(':') {
-            if n.eq_ignore_ascii_case("content-length") {
-                len = v.trim().parse().unwrap_or(0);
-            } else if n.eq_ignore_ascii_case("expect") {
-                expect = v.trim().eq_ignore_ascii_case("100-continue");
-            }
-        }
-    }
-    Some((path, len, expect))
 }
 
 /// Lines in a push body: Loki's protobuf with snappy, or its JSON (`{"streams":[{"values":[...]}]}`).
@@ -109,7 +76,9 @@ fn start_sink(counts: Arc<Counts>) -> SocketAddr {
             std::thread::spawn(move || {
                 let mut reader = BufReader::new(stream.try_clone().unwrap());
                 let mut stream = stream;
-                while let Some((path, len, expect)) = read_head(&mut reader) {
+                while let Some(head) = read_request_head(&mut reader) {
+                    let (path, len, expect) =
+                        (head.path, head.content_length, head.expect_continue);
                     if expect && stream.write_all(b"HTTP/1.1 100 Continue\r\n\r\n").is_err() {
                         return;
                     }

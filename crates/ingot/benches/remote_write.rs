@@ -9,8 +9,8 @@
 //! Every agent runs with its defaults for queueing and batching; only the scrape interval (1 s), the target
 //! and the receiver are set.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::io::{BufReader, Read, Write};
+use std::net::{SocketAddr, TcpListener};
 use std::path::Path;
 use std::process::Command;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -18,17 +18,11 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use ingot_prom::remote_write::encode::decode_v1;
+use ingot_testkit::bench::{env_or, read_request_head};
 use ingot_testkit::{free_port, require_binary, status_kib, Peer};
 
 const METRIC: &str = "bench_series";
 const WARM_UP: Duration = Duration::from_secs(8);
-
-fn env_or(name: &str, default: u64) -> u64 {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
 
 /// Serves the same exposition to every request (HTTP/1.1, kept alive).
 fn start_target(series: u64) -> SocketAddr {
@@ -57,7 +51,7 @@ fn start_target(series: u64) -> SocketAddr {
                 let mut reader = BufReader::new(stream.try_clone().unwrap());
                 let mut stream = stream;
                 loop {
-                    let Some(_) = read_head(&mut reader) else {
+                    let Some(_) = read_request_head(&mut reader) else {
                         return;
                     };
                     if stream.write_all(&response).is_err() {
@@ -68,31 +62,6 @@ fn start_target(series: u64) -> SocketAddr {
         }
     });
     addr
-}
-
-/// Reads a request head; returns (path, content-length), or `None` at the end of the connection.
-fn read_head(reader: &mut BufReader<TcpStream>) -> Option<(String, usize)> {
-    let mut line = String::new();
-    if reader.read_line(&mut line).ok()? == 0 {
-        return None;
-    }
-    let path = line.split_whitespace().nth(1).unwrap_or("").to_string();
-    let mut len = 0;
-    loop {
-        let mut h = String::new();
-        if reader.read_line(&mut h).ok()? == 0 {
-            return None;
-        }
-        if h == "\r\n" {
-            break;
-        }
-        if let Some((n, v)) = h.split_once(':') {
-            if n.eq_ignore_ascii_case("content-length") {
-                len = v.trim().parse().unwrap_or(0);
-            }
-        }
-    }
-    Some((path, len))
 }
 
 #[derive(Default)]
@@ -113,7 +82,8 @@ fn start_sink(counts: Arc<Counts>) -> SocketAddr {
             std::thread::spawn(move || {
                 let mut reader = BufReader::new(stream.try_clone().unwrap());
                 let mut stream = stream;
-                while let Some((path, len)) = read_head(&mut reader) {
+                while let Some(head) = read_request_head(&mut reader) {
+                    let (path, len) = (head.path, head.content_length);
                     let mut body = vec![0; len];
                     if reader.read_exact(&mut body).is_err() {
                         return;

@@ -1,6 +1,7 @@
 //! Real peers for tests: processes started on 127.0.0.1 on free ports in temporary directories and stopped
 //! when dropped. A missing binary fails the test with the command that installs it, never a silent skip.
 
+pub mod bench;
 pub mod components;
 pub mod cost;
 pub mod counting_target;
