@@ -5,8 +5,8 @@
 //! - `create.log` by Debian's `logrotate` with `create` (renamed, a new file created),
 //! - `copy.log` by `logrotate` with `copytruncate` (copied, then truncated in place),
 //! - `gzip.log` by `logrotate` with `create` and `compress` (renamed, compressed and removed at once),
-//! - `hand.log` by hand: deleted, or renamed away; the writer reopens at its next line, as an
-//!   application told to reopen its log does;
+//! - `hand.log` by hand: deleted or renamed away, and created again; the writer reopens at its next line,
+//!   as an application told to reopen its log does;
 //!
 //! and meanwhile the sink fails on a seeded random schedule (bursts of 500, of 429 with `Retry-After`,
 //! and an outage of 2 s with connections refused), and ingot is stopped with SIGTERM and restarted, then
@@ -40,8 +40,10 @@ const FILES: [&str; 4] = ["create", "copy", "gzip", "hand"];
 const SAVE_INTERVAL_SECS: u64 = 2;
 const BATCH_LINES: u64 = 1024;
 
-/// Writes `seq=<n> file=<name> ...` lines with `O_APPEND`, reopening the path when it names another file
-/// (or none), as an application told to reopen its log does. `hold` is taken around each write so that a
+/// Writes `seq=<n> file=<name> ...` lines with `O_APPEND`, reopening the path when it names another file,
+/// as an application told to reopen its log does. It never creates the file once started (creating it in
+/// the instant between logrotate's rename and create raced logrotate, which moved the writer's file aside
+/// to a `.backup` no agent tails). `hold` is taken around each write so that a
 /// rotation can note exactly which numbers were written while it ran.
 struct Writer {
     stop: Arc<AtomicBool>,
@@ -69,9 +71,12 @@ impl Writer {
             while !s.load(Ordering::SeqCst) {
                 {
                     let _held = hold.lock().unwrap();
-                    if std::fs::metadata(&path).map(|m| m.ino()).ok() != Some(ino) {
-                        f = open();
-                        ino = f.metadata().unwrap().ino();
+                    let now = std::fs::metadata(&path).map(|m| m.ino()).ok();
+                    if now.is_some_and(|n| n != ino) {
+                        if let Ok(g) = std::fs::OpenOptions::new().append(true).open(&path) {
+                            f = g;
+                            ino = f.metadata().unwrap().ino();
+                        }
                     }
                     writeln!(
                         f,
@@ -228,9 +233,12 @@ impl Rotations {
         let hand = self.dir.join("hand.log");
         let _held = self.hold.lock().unwrap();
         if delete_hand {
+            // Deleted and created again by its owner (the writer never creates it itself).
             let _ = std::fs::remove_file(&hand);
+            let _ = std::fs::File::create(&hand);
         } else {
             let _ = std::fs::rename(&hand, self.dir.join(format!("hand.log.{}", self.turn)));
+            let _ = std::fs::File::create(&hand);
         }
         self.turn += 1;
     }

@@ -220,7 +220,11 @@ async fn delete_and_recreate() {
         "",
         4,
         false,
-        move |_| std::fs::remove_file(&l).unwrap(),
+        // Deleted, then created again (by whoever owns the log), as the writer never creates it itself.
+        move |_| {
+            std::fs::remove_file(&l).unwrap();
+            std::fs::File::create(&l).unwrap();
+        },
     )
     .await;
     assert_eq!(dups, 0);
@@ -479,6 +483,8 @@ local.file_match "logs" {{
         std::thread::sleep(Duration::from_millis(5));
         std::fs::rename(&log, dir.path().join("app.old")).unwrap();
         tokio::time::sleep(Duration::from_millis(400)).await;
+        // Created again (the writer never creates it itself), then written to.
+        std::fs::File::create(&log).unwrap();
         writer.pause(false);
     }
     tokio::time::sleep(Duration::from_millis(500)).await;

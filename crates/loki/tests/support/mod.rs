@@ -217,8 +217,11 @@ pub fn missing_and_duplicates(received: &[u64], n: u64) -> (Vec<u64>, u64) {
 }
 
 /// Writes `seq=<n> <filler>` lines to a path at a steady rate, as an application logging with
-/// `O_APPEND` does; when the path names another file (or none), it reopens it (creating it), as an
-/// application told to reopen its log does.
+/// `O_APPEND` does; when the path names another file, it reopens it, as an application told to reopen its
+/// log does. It never creates the file once started: while the path names nothing (between logrotate's
+/// rename and its create) it goes on writing to the file it has open. Creating it there raced logrotate,
+/// which then moved the writer's file aside to `<name>-<date>.backup`, a file no reader tails, and the
+/// lines in it looked lost.
 pub struct Writer {
     stop: Arc<AtomicBool>,
     paused: Arc<AtomicBool>,
@@ -247,6 +250,7 @@ impl Writer {
             };
             let mut f = open(&path);
             let mut ino = f.metadata().unwrap().ino();
+            let reopen = |path: &PathBuf| std::fs::OpenOptions::new().append(true).open(path).ok();
             let started = Instant::now();
             let mut n = 0u64;
             while !s.load(Ordering::SeqCst) {
@@ -255,9 +259,11 @@ impl Writer {
                     continue;
                 }
                 let now_ino = std::fs::metadata(&path).map(|m| m.ino()).ok();
-                if now_ino != Some(ino) {
-                    f = open(&path);
-                    ino = f.metadata().unwrap().ino();
+                if now_ino.is_some_and(|n| n != ino) {
+                    if let Some(g) = reopen(&path) {
+                        f = g;
+                        ino = f.metadata().unwrap().ino();
+                    }
                 }
                 writeln!(
                     f,

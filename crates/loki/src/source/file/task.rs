@@ -7,12 +7,11 @@
 //! is what the positions file holds, so that a SIGKILL never skips lines a receiver had only queued; `pos`
 //! is the end of the last line cut from the buffer, `read_off` the end of what was read.
 
+use std::collections::VecDeque;
 use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom};
 use std::os::unix::fs::{FileExt, MetadataExt};
 use std::time::{Duration, Instant, SystemTime};
-
-use std::collections::VecDeque;
 
 use ingot_logs::receipt::{receipt, Receipt, Token};
 use ingot_logs::{AppendError, Entry, LogsReceiver};
@@ -489,9 +488,6 @@ impl Cursor {
             }
             self.durable = *end;
             self.in_flight.pop_front();
-        }
-        if self.in_flight.is_empty() && self.pending.is_none() {
-            self.durable = self.committed;
         }
         self.durable != before
     }
