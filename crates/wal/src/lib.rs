@@ -26,6 +26,7 @@ use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
 
 pub mod checkpoint;
+pub mod chunk;
 pub mod ownership;
 pub mod thread;
 

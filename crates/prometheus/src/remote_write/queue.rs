@@ -18,8 +18,9 @@ use ingot_prom::remote_write::{Backoff, Client, ExternalLabels, Outcome, Protoco
 use ingot_prom::sample::{is_stale_nan, Metadata, Sample};
 use ingot_runtime::health::HealthReporter;
 use ingot_wal::checkpoint::{load_position, save_position};
+use ingot_wal::chunk::{read_chunk, ChunkEnd};
 use ingot_wal::thread::WalThread;
-use ingot_wal::{Position, Read, Reader};
+use ingot_wal::Position;
 use tokio::sync::{mpsc, watch, Notify};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
@@ -476,62 +477,6 @@ fn report_position_save(
             tracing::warn!(endpoint = %id, "{msg}");
             health.set(&key, Some(msg));
         }
-    }
-}
-
-/// How much one read on a blocking thread takes before handing the records over.
-const READ_CHUNK_RECORDS: usize = 256;
-const READ_CHUNK_BYTES: usize = 4 << 20;
-
-/// How a chunk of reads ended.
-enum ChunkEnd {
-    /// The chunk filled up; more may be there.
-    More,
-    /// Everything committed so far was read.
-    End,
-}
-
-/// Reads up to a chunk of records on a blocking thread (file reads never run on the async workers), and
-/// gives the reader back.
-async fn read_chunk(
-    mut reader: Reader,
-) -> (Reader, Vec<(Vec<u8>, Position)>, std::io::Result<ChunkEnd>) {
-    let position = reader.position();
-    let wal = reader.wal().clone();
-    if position >= wal.end() {
-        return (reader, Vec::new(), Ok(ChunkEnd::End));
-    }
-    let joined = tokio::task::spawn_blocking(move || {
-        let mut records = Vec::new();
-        let mut bytes = 0;
-        let outcome = loop {
-            if records.len() >= READ_CHUNK_RECORDS || bytes >= READ_CHUNK_BYTES {
-                break Ok(ChunkEnd::More);
-            }
-            let mut payload = Vec::new();
-            match reader.next(&mut payload) {
-                Ok(Read::Record(end)) => {
-                    bytes += payload.len();
-                    records.push((payload, end));
-                }
-                Ok(Read::End) => break Ok(ChunkEnd::End),
-                Err(e) => break Err(e),
-            }
-        };
-        (reader, records, outcome)
-    })
-    .await;
-    match joined {
-        Ok(chunk) => chunk,
-        // The blocking pool is shutting down: start again where this chunk started; what was not handed
-        // over stays in the WAL.
-        Err(e) => (
-            wal.reader(position),
-            Vec::new(),
-            Err(std::io::Error::other(format!(
-                "reading on a blocking thread: {e}"
-            ))),
-        ),
     }
 }
 
