@@ -92,6 +92,12 @@ async fn run_async(args: RunArgs) -> Result<(), String> {
         return Err("loading the configuration failed".into());
     }
     logging.apply(&controller.config_blocks().get::<LoggingConfig>());
+    // Started: the code that ran once to get here (parsing, every component's build) need not stay
+    // resident (see the function's docs).
+    match ingot_hostfs::sys::drop_startup_code_pages() {
+        Ok(bytes) => tracing::debug!(bytes, "start-up code pages let go"),
+        Err(e) => tracing::debug!("start-up code pages stay mapped: madvise: {e}"),
+    }
     let tls_at_start = controller.config_blocks().get::<HttpConfig>().tls.is_some();
 
     let shutdown = CancellationToken::new();
