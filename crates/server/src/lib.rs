@@ -6,6 +6,7 @@ pub mod http_block;
 pub mod listen;
 mod listener;
 pub mod livedebugging;
+mod ui;
 
 use std::sync::Arc;
 
@@ -71,7 +72,8 @@ fn clean_prefix(prefix: &str) -> String {
 }
 
 pub fn router(state: ServerState) -> Router {
-    let web = format!("{}/api/v0/web", clean_prefix(&state.options.ui_path_prefix));
+    let prefix = clean_prefix(&state.options.ui_path_prefix);
+    let web = format!("{prefix}/api/v0/web");
     let mut router = Router::new()
         .route("/metrics", get(metrics))
         .route("/-/ready", get(ready))
@@ -86,6 +88,13 @@ pub fn router(state: ServerState) -> Router {
             .route("/debug/pprof", get(pprof))
             .route("/debug/pprof/{*profile}", get(pprof));
     }
+    // The UI takes what no route took (under its prefix); added before the layers so that authentication
+    // covers it as it covers every route.
+    let ui = ui::Ui::new(&prefix);
+    router = router.fallback(move |method: Method, uri: Uri, headers: HeaderMap| {
+        let ui = ui.clone();
+        async move { ui.handle(&method, &uri, &headers) }
+    });
     router
         .layer(Extension(MetricsGathers(SingleFlight::new())))
         .layer(axum::middleware::from_fn_with_state(
