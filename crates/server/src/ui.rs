@@ -26,18 +26,50 @@ const SVG: &str = "image/svg+xml";
 
 /// Every file of the UI but the page itself: its path under `<prefix>/`, its content type, its bytes.
 const ASSETS: &[(&str, &str, &[u8])] = &[
-    ("assets/style.css", CSS, include_bytes!("../ui/assets/style.css")),
-    ("assets/favicon.svg", SVG, include_bytes!("../ui/assets/favicon.svg")),
+    (
+        "assets/style.css",
+        CSS,
+        include_bytes!("../ui/assets/style.css"),
+    ),
+    (
+        "assets/favicon.svg",
+        SVG,
+        include_bytes!("../ui/assets/favicon.svg"),
+    ),
     ("assets/main.js", JS, include_bytes!("../ui/assets/main.js")),
     ("assets/dom.js", JS, include_bytes!("../ui/assets/dom.js")),
     ("assets/api.js", JS, include_bytes!("../ui/assets/api.js")),
-    ("assets/alloy.js", JS, include_bytes!("../ui/assets/alloy.js")),
-    ("assets/health.js", JS, include_bytes!("../ui/assets/health.js")),
+    (
+        "assets/alloy.js",
+        JS,
+        include_bytes!("../ui/assets/alloy.js"),
+    ),
+    (
+        "assets/health.js",
+        JS,
+        include_bytes!("../ui/assets/health.js"),
+    ),
     ("assets/list.js", JS, include_bytes!("../ui/assets/list.js")),
-    ("assets/component.js", JS, include_bytes!("../ui/assets/component.js")),
-    ("assets/graph.js", JS, include_bytes!("../ui/assets/graph.js")),
-    ("assets/layout.js", JS, include_bytes!("../ui/assets/layout.js")),
-    ("assets/debug.js", JS, include_bytes!("../ui/assets/debug.js")),
+    (
+        "assets/component.js",
+        JS,
+        include_bytes!("../ui/assets/component.js"),
+    ),
+    (
+        "assets/graph.js",
+        JS,
+        include_bytes!("../ui/assets/graph.js"),
+    ),
+    (
+        "assets/layout.js",
+        JS,
+        include_bytes!("../ui/assets/layout.js"),
+    ),
+    (
+        "assets/debug.js",
+        JS,
+        include_bytes!("../ui/assets/debug.js"),
+    ),
 ];
 
 /// The page; `{{BASE}}` becomes the prefix (with a trailing `/`), HTML-escaped.
@@ -122,7 +154,12 @@ impl Ui {
         } else {
             &self.index
         };
-        serve(file, method == Method::HEAD, headers, file.content_type == HTML)
+        serve(
+            file,
+            method == Method::HEAD,
+            headers,
+            file.content_type == HTML,
+        )
     }
 }
 
@@ -132,7 +169,10 @@ fn serve(file: &File, head: bool, headers: &HeaderMap, page: bool) -> Response {
     let unchanged = headers
         .get(IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.split(',').any(|t| t.trim() == file.etag || t.trim() == "*"));
+        .is_some_and(|v| {
+            v.split(',')
+                .any(|t| t.trim() == file.etag || t.trim() == "*")
+        });
     let mut response = if unchanged {
         StatusCode::NOT_MODIFIED.into_response()
     } else if head {
@@ -204,7 +244,10 @@ mod tests {
             for line in text.lines().filter(|l| l.starts_with("import ")) {
                 let target = line.split(['\'', '"']).nth(1).unwrap();
                 let target = format!("assets/{}", target.trim_start_matches("./"));
-                assert!(ui.assets.contains_key(target.as_str()), "{path} imports {target}");
+                assert!(
+                    ui.assets.contains_key(target.as_str()),
+                    "{path} imports {target}"
+                );
             }
         }
     }
@@ -218,8 +261,14 @@ mod tests {
         assert!(String::from_utf8(ui.index.body.clone())
             .unwrap()
             .contains("<base href=\"/ui/\">"));
-        assert_eq!(get(&ui, "/ui/assets/nope.js").status(), StatusCode::NOT_FOUND);
-        assert_eq!(get(&ui, "/ui/api/v0/web/nope").status(), StatusCode::NOT_FOUND);
+        assert_eq!(
+            get(&ui, "/ui/assets/nope.js").status(),
+            StatusCode::NOT_FOUND
+        );
+        assert_eq!(
+            get(&ui, "/ui/api/v0/web/nope").status(),
+            StatusCode::NOT_FOUND
+        );
         assert_eq!(get(&ui, "/other").status(), StatusCode::NOT_FOUND);
         assert_eq!(get(&ui, "/uix").status(), StatusCode::NOT_FOUND);
         let r = get(&ui, "/ui");
@@ -235,7 +284,11 @@ mod tests {
         let etag = get(&ui, "/assets/style.css").headers()[ETAG].clone();
         let mut headers = HeaderMap::new();
         headers.insert(IF_NONE_MATCH, etag);
-        let r = ui.handle(&Method::GET, &"/assets/style.css".parse().unwrap(), &headers);
+        let r = ui.handle(
+            &Method::GET,
+            &"/assets/style.css".parse().unwrap(),
+            &headers,
+        );
         assert_eq!(r.status(), StatusCode::NOT_MODIFIED);
     }
 

@@ -1,6 +1,7 @@
 // A layered layout of a directed graph, drawn left to right in the direction data flows:
 //  1. cycles are broken by turning round the edges a depth-first search finds going back (drawn as they are);
-//  2. each node's layer is the length of the longest path reaching it (sources in layer 0);
+//  2. each node's layer is the length of the longest path reaching it (a source moves up to just before its
+//     nearest successor);
 //  3. an edge spanning several layers passes through a virtual node in each layer between, so that it is
 //     ordered like a node and drawn around the others;
 //  4. the order within each layer comes from sweeps down and up the layers, each placing a node at the mean
@@ -69,6 +70,14 @@ export function layout(nodes, edges) {
       layerOf[w] = Math.max(layerOf[w], layerOf[v] + 1);
       if (--indeg[w] === 0) queue.push(w);
     }
+  }
+
+  // A source sits just before its nearest successor rather than in the first column, so that its edge is short.
+  const hasPred = new Array(n).fill(false);
+  for (const e of dag) hasPred[e.b] = true;
+  for (let i = 0; i < n; i++) {
+    if (hasPred[i] || succ[i].length === 0) continue;
+    layerOf[i] = Math.min(...succ[i].map((w) => layerOf[w])) - 1;
   }
 
   // 3. Virtual nodes; every edge becomes a chain of unit edges. Vertices: real nodes first, then virtual ones.
