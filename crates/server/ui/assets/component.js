@@ -152,7 +152,15 @@ export async function render(app, id) {
   replace(
     app,
     h('h1', { id: 'title' }, id, ' ', label(state)),
-    h('p', { class: 'actions' }, h('a', { href: docsUrl(detail.name), class: 'button', rel: 'noreferrer', target: '_blank' }, `Documentation of ${detail.name}`), ' ', h('a', { href: 'graph', class: 'button' }, 'Graph'), ' ', debugLink),
+    h(
+      'p',
+      { class: 'actions' },
+      h('a', { href: docsUrl(detail.name), class: 'button', rel: 'noreferrer', target: '_blank' }, `Documentation of ${detail.name}`),
+      h('a', { href: 'graph', class: 'button' }, 'Graph'),
+      // An exporter's own endpoint, what its scrapes read (a link only: the page does not fetch it).
+      detail.name.startsWith('prometheus.exporter.') ? h('a', { href: `/api/v0/component/${encodeURI(id)}/metrics`, class: 'button' }, 'Exported metrics') : null,
+      debugLink,
+    ),
     health,
     detail.name === 'prometheus.scrape' ? targetsTable(scrapeTargets(detail.debugInfo)) : null,
     h('div', { id: 'arguments' }, bodySections(detail.arguments, 'Arguments')),
