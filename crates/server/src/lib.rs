@@ -82,7 +82,13 @@ pub fn router(state: ServerState) -> Router {
         .route("/-/support", get(support_bundle))
         .route("/api/v0/component/{*path}", any(component_http))
         .route(&format!("{web}/components"), get(list_components))
-        .route(&format!("{web}/components/{{*id}}"), get(get_component));
+        .route(&format!("{web}/components/{{*id}}"), get(get_component))
+        .route(&format!("{web}/debug/{{*id}}"), get(livedebugging::debug_stream))
+        .route(&format!("{web}/graph"), get(livedebugging::graph_stream))
+        .route(
+            &format!("{web}/graph/{{*module}}"),
+            get(livedebugging::graph_stream),
+        );
     if state.options.enable_pprof {
         router = router
             .route("/debug/pprof", get(pprof))
