@@ -473,6 +473,24 @@ fn the_ui_in_chromium_shows_what_fails_and_why() {
         d["paused"]["before"], d["paused"]["after"],
         "data kept coming while paused: {d}"
     );
+    assert!(
+        d["sampled"]["status"]
+            .as_str()
+            .unwrap()
+            .contains("0% of the data sampled"),
+        "{d}"
+    );
+    assert_eq!(
+        d["sampled"]["before"], d["sampled"]["after"],
+        "data came through a 0% sample: {d}"
+    );
+    assert!(
+        strs(&r["streams"])
+            .iter()
+            .any(|u| u.ends_with("/api/v0/web/debug/prometheus.scrape.healthy?sampleProb=0")),
+        "{}",
+        r["streams"]
+    );
     let missing = &pages["debugMissing"];
     assert_eq!(missing["state"], "error", "{missing}");
     assert!(

@@ -151,6 +151,7 @@ await step('debug', async () => {
   let lines = [];
   let filtered = null;
   let paused = null;
+  let sampled = null;
   if (state === 'streaming') {
     await page.waitForFunction(() => document.querySelectorAll('#output .line').length > 0, null, { timeout: WAIT }).catch(() => {});
     lines = await page.$$eval('#output .line', (ls) => ls.slice(0, 20).map((l) => l.innerText));
@@ -167,10 +168,25 @@ await step('debug', async () => {
     const after = await page.$eval('#counts', (e) => e.innerText);
     paused = { state: await page.$eval('#stream-status', (e) => e.dataset.state), before, after };
     state = 'streaming';
+    // Sampling at 0% and resuming: the stream reopens with sampleProb=0 and the agent sends nothing.
+    await page.$eval('#sample', (el) => {
+      el.value = '0';
+      el.dispatchEvent(new Event('input'));
+      el.dispatchEvent(new Event('change'));
+    });
+    await page.click('#pause');
+    await page.waitForFunction(() => document.querySelector('#stream-status')?.dataset.state === 'streaming', null, { timeout: WAIT });
+    const sampledBefore = await page.$eval('#counts', (e) => e.innerText);
+    await page.waitForTimeout(2500);
+    sampled = {
+      status: await page.$eval('#stream-status', (e) => e.innerText),
+      before: sampledBefore,
+      after: await page.$eval('#counts', (e) => e.innerText),
+    };
   }
   const problem = await page.$eval('#stream-problem', (e) => e.innerText);
   await text();
-  return { state, lines, filtered, paused, problem, screenshot: await shot('debug') };
+  return { state, lines, filtered, paused, sampled, problem, screenshot: await shot('debug') };
 });
 
 await step('debugMissing', async () => {
