@@ -123,25 +123,26 @@ fn browser_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser")
 }
 
-/// node, chromium and playwright-core, or a panic naming the install command.
-fn require_browser() -> PathBuf {
+/// node and chromium (their paths), with playwright-core, or a panic naming the install command.
+fn require_browser() -> (PathBuf, PathBuf) {
     let node = require_binary("node", "nodejs npm");
-    require_binary("chromium", "chromium");
+    let chromium = require_binary("chromium", "chromium");
     let dir = browser_dir();
     assert!(
         dir.join("node_modules/playwright-core/package.json").is_file(),
         "the browser tests need npm's playwright-core: install it with `npm ci --prefix {}` (or run ./scripts/test)",
         dir.display()
     );
-    node
+    (node, chromium)
 }
 
 /// Runs the browser script within `limit`, killing it past that.
-fn run_browser(node: &Path, config: &Value, limit: Duration) -> Value {
+fn run_browser(node: &Path, chromium: &Path, config: &Value, limit: Duration) -> Value {
     let out = PathBuf::from(config["out"].as_str().unwrap());
     let mut child = Command::new(node)
         .arg(browser_dir().join("ui.mjs"))
         .arg(config.to_string())
+        .env("CHROMIUM", chromium)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -191,7 +192,7 @@ fn strs(v: &Value) -> Vec<String> {
 
 #[test]
 fn the_ui_in_chromium_shows_what_fails_and_why() {
-    let node = require_browser();
+    let (node, chromium) = require_browser();
     let (closed, closed_rw) = (free_port(), free_port());
     let (mut agent, addr, _data) = start(&pipeline(closed, closed_rw), &[]);
     let (_many, many_addr, _many_data) = start(
@@ -240,7 +241,7 @@ fn the_ui_in_chromium_shows_what_fails_and_why() {
         "timing": {"base": format!("http://{many_addr}/ui/"), "componentId": "prometheus.scrape.s7", "runs": 5},
     });
     let started = Instant::now();
-    let r = run_browser(&node, &config, Duration::from_secs(90));
+    let r = run_browser(&node, &chromium, &config, Duration::from_secs(90));
     println!(
         "browser run: {:?}; screenshots and result.json in {}",
         started.elapsed(),
