@@ -590,3 +590,132 @@ fn the_web_api_is_behind_the_http_blocks_auth() {
     assert_eq!(s.status, 200);
     s.read_until("an item with credentials", Duration::from_secs(5), |i| !i.is_empty());
 }
+
+/// POSTs `body` as JSON and returns the status.
+fn post_json(addr: SocketAddr, path: &str, body: &str) -> u16 {
+    let mut conn = TcpStream::connect_timeout(&addr, Duration::from_secs(5)).unwrap();
+    conn.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    write!(
+        conn,
+        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut raw = Vec::new();
+    let _ = conn.read_to_end(&mut raw);
+    String::from_utf8_lossy(&raw)
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0)
+}
+
+#[test]
+fn loki_process_and_otelcol_batch_stream_and_draw_their_edges() {
+    let loki_port = free_port();
+    let otlp_port = free_port();
+    let agent = start(&format!(
+        r#"{ENABLED}
+loki.source.api "in" {{
+  http {{
+    listen_address = "127.0.0.1"
+    listen_port    = {loki_port}
+  }}
+  forward_to             = [loki.process.p.receiver]
+  use_incoming_timestamp = true
+}}
+
+loki.process "p" {{
+  forward_to = [loki.echo.out.receiver]
+  stage.static_labels {{
+    values = {{ stage = "processed" }}
+  }}
+}}
+
+loki.echo "out" {{ }}
+
+otelcol.receiver.otlp "in" {{
+  http {{
+    endpoint = "127.0.0.1:{otlp_port}"
+  }}
+  output {{
+    traces = [otelcol.processor.batch.b.input]
+  }}
+}}
+
+otelcol.processor.batch "b" {{
+  timeout = "100ms"
+  output {{
+    traces = [otelcol.exporter.debug.d.input]
+  }}
+}}
+
+otelcol.exporter.debug "d" {{ }}
+"#
+    ));
+    let (_, body) = http_get(agent.addr, "/api/v0/web/components").unwrap();
+    let components: Value = serde_json::from_str(&body).unwrap();
+    let edges = |id: &str| -> Value {
+        components
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["localID"] == id)
+            .unwrap_or_else(|| panic!("{id} in {body}"))["dataFlowEdgesTo"]
+            .clone()
+    };
+    // Data flows into the referenced receivers and consumers, as Alloy draws it.
+    assert_eq!(edges("loki.source.api.in"), serde_json::json!(["loki.process.p"]));
+    assert_eq!(edges("loki.process.p"), serde_json::json!(["loki.echo.out"]));
+    assert_eq!(edges("otelcol.receiver.otlp.in"), serde_json::json!(["otelcol.processor.batch.b"]));
+    assert_eq!(edges("otelcol.processor.batch.b"), serde_json::json!(["otelcol.exporter.debug.d"]));
+    assert_eq!(edges("otelcol.exporter.debug.d"), serde_json::json!([]));
+
+    let mut process = Stream::open(agent.addr, "/api/v0/web/debug/loki.process.p", None);
+    let mut batch = Stream::open(agent.addr, "/api/v0/web/debug/otelcol.processor.batch.b", None);
+    let mut graph = Stream::open(agent.addr, "/api/v0/web/graph?window=1", None);
+    let loki_addr: SocketAddr = format!("127.0.0.1:{loki_port}").parse().unwrap();
+    let otlp_addr: SocketAddr = format!("127.0.0.1:{otlp_port}").parse().unwrap();
+    let push = r#"{"streams":[{"stream":{"job":"app"},"values":[["1700000000120000000","hello live"]]}]}"#;
+    let span = r#"{"resourceSpans":[{"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"svc"}}]},"scopeSpans":[{"scope":{"name":"t"},"spans":[{"traceId":"5b8efff798038103d269b633813fc60c","spanId":"eee19b7ec3c1b174","name":"live-span","kind":2,"startTimeUnixNano":"1700000000000000000","endTimeUnixNano":"1700000001000000000"}]}]}]}"#;
+    let pushed = Instant::now();
+    let mut pushes = 0;
+    let items = loop {
+        assert_eq!(post_json(loki_addr, "/loki/api/v1/push", push), 204);
+        assert_eq!(post_json(otlp_addr, "/v1/traces", span), 200);
+        pushes += 1;
+        let body = process.read_for(Duration::from_millis(300));
+        if complete_items(&body).len() >= 2 || pushed.elapsed() > Duration::from_secs(10) {
+            break complete_items(&body).into_iter().map(String::from).collect::<Vec<_>>();
+        }
+    };
+    assert!(
+        items.contains(&"[IN]: timestamp: 2023-11-14T22:13:20.12Z, entry: hello live, labels: {job=\"app\"}, structured_metadata: {}".to_string()),
+        "{items:?}"
+    );
+    assert!(
+        items.contains(&"[OUT]: timestamp: 2023-11-14T22:13:20.12Z, entry: hello live, labels: {job=\"app\", stage=\"processed\"}, structured_metadata: {}".to_string()),
+        "{items:?}"
+    );
+    let items = batch.read_until("a batch of spans", Duration::from_secs(10), |i| !i.is_empty());
+    assert!(items[0].starts_with("ResourceSpans #0\n"), "{items:?}");
+    assert!(items[0].contains("live-span"), "{items:?}");
+    // The graph: the processor's rate with the consumers it sends to; loki.process counts what leaves.
+    let windows = graph.read_until("a window with both", Duration::from_secs(10), |w| {
+        w.iter().any(|w| w.contains("otelcol.processor.batch.b") && w.contains("loki.process.p"))
+    });
+    let window = windows
+        .iter()
+        .find(|w| w.contains("otelcol.processor.batch.b") && w.contains("loki.process.p"))
+        .unwrap();
+    let rows: Value = serde_json::from_str(window).unwrap();
+    let row = |id: &str| rows.as_array().unwrap().iter().find(|r| r["componentID"] == id).unwrap().clone();
+    assert_eq!(row("otelcol.processor.batch.b")["type"], "otel_trace");
+    assert_eq!(
+        row("otelcol.processor.batch.b")["targetComponentIDs"],
+        serde_json::json!(["otelcol.exporter.debug.d"])
+    );
+    assert_eq!(row("loki.process.p")["type"], "loki_log");
+    assert!(row("loki.process.p")["rate"].as_f64().unwrap() > 0.0);
+    println!("{pushes} pushes; graph window: {window}");
+}
