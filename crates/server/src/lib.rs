@@ -81,7 +81,10 @@ pub fn router(state: ServerState) -> Router {
         .route("/api/v0/component/{*path}", any(component_http))
         .route(&format!("{web}/components"), get(list_components))
         .route(&format!("{web}/components/{{*id}}"), get(get_component))
-        .route(&format!("{web}/debug/{{*id}}"), get(livedebugging::debug_stream))
+        .route(
+            &format!("{web}/debug/{{*id}}"),
+            get(livedebugging::debug_stream),
+        )
         .route(&format!("{web}/graph"), get(livedebugging::graph_stream))
         .route(
             &format!("{web}/graph/{{*module}}"),

@@ -100,10 +100,11 @@ impl Appender for Inner {
         for (before, after) in &watched {
             // As Alloy's: a dropped series counts 0 and shows as `{}`.
             let count = u64::from(after.is_some());
-            self.debug.publish(DataType::PrometheusMetric, count, || match after {
-                Some(after) => format!("{before} => {after}"),
-                None => format!("{before} => {{}}"),
-            });
+            self.debug
+                .publish(DataType::PrometheusMetric, count, || match after {
+                    Some(after) => format!("{before} => {after}"),
+                    None => format!("{before} => {{}}"),
+                });
         }
         if out.is_empty() && batch.metadata.is_empty() {
             return Ok(());
