@@ -166,8 +166,14 @@ impl Stream {
     }
 
     /// With a receive buffer of `rcvbuf` bytes, so that a client that stops reading is felt at once.
-    fn open_with(addr: SocketAddr, path: &str, auth: Option<&str>, rcvbuf: Option<usize>) -> Stream {
-        let socket = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
+    fn open_with(
+        addr: SocketAddr,
+        path: &str,
+        auth: Option<&str>,
+        rcvbuf: Option<usize>,
+    ) -> Stream {
+        let socket =
+            socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
         if let Some(size) = rcvbuf {
             socket.set_recv_buffer_size(size).unwrap();
         }
@@ -264,7 +270,12 @@ impl Stream {
     }
 
     /// Reads until `done` holds for the complete items (split on `|;|`) so far.
-    fn read_until(&mut self, what: &str, timeout: Duration, done: impl Fn(&[&str]) -> bool) -> Vec<String> {
+    fn read_until(
+        &mut self,
+        what: &str,
+        timeout: Duration,
+        done: impl Fn(&[&str]) -> bool,
+    ) -> Vec<String> {
         let until = Instant::now() + timeout;
         loop {
             let body = self.read_for(Duration::from_millis(100));
@@ -306,7 +317,9 @@ fn a_debug_stream_shows_samples_as_they_flow_from_a_real_scrape() {
     let mut relabel = Stream::open(agent.addr, "/api/v0/web/debug/prometheus.relabel.r", None);
     assert_eq!(relabel.status, 200, "{}", relabel.headers);
     assert!(
-        relabel.headers.contains("content-type: text/plain; charset=utf-8"),
+        relabel
+            .headers
+            .contains("content-type: text/plain; charset=utf-8"),
         "{}",
         relabel.headers
     );
@@ -316,9 +329,13 @@ fn a_debug_stream_shows_samples_as_they_flow_from_a_real_scrape() {
     let dropped = format!(
         "{{__name__=\"demo_metric\", i=\"2\", instance=\"{instance}\", job=\"prometheus.scrape.s\"}} => {{}}"
     );
-    let items = relabel.read_until("relabel items for a kept and a dropped series", Duration::from_secs(10), |items| {
-        items.iter().filter(|i| **i == kept).count() >= 2 && items.contains(&dropped.as_str())
-    });
+    let items = relabel.read_until(
+        "relabel items for a kept and a dropped series",
+        Duration::from_secs(10),
+        |items| {
+            items.iter().filter(|i| **i == kept).count() >= 2 && items.contains(&dropped.as_str())
+        },
+    );
     for item in &items {
         assert!(
             item.starts_with('{') && item.contains("} => {"),
@@ -327,24 +344,26 @@ fn a_debug_stream_shows_samples_as_they_flow_from_a_real_scrape() {
     }
     // The scrape's own report series flow too, relabelled like the rest.
     assert!(
-        items.iter().any(|i| i.starts_with("{__name__=\"up\", instance=")),
+        items
+            .iter()
+            .any(|i| i.starts_with("{__name__=\"up\", instance=")),
         "{items:?}"
     );
 
     // The scrape's stream: `sample:` items whose values are the scrape numbers, growing as scrapes happen.
     let mut scrape = Stream::open(agent.addr, "/api/v0/web/debug/prometheus.scrape.s", None);
-    let prefix = format!(
-        "sample: ts=",
-    );
+    let prefix = "sample: ts=";
     let series = format!(
         ", labels={{__name__=\"demo_metric\", i=\"1\", instance=\"{instance}\", job=\"prometheus.scrape.s\"}}, value="
     );
-    let items = scrape.read_until("three scrapes of demo_metric{i=\"1\"}", Duration::from_secs(10), |items| {
-        items.iter().filter(|i| i.contains(&series)).count() >= 3
-    });
+    let items = scrape.read_until(
+        "three scrapes of demo_metric{i=\"1\"}",
+        Duration::from_secs(10),
+        |items| items.iter().filter(|i| i.contains(&series)).count() >= 3,
+    );
     let values: Vec<f64> = items
         .iter()
-        .filter(|i| i.starts_with(&prefix) && i.contains(&series))
+        .filter(|i| i.starts_with(prefix) && i.contains(&series))
         .map(|i| sample_value(i).unwrap())
         .collect();
     assert!(values.windows(2).all(|w| w[1] > w[0]), "{values:?}");
@@ -352,11 +371,22 @@ fn a_debug_stream_shows_samples_as_they_flow_from_a_real_scrape() {
     assert!(item.ends_with(".000000"), "Go's %f: {item}");
 
     // remote_write shows what it was handed: relabelled series only, never the dropped one.
-    let mut rw = Stream::open(agent.addr, "/api/v0/web/debug/prometheus.remote_write.w", None);
+    let mut rw = Stream::open(
+        agent.addr,
+        "/api/v0/web/debug/prometheus.remote_write.w",
+        None,
+    );
     let items = rw.read_until("remote_write items", Duration::from_secs(10), |items| {
-        items.iter().any(|i| i.contains("stage=\"relabeled\"") && i.contains("demo_metric"))
+        items
+            .iter()
+            .any(|i| i.contains("stage=\"relabeled\"") && i.contains("demo_metric"))
     });
-    assert!(items.iter().all(|i| i.starts_with("sample: ts=") && !i.contains("i=\"2\"")), "{items:?}");
+    assert!(
+        items
+            .iter()
+            .all(|i| i.starts_with("sample: ts=") && !i.contains("i=\"2\"")),
+        "{items:?}"
+    );
 }
 
 #[test]
@@ -378,7 +408,10 @@ fn sampling_is_honoured_and_a_bad_probability_is_answered_as_alloy_does() {
     let n_none = complete_items(&none.read_for(Duration::from_millis(300))).len();
     assert!(n_all > 500, "the unsampled stream got {n_all} items");
     let share = n_half as f64 / n_all as f64;
-    assert!((0.35..0.65).contains(&share), "sampleProb=0.5 kept {n_half} of {n_all}");
+    assert!(
+        (0.35..0.65).contains(&share),
+        "sampleProb=0.5 kept {n_half} of {n_all}"
+    );
     assert_eq!(n_none, 0, "sampleProb=0 kept items");
     // Alloy writes the 400 and its message, then streams with the default probability.
     assert_eq!(bad.status, 400);
@@ -401,9 +434,11 @@ fn refusals_are_alloys_and_the_graph_needs_no_livedebugging_block() {
     // The graph reads counts only: Alloy serves it whatever the block says.
     let mut graph = Stream::open(agent.addr, "/api/v0/web/graph?window=1", None);
     assert_eq!(graph.status, 200);
-    graph.read_until("a graph window with the relabel's rate", Duration::from_secs(5), |w| {
-        w.iter().any(|w| w.contains("prometheus.relabel.r"))
-    });
+    graph.read_until(
+        "a graph window with the relabel's rate",
+        Duration::from_secs(5),
+        |w| w.iter().any(|w| w.contains("prometheus.relabel.r")),
+    );
     drop(agent);
 
     let agent = start(&format!(
@@ -411,9 +446,18 @@ fn refusals_are_alloys_and_the_graph_needs_no_livedebugging_block() {
         pipeline(target.addr, &sink.url(), "200ms", "")
     ));
     let cases = [
-        ("/api/v0/web/debug/prometheus.relabel.nope", "component not found\n"),
-        ("/api/v0/web/debug/module/prometheus.relabel.r", "component not found\n"),
-        ("/api/v0/web/debug/livedebugging", "\"livedebugging\" is not a component\n"),
+        (
+            "/api/v0/web/debug/prometheus.relabel.nope",
+            "component not found\n",
+        ),
+        (
+            "/api/v0/web/debug/module/prometheus.relabel.r",
+            "component not found\n",
+        ),
+        (
+            "/api/v0/web/debug/livedebugging",
+            "\"livedebugging\" is not a component\n",
+        ),
         (
             "/api/v0/web/debug/prometheus.exporter.self.me",
             "the component \"prometheus.exporter.self\" does not support live debugging\n",
@@ -486,7 +530,10 @@ fn a_client_that_stops_reading_stalls_nothing_and_costs_bounded_memory() {
     // The relabelled data still reaches remote_write's sink.
     let requests = sink.requests().len();
     std::thread::sleep(Duration::from_secs(2));
-    assert!(sink.requests().len() > requests, "remote_write stopped sending");
+    assert!(
+        sink.requests().len() > requests,
+        "remote_write stopped sending"
+    );
     // The client goes: the agent says how much it missed.
     drop(stalled);
     let started = Instant::now();
@@ -495,7 +542,10 @@ fn a_client_that_stops_reading_stalls_nothing_and_costs_bounded_memory() {
         if log.contains("items were dropped because the client did not read them fast enough") {
             break;
         }
-        assert!(started.elapsed() < Duration::from_secs(10), "no drop count in the log:\n{log}");
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "no drop count in the log:\n{log}"
+        );
         std::thread::sleep(Duration::from_millis(100));
     }
 }
@@ -520,14 +570,22 @@ fn the_graph_has_the_pipeline_edges_and_rates_that_keep_coming() {
             .unwrap_or_else(|| panic!("{id} in {body}"))["dataFlowEdgesTo"]
             .clone()
     };
-    assert_eq!(edges("prometheus.scrape.s"), serde_json::json!(["prometheus.relabel.r"]));
-    assert_eq!(edges("prometheus.relabel.r"), serde_json::json!(["prometheus.remote_write.w"]));
+    assert_eq!(
+        edges("prometheus.scrape.s"),
+        serde_json::json!(["prometheus.relabel.r"])
+    );
+    assert_eq!(
+        edges("prometheus.relabel.r"),
+        serde_json::json!(["prometheus.remote_write.w"])
+    );
     assert_eq!(edges("prometheus.remote_write.w"), serde_json::json!([]));
     assert_eq!(edges("prometheus.exporter.self.me"), serde_json::json!([]));
 
     let mut graph = Stream::open(agent.addr, "/api/v0/web/graph?window=1", None);
     assert_eq!(graph.status, 200);
-    let windows = graph.read_until("three graph windows", Duration::from_secs(8), |w| w.len() >= 3);
+    let windows = graph.read_until("three graph windows", Duration::from_secs(8), |w| {
+        w.len() >= 3
+    });
     let mut totals = std::collections::BTreeMap::<String, f64>::new();
     for window in &windows[1..] {
         let rows: Value = serde_json::from_str(window).unwrap_or_else(|e| panic!("{e}: {window}"));
@@ -555,14 +613,19 @@ fn the_graph_has_the_pipeline_edges_and_rates_that_keep_coming() {
         );
         // 3 series and 5 report series a scrape; the relabel drops one (counted 0).
         assert!(s > r && r > 0.0 && w > 0.0, "{window}");
-        assert!((r - w).abs() <= 7.0, "relabel {r}/s and remote_write {w}/s differ: {window}");
+        assert!(
+            (r - w).abs() <= 7.0,
+            "relabel {r}/s and remote_write {w}/s differ: {window}"
+        );
         for (id, v) in [("s", s), ("r", r), ("w", w)] {
             *totals.entry(id.into()).or_default() += v;
         }
     }
     println!("graph rates over {} windows: {totals:?}", windows.len() - 1);
     // Alloy's framing: each window is a JSON array followed by `|;|`.
-    assert!(windows.iter().all(|w| w.starts_with('[') && w.ends_with(']')));
+    assert!(windows
+        .iter()
+        .all(|w| w.starts_with('[') && w.ends_with(']')));
 }
 
 #[test]
@@ -588,13 +651,16 @@ fn the_web_api_is_behind_the_http_blocks_auth() {
         Some("admin:s3cret-live"),
     );
     assert_eq!(s.status, 200);
-    s.read_until("an item with credentials", Duration::from_secs(5), |i| !i.is_empty());
+    s.read_until("an item with credentials", Duration::from_secs(5), |i| {
+        !i.is_empty()
+    });
 }
 
 /// POSTs `body` as JSON and returns the status.
 fn post_json(addr: SocketAddr, path: &str, body: &str) -> u16 {
     let mut conn = TcpStream::connect_timeout(&addr, Duration::from_secs(5)).unwrap();
-    conn.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    conn.set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
     write!(
         conn,
         "POST {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
@@ -665,18 +731,35 @@ otelcol.exporter.debug "d" {{ }}
             .clone()
     };
     // Data flows into the referenced receivers and consumers, as Alloy draws it.
-    assert_eq!(edges("loki.source.api.in"), serde_json::json!(["loki.process.p"]));
-    assert_eq!(edges("loki.process.p"), serde_json::json!(["loki.echo.out"]));
-    assert_eq!(edges("otelcol.receiver.otlp.in"), serde_json::json!(["otelcol.processor.batch.b"]));
-    assert_eq!(edges("otelcol.processor.batch.b"), serde_json::json!(["otelcol.exporter.debug.d"]));
+    assert_eq!(
+        edges("loki.source.api.in"),
+        serde_json::json!(["loki.process.p"])
+    );
+    assert_eq!(
+        edges("loki.process.p"),
+        serde_json::json!(["loki.echo.out"])
+    );
+    assert_eq!(
+        edges("otelcol.receiver.otlp.in"),
+        serde_json::json!(["otelcol.processor.batch.b"])
+    );
+    assert_eq!(
+        edges("otelcol.processor.batch.b"),
+        serde_json::json!(["otelcol.exporter.debug.d"])
+    );
     assert_eq!(edges("otelcol.exporter.debug.d"), serde_json::json!([]));
 
     let mut process = Stream::open(agent.addr, "/api/v0/web/debug/loki.process.p", None);
-    let mut batch = Stream::open(agent.addr, "/api/v0/web/debug/otelcol.processor.batch.b", None);
+    let mut batch = Stream::open(
+        agent.addr,
+        "/api/v0/web/debug/otelcol.processor.batch.b",
+        None,
+    );
     let mut graph = Stream::open(agent.addr, "/api/v0/web/graph?window=1", None);
     let loki_addr: SocketAddr = format!("127.0.0.1:{loki_port}").parse().unwrap();
     let otlp_addr: SocketAddr = format!("127.0.0.1:{otlp_port}").parse().unwrap();
-    let push = r#"{"streams":[{"stream":{"job":"app"},"values":[["1700000000120000000","hello live"]]}]}"#;
+    let push =
+        r#"{"streams":[{"stream":{"job":"app"},"values":[["1700000000120000000","hello live"]]}]}"#;
     let span = r#"{"resourceSpans":[{"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"svc"}}]},"scopeSpans":[{"scope":{"name":"t"},"spans":[{"traceId":"5b8efff798038103d269b633813fc60c","spanId":"eee19b7ec3c1b174","name":"live-span","kind":2,"startTimeUnixNano":"1700000000000000000","endTimeUnixNano":"1700000001000000000"}]}]}]}"#;
     let pushed = Instant::now();
     let mut pushes = 0;
@@ -686,7 +769,10 @@ otelcol.exporter.debug "d" {{ }}
         pushes += 1;
         let body = process.read_for(Duration::from_millis(300));
         if complete_items(&body).len() >= 2 || pushed.elapsed() > Duration::from_secs(10) {
-            break complete_items(&body).into_iter().map(String::from).collect::<Vec<_>>();
+            break complete_items(&body)
+                .into_iter()
+                .map(String::from)
+                .collect::<Vec<_>>();
         }
     };
     assert!(
@@ -697,19 +783,29 @@ otelcol.exporter.debug "d" {{ }}
         items.contains(&"[OUT]: timestamp: 2023-11-14T22:13:20.12Z, entry: hello live, labels: {job=\"app\", stage=\"processed\"}, structured_metadata: {}".to_string()),
         "{items:?}"
     );
-    let items = batch.read_until("a batch of spans", Duration::from_secs(10), |i| !i.is_empty());
+    let items = batch.read_until("a batch of spans", Duration::from_secs(10), |i| {
+        !i.is_empty()
+    });
     assert!(items[0].starts_with("ResourceSpans #0\n"), "{items:?}");
     assert!(items[0].contains("live-span"), "{items:?}");
     // The graph: the processor's rate with the consumers it sends to; loki.process counts what leaves.
     let windows = graph.read_until("a window with both", Duration::from_secs(10), |w| {
-        w.iter().any(|w| w.contains("otelcol.processor.batch.b") && w.contains("loki.process.p"))
+        w.iter()
+            .any(|w| w.contains("otelcol.processor.batch.b") && w.contains("loki.process.p"))
     });
     let window = windows
         .iter()
         .find(|w| w.contains("otelcol.processor.batch.b") && w.contains("loki.process.p"))
         .unwrap();
     let rows: Value = serde_json::from_str(window).unwrap();
-    let row = |id: &str| rows.as_array().unwrap().iter().find(|r| r["componentID"] == id).unwrap().clone();
+    let row = |id: &str| {
+        rows.as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["componentID"] == id)
+            .unwrap()
+            .clone()
+    };
     assert_eq!(row("otelcol.processor.batch.b")["type"], "otel_trace");
     assert_eq!(
         row("otelcol.processor.batch.b")["targetComponentIDs"],

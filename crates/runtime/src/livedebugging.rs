@@ -351,8 +351,11 @@ impl Watcher for StreamBuffer {
 /// added in place (never queued, so never dropped; bounded by the number of components).
 #[derive(Default)]
 pub struct GraphCounts {
-    counts: Mutex<HashMap<(Arc<str>, DataType), (Option<Vec<String>>, u64)>>,
+    counts: Mutex<HashMap<(Arc<str>, DataType), WindowCount>>,
 }
+
+/// The targets of the first item of a window, and the count so far.
+type WindowCount = (Option<Vec<String>>, u64);
 
 /// One line of a graph window: what `componentID` sent, of `kind`, to `targets`.
 #[derive(Clone, Debug, PartialEq)]

@@ -12,8 +12,8 @@ use std::time::{Duration, Instant};
 
 use ingot_common::receiver::LogsReceiver;
 use ingot_logs::{AppendError, Entry, Fanout, LogsAppender, Token};
-use ingot_runtime::livedebugging::DataType;
 use ingot_runtime::component::{ComponentType, Context, DebugMetric, Stability};
+use ingot_runtime::livedebugging::DataType;
 use ingot_syntax::value::Value;
 
 use super::args::{build_pipeline, Arguments, StageConfig};

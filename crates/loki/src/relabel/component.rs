@@ -10,8 +10,8 @@ use ingot_common::receiver::LogsReceiver;
 use ingot_common::relabel::Rules;
 use ingot_logs::{AppendError, Entry, Fanout, LogsAppender, Token};
 use ingot_prom::exposition::{Desc, MetricType};
-use ingot_prom::relabel::{process_with, CacheLimit, NameScheme, RelabelCache, Scratch};
 use ingot_prom::labels::Labels;
+use ingot_prom::relabel::{process_with, CacheLimit, NameScheme, RelabelCache, Scratch};
 use ingot_runtime::component::{ComponentType, Context, DebugMetric, Stability};
 use ingot_runtime::livedebugging::DataType;
 use ingot_syntax::value::Value;
@@ -129,9 +129,10 @@ impl Inner {
         // Published once the entries are taken (a `Full` answer brings them again).
         if let Some(watched) = watched {
             for (entry, after) in entries.iter().zip(&watched) {
-                self.debug.publish(DataType::LokiLog, u64::from(after.is_some()), || {
-                    crate::livedebug::relabel_line(entry, after.as_ref())
-                });
+                self.debug
+                    .publish(DataType::LokiLog, u64::from(after.is_some()), || {
+                        crate::livedebug::relabel_line(entry, after.as_ref())
+                    });
             }
         }
         for (receiver, why) in refusals {
