@@ -354,6 +354,10 @@ fn the_ui_in_chromium_shows_what_fails_and_why() {
         c["docs"],
         "https://grafana.com/docs/alloy/latest/reference/components/prometheus/prometheus.scrape/"
     );
+    assert_eq!(
+        c["liveDebuggingLink"], "debug/prometheus.scrape.failing",
+        "{c}"
+    );
     let rw_args = pages["secretComponent"]["arguments"].as_str().unwrap();
     assert!(
         rw_args.contains("(secret)") && rw_args.contains("\"writer\""),

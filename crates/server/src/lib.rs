@@ -300,14 +300,33 @@ async fn list_components(State(state): State<ServerState>) -> Response {
         .controller
         .components()
         .iter()
-        .map(component_json)
+        .map(|info| web_component_json(&state.controller, info))
         .collect();
     json(StatusCode::OK, &serde_json::Value::Array(list))
 }
 
+/// A component as the web API shows it, with Alloy's `liveDebuggingEnabled`: whether its type publishes live
+/// debugging data, whatever the `livedebugging` block says (Alloy decides it from the component's Go type), so
+/// the UI links to the component's debug page, which tells when the block is off.
+fn web_component_json(
+    controller: &Controller,
+    info: &ingot_runtime::controller::ComponentInfo,
+) -> serde_json::Value {
+    let mut value = component_json(info);
+    let supported = matches!(
+        controller.live_debugging_support(&info.id),
+        ingot_runtime::controller::LiveDebuggingSupport::Supported
+    );
+    value["liveDebuggingEnabled"] = serde_json::Value::Bool(supported);
+    value
+}
+
 async fn get_component(State(state): State<ServerState>, Path(id): Path<String>) -> Response {
     match state.controller.component(&id) {
-        Some(info) => json(StatusCode::OK, &component_json(&info)),
+        Some(info) => json(
+            StatusCode::OK,
+            &web_component_json(&state.controller, &info),
+        ),
         None => text(
             StatusCode::NOT_FOUND,
             format!("component {id:?} not found\n"),

@@ -110,6 +110,7 @@ await step('component', async () => {
     metricsTitle: await get('#metrics h2'),
     metricsText: await get('#metrics'),
     docs,
+    liveDebuggingLink: await page.$eval('#live-debugging', (a) => a.getAttribute('href')).catch(() => null),
     text: await text(),
     screenshot: await shot('component'),
   };
