@@ -815,3 +815,43 @@ otelcol.exporter.debug "d" {{ }}
     assert!(row("loki.process.p")["rate"].as_f64().unwrap() > 0.0);
     println!("{pushes} pushes; graph window: {window}");
 }
+
+/// ingot's addition: `prometheus.receive_http` (which Alloy refuses to stream) shows each sample it
+/// receives, in remote_write's words. Here the agent's own remote_write sends to it.
+#[test]
+fn receive_http_streams_what_it_receives() {
+    let target = Target::start(2);
+    let port = free_port();
+    let rx = format!(
+        "prometheus.receive_http \"rx\" {{\n  http {{\n    listen_address = \"127.0.0.1\"\n    listen_port    = {port}\n  }}\n  forward_to = []\n}}\n"
+    );
+    let agent = start(&format!(
+        "{ENABLED}{}",
+        pipeline(
+            target.addr,
+            &format!("http://127.0.0.1:{port}/api/v1/metrics/write"),
+            "200ms",
+            &rx
+        )
+    ));
+    let mut s = Stream::open(
+        agent.addr,
+        "/api/v0/web/debug/prometheus.receive_http.rx",
+        None,
+    );
+    assert_eq!(s.status, 200);
+    let items = s.read_until("a received demo_metric", Duration::from_secs(15), |items| {
+        items
+            .iter()
+            .any(|i| i.contains("demo_metric") && i.contains("stage=\"relabeled\""))
+    });
+    let item = items
+        .iter()
+        .find(|i| i.contains("demo_metric") && i.contains("stage=\"relabeled\""))
+        .unwrap();
+    assert!(item.starts_with("sample: ts="), "{item}");
+    assert!(
+        item.contains(", value=") && item.ends_with(".000000"),
+        "{item}"
+    );
+}
