@@ -87,6 +87,7 @@ fn component(stages: &str, sink: Arc<Counter>) -> (Arc<Component>, LogsReceiver)
         memory_http: MemoryHttp::detached(),
         validate_only: false,
         features: Default::default(),
+        live_debugging: ingot_runtime::livedebugging::Publisher::detached("test"),
     };
     let c = Arc::new(Component::build(ctx.clone(), args).unwrap());
     let receiver = LogsReceiver::from_value(ctx.exports.get().get("receiver").unwrap()).unwrap();

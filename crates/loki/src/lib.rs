@@ -4,6 +4,7 @@
 //! which `loki.write` sends and `loki.source.api` receives.
 
 pub mod echo;
+pub mod livedebug;
 pub mod process;
 pub mod push;
 pub mod relabel;

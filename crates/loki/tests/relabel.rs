@@ -52,6 +52,7 @@ fn context(id: &str) -> Context {
         memory_http: MemoryHttp::detached(),
         validate_only: false,
         features: Default::default(),
+        live_debugging: ingot_runtime::livedebugging::Publisher::detached("test"),
     }
 }
 

@@ -98,6 +98,7 @@ labels     = {{ source = "api", drop_me = "" }}
         memory_http: MemoryHttp::detached(),
         validate_only: false,
         features: Default::default(),
+        live_debugging: ingot_runtime::livedebugging::Publisher::detached("test"),
     };
     let component = Arc::new(Component::build(ctx.clone(), args).unwrap());
     component.start();

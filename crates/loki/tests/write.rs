@@ -83,6 +83,7 @@ fn start(data: &std::path::Path, args: Arguments) -> Running {
         memory_http: MemoryHttp::detached(),
         validate_only: false,
         features: Default::default(),
+        live_debugging: ingot_runtime::livedebugging::Publisher::detached("test"),
     };
     let existed = ctx.data_path.exists();
     let component = Arc::new(Component::build(ctx.clone(), args).unwrap());
@@ -569,6 +570,7 @@ fn a_receipt_completes_once_the_entries_are_in_the_wal_and_appends_wait_for_an_o
         memory_http: MemoryHttp::detached(),
         validate_only: false,
         features: Default::default(),
+        live_debugging: ingot_runtime::livedebugging::Publisher::detached("test"),
     };
     let unstarted = Component::build(ctx.clone(), args.clone()).unwrap();
     let exports = ctx.exports.get();

@@ -47,6 +47,7 @@ fn context(data: &std::path::Path) -> Context {
         memory_http: MemoryHttp::detached(),
         validate_only: false,
         features: Default::default(),
+        live_debugging: ingot_runtime::livedebugging::Publisher::detached("test"),
     }
 }
 

@@ -10,6 +10,7 @@ pub mod conditions;
 pub mod config;
 pub mod exporter;
 pub mod grpc;
+pub mod livedebug;
 pub mod metrics;
 pub mod processor;
 pub mod receiver;

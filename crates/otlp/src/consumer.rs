@@ -4,7 +4,7 @@
 //! full and others are not.
 
 use std::fmt;
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
 use std::time::Duration;
 
 use ingot_logs::receipt::Token;
@@ -129,6 +129,15 @@ pub type Refusal = (String, String);
 pub struct Fanout {
     outputs: RwLock<Outputs>,
     pending: [Mutex<Option<Pending>>; 3],
+    observer: OnceLock<Arc<dyn Observer>>,
+}
+
+/// Sees each request a [`Fanout`] hands on, once, when it is taken (live debugging). `active` is asked
+/// first, so an observer nobody listens to costs a call.
+pub trait Observer: Send + Sync {
+    fn active(&self) -> bool;
+    /// `data` was taken; `to` are the consumers of its signal.
+    fn taken(&self, data: &Data, to: &[Consumer]);
 }
 
 impl Fanout {
@@ -136,7 +145,13 @@ impl Fanout {
         Fanout {
             outputs: RwLock::new(outputs),
             pending: Default::default(),
+            observer: OnceLock::new(),
         }
+    }
+
+    /// Sets the observer of what this fan-out hands on (once; later calls are ignored).
+    pub fn observe(&self, observer: Arc<dyn Observer>) {
+        let _ = self.observer.set(observer);
     }
 
     pub fn set_outputs(&self, outputs: Outputs) {
@@ -232,6 +247,11 @@ impl Fanout {
             });
         }
         refusals.extend(refused);
+        if let Some(o) = self.observer.get() {
+            if o.active() {
+                o.taken(data, &consumers);
+            }
+        }
         Ok(refusals)
     }
 

@@ -12,6 +12,6 @@ pub mod data;
 pub mod json;
 pub mod proto;
 
-pub use consumer::{Consume, ConsumeError, Consumer, Fanout, Outputs, Refusal};
+pub use consumer::{Consume, ConsumeError, Consumer, Fanout, Observer, Outputs, Refusal};
 pub use data::{Data, Logs, Metrics, Signal, Traces};
 pub use ingot_logs::receipt::{receipt, Receipt, Token};

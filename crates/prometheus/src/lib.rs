@@ -3,6 +3,7 @@
 
 pub mod exporter;
 pub mod fanout;
+pub mod livedebug;
 pub mod receive_http;
 pub mod relabel;
 pub mod remote_write;

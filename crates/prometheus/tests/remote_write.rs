@@ -87,6 +87,7 @@ fn start_with(data: &std::path::Path, args: Arguments) -> Running {
         memory_http: MemoryHttp::detached(),
         validate_only: false,
         features: Default::default(),
+        live_debugging: ingot_runtime::livedebugging::Publisher::detached("test"),
     };
     let existed = ctx.data_path.exists();
     let component = Arc::new(Component::build(ctx.clone(), args).unwrap());

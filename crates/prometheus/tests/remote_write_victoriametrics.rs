@@ -85,6 +85,7 @@ fn start(data: &std::path::Path, endpoint: Endpoint) -> (Arc<Component>, Metrics
         memory_http: MemoryHttp::detached(),
         validate_only: false,
         features: Default::default(),
+        live_debugging: ingot_runtime::livedebugging::Publisher::detached("test"),
     };
     let args = Arguments {
         external_labels: BTreeMap::from([("cluster".to_string(), "e2e".to_string())]),

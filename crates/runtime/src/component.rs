@@ -52,6 +52,9 @@ pub struct Context {
     pub validate_only: bool,
     /// Agent-wide behaviour switched by `--feature.*` flags.
     pub features: crate::controller::Features,
+    /// Where the component publishes what passes through it for live debugging (see
+    /// [`crate::livedebugging`]): free while nobody watches.
+    pub live_debugging: crate::livedebugging::Publisher,
 }
 
 /// Routes `/api/v0/component/<id>/<path>` requests to components, and gathers the agent's metrics (the
@@ -168,6 +171,10 @@ pub trait ComponentType: Sized + Send + Sync + 'static {
     const NAME: &'static str;
     /// Alloy's stability level for the component; `--stability.level` below it refuses the block.
     const STABILITY: Stability;
+
+    /// Whether the component publishes live debugging data (Alloy's `component.LiveDebugging` marker): a
+    /// debug stream of any other component is refused, as Alloy refuses it.
+    const LIVE_DEBUGGING: bool = false;
 
     type Args: Arguments;
 
@@ -410,6 +417,8 @@ pub struct Registration {
     /// `prometheus.exporter.unix`
     pub name: &'static str,
     pub stability: Stability,
+    /// [`ComponentType::LIVE_DEBUGGING`].
+    pub live_debugging: bool,
     pub decode: fn(&Block, &mut Evaluator<'_>) -> Result<DynArgs, Diagnostics>,
     pub build: BuildFn,
 }
@@ -419,6 +428,7 @@ impl Registration {
         Registration {
             name: C::NAME,
             stability: C::STABILITY,
+            live_debugging: C::LIVE_DEBUGGING,
             decode: |block, ev| decode_args::<C::Args>(block, ev).map(DynArgs::new),
             build: |ctx, args| {
                 let args = args

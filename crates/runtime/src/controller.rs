@@ -30,6 +30,7 @@ use crate::eval::{self, Decoded, ExportsScope};
 use crate::exports::{Changed, ExportsPublisher};
 use crate::graph::{self, BlockClass, Graph};
 use crate::health::{Health, HealthReporter, HealthState};
+use crate::livedebugging::{LiveDebugging, Publisher};
 use crate::metrics::{AgentCollector, AgentCollectors, ControllerMetrics};
 use crate::source::ConfigSource;
 
@@ -189,6 +190,20 @@ pub struct Controller {
     pub metrics: ControllerMetrics,
     /// The agent's own collectors (the process, the build), gathered with the controller's metrics.
     agent: Arc<AgentCollectors>,
+    /// Where components publish live debugging data and the web API's streams watch it.
+    live_debugging: Arc<LiveDebugging>,
+}
+
+/// Whether a component can be watched by a debug stream, and why not (Alloy's answers).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum LiveDebuggingSupport {
+    Supported,
+    /// No block has this id.
+    NotFound,
+    /// The id is a config block's (`logging`).
+    NotAComponent,
+    /// The component's type publishes nothing; its name (`prometheus.exporter.unix`).
+    Unsupported(String),
 }
 
 impl Controller {
@@ -212,6 +227,7 @@ impl Controller {
             changed_rx: Mutex::new(Some(changed_rx)),
             metrics,
             agent: Arc::default(),
+            live_debugging: Arc::default(),
         })
     }
 
@@ -298,6 +314,9 @@ impl Controller {
         let result = self.stage(&loaded, config, false).map(|plan| {
             Self::commit(&mut loaded, plan);
             self.publish(&loaded);
+            let graph = loaded.graph.clone();
+            self.live_debugging
+                .retain(|id| graph.by_id.contains_key(id));
         });
         self.metrics.set_evaluating(false);
         result
@@ -390,6 +409,11 @@ impl Controller {
                 tasks: TaskTracker::new(),
                 validate_only,
                 features: self.options.features,
+                live_debugging: if validate_only {
+                    Publisher::detached(&node.id)
+                } else {
+                    self.live_debugging.publisher(&node.id)
+                },
             };
             match (reg.build)(ctx.clone(), &decoded.args) {
                 Ok(component) => {
@@ -788,6 +812,42 @@ impl Controller {
         )
     }
 
+    /// Where components publish live debugging data (see [`crate::livedebugging`]).
+    pub fn live_debugging(&self) -> &Arc<LiveDebugging> {
+        &self.live_debugging
+    }
+
+    /// Whether the block `id` is a running component that publishes live debugging data.
+    pub fn live_debugging_support(&self, id: &str) -> LiveDebuggingSupport {
+        let snapshot = self.snapshot();
+        let Some(node) = snapshot.graph.get(id) else {
+            return LiveDebuggingSupport::NotFound;
+        };
+        let Some(entry) = snapshot.entries.get(&node.id) else {
+            return LiveDebuggingSupport::NotAComponent;
+        };
+        match self.registry.get(entry.type_name) {
+            Some(reg) if reg.live_debugging => LiveDebuggingSupport::Supported,
+            _ => LiveDebuggingSupport::Unsupported(entry.type_name.to_string()),
+        }
+    }
+
+    /// The running components that publish live debugging data, in declaration order (what the graph
+    /// stream watches).
+    pub fn live_debugging_components(&self) -> Vec<String> {
+        let snapshot = self.snapshot();
+        snapshot
+            .graph
+            .nodes
+            .iter()
+            .filter_map(|node| {
+                let entry = snapshot.entries.get(&node.id)?;
+                let reg = self.registry.get(entry.type_name)?;
+                reg.live_debugging.then(|| node.id.clone())
+            })
+            .collect()
+    }
+
     /// Time of the last successful load, for the API and metrics.
     pub fn last_load(&self) -> Option<SystemTime> {
         self.metrics.last_success()
@@ -814,7 +874,11 @@ impl ComponentRouter for Controller {
 /// referenced one, as Alloy's `setDataFlowEdges` decides for `storage.Appendable`, `otelcol.Consumer`,
 /// `loki.LogsReceiver` and `pyroscope.Appendable` exports. Every other export (targets, rules) flows from
 /// the referenced component to the referencing one.
-const RECEIVER_CAPSULES: &[&str] = &["prometheus.Receiver"];
+const RECEIVER_CAPSULES: &[&str] = &[
+    "prometheus.Receiver",
+    "loki.LogsReceiver",
+    "otelcol.Consumer",
+];
 
 /// The data-flow edges of a graph, `(from, to)`, as Alloy draws them: for each reference, in declaration
 /// order, to an export the referenced component has, one edge (repeated references repeat it).

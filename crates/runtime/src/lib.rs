@@ -7,6 +7,7 @@ pub mod eval;
 pub mod exports;
 pub mod graph;
 pub mod health;
+pub mod livedebugging;
 pub mod metrics;
 pub mod single_flight;
 pub mod source;

@@ -6,6 +6,7 @@ pub mod http_block;
 pub mod listen;
 mod listener;
 pub mod livedebugging;
+mod ui;
 
 use std::sync::Arc;
 
@@ -71,7 +72,8 @@ fn clean_prefix(prefix: &str) -> String {
 }
 
 pub fn router(state: ServerState) -> Router {
-    let web = format!("{}/api/v0/web", clean_prefix(&state.options.ui_path_prefix));
+    let prefix = clean_prefix(&state.options.ui_path_prefix);
+    let web = format!("{prefix}/api/v0/web");
     let mut router = Router::new()
         .route("/metrics", get(metrics))
         .route("/-/ready", get(ready))
@@ -80,12 +82,28 @@ pub fn router(state: ServerState) -> Router {
         .route("/-/support", get(support_bundle))
         .route("/api/v0/component/{*path}", any(component_http))
         .route(&format!("{web}/components"), get(list_components))
-        .route(&format!("{web}/components/{{*id}}"), get(get_component));
+        .route(&format!("{web}/components/{{*id}}"), get(get_component))
+        .route(
+            &format!("{web}/debug/{{*id}}"),
+            get(livedebugging::debug_stream),
+        )
+        .route(&format!("{web}/graph"), get(livedebugging::graph_stream))
+        .route(
+            &format!("{web}/graph/{{*module}}"),
+            get(livedebugging::graph_stream),
+        );
     if state.options.enable_pprof {
         router = router
             .route("/debug/pprof", get(pprof))
             .route("/debug/pprof/{*profile}", get(pprof));
     }
+    // The UI takes what no route took (under its prefix); added before the layers so that authentication
+    // covers it as it covers every route.
+    let ui = ui::Ui::new(&prefix);
+    router = router.fallback(move |method: Method, uri: Uri, headers: HeaderMap| {
+        let ui = ui.clone();
+        async move { ui.handle(&method, &uri, &headers) }
+    });
     router
         .layer(Extension(MetricsGathers(SingleFlight::new())))
         .layer(axum::middleware::from_fn_with_state(
@@ -282,14 +300,33 @@ async fn list_components(State(state): State<ServerState>) -> Response {
         .controller
         .components()
         .iter()
-        .map(component_json)
+        .map(|info| web_component_json(&state.controller, info))
         .collect();
     json(StatusCode::OK, &serde_json::Value::Array(list))
 }
 
+/// A component as the web API shows it, with Alloy's `liveDebuggingEnabled`: whether its type publishes live
+/// debugging data, whatever the `livedebugging` block says (Alloy decides it from the component's Go type), so
+/// the UI links to the component's debug page, which tells when the block is off.
+fn web_component_json(
+    controller: &Controller,
+    info: &ingot_runtime::controller::ComponentInfo,
+) -> serde_json::Value {
+    let mut value = component_json(info);
+    let supported = matches!(
+        controller.live_debugging_support(&info.id),
+        ingot_runtime::controller::LiveDebuggingSupport::Supported
+    );
+    value["liveDebuggingEnabled"] = serde_json::Value::Bool(supported);
+    value
+}
+
 async fn get_component(State(state): State<ServerState>, Path(id): Path<String>) -> Response {
     match state.controller.component(&id) {
-        Some(info) => json(StatusCode::OK, &component_json(&info)),
+        Some(info) => json(
+            StatusCode::OK,
+            &web_component_json(&state.controller, &info),
+        ),
         None => text(
             StatusCode::NOT_FOUND,
             format!("component {id:?} not found\n"),

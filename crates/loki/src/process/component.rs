@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 use ingot_common::receiver::LogsReceiver;
 use ingot_logs::{AppendError, Entry, Fanout, LogsAppender, Token};
 use ingot_runtime::component::{ComponentType, Context, DebugMetric, Stability};
+use ingot_runtime::livedebugging::DataType;
 use ingot_syntax::value::Value;
 
 use super::args::{build_pipeline, Arguments, StageConfig};
@@ -38,6 +39,7 @@ struct Inner {
     fanout: Fanout,
     held: Mutex<Held>,
     metrics: Arc<Metrics>,
+    debug: ingot_runtime::livedebugging::Publisher,
 }
 
 impl Inner {
@@ -101,6 +103,14 @@ impl Inner {
         if !plain.is_empty() {
             batches.push((plain, token.cloned()));
         }
+        // Each entry leaving the stages, once (held batches are offered again without a second line).
+        if self.debug.active() {
+            for entry in batches.iter().flat_map(|(entries, _)| entries) {
+                self.debug.publish(DataType::LokiLog, 1, || {
+                    crate::livedebug::process_line("OUT", entry)
+                });
+            }
+        }
         let mut held = self.held.lock().unwrap_or_else(|e| e.into_inner());
         for (entries, token) in batches {
             if held.batches.is_empty() {
@@ -154,6 +164,14 @@ impl Inner {
                     pe
                 })
                 .collect();
+            // Each entry taken in; Alloy counts it 0 in the graph (only what leaves counts).
+            if self.debug.active() {
+                for entry in entries {
+                    self.debug.publish(DataType::LokiLog, 0, || {
+                        crate::livedebug::process_line("IN", entry)
+                    });
+                }
+            }
             p.1.run_batch(&mut batch, &mut out);
         }
         // Entries of this batch carry only this batch's token: deliver them with it.
@@ -213,6 +231,7 @@ pub struct Component {
 impl ComponentType for Component {
     const NAME: &'static str = NAME;
     const STABILITY: Stability = Stability::GenerallyAvailable;
+    const LIVE_DEBUGGING: bool = true;
 
     type Args = Arguments;
 
@@ -227,6 +246,7 @@ impl ComponentType for Component {
             fanout: Fanout::new(args.forward_to.iter().map(|r| r.0.clone()).collect()),
             held: Mutex::new(Held::default()),
             metrics,
+            debug: ctx.live_debugging.clone(),
         });
         let receiver = ingot_logs::LogsReceiver::new(ctx.id.clone(), inner.clone());
         ctx.exports.init(Value::object([(

@@ -10,8 +10,10 @@ use ingot_common::receiver::LogsReceiver;
 use ingot_common::relabel::Rules;
 use ingot_logs::{AppendError, Entry, Fanout, LogsAppender, Token};
 use ingot_prom::exposition::{Desc, MetricType};
+use ingot_prom::labels::Labels;
 use ingot_prom::relabel::{process_with, CacheLimit, NameScheme, RelabelCache, Scratch};
 use ingot_runtime::component::{ComponentType, Context, DebugMetric, Stability};
+use ingot_runtime::livedebugging::DataType;
 use ingot_syntax::value::Value;
 
 use super::args::Arguments;
@@ -73,10 +75,13 @@ struct Inner {
     state: Mutex<State>,
     fanout: Fanout,
     counters: Counters,
+    debug: ingot_runtime::livedebugging::Publisher,
 }
 
 impl Inner {
-    fn relabel(&self, entries: &[Entry]) -> Vec<Entry> {
+    /// The entries kept, relabelled; with `watched`, each entry's labels after (`None`: dropped).
+    fn relabel(&self, entries: &[Entry], watched: Option<&mut Vec<Option<Labels>>>) -> Vec<Entry> {
+        let mut watched = watched;
         let now = Instant::now();
         let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
         let State {
@@ -96,6 +101,9 @@ impl Inner {
                     .then(|| lb.labels())
                     .filter(|l| !l.is_empty())
             });
+            if let Some(w) = watched.as_deref_mut() {
+                w.push(relabeled.clone());
+            }
             match relabeled {
                 Some(labels) => out.push(Entry {
                     labels,
@@ -115,8 +123,18 @@ impl Inner {
     }
 
     fn forward(&self, entries: &[Entry], token: Option<&Token>) -> Result<(), AppendError> {
-        let out = self.relabel(entries);
+        let mut watched = self.debug.active().then(Vec::new);
+        let out = self.relabel(entries, watched.as_mut());
         let refusals = self.fanout.send(&out, token)?;
+        // Published once the entries are taken (a `Full` answer brings them again).
+        if let Some(watched) = watched {
+            for (entry, after) in entries.iter().zip(&watched) {
+                self.debug
+                    .publish(DataType::LokiLog, u64::from(after.is_some()), || {
+                        crate::livedebug::relabel_line(entry, after.as_ref())
+                    });
+            }
+        }
         for (receiver, why) in refusals {
             tracing::warn!(component = %self.id, receiver = %receiver, "entries dropped: the receiver refused them: {why}");
         }
@@ -156,6 +174,7 @@ impl Component {
 impl ComponentType for Component {
     const NAME: &'static str = NAME;
     const STABILITY: Stability = Stability::GenerallyAvailable;
+    const LIVE_DEBUGGING: bool = true;
 
     type Args = Arguments;
 
@@ -170,6 +189,7 @@ impl ComponentType for Component {
             }),
             fanout: Fanout::new(args.forward_to.iter().map(|r| r.0.clone()).collect()),
             counters: Counters::default(),
+            debug: ctx.live_debugging.clone(),
         });
         let receiver = ingot_logs::LogsReceiver::new(ctx.id.clone(), inner.clone());
         let c = Component {

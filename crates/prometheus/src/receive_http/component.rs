@@ -131,6 +131,8 @@ struct Shared {
     /// Turns to read a body ([`MAX_REQUESTS_IN_FLIGHT`]) and to decode one ([`MAX_DECODING`]).
     in_flight: tokio::sync::Semaphore,
     decoding: tokio::sync::Semaphore,
+    /// ingot's addition: Alloy's receive_http publishes nothing to live debugging.
+    debug: ingot_runtime::livedebugging::Publisher,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -176,12 +178,12 @@ impl Shared {
             let mut liveness = lock(&self.liveness);
             if let Some(t) = liveness.as_mut() {
                 let ups = t.observe(&mut samples, now);
-                let (n, e) = forward(&receivers, ups);
+                let (n, e) = forward(&self.debug, &receivers, ups);
                 forwarded += n;
                 errors.extend(e);
             }
         }
-        let (n, e) = forward(&receivers, samples);
+        let (n, e) = forward(&self.debug, &receivers, samples);
         forwarded += n;
         errors.extend(e);
         self.metrics
@@ -232,7 +234,7 @@ impl Shared {
                     format!("no host with job={job:?} instance={instance:?} is known\n"),
                 );
             };
-            forward(&receivers, out).1
+            forward(&self.debug, &receivers, out).1
         };
         tracing::info!(component = %self.id, job = %job, instance = %instance, "host decommissioned: its up ends and the relay forgets it");
         if forgotten.is_empty() {
@@ -255,7 +257,7 @@ impl Shared {
             let mut liveness = lock(&self.liveness);
             let Some(t) = liveness.as_mut() else { return };
             let out = t.check(now_ms());
-            forward(&receivers, out).1
+            forward(&self.debug, &receivers, out).1
         };
         if !errors.is_empty() {
             tracing::warn!(component = %self.id, "writing up samples: {}", errors.join("; "));
@@ -324,10 +326,16 @@ fn percent_decode(s: &str) -> String {
 }
 
 /// Appends `samples` to every receiver: how many were forwarded and each refusal as a message.
-fn forward(receivers: &[Receiver], samples: Vec<Sample>) -> (usize, Vec<String>) {
+fn forward(
+    debug: &ingot_runtime::livedebugging::Publisher,
+    receivers: &[Receiver],
+    samples: Vec<Sample>,
+) -> (usize, Vec<String>) {
     if samples.is_empty() {
         return (0, Vec::new());
     }
+    // Each sample received, in the words of Alloy's remote_write interceptor.
+    crate::livedebug::publish_samples(debug, &samples);
     let n = samples.len();
     let batch = Batch {
         samples,
@@ -462,6 +470,9 @@ fn is_length_limit(e: &axum::Error) -> bool {
 impl ComponentType for Component {
     const NAME: &'static str = NAME;
     const STABILITY: Stability = Stability::GenerallyAvailable;
+    /// An addition to Alloy, whose receive_http refuses debug streams: a relay's incoming samples are
+    /// what its operator most wants to see.
+    const LIVE_DEBUGGING: bool = true;
 
     type Args = Arguments;
 
@@ -488,6 +499,7 @@ impl ComponentType for Component {
             last_forward_error: Mutex::new(String::new()),
             in_flight: tokio::sync::Semaphore::new(MAX_REQUESTS_IN_FLIGHT),
             decoding: tokio::sync::Semaphore::new(MAX_DECODING),
+            debug: ctx.live_debugging.clone(),
         });
         ctx.exports.init(Value::empty_object());
         Ok(Component {

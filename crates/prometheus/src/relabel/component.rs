@@ -8,6 +8,7 @@ use std::time::Instant;
 use ingot_prom::relabel::{process_with, NameScheme, RelabelCache, Scratch};
 use ingot_prom::sample::{is_stale_nan, release, AppendError, Appender, Batch, Receiver, Sample};
 use ingot_runtime::component::{ComponentType, Context, DebugMetric, Stability};
+use ingot_runtime::livedebugging::{DataType, Publisher};
 use ingot_syntax::value::Value;
 use tokio_util::sync::CancellationToken;
 
@@ -25,6 +26,7 @@ struct Inner {
     state: Mutex<State>,
     counters: Counters,
     fanout: FanoutMetrics,
+    debug: Publisher,
 }
 
 struct State {
@@ -51,6 +53,9 @@ impl Appender for Inner {
         let expired = cache.expired();
         let mut deletes = 0;
         let mut out = Vec::with_capacity(batch.samples.len());
+        // Each series before and after, for a live debugging stream (only while one watches).
+        let mut watched = Vec::new();
+        let watching = self.debug.active();
         cache.start_batch();
         for s in &batch.samples {
             let relabeled = cache.get_or_compute(&s.labels, now, |labels| {
@@ -63,6 +68,9 @@ impl Appender for Inner {
                 // The series ended: forget it, after letting the marker through.
                 cache.remove(&s.labels);
                 deletes += 1;
+            }
+            if watching {
+                watched.push((s.labels.clone(), relabeled.clone()));
             }
             if let Some(labels) = relabeled {
                 out.push(Sample {
@@ -89,6 +97,15 @@ impl Appender for Inner {
         c.ttl_evictions
             .fetch_add(expired_after - expired, Ordering::Relaxed);
         c.cache_size.store(cache_size, Ordering::Relaxed);
+        for (before, after) in &watched {
+            // As Alloy's: a dropped series counts 0 and shows as `{}`.
+            let count = u64::from(after.is_some());
+            self.debug
+                .publish(DataType::PrometheusMetric, count, || match after {
+                    Some(after) => format!("{before} => {after}"),
+                    None => format!("{before} => {{}}"),
+                });
+        }
         if out.is_empty() && batch.metadata.is_empty() {
             return Ok(());
         }
@@ -126,6 +143,7 @@ impl Component {
 impl ComponentType for Component {
     const NAME: &'static str = NAME;
     const STABILITY: Stability = Stability::GenerallyAvailable;
+    const LIVE_DEBUGGING: bool = true;
 
     type Args = Arguments;
 
@@ -135,6 +153,7 @@ impl ComponentType for Component {
             shutdown: ctx.shutdown.clone(),
             counters: Counters::default(),
             fanout: FanoutMetrics::default(),
+            debug: ctx.live_debugging.clone(),
             state: Mutex::new(State {
                 receivers: args.forward_to.iter().map(|r| r.0.clone()).collect(),
                 cache: RelabelCache::new(args.cache_limit()),

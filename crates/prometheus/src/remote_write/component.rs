@@ -48,6 +48,7 @@ struct WalAppender {
     highest_timestamp_ms: AtomicI64,
     series: ActiveSeries,
     id: String,
+    debug: ingot_runtime::livedebugging::Publisher,
 }
 
 impl Appender for WalAppender {
@@ -63,6 +64,8 @@ impl Appender for WalAppender {
         if batch.samples.is_empty() {
             return Ok(());
         }
+        // As Alloy's interceptor: every sample handed to the storage shows, taken or not.
+        crate::livedebug::publish_samples(&self.debug, &batch.samples);
         let thread = self
             .thread
             .read()
@@ -160,6 +163,7 @@ fn clients(args: &Arguments) -> Result<Vec<Client>, String> {
 impl ComponentType for Component {
     const NAME: &'static str = NAME;
     const STABILITY: Stability = Stability::GenerallyAvailable;
+    const LIVE_DEBUGGING: bool = true;
 
     type Args = Arguments;
 
@@ -198,6 +202,7 @@ impl ComponentType for Component {
             metadata: Arc::new(Mutex::new(HashMap::new())),
             health,
             id: ctx.id.clone(),
+            debug: ctx.live_debugging.clone(),
         });
         let receiver = Receiver::new(ctx.id.clone(), appender.clone() as Arc<dyn Appender>);
         ctx.exports.init(Value::object([(

@@ -176,6 +176,7 @@ impl Shared {
             metadata: Vec::new(),
         };
         let _refused = self.fanout.send(receivers, &batch);
+        crate::livedebug::publish_samples(&self.ctx.live_debugging, &batch.samples);
         release(&mut batch.samples);
     }
 
@@ -633,6 +634,7 @@ fn public_labels(labels: &Labels) -> Labels {
 impl ComponentType for Component {
     const NAME: &'static str = NAME;
     const STABILITY: Stability = Stability::GenerallyAvailable;
+    const LIVE_DEBUGGING: bool = true;
 
     type Args = Arguments;
 

@@ -140,6 +140,7 @@ pub struct Component {
 impl ComponentType for Component {
     const NAME: &'static str = NAME;
     const STABILITY: Stability = Stability::GenerallyAvailable;
+    const LIVE_DEBUGGING: bool = true;
 
     type Args = Arguments;
 
@@ -151,6 +152,7 @@ impl ComponentType for Component {
             out: PassThrough::new(&ctx.id, args.output.clone()),
             args: RwLock::new(Arc::new(args)),
         });
+        crate::livedebug::observe(&state.out.fanout, &ctx.live_debugging);
         let input = Consumer::new(ctx.id.clone(), state.clone());
         ctx.exports
             .init(Value::object([("input", Value::from(OtelConsumer(input)))]));

@@ -117,7 +117,7 @@ pub struct Batcher {
     id: String,
     settings: RwLock<Settings>,
     buffers: [Mutex<Buffer>; 3],
-    fanout: Fanout,
+    pub(crate) fanout: Fanout,
     pub stats: Stats,
     conditions: ConditionLog,
     /// Woken when a buffer gets a deadline, so that the timer task sleeps until the earliest one.

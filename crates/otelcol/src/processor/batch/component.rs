@@ -71,6 +71,7 @@ pub struct Component {
 impl ComponentType for Component {
     const NAME: &'static str = NAME;
     const STABILITY: Stability = Stability::GenerallyAvailable;
+    const LIVE_DEBUGGING: bool = true;
 
     type Args = Arguments;
 
@@ -79,6 +80,7 @@ impl ComponentType for Component {
             tracing::warn!(component = %ctx.id, "{w}");
         }
         let batcher = Arc::new(Batcher::new(&ctx.id, settings(&args), args.output.clone()));
+        crate::livedebug::observe(&batcher.fanout, &ctx.live_debugging);
         let input = Consumer::new(ctx.id.clone(), batcher.clone());
         ctx.exports
             .init(Value::object([("input", Value::from(OtelConsumer(input)))]));

@@ -93,6 +93,7 @@ fn limits(args: &Arguments) -> Result<(u64, u64), String> {
 impl ComponentType for Component {
     const NAME: &'static str = NAME;
     const STABILITY: Stability = Stability::GenerallyAvailable;
+    const LIVE_DEBUGGING: bool = true;
 
     type Args = Arguments;
 
@@ -112,6 +113,7 @@ impl ComponentType for Component {
             counts: ProcessorCounts::default(),
             conditions: ConditionLog::default(),
         });
+        crate::livedebug::observe(&limiter.fanout, &ctx.live_debugging);
         let input = Consumer::new(ctx.id.clone(), limiter.clone());
         ctx.exports
             .init(Value::object([("input", Value::from(OtelConsumer(input)))]));

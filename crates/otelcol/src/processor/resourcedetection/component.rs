@@ -113,6 +113,7 @@ pub struct Component {
 impl ComponentType for Component {
     const NAME: &'static str = NAME;
     const STABILITY: Stability = Stability::GenerallyAvailable;
+    const LIVE_DEBUGGING: bool = true;
 
     type Args = Arguments;
 
@@ -132,6 +133,7 @@ impl ComponentType for Component {
             detected: RwLock::new(Arc::new(detected)),
             out: PassThrough::new(&ctx.id, args.output.clone()),
         });
+        crate::livedebug::observe(&state.out.fanout, &ctx.live_debugging);
         let input = Consumer::new(ctx.id.clone(), state.clone());
         ctx.exports
             .init(Value::object([("input", Value::from(OtelConsumer(input)))]));

@@ -147,11 +147,13 @@ pub struct Component {
 impl ComponentType for Component {
     const NAME: &'static str = NAME;
     const STABILITY: Stability = Stability::GenerallyAvailable;
+    const LIVE_DEBUGGING: bool = true;
 
     type Args = Arguments;
 
     fn build(ctx: Context, args: Arguments) -> Result<Component, String> {
         let out = PassThrough::new(&ctx.id, args.output);
+        crate::livedebug::observe(&out.fanout, &ctx.live_debugging);
         let receiver = ingot_logs::LogsReceiver::new(
             ctx.id.clone(),
             Arc::new(Appender { out: out.clone() }) as Arc<dyn LogsAppender>,

@@ -221,6 +221,7 @@ fn stop(l: &mut Listener) {
 impl ComponentType for Component {
     const NAME: &'static str = NAME;
     const STABILITY: Stability = Stability::GenerallyAvailable;
+    const LIVE_DEBUGGING: bool = true;
 
     type Args = Arguments;
 
@@ -259,6 +260,7 @@ impl ComponentType for Component {
             http_config: RwLock::new(args.http.clone().map(Arc::new)),
             protocols: Mutex::new((args.grpc.is_some(), args.http.is_some())),
         });
+        crate::livedebug::observe(&shared.fanout, &ctx.live_debugging);
         ctx.exports.init(Value::empty_object());
         Ok(Component {
             ctx,

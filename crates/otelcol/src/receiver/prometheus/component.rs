@@ -82,6 +82,7 @@ pub struct Component {
 impl ComponentType for Component {
     const NAME: &'static str = NAME;
     const STABILITY: Stability = Stability::GenerallyAvailable;
+    const LIVE_DEBUGGING: bool = true;
 
     type Args = Arguments;
 
@@ -96,6 +97,7 @@ impl ComponentType for Component {
             dropped: AtomicU64::new(0),
             conditions: ConditionLog::default(),
         });
+        crate::livedebug::observe(&state.out.fanout, &ctx.live_debugging);
         let receiver = Receiver::new(ctx.id.clone(), state.clone() as Arc<dyn Appender>);
         ctx.exports.init(Value::object([(
             "receiver",
