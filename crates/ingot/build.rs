@@ -33,9 +33,15 @@ fn main() {
     println!("cargo:rustc-env=INGOT_BUILD_DATE={build_date}");
     println!("cargo:rustc-env=INGOT_RUSTC_VERSION={rustc_version}");
     println!("cargo:rerun-if-env-changed=SOURCE_DATE_EPOCH");
-    for path in ["../../.git/HEAD", "../../.git/refs/heads"] {
-        if std::path::Path::new(path).exists() {
-            println!("cargo:rerun-if-changed={path}");
+    // The files that move when a commit is made or checked out, wherever git keeps them (a worktree's HEAD is
+    // not under ../../.git, and a branch's ref may be packed).
+    let mut watched = vec!["HEAD".to_string(), "packed-refs".to_string()];
+    watched.extend(git(&["symbolic-ref", "-q", "HEAD"]));
+    for name in watched {
+        if let Some(path) = git(&["rev-parse", "--git-path", &name]) {
+            if std::path::Path::new(&path).exists() {
+                println!("cargo:rerun-if-changed={path}");
+            }
         }
     }
 }
