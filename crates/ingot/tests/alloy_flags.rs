@@ -271,6 +271,27 @@ fn the_version_is_real() {
     ] {
         assert!(out.contains(label), "{label:?} missing:\n{out}");
     }
+    // Built from a git checkout (CI's is a clone): the revision is the commit's, the build date the commit's
+    // date (crates/ingot/build.rs), unless SOURCE_DATE_EPOCH was set for the build.
+    let git = |args: &[&str]| {
+        Command::new("git")
+            .args(args)
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .env("TZ", "UTC")
+            .output()
+            .ok()
+            .filter(|o| o.status.success())
+            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+    };
+    if let (Some(head), Some(date)) = (
+        git(&["rev-parse", "--short", "HEAD"]),
+        git(&["log", "-1", "--format=%cd", "--date=format-local:%Y-%m-%dT%H:%M:%SZ"]),
+    ) {
+        assert!(first.ends_with(&format!("revision: {head})")), "{out}");
+        if option_env!("SOURCE_DATE_EPOCH").is_none() {
+            assert!(out.contains(&format!("  build date:       {date}\n")), "{out}");
+        }
+    }
     let (code, again, _) = ingot(&["-v"]);
     assert_eq!((code, again), (0, out));
 }
