@@ -285,11 +285,19 @@ fn the_version_is_real() {
     };
     if let (Some(head), Some(date)) = (
         git(&["rev-parse", "--short", "HEAD"]),
-        git(&["log", "-1", "--format=%cd", "--date=format-local:%Y-%m-%dT%H:%M:%SZ"]),
+        git(&[
+            "log",
+            "-1",
+            "--format=%cd",
+            "--date=format-local:%Y-%m-%dT%H:%M:%SZ",
+        ]),
     ) {
         assert!(first.ends_with(&format!("revision: {head})")), "{out}");
         if option_env!("SOURCE_DATE_EPOCH").is_none() {
-            assert!(out.contains(&format!("  build date:       {date}\n")), "{out}");
+            assert!(
+                out.contains(&format!("  build date:       {date}\n")),
+                "{out}"
+            );
         }
     }
     let (code, again, _) = ingot(&["-v"]);
