@@ -14,9 +14,13 @@ fn git(args: &[&str]) -> Option<String> {
 fn main() {
     let revision = git(&["rev-parse", "--short", "HEAD"]).unwrap_or_else(|| "unknown".into());
     let branch = git(&["rev-parse", "--abbrev-ref", "HEAD"]).unwrap_or_default();
-    // Reproducible builds set SOURCE_DATE_EPOCH; others leave the date empty, as Alloy's do.
+    // The date of the source, as reproducible builds define it: SOURCE_DATE_EPOCH when set, else the date of
+    // the commit built (the same for every build of it, so a rebuild gives the same binary); empty outside git.
+    // Not the clock's time, which would make every build differ. scripts/package-deb does not set
+    // SOURCE_DATE_EPOCH for the build: the cc crate reruns C builds (ring, zstd) whenever it changes.
     let build_date = std::env::var("SOURCE_DATE_EPOCH")
         .ok()
+        .or_else(|| git(&["log", "-1", "--format=%ct", "HEAD"]))
         .and_then(|s| s.parse::<i64>().ok())
         .map(format_utc)
         .unwrap_or_default();
@@ -33,9 +37,15 @@ fn main() {
     println!("cargo:rustc-env=INGOT_BUILD_DATE={build_date}");
     println!("cargo:rustc-env=INGOT_RUSTC_VERSION={rustc_version}");
     println!("cargo:rerun-if-env-changed=SOURCE_DATE_EPOCH");
-    for path in ["../../.git/HEAD", "../../.git/refs/heads"] {
-        if std::path::Path::new(path).exists() {
-            println!("cargo:rerun-if-changed={path}");
+    // The files that move when a commit is made or checked out, wherever git keeps them (a worktree's HEAD is
+    // not under ../../.git, and a branch's ref may be packed).
+    let mut watched = vec!["HEAD".to_string(), "packed-refs".to_string()];
+    watched.extend(git(&["symbolic-ref", "-q", "HEAD"]));
+    for name in watched {
+        if let Some(path) = git(&["rev-parse", "--git-path", &name]) {
+            if std::path::Path::new(&path).exists() {
+                println!("cargo:rerun-if-changed={path}");
+            }
         }
     }
 }

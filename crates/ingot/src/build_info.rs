@@ -11,7 +11,7 @@ pub const VERSION: &str = concat!("v", env!("CARGO_PKG_VERSION"));
 pub const REVISION: &str = env!("INGOT_REVISION");
 /// The git branch, `HEAD` for a detached checkout, empty outside git.
 pub const BRANCH: &str = env!("INGOT_BRANCH");
-/// `%Y-%m-%dT%H:%M:%SZ` from `SOURCE_DATE_EPOCH`, empty otherwise (as in Alloy's non-release builds).
+/// `%Y-%m-%dT%H:%M:%SZ`: `SOURCE_DATE_EPOCH`, else the date of the commit built, empty outside git (build.rs).
 pub const BUILD_DATE: &str = env!("INGOT_BUILD_DATE");
 /// The rustc version that built the binary (`1.95.0`).
 pub const RUSTC_VERSION: &str = env!("INGOT_RUSTC_VERSION");

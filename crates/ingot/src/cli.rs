@@ -162,6 +162,9 @@ struct ConfigFlags {
 #[derive(Subcommand)]
 enum Command {
     /// Run the agent with a configuration file or directory (the embedded default config when absent).
+    // A flag given twice takes its last value, as Go's flag package does: Alloy's unit puts $CUSTOM_ARGS before
+    // its own --storage.path, and an operator's CUSTOM_ARGS may repeat what the unit sets.
+    #[command(args_override_self = true)]
     Run(Box<RunFlags>),
     /// Format a configuration file (Alloy's `fmt`).
     #[command(alias = "format")]

@@ -168,6 +168,43 @@ fn the_listen_address_takes_every_form_go_accepts() {
     assert!(err.contains("missing port in address"), "{err}");
 }
 
+/// A flag given twice takes its last value, as Go's flag package reads it (the package's unit puts
+/// `$CUSTOM_ARGS` before `--storage.path`, as Alloy's does), where clap would refuse the command line.
+#[test]
+fn a_repeated_flag_takes_its_last_value() {
+    let first = tempfile::tempdir().unwrap();
+    let last = tempfile::tempdir().unwrap();
+    let config = last.path().join("config.alloy");
+    // remote_write keeps its WAL under the storage path.
+    std::fs::write(
+        &config,
+        "prometheus.remote_write \"default\" {\n\tendpoint {\n\t\turl = \"http://127.0.0.1:1/api/v1/write\"\n\t}\n}\n",
+    )
+    .unwrap();
+    let addr = SocketAddr::from(([127, 0, 0, 1], free_port()));
+    let mut peer = spawn(
+        &[
+            "--server.http.listen-addr=127.0.0.1:1".to_string(),
+            format!("--server.http.listen-addr={addr}"),
+            format!("--storage.path={}", first.path().display()),
+            format!("--storage.path={}", last.path().join("data").display()),
+            config.display().to_string(),
+        ],
+        addr,
+    );
+    assert_eq!(http_get(addr, "/-/ready").unwrap().0, 200, "{}", peer.log());
+    peer.signal(15);
+    peer.wait_exit(Duration::from_secs(15));
+    assert!(
+        last.path()
+            .join("data/prometheus.remote_write.default")
+            .is_dir(),
+        "{}",
+        peer.log()
+    );
+    assert_eq!(std::fs::read_dir(first.path()).unwrap().count(), 0);
+}
+
 #[test]
 fn what_ingot_cannot_do_is_refused_with_what_to_do() {
     let dir = tempfile::tempdir().unwrap();
@@ -233,6 +270,35 @@ fn the_version_is_real() {
         "  tags:             ",
     ] {
         assert!(out.contains(label), "{label:?} missing:\n{out}");
+    }
+    // Built from a git checkout (CI's is a clone): the revision is the commit's, the build date the commit's
+    // date (crates/ingot/build.rs), unless SOURCE_DATE_EPOCH was set for the build.
+    let git = |args: &[&str]| {
+        Command::new("git")
+            .args(args)
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .env("TZ", "UTC")
+            .output()
+            .ok()
+            .filter(|o| o.status.success())
+            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+    };
+    if let (Some(head), Some(date)) = (
+        git(&["rev-parse", "--short", "HEAD"]),
+        git(&[
+            "log",
+            "-1",
+            "--format=%cd",
+            "--date=format-local:%Y-%m-%dT%H:%M:%SZ",
+        ]),
+    ) {
+        assert!(first.ends_with(&format!("revision: {head})")), "{out}");
+        if option_env!("SOURCE_DATE_EPOCH").is_none() {
+            assert!(
+                out.contains(&format!("  build date:       {date}\n")),
+                "{out}"
+            );
+        }
     }
     let (code, again, _) = ingot(&["-v"]);
     assert_eq!((code, again), (0, out));

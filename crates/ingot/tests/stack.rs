@@ -405,58 +405,77 @@ fn the_systemd_units_command_line_runs_ingot() {
         l.split_whitespace().map(str::to_string).collect()
     };
     for wanted in [
+        "User=ingot",
+        "EnvironmentFile=/etc/default/ingot",
         "Environment=HOSTNAME=%H",
         "Restart=always",
         "ProtectSystem=strict",
-        "StateDirectory=ingot",
+        "ReadWritePaths=/var/lib/ingot",
+        "ExecReload=/bin/kill -HUP $MAINPID",
     ] {
         assert!(unit.lines().any(|l| l == wanted), "{wanted} missing");
     }
-    // Nothing may hide /proc or /sys from the collectors.
+    // Nothing may hide /proc or /sys from the collectors, nor deny the timex collector's adjtimex.
     for forbidden in [
         "ProtectProc=invisible",
         "ProcSubset=pid",
         "InaccessiblePaths",
+        "ProtectClock=yes",
     ] {
         assert!(
             !unit.contains(forbidden),
-            "{forbidden} hides what collectors read"
+            "{forbidden} hides or denies what collectors read"
         );
     }
 
+    // /etc/default/ingot as the package installs it: the variables ExecStart names.
+    let defaults = read("packaging/deb/ingot.default");
+    let var = |name: &str| -> String {
+        defaults
+            .lines()
+            .find_map(|l| l.strip_prefix(&format!("{name}=")))
+            .unwrap_or_else(|| panic!("ingot.default has no {name}"))
+            .trim_matches('"')
+            .to_string()
+    };
+    assert_eq!(var("CONFIG_FILE"), "/etc/ingot/config.alloy");
     let config = repo().join("examples/host-pull.alloy");
     let storage = tempfile::tempdir().unwrap();
     let addr = SocketAddr::from(([127, 0, 0, 1], free_port()));
-    // The unit's own arguments, with the host paths and address swapped for the test's.
-    let localize = |args: Vec<String>| -> Vec<String> {
-        assert_eq!(args[0], "/usr/local/bin/ingot");
-        args[1..]
-            .iter()
-            .map(|a| match a.as_str() {
-                "/etc/ingot/config.alloy" => config.display().to_string(),
-                "--storage.path=/var/lib/ingot" => {
-                    format!("--storage.path={}", storage.path().display())
-                }
-                "--server.http.listen-addr=0.0.0.0:12345" => {
-                    format!("--server.http.listen-addr={addr}")
-                }
-                other => other.to_string(),
-            })
-            .collect()
-    };
-    let pre = localize(line("ExecStartPre="));
-    assert_eq!(pre[0], "validate");
-    run_tool(Command::new(BIN).args(&pre));
+    // The unit's own arguments as systemd expands them ($NAME splits into words), with the host paths and
+    // address swapped for the test's.
     let start = line("ExecStart=");
+    assert_eq!(start[0], "/usr/bin/ingot");
+    let mut args = Vec::new();
+    for word in &start[1..] {
+        match word.strip_prefix('$') {
+            Some(name) => args.extend(var(name).split_whitespace().map(str::to_string)),
+            None => args.push(word.clone()),
+        }
+    }
     for arg in [
         "/etc/ingot/config.alloy",
         "--storage.path=/var/lib/ingot",
         "--server.http.listen-addr=0.0.0.0:12345",
     ] {
-        assert!(start.iter().any(|a| a == arg), "ExecStart lacks {arg}");
+        assert!(args.iter().any(|a| a == arg), "ExecStart lacks {arg}");
     }
+    let args: Vec<String> = args
+        .into_iter()
+        .map(|a| match a.as_str() {
+            "/etc/ingot/config.alloy" => config.display().to_string(),
+            "--storage.path=/var/lib/ingot" => {
+                format!("--storage.path={}", storage.path().display())
+            }
+            "--server.http.listen-addr=0.0.0.0:12345" => {
+                format!("--server.http.listen-addr={addr}")
+            }
+            other => other.to_string(),
+        })
+        .collect();
+    assert_eq!(args[0], "run");
     let mut cmd = Command::new(BIN);
-    cmd.args(localize(start)).env("HOSTNAME", "test-host");
+    cmd.args(args).env("HOSTNAME", "test-host");
     let mut peer = Peer::spawn("ingot", cmd, tempfile::tempdir().unwrap());
     peer.wait_for_port(addr, Duration::from_secs(10));
     let (status, body) = http_get(addr, UNIX_PATH).unwrap();
