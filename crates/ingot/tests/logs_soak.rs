@@ -244,13 +244,7 @@ impl Rotations {
     }
 }
 
-// Out of the default run while a known loss is open: a copytruncate copy still draining when the agent is
-// SIGKILLed is not found again at the restart (the positions file names only the file at the path), and
-// this test catches it in about half its runs (seq ~20,000 of the `copy` file, two seeds in a row on
-// 2026-12-06). The fix in progress and a deterministic test are on branch `wip-copy-drain`; run this with
-// `cargo test -p ingot --test logs_soak -- --ignored`. Put it back in the default run with the fix.
 #[test]
-#[ignore = "known loss under fix: copytruncate copy draining across SIGKILL (branch wip-copy-drain)"]
 fn soak_rotations_restarts_and_a_failing_sink_lose_nothing() {
     let seed = std::env::var("INGOT_SOAK_SEED")
         .ok()

@@ -395,3 +395,102 @@ loki.write "sink" {{
         ingot.log()
     );
 }
+
+/// copytruncate while loki.write's WAL is slow: most lines taken from the file are still queued when the
+/// file is truncated, then the agent is killed while it reads the rest from the copy. The positions file
+/// must go on naming the copy (and where its stored lines end) until it is read whole and stored: the
+/// restart then finishes the copy before the new content. (Naming the truncated file instead lost every
+/// line of the copy that was not stored yet.)
+#[test]
+fn sigkill_while_a_copytruncated_file_drains_loses_nothing() {
+    let sink = ingot_testkit::loki_sink::LokiSink::start();
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("app.log");
+    let (old, new) = (40_000u64, 200u64);
+    let line = |i: u64| format!("seq={i} a line of a log file, long enough to be a line\n");
+    std::fs::write(&log, (0..old).map(line).collect::<String>()).unwrap();
+    let storage = dir.path().join("data");
+    let config = dir.path().join("config.alloy");
+    std::fs::write(
+        &config,
+        format!(
+            r#"
+loki.source.file "app" {{
+  targets    = [{{ __path__ = "{}" }}]
+  forward_to = [loki.write.sink.receiver]
+}}
+
+loki.write "sink" {{
+  endpoint {{
+    url        = "{}"
+    batch_wait = "100ms"
+  }}
+}}
+"#,
+            log.display(),
+            sink.url()
+        ),
+    )
+    .unwrap();
+    let addr: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
+    let mut cmd = Command::new(BIN);
+    cmd.arg("run")
+        .arg(&config)
+        .arg(format!("--server.http.listen-addr={addr}"))
+        .arg(format!("--storage.path={}", storage.display()))
+        .env("INGOT_TEST_WAL_APPEND_DELAY_MS", "300");
+    let mut slow = Peer::spawn("ingot", cmd, tempfile::tempdir().unwrap());
+    slow.wait_for_port(addr, Duration::from_secs(20));
+    std::thread::sleep(Duration::from_millis(1500));
+    // logrotate's copytruncate, by hand: copy, truncate in place, and the application writes on.
+    std::fs::copy(&log, dir.path().join("app.log.1")).unwrap();
+    std::fs::OpenOptions::new()
+        .write(true)
+        .truncate(true)
+        .open(&log)
+        .unwrap();
+    let mut f = std::fs::OpenOptions::new().append(true).open(&log).unwrap();
+    std::io::Write::write_all(
+        &mut f,
+        (old..old + new).map(line).collect::<String>().as_bytes(),
+    )
+    .unwrap();
+    drop(f);
+    // Past the truncation being seen and a positions save (every 2 s), with the copy still draining.
+    std::thread::sleep(Duration::from_millis(3500));
+    let saved = std::fs::read_to_string(storage.join("loki.source.file.app/positions.yml"))
+        .expect("positions saved while running");
+    slow.signal(9);
+    slow.wait_exit(Duration::from_secs(10)).expect("killed");
+    let before = sink.entries().len() as u64;
+    assert!(
+        before < old,
+        "the slow WAL let everything through before the kill ({before} lines): the test shows nothing"
+    );
+
+    let ingot = start(BIN, &config, &storage, addr, None);
+    let seqs = || {
+        let mut s: Vec<u64> = sink
+            .entries()
+            .iter()
+            .filter_map(|e| e.line.strip_prefix("seq=")?.split(' ').next()?.parse().ok())
+            .collect();
+        s.sort_unstable();
+        s.dedup();
+        s
+    };
+    let n = old + new;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while (seqs().len() as u64) < n && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let got = seqs();
+    let missing: Vec<u64> = (0..n).filter(|i| got.binary_search(i).is_err()).collect();
+    assert!(
+        missing.is_empty(),
+        "{} of {n} lines never arrived after the restart (first {:?}); positions saved before the kill:\n{saved}\ningot said:\n{}",
+        missing.len(),
+        &missing[..missing.len().min(5)],
+        ingot.log()
+    );
+}

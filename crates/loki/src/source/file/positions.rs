@@ -18,6 +18,12 @@
 //! instead of from another file's offset. Alloy ignores the key (yaml.v2 ignores unknown fields) and
 //! drops it when it writes the file; an entry without a signature is trusted as Alloy trusts it.
 //!
+//! `ingot_draining` is ingot's too: for a path whose rotated-away file (renamed, or copytruncate's copy)
+//! still had lines read but not stored when the file was saved, that file's offset and identity
+//! (`<offset>:<inode>:<length>:<hash>`). The next start finds that file beside the path and finishes it
+//! before anything else, so that a crash while it drains loses nothing; the entry for the file at the
+//! path stays Alloy's.
+//!
 //! `ingot_after_cursor` is ingot's too, for journal cursors (`cursor-<component id>`): present when the
 //! entry the cursor names was delivered, so that ingot resumes after it. Alloy saves a cursor before it
 //! hands the entry on, and resumes at the entry itself; ingot does the same for a cursor without the
@@ -78,6 +84,8 @@ pub struct Stored {
     pub identity: Option<Identity>,
     /// A journal cursor whose entry was delivered: reading resumes after it.
     pub after: bool,
+    /// A rotated-away file whose lines were not all stored yet: where they end, and which file it is.
+    pub draining: Option<(u64, Identity)>,
 }
 
 impl Stored {
@@ -184,6 +192,7 @@ impl Positions {
                         value,
                         identity,
                         after: false,
+                        draining: None,
                     },
                 );
                 self.dirty = true;
@@ -202,8 +211,20 @@ impl Positions {
                         value: cursor.to_string(),
                         identity: None,
                         after: true,
+                        draining: None,
                     },
                 );
+                self.dirty = true;
+            }
+        }
+    }
+
+    /// The rotated-away file of `key` whose lines are not all stored yet, or `None` once they are.
+    /// Only for an entry already put.
+    pub fn put_draining(&mut self, key: &PosKey, draining: Option<(u64, Identity)>) {
+        if let Some(s) = self.entries.get_mut(key) {
+            if s.draining != draining {
+                s.draining = draining;
                 self.dirty = true;
             }
         }
@@ -336,6 +357,7 @@ fn parse(text: &[u8]) -> Result<BTreeMap<PosKey, Stored>, String> {
                         value,
                         identity: None,
                         after: false,
+                        draining: None,
                     },
                 );
             }
@@ -349,6 +371,19 @@ fn parse(text: &[u8]) -> Result<BTreeMap<PosKey, Stored>, String> {
             };
             if let Some(s) = out.get_mut(&key) {
                 s.after = v == "true";
+            }
+        }
+    }
+    if let Some(Yaml::Hash(h)) = section("ingot_draining") {
+        for (k, v) in h {
+            let (Ok(key), Some(v)) = (entry_key(k), scalar_string(v)) else {
+                continue;
+            };
+            let parsed = v
+                .split_once(':')
+                .and_then(|(offset, id)| Some((offset.parse::<u64>().ok()?, Identity::parse(id)?)));
+            if let Some(s) = out.get_mut(&key) {
+                s.draining = parsed;
             }
         }
     }
@@ -393,6 +428,20 @@ fn render(entries: &BTreeMap<PosKey, Stored>) -> String {
                     yaml_scalar(&k.path),
                     yaml_scalar(&k.labels),
                     yaml_scalar(&id.render())
+                );
+            }
+        }
+    }
+    if entries.values().any(|v| v.draining.is_some()) {
+        out.push_str("ingot_draining:\n");
+        for (k, v) in entries {
+            if let Some((offset, id)) = v.draining {
+                let _ = writeln!(
+                    out,
+                    "  ? path: {}\n    labels: {}\n  : {}",
+                    yaml_scalar(&k.path),
+                    yaml_scalar(&k.labels),
+                    yaml_scalar(&format!("{offset}:{}", id.render()))
                 );
             }
         }
@@ -696,6 +745,7 @@ pub fn convert_legacy(legacy: &Path, new: &Path) -> Result<String, String> {
                     value,
                     identity: None,
                     after: false,
+                    draining: None,
                 },
             )
         })
@@ -763,6 +813,7 @@ pub fn convert_legacy_journal(
                     value,
                     identity: None,
                     after: false,
+                    draining: None,
                 },
             )
         })
@@ -870,6 +921,46 @@ mod tests {
         ] {
             assert_eq!(yaml_scalar(s), want, "{s:?}");
         }
+    }
+
+    #[test]
+    fn a_draining_rotated_file_is_saved_beside_the_paths_entry_and_read_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = dir.path().join("app.log");
+        std::fs::write(&log, "x\n").unwrap();
+        let path = dir.path().join("positions.yml");
+        let (mut p, _) = Positions::load(&path);
+        let k = key(log.to_str().unwrap(), "{}");
+        let at_path = Identity {
+            ino: 7,
+            sig_len: 2,
+            sig_hash: 0xabc,
+        };
+        let rotated = Identity {
+            ino: 9,
+            sig_len: 1024,
+            sig_hash: 0x9f86d081884c7d65,
+        };
+        p.put(&k, 2, Some(at_path));
+        p.put_draining(&k, Some((155_550, rotated)));
+        p.save(false).unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(
+            text.contains("ingot_draining:\n")
+                && text.contains(": 155550:9:1024:9f86d081884c7d65\n"),
+            "{text}"
+        );
+        let (back, damaged) = Positions::load(&path);
+        assert_eq!(damaged, None);
+        let s = back.get(&k).unwrap();
+        assert_eq!((s.value.as_str(), s.identity), ("2", Some(at_path)));
+        assert_eq!(s.draining, Some((155_550, rotated)));
+        // Once it is done, the entry goes and Alloy's part is as before.
+        p.put_draining(&k, None);
+        p.save(false).unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(!text.contains("ingot_draining"), "{text}");
+        assert_eq!(Positions::load(&path).0.get(&k).unwrap().draining, None);
     }
 
     #[test]

@@ -505,6 +505,14 @@ impl Cursor {
         self.pending = from.pending;
     }
 
+    /// Takes over what `from` took but has not seen stored: the same content, read on in another file
+    /// (copytruncate's copy). Its durable offset is then `from`'s, so a crash before those lines are
+    /// stored finds them again in the copy.
+    pub fn take_receipts_from(&mut self, from: &mut Cursor) {
+        self.durable = from.durable.min(self.committed);
+        self.in_flight = std::mem::take(&mut from.in_flight);
+    }
+
     /// Offers the waiting batch again; true when it is gone (taken, or refused for good).
     pub fn retry_pending(&mut self, now: Instant, result: &mut StepResult) -> bool {
         let Some(p) = self.pending.as_mut() else {

@@ -15,7 +15,7 @@ use ingot_runtime::health::HealthReporter;
 
 use super::args::{Arguments, OnPositionsFileError};
 use super::metrics::Metrics;
-use super::positions::{label_set_string, Damaged, PosKey, Positions};
+use super::positions::{label_set_string, Damaged, Identity, PosKey, Positions};
 use super::task::{
     text, Change, Cursor, OpenFailure, OpenOptions, Reading, Signature, Start, DRAIN_GRACE,
 };
@@ -36,6 +36,8 @@ const DAMAGED_NOTICE: Duration = Duration::from_secs(60);
 const KNOWN_TTL: Duration = Duration::from_secs(24 * 3600);
 /// How long a stop spends reading what the open files still hold.
 const STOP_READ_WAIT: Duration = Duration::from_secs(1);
+/// How soon a rotated file read whole is looked at again while its last lines are being stored.
+const STORE_WAIT: Duration = Duration::from_millis(20);
 /// How long a stop waits for the receivers to store what they took before the last save.
 const STOP_STORE_WAIT: Duration = Duration::from_secs(2);
 
@@ -162,10 +164,19 @@ type Noted = (
     Option<(u64, (u64, u64), u64, bool)>,
     usize,
     Option<u64>,
-    u64,
+    (u64, u64),
 );
 
 impl Task {
+    /// The oldest rotated-away file still being read or stored: where its stored lines end, and which
+    /// file it is. Saved beside the path's entry (`ingot_draining`), so that a crash before it is done
+    /// finds that file again at the next start.
+    fn draining(&self) -> Option<(u64, Identity)> {
+        self.old
+            .first()
+            .map(|o| (o.cur.durable, o.cur.reading.identity()))
+    }
+
     fn committed(&self) -> u64 {
         match (&self.cur, &self.done_at) {
             (Some(c), _) => c.committed,
@@ -438,6 +449,7 @@ impl Worker {
                 self.positions
                     .put(&key, c.durable, Some(c.reading.identity()));
             }
+            self.positions.put_draining(&key, t.draining());
             self.tasks.insert(key, t);
         }
     }
@@ -450,8 +462,9 @@ impl Worker {
         loop {
             let mut storing = false;
             for (key, t) in self.tasks.iter_mut() {
+                let mut old_moved = false;
                 for c in t.old.iter_mut().map(|o| &mut o.cur) {
-                    c.poll_stored();
+                    old_moved |= c.poll_stored();
                     storing |= c.storing();
                 }
                 if let Some(c) = t.cur.as_mut() {
@@ -460,6 +473,9 @@ impl Worker {
                             .put(key, c.durable, Some(c.reading.identity()));
                     }
                     storing |= c.storing();
+                }
+                if old_moved {
+                    self.positions.put_draining(key, t.draining());
                 }
             }
             if !storing || Instant::now() >= deadline {
@@ -709,7 +725,9 @@ impl Worker {
             }),
             t.old.len(),
             t.done_at.map(|d| d.0),
-            t.old.iter().map(|o| o.cur.committed).sum::<u64>(),
+            t.old
+                .iter()
+                .fold((0, 0), |(c, d), o| (c + o.cur.committed, d + o.cur.durable)),
         );
         if t.noted != Some(snapshot) {
             let files = |n: &Noted| (n.0.map(|c| c.1), n.1);
@@ -739,6 +757,7 @@ impl Worker {
             } else if let Some((offset, ident)) = t.done_at {
                 self.positions.put(&t.key, offset, Some(ident));
             }
+            self.positions.put_draining(&t.key, t.draining());
             for o in &t.old {
                 self.note_known(&t.key, &o.cur, true, now);
             }
@@ -784,6 +803,13 @@ impl Worker {
             }
             if res.lines > 0 {
                 o.idle_since = now;
+            }
+            if quiet && res.lines == 0 && o.cur.storing() {
+                // Read whole, but its last lines are not stored yet: it stays (and stays named in
+                // the positions file) until they are.
+                due = due.min(now + STORE_WAIT);
+                i += 1;
+                continue;
             }
             if quiet && res.lines == 0 {
                 let o = t.old.remove(i);
@@ -883,6 +909,15 @@ impl Worker {
                     stored = Some(s.clone());
                 }
             }
+            if let Some((offset, id)) = stored.as_ref().and_then(|s| s.draining) {
+                let found = self.rotated_beside(&t.key.path, id, offset, false);
+                if let Some((rotated, cur)) = found {
+                    if !t.old.iter().any(|o| o.cur.reading.id == cur.reading.id) {
+                        tracing::info!(component = %self.id, path = %t.key.path, rotated = %rotated, offset, "a rotated file was still being read or delivered at the stop: finishing it from the stored position first");
+                        t.old.push(Old::written_out(cur));
+                    }
+                }
+            }
             if let Some(s) = stored {
                 match s.offset() {
                     Err(e) => {
@@ -909,7 +944,7 @@ impl Worker {
                         }
                         let found = s
                             .identity
-                            .and_then(|id| self.rotated_beside(&t.key.path, id, offset));
+                            .and_then(|id| self.rotated_beside(&t.key.path, id, offset, false));
                         match found {
                             Some((rotated, cur)) => {
                                 t.old.push(Old::written_out(cur));
@@ -969,14 +1004,16 @@ impl Worker {
     /// The file a position belongs to, found beside `path` after a rotation the reader did not see
     /// happen: renamed while ingot was stopped (logrotate's `create`), found by its inode and signature,
     /// or copied before the path was truncated (`copytruncate`, while stopped or faster than the reader),
-    /// found by its whole 1,024-byte signature. Opened at `offset` when it is longer than that and no
-    /// target of this component reads it under its own name. Without it the lines written between the
+    /// found by its whole 1,024-byte signature. Opened at `offset` when it is longer than that (or as
+    /// long, with `read_whole_too`: it then only carries the receipts of lines taken but not stored yet)
+    /// and no target of this component reads it under its own name. Without it the lines written between the
     /// last read and the rotation would be lost (Alloy reads only the file at the path).
     fn rotated_beside(
         &self,
         path: &str,
         id: super::positions::Identity,
         offset: u64,
+        read_whole_too: bool,
     ) -> Option<(String, Cursor)> {
         use std::os::unix::fs::MetadataExt;
         if id.sig_len == 0 || self.args.compression().is_some() {
@@ -994,7 +1031,8 @@ impl Worker {
             // The renamed file itself, or a copy of it (copytruncate's), known by a whole signature.
             let renamed = meta.ino() == id.ino;
             let copy = !renamed && id.sig_len as usize == super::task::SIGNATURE_SIZE;
-            if !meta.is_file() || !(renamed || copy) || meta.len() <= offset {
+            let long_enough = meta.len() > offset || (read_whole_too && meta.len() == offset);
+            if !meta.is_file() || !(renamed || copy) || !long_enough {
                 continue;
             }
             let name = candidate.to_string_lossy().into_owned();
@@ -1245,9 +1283,13 @@ impl Worker {
             self.by_sig
                 .insert(cur.reading.sig.hash, (cur.committed, Instant::now()));
             // copytruncate: what was written after the last read is only in the copy.
-            if let Some((copy, c)) =
-                self.rotated_beside(&t.key.path, cur.reading.identity(), cur.committed)
+            // Taken up even when everything was read, while lines taken from the file are not stored
+            // yet: the copy then carries their receipts and is saved as draining until they are.
+            let unstored = cur.storing();
+            if let Some((copy, mut c)) =
+                self.rotated_beside(&t.key.path, cur.reading.identity(), cur.committed, unstored)
             {
+                c.take_receipts_from(cur);
                 tracing::info!(component = %self.id, path = %t.key.path, copy = %copy, offset = cur.committed, "reading the rest of the truncated file from its copy");
                 t.old.push(Old::written_out(c));
             }
