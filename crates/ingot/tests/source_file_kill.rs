@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use std::io::Write;
 use std::net::SocketAddr;
 use std::os::unix::fs::MetadataExt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
@@ -319,81 +319,11 @@ loki.source.file "perm" {{
 /// arrives at the sink.
 #[test]
 fn sigkill_never_loses_lines_loki_write_had_only_queued() {
-    let sink = ingot_testkit::loki_sink::LokiSink::start();
-    let dir = tempfile::tempdir().unwrap();
-    let log = dir.path().join("app.log");
     let n = 40_000u64;
-    let text: String = (0..n)
-        .map(|i| format!("seq={i} a line of a log file, long enough to be a line\n"))
-        .collect();
-    std::fs::write(&log, text).unwrap();
-    let storage = dir.path().join("data");
-    let config = dir.path().join("config.alloy");
-    std::fs::write(
-        &config,
-        format!(
-            r#"
-loki.source.file "app" {{
-  targets    = [{{ __path__ = "{}" }}]
-  forward_to = [loki.write.sink.receiver]
-}}
-
-loki.write "sink" {{
-  endpoint {{
-    url        = "{}"
-    batch_wait = "100ms"
-  }}
-}}
-"#,
-            log.display(),
-            sink.url()
-        ),
-    )
-    .unwrap();
-    let addr: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
-    let mut cmd = Command::new(BIN);
-    cmd.arg("run")
-        .arg(&config)
-        .arg(format!("--server.http.listen-addr={addr}"))
-        .arg(format!("--storage.path={}", storage.display()))
-        .env("INGOT_TEST_WAL_APPEND_DELAY_MS", "300");
-    let mut slow = Peer::spawn("ingot", cmd, tempfile::tempdir().unwrap());
-    slow.wait_for_port(addr, Duration::from_secs(20));
+    let run = SlowWalRun::start(n);
     // Past the first positions save (every 2 s), with most appends still queued for the slow WAL.
     std::thread::sleep(Duration::from_millis(3500));
-    let saved = std::fs::read_to_string(storage.join("loki.source.file.app/positions.yml"))
-        .expect("positions saved while running");
-    slow.signal(9);
-    slow.wait_exit(Duration::from_secs(10)).expect("killed");
-    let before = sink.entries().len();
-    assert!(
-        (before as u64) < n,
-        "the slow WAL let everything through before the kill ({before} lines): the test shows nothing"
-    );
-
-    let ingot = start(BIN, &config, &storage, addr, None);
-    let seqs = || {
-        let mut s: Vec<u64> = sink
-            .entries()
-            .iter()
-            .filter_map(|e| e.line.strip_prefix("seq=")?.split(' ').next()?.parse().ok())
-            .collect();
-        s.sort_unstable();
-        s.dedup();
-        s
-    };
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while (seqs().len() as u64) < n && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    let got = seqs();
-    assert_eq!(
-        got.len() as u64,
-        n,
-        "{} of {n} lines never arrived after the restart; positions saved before the kill:\n{saved}\ningot said:\n{}",
-        n - got.len() as u64,
-        ingot.log()
-    );
+    run.kill_and_check_every_line_arrives(n);
 }
 
 /// copytruncate while loki.write's WAL is slow: most lines taken from the file are still queued when the
@@ -403,18 +333,56 @@ loki.write "sink" {{
 /// line of the copy that was not stored yet.)
 #[test]
 fn sigkill_while_a_copytruncated_file_drains_loses_nothing() {
-    let sink = ingot_testkit::loki_sink::LokiSink::start();
-    let dir = tempfile::tempdir().unwrap();
-    let log = dir.path().join("app.log");
     let (old, new) = (40_000u64, 200u64);
-    let line = |i: u64| format!("seq={i} a line of a log file, long enough to be a line\n");
-    std::fs::write(&log, (0..old).map(line).collect::<String>()).unwrap();
-    let storage = dir.path().join("data");
-    let config = dir.path().join("config.alloy");
-    std::fs::write(
-        &config,
-        format!(
-            r#"
+    let run = SlowWalRun::start(old);
+    std::thread::sleep(Duration::from_millis(1500));
+    // logrotate's copytruncate, by hand: copy, truncate in place, and the application writes on.
+    std::fs::copy(&run.log, run.dir.path().join("app.log.1")).unwrap();
+    std::fs::OpenOptions::new()
+        .write(true)
+        .truncate(true)
+        .open(&run.log)
+        .unwrap();
+    let mut f = std::fs::OpenOptions::new()
+        .append(true)
+        .open(&run.log)
+        .unwrap();
+    f.write_all(seq_lines(old..old + new).as_bytes()).unwrap();
+    drop(f);
+    // Past the truncation being seen and a positions save (every 2 s), with the copy still draining.
+    std::thread::sleep(Duration::from_millis(3500));
+    run.kill_and_check_every_line_arrives(old + new);
+}
+
+fn seq_lines(seqs: std::ops::Range<u64>) -> String {
+    seqs.map(|i| format!("seq={i} a line of a log file, long enough to be a line\n"))
+        .collect()
+}
+
+/// `app.log` holding `seq=0..n` lines, read by an agent whose loki.write WAL takes 300 ms per append
+/// (the test-hooks build), so that most lines taken from the file are still queued for a while.
+struct SlowWalRun {
+    sink: ingot_testkit::loki_sink::LokiSink,
+    dir: tempfile::TempDir,
+    log: PathBuf,
+    storage: PathBuf,
+    config: PathBuf,
+    addr: SocketAddr,
+    slow: Peer,
+}
+
+impl SlowWalRun {
+    fn start(n: u64) -> SlowWalRun {
+        let sink = ingot_testkit::loki_sink::LokiSink::start();
+        let dir = tempfile::tempdir().unwrap();
+        let log = dir.path().join("app.log");
+        std::fs::write(&log, seq_lines(0..n)).unwrap();
+        let storage = dir.path().join("data");
+        let config = dir.path().join("config.alloy");
+        std::fs::write(
+            &config,
+            format!(
+                r#"
 loki.source.file "app" {{
   targets    = [{{ __path__ = "{}" }}]
   forward_to = [loki.write.sink.receiver]
@@ -427,70 +395,71 @@ loki.write "sink" {{
   }}
 }}
 "#,
-            log.display(),
-            sink.url()
-        ),
-    )
-    .unwrap();
-    let addr: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
-    let mut cmd = Command::new(BIN);
-    cmd.arg("run")
-        .arg(&config)
-        .arg(format!("--server.http.listen-addr={addr}"))
-        .arg(format!("--storage.path={}", storage.display()))
-        .env("INGOT_TEST_WAL_APPEND_DELAY_MS", "300");
-    let mut slow = Peer::spawn("ingot", cmd, tempfile::tempdir().unwrap());
-    slow.wait_for_port(addr, Duration::from_secs(20));
-    std::thread::sleep(Duration::from_millis(1500));
-    // logrotate's copytruncate, by hand: copy, truncate in place, and the application writes on.
-    std::fs::copy(&log, dir.path().join("app.log.1")).unwrap();
-    std::fs::OpenOptions::new()
-        .write(true)
-        .truncate(true)
-        .open(&log)
+                log.display(),
+                sink.url()
+            ),
+        )
         .unwrap();
-    let mut f = std::fs::OpenOptions::new().append(true).open(&log).unwrap();
-    std::io::Write::write_all(
-        &mut f,
-        (old..old + new).map(line).collect::<String>().as_bytes(),
-    )
-    .unwrap();
-    drop(f);
-    // Past the truncation being seen and a positions save (every 2 s), with the copy still draining.
-    std::thread::sleep(Duration::from_millis(3500));
-    let saved = std::fs::read_to_string(storage.join("loki.source.file.app/positions.yml"))
-        .expect("positions saved while running");
-    slow.signal(9);
-    slow.wait_exit(Duration::from_secs(10)).expect("killed");
-    let before = sink.entries().len() as u64;
-    assert!(
-        before < old,
-        "the slow WAL let everything through before the kill ({before} lines): the test shows nothing"
-    );
-
-    let ingot = start(BIN, &config, &storage, addr, None);
-    let seqs = || {
-        let mut s: Vec<u64> = sink
-            .entries()
-            .iter()
-            .filter_map(|e| e.line.strip_prefix("seq=")?.split(' ').next()?.parse().ok())
-            .collect();
-        s.sort_unstable();
-        s.dedup();
-        s
-    };
-    let n = old + new;
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while (seqs().len() as u64) < n && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(100));
+        let addr: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
+        let mut cmd = Command::new(BIN);
+        cmd.arg("run")
+            .arg(&config)
+            .arg(format!("--server.http.listen-addr={addr}"))
+            .arg(format!("--storage.path={}", storage.display()))
+            .env("INGOT_TEST_WAL_APPEND_DELAY_MS", "300");
+        let mut slow = Peer::spawn("ingot", cmd, tempfile::tempdir().unwrap());
+        slow.wait_for_port(addr, Duration::from_secs(20));
+        SlowWalRun {
+            sink,
+            dir,
+            log,
+            storage,
+            config,
+            addr,
+            slow,
+        }
     }
-    let got = seqs();
-    let missing: Vec<u64> = (0..n).filter(|i| got.binary_search(i).is_err()).collect();
-    assert!(
-        missing.is_empty(),
-        "{} of {n} lines never arrived after the restart (first {:?}); positions saved before the kill:\n{saved}\ningot said:\n{}",
-        missing.len(),
-        &missing[..missing.len().min(5)],
-        ingot.log()
-    );
+
+    /// SIGKILLs the slow agent (which must not have delivered everything yet), restarts it at full
+    /// speed, and checks that every one of `seq=0..n` reaches the sink.
+    fn kill_and_check_every_line_arrives(mut self, n: u64) {
+        let saved =
+            std::fs::read_to_string(self.storage.join("loki.source.file.app/positions.yml"))
+                .expect("positions saved while running");
+        self.slow.signal(9);
+        self.slow
+            .wait_exit(Duration::from_secs(10))
+            .expect("killed");
+        let before = self.sink.entries().len() as u64;
+        assert!(
+            before < n,
+            "the slow WAL let everything through before the kill ({before} lines): the test shows nothing"
+        );
+
+        let ingot = start(BIN, &self.config, &self.storage, self.addr, None);
+        let seqs = || {
+            let mut s: Vec<u64> = self
+                .sink
+                .entries()
+                .iter()
+                .filter_map(|e| e.line.strip_prefix("seq=")?.split(' ').next()?.parse().ok())
+                .collect();
+            s.sort_unstable();
+            s.dedup();
+            s
+        };
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while (seqs().len() as u64) < n && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let got = seqs();
+        let missing: Vec<u64> = (0..n).filter(|i| got.binary_search(i).is_err()).collect();
+        assert!(
+            missing.is_empty(),
+            "{} of {n} lines never arrived after the restart (first {:?}); positions saved before the kill:\n{saved}\ningot said:\n{}",
+            missing.len(),
+            &missing[..missing.len().min(5)],
+            ingot.log()
+        );
+    }
 }
