@@ -177,6 +177,17 @@ impl Task {
             .map(|o| (o.cur.durable, o.cur.reading.identity()))
     }
 
+    /// Puts this task's entry in the positions: the file at the path (or where a finished compressed
+    /// file ended) and the rotated file still draining. Unchanged values leave the file clean.
+    fn record_position(&self, key: &PosKey, positions: &mut Positions) {
+        if let Some(c) = &self.cur {
+            positions.put(key, c.durable, Some(c.reading.identity()));
+        } else if let Some((offset, ident)) = self.done_at {
+            positions.put(key, offset, Some(ident));
+        }
+        positions.put_draining(key, self.draining());
+    }
+
     fn committed(&self) -> u64 {
         match (&self.cur, &self.done_at) {
             (Some(c), _) => c.committed,
@@ -445,11 +456,7 @@ impl Worker {
             for res in &results {
                 self.account(&mut t, res);
             }
-            if let Some(c) = &t.cur {
-                self.positions
-                    .put(&key, c.durable, Some(c.reading.identity()));
-            }
-            self.positions.put_draining(&key, t.draining());
+            t.record_position(&key, &mut self.positions);
             self.tasks.insert(key, t);
         }
     }
@@ -462,21 +469,11 @@ impl Worker {
         loop {
             let mut storing = false;
             for (key, t) in self.tasks.iter_mut() {
-                let mut old_moved = false;
-                for c in t.old.iter_mut().map(|o| &mut o.cur) {
-                    old_moved |= c.poll_stored();
+                for c in t.old.iter_mut().map(|o| &mut o.cur).chain(t.cur.as_mut()) {
+                    c.poll_stored();
                     storing |= c.storing();
                 }
-                if let Some(c) = t.cur.as_mut() {
-                    if c.poll_stored() {
-                        self.positions
-                            .put(key, c.durable, Some(c.reading.identity()));
-                    }
-                    storing |= c.storing();
-                }
-                if old_moved {
-                    self.positions.put_draining(key, t.draining());
-                }
+                t.record_position(key, &mut self.positions);
             }
             if !storing || Instant::now() >= deadline {
                 return;
@@ -741,10 +738,10 @@ impl Worker {
                 self.next_save = now;
             }
             t.noted = Some(snapshot);
+            t.record_position(&t.key, &mut self.positions);
             if let Some(c) = &t.cur {
                 let (committed, ident, size) =
                     (c.committed, c.reading.identity(), c.reading.size());
-                self.positions.put(&t.key, c.durable, Some(ident));
                 self.note_known(&t.key, c, false, now);
                 if ident.sig_len as usize == super::task::SIGNATURE_SIZE && !c.reading.compressed()
                 {
@@ -754,10 +751,7 @@ impl Worker {
                     m.read_bytes = committed;
                     m.file_bytes = size;
                 });
-            } else if let Some((offset, ident)) = t.done_at {
-                self.positions.put(&t.key, offset, Some(ident));
             }
-            self.positions.put_draining(&t.key, t.draining());
             for o in &t.old {
                 self.note_known(&t.key, &o.cur, true, now);
             }
