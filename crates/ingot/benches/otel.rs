@@ -426,12 +426,11 @@ otelcol.exporter.otlp "out" {{
                 let refused = refused.clone();
                 tasks.spawn(async move {
                     let mut grpc = tonic::client::Grpc::new(channel);
-                    let ok = grpc.ready().await.is_ok()
-                        && {
-                            let path = http::uri::PathAndQuery::from_static(
-                                "/opentelemetry.proto.collector.trace.v1.TraceService/Export",
-                            );
-                            grpc
+                    let ok = grpc.ready().await.is_ok() && {
+                        let path = http::uri::PathAndQuery::from_static(
+                            "/opentelemetry.proto.collector.trace.v1.TraceService/Export",
+                        );
+                        grpc
                                 .unary(
                                     tonic::Request::new(body),
                                     path,
@@ -441,7 +440,7 @@ otelcol.exporter.otlp "out" {{
                                 )
                                 .await
                                 .is_ok()
-                        };
+                    };
                     if ok {
                         accepted.lock().unwrap().push(seq);
                     } else {
