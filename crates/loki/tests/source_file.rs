@@ -13,6 +13,11 @@ use support::*;
 const WAIT: Duration = Duration::from_secs(15);
 
 fn config(id: &str, targets: &str, extra: &str) -> String {
+    config_polled(id, targets, extra, ("20ms", "50ms"))
+}
+
+/// A recording sink fed by a `loki.source.file` with the given `file_watch` periods (min, max).
+fn config_polled(id: &str, targets: &str, extra: &str, (min, max): (&str, &str)) -> String {
     format!(
         r#"
 test.logs "{id}" {{}}
@@ -21,8 +26,8 @@ loki.source.file "{id}" {{
   targets    = {targets}
   forward_to = [test.logs.{id}.receiver]
   file_watch {{
-    min_poll_frequency = "20ms"
-    max_poll_frequency = "50ms"
+    min_poll_frequency = "{min}"
+    max_poll_frequency = "{max}"
   }}
   {extra}
 }}
@@ -565,20 +570,7 @@ async fn changes_are_noticed_without_waiting_for_the_poll() {
         later.display()
     );
     let agent = Agent::start(&storage);
-    agent.apply(&format!(
-        r#"
-test.logs "{id}" {{}}
-
-loki.source.file "{id}" {{
-  targets    = {targets}
-  forward_to = [test.logs.{id}.receiver]
-  file_watch {{
-    min_poll_frequency = "30s"
-    max_poll_frequency = "30s"
-  }}
-}}
-"#
-    ));
+    agent.apply(&config_polled(id, &targets, "", ("30s", "30s")));
     let sink = format!("test.logs.{id}");
     wait_for(WAIT, "the first lines", || entry_count(&sink) == 2).await;
     // Idle for a while: the files' next polls are far away.

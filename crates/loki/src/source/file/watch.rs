@@ -281,6 +281,8 @@ impl Watch {
     }
 
     fn watch_dir(&mut self, dir: &Path) -> Option<i32> {
+        // `f_type`'s width differs between architectures.
+        #[allow(clippy::unnecessary_cast)]
         match rustix::fs::statfs(dir) {
             Ok(fs) if UNREPORTED_FS.contains(&(fs.f_type as i64)) => return None,
             Ok(_) => {}
