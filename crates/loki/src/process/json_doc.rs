@@ -112,6 +112,113 @@ pub fn parse(text: &str) -> Result<Doc<'_>, serde_json::Error> {
     Ok(doc)
 }
 
+/// How many members [`parse_fields`] can keep.
+pub const FIELDS: usize = 8;
+
+/// Reads `text` as [`parse`] does and keeps only the members of a top-level object named in `names`
+/// (their last occurrence, in `slots` at the name's index; at most [`FIELDS`]). `Ok` when `text` is an
+/// object or `null` (no members), `Err` when [`parse`] fails or gives anything else. Every other value is
+/// read as [`parse`] reads it (the same deserializer calls), so the same texts are accepted.
+pub fn parse_fields<'a>(
+    text: &'a str,
+    names: &[String],
+    slots: &mut [Option<Doc<'a>>; FIELDS],
+) -> Result<(), ()> {
+    debug_assert!(names.len() <= FIELDS);
+    let mut de = serde_json::Deserializer::from_str(text);
+    de::DeserializeSeed::deserialize(Fields { names, slots }, &mut de).map_err(|_| ())?;
+    de.end().map_err(|_| ())
+}
+
+/// The top level of [`parse_fields`].
+struct Fields<'s, 'a> {
+    names: &'s [String],
+    slots: &'s mut [Option<Doc<'a>>; FIELDS],
+}
+
+impl<'de> de::DeserializeSeed<'de> for Fields<'_, 'de> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Fields<'_, 'de> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON object")
+    }
+    // Go decodes a JSON null into a map as an empty map.
+    fn visit_unit<E: de::Error>(self) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        while let Some(k) = map.next_key::<Key<'de>>()? {
+            match self.names.iter().position(|n| *n == k.0) {
+                Some(i) => self.slots[i] = Some(map.next_value()?),
+                None => {
+                    map.next_value::<Skip>()?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A value read as [`Doc`] reads it (the same deserializer calls) and not kept.
+struct Skip;
+
+impl<'de> Deserialize<'de> for Skip {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Skip, D::Error> {
+        d.deserialize_any(SkipVisitor)
+    }
+}
+
+struct SkipVisitor;
+
+impl<'de> Visitor<'de> for SkipVisitor {
+    type Value = Skip;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<Skip, E> {
+        Ok(Skip)
+    }
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Skip, E> {
+        Ok(Skip)
+    }
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Skip, E> {
+        Ok(Skip)
+    }
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Skip, E> {
+        Ok(Skip)
+    }
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Skip, E> {
+        Ok(Skip)
+    }
+    fn visit_borrowed_str<E: de::Error>(self, _: &'de str) -> Result<Skip, E> {
+        Ok(Skip)
+    }
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<Skip, E> {
+        Ok(Skip)
+    }
+    fn visit_string<E: de::Error>(self, _: String) -> Result<Skip, E> {
+        Ok(Skip)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Skip, A::Error> {
+        while seq.next_element::<Skip>()?.is_some() {}
+        Ok(Skip)
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Skip, A::Error> {
+        while map.next_key::<Key<'de>>()?.is_some() {
+            map.next_value::<Skip>()?;
+        }
+        Ok(Skip)
+    }
+}
+
 struct DocVisitor;
 
 impl<'de> Visitor<'de> for DocVisitor {

@@ -20,6 +20,9 @@ pub struct LabelMap {
     items: Vec<(Text, Text)>,
     /// The labels the entry came with, while nothing changed them.
     orig: Option<Labels>,
+    /// [`labels_fingerprint`] of the map, once asked for and while nothing changed it: the timestamp stage
+    /// and the labels cache on the way out both key by it.
+    fp: std::cell::Cell<Option<u128>>,
 }
 
 impl PartialEq for LabelMap {
@@ -40,6 +43,7 @@ impl LabelMap {
         LabelMap {
             items,
             orig: Some(l.clone()),
+            fp: Default::default(),
         }
     }
 
@@ -55,8 +59,14 @@ impl LabelMap {
         self.find(name).is_ok()
     }
 
-    pub fn insert(&mut self, name: impl AsRef<str> + Into<Text>, value: impl Into<Text>) {
+    /// What every change does: the entry's own labels and the fingerprint no longer stand for the map.
+    fn changed(&mut self) {
         self.orig = None;
+        self.fp.set(None);
+    }
+
+    pub fn insert(&mut self, name: impl AsRef<str> + Into<Text>, value: impl Into<Text>) {
+        self.changed();
         match self.find(name.as_ref()) {
             Ok(i) => self.items[i].1 = value.into(),
             Err(i) => self.items.insert(i, (name.into(), value.into())),
@@ -65,7 +75,7 @@ impl LabelMap {
 
     pub fn remove(&mut self, name: &str) -> Option<Text> {
         let i = self.find(name).ok()?;
-        self.orig = None;
+        self.changed();
         Some(self.items.remove(i).1)
     }
 
@@ -73,7 +83,7 @@ impl LabelMap {
         let before = self.items.len();
         self.items.retain(|(n, v)| keep(n, v));
         if self.items.len() != before {
-            self.orig = None;
+            self.changed();
         }
     }
 
@@ -83,7 +93,7 @@ impl LabelMap {
 
     /// The values, to change in place.
     pub fn values_mut(&mut self) -> impl Iterator<Item = (&str, &mut Text)> + '_ {
-        self.orig = None;
+        self.changed();
         self.items.iter_mut().map(|(n, v)| (n.as_str(), v))
     }
 
@@ -158,7 +168,7 @@ impl<'a> FromIterator<(&'a str, &'a str)> for LabelMap {
 /// same few label sets, which are then shared rather than built again.
 #[derive(Default)]
 pub struct LabelsCache {
-    map: std::collections::HashMap<u128, Labels>,
+    map: std::collections::HashMap<u128, Labels, foldhash::fast::RandomState>,
 }
 
 /// Label sets a [`LabelsCache`] keeps before it starts again.
@@ -170,6 +180,9 @@ const LABELS_CACHE: usize = 4096;
 pub struct Recycler {
     labels: Vec<Vec<(Text, Text)>>,
     extracted: Vec<Vec<(Text, Value)>>,
+    /// The last label set an entry came with, as a label map's items: entries of a batch mostly share
+    /// one set (one buffer), and copying its items is cheaper than reading them out of the set again.
+    last: Option<(Labels, Vec<(Text, Text)>)>,
 }
 
 /// Allocations a [`Recycler`] keeps.
@@ -178,9 +191,25 @@ const RECYCLE: usize = 4096;
 impl Recycler {
     /// `e` as it enters the pipeline.
     pub fn entry(&mut self, e: &Entry) -> PEntry {
-        let labels = match self.labels.pop() {
-            Some(v) => LabelMap::from_labels_in(&e.labels, v),
-            None => LabelMap::from_labels(&e.labels),
+        let mut items = self
+            .labels
+            .pop()
+            .unwrap_or_else(|| Vec::with_capacity(e.labels.len() + 4));
+        let labels = match &self.last {
+            Some((l, template)) if l.same_set(&e.labels) => {
+                items.clear();
+                items.extend(template.iter().cloned());
+                LabelMap {
+                    items,
+                    orig: Some(e.labels.clone()),
+                    fp: Default::default(),
+                }
+            }
+            _ => {
+                let m = LabelMap::from_labels_in(&e.labels, items);
+                self.last = Some((e.labels.clone(), m.items.clone()));
+                m
+            }
         };
         let extracted = match self.extracted.pop() {
             Some(v) => Extracted::from_vec(v),
@@ -237,9 +266,9 @@ impl PEntry {
     }
 
     fn with(e: &Entry, labels: LabelMap, mut extracted: Extracted) -> PEntry {
-        for (n, v) in labels.iter() {
+        for (n, v) in &labels.items {
             // Label names are unique.
-            extracted.push_new(n, Value::Str(Text::from(v)));
+            extracted.push_new(n.clone(), Value::Str(v.clone()));
         }
         PEntry {
             labels,
@@ -292,14 +321,42 @@ pub fn label_set_string(labels: &LabelMap) -> String {
 /// A 128-bit hash of a label set, standing for its `String()` where Alloy keys state by it (a collision
 /// is as likely as two random 128-bit values being equal).
 pub fn labels_fingerprint(labels: &LabelMap) -> u128 {
-    let mut h = xxhash_rust::xxh3::Xxh3::new();
-    for (n, v) in labels.iter() {
-        h.update(n.as_bytes());
-        h.update(&[0xff]);
-        h.update(v.as_bytes());
-        h.update(&[0xff]);
+    if let Some(fp) = labels.fp.get() {
+        return fp;
     }
-    h.digest128()
+    let fp = fingerprint_of(labels.items.iter().map(|(n, v)| (n.as_str(), v.as_str())));
+    labels.fp.set(Some(fp));
+    fp
+}
+
+/// The XXH3-128 of each name and value followed by 0xff. Most label sets fit a buffer on the stack and are
+/// hashed in one call (the same digest as the streaming hasher gives over the same bytes, and several
+/// times faster than feeding it piece by piece).
+fn fingerprint_of<'a>(labels: impl Iterator<Item = (&'a str, &'a str)> + Clone) -> u128 {
+    let mut buf = [0u8; 512];
+    let mut n = 0;
+    for (name, v) in labels.clone() {
+        let need = name.len() + v.len() + 2;
+        if n + need > buf.len() {
+            let mut h = xxhash_rust::xxh3::Xxh3::new();
+            for (name, v) in labels {
+                h.update(name.as_bytes());
+                h.update(&[0xff]);
+                h.update(v.as_bytes());
+                h.update(&[0xff]);
+            }
+            return h.digest128();
+        }
+        buf[n..n + name.len()].copy_from_slice(name.as_bytes());
+        n += name.len();
+        buf[n] = 0xff;
+        n += 1;
+        buf[n..n + v.len()].copy_from_slice(v.as_bytes());
+        n += v.len();
+        buf[n] = 0xff;
+        n += 1;
+    }
+    xxhash_rust::xxh3::xxh3_128(&buf[..n])
 }
 
 /// The labels of a map, without empty values.
@@ -323,7 +380,43 @@ pub trait Stage: Send {
     fn saturated(&self) -> bool {
         false
     }
+
+    /// The stage as one that gives back each entry it takes, changed in place, or drops it: the pipeline
+    /// then runs a batch through it without moving each entry out of its buffer and back (an entry is
+    /// about 200 bytes; moving it twice per stage cost more than some stages' work).
+    fn in_place(&mut self) -> Option<&mut dyn InPlace> {
+        None
+    }
 }
+
+/// A stage that keeps or drops each entry and never holds, splits or adds one. Its [`Stage::process`] is
+/// [`InPlace::apply`] (see [`in_place_stage`]), so both ways of running it give the same result.
+pub trait InPlace {
+    /// Changes `e`; `false` drops it.
+    fn apply(&mut self, e: &mut PEntry) -> bool;
+}
+
+/// Implements [`Stage`] for a type implementing [`InPlace`]: `process` applies it, `in_place` offers it.
+macro_rules! in_place_stage {
+    ($t:ty) => {
+        impl $crate::process::pipeline::Stage for $t {
+            fn process(
+                &mut self,
+                mut e: $crate::process::pipeline::PEntry,
+                out: &mut Vec<$crate::process::pipeline::PEntry>,
+            ) {
+                if $crate::process::pipeline::InPlace::apply(self, &mut e) {
+                    out.push(e);
+                }
+            }
+
+            fn in_place(&mut self) -> Option<&mut dyn $crate::process::pipeline::InPlace> {
+                Some(self)
+            }
+        }
+    };
+}
+pub(crate) use in_place_stage;
 
 /// Stages in order, with two buffers reused between calls so that passing entries from stage to stage
 /// allocates nothing.
@@ -343,17 +436,36 @@ impl Pipeline {
         }
     }
 
-    /// Runs `entries` through stages `from..`, appending what comes out to `out`. Each stage takes every
-    /// entry in order before the next stage does (the same entries reach each stage in the same order as
-    /// entry-by-entry).
+    /// Runs `entries` through stages `from..`, appending what comes out to `out`. Each stage takes the
+    /// entries in order (the same entries reach each stage in the same order as entry-by-entry). A run of
+    /// stages that work in place takes one entry through all of them before the next (while it is in the
+    /// cache); otherwise each stage takes every entry before the next stage does. Stages share no state
+    /// but counters, so either order gives the same entries.
     fn run_from(&mut self, from: usize, entries: &mut Vec<PEntry>, out: &mut Vec<PEntry>) {
         let (mut cur, mut next) = std::mem::take(&mut self.bufs);
         cur.clear();
         cur.append(entries);
-        for stage in &mut self.stages[from..] {
+        let mut i = from;
+        while i < self.stages.len() {
             if cur.is_empty() {
                 break;
             }
+            let n = self.stages[i..]
+                .iter_mut()
+                .map_while(|s| s.in_place())
+                .count();
+            if n > 0 {
+                let run = &mut self.stages[i..i + n];
+                cur.retain_mut(|e| {
+                    run.iter_mut()
+                        .map_while(|s| s.in_place())
+                        .all(|s| s.apply(e))
+                });
+                i += n;
+                continue;
+            }
+            let stage = &mut self.stages[i];
+            i += 1;
             next.clear();
             for e in cur.drain(..) {
                 stage.process(e, &mut next);
