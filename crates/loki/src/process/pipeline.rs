@@ -220,10 +220,14 @@ impl Recycler {
 
     /// `p` as it leaves the pipeline; its maps' allocations are kept.
     pub fn leave(&mut self, mut p: PEntry, cache: Option<&mut LabelsCache>) -> Entry {
-        let labels = std::mem::take(&mut p.labels);
+        let mut labels = std::mem::take(&mut p.labels);
         let extracted = std::mem::take(&mut p.extracted);
         let out = Entry {
-            labels: labels.to_labels_cached(cache),
+            // Unchanged labels leave as the set they came as, moved rather than cloned.
+            labels: match labels.orig.take() {
+                Some(l) => l,
+                None => labels.to_labels_cached(cache),
+            },
             timestamp_ns: p.timestamp_ns,
             line: p.line,
             structured_metadata: p.structured_metadata,
@@ -444,7 +448,8 @@ impl Pipeline {
     fn run_from(&mut self, from: usize, entries: &mut Vec<PEntry>, out: &mut Vec<PEntry>) {
         let (mut cur, mut next) = std::mem::take(&mut self.bufs);
         cur.clear();
-        cur.append(entries);
+        // The batch's own buffer is taken over rather than copied (an entry is about 200 bytes).
+        std::mem::swap(&mut cur, entries);
         let mut i = from;
         while i < self.stages.len() {
             if cur.is_empty() {
@@ -472,7 +477,11 @@ impl Pipeline {
             }
             std::mem::swap(&mut cur, &mut next);
         }
-        out.append(&mut cur);
+        if out.is_empty() {
+            std::mem::swap(out, &mut cur);
+        } else {
+            out.append(&mut cur);
+        }
         self.bufs = (cur, next);
     }
 
