@@ -301,6 +301,84 @@ impl<'de> Deserialize<'de> for Key<'de> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    /// JSON texts, most of them valid, some cut short or with a character put in, with names given
+    /// twice, escaped, nested, and strings with escapes (a lone surrogate among them).
+    fn texts() -> impl Strategy<Value = String> {
+        let key = prop::sample::select(vec![
+            r#""a""#,
+            r#""b""#,
+            r#""c""#,
+            r#""\u0061""#,
+            r#""a.b""#,
+            r#""é""#,
+            r#""""#,
+        ]);
+        let leaf = prop::sample::select(vec![
+            "null",
+            "true",
+            "false",
+            "0",
+            "-1.5e3",
+            "18446744073709551616",
+            r#""x""#,
+            r#""\n\u00e9""#,
+            r#""\ud800""#,
+            r#""<&>""#,
+            "[]",
+            "{}",
+        ])
+        .prop_map(str::to_string);
+        let value = leaf.prop_recursive(3, 24, 4, move |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..4)
+                    .prop_map(|v| format!("[{}]", v.join(","))),
+                prop::collection::vec((key.clone(), inner), 0..5).prop_map(|m| {
+                    let members: Vec<String> =
+                        m.into_iter().map(|(k, v)| format!("{k}:{v}")).collect();
+                    format!("{{{}}}", members.join(","))
+                }),
+            ]
+        });
+        let junk = prop::sample::select(vec!['"', ',', '}', '\\', '\u{1}', ' ', 'x', ':']);
+        (value, any::<u16>(), 0..4u8, junk).prop_map(|(text, at, how, c)| {
+            let at = usize::from(at) % (text.len() + 1);
+            let at = (0..=at)
+                .rev()
+                .find(|i| text.is_char_boundary(*i))
+                .unwrap_or(0);
+            match how {
+                0 => text[..at].to_string(),
+                1 => format!("{}{c}{}", &text[..at], &text[at..]),
+                _ => text,
+            }
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+        // parse_fields accepts exactly what parse accepts as an object (or null), and keeps for each
+        // name what the document holds at its last occurrence.
+        #[test]
+        fn fields_are_what_the_document_holds(text in texts()) {
+            let names: Vec<String> =
+                ["a", "b", "a.b", "é", "", "zz"].iter().map(|s| s.to_string()).collect();
+            let mut slots: [Option<Doc<'_>>; FIELDS] = Default::default();
+            let fast = parse_fields(&text, &names, &mut slots);
+            let doc = match parse(&text) {
+                Ok(Doc::Null) => Ok(Doc::Obj(Vec::new())),
+                Ok(d @ Doc::Obj(_)) => Ok(d),
+                _ => Err(()),
+            };
+            prop_assert_eq!(fast.is_ok(), doc.is_ok(), "{}", text);
+            if let Ok(doc) = doc {
+                for (i, n) in names.iter().enumerate() {
+                    prop_assert_eq!(slots[i].as_ref(), doc.get(n), "{} in {}", n, text);
+                }
+            }
+        }
+    }
 
     #[test]
     fn reads_and_marshals_as_go() {

@@ -545,3 +545,96 @@ impl Stage for Pipeline {
         self.run_flush(out);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::process::stages::testing::{entry, pipeline};
+
+    // The one-call hash gives the streaming hasher's digest, for sets that fit the buffer and sets that
+    // do not; a change to the map forgets the kept fingerprint.
+    #[test]
+    fn fingerprints_are_the_streamed_digest() {
+        let streamed = |m: &LabelMap| {
+            let mut h = xxhash_rust::xxh3::Xxh3::new();
+            for (n, v) in m.iter() {
+                h.update(n.as_bytes());
+                h.update(&[0xff]);
+                h.update(v.as_bytes());
+                h.update(&[0xff]);
+            }
+            h.digest128()
+        };
+        let long = "v".repeat(600);
+        for pairs in [
+            vec![],
+            vec![("a", "1")],
+            vec![("job", "x"), ("level", "info")],
+            vec![("a", long.as_str())],
+            vec![("a", &long[..250]), ("b", &long[..250])],
+        ] {
+            let mut m: LabelMap = pairs.iter().copied().collect();
+            assert_eq!(labels_fingerprint(&m), streamed(&m), "{pairs:?}");
+            m.insert("zz", "changed");
+            assert_eq!(labels_fingerprint(&m), streamed(&m), "{pairs:?} changed");
+        }
+    }
+
+    // A batch gives what the same entries give one at a time: stages in place run entry by entry
+    // around a stage that is not (match), with duplicate timestamps to fudge, malformed lines and drops.
+    #[test]
+    fn a_batch_is_its_entries_one_by_one() {
+        let cfg = r#"
+            stage.json { expressions = { ts = "time", level = "", msg = "" } }
+            stage.labels { values = { level = "" } }
+            stage.match {
+                selector = "{level=\"warn\"}"
+                stage.static_labels { values = { warned = "yes" } }
+            }
+            stage.timestamp {
+                source = "ts"
+                format = "RFC3339Nano"
+            }
+            stage.drop {
+                source = "level"
+                value  = "debug"
+            }
+            stage.output { source = "msg" }
+        "#;
+        let lines: Vec<String> = (0..300)
+            .map(|i| match i % 7 {
+                6 => "not json".to_string(),
+                _ => format!(
+                    r#"{{"time":"2024-05-01T00:00:{:02}.5Z","level":"{}","msg":"m{i}"}}"#,
+                    i / 20,
+                    ["info", "warn", "debug"][i % 3]
+                ),
+            })
+            .collect();
+        let (mut one, _) = pipeline(cfg);
+        let mut single = Vec::new();
+        for l in &lines {
+            one.run(entry(&[("job", "j")], l), &mut single);
+        }
+        let (mut many, _) = pipeline(cfg);
+        let mut batched = Vec::new();
+        let mut batch: Vec<PEntry> = lines.iter().map(|l| entry(&[("job", "j")], l)).collect();
+        many.run_batch(&mut batch, &mut batched);
+        let view = |v: &[PEntry]| {
+            v.iter()
+                .map(|e| {
+                    (
+                        e.labels.to_labels(),
+                        e.timestamp_ns,
+                        e.line.clone(),
+                        e.extracted.clone(),
+                    )
+                })
+                .collect::<Vec<_>>()
+        };
+        let kept = lines.iter().filter(|l| !l.contains(r#""debug""#)).count();
+        assert_eq!(single.len(), kept);
+        assert_eq!(view(&single), view(&batched));
+        assert!(single.iter().any(|e| e.labels.get("warned") == Some("yes")));
+    }
+}

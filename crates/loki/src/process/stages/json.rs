@@ -414,6 +414,41 @@ mod tests {
         assert!(super::path_of(e.as_ast()).is_none());
     }
 
+    // The members-only reading gives what the whole document gives, line by line.
+    #[test]
+    fn paths_only_reading_agrees_with_the_document() {
+        let cfgs = crate::process::stages::testing::decode(
+            r#"stage.json { expressions = { ts = "time", level = "", a = "nested.child", c = "component[1]", n = "nope", d = "duration" } }"#,
+        )
+        .unwrap();
+        let crate::process::args::StageConfig::Json(cfg) = &cfgs[0] else {
+            panic!("not json")
+        };
+        let fast = cfg.build();
+        assert!(fast.top.is_some());
+        let general = super::Json {
+            top: None,
+            ..cfg.build()
+        };
+        for line in [
+            LOG,
+            r#"{"time":"t1","time":"t2","level":null,"nested":{"child":[1,{"x":"<"}]}}"#,
+            r#"{"component":"notalist","duration":1e400}"#,
+            "null",
+            "[1]",
+            r#"{"a":1"#,
+            r#"{"a":"\ud800"}"#,
+            r#"{"level":"x"} trailing"#,
+        ] {
+            let mut a = crate::process::value::Extracted::new();
+            let mut b = crate::process::value::Extracted::new();
+            let ra = fast.extract(&mut a, line);
+            let rb = general.extract(&mut b, line);
+            assert_eq!(ra, rb, "{line}");
+            assert_eq!(a, b, "{line}");
+        }
+    }
+
     #[test]
     fn community_functions_and_syntax() {
         let out = run_line(
