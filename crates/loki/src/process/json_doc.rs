@@ -123,11 +123,11 @@ pub fn parse_fields<'a>(
     text: &'a str,
     names: &[String],
     slots: &mut [Option<Doc<'a>>; FIELDS],
-) -> Result<(), ()> {
+) -> Result<(), serde_json::Error> {
     debug_assert!(names.len() <= FIELDS);
     let mut de = serde_json::Deserializer::from_str(text);
-    de::DeserializeSeed::deserialize(Fields { names, slots }, &mut de).map_err(|_| ())?;
-    de.end().map_err(|_| ())
+    de::DeserializeSeed::deserialize(Fields { names, slots }, &mut de)?;
+    de.end()
 }
 
 /// The top level of [`parse_fields`].
