@@ -122,7 +122,9 @@ pub fn decode_stages(d: &mut BodyDecoder<'_, '_>) -> Result<Vec<StageConfig>, Fa
             "stage.pack" => StageConfig::Pack(Decode::decode(d)?),
             "stage.decolorize" => StageConfig::Decolorize(Decode::decode(d)?),
             "stage.sampling" => StageConfig::Sampling(Decode::decode(d)?),
-            "stage.structured_metadata_drop" => StageConfig::StructuredMetadataDrop(Decode::decode(d)?),
+            "stage.structured_metadata_drop" => {
+                StageConfig::StructuredMetadataDrop(Decode::decode(d)?)
+            }
             "stage.truncate" => StageConfig::Truncate(Decode::decode(d)?),
             "stage.luhn" => StageConfig::Luhn(Decode::decode(d)?),
             "stage.pattern" => StageConfig::Pattern(Decode::decode(d)?),
