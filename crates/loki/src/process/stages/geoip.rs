@@ -854,7 +854,7 @@ mod tests {
         let city = d.path("city.mmdb");
         let cases = [
             (
-                format!(r#"db = "", source = "ip", db_type = "city""#),
+                r#"db = "", source = "ip", db_type = "city""#.to_string(),
                 "db path cannot be empty",
             ),
             (
