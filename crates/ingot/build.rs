@@ -37,6 +37,7 @@ fn main() {
     println!("cargo:rustc-env=INGOT_BUILD_DATE={build_date}");
     println!("cargo:rustc-env=INGOT_RUSTC_VERSION={rustc_version}");
     println!("cargo:rerun-if-env-changed=SOURCE_DATE_EPOCH");
+    link_order();
     // The files that move when a commit is made or checked out, wherever git keeps them (a worktree's HEAD is
     // not under ../../.git, and a branch's ref may be packed).
     let mut watched = vec!["HEAD".to_string(), "packed-refs".to_string()];
@@ -47,6 +48,43 @@ fn main() {
                 println!("cargo:rerun-if-changed={path}");
             }
         }
+    }
+}
+
+/// The order of the binary's code: the functions a running agent executes (the scrape path, the HTTP
+/// server, the async runtime, the allocator), listed in `link/hot-symbols.txt`, are placed together at the
+/// start of `.text`. Linux maps 64 KiB of a file around every page fault, so a few hundred small functions
+/// spread over megabytes of code keep most of those megabytes resident; packed together, they keep about
+/// their own size. `scripts/link-order` writes the list (what the unix_scrape bench's workload executes,
+/// under callgrind) and says when to run it again: a symbol the list names that no longer exists is passed
+/// over, so a stale list only costs memory, never correctness.
+///
+/// Only for optimised builds of the binary for x86_64 Linux with glibc, which rustc (1.90 and later) links
+/// with its own lld; other targets link with the system's linker, and GNU ld before 2.43 has no ordering
+/// option. `INGOT_LINK_MAP=<path>` also writes the linker's map there, which `scripts/link-order` reads to
+/// name the code it saw executed.
+fn link_order() {
+    println!("cargo:rerun-if-env-changed=INGOT_LINK_MAP");
+    println!("cargo:rerun-if-changed=link/hot-symbols.txt");
+    let lld = std::env::var("TARGET").as_deref() == Ok("x86_64-unknown-linux-gnu");
+    let optimised = std::env::var("OPT_LEVEL").is_ok_and(|o| o != "0");
+    if !lld || !optimised {
+        return;
+    }
+    if let Some(map) = std::env::var_os("INGOT_LINK_MAP") {
+        println!(
+            "cargo:rustc-link-arg-bin=ingot=-Wl,-Map={}",
+            std::path::Path::new(&map).display()
+        );
+    }
+    let list = std::path::Path::new(&std::env::var("CARGO_MANIFEST_DIR").unwrap())
+        .join("link/hot-symbols.txt");
+    if list.exists() {
+        println!(
+            "cargo:rustc-link-arg-bin=ingot=-Wl,--symbol-ordering-file={}",
+            list.display()
+        );
+        println!("cargo:rustc-link-arg-bin=ingot=-Wl,--no-warn-symbol-ordering");
     }
 }
 

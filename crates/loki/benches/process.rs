@@ -13,6 +13,8 @@
 //! Prints lines/s and ns/line per core (CPU time) for each and the ratio, then the `regex` stage against the
 //! `regex` crate's own `captures` on the same lines. Run with `cargo bench -p ingot-loki --bench process`;
 //! `INGOT_BENCH_LINES` changes the count. A missing syslog-ng fails with its install command.
+//! `PROCESS_BENCH=pipeline` (or `regex`) runs only that part of ingot, without the peer: for profiling
+//! (`perf record`), never for the figures.
 
 use std::io::{BufWriter, Read, Write};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -260,13 +262,26 @@ fn main() {
         "{total} JSON lines ({:.1} MiB), json + labels + timestamp + drop (1 in 8) + output:",
         bytes as f64 / (1 << 20) as f64
     );
-    let (wall, cpu, out) = run_ingot(PIPELINE, &chunks);
-    assert_eq!(
-        out, kept,
-        "ingot kept {out} of {total} lines, expected {kept}"
-    );
-    let ingot = per_core("ingot", total, wall, cpu);
-    let (wall, cpu) = run_syslog_ng(dir.path(), kept);
+    let only = std::env::var("PROCESS_BENCH").unwrap_or_default();
+    if only != "regex" {
+        let (wall, cpu, out) = run_ingot(PIPELINE, &chunks);
+        assert_eq!(
+            out, kept,
+            "ingot kept {out} of {total} lines, expected {kept}"
+        );
+        let ingot = per_core("ingot", total, wall, cpu);
+        if only == "pipeline" {
+            println!("  (PROCESS_BENCH=pipeline: no peer, no figures to compare)");
+            return;
+        }
+        peer(dir.path(), total, kept, ingot, &chunks);
+    }
+    regex_part(total, &lines, &chunks);
+}
+
+/// syslog-ng on the same lines, and the component with no stages.
+fn peer(dir: &std::path::Path, total: usize, kept: u64, ingot: f64, chunks: &[Vec<Entry>]) {
+    let (wall, cpu) = run_syslog_ng(dir, kept);
     let sng = per_core("syslog-ng", total, wall, cpu);
     println!(
         "  ingot does {:.1}x syslog-ng's lines per CPU-second (goals: 1,000,000 lines/s per core, 3x syslog-ng)",
@@ -274,18 +289,20 @@ fn main() {
     );
 
     // What the component costs around its stages.
-    let (wall, cpu, out) = run_ingot("", &chunks);
+    let (wall, cpu, out) = run_ingot("", chunks);
     assert_eq!(out, total as u64);
     println!("{total} lines through loki.process with no stages (the component's own cost):");
     per_core("ingot", total, wall, cpu);
+}
 
-    // The regex stage against the regex crate's own captures on the same lines.
+/// The regex stage against the regex crate's own captures on the same lines.
+fn regex_part(total: usize, lines: &[String], chunks: &[Vec<Entry>]) {
     let expr = r#"^\{"time":"(?P<time>[^"]+)","level":"(?P<level>\w+)","app":"(?P<app>[^"]*)""#;
     let stage = format!(
         "stage.regex {{\n  expression = {}\n}}\n",
         serde_json::Value::String(expr.into())
     );
-    let (wall, cpu, out) = run_ingot(&stage, &chunks);
+    let (wall, cpu, out) = run_ingot(&stage, chunks);
     assert_eq!(out, total as u64);
     println!("{total} lines through stage.regex with 3 named groups:");
     per_core("stage", total, wall, cpu);
@@ -293,7 +310,7 @@ fn main() {
     let cpu0 = self_cpu_time();
     let t0 = Instant::now();
     let mut found = 0usize;
-    for l in &lines {
+    for l in lines {
         if let Some(c) = re.captures(l) {
             found += c.len();
         }

@@ -49,6 +49,13 @@ pub trait Consume: Send + Sync {
     /// stored (or [`Token::fail`]s it); one that passes data on hands it to its own consumers; one that
     /// keeps data in memory drops it.
     fn consume(&self, data: &Data, token: Option<&Token>) -> Result<(), ConsumeError>;
+
+    /// As [`Consume::consume`], handing the request over: a consumer that keeps it (the batch processor)
+    /// moves it instead of copying it. When it is not taken it comes back unchanged with the error, so the
+    /// sender can offer it again.
+    fn consume_owned(&self, data: Data, token: Option<&Token>) -> Result<(), (ConsumeError, Data)> {
+        self.consume(&data, token).map_err(|e| (e, data))
+    }
 }
 
 /// A component's consumer: Alloy's `otelcol.Consumer`. Equal when it is the same component's.
@@ -73,6 +80,14 @@ impl Consumer {
 
     pub fn consume(&self, data: &Data, token: Option<&Token>) -> Result<(), ConsumeError> {
         self.inner.consume(data, token)
+    }
+
+    pub fn consume_owned(
+        &self,
+        data: Data,
+        token: Option<&Token>,
+    ) -> Result<(), (ConsumeError, Data)> {
+        self.inner.consume_owned(data, token)
     }
 }
 
@@ -183,8 +198,72 @@ impl Fanout {
         let mut pending = self.pending[signal.index()]
             .lock()
             .unwrap_or_else(|e| e.into_inner());
+        self.flush_pending(&mut pending, signal, &mut refusals)?;
+        let consumers = self.consumers(signal);
+        self.offer(&mut pending, consumers, data, token, refusals)
+    }
+
+    /// As [`Fanout::send`], handing `data` over: when its signal has one consumer (and no observer is
+    /// listening), that consumer takes it without a copy. When it was not taken, it comes back with the
+    /// error.
+    pub fn send_owned(
+        &self,
+        data: Data,
+        token: Option<&Token>,
+    ) -> Result<Vec<Refusal>, (ConsumeError, Data)> {
+        let signal = data.signal();
+        let mut refusals = Vec::new();
+        let mut pending = self.pending[signal.index()]
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        if let Err(e) = self.flush_pending(&mut pending, signal, &mut refusals) {
+            return Err((e, data));
+        }
+        let consumers = self.consumers(signal);
+        let observed = self.observer.get().is_some_and(|o| o.active());
+        if consumers.len() != 1 || observed {
+            return match self.offer(&mut pending, consumers, &data, token, refusals) {
+                Ok(r) => Ok(r),
+                Err(e) => Err((e, data)),
+            };
+        }
+        let c = &consumers[0];
+        // The same answers as `offer` gives for a single consumer.
+        match c.consume_owned(data, token) {
+            Ok(()) => Ok(refusals),
+            Err((
+                ConsumeError::Full {
+                    retry_after,
+                    reason,
+                },
+                data,
+            )) => Err((
+                ConsumeError::Full {
+                    retry_after,
+                    reason: format!("{}: {reason}", c.name()),
+                },
+                data,
+            )),
+            Err((ConsumeError::Overloaded(reason), data)) => Err((
+                ConsumeError::Overloaded(format!("{}: {reason}", c.name())),
+                data,
+            )),
+            Err((ConsumeError::Refused(reason), data)) => Err((
+                ConsumeError::Refused(format!("{}: {reason}", c.name())),
+                data,
+            )),
+        }
+    }
+
+    /// Offers the request held for full consumers of `signal` first: `Full` while they still do not take it.
+    fn flush_pending(
+        &self,
+        pending: &mut Option<Pending>,
+        signal: Signal,
+        refusals: &mut Vec<Refusal>,
+    ) -> Result<(), ConsumeError> {
         if let Some(p) = pending.as_mut() {
-            if !flush(p, &mut refusals) {
+            if !flush(p, refusals) {
                 return Err(ConsumeError::Full {
                     retry_after: PENDING_RETRY,
                     reason: format!(
@@ -196,7 +275,17 @@ impl Fanout {
             }
             *pending = None;
         }
-        let consumers = self.consumers(signal);
+        Ok(())
+    }
+
+    fn offer(
+        &self,
+        pending: &mut Option<Pending>,
+        consumers: Vec<Consumer>,
+        data: &Data,
+        token: Option<&Token>,
+        mut refusals: Vec<Refusal>,
+    ) -> Result<Vec<Refusal>, ConsumeError> {
         let mut took = 0;
         let mut full: Vec<(Consumer, Duration, String)> = Vec::new();
         let mut overloaded = 0;
@@ -354,6 +443,60 @@ mod tests {
         assert_eq!(f.retry_pending(), (vec![], false));
         assert_eq!(f.send(&spans(2), None), Ok(vec![]));
         assert_eq!((*a.got.lock().unwrap(), *b.got.lock().unwrap()), (5, 5));
+    }
+
+    /// Counts how requests reached it: lent (`consume`) or handed over (`consume_owned`).
+    #[derive(Default)]
+    struct Keeper {
+        lent: Mutex<usize>,
+        owned: Mutex<Vec<Data>>,
+    }
+
+    impl Consume for Keeper {
+        fn consume(&self, _: &Data, _: Option<&Token>) -> Result<(), ConsumeError> {
+            *self.lent.lock().unwrap() += 1;
+            Ok(())
+        }
+
+        fn consume_owned(&self, data: Data, _: Option<&Token>) -> Result<(), (ConsumeError, Data)> {
+            self.owned.lock().unwrap().push(data);
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_single_consumer_is_handed_the_request_and_several_are_lent_it() {
+        let k = Arc::new(Keeper::default());
+        let f = Fanout::new(Outputs {
+            traces: vec![Consumer::new("k", k.clone())],
+            ..Default::default()
+        });
+        assert_eq!(f.send_owned(spans(3), None).map_err(|e| e.0), Ok(vec![]));
+        assert_eq!(*k.owned.lock().unwrap(), vec![spans(3)]);
+        let (a, b) = (Arc::new(Keeper::default()), Arc::new(Keeper::default()));
+        let f = Fanout::new(Outputs {
+            traces: vec![Consumer::new("a", a.clone()), Consumer::new("b", b.clone())],
+            ..Default::default()
+        });
+        assert_eq!(f.send_owned(spans(2), None).map_err(|e| e.0), Ok(vec![]));
+        assert_eq!((*a.lent.lock().unwrap(), *b.lent.lock().unwrap()), (1, 1));
+        assert!(a.owned.lock().unwrap().is_empty() && b.owned.lock().unwrap().is_empty());
+    }
+
+    #[test]
+    fn a_request_handed_over_comes_back_unchanged_when_it_was_not_taken() {
+        let b = sink(true);
+        let f = Fanout::new(Outputs {
+            traces: vec![Consumer::new("b", b.clone())],
+            ..Default::default()
+        });
+        let (e, back) = f.send_owned(spans(3), None).unwrap_err();
+        assert_eq!(e.reason(), "b: queue is full");
+        assert!(matches!(e, ConsumeError::Full { .. }));
+        assert_eq!(back, spans(3));
+        b.full.store(false, Ordering::SeqCst);
+        assert_eq!(f.send_owned(back, None).map_err(|e| e.0), Ok(vec![]));
+        assert_eq!(*b.got.lock().unwrap(), 3);
     }
 
     #[test]

@@ -22,6 +22,9 @@ use super::pipeline::{LabelsCache, PEntry, Pipeline, Recycler};
 
 pub const NAME: &str = "loki.process";
 
+/// Entries run through the stages together (see [`Inner::process`]).
+const SUB_BATCH: usize = 64;
+
 /// How often held output is offered again and stages are asked for what they release on time.
 const TICK: Duration = Duration::from_millis(100);
 
@@ -79,27 +82,19 @@ impl Inner {
 
     /// Hands processed entries on; what no receiver could take yet is held.
     fn deliver(&self, out: Vec<PEntry>, token: Option<&Token>) {
-        // Entries carrying receipts of lines from earlier batches (multiline) go alone with those receipts.
-        let mut plain = Vec::with_capacity(out.len());
-        let mut batches: Vec<(Vec<Entry>, Option<Token>)> = Vec::new();
-        let mut cache = self.labels_cache.lock().unwrap_or_else(|e| e.into_inner());
-        let mut recycler = self.recycler.lock().unwrap_or_else(|e| e.into_inner());
-        for mut p in out {
-            if p.tokens.is_empty() {
-                plain.push(recycler.leave(p, Some(&mut cache)));
-            } else {
-                let tokens = std::mem::take(&mut p.tokens);
-                if !plain.is_empty() {
-                    batches.push((std::mem::take(&mut plain), token.cloned()));
-                }
-                batches.push((
-                    vec![recycler.leave(p, Some(&mut cache))],
-                    Token::join(tokens),
-                ));
-            }
+        let mut leaving = Leaving::default();
+        {
+            // The order `process` takes them in.
+            let mut recycler = self.recycler.lock().unwrap_or_else(|e| e.into_inner());
+            let mut cache = self.labels_cache.lock().unwrap_or_else(|e| e.into_inner());
+            leaving.add(out, token, &mut recycler, &mut cache);
         }
-        drop(cache);
-        drop(recycler);
+        self.send(leaving, token);
+    }
+
+    /// Hands entries that left the stages on; what no receiver could take yet is held.
+    fn send(&self, leaving: Leaving, token: Option<&Token>) {
+        let Leaving { mut batches, plain } = leaving;
         if !plain.is_empty() {
             batches.push((plain, token.cloned()));
         }
@@ -140,7 +135,11 @@ impl Inner {
                 ),
             });
         }
-        let mut out = Vec::with_capacity(entries.len());
+        let mut out = Vec::with_capacity(SUB_BATCH.min(entries.len()));
+        let mut leaving = Leaving {
+            batches: Vec::new(),
+            plain: Vec::with_capacity(entries.len()),
+        };
         {
             let mut p = self.pipeline.lock().unwrap_or_else(|e| e.into_inner());
             if p.1.saturated() {
@@ -153,17 +152,7 @@ impl Inner {
                 });
             }
             let mut recycler = self.recycler.lock().unwrap_or_else(|e| e.into_inner());
-            let mut batch: Vec<PEntry> = entries
-                .iter()
-                .map(|e| {
-                    let mut pe = recycler.entry(e);
-                    if let Some(t) = token {
-                        // A stage that holds the entry (multiline) keeps the sender's receipt open with it.
-                        pe.tokens.push(t.clone());
-                    }
-                    pe
-                })
-                .collect();
+            let mut cache = self.labels_cache.lock().unwrap_or_else(|e| e.into_inner());
             // Each entry taken in; Alloy counts it 0 in the graph (only what leaves counts).
             if self.debug.active() {
                 for entry in entries {
@@ -172,17 +161,34 @@ impl Inner {
                     });
                 }
             }
-            p.1.run_batch(&mut batch, &mut out);
-        }
-        // Entries of this batch carry only this batch's token: deliver them with it.
-        for e in &mut out {
-            if let Some(t) = token {
-                if e.tokens.len() == 1 && same_token(&e.tokens[0], t) {
-                    e.tokens.clear();
+            // A few entries at a time: each is copied in, run through the stages and turned back into
+            // an entry while its memory is in the cache, and the maps it leaves go to the next few.
+            // Every stage still takes the entries in order, one at a time, so it sees no difference;
+            // the receivers get the whole batch at once, as before.
+            let mut batch: Vec<PEntry> = Vec::with_capacity(SUB_BATCH.min(entries.len()));
+            for chunk in entries.chunks(SUB_BATCH) {
+                batch.extend(chunk.iter().map(|e| {
+                    let mut pe = recycler.entry(e);
+                    if let Some(t) = token {
+                        // A stage that holds the entry (multiline) keeps the sender's receipt open with it.
+                        pe.tokens.push(t.clone());
+                    }
+                    pe
+                }));
+                out.clear();
+                p.1.run_batch(&mut batch, &mut out);
+                // Entries of this batch carry only this batch's token: they leave with it.
+                for e in &mut out {
+                    if let Some(t) = token {
+                        if e.tokens.len() == 1 && same_token(&e.tokens[0], t) {
+                            e.tokens.clear();
+                        }
+                    }
                 }
+                leaving.add(out.drain(..), token, &mut recycler, &mut cache);
             }
         }
-        self.deliver(out, token);
+        self.send(leaving, token);
         Ok(())
     }
 
@@ -204,6 +210,38 @@ impl Inner {
         pipeline.run_flush(&mut out);
         if !out.is_empty() {
             self.deliver(out, None);
+        }
+    }
+}
+
+/// Entries that left the stages, in order: batches of entries carrying receipts of lines from earlier
+/// batches (multiline), which go alone with those receipts, and the entries since the last of them.
+#[derive(Default)]
+struct Leaving {
+    batches: Vec<(Vec<Entry>, Option<Token>)>,
+    plain: Vec<Entry>,
+}
+
+impl Leaving {
+    fn add(
+        &mut self,
+        out: impl IntoIterator<Item = PEntry>,
+        token: Option<&Token>,
+        recycler: &mut Recycler,
+        cache: &mut LabelsCache,
+    ) {
+        for mut p in out {
+            if p.tokens.is_empty() {
+                self.plain.push(recycler.leave(p, Some(cache)));
+            } else {
+                let tokens = std::mem::take(&mut p.tokens);
+                if !self.plain.is_empty() {
+                    self.batches
+                        .push((std::mem::take(&mut self.plain), token.cloned()));
+                }
+                self.batches
+                    .push((vec![recycler.leave(p, Some(cache))], Token::join(tokens)));
+            }
         }
     }
 }

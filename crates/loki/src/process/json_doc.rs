@@ -112,6 +112,113 @@ pub fn parse(text: &str) -> Result<Doc<'_>, serde_json::Error> {
     Ok(doc)
 }
 
+/// How many members [`parse_fields`] can keep.
+pub const FIELDS: usize = 8;
+
+/// Reads `text` as [`parse`] does and keeps only the members of a top-level object named in `names`
+/// (their last occurrence, in `slots` at the name's index; at most [`FIELDS`]). `Ok` when `text` is an
+/// object or `null` (no members), `Err` when [`parse`] fails or gives anything else. Every other value is
+/// read as [`parse`] reads it (the same deserializer calls), so the same texts are accepted.
+pub fn parse_fields<'a>(
+    text: &'a str,
+    names: &[String],
+    slots: &mut [Option<Doc<'a>>; FIELDS],
+) -> Result<(), serde_json::Error> {
+    debug_assert!(names.len() <= FIELDS);
+    let mut de = serde_json::Deserializer::from_str(text);
+    de::DeserializeSeed::deserialize(Fields { names, slots }, &mut de)?;
+    de.end()
+}
+
+/// The top level of [`parse_fields`].
+struct Fields<'s, 'a> {
+    names: &'s [String],
+    slots: &'s mut [Option<Doc<'a>>; FIELDS],
+}
+
+impl<'de> de::DeserializeSeed<'de> for Fields<'_, 'de> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Fields<'_, 'de> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON object")
+    }
+    // Go decodes a JSON null into a map as an empty map.
+    fn visit_unit<E: de::Error>(self) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        while let Some(k) = map.next_key::<Key<'de>>()? {
+            match self.names.iter().position(|n| *n == k.0) {
+                Some(i) => self.slots[i] = Some(map.next_value()?),
+                None => {
+                    map.next_value::<Skip>()?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A value read as [`Doc`] reads it (the same deserializer calls) and not kept.
+struct Skip;
+
+impl<'de> Deserialize<'de> for Skip {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Skip, D::Error> {
+        d.deserialize_any(SkipVisitor)
+    }
+}
+
+struct SkipVisitor;
+
+impl<'de> Visitor<'de> for SkipVisitor {
+    type Value = Skip;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<Skip, E> {
+        Ok(Skip)
+    }
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Skip, E> {
+        Ok(Skip)
+    }
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Skip, E> {
+        Ok(Skip)
+    }
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Skip, E> {
+        Ok(Skip)
+    }
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Skip, E> {
+        Ok(Skip)
+    }
+    fn visit_borrowed_str<E: de::Error>(self, _: &'de str) -> Result<Skip, E> {
+        Ok(Skip)
+    }
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<Skip, E> {
+        Ok(Skip)
+    }
+    fn visit_string<E: de::Error>(self, _: String) -> Result<Skip, E> {
+        Ok(Skip)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Skip, A::Error> {
+        while seq.next_element::<Skip>()?.is_some() {}
+        Ok(Skip)
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Skip, A::Error> {
+        while map.next_key::<Key<'de>>()?.is_some() {
+            map.next_value::<Skip>()?;
+        }
+        Ok(Skip)
+    }
+}
+
 struct DocVisitor;
 
 impl<'de> Visitor<'de> for DocVisitor {
@@ -194,6 +301,84 @@ impl<'de> Deserialize<'de> for Key<'de> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    /// JSON texts, most of them valid, some cut short or with a character put in, with names given
+    /// twice, escaped, nested, and strings with escapes (a lone surrogate among them).
+    fn texts() -> impl Strategy<Value = String> {
+        let key = prop::sample::select(vec![
+            r#""a""#,
+            r#""b""#,
+            r#""c""#,
+            r#""\u0061""#,
+            r#""a.b""#,
+            r#""é""#,
+            r#""""#,
+        ]);
+        let leaf = prop::sample::select(vec![
+            "null",
+            "true",
+            "false",
+            "0",
+            "-1.5e3",
+            "18446744073709551616",
+            r#""x""#,
+            r#""\n\u00e9""#,
+            r#""\ud800""#,
+            r#""<&>""#,
+            "[]",
+            "{}",
+        ])
+        .prop_map(str::to_string);
+        let value = leaf.prop_recursive(3, 24, 4, move |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..4)
+                    .prop_map(|v| format!("[{}]", v.join(","))),
+                prop::collection::vec((key.clone(), inner), 0..5).prop_map(|m| {
+                    let members: Vec<String> =
+                        m.into_iter().map(|(k, v)| format!("{k}:{v}")).collect();
+                    format!("{{{}}}", members.join(","))
+                }),
+            ]
+        });
+        let junk = prop::sample::select(vec!['"', ',', '}', '\\', '\u{1}', ' ', 'x', ':']);
+        (value, any::<u16>(), 0..4u8, junk).prop_map(|(text, at, how, c)| {
+            let at = usize::from(at) % (text.len() + 1);
+            let at = (0..=at)
+                .rev()
+                .find(|i| text.is_char_boundary(*i))
+                .unwrap_or(0);
+            match how {
+                0 => text[..at].to_string(),
+                1 => format!("{}{c}{}", &text[..at], &text[at..]),
+                _ => text,
+            }
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+        // parse_fields accepts exactly what parse accepts as an object (or null), and keeps for each
+        // name what the document holds at its last occurrence.
+        #[test]
+        fn fields_are_what_the_document_holds(text in texts()) {
+            let names: Vec<String> =
+                ["a", "b", "a.b", "é", "", "zz"].iter().map(|s| s.to_string()).collect();
+            let mut slots: [Option<Doc<'_>>; FIELDS] = Default::default();
+            let fast = parse_fields(&text, &names, &mut slots);
+            let doc = match parse(&text) {
+                Ok(Doc::Null) => Ok(Doc::Obj(Vec::new())),
+                Ok(d @ Doc::Obj(_)) => Ok(d),
+                _ => Err(()),
+            };
+            prop_assert_eq!(fast.is_ok(), doc.is_ok(), "{}", text);
+            if let Ok(doc) = doc {
+                for (i, n) in names.iter().enumerate() {
+                    prop_assert_eq!(slots[i].as_ref(), doc.get(n), "{} in {}", n, text);
+                }
+            }
+        }
+    }
 
     #[test]
     fn reads_and_marshals_as_go() {

@@ -7,7 +7,7 @@ use std::collections::{HashMap, VecDeque};
 use std::hash::Hash;
 
 pub struct Lru<K, V> {
-    map: HashMap<K, (V, u64)>,
+    map: HashMap<K, (V, u64), foldhash::fast::RandomState>,
     order: VecDeque<(K, u64)>,
     stamp: u64,
     capacity: usize,
@@ -16,7 +16,7 @@ pub struct Lru<K, V> {
 impl<K: Hash + Eq + Clone, V> Lru<K, V> {
     pub fn new(capacity: usize) -> Lru<K, V> {
         Lru {
-            map: HashMap::new(),
+            map: HashMap::default(),
             order: VecDeque::new(),
             stamp: 0,
             capacity: capacity.max(1),
@@ -42,6 +42,21 @@ impl<K: Hash + Eq + Clone, V> Lru<K, V> {
         let slot = self.map.get_mut(key)?;
         slot.1 = stamp;
         Some(&slot.0)
+    }
+
+    /// [`Lru::get`], to change the value in place.
+    pub fn get_mut(&mut self, key: &K) -> Option<&mut V> {
+        // One lookup: the queue is compacted first when it would be after this touch.
+        if self.order.len() + 1 > 4 * self.capacity + 16 {
+            let map = &self.map;
+            self.order
+                .retain(|(k, s)| map.get(k).is_some_and(|(_, cur)| cur == s));
+        }
+        let slot = self.map.get_mut(key)?;
+        self.stamp += 1;
+        slot.1 = self.stamp;
+        self.order.push_back((key.clone(), self.stamp));
+        Some(&mut slot.0)
     }
 
     pub fn insert(&mut self, key: K, value: V) {

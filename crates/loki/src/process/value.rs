@@ -115,12 +115,12 @@ impl Extracted {
     }
 
     /// Adds `k`, which the caller knows is not there yet.
-    pub(crate) fn push_new(&mut self, k: &str, v: Value) {
-        debug_assert!(!self.contains_key(k));
+    pub(crate) fn push_new(&mut self, k: impl AsRef<str> + Into<Text>, v: Value) {
+        debug_assert!(!self.contains_key(k.as_ref()));
         if self.index.is_some() || self.items.len() >= INDEX_FROM {
             self.insert(k, v);
         } else {
-            self.items.push((Text::from(k), v));
+            self.items.push((k.into(), v));
         }
     }
 

@@ -11,8 +11,8 @@ use ingot_syntax::decode::{BodyDecoder, Decode, Failed};
 
 use crate::process::args::invalid;
 use crate::process::metrics::Metrics;
-use crate::process::pipeline::{PEntry, Stage};
-use crate::process::value::get_string;
+use crate::process::pipeline::{in_place_stage, InPlace, PEntry};
+use crate::process::value::{get_string, with_str};
 
 use super::bytes_attr;
 
@@ -153,6 +153,22 @@ impl Drop {
                     return false;
                 }
             }
+            (Some(test), false) if c.sources.len() == 1 => {
+                // One source: its text is compared where it is. A missing source is an empty text.
+                let matched = match e.extracted.get(&c.sources[0]) {
+                    None => test_matches(test, ""),
+                    Some(v) => match with_str(v, |s| test_matches(test, s)) {
+                        Ok(m) => m,
+                        Err(err) => {
+                            tracing::debug!(stage = "drop", "failed to convert extracted map value to string, line will not be dropped: {err}");
+                            return false;
+                        }
+                    },
+                };
+                if !matched {
+                    return false;
+                }
+            }
             (Some(test), false) => {
                 // Sources that are missing are left out of the joined text.
                 let mut joined = String::new();
@@ -191,12 +207,15 @@ fn test_matches(test: &Test, text: &str) -> bool {
     }
 }
 
-impl Stage for Drop {
-    fn process(&mut self, e: PEntry, out: &mut Vec<PEntry>) {
-        if self.should_drop(&e) {
+in_place_stage!(Drop);
+
+impl InPlace for Drop {
+    fn apply(&mut self, e: &mut PEntry) -> bool {
+        if self.should_drop(e) {
             self.metrics.dropped(&self.cfg.reason);
+            false
         } else {
-            out.push(e);
+            true
         }
     }
 }

@@ -17,7 +17,7 @@ use ingot_syntax::decode::{BodyDecoder, Decode, Failed};
 use maxminddb::{geoip2, Reader};
 
 use crate::process::jmespath::{self, Expr};
-use crate::process::pipeline::{PEntry, Stage};
+use crate::process::pipeline::{in_place_stage, InPlace, PEntry};
 use crate::process::value::{get_string, marshal_json, Extracted, Value};
 
 // Alloy's errors (`stages/geoip.go`), word for word.
@@ -286,7 +286,7 @@ fn simplify(v: &serde_json::Value) -> Value {
 }
 
 impl GeoIp {
-    fn apply(&mut self, x: &mut Extracted) {
+    fn lookup(&mut self, x: &mut Extracted) {
         let source = self.cfg.source.as_str();
         let Some(v) = x.get(source) else {
             self.log
@@ -452,10 +452,13 @@ fn city(c: &geoip2::City<'_>, x: &mut Extracted) {
     }
 }
 
-impl Stage for GeoIp {
-    fn process(&mut self, mut e: PEntry, out: &mut Vec<PEntry>) {
-        self.apply(&mut e.extracted);
-        out.push(e);
+// Never drops, holds or adds an entry: the pipeline runs it in place.
+in_place_stage!(GeoIp);
+
+impl InPlace for GeoIp {
+    fn apply(&mut self, e: &mut PEntry) -> bool {
+        self.lookup(&mut e.extracted);
+        true
     }
 }
 

@@ -9,8 +9,8 @@ use ingot_syntax::decode::{BodyDecoder, Decode, Failed};
 
 use crate::process::args::invalid;
 use crate::process::json_doc::{self, Doc};
-use crate::process::pipeline::{PEntry, Stage};
-use crate::process::value::{marshal_json, Extracted, Value};
+use crate::process::pipeline::{in_place_stage, InPlace, PEntry};
+use crate::process::value::{marshal_json, Extracted, Text, Value};
 
 use super::source_text;
 
@@ -98,12 +98,28 @@ impl Config {
                     Some(path) => Eval::Path(path),
                     None => Eval::Jmes(e.clone()),
                 };
-                (name.clone(), how)
+                (Text::from(name.as_str()), how)
             })
-            .collect();
+            .collect::<Vec<_>>();
+        // Only paths and no regex: the line's other members need not be kept.
+        let mut top: Vec<String> = Vec::new();
+        let only_paths = self.regex.is_none()
+            && exprs.iter().all(|(_, how)| match how {
+                Eval::Path(steps) => match steps.first() {
+                    Some(Step::Field(f)) => {
+                        if !top.contains(f) {
+                            top.push(f.clone());
+                        }
+                        true
+                    }
+                    _ => false,
+                },
+                Eval::Jmes(_) => false,
+            });
         Json {
             cfg: self.clone(),
             exprs,
+            top: (only_paths && top.len() <= json_doc::FIELDS).then_some(top),
         }
     }
 }
@@ -142,7 +158,21 @@ fn path_of(ast: &jmespath::ast::Ast) -> Option<Vec<Step>> {
 
 pub struct Json {
     cfg: Config,
-    exprs: Vec<(String, Eval)>,
+    exprs: Vec<(Text, Eval)>,
+    /// When every expression is a path (and there is no `regex`): the members they start from, which are
+    /// all the stage reads of a line (see [`json_doc::parse_fields`]).
+    top: Option<Vec<String>>,
+}
+
+/// The value at `steps` below `cur`, or `None`: a missing field or an index out of range.
+fn walk<'d, 'a>(mut cur: Option<&'d Doc<'a>>, steps: &[Step]) -> Option<&'d Doc<'a>> {
+    for step in steps {
+        cur = cur.and_then(|d| match step {
+            Step::Field(f) => d.get(f),
+            Step::Index(i) => d.index(*i),
+        });
+    }
+    cur
 }
 
 /// Alloy's `simplifyType`: scalars as they are, arrays and objects as their JSON text.
@@ -177,6 +207,9 @@ fn simplify_json(v: &serde_json::Value) -> Value {
 impl Json {
     /// `Err` when the input is not a JSON object (Alloy's `malformed json`).
     fn extract(&self, extracted: &mut Extracted, input: &str) -> Result<(), ()> {
+        if let Some(top) = &self.top {
+            return self.extract_paths(top, extracted, input);
+        }
         let doc = match json_doc::parse(input) {
             // Go decodes a JSON null into a map as an empty (nil) map.
             Ok(Doc::Null) => Doc::Obj(Vec::new()),
@@ -190,13 +223,7 @@ impl Json {
         for (name, how) in &self.exprs {
             match how {
                 Eval::Path(steps) => {
-                    let mut cur = Some(&doc);
-                    for step in steps {
-                        cur = cur.and_then(|d| match step {
-                            Step::Field(f) => d.get(f),
-                            Step::Index(i) => d.index(*i),
-                        });
-                    }
+                    let cur = walk(Some(&doc), steps);
                     extracted.insert(name.clone(), cur.map_or(Value::Null, simplify));
                 }
                 Eval::Jmes(expr) => {
@@ -229,10 +256,42 @@ impl Json {
         }
         Ok(())
     }
+
+    /// [`Json::extract`] when every expression is a path: only the members the paths start from are
+    /// kept, the rest of the line is read (and must be JSON) but not built into a document.
+    fn extract_paths(
+        &self,
+        top: &[String],
+        extracted: &mut Extracted,
+        input: &str,
+    ) -> Result<(), ()> {
+        let mut slots: [Option<Doc<'_>>; json_doc::FIELDS] = Default::default();
+        if json_doc::parse_fields(input, top, &mut slots).is_err() {
+            tracing::debug!(stage = "json", "failed to unmarshal log line");
+            return Err(());
+        }
+        for (name, how) in &self.exprs {
+            let Eval::Path(steps) = how else {
+                continue;
+            };
+            let Some(Step::Field(first)) = steps.first() else {
+                continue;
+            };
+            let slot = top
+                .iter()
+                .position(|t| t == first)
+                .and_then(|i| slots[i].as_ref());
+            let cur = walk(slot, &steps[1..]);
+            extracted.insert(name.clone(), cur.map_or(Value::Null, simplify));
+        }
+        Ok(())
+    }
 }
 
-impl Stage for Json {
-    fn process(&mut self, mut e: PEntry, out: &mut Vec<PEntry>) {
+in_place_stage!(Json);
+
+impl InPlace for Json {
+    fn apply(&mut self, e: &mut PEntry) -> bool {
         let result = match &self.cfg.source {
             Some(src) => match source_text(&e.extracted, src) {
                 Some(s) => self.extract(&mut e.extracted, &s),
@@ -245,10 +304,7 @@ impl Stage for Json {
                 r
             }
         };
-        if result.is_err() && self.cfg.drop_malformed {
-            return;
-        }
-        out.push(e);
+        !(result.is_err() && self.cfg.drop_malformed)
     }
 }
 
@@ -356,6 +412,41 @@ mod tests {
         }
         let e = crate::process::jmespath::compile("a[?c > `1`]").unwrap();
         assert!(super::path_of(e.as_ast()).is_none());
+    }
+
+    // The members-only reading gives what the whole document gives, line by line.
+    #[test]
+    fn paths_only_reading_agrees_with_the_document() {
+        let cfgs = crate::process::stages::testing::decode(
+            r#"stage.json { expressions = { ts = "time", level = "", a = "nested.child", c = "component[1]", n = "nope", d = "duration" } }"#,
+        )
+        .unwrap();
+        let crate::process::args::StageConfig::Json(cfg) = &cfgs[0] else {
+            panic!("not json")
+        };
+        let fast = cfg.build();
+        assert!(fast.top.is_some());
+        let general = super::Json {
+            top: None,
+            ..cfg.build()
+        };
+        for line in [
+            LOG,
+            r#"{"time":"t1","time":"t2","level":null,"nested":{"child":[1,{"x":"<"}]}}"#,
+            r#"{"component":"notalist","duration":1e400}"#,
+            "null",
+            "[1]",
+            r#"{"a":1"#,
+            r#"{"a":"\ud800"}"#,
+            r#"{"level":"x"} trailing"#,
+        ] {
+            let mut a = crate::process::value::Extracted::new();
+            let mut b = crate::process::value::Extracted::new();
+            let ra = fast.extract(&mut a, line);
+            let rb = general.extract(&mut b, line);
+            assert_eq!(ra, rb, "{line}");
+            assert_eq!(a, b, "{line}");
+        }
     }
 
     #[test]

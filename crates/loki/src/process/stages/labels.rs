@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 use ingot_syntax::decode::{BodyDecoder, Decode, Failed};
 
 use crate::process::args::invalid;
-use crate::process::pipeline::{PEntry, Stage};
-use crate::process::value::get_string;
+use crate::process::pipeline::{in_place_stage, InPlace, PEntry};
+use crate::process::value::{with_str, Text};
 
 use super::names_with_sources;
 
@@ -53,24 +53,29 @@ impl Decode for Config {
 impl Config {
     pub fn build(&self) -> Labels {
         Labels {
-            names: names_with_sources(&self.values),
+            names: names_with_sources(&self.values)
+                .into_iter()
+                .map(|(n, s)| (Text::from(n), s))
+                .collect(),
             source_type: self.source_type,
         }
     }
 }
 
 pub struct Labels {
-    names: Vec<(String, String)>,
+    names: Vec<(Text, String)>,
     source_type: SourceType,
 }
 
-impl Stage for Labels {
-    fn process(&mut self, mut e: PEntry, out: &mut Vec<PEntry>) {
+in_place_stage!(Labels);
+
+impl InPlace for Labels {
+    fn apply(&mut self, e: &mut PEntry) -> bool {
         for (name, src) in &self.names {
             match self.source_type {
                 SourceType::Extracted => {
                     if let Some(v) = e.extracted.get(src) {
-                        match get_string(v) {
+                        match with_str(v, |s| Text::from(s)) {
                             Ok(s) => {
                                 e.labels.insert(name.clone(), s);
                             }
@@ -82,12 +87,12 @@ impl Stage for Labels {
                 }
                 SourceType::StructuredMetadata => {
                     if let Some((_, v)) = e.structured_metadata.iter().find(|(n, _)| n == src) {
-                        e.labels.insert(name.clone(), v.clone());
+                        e.labels.insert(name.clone(), v.as_str());
                     }
                 }
             }
         }
-        out.push(e);
+        true
     }
 }
 

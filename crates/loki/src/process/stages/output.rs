@@ -3,9 +3,8 @@
 use ingot_syntax::decode::{BodyDecoder, Decode, Failed};
 
 use crate::process::args::invalid;
-use crate::process::pipeline::{PEntry, Stage};
-
-use super::source_text;
+use crate::process::pipeline::{in_place_stage, InPlace, PEntry};
+use crate::process::value::with_str;
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Config {
@@ -33,15 +32,31 @@ impl Config {
 
 pub struct Output(String);
 
-impl Stage for Output {
-    fn process(&mut self, mut e: PEntry, out: &mut Vec<PEntry>) {
-        match source_text(&e.extracted, &self.0) {
-            Some(s) => e.line = s,
+in_place_stage!(Output);
+
+impl InPlace for Output {
+    fn apply(&mut self, e: &mut PEntry) -> bool {
+        match e.extracted.get(&self.0) {
+            Some(v) => {
+                let line = &mut e.line;
+                if let Err(err) = with_str(v, |s| {
+                    // The line's allocation is reused for its new text, unless it is much larger: an
+                    // entry must not keep a long line's memory for a short one.
+                    if line.capacity() <= s.len().max(256) * 4 {
+                        line.clear();
+                        line.push_str(s);
+                    } else {
+                        *line = s.to_string();
+                    }
+                }) {
+                    tracing::debug!(source = %self.0, "failed to convert source value to string: {err}");
+                }
+            }
             None => {
                 tracing::debug!(source = %self.0, "extracted data did not contain output source")
             }
         }
-        out.push(e);
+        true
     }
 }
 

@@ -5,7 +5,7 @@
 use ingot_syntax::decode::{BodyDecoder, Decode, Failed};
 
 use crate::process::args::invalid;
-use crate::process::pipeline::{PEntry, Stage};
+use crate::process::pipeline::{in_place_stage, InPlace, PEntry};
 use crate::process::value::{Text, Value};
 
 use super::source_text;
@@ -95,21 +95,23 @@ impl Regex {
     }
 }
 
-impl Stage for Regex {
-    fn process(&mut self, mut e: PEntry, out: &mut Vec<PEntry>) {
+in_place_stage!(Regex);
+
+impl InPlace for Regex {
+    fn apply(&mut self, e: &mut PEntry) -> bool {
         match &self.cfg.source {
             Some(src) => {
                 if let Some(input) = source_text(&e.extracted, src) {
-                    self.extract(&mut e, &input);
+                    self.extract(e, &input);
                 }
             }
             None => {
                 let line = std::mem::take(&mut e.line);
-                self.extract(&mut e, &line);
+                self.extract(e, &line);
                 e.line = line;
             }
         }
-        out.push(e);
+        true
     }
 }
 

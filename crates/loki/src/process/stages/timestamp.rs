@@ -14,7 +14,7 @@ use ingot_syntax::decode::{BodyDecoder, Decode, Failed};
 
 use crate::process::args::invalid;
 use crate::process::lru::Lru;
-use crate::process::pipeline::{labels_fingerprint, PEntry, Stage};
+use crate::process::pipeline::{in_place_stage, labels_fingerprint, InPlace, PEntry};
 use crate::process::value::with_str;
 
 /// How many label sets' last timestamps are kept (Alloy's `maxLastKnownTimestampsCacheSize`).
@@ -420,48 +420,50 @@ impl Timestamp {
     }
 }
 
-impl Stage for Timestamp {
-    fn process(&mut self, mut e: PEntry, out: &mut Vec<PEntry>) {
-        match self.parsed(&e) {
+in_place_stage!(Timestamp);
+
+impl InPlace for Timestamp {
+    fn apply(&mut self, e: &mut PEntry) -> bool {
+        match self.parsed(e) {
             Ok(parsed) => {
                 e.timestamp_ns = parsed.nanos();
                 if let Some(last) = &mut self.last {
                     let key = labels_fingerprint(&e.labels);
-                    if self.cfg.on_duplicate == OnDuplicate::Fudge {
-                        if let Some(prev) = last.get(&key) {
-                            if prev.parsed == parsed {
+                    // Alloy's Get then Add: either makes the label set the most recent one.
+                    match last.get_mut(&key) {
+                        Some(prev) => {
+                            if self.cfg.on_duplicate == OnDuplicate::Fudge && prev.parsed == parsed
+                            {
                                 e.timestamp_ns = prev.adjusted.saturating_add(1);
                             }
+                            *prev = Last {
+                                parsed,
+                                adjusted: e.timestamp_ns,
+                            };
                         }
+                        None => last.insert(
+                            key,
+                            Last {
+                                parsed,
+                                adjusted: e.timestamp_ns,
+                            },
+                        ),
                     }
-                    last.insert(
-                        key,
-                        Last {
-                            parsed,
-                            adjusted: e.timestamp_ns,
-                        },
-                    );
                 }
             }
             Err(()) => {
                 if self.cfg.on_failure == OnFailure::Fudge {
                     if let Some(last) = &mut self.last {
                         let key = labels_fingerprint(&e.labels);
-                        if let Some(prev) = last.get(&key).copied() {
+                        if let Some(prev) = last.get_mut(&key) {
                             e.timestamp_ns = prev.adjusted.saturating_add(1);
-                            last.insert(
-                                key,
-                                Last {
-                                    parsed: prev.parsed,
-                                    adjusted: e.timestamp_ns,
-                                },
-                            );
+                            prev.adjusted = e.timestamp_ns;
                         }
                     }
                 }
             }
         }
-        out.push(e);
+        true
     }
 }
 

@@ -8,6 +8,7 @@
 //! requests up to [`Settings::bound`] items and then answers `Full`, so memory stays bounded and nothing
 //! is dropped.
 
+use std::borrow::Cow;
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, RwLock};
@@ -342,6 +343,23 @@ fn cut(b: &mut Buffer, max: usize, trigger: Trigger) -> Held {
 
 impl Consume for Batcher {
     fn consume(&self, data: &Data, token: Option<&Token>) -> Result<(), ConsumeError> {
+        self.take(Cow::Borrowed(data), token).map_err(|(e, _)| e)
+    }
+
+    fn consume_owned(&self, data: Data, token: Option<&Token>) -> Result<(), (ConsumeError, Data)> {
+        self.take(Cow::Owned(data), token)
+            .map_err(|(e, d)| (e, d.into_owned()))
+    }
+}
+
+impl Batcher {
+    /// Adds a request to its signal's buffer (moved in when the sender handed it over, copied when it was
+    /// lent) and sends what is due.
+    fn take<'a>(
+        &self,
+        data: Cow<'a, Data>,
+        token: Option<&Token>,
+    ) -> Result<(), (ConsumeError, Cow<'a, Data>)> {
         let n = data.items();
         if n == 0 {
             return Ok(());
@@ -352,18 +370,19 @@ impl Consume for Batcher {
         let mut b = self.buffer(signal);
         let waiting = b.items + b.held.as_ref().map_or(0, |(h, _)| h.data.items());
         if waiting > 0 && waiting + n > settings.bound() {
-            return Err(ConsumeError::Full {
+            let e = ConsumeError::Full {
                 retry_after: FULL_RETRY,
                 reason: format!(
                     "{} holds {waiting} {} for consumers that are full",
                     self.id,
                     signal.items()
                 ),
-            });
+            };
+            return Err((e, data));
         }
         match b.data.as_mut() {
-            Some(d) => d.merge(data.clone()),
-            None => b.data = Some(data.clone()),
+            Some(d) => d.merge(data.into_owned()),
+            None => b.data = Some(data.into_owned()),
         }
         b.items += n;
         if let Some(t) = token {
@@ -481,6 +500,20 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn requests_handed_over_are_batched_as_lent_ones() {
+        let sink = Arc::new(Sink::default());
+        let b = batcher(&sink, 4, 5);
+        b.consume_owned(spans(0..3), None).unwrap();
+        b.consume(&spans(3..6), None).unwrap();
+        b.consume_owned(spans(6..12), None).unwrap();
+        b.tick(Instant::now() + Duration::from_secs(1), false);
+        assert_eq!(
+            *sink.batches.lock().unwrap(),
+            vec![vec![0, 1, 2, 3, 4], vec![5, 6, 7, 8, 9], vec![10, 11]]
+        );
+    }
+
+    #[tokio::test]
     async fn a_request_cut_in_two_is_answered_after_both_halves() {
         let sink = Arc::new(Sink::default());
         let b = batcher(&sink, 4, 4);
@@ -510,7 +543,17 @@ mod tests {
         let mut refused = 0;
         for i in 0..2000u32 {
             let id = (i % 200) as u8;
-            match b.consume(&spans(id..id + 10), None) {
+            // Lent and handed over in turn: a request handed over that is not taken comes back unchanged.
+            let result = if i % 2 == 0 {
+                b.consume(&spans(id..id + 10), None)
+            } else {
+                b.consume_owned(spans(id..id + 10), None)
+                    .map_err(|(e, back)| {
+                        assert_eq!(back, spans(id..id + 10));
+                        e
+                    })
+            };
+            match result {
                 Ok(()) => taken += 10,
                 Err(ConsumeError::Full { .. }) => refused += 1,
                 Err(e) => panic!("{e}"),

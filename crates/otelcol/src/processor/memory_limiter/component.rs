@@ -2,6 +2,7 @@
 //! resident memory is below the soft limit and refuses it (retryably) above, and a task that measures
 //! memory every `check_interval` and logs each change of state once.
 
+use std::borrow::Cow;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
@@ -55,12 +56,39 @@ impl Limiter {
 
 impl Consume for Limiter {
     fn consume(&self, data: &Data, token: Option<&Token>) -> Result<(), ConsumeError> {
+        self.pass(Cow::Borrowed(data), token).map_err(|(e, _)| e)
+    }
+
+    fn consume_owned(&self, data: Data, token: Option<&Token>) -> Result<(), (ConsumeError, Data)> {
+        self.pass(Cow::Owned(data), token)
+            .map_err(|(e, d)| (e, d.into_owned()))
+    }
+}
+
+impl Limiter {
+    /// Passes the request on unchanged (handed over when it was handed over to the limiter), or refuses
+    /// it above the limit.
+    fn pass<'a>(
+        &self,
+        data: Cow<'a, Data>,
+        token: Option<&Token>,
+    ) -> Result<(), (ConsumeError, Cow<'a, Data>)> {
         let (signal, items) = (data.signal(), data.items());
         if self.refusing.load(Ordering::Relaxed) {
             self.counts.refused.add(signal, items);
-            return Err(ConsumeError::Overloaded(REFUSED.into()));
+            return Err((ConsumeError::Overloaded(REFUSED.into()), data));
         }
-        match self.fanout.send(data, token) {
+        let sent = match data {
+            Cow::Borrowed(d) => self
+                .fanout
+                .send(d, token)
+                .map_err(|e| (e, Cow::Borrowed(d))),
+            Cow::Owned(d) => self
+                .fanout
+                .send_owned(d, token)
+                .map_err(|(e, d)| (e, Cow::Owned(d))),
+        };
+        match sent {
             Ok(refusals) => {
                 self.counts.accepted.add(signal, items);
                 for (consumer, why) in refusals {

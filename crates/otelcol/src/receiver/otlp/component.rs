@@ -52,7 +52,7 @@ impl Shared {
     pub async fn forward(&self, data: Data, counts: &ReceiverCounts) -> Result<(), ForwardError> {
         let signal = data.signal();
         let items = data.items();
-        let result = self.forward_inner(&data).await;
+        let result = self.forward_inner(data, items).await;
         match &result {
             Ok(()) => {
                 counts.accepted.add(signal, items);
@@ -70,25 +70,34 @@ impl Shared {
         result
     }
 
-    async fn forward_inner(&self, data: &Data) -> Result<(), ForwardError> {
+    /// Hands the request over (a single consumer such as the batch processor takes it without a copy);
+    /// it comes back while the consumers are full.
+    async fn forward_inner(&self, mut data: Data, items: usize) -> Result<(), ForwardError> {
+        let signal = data.signal();
         let deadline = tokio::time::Instant::now() + FULL_WAIT;
         let (receipt, token) = ingot_otlp::receipt();
         loop {
-            match self.fanout.send(data, Some(&token)) {
+            let error = match self.fanout.send_owned(data, Some(&token)) {
                 Ok(refusals) => {
                     for (consumer, why) in refusals {
                         self.conditions.fail(
                             &self.id,
-                            &format!("{consumer} refused {}: {why}", data.signal().as_str()),
-                            data.items(),
+                            &format!("{consumer} refused {}: {why}", signal.as_str()),
+                            items,
                         );
                     }
                     break;
                 }
-                Err(ConsumeError::Full {
+                Err((e, back)) => {
+                    data = back;
+                    e
+                }
+            };
+            match error {
+                ConsumeError::Full {
                     retry_after,
                     reason,
-                }) => {
+                } => {
                     let now = tokio::time::Instant::now();
                     if now >= deadline {
                         return Err(ForwardError::Retry(format!(
@@ -97,10 +106,10 @@ impl Shared {
                     }
                     tokio::time::sleep(retry_after.min(deadline - now)).await;
                 }
-                Err(ConsumeError::Overloaded(reason)) => {
+                ConsumeError::Overloaded(reason) => {
                     return Err(ForwardError::Retry(format!("try again later: {reason}")))
                 }
-                Err(ConsumeError::Refused(reason)) => return Err(ForwardError::Permanent(reason)),
+                ConsumeError::Refused(reason) => return Err(ForwardError::Permanent(reason)),
             }
         }
         drop(token);
