@@ -1,7 +1,8 @@
 //! `loki.process`'s arguments (`internal/component/loki/process/process.go`, `stages/pipeline.go`): where
 //! to forward, and the `stage.*` blocks in order. Every stage's arguments are decoded and checked here with
-//! Alloy's messages, so `ingot validate` finds a malformed stage at its file:line:col; a stage ingot does
-//! not implement yet is refused by name rather than accepted and ignored.
+//! Alloy's messages, so `ingot validate` finds a malformed stage at its file:line:col (`stage.geoip` reads
+//! its database here, so a missing or damaged one is found too); a stage ingot does not implement is
+//! refused by name rather than accepted and ignored.
 
 use std::sync::Arc;
 
@@ -92,6 +93,7 @@ pub enum StageConfig {
     EventLogMessage(stages::eventlogmessage::Config),
     WindowsEvent(stages::windowsevent::Config),
     Metrics(stages::metrics::Config),
+    GeoIp(stages::geoip::Config),
 }
 
 /// The `stage.*` blocks of a body (the component's, or a `stage.match`'s), in source order.
@@ -120,23 +122,16 @@ pub fn decode_stages(d: &mut BodyDecoder<'_, '_>) -> Result<Vec<StageConfig>, Fa
             "stage.pack" => StageConfig::Pack(Decode::decode(d)?),
             "stage.decolorize" => StageConfig::Decolorize(Decode::decode(d)?),
             "stage.sampling" => StageConfig::Sampling(Decode::decode(d)?),
-            "stage.structured_metadata_drop" => StageConfig::StructuredMetadataDrop(Decode::decode(d)?),
+            "stage.structured_metadata_drop" => {
+                StageConfig::StructuredMetadataDrop(Decode::decode(d)?)
+            }
             "stage.truncate" => StageConfig::Truncate(Decode::decode(d)?),
             "stage.luhn" => StageConfig::Luhn(Decode::decode(d)?),
             "stage.pattern" => StageConfig::Pattern(Decode::decode(d)?),
             "stage.eventlogmessage" => StageConfig::EventLogMessage(Decode::decode(d)?),
             "stage.windowsevent" => StageConfig::WindowsEvent(Decode::decode(d)?),
             "stage.metrics" => StageConfig::Metrics(Decode::decode(d)?),
-            "stage.geoip" => {
-                let db: Option<String> = d.optional("db")?;
-                d.skip_rest();
-                return Err(d.error(match db {
-                    Some(db) if !db.is_empty() => format!(
-                        "stage.geoip is not implemented in ingot yet: ingot cannot read MaxMind databases (db = {db:?})"
-                    ),
-                    _ => "stage.geoip is not implemented in ingot yet, and needs a MaxMind database path in \"db\"".to_string(),
-                }));
-            }
+            "stage.geoip" => StageConfig::GeoIp(Decode::decode(d)?),
             other => {
                 d.skip_rest();
                 return Err(d.error(format!("{other} is not implemented in ingot yet")));
@@ -182,6 +177,7 @@ impl StageConfig {
             StageConfig::EventLogMessage(c) => Box::new(c.build()),
             StageConfig::WindowsEvent(c) => Box::new(c.build()),
             StageConfig::Metrics(c) => Box::new(c.build(metrics)),
+            StageConfig::GeoIp(c) => Box::new(c.build()),
         }
     }
 }

@@ -5,6 +5,7 @@ pub mod decolorize;
 pub mod docker;
 pub mod drop;
 pub mod eventlogmessage;
+pub mod geoip;
 pub mod json;
 pub mod label_drop;
 pub mod label_keep;
