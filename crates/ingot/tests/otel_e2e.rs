@@ -1421,6 +1421,161 @@ otelcol.exporter.otlp "out" {{
     assert!(up["attributes"].as_object().unwrap().is_empty(), "{up}");
 }
 
+/// An OpenMetrics exposition with a family of each type, served by Python's http.server.
+const TYPED_EXPOSITION: &str = "\
+# TYPE shop_orders counter
+# HELP shop_orders Orders placed.
+shop_orders_total{shop=\"a\"} 17
+# TYPE shop_latency_seconds histogram
+# UNIT shop_latency_seconds seconds
+# HELP shop_latency_seconds Time to answer.
+shop_latency_seconds_bucket{le=\"0.1\"} 3
+shop_latency_seconds_bucket{le=\"1.0\"} 5
+shop_latency_seconds_bucket{le=\"+Inf\"} 6
+shop_latency_seconds_sum 2.5
+shop_latency_seconds_count 6
+# TYPE shop_payload_bytes summary
+# UNIT shop_payload_bytes bytes
+shop_payload_bytes{quantile=\"0.5\"} 100
+shop_payload_bytes_sum 1000
+shop_payload_bytes_count 8
+# TYPE shop_queue_length gauge
+shop_queue_length 4
+# TYPE shop_mystery unknown
+shop_mystery 9
+# EOF
+";
+
+const EXPOSITION_SERVER: &str = r#"
+import http.server, sys
+body = open(sys.argv[2], "rb").read()
+class H(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        self.send_response(200)
+        self.send_header("Content-Type", "application/openmetrics-text; version=1.0.0; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+    def log_message(self, *a):
+        pass
+http.server.HTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever()
+"#;
+
+#[test]
+fn scraped_families_keep_their_types_help_and_units_through_relabel_and_the_receiver() {
+    let sink = OtlpSink::start();
+    let (prom, prom_at, _prom_dir) = start_prometheus();
+    let target = free_port();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("server.py"), EXPOSITION_SERVER).unwrap();
+    std::fs::write(dir.path().join("metrics.txt"), TYPED_EXPOSITION).unwrap();
+    let mut cmd = Command::new(ingot_testkit::require_binary("python3", "python3"));
+    cmd.arg(dir.path().join("server.py"))
+        .arg(target.to_string())
+        .arg(dir.path().join("metrics.txt"));
+    let mut server = Peer::spawn("exposition", cmd, dir);
+    server.wait_for_ready(addr(target), "/metrics", Duration::from_secs(20));
+    let storage = tempfile::tempdir().unwrap();
+    // The scrape also feeds prometheus.remote_write, which must not start sending metadata: Alloy's
+    // scrape appends it only with `honor_metadata`.
+    let config = format!(
+        r#"
+prometheus.scrape "shop" {{
+  targets         = [{{"__address__" = "127.0.0.1:{target}", "job" = "shop"}}]
+  scrape_interval = "500ms"
+  scrape_timeout  = "400ms"
+  forward_to      = [prometheus.relabel.via.receiver, prometheus.remote_write.prom.receiver]
+}}
+prometheus.relabel "via" {{
+  rule {{
+    target_label = "via"
+    replacement  = "relabel"
+  }}
+  forward_to = [otelcol.receiver.prometheus.p.receiver]
+}}
+otelcol.receiver.prometheus "p" {{
+  output {{ metrics = [otelcol.exporter.otlp.out.input] }}
+}}
+otelcol.exporter.otlp "out" {{
+  client {{
+    endpoint = "{}"
+    tls {{ insecure = true }}
+  }}
+}}
+prometheus.remote_write "prom" {{
+  endpoint {{
+    url = "http://{prom_at}/api/v1/write"
+    metadata_config {{ send_interval = "200ms" }}
+    queue_config {{ batch_send_deadline = "200ms" }}
+  }}
+}}
+"#,
+        sink.grpc_endpoint()
+    );
+    let ingot = start_ingot(&config, storage.path());
+    let want = [
+        ("shop_orders_total", "sum", ""),
+        ("shop_latency_seconds", "histogram", "s"),
+        ("shop_payload_bytes", "summary", "By"),
+        ("shop_queue_length", "gauge", ""),
+        ("shop_mystery", "gauge", ""),
+    ];
+    let (got, _) = poll_until(
+        "the five families at the sink",
+        Duration::from_secs(20),
+        Duration::from_millis(200),
+        &[&ingot.peer, &server, &prom],
+        || {
+            let items = sink.items();
+            want.iter()
+                .map(|(name, _, _)| {
+                    items
+                        .iter()
+                        .find(|i| i["signal"] == "metrics" && i["name"] == *name)
+                        .cloned()
+                        .ok_or_else(|| format!("no {name} in {} items", items.len()))
+                })
+                .collect::<Result<Vec<_>, _>>()
+        },
+    );
+    for ((name, kind, unit), item) in want.iter().zip(&got) {
+        assert_eq!(item["kind"], *kind, "{name}: {item}");
+        assert_eq!(item["unit"], *unit, "{name}: {item}");
+        assert_eq!(item["attributes"]["via"], "relabel", "{name}: {item}");
+        assert_eq!(item["resource"]["service.name"], "shop", "{name}: {item}");
+    }
+    let (orders, latency, payload) = (&got[0], &got[1], &got[2]);
+    // A cumulative monotonic sum (AGGREGATION_TEMPORALITY_CUMULATIVE is 2).
+    assert_eq!(orders["monotonic"], true, "{orders}");
+    assert_eq!(orders["temporality"], 2, "{orders}");
+    assert_eq!(orders["value"], 17.0, "{orders}");
+    assert_eq!(orders["description"], "Orders placed.", "{orders}");
+    assert_eq!(latency["temporality"], 2, "{latency}");
+    assert_eq!(latency["value"]["count"], 6, "{latency}");
+    assert_eq!(latency["value"]["sum"], 2.5, "{latency}");
+    assert_eq!(latency["description"], "Time to answer.", "{latency}");
+    assert_eq!(payload["value"]["count"], 8, "{payload}");
+    assert_eq!(got[3]["value"], 4.0);
+    assert_eq!(got[4]["value"], 9.0);
+    // remote_write sent the samples and, as before, no metadata.
+    poll_until(
+        "remote_write samples sent",
+        Duration::from_secs(20),
+        Duration::from_millis(200),
+        &[&ingot.peer, &prom],
+        || match ingot.metric("prometheus_remote_storage_samples_total", &[]) {
+            Some(n) if n > 0.0 => Ok(()),
+            other => Err(format!("{other:?}")),
+        },
+    );
+    // Several metadata send intervals have passed since the first scrape.
+    std::thread::sleep(Duration::from_millis(600));
+    assert_eq!(
+        ingot.metric("prometheus_remote_storage_metadata_total", &[]),
+        Some(0.0)
+    );
+}
+
 #[test]
 fn otlp_json_from_the_js_sdk_in_and_otlphttp_json_out() {
     let sink = OtlpSink::start();

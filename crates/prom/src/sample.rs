@@ -61,11 +61,60 @@ pub struct Metadata {
     pub unit: String,
 }
 
+/// The metadata of a scrape target's families as its last successful scrape stated them (`# HELP`,
+/// `# TYPE`, `# UNIT`), by family name: what Alloy's scrape keeps in its metadata store and hands the
+/// receivers that ask for it (otelcol.receiver.prometheus) beside the samples.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TargetMetadata {
+    /// Sorted by `metric_family`, one entry per family.
+    families: Vec<Metadata>,
+}
+
+impl TargetMetadata {
+    /// One entry per family name; a later entry for a name already given replaces it.
+    pub fn new(families: impl IntoIterator<Item = Metadata>) -> TargetMetadata {
+        let mut by_name = std::collections::BTreeMap::new();
+        for m in families {
+            by_name.insert(m.metric_family.clone(), m);
+        }
+        TargetMetadata {
+            families: by_name.into_values().collect(),
+        }
+    }
+
+    pub fn get(&self, family: &str) -> Option<&Metadata> {
+        self.families
+            .binary_search_by(|m| m.metric_family.as_str().cmp(family))
+            .ok()
+            .map(|i| &self.families[i])
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &Metadata> {
+        self.families.iter()
+    }
+
+    pub fn len(&self) -> usize {
+        self.families.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.families.is_empty()
+    }
+}
+
 /// Samples appended together (one scrape of one target, or what a relabel step let through).
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Batch {
     pub samples: Vec<Sample>,
+    /// Metadata to append as such: receivers that store or send metadata (prometheus.remote_write)
+    /// take it. A scrape leaves it empty, as Alloy's scrape appends metadata only with
+    /// `honor_metadata`, which ingot refuses.
     pub metadata: Vec<Metadata>,
+    /// The scraping target's metadata, shared (a scrape rebuilds it only when its families' metadata
+    /// changed, so passing it on costs a reference count): for receivers that need a family's type
+    /// to read its samples (otelcol.receiver.prometheus), never appended as metadata. Pass-through
+    /// components hand it on unchanged.
+    pub target_metadata: Option<Arc<TargetMetadata>>,
 }
 
 impl Batch {
@@ -175,6 +224,7 @@ mod tests {
                 exemplar: None,
             }],
             metadata: Vec::new(),
+            target_metadata: None,
         };
         assert!(fan_out(&[ra, rb], &batch).is_empty());
         assert_eq!(a.0.lock().unwrap().len(), 1);

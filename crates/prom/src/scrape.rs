@@ -10,8 +10,10 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use crate::labels::{Labels, LabelsBuilder, PrehashedBuilder, METRIC_NAME};
-use crate::sample::{stale_nan, Exemplar, Sample};
-use crate::text_parse::{Entry, Format, OpenMetricsParser, PromParser};
+use crate::sample::{stale_nan, Exemplar, Metadata, Sample, TargetMetadata};
+use crate::text_parse::{unescape, Entry, Escapes, Format, OpenMetricsParser, PromParser};
+use crate::MetricType;
+use std::sync::Arc;
 
 mod target;
 #[cfg(test)]
@@ -136,6 +138,139 @@ pub struct ScrapeCache {
     conflicts: Vec<(String, String)>,
     /// Whether any scrape has happened (end-of-run staleness is skipped for a loop that never scraped).
     scraped: bool,
+    /// The metadata lines of the target's families (see [`MetadataTracker`]).
+    meta: MetadataTracker,
+}
+
+/// The target's metadata, rebuilt only when its `# HELP`, `# TYPE` and `# UNIT` lines change.
+///
+/// The lines of the last successful scrape are kept, raw and in body order, in `seen`; a scrape
+/// compares each metadata line with the one at the same place there (a byte comparison, nothing
+/// allocated), and only when one differs, or their number does, is the metadata decoded again into a
+/// new shared [`TargetMetadata`].
+#[derive(Default)]
+struct MetadataTracker {
+    /// Encoded lines: a tag byte, then the metric name and the payload, each as a 4-byte length and
+    /// the raw bytes.
+    seen: Vec<u8>,
+    /// How far this scrape's lines matched `seen`.
+    pos: usize,
+    /// This scrape's lines differ from `seen`: from then on they are written to `next`.
+    changed: bool,
+    next: Vec<u8>,
+    /// One line encoded, reused.
+    line: Vec<u8>,
+    current: Option<Arc<TargetMetadata>>,
+}
+
+const META_HELP: u8 = 0;
+const META_HELP_LABEL_ESCAPES: u8 = 1;
+const META_TYPE: u8 = 2;
+const META_UNIT: u8 = 3;
+
+fn put_bytes(out: &mut Vec<u8>, b: &[u8]) {
+    out.extend_from_slice(&(b.len() as u32).to_le_bytes());
+    out.extend_from_slice(b);
+}
+
+fn take_bytes<'b>(b: &mut &'b [u8]) -> &'b [u8] {
+    let (len, rest) = b.split_at(4);
+    let len = u32::from_le_bytes(len.try_into().unwrap()) as usize;
+    let (v, rest) = rest.split_at(len);
+    *b = rest;
+    v
+}
+
+impl MetadataTracker {
+    fn begin(&mut self) {
+        self.pos = 0;
+        self.changed = false;
+        self.next.clear();
+    }
+
+    /// Notes one metadata line of the body being scraped.
+    fn note(&mut self, entry: &Entry<'_, '_>) {
+        let line = &mut self.line;
+        line.clear();
+        match entry {
+            Entry::Help {
+                metric,
+                text,
+                escapes,
+            } => {
+                line.push(match escapes {
+                    Escapes::Help => META_HELP,
+                    Escapes::Label => META_HELP_LABEL_ESCAPES,
+                });
+                put_bytes(line, metric);
+                put_bytes(line, text);
+            }
+            Entry::Type { metric, kind } => {
+                line.push(META_TYPE);
+                put_bytes(line, metric);
+                put_bytes(line, &[*kind as u8]);
+            }
+            Entry::Unit { metric, unit } => {
+                line.push(META_UNIT);
+                put_bytes(line, metric);
+                put_bytes(line, unit);
+            }
+            Entry::Comment(_) | Entry::Sample(_) => return,
+        }
+        if !self.changed {
+            if self.seen.get(self.pos..self.pos + line.len()) == Some(&line[..]) {
+                self.pos += line.len();
+                return;
+            }
+            self.changed = true;
+            self.next.extend_from_slice(&self.seen[..self.pos]);
+        }
+        self.next.extend_from_slice(line);
+    }
+
+    /// A successful scrape ended: the metadata is decoded again if its lines changed.
+    fn commit(&mut self) {
+        if !self.changed && self.pos == self.seen.len() {
+            return;
+        }
+        if !self.changed {
+            // Lines were removed at the end.
+            self.next.extend_from_slice(&self.seen[..self.pos]);
+        }
+        std::mem::swap(&mut self.seen, &mut self.next);
+        self.next.clear();
+        let mut families: Vec<Metadata> = Vec::new();
+        let mut index: HashMap<String, usize> = HashMap::new();
+        let mut b = &self.seen[..];
+        while !b.is_empty() {
+            let tag = b[0];
+            b = &b[1..];
+            let metric = unescape(take_bytes(&mut b), Escapes::Label).into_owned();
+            let payload = take_bytes(&mut b);
+            let i = *index.entry(metric.clone()).or_insert_with(|| {
+                families.push(Metadata {
+                    metric_family: metric,
+                    kind: MetricType::Unknown,
+                    help: String::new(),
+                    unit: String::new(),
+                });
+                families.len() - 1
+            });
+            let m = &mut families[i];
+            match tag {
+                META_HELP => m.help = unescape(payload, Escapes::Help).into_owned(),
+                META_HELP_LABEL_ESCAPES => m.help = unescape(payload, Escapes::Label).into_owned(),
+                META_TYPE => {
+                    m.kind = MetricType::ALL
+                        .into_iter()
+                        .find(|k| *k as u8 == payload[0])
+                        .unwrap_or(MetricType::Unknown)
+                }
+                _ => m.unit = String::from_utf8_lossy(payload).into_owned(),
+            }
+        }
+        self.current = (!families.is_empty()).then(|| Arc::new(TargetMetadata::new(families)));
+    }
 }
 
 impl Default for ScrapeCache {
@@ -152,6 +287,7 @@ impl Default for ScrapeCache {
             lb: LabelsBuilder::new(),
             conflicts: Vec::new(),
             scraped: false,
+            meta: MetadataTracker::default(),
         }
     }
 }
@@ -204,6 +340,12 @@ impl ScrapeCache {
         self.index.is_empty()
     }
 
+    /// The target's metadata as its last successful scrape stated it (`None` before one did, or
+    /// when it stated none). The same `Arc` scrape after scrape until a metadata line changes.
+    pub fn metadata(&self) -> Option<&Arc<TargetMetadata>> {
+        self.meta.current.as_ref()
+    }
+
     /// Forgets every cached label set (the target labels or options changed), keeping the
     /// staleness state.
     pub fn clear_labels(&mut self) {
@@ -244,6 +386,7 @@ impl ScrapeCache {
         // The entry of the previous sample line, and the one predicted for the next.
         let mut prev = NONE;
         let mut predicted = self.first;
+        self.meta.begin();
         loop {
             // The predicted series, compared straight from the body.
             if let Some(e) = self.entries.get(predicted as usize) {
@@ -273,7 +416,10 @@ impl ScrapeCache {
                     break;
                 }
             };
-            let Entry::Sample(s) = entry else { continue };
+            let Entry::Sample(s) = entry else {
+                self.meta.note(&entry);
+                continue;
+            };
             outcome.samples_scraped += 1;
             let explicit_ts = if opts.honor_timestamps {
                 s.timestamp()
@@ -355,6 +501,7 @@ impl ScrapeCache {
             }
         }
         self.maybe_flush();
+        self.meta.commit();
         outcome
     }
 

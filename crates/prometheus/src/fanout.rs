@@ -111,6 +111,7 @@ mod tests {
                 })
                 .collect(),
             metadata: Vec::new(),
+            target_metadata: None,
         }
     }
 

@@ -117,6 +117,7 @@ fn batch(series: usize, ts: i64) -> Batch {
             })
             .collect(),
         metadata: Vec::new(),
+        target_metadata: None,
     }
 }
 
@@ -505,6 +506,7 @@ fn one_sample_prometheus_refuses_costs_only_itself() {
         .append(&Batch {
             samples: host("warmup", 1, now - 1000),
             metadata: Vec::new(),
+            target_metadata: None,
         })
         .unwrap();
     wait_until(
@@ -520,6 +522,7 @@ fn one_sample_prometheus_refuses_costs_only_itself() {
         .append(&Batch {
             samples,
             metadata: Vec::new(),
+            target_metadata: None,
         })
         .unwrap();
     wait_until("the batch to be delivered", Duration::from_secs(20), || {

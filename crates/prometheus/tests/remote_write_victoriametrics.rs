@@ -139,6 +139,7 @@ fn send(receiver: &MetricsReceiver, metric: &str) -> BTreeMap<Series, Vec<(i64, 
             .append(&Batch {
                 samples,
                 metadata: Vec::new(),
+                target_metadata: None,
             })
             .unwrap();
     }

@@ -133,6 +133,10 @@ def items_of(signal, req):
                             "name": m.name,
                             "kind": kind,
                             "unit": m.unit,
+                            "description": m.description,
+                            "monotonic": m.sum.is_monotonic if kind == "sum" else None,
+                            "temporality": (getattr(m, kind).aggregation_temporality
+                                            if kind in ("sum", "histogram") else None),
                             "value": value,
                             "time": p.time_unix_nano,
                             "resource": res,

@@ -574,3 +574,84 @@ mod props {
         }
     }
 }
+
+fn meta_rows(c: &ScrapeCache) -> Vec<(String, MetricType, String, String)> {
+    c.metadata()
+        .map(|m| {
+            m.iter()
+                .map(|m| {
+                    (
+                        m.metric_family.clone(),
+                        m.kind,
+                        m.help.clone(),
+                        m.unit.clone(),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[test]
+fn metadata_is_rebuilt_only_when_its_lines_change() {
+    let opts = ScrapeOptions::default();
+    let mut c = ScrapeCache::new();
+    let body = "# HELP reqs_total Requests\\nserved.\n# TYPE reqs_total counter\nreqs_total 1\n\
+                # TYPE lat histogram\nlat_bucket{le=\"+Inf\"} 1\nlat_sum 1\nlat_count 1\n\
+                # HELP plain No type.\nplain 3\nbare 4\n";
+    scrape(&mut c, body, &opts);
+    let row = |f: &str, k, h: &str| (f.to_string(), k, h.to_string(), String::new());
+    let want = vec![
+        row("lat", MetricType::Histogram, ""),
+        row("plain", MetricType::Unknown, "No type."),
+        row("reqs_total", MetricType::Counter, "Requests\nserved."),
+    ];
+    assert_eq!(meta_rows(&c), want);
+    let first = c.metadata().unwrap().clone();
+    // The same lines (values changed): the same shared metadata, nothing rebuilt.
+    scrape(&mut c, &body.replace(" 1\n", " 2\n"), &opts);
+    assert!(Arc::ptr_eq(c.metadata().unwrap(), &first));
+    // A failed scrape keeps the last good metadata.
+    let (o, _) = scrape(&mut c, "# TYPE x gauge\nx{ 1\n", &opts);
+    assert!(o.error.is_some());
+    assert!(Arc::ptr_eq(c.metadata().unwrap(), &first));
+    // A changed line, a line removed at the end, a line added: rebuilt each time.
+    scrape(&mut c, &body.replace("No type.", "Other."), &opts);
+    assert_eq!(meta_rows(&c)[1].2, "Other.");
+    let shorter = body.replace("# HELP plain No type.\n", "");
+    scrape(&mut c, &shorter, &opts);
+    assert_eq!(meta_rows(&c), [want[0].clone(), want[2].clone()]);
+    scrape(&mut c, &format!("{shorter}# TYPE g gauge\ng 1\n"), &opts);
+    assert_eq!(meta_rows(&c).len(), 3);
+    assert_eq!(meta_rows(&c)[0], row("g", MetricType::Gauge, ""));
+    // No metadata lines at all: none.
+    scrape(&mut c, "bare 4\n", &opts);
+    assert!(c.metadata().is_none());
+}
+
+#[test]
+fn openmetrics_units_reach_the_metadata() {
+    let mut c = ScrapeCache::new();
+    let body =
+        "# TYPE rt_seconds histogram\n# UNIT rt_seconds seconds\n# HELP rt_seconds A \\\"t\\\".\n\
+                rt_seconds_bucket{le=\"+Inf\"} 1\nrt_seconds_sum 1\nrt_seconds_count 1\n# EOF\n";
+    let mut out = Vec::new();
+    let o = c.append_body(
+        body.as_bytes(),
+        Format::OpenMetrics,
+        &target(),
+        &ScrapeOptions::default(),
+        1000,
+        &mut out,
+    );
+    assert_eq!(o.error, None);
+    assert_eq!(
+        meta_rows(&c),
+        [(
+            "rt_seconds".to_string(),
+            MetricType::Histogram,
+            "A \"t\".".to_string(),
+            "seconds".to_string()
+        )]
+    );
+}

@@ -340,6 +340,7 @@ fn forward(
     let batch = Batch {
         samples,
         metadata: Vec::new(),
+        target_metadata: None,
     };
     let errors: Vec<String> = fan_out(receivers, &batch)
         .into_iter()

@@ -112,6 +112,7 @@ impl Appender for Inner {
         let mut next = Batch {
             samples: out,
             metadata: batch.metadata.clone(),
+            target_metadata: batch.target_metadata.clone(),
         };
         let errors = self.fanout.send(&receivers, &next);
         release(&mut next.samples);

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use ingot_prom::exposition::{Desc, MetricType};
 use ingot_prom::labels::Labels;
-use ingot_prom::sample::{release, Batch, Receiver, Sample};
+use ingot_prom::sample::{release, Batch, Receiver, Sample, TargetMetadata};
 use ingot_prom::scrape::{
     populate_labels, target_offset, target_url, Report, ReportSeries, ScrapeCache, ScrapeOptions,
     TargetDefaults,
@@ -167,13 +167,22 @@ fn make_config(ctx: &Context, args: Arguments) -> Result<LoopConfig, String> {
 impl Shared {
     /// Hands a scrape's samples to every receiver. A receiver that refuses them does not stop the others
     /// and does not fail the scrape (as with Alloy's fanout); its own health says why it refused.
-    fn forward(&self, receivers: &[Receiver], samples: Vec<Sample>) {
+    /// The target's metadata travels beside the samples as a shared reference (rebuilt by the cache
+    /// only when it changed), never as metadata to append: Alloy's scrape appends metadata only with
+    /// `honor_metadata`, which ingot refuses.
+    fn forward(
+        &self,
+        receivers: &[Receiver],
+        samples: Vec<Sample>,
+        target_metadata: Option<&Arc<TargetMetadata>>,
+    ) {
         if samples.is_empty() {
             return;
         }
         let mut batch = Batch {
             samples,
             metadata: Vec::new(),
+            target_metadata: target_metadata.cloned(),
         };
         let _refused = self.fanout.send(receivers, &batch);
         crate::livedebug::publish_samples(&self.ctx.live_debugging, &batch.samples);
@@ -475,7 +484,7 @@ impl Shared {
         let mut samples = Vec::new();
         if cache.end_of_run(stale_ts, &mut samples) {
             report_series.append_stale(config.args.extra_metrics, stale_ts, &mut samples);
-            self.forward(&config.receivers, samples);
+            self.forward(&config.receivers, samples, cache.metadata());
         }
     }
 
@@ -558,7 +567,7 @@ impl Shared {
                 .then_some((target.timeout, args.sample_limit, body_size)),
         };
         report_series.append(&report, ts, &mut samples);
-        self.forward(&config.receivers, samples);
+        self.forward(&config.receivers, samples, cache.metadata());
         let mut s = lock(status);
         s.health = if report.up { "up" } else { "down" };
         s.last_error = outcome.error.unwrap_or_default();

@@ -6,8 +6,8 @@
 //!   both labels are refused; `target_info` adds its labels to the resource, `otel_scope_info` to the scope;
 //! * a scope per `otel_scope_name`/`otel_scope_version` (else `otelcol/prometheusreceiver` and ingot's
 //!   version);
-//! * a metric per family: the batch's metadata gives the type (as the scrape's metadata store does for
-//!   Alloy), also for names with `_total`, `_bucket`, `_sum`, `_count`, `_created`, `_info` trimmed; without
+//! * a metric per family: the batch's metadata, else the scraping target's metadata that travels with the
+//!   batch, gives the type (as the scrape's metadata store does for Alloy), also for names with `_total`, `_bucket`, `_sum`, `_count`, `_created`, `_info` trimmed; without
 //!   metadata a series is a gauge; counters are cumulative monotonic sums, histograms and summaries are
 //!   rebuilt from their series (bucket counts de-cumulated over the sorted bounds), `_created` is the start
 //!   time; a staleness marker becomes a point flagged "no recorded value";
@@ -234,17 +234,24 @@ pub fn convert(batch: &Batch) -> (Metrics, Vec<String>) {
             )
         })
         .collect();
+    // Metadata appended with the batch first, then the scraping target's (Alloy's metadata store).
+    let find = |name: &str| -> Option<(MetricType, &str, &str)> {
+        metadata.get(name).copied().or_else(|| {
+            let m = batch.target_metadata.as_ref()?.get(name)?;
+            Some((m.kind, m.help.as_str(), m.unit.as_str()))
+        })
+    };
     let lookup = |name: &str| -> (String, MetricType, String, String) {
         if let Some((k, h, u)) = internal(name) {
             return (name.into(), k, h.into(), u.into());
         }
-        if let Some((k, h, u)) = metadata.get(name) {
-            return (name.into(), *k, h.to_string(), u.to_string());
+        if let Some((k, h, u)) = find(name) {
+            return (name.into(), k, h.to_string(), u.to_string());
         }
         let n = normalize(name);
-        if let Some((k, h, u)) = metadata.get(n) {
-            let family = if *k == MetricType::Counter { name } else { n };
-            return (family.into(), *k, h.to_string(), u.to_string());
+        if let Some((k, h, u)) = find(n) {
+            let family = if k == MetricType::Counter { name } else { n };
+            return (family.into(), k, h.to_string(), u.to_string());
         }
         (
             name.into(),
@@ -586,7 +593,7 @@ fn family_metric(f: Family) -> Option<Metric> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use ingot_prom::sample::{Metadata, Sample};
+    use ingot_prom::sample::{Metadata, Sample, TargetMetadata};
 
     fn sample(pairs: &[(&str, &str)], v: f64) -> Sample {
         Sample {
@@ -641,8 +648,24 @@ mod tests {
                     unit: "seconds".into(),
                 },
             ],
+            target_metadata: None,
         };
         let (m, errors) = convert(&batch);
+        // The same metadata as the scraping target's (what prometheus.scrape sends) gives the same
+        // metrics; without it every family would be a gauge.
+        let from_target = Batch {
+            metadata: Vec::new(),
+            target_metadata: Some(std::sync::Arc::new(TargetMetadata::new(
+                batch.metadata.clone(),
+            ))),
+            ..batch.clone()
+        };
+        assert_eq!(convert(&from_target).0, m);
+        let without = Batch {
+            metadata: Vec::new(),
+            ..batch.clone()
+        };
+        assert_ne!(convert(&without).0, m);
         assert_eq!(
             errors,
             vec!["job or instance cannot be found from labels".to_string()]
