@@ -18,7 +18,7 @@ use maxminddb::{geoip2, Reader};
 
 use crate::process::jmespath::{self, Expr};
 use crate::process::pipeline::{in_place_stage, InPlace, PEntry};
-use crate::process::value::{get_string, marshal_json, Extracted, Value};
+use crate::process::value::{get_string, Extracted, Value};
 
 // Alloy's errors (`stages/geoip.go`), word for word.
 const EMPTY_DB: &str = "db path cannot be empty";
@@ -269,22 +269,6 @@ fn set_str(x: &mut Extracted, key: &str, v: Option<&str>) {
     }
 }
 
-/// A JMESPath result as the extracted map holds it: scalars as they are, objects and arrays as their JSON
-/// text (Alloy keeps the decoded Go map or slice; see the docs).
-fn simplify(v: &serde_json::Value) -> Value {
-    match v {
-        serde_json::Value::Null => Value::Null,
-        serde_json::Value::Bool(b) => Value::Bool(*b),
-        serde_json::Value::Number(n) => Value::Num(n.as_f64().unwrap_or(0.0)),
-        serde_json::Value::String(s) => Value::from(s.as_str()),
-        other => {
-            let mut s = String::new();
-            marshal_json(other, &mut s);
-            Value::from(s)
-        }
-    }
-}
-
 impl GeoIp {
     fn lookup(&mut self, x: &mut Extracted) {
         let source = self.cfg.source.as_str();
@@ -420,7 +404,7 @@ impl GeoIp {
                 }
                 Ok(r) => {
                     let json = serde_json::to_value(&*r).unwrap_or(serde_json::Value::Null);
-                    x.insert(key.as_str(), simplify(&json));
+                    x.insert(key.as_str(), super::json::simplify_json(&json));
                 }
                 Err(e) => {
                     tracing::debug!(stage = "geoip", key = %key, "failed to search JMES expression: {e}")

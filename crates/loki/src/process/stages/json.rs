@@ -190,7 +190,9 @@ fn simplify(v: &Doc<'_>) -> Value {
     }
 }
 
-fn simplify_json(v: &serde_json::Value) -> Value {
+/// A JMESPath result as the extracted map holds it: scalars as they are, objects and arrays as their JSON
+/// text (Alloy keeps the decoded Go map or slice; see the docs). Also `stage.geoip`'s `custom_lookups`.
+pub(crate) fn simplify_json(v: &serde_json::Value) -> Value {
     match v {
         serde_json::Value::Null => Value::Null,
         serde_json::Value::Bool(b) => Value::Bool(*b),
