@@ -161,7 +161,7 @@ struct Task {
 
 /// The parts of a task's state that its bookkeeping follows.
 type Noted = (
-    Option<(u64, (u64, u64), u64, bool)>,
+    Option<(u64, (u64, u64), u64, bool, bool)>,
     usize,
     Option<u64>,
     (u64, u64),
@@ -718,6 +718,7 @@ impl Worker {
                     c.reading.id,
                     c.reading.size(),
                     c.pending.is_some(),
+                    c.reading.sig.complete(),
                 )
             }),
             t.old.len(),
@@ -727,14 +728,16 @@ impl Worker {
                 .fold((0, 0), |(c, d), o| (c + o.cur.committed, d + o.cur.durable)),
         );
         if t.noted != Some(snapshot) {
-            let files = |n: &Noted| (n.0.map(|c| c.1), n.1);
+            let files = |n: &Noted| (n.0.map(|c| (c.1, c.4)), n.1);
             if t.noted
                 .as_ref()
                 .is_some_and(|n| files(n) != files(&snapshot))
             {
-                // Another file at the path (a rotation seen) or a rotated file finished: saved at once,
-                // not at the next interval, so that a crash now and a rotation while stopped do not
-                // leave the positions file naming a file two rotations back.
+                // Another file at the path (a rotation seen), a rotated file finished, or the file's
+                // signature just became whole: saved at once, not at the next interval, so that a crash
+                // now and a rotation while stopped do not leave the positions file naming a file two
+                // rotations back, or naming the file by a partial signature (taken just after a
+                // truncation), by which copytruncate's copy of it cannot be found at the next start.
                 self.next_save = now;
             }
             t.noted = Some(snapshot);
