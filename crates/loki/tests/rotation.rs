@@ -346,8 +346,10 @@ async fn a_file_replaced_with_the_same_inode_while_stopped() {
 /// Rotated while ingot was stopped, with lines written after the last save: the rotated file (renamed by
 /// `create`, or the copy `copytruncate` made) is found beside the path by inode and signature and finished
 /// from the saved position before the new file is read (Alloy reads only the new file and loses those
-/// lines). Nothing is written during the rotation, so copytruncate loses nothing either.
-async fn rotated_while_stopped(id: &str, options: &str) {
+/// lines). Nothing is written during the rotation, so copytruncate loses nothing either. `before` lines
+/// are read before the stop: 2,000 give the file a whole signature, 5 only a partial one (its first
+/// 300 bytes or so).
+async fn rotated_while_stopped(id: &str, options: &str, before: u64) {
     let dir = tempfile::tempdir().unwrap();
     let storage = dir.path().join("data");
     let log = dir.path().join("app.log");
@@ -355,15 +357,9 @@ async fn rotated_while_stopped(id: &str, options: &str) {
     let lines = |from: u64, to: u64, what: &str| -> String {
         (from..to).map(|i| format!("seq={i} {what}\n")).collect()
     };
-    std::fs::write(
-        &log,
-        lines(
-            0,
-            2000,
-            "before the stop, long enough for a whole signature",
-        ),
-    )
-    .unwrap();
+    std::fs::write(&log, lines(0, before, "before the stop")).unwrap();
+    let whole = std::fs::metadata(&log).unwrap().len() >= 1024;
+    assert_eq!(whole, before >= 2000, "{before} lines");
     let cfg = config(
         id,
         &format!(r#"[{{ __path__ = "{}" }}]"#, log.display()),
@@ -371,11 +367,14 @@ async fn rotated_while_stopped(id: &str, options: &str) {
     );
     let agent = Agent::start(&storage);
     agent.apply(&cfg);
-    wait_for(WAIT, "the first lines", || entry_count(&sink) == 2000).await;
+    wait_for(WAIT, "the first lines", || {
+        entry_count(&sink) == before as usize
+    })
+    .await;
     agent.stop().await;
     // While stopped: the application writes on, then logrotate rotates and the application goes on.
     let mut f = std::fs::OpenOptions::new().append(true).open(&log).unwrap();
-    std::io::Write::write_all(&mut f, lines(2000, 2500, "after the stop").as_bytes()).unwrap();
+    std::io::Write::write_all(&mut f, lines(before, 2500, "after the stop").as_bytes()).unwrap();
     drop(f);
     logrotate(
         dir.path(),
@@ -402,12 +401,73 @@ async fn rotated_while_stopped(id: &str, options: &str) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_file_renamed_while_stopped_is_finished_first() {
-    rotated_while_stopped("renamedstopped", "  create").await;
+    rotated_while_stopped("renamedstopped", "  create", 2000).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_file_copied_and_truncated_while_stopped_is_finished_from_the_copy() {
-    rotated_while_stopped("copiedstopped", "  copytruncate").await;
+    rotated_while_stopped("copiedstopped", "  copytruncate", 2000).await;
+}
+
+/// The positions name a file by a partial signature when it was small at the last save: a quiet log, or
+/// one just truncated by copytruncate when the agent crashed (what the soak test caught: a SIGKILL a
+/// second after a copytruncate, another copytruncate while down, and the copy's lines were lost).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_small_file_copied_and_truncated_while_stopped_is_finished_from_the_copy() {
+    rotated_while_stopped("smallcopiedstopped", "  copytruncate", 5).await;
+}
+
+/// copytruncate of a small file (under 1,024 bytes: known by a partial signature) between two looks of
+/// the reader: the lines written after its last read are only in the copy, found by that signature.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_small_file_copied_and_truncated_between_two_looks_is_finished_from_the_copy() {
+    let dir = tempfile::tempdir().unwrap();
+    let storage = dir.path().join("data");
+    let log = dir.path().join("app.log");
+    let id = "smallcopied";
+    let sink = format!("test.logs.{id}");
+    let lines = |from: u64, to: u64| -> String {
+        (from..to)
+            .map(|i| format!("seq={i} a quiet log\n"))
+            .collect()
+    };
+    std::fs::write(&log, lines(0, 3)).unwrap();
+    // One look a second, so that the rotation below happens well between two of them.
+    let cfg = format!(
+        r#"
+test.logs "{id}" {{}}
+
+loki.source.file "{id}" {{
+  targets    = [{{ __path__ = "{}" }}]
+  forward_to = [test.logs.{id}.receiver]
+  file_watch {{
+    min_poll_frequency = "1s"
+    max_poll_frequency = "1s"
+  }}
+}}
+"#,
+        log.display()
+    );
+    let agent = Agent::start(&storage);
+    agent.apply(&cfg);
+    wait_for(WAIT, "the first lines", || entry_count(&sink) == 3).await;
+    // Right after a look: three more lines, logrotate copies and truncates, one line in the new file
+    // (shorter than what was read, so the next look sees the truncation).
+    let mut f = std::fs::OpenOptions::new().append(true).open(&log).unwrap();
+    std::io::Write::write_all(&mut f, lines(3, 6).as_bytes()).unwrap();
+    drop(f);
+    logrotate(
+        dir.path(),
+        &format!(
+            "{} {{\n  rotate 5\n  copytruncate\n  nocompress\n}}\n",
+            log.display()
+        ),
+    );
+    let mut f = std::fs::OpenOptions::new().append(true).open(&log).unwrap();
+    std::io::Write::write_all(&mut f, lines(6, 7).as_bytes()).unwrap();
+    drop(f);
+    assert_eq!(settle(id, 7).await, 0);
+    agent.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

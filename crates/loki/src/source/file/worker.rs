@@ -1001,10 +1001,16 @@ impl Worker {
     /// The file a position belongs to, found beside `path` after a rotation the reader did not see
     /// happen: renamed while ingot was stopped (logrotate's `create`), found by its inode and signature,
     /// or copied before the path was truncated (`copytruncate`, while stopped or faster than the reader),
-    /// found by its whole 1,024-byte signature. Opened at `offset` when it is longer than that (or as
-    /// long, with `read_whole_too`: it then only carries the receipts of lines taken but not stored yet)
-    /// and no target of this component reads it under its own name. Without it the lines written between the
+    /// found by its signature. Opened at `offset` when it is longer than that (or as long, with
+    /// `read_whole_too`: it then only carries the receipts of lines taken but not stored yet) and no
+    /// target of this component reads it under its own name. Without it the lines written between the
     /// last read and the rotation would be lost (Alloy reads only the file at the path).
+    ///
+    /// A copy is known by the file's first bytes: all 1,024 of them, or as many as the file had when it
+    /// was last read (a small file, or one just truncated: its signature is partial until it grows, and
+    /// a crash then is exactly when the copy matters). A partial signature is weaker evidence, so such a
+    /// copy must also have a line's end just before `offset`, and of several copies that qualify the
+    /// newest is taken (older rotations of a log that starts with the same header match too).
     fn rotated_beside(
         &self,
         path: &str,
@@ -1012,12 +1018,15 @@ impl Worker {
         offset: u64,
         read_whole_too: bool,
     ) -> Option<(String, Cursor)> {
-        use std::os::unix::fs::MetadataExt;
+        use std::os::unix::fs::{FileExt, MetadataExt};
         if id.sig_len == 0 || self.args.compression().is_some() {
             return None;
         }
+        let whole = id.sig_len as usize == super::task::SIGNATURE_SIZE;
         let path = std::path::Path::new(path);
         let dir = path.parent().filter(|d| !d.as_os_str().is_empty())?;
+        let sig = Signature::from_identity(&id);
+        let mut best: Option<(Option<SystemTime>, String, std::fs::File)> = None;
         // Bounded: a rotation keeps the file in its directory, and a directory of logs is not huge.
         for entry in std::fs::read_dir(dir).ok()?.take(10_000).flatten() {
             let candidate = entry.path();
@@ -1025,35 +1034,44 @@ impl Worker {
                 continue;
             }
             let Ok(meta) = entry.metadata() else { continue };
-            // The renamed file itself, or a copy of it (copytruncate's), known by a whole signature.
             let renamed = meta.ino() == id.ino;
-            let copy = !renamed && id.sig_len as usize == super::task::SIGNATURE_SIZE;
             let long_enough = meta.len() > offset || (read_whole_too && meta.len() == offset);
-            if !meta.is_file() || !(renamed || copy) || !long_enough {
+            if !meta.is_file() || !long_enough {
                 continue;
             }
-            let name = candidate.to_string_lossy().into_owned();
             let Ok(file) = std::fs::File::open(&candidate) else {
                 continue;
             };
-            if !Signature::from_identity(&id)
-                .matches(&file)
-                .unwrap_or(false)
-            {
+            if !sig.matches(&file).unwrap_or(false) {
                 continue;
             }
-            if self.tasks.keys().any(|k| k.path == name) {
-                // Read under its own name by a target of this component.
-                return None;
+            let name = candidate.to_string_lossy().into_owned();
+            if renamed || whole {
+                // The renamed file itself, or a copy with the same 1,024 first bytes: the one.
+                best = Some((None, name, file));
+                break;
             }
-            let opts = OpenOptions {
-                codec: self.args.codec,
-                compression: None,
-            };
-            let reading = Reading::open(&name, file, Start::At(offset), &opts).ok()?;
-            return Some((name, Cursor::new(reading)));
+            let mut last = [0u8; 1];
+            let at_line_end = offset == 0
+                || file
+                    .read_exact_at(&mut last, offset - 1)
+                    .is_ok_and(|()| last[0] == b'\n');
+            let mtime = meta.modified().ok();
+            if at_line_end && best.as_ref().is_none_or(|(m, _, _)| mtime > *m) {
+                best = Some((mtime, name, file));
+            }
         }
-        None
+        let (_, name, file) = best?;
+        if self.tasks.keys().any(|k| k.path == name) {
+            // Read under its own name by a target of this component.
+            return None;
+        }
+        let opts = OpenOptions {
+            codec: self.args.codec,
+            compression: None,
+        };
+        let reading = Reading::open(&name, file, Start::At(offset), &opts).ok()?;
+        Some((name, Cursor::new(reading)))
     }
 
     /// Opens the file the path names, if it can: sets `t.cur`, or says why not.
@@ -1279,17 +1297,17 @@ impl Worker {
         if cur.reading.sig.complete() {
             self.by_sig
                 .insert(cur.reading.sig.hash, (cur.committed, Instant::now()));
-            // copytruncate: what was written after the last read is only in the copy.
-            // Taken up even when everything was read, while lines taken from the file are not stored
-            // yet: the copy then carries their receipts and is saved as draining until they are.
-            let unstored = cur.storing();
-            if let Some((copy, mut c)) =
-                self.rotated_beside(&t.key.path, cur.reading.identity(), cur.committed, unstored)
-            {
-                c.take_receipts_from(cur);
-                tracing::info!(component = %self.id, path = %t.key.path, copy = %copy, offset = cur.committed, "reading the rest of the truncated file from its copy");
-                t.old.push(Old::written_out(c));
-            }
+        }
+        // copytruncate: what was written after the last read is only in the copy.
+        // Taken up even when everything was read, while lines taken from the file are not stored
+        // yet: the copy then carries their receipts and is saved as draining until they are.
+        let unstored = cur.storing();
+        if let Some((copy, mut c)) =
+            self.rotated_beside(&t.key.path, cur.reading.identity(), cur.committed, unstored)
+        {
+            c.take_receipts_from(cur);
+            tracing::info!(component = %self.id, path = %t.key.path, copy = %copy, offset = cur.committed, "reading the rest of the truncated file from its copy");
+            t.old.push(Old::written_out(c));
         }
         if let Err(e) = cur.restart_from_zero() {
             t.set_error(&self.id, Some(format!("read {}: {}", t.key.path, text(&e))));
