@@ -7,18 +7,22 @@
 //! - **throughput**: a file of `INGOT_BENCH_MIB` MiB (default 128) of 100-byte lines written before the
 //!   agent starts; the time until the sink has every line, MiB/s, and CPU seconds per MiB shipped;
 //! - **steady rate**: 10,000 lines/s of 100 bytes appended for `INGOT_BENCH_SECONDS` (default 20); the share
-//!   of a core over the window after a warm-up, and peak RSS.
+//!   of a core over the window after a warm-up, and peak RSS;
+//! - **idle files**: 500 files read to their end that do not change, for 20 s: the share of a core (both
+//!   agents with their default look every 250 ms; ingot backs off for files the kernel's change notices
+//!   cover, syslog-ng polls each `file()` at `follow-freq(0.25)`).
 //!
 //! Both agents batch about alike: ingot with `loki.write`'s defaults (1 MiB or 1 s), syslog-ng with
 //! `batch-lines(10000)`, `batch-bytes(1MiB)` and `batch-timeout(1000)` (its default is one request per
 //! line). syslog-ng's body is built by a template that does not escape JSON: the bench's lines need none
 //! (no quotes, no backslashes).
 //!
-//! Run with `cargo bench -p ingot --bench logs_ship`. Missing syslog-ng fails with the install command.
+//! Run with `cargo bench -p ingot --bench logs_ship` (`LOGS_SHIP_BENCH=idle` runs one part: `throughput`,
+//! `steady` or `idle`). Missing syslog-ng fails with the install command.
 
 use std::io::{BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
@@ -31,6 +35,8 @@ const BIN: &str = env!("CARGO_BIN_EXE_ingot");
 const LINE_BYTES: usize = 100;
 const RATE: u64 = 10_000;
 const WARM_UP: Duration = Duration::from_secs(3);
+const IDLE_FILES: u64 = 500;
+const IDLE_WINDOW: Duration = Duration::from_secs(20);
 
 /// A 100-byte line (newline included) carrying its number.
 fn line(n: u64) -> String {
@@ -108,14 +114,18 @@ fn start_sink(counts: Arc<Counts>) -> SocketAddr {
     addr
 }
 
-fn run_ingot(dir: &Path, log: &Path, sink: SocketAddr) -> Peer {
+fn run_ingot(dir: &Path, logs: &[PathBuf], sink: SocketAddr) -> Peer {
     let config = dir.join("config.alloy");
+    let targets: Vec<String> = logs
+        .iter()
+        .map(|l| format!(r#"{{ __path__ = "{}", job = "bench" }}"#, l.display()))
+        .collect();
     std::fs::write(
         &config,
         format!(
             r#"
 loki.source.file "bench" {{
-  targets    = [{{ __path__ = "{}", job = "bench" }}]
+  targets    = [{}]
   forward_to = [loki.write.sink.receiver]
 }}
 
@@ -125,7 +135,7 @@ loki.write "sink" {{
   }}
 }}
 "#,
-            log.display()
+            targets.join(", ")
         ),
     )
     .unwrap();
@@ -138,15 +148,24 @@ loki.write "sink" {{
     Peer::spawn("ingot", cmd, tempfile::tempdir().unwrap())
 }
 
-fn run_syslog_ng(dir: &Path, log: &Path, sink: SocketAddr) -> Peer {
+fn run_syslog_ng(dir: &Path, logs: &[PathBuf], sink: SocketAddr) -> Peer {
     let bin = require_binary("syslog-ng", "syslog-ng-core syslog-ng-mod-http");
     let config = dir.join("syslog-ng.conf");
+    let files: String = logs
+        .iter()
+        .map(|l| {
+            format!(
+                r#"file("{}" flags(no-parse) follow-freq(0.25)); "#,
+                l.display()
+            )
+        })
+        .collect();
     std::fs::write(
         &config,
         format!(
             r#"@version: 3.38
 options {{ stats-freq(0); }};
-source s_file {{ file("{}" flags(no-parse) follow-freq(0.25)); }};
+source s_file {{ {files}}};
 destination d_loki {{
   http(
     url("http://{sink}/loki/api/v1/push")
@@ -162,8 +181,7 @@ destination d_loki {{
   );
 }};
 log {{ source(s_file); destination(d_loki); }};
-"#,
-            log.display()
+"#
         ),
     )
     .unwrap();
@@ -181,7 +199,7 @@ log {{ source(s_file); destination(d_loki); }};
     Peer::spawn("syslog-ng", cmd, tempfile::tempdir().unwrap())
 }
 
-type Start = fn(&Path, &Path, SocketAddr) -> Peer;
+type Start = fn(&Path, &[PathBuf], SocketAddr) -> Peer;
 
 struct Throughput {
     seconds: f64,
@@ -202,7 +220,7 @@ fn throughput(name: &str, start: Start, mib: u64) -> Throughput {
     let counts = Arc::new(Counts::default());
     let sink = start_sink(counts.clone());
     let t0 = Instant::now();
-    let mut peer = start(dir.path(), &log, sink);
+    let mut peer = start(dir.path(), std::slice::from_ref(&log), sink);
     let deadline = t0 + Duration::from_secs(600);
     while counts.lines.load(Ordering::Relaxed) < lines {
         assert!(peer.is_running(), "{name} exited:\n{}", peer.log());
@@ -241,7 +259,7 @@ fn steady(name: &str, start: Start, seconds: u64) -> Steady {
     std::fs::write(&log, "").unwrap();
     let counts = Arc::new(Counts::default());
     let sink = start_sink(counts.clone());
-    let mut peer = start(dir.path(), &log, sink);
+    let mut peer = start(dir.path(), std::slice::from_ref(&log), sink);
     let stop = Arc::new(AtomicBool::new(false));
     let writer = {
         let (stop, log) = (stop.clone(), log.clone());
@@ -286,6 +304,59 @@ fn steady(name: &str, start: Start, seconds: u64) -> Steady {
     }
 }
 
+/// The share of a core an agent takes while it holds [`IDLE_FILES`] files read to their end.
+fn idle(name: &str, start: Start) -> Idle {
+    let dir = tempfile::tempdir().unwrap();
+    let logs: Vec<PathBuf> = (0..IDLE_FILES)
+        .map(|i| {
+            let p = dir.path().join(format!("idle-{i}.log"));
+            std::fs::write(&p, line(i)).unwrap();
+            p
+        })
+        .collect();
+    let counts = Arc::new(Counts::default());
+    let sink = start_sink(counts.clone());
+    let mut peer = start(dir.path(), &logs, sink);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while counts.lines.load(Ordering::Relaxed) < IDLE_FILES {
+        assert!(peer.is_running(), "{name} exited:\n{}", peer.log());
+        assert!(
+            Instant::now() < deadline,
+            "{name}: {} of {IDLE_FILES} lines after 60 s:\n{}",
+            counts.lines.load(Ordering::Relaxed),
+            peer.log()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // Settled: batches sent, back-off reached.
+    std::thread::sleep(Duration::from_secs(6));
+    let cost = || {
+        let pid = peer.pid();
+        (
+            ingot_testkit::cost::run_time(pid).as_secs_f64(),
+            ingot_testkit::cost::cpu_time(pid).as_secs_f64(),
+        )
+    };
+    let (run0, ticks0) = cost();
+    let t0 = Instant::now();
+    std::thread::sleep(IDLE_WINDOW);
+    let (run1, ticks1) = cost();
+    let window = t0.elapsed().as_secs_f64();
+    assert!(peer.is_running(), "{name} exited:\n{}", peer.log());
+    assert_eq!(counts.lines.load(Ordering::Relaxed), IDLE_FILES, "{name}");
+    Idle {
+        share: (run1 - run0) / window,
+        ticks_share: (ticks1 - ticks0) / window,
+    }
+}
+
+/// An idle agent's share of a core: from its threads' run time (nanoseconds), and from utime + stime
+/// (10 ms ticks, but counting threads that ended in the window too).
+struct Idle {
+    share: f64,
+    ticks_share: f64,
+}
+
 fn main() {
     // `cargo bench` passes `--bench`; a filter naming another bench skips this one.
     if std::env::args()
@@ -297,7 +368,21 @@ fn main() {
     let mib = env_or("INGOT_BENCH_MIB", 128);
     let seconds = env_or("INGOT_BENCH_SECONDS", 20);
     let agents: [(&str, Start); 2] = [("ingot", run_ingot), ("syslog-ng", run_syslog_ng)];
+    let part = std::env::var("LOGS_SHIP_BENCH").ok();
+    let runs = |name: &str| part.as_deref().is_none_or(|p| p == name);
 
+    if runs("throughput") {
+        throughput_part(agents, mib);
+    }
+    if runs("steady") {
+        steady_part(agents, seconds);
+    }
+    if runs("idle") {
+        idle_part(agents);
+    }
+}
+
+fn throughput_part(agents: [(&str, Start); 2], mib: u64) {
     println!("throughput: {mib} MiB of {LINE_BYTES}-byte lines, file to Loki push receiver");
     let mut tp = Vec::new();
     for (name, start) in agents {
@@ -315,7 +400,9 @@ fn main() {
         "  CPU per MiB, ingot / syslog-ng: {:.3}",
         (tp[0].cpu_s / mib as f64) / (tp[1].cpu_s / mib as f64)
     );
+}
 
+fn steady_part(agents: [(&str, Start); 2], seconds: u64) {
     println!(
         "steady: {RATE} lines/s of {LINE_BYTES} bytes for {seconds} s after a {WARM_UP:?} warm-up"
     );
@@ -334,5 +421,23 @@ fn main() {
         "  core share, ingot / syslog-ng: {:.3}; peak RSS, ingot / syslog-ng: {:.3}",
         st[0].core_share / st[1].core_share,
         st[0].hwm_mib / st[1].hwm_mib
+    );
+}
+
+fn idle_part(agents: [(&str, Start); 2]) {
+    println!("idle: {IDLE_FILES} files read to their end, unchanged for {IDLE_WINDOW:?}");
+    let mut shares = Vec::new();
+    for (name, start) in agents {
+        let r = idle(name, start);
+        println!(
+            "  {name:<10} {:>6.3}% of a core (threads' run time; {:.2}% from utime + stime)",
+            r.share * 100.0,
+            r.ticks_share * 100.0
+        );
+        shares.push(r.share);
+    }
+    println!(
+        "  core share, ingot / syslog-ng: {:.3} (goal: ingot under 0.5% of a core)",
+        shares[0] / shares[1]
     );
 }

@@ -13,6 +13,11 @@ use support::*;
 const WAIT: Duration = Duration::from_secs(15);
 
 fn config(id: &str, targets: &str, extra: &str) -> String {
+    config_polled(id, targets, extra, ("20ms", "50ms"))
+}
+
+/// A recording sink fed by a `loki.source.file` with the given `file_watch` periods (min, max).
+fn config_polled(id: &str, targets: &str, extra: &str, (min, max): (&str, &str)) -> String {
     format!(
         r#"
 test.logs "{id}" {{}}
@@ -21,8 +26,8 @@ loki.source.file "{id}" {{
   targets    = {targets}
   forward_to = [test.logs.{id}.receiver]
   file_watch {{
-    min_poll_frequency = "20ms"
-    max_poll_frequency = "50ms"
+    min_poll_frequency = "{min}"
+    max_poll_frequency = "{max}"
   }}
   {extra}
 }}
@@ -536,5 +541,53 @@ async fn legacy_positions_and_tail_from_end() {
     append(&b, "new 1\n");
     wait_for(WAIT, "the new line", || entry_count("test.logs.tail") == 1).await;
     assert_eq!(lines("test.logs.tail"), ["new 1"]);
+    agent.stop().await;
+}
+
+/// With polls 30 s apart, only the kernel's change notices can bring these lines in within seconds:
+/// an append to a file idle for a while, a file that appears, a file read through a symbolic link into
+/// another directory, and a rename-and-create rotation.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn changes_are_noticed_without_waiting_for_the_poll() {
+    const SOON: Duration = Duration::from_secs(3);
+    let dir = tempfile::tempdir().unwrap();
+    let storage = dir.path().join("data");
+    for d in ["plain", "links", "real", "later"] {
+        std::fs::create_dir(dir.path().join(d)).unwrap();
+    }
+    let plain = dir.path().join("plain/app.log");
+    let real = dir.path().join("real/target.log");
+    let link = dir.path().join("links/app.log");
+    let later = dir.path().join("later/app.log");
+    append(&plain, "p1\n");
+    append(&real, "s1\n");
+    std::os::unix::fs::symlink(&real, &link).unwrap();
+    let id = "notices";
+    let targets = format!(
+        r#"[{{ __path__ = "{}" }}, {{ __path__ = "{}" }}, {{ __path__ = "{}" }}]"#,
+        plain.display(),
+        link.display(),
+        later.display()
+    );
+    let agent = Agent::start(&storage);
+    agent.apply(&config_polled(id, &targets, "", ("30s", "30s")));
+    let sink = format!("test.logs.{id}");
+    wait_for(WAIT, "the first lines", || entry_count(&sink) == 2).await;
+    // Idle for a while: the files' next polls are far away.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let arrived = |want: &'static str| {
+        let sink = sink.clone();
+        move || lines(&sink).iter().any(|l| l == want)
+    };
+    append(&plain, "p2\n");
+    wait_for(SOON, "an append to an idle file", arrived("p2")).await;
+    append(&real, "s2\n");
+    wait_for(SOON, "an append through a symbolic link", arrived("s2")).await;
+    append(&later, "l1\n");
+    wait_for(SOON, "a file that appeared", arrived("l1")).await;
+    std::fs::rename(&plain, dir.path().join("plain/app.log.1")).unwrap();
+    append(&plain, "p3\n");
+    wait_for(SOON, "the new file after a rotation", arrived("p3")).await;
+    assert_eq!(entry_count(&sink), 6, "{:?}", lines(&sink));
     agent.stop().await;
 }

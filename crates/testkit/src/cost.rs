@@ -24,6 +24,20 @@ pub fn cpu_time(pid: u32) -> Duration {
     cpu_times(pid).map(|(u, s)| u + s).unwrap_or_default()
 }
 
+/// CPU time of a process's live threads to the nanosecond (`/proc/<pid>/task/*/schedstat`): fine enough
+/// for a nearly idle process, where [`cpu_time`]'s 10 ms ticks read zero. Threads that ended are not in it.
+pub fn run_time(pid: u32) -> Duration {
+    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+        return Duration::ZERO;
+    };
+    tasks
+        .flatten()
+        .filter_map(|t| std::fs::read_to_string(t.path().join("schedstat")).ok())
+        .filter_map(|s| s.split(' ').next()?.parse::<u64>().ok())
+        .map(Duration::from_nanos)
+        .sum()
+}
+
 /// CPU time of this whole process (every thread).
 pub fn self_cpu_time() -> Duration {
     cpu_time(std::process::id())

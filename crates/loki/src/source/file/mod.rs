@@ -13,6 +13,7 @@ mod metrics;
 pub mod positions;
 pub mod reader;
 mod task;
+mod watch;
 mod worker;
 
 pub use args::{Arguments, Compression, Decompression, FileMatch, FileWatch, OnPositionsFileError};

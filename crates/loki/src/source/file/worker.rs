@@ -19,6 +19,7 @@ use super::positions::{label_set_string, Damaged, Identity, PosKey, Positions};
 use super::task::{
     text, Change, Cursor, OpenFailure, OpenOptions, Reading, Signature, Start, DRAIN_GRACE,
 };
+use super::watch::{Watch, GATHER, WATCHED_LOOK};
 
 /// How often positions are written when they changed.
 pub const SAVE_INTERVAL: Duration = Duration::from_secs(2);
@@ -188,6 +189,24 @@ impl Task {
         positions.put_draining(key, self.draining());
     }
 
+    /// A change was noticed: look at the file now (unless it waits for its receivers, which decide
+    /// when it goes on, or is looked at within the notices' own period anyway), and poll it often again.
+    fn look_soon(&mut self, now: Instant, min_poll: Duration) {
+        if self.due <= now + GATHER {
+            return;
+        }
+        let waiting = self
+            .old
+            .iter()
+            .map(|o| &o.cur)
+            .chain(self.cur.as_ref())
+            .any(|c| c.pending.is_some());
+        if !waiting && matches!(self.phase, Phase::Active) {
+            self.due = self.due.min(now);
+            self.interval = min_poll;
+        }
+    }
+
     fn committed(&self) -> u64 {
         match (&self.cur, &self.done_at) {
             (Some(c), _) => c.committed,
@@ -256,6 +275,8 @@ pub struct Worker {
     started: Instant,
     /// Directories of the files read, opened once, for the cheap looks at idle files.
     dirs: HashMap<std::path::PathBuf, Option<Arc<rustix::fd::OwnedFd>>>,
+    /// The kernel's change notices for the files' directories (`None`: every file is polled).
+    watch: Option<Watch>,
 }
 
 /// `fstatat` of `name` in the directory `dir`, following symbolic links: the file's (device, inode),
@@ -340,6 +361,7 @@ impl Worker {
                 args.on_positions_file_error.as_str()
             )
         });
+        let watch = Watch::start(&id, shared.clone());
         Worker {
             receivers: receivers_of(&args),
             id,
@@ -362,6 +384,7 @@ impl Worker {
             health_dirty: true,
             started: now,
             dirs: HashMap::new(),
+            watch,
         }
     }
 
@@ -413,6 +436,7 @@ impl Worker {
             } else if self.args.file_match.enabled && now >= self.next_sync {
                 self.reconcile(now);
             }
+            self.take_notices(now);
             self.step_due(now);
             if now >= self.next_save {
                 self.save(false);
@@ -612,6 +636,9 @@ impl Worker {
     /// Forgets a task whose target is gone: its position goes, as in Alloy (a target that comes back is
     /// a new file to ingot too, unless the identity index knows it).
     fn remove_task(&mut self, key: &PosKey) {
+        if let Some(w) = &mut self.watch {
+            w.forget(key);
+        }
         if let Some(t) = self.tasks.remove(key) {
             for c in t.old.iter().map(|o| &o.cur).chain(t.cur.as_ref()) {
                 self.release_known(c.reading.id.1, c.committed);
@@ -635,6 +662,36 @@ impl Worker {
             k.holder = None;
             k.offset = offset;
             k.touched = Instant::now();
+        }
+    }
+
+    /// Brings forward the look at every file the kernel says changed.
+    fn take_notices(&mut self, now: Instant) {
+        let Some(changed) = self.watch.as_mut().and_then(|w| w.take()) else {
+            return;
+        };
+        let min = self.args.file_watch.min_poll_frequency;
+        if changed.everything {
+            for t in self.tasks.values_mut() {
+                t.look_soon(now, min);
+            }
+            return;
+        }
+        for key in &changed.files {
+            if let Some(t) = self.tasks.get_mut(key) {
+                t.look_soon(now, min);
+            }
+        }
+        for key in &changed.relook {
+            // A directory on the path is gone or moved: the open directory is no use any more, and
+            // the next look follows the whole path.
+            if let Some(dir) = std::path::Path::new(&key.path).parent() {
+                self.dirs.remove(dir);
+            }
+            if let Some(t) = self.tasks.get_mut(key) {
+                t.idle_looks = FULL_LOOK_EVERY - 1;
+                t.look_soon(now, min);
+            }
         }
     }
 
@@ -1103,6 +1160,9 @@ impl Worker {
                 if err.is_some() {
                     t.due = now + t.retry;
                     t.retry = (t.retry * 2).min(RETRY_MAX);
+                } else if self.watch.as_mut().is_some_and(|w| w.covers(&t.key, now)) {
+                    // Not there yet: its creation is noticed.
+                    t.due = now + poll.max(WATCHED_LOOK);
                 }
                 t.set_error(&self.id, err);
                 return;
@@ -1138,6 +1198,11 @@ impl Worker {
                 t.incomplete = None;
                 t.interval = self.args.file_watch.min_poll_frequency;
                 t.due = now;
+                if let Some(w) = &mut self.watch {
+                    // The path may resolve elsewhere now (a symbolic link changed).
+                    w.forget(&t.key);
+                    w.covers(&t.key, now);
+                }
                 tracing::debug!(component = %self.id, path = %t.key.path, offset = r.pos, "start tailing file");
                 t.cur = Some(Cursor::new(r));
             }
@@ -1281,13 +1346,19 @@ impl Worker {
     }
 
     /// Backs the file's next look off while it is idle (doubling up to `max_poll_frequency`).
+    /// A file covered by the kernel's change notices backs off further, to [`WATCHED_LOOK`]: a change
+    /// brings its next look forward.
     fn idle(&mut self, t: &mut Task, grew: bool, now: Instant) {
         let fw = self.args.file_watch;
         let min = fw.min_poll_frequency.min(fw.max_poll_frequency);
+        let mut max = fw.max_poll_frequency.max(min);
+        if self.watch.as_mut().is_some_and(|w| w.covers(&t.key, now)) {
+            max = max.max(WATCHED_LOOK);
+        }
         t.interval = if grew {
             min
         } else {
-            (t.interval * 2).clamp(min, fw.max_poll_frequency.max(min))
+            (t.interval * 2).clamp(min, max)
         };
         t.due = now + t.interval.max(Duration::from_millis(1));
     }
@@ -1506,6 +1577,9 @@ impl Worker {
             .lock()
             .unwrap_or_else(|e| e.into_inner());
         if c.stop || c.version != self.version {
+            return;
+        }
+        if self.watch.as_ref().is_some_and(|w| w.has_changes()) {
             return;
         }
         let _ = self
