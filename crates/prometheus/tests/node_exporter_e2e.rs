@@ -58,9 +58,11 @@ const COLLECTORS: &[&str] = &[
     "cgroups",
     "conntrack",
     "cpu",
+    "cpu_vulnerabilities",
     "cpufreq",
     "diskstats",
     "dmi",
+    "drbd",
     "edac",
     "entropy",
     "fibrechannel",
@@ -100,6 +102,7 @@ const COLLECTORS: &[&str] = &[
     "udp_queues",
     "vmstat",
     "watchdog",
+    "xfrm",
     "xfs",
     "zfs",
     "zoneinfo",
@@ -217,7 +220,7 @@ fn families(text: &str) -> BTreeMap<String, String> {
 }
 
 /// Families of `e2e-output.txt` that our collectors produce there. The skipped names belong to
-/// collectors other than ours (cpu_vulnerabilities, netdev).
+/// collectors other than ours (netdev).
 fn pinned(name: &str) -> bool {
     let ours = [
         "node_arp_",
@@ -232,6 +235,7 @@ fn pinned(name: &str) -> bool {
         "node_cpu_",
         "node_disk_",
         "node_dmi_",
+        "node_drbd_",
         "node_edac_",
         "node_entropy_",
         "node_fibrechannel_",
@@ -273,13 +277,13 @@ fn pinned(name: &str) -> bool {
         "node_udp_queues",
         "node_vmstat_",
         "node_watchdog_",
+        "node_xfrm_",
         "node_xfs_",
         "node_zfs_",
         "node_zoneinfo_",
         "testmetric",
     ];
     let theirs = [
-        "node_cpu_vulnerabilities_info",
         // netdev's (host-specific in upstream's run).
         "node_network_receive_",
         "node_network_transmit_",
@@ -491,4 +495,28 @@ fn second_gather_gives_the_same_output() {
     let mut second = Vec::new();
     exporter.gather_into(&mut second);
     assert_eq!(strip_varying(second), strip_varying(first));
+}
+
+/// The `swap` collector is not in upstream's e2e run; its unit test (`swap_linux_test.go`) reads the same
+/// fixtures' `proc/swaps` and expects `/dev/zram0`, `partition`, 8,388,604 KiB, 76 KiB used, priority 100.
+#[test]
+fn swap_reads_the_fixtures_as_upstreams_unit_test_expects() {
+    let Some(dir) = fixtures() else { return };
+    let config = UnixConfig {
+        procfs_path: dir.join("proc"),
+        set_collectors: vec!["swap".into()],
+        ..UnixConfig::default()
+    };
+    let mut exporter = UnixExporter::new(&config).unwrap();
+    let mut out = Vec::new();
+    assert!(exporter.gather_into(&mut out).is_empty());
+    let body = String::from_utf8(out).unwrap();
+    let labels = r#"{device="/dev/zram0",swap_type="partition"}"#;
+    for line in [
+        format!("node_swap_priority{labels} 100\n"),
+        format!("node_swap_size_bytes{labels} 8.589930496e+09\n"),
+        format!("node_swap_used_bytes{labels} 77824\n"),
+    ] {
+        assert!(body.contains(&line), "{line} in\n{body}");
+    }
 }

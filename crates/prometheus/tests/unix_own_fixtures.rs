@@ -549,13 +549,13 @@ fn collectors_and_blocks_ingot_lacks_are_named_not_refused() {
     };
     let textfiles = tempfile::tempdir().unwrap();
     apply(&format!(
-        "prometheus.exporter.unix \"h\" {{\n  set_collectors = [\"loadavg\", \"textfile\", \"drbd\", \"devstat\"]\n  textfile {{\n    directory = {:?}\n  }}\n  arp {{\n    netlink = true\n  }}\n  ntp {{\n    server = \"10.0.0.1\"\n  }}\n}}\n",
+        "prometheus.exporter.unix \"h\" {{\n  set_collectors = [\"loadavg\", \"textfile\", \"qdisc\", \"devstat\"]\n  textfile {{\n    directory = {:?}\n  }}\n  arp {{\n    netlink = true\n  }}\n  ntp {{\n    server = \"10.0.0.1\"\n  }}\n}}\n",
         textfiles.path().display().to_string()
     ))
     .unwrap();
     let health = c.component("prometheus.exporter.unix.h").unwrap().health;
     for want in [
-        "collectors drbd are not implemented by ingot yet",
+        "collectors qdisc are not implemented by ingot yet",
         "collectors devstat do not exist on Linux",
     ] {
         assert!(
@@ -570,7 +570,7 @@ fn collectors_and_blocks_ingot_lacks_are_named_not_refused() {
     assert!(
         health
             .message
-            .contains("collectors drbd are not implemented by ingot yet"),
+            .contains("collectors qdisc are not implemented by ingot yet"),
         "{}",
         health.message
     );

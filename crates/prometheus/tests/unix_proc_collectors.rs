@@ -228,6 +228,7 @@ fn absent_sources_are_no_data_and_no_failure() {
     let dir = tempfile::tempdir().unwrap();
     let collectors = [
         "conntrack",
+        "drbd",
         "ipvs",
         "mdadm",
         "nfs",

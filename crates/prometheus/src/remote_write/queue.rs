@@ -17,7 +17,7 @@ use ingot_prom::remote_write::encode::{encode_v1, encode_v2, snappy_compress};
 use ingot_prom::remote_write::{Backoff, Client, ExternalLabels, Outcome, Protocol, SendError};
 use ingot_prom::sample::{is_stale_nan, Metadata, Sample};
 use ingot_runtime::health::HealthReporter;
-use ingot_wal::checkpoint::{load_position, save_position};
+use ingot_wal::checkpoint::{load_position, save_position, PositionSaver};
 use ingot_wal::chunk::{read_chunk, ChunkEnd};
 use ingot_wal::thread::WalThread;
 use ingot_wal::Position;
@@ -319,12 +319,12 @@ pub async fn run_endpoint(
         .then(|| tokio::spawn(run_metadata(ctx.clone(), cancel.clone())));
 
     let mut tracker: VecDeque<Arc<RecordAck>> = VecDeque::new();
-    let positions = PositionSaver::new(
-        shared.wal.clone(),
-        pos_file,
-        state.id.clone(),
-        shared.health.clone(),
-    );
+    let positions = {
+        let (id, health) = (state.id.clone(), shared.health.clone());
+        PositionSaver::new(shared.wal.clone(), pos_file, move |path, result| {
+            report_position_save(&health, &id, path, result)
+        })
+    };
     let mut delivered = start;
     let mut advance = |tracker: &mut VecDeque<Arc<RecordAck>>| {
         let mut moved = false;
@@ -476,57 +476,6 @@ fn report_position_save(
             );
             tracing::warn!(endpoint = %id, "{msg}");
             health.set(&key, Some(msg));
-        }
-    }
-}
-
-/// Saves an endpoint's delivered position on the WAL's thread, in order with the appends. Positions move
-/// often; at most one save waits in the thread's queue, and it writes the newest position when it runs.
-struct PositionSaver {
-    thread: WalThread,
-    path: PathBuf,
-    id: String,
-    health: Arc<HealthBoard>,
-    newest: Arc<Mutex<Option<Position>>>,
-}
-
-impl PositionSaver {
-    fn new(
-        thread: WalThread,
-        path: PathBuf,
-        id: String,
-        health: Arc<HealthBoard>,
-    ) -> PositionSaver {
-        PositionSaver {
-            thread,
-            path,
-            id,
-            health,
-            newest: Arc::new(Mutex::new(None)),
-        }
-    }
-
-    fn save(&self, position: Position) {
-        let queued = self
-            .newest
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .replace(position)
-            .is_some();
-        if queued {
-            return;
-        }
-        let (newest, path, id) = (self.newest.clone(), self.path.clone(), self.id.clone());
-        let health = self.health.clone();
-        let submitted = self.thread.submit(move |_| {
-            let position = newest.lock().unwrap_or_else(|e| e.into_inner()).take();
-            if let Some(p) = position {
-                report_position_save(&health, &id, &path, save_position(&path, p, false));
-            }
-        });
-        if submitted.is_err() {
-            // The thread is gone or its queue full: the next move (or the final durable save) saves it.
-            self.newest.lock().unwrap_or_else(|e| e.into_inner()).take();
         }
     }
 }

@@ -20,9 +20,11 @@ pub const IMPLEMENTED_COLLECTORS: &[&str] = &[
     "cgroups",
     "conntrack",
     "cpu",
+    "cpu_vulnerabilities",
     "cpufreq",
     "diskstats",
     "dmi",
+    "drbd",
     "drm",
     "edac",
     "entropy",
@@ -65,6 +67,7 @@ pub const IMPLEMENTED_COLLECTORS: &[&str] = &[
     "softnet",
     "stat",
     "supervisord",
+    "swap",
     "sysctl",
     "systemd",
     "tapestats",
@@ -78,6 +81,7 @@ pub const IMPLEMENTED_COLLECTORS: &[&str] = &[
     "vmstat",
     "watchdog",
     "wifi",
+    "xfrm",
     "xfs",
     "zfs",
     "zoneinfo",
@@ -814,7 +818,7 @@ mod tests {
     fn default_set_names_what_ingot_lacks_unless_disabled_or_asked_for() {
         let config = UnixConfig {
             disable_collectors: names(&["stat", "meminfo"]),
-            enable_collectors: names(&["drbd", "processes"]),
+            enable_collectors: names(&["pcidevice", "processes"]),
             ..UnixConfig::default()
         };
         let sel = config.collector_selection();
@@ -824,8 +828,8 @@ mod tests {
         assert!(sel.enabled.contains(&"vmstat"));
         // Disabled: nothing to say. Asked for by name: absent, said by the component.
         assert!(!sel.default_absent.contains(&"stat"));
-        assert_eq!(sel.absent, ["drbd"]);
-        assert!(!sel.default_absent.contains(&"drbd"));
+        assert_eq!(sel.absent, ["pcidevice"]);
+        assert!(!sel.default_absent.contains(&"pcidevice"));
         for c in &sel.default_absent {
             assert!(!IMPLEMENTED_COLLECTORS.contains(c), "{c}");
             assert!(ALLOY_DEFAULT_COLLECTORS.contains(c), "{c}");
@@ -851,12 +855,12 @@ mod tests {
         assert_eq!(sel.absent, ["qdisc"]);
 
         let config = UnixConfig {
-            set_collectors: names(&["cpu", "drbd", "devstat", "cpuu"]),
+            set_collectors: names(&["cpu", "pcidevice", "devstat", "cpuu"]),
             ..UnixConfig::default()
         };
         let sel = config.collector_selection();
         assert_eq!(sel.enabled, ["cpu"]);
-        assert_eq!(sel.absent, ["drbd"]);
+        assert_eq!(sel.absent, ["pcidevice"]);
         assert_eq!(sel.not_on_linux, ["devstat"]);
         assert_eq!(sel.unknown, ["cpuu"]);
     }

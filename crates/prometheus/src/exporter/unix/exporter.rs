@@ -9,13 +9,14 @@ use ingot_prom::exposition::{Desc, FamilySet, MetricType};
 use ingot_runtime::metrics::BuildInfo;
 
 use super::{
-    arp, bcache, bonding, btrfs, buddyinfo, cgroups, conntrack, cpu, cpufreq, diskstats, dmi, drm,
-    edac, entropy, ethtool, fibrechannel, filefd, filesystem, hwmon, infiniband, interrupts, ipvs,
-    ksmd, lnstat, loadavg, logind, mdadm, meminfo, meminfo_numa, mountstats, netclass, netdev,
-    netstat, network_route, nfs, nfsd, ntp, nvme, os, perf, powersupplyclass, pressure, processes,
-    rapl, runit, schedstat, selinux, slabinfo, sockstat, softirqs, softnet, stat, supervisord,
-    sysctl, systemd, tapestats, tcpstat, textfile, thermal_zone, time, timex, udp_queues, uname,
-    vmstat, watchdog, wifi, xfs, zfs, zoneinfo, ConfigError, UnixConfig,
+    arp, bcache, bonding, btrfs, buddyinfo, cgroups, conntrack, cpu, cpu_vulnerabilities, cpufreq,
+    diskstats, dmi, drbd, drm, edac, entropy, ethtool, fibrechannel, filefd, filesystem, hwmon,
+    infiniband, interrupts, ipvs, ksmd, lnstat, loadavg, logind, mdadm, meminfo, meminfo_numa,
+    mountstats, netclass, netdev, netstat, network_route, nfs, nfsd, ntp, nvme, os, perf,
+    powersupplyclass, pressure, processes, rapl, runit, schedstat, selinux, slabinfo, sockstat,
+    softirqs, softnet, stat, supervisord, swap, sysctl, systemd, tapestats, tcpstat, textfile,
+    thermal_zone, time, timex, udp_queues, uname, vmstat, watchdog, wifi, xfrm, xfs, zfs, zoneinfo,
+    ConfigError, UnixConfig,
 };
 
 const SCRAPE_DURATION: Desc = Desc::new(
@@ -113,9 +114,13 @@ impl UnixExporter {
                 "cgroups" => Box::new(cgroups::CgroupsCollector::new(config)),
                 "conntrack" => Box::new(conntrack::ConntrackCollector::new(config)),
                 "cpu" => Box::new(cpu::CpuCollector::new(config)?),
+                "cpu_vulnerabilities" => Box::new(
+                    cpu_vulnerabilities::CpuVulnerabilitiesCollector::new(config),
+                ),
                 "cpufreq" => Box::new(cpufreq::CpufreqCollector::new(config)),
                 "diskstats" => Box::new(diskstats::DiskstatsCollector::new(config)?),
                 "dmi" => Box::new(dmi::DmiCollector::new(config)),
+                "drbd" => Box::new(drbd::DrbdCollector::new(config)),
                 "drm" => Box::new(drm::DrmCollector::new(config)),
                 "edac" => Box::new(edac::EdacCollector::new(config)),
                 "entropy" => Box::new(entropy::EntropyCollector::new(config)),
@@ -160,6 +165,7 @@ impl UnixExporter {
                 "softnet" => Box::new(softnet::SoftnetCollector::new(config)),
                 "stat" => Box::new(stat::StatCollector::new(config)),
                 "supervisord" => Box::new(supervisord::SupervisordCollector::new(config)?),
+                "swap" => Box::new(swap::SwapCollector::new(config)),
                 "sysctl" => Box::new(sysctl::SysctlCollector::new(config)),
                 "systemd" => Box::new(systemd::SystemdCollector::new(config)?),
                 "tapestats" => Box::new(tapestats::TapestatsCollector::new(config)?),
@@ -173,6 +179,7 @@ impl UnixExporter {
                 "vmstat" => Box::new(vmstat::VmstatCollector::new(config)?),
                 "watchdog" => Box::new(watchdog::WatchdogCollector::new(config)),
                 "wifi" => Box::new(wifi::WifiCollector::new(config)),
+                "xfrm" => Box::new(xfrm::XfrmCollector::new(config)),
                 "xfs" => Box::new(xfs::XfsCollector::new(config)),
                 "zfs" => Box::new(zfs::ZfsCollector::new(config)),
                 "zoneinfo" => Box::new(zoneinfo::ZoneinfoCollector::new(config)),
