@@ -15,6 +15,11 @@ const WAIT: Duration = Duration::from_secs(30);
 const RATE: u64 = 2000;
 
 fn config(id: &str, targets: &str, extra: &str) -> String {
+    config_polled(id, targets, extra, ("50ms", "100ms"))
+}
+
+/// [`config`] with the file looks `(min_poll_frequency, max_poll_frequency)` apart.
+fn config_polled(id: &str, targets: &str, extra: &str, (min, max): (&str, &str)) -> String {
     format!(
         r#"
 test.logs "{id}" {{}}
@@ -23,13 +28,18 @@ loki.source.file "{id}" {{
   targets    = {targets}
   forward_to = [test.logs.{id}.receiver]
   file_watch {{
-    min_poll_frequency = "50ms"
-    max_poll_frequency = "100ms"
+    min_poll_frequency = "{min}"
+    max_poll_frequency = "{max}"
   }}
   {extra}
 }}
 "#
     )
+}
+
+/// `seq=<n> <what>` lines for `from..to`.
+fn numbered(from: u64, to: u64, what: &str) -> String {
+    (from..to).map(|i| format!("seq={i} {what}\n")).collect()
 }
 
 const FILE_MATCH: &str = r#"file_match {
@@ -354,9 +364,7 @@ async fn rotated_while_stopped(id: &str, options: &str, before: u64) {
     let storage = dir.path().join("data");
     let log = dir.path().join("app.log");
     let sink = format!("test.logs.{id}");
-    let lines = |from: u64, to: u64, what: &str| -> String {
-        (from..to).map(|i| format!("seq={i} {what}\n")).collect()
-    };
+    let lines = numbered;
     std::fs::write(&log, lines(0, before, "before the stop")).unwrap();
     let whole = std::fs::metadata(&log).unwrap().len() >= 1024;
     assert_eq!(whole, before >= 2000, "{before} lines");
@@ -426,27 +434,14 @@ async fn a_small_file_copied_and_truncated_between_two_looks_is_finished_from_th
     let log = dir.path().join("app.log");
     let id = "smallcopied";
     let sink = format!("test.logs.{id}");
-    let lines = |from: u64, to: u64| -> String {
-        (from..to)
-            .map(|i| format!("seq={i} a quiet log\n"))
-            .collect()
-    };
+    let lines = |from, to| numbered(from, to, "a quiet log");
     std::fs::write(&log, lines(0, 3)).unwrap();
     // One look a second, so that the rotation below happens well between two of them.
-    let cfg = format!(
-        r#"
-test.logs "{id}" {{}}
-
-loki.source.file "{id}" {{
-  targets    = [{{ __path__ = "{}" }}]
-  forward_to = [test.logs.{id}.receiver]
-  file_watch {{
-    min_poll_frequency = "1s"
-    max_poll_frequency = "1s"
-  }}
-}}
-"#,
-        log.display()
+    let cfg = config_polled(
+        id,
+        &format!(r#"[{{ __path__ = "{}" }}]"#, log.display()),
+        "",
+        ("1s", "1s"),
     );
     let agent = Agent::start(&storage);
     agent.apply(&cfg);

@@ -3,8 +3,10 @@
 
 use std::fs;
 use std::io::{self, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
+use crate::thread::WalThread;
 use crate::Position;
 
 /// Saves `pos` to `path`. With `durable`, the data and the directory are fsynced (survives power loss);
@@ -57,6 +59,55 @@ pub fn load_position(path: &Path) -> io::Result<Option<Position>> {
         seg.parse().map_err(|_| bad())?,
         off.parse().map_err(|_| bad())?,
     )))
+}
+
+/// Saves a reader's delivered position on the WAL's thread, in order with the appends. Positions move
+/// often; at most one save waits in the thread's queue, and it writes the newest position when it runs.
+/// Each save's outcome goes to `report` (on the WAL's thread), which keeps health in step with it.
+pub struct PositionSaver {
+    thread: WalThread,
+    path: PathBuf,
+    report: Arc<dyn Fn(&Path, io::Result<()>) + Send + Sync>,
+    newest: Arc<Mutex<Option<Position>>>,
+}
+
+impl PositionSaver {
+    pub fn new(
+        thread: WalThread,
+        path: PathBuf,
+        report: impl Fn(&Path, io::Result<()>) + Send + Sync + 'static,
+    ) -> PositionSaver {
+        PositionSaver {
+            thread,
+            path,
+            report: Arc::new(report),
+            newest: Arc::new(Mutex::new(None)),
+        }
+    }
+
+    /// Saves `position` soon (not synced: the final save of a stop is the durable one).
+    pub fn save(&self, position: Position) {
+        let queued = self
+            .newest
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .replace(position)
+            .is_some();
+        if queued {
+            return;
+        }
+        let (newest, path, report) = (self.newest.clone(), self.path.clone(), self.report.clone());
+        let submitted = self.thread.submit(move |_| {
+            let position = newest.lock().unwrap_or_else(|e| e.into_inner()).take();
+            if let Some(p) = position {
+                report(&path, save_position(&path, p, false));
+            }
+        });
+        if submitted.is_err() {
+            // The thread is gone or its queue full: the next move (or the final durable save) saves it.
+            self.newest.lock().unwrap_or_else(|e| e.into_inner()).take();
+        }
+    }
 }
 
 #[cfg(test)]

@@ -19,7 +19,7 @@ use ingot_logs::Entry;
 use ingot_prom::labels::{BytesHashBuilder, Labels};
 use ingot_prom::remote_write::Backoff;
 use ingot_runtime::health::HealthReporter;
-use ingot_wal::checkpoint::{load_position, save_position};
+use ingot_wal::checkpoint::{load_position, save_position, PositionSaver};
 use ingot_wal::chunk::{read_chunk, ChunkEnd};
 use ingot_wal::thread::WalThread;
 use ingot_wal::Position;
@@ -269,12 +269,12 @@ pub async fn run_endpoint(
     }
 
     let mut tracker: VecDeque<Arc<RecordAck>> = VecDeque::new();
-    let positions = PositionSaver::new(
-        shared.wal.clone(),
-        pos_file.clone(),
-        state.id.clone(),
-        shared.health.clone(),
-    );
+    let positions = {
+        let (id, health) = (state.id.clone(), shared.health.clone());
+        PositionSaver::new(shared.wal.clone(), pos_file.clone(), move |path, result| {
+            report_position_save(&health, &id, path, result)
+        })
+    };
     let mut delivered = start;
     let mut advance = |tracker: &mut VecDeque<Arc<RecordAck>>| {
         let mut moved = false;
@@ -426,56 +426,6 @@ fn report_position_save(
             );
             tracing::warn!(endpoint = %id, "{msg}");
             health.problem(&key, msg);
-        }
-    }
-}
-
-/// Saves an endpoint's delivered position on the WAL's thread, in order with the appends; at most one save
-/// waits in the thread's queue, and it writes the newest position when it runs.
-struct PositionSaver {
-    thread: WalThread,
-    path: PathBuf,
-    id: String,
-    health: Arc<HealthBoard>,
-    newest: Arc<Mutex<Option<Position>>>,
-}
-
-impl PositionSaver {
-    fn new(
-        thread: WalThread,
-        path: PathBuf,
-        id: String,
-        health: Arc<HealthBoard>,
-    ) -> PositionSaver {
-        PositionSaver {
-            thread,
-            path,
-            id,
-            health,
-            newest: Arc::new(Mutex::new(None)),
-        }
-    }
-
-    fn save(&self, position: Position) {
-        let queued = self
-            .newest
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .replace(position)
-            .is_some();
-        if queued {
-            return;
-        }
-        let (newest, path, id) = (self.newest.clone(), self.path.clone(), self.id.clone());
-        let health = self.health.clone();
-        let submitted = self.thread.submit(move |_| {
-            let position = newest.lock().unwrap_or_else(|e| e.into_inner()).take();
-            if let Some(p) = position {
-                report_position_save(&health, &id, &path, save_position(&path, p, false));
-            }
-        });
-        if submitted.is_err() {
-            self.newest.lock().unwrap_or_else(|e| e.into_inner()).take();
         }
     }
 }
