@@ -61,13 +61,16 @@ pub fn load_position(path: &Path) -> io::Result<Option<Position>> {
     )))
 }
 
+/// What a [`PositionSaver`] is told of each save: the file and the outcome.
+pub type SaveReport = dyn Fn(&Path, io::Result<()>) + Send + Sync;
+
 /// Saves a reader's delivered position on the WAL's thread, in order with the appends. Positions move
 /// often; at most one save waits in the thread's queue, and it writes the newest position when it runs.
 /// Each save's outcome goes to `report` (on the WAL's thread), which keeps health in step with it.
 pub struct PositionSaver {
     thread: WalThread,
     path: PathBuf,
-    report: Arc<dyn Fn(&Path, io::Result<()>) + Send + Sync>,
+    report: Arc<SaveReport>,
     newest: Arc<Mutex<Option<Position>>>,
 }
 
