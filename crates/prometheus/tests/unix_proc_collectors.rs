@@ -321,3 +321,55 @@ fn a_broken_source_fails_its_collector_only_and_names_the_path() {
     assert!(body.contains("node_scrape_collector_success{collector=\"filefd\"} 1\n"));
     assert!(body.contains("node_scrape_collector_success{collector=\"sockstat\"} 0\n"));
 }
+
+/// The collectors off by default that read only what every Linux host has, on this host: they succeed,
+/// and every PCI device sysfs lists has its `node_pcidevice_info`.
+#[test]
+fn pcidevice_cpu_vulnerabilities_and_swap_read_this_host() {
+    let config = UnixConfig {
+        set_collectors: ["pcidevice", "cpu_vulnerabilities", "swap"]
+            .iter()
+            .map(|c| (*c).to_owned())
+            .collect(),
+        ..UnixConfig::default()
+    };
+    let mut exporter = UnixExporter::new(&config).unwrap();
+    let mut out = Vec::new();
+    let errors = exporter.gather_into(&mut out).to_vec();
+    assert!(errors.is_empty(), "{errors:?}");
+    let body = String::from_utf8(out).unwrap();
+    let listed = std::fs::read_dir("/sys/bus/pci/devices");
+    // Without a PCI bus in sysfs, no data (success 0), as node_exporter.
+    let has_bus = listed.is_ok();
+    let devices: Vec<String> = listed
+        .map(|dir| {
+            dir.map(|e| e.unwrap().file_name().into_string().unwrap())
+                .collect()
+        })
+        .unwrap_or_default();
+    for name in &devices {
+        // 0000:00:1f.2 → segment="0000",bus="00",device="1f",function="2"
+        let (seg, rest) = name.split_once(':').unwrap();
+        let (bus, rest) = rest.split_once(':').unwrap();
+        let (dev, func) = rest.split_once('.').unwrap();
+        let labels = format!("bus=\"{bus}\",class_id=\"0x");
+        let found = body.lines().any(|l| {
+            l.starts_with("node_pcidevice_info{")
+                && l.contains(&labels)
+                && l.contains(&format!("segment=\"{seg}\""))
+                && l.contains(&format!(",device=\"{dev}\",device_id="))
+                && l.contains(&format!(
+                    ",function=\"{}\",",
+                    u32::from_str_radix(func, 16).unwrap()
+                ))
+        });
+        assert!(found, "{name} has no node_pcidevice_info in\n{body}");
+    }
+    let success = |c: &str| {
+        body.contains(&format!(
+            "node_scrape_collector_success{{collector=\"{c}\"}} 1\n"
+        ))
+    };
+    assert!(success("cpu_vulnerabilities") && success("swap"), "{body}");
+    assert_eq!(success("pcidevice"), has_bus, "{body}");
+}

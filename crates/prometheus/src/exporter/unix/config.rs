@@ -53,6 +53,7 @@ pub const IMPLEMENTED_COLLECTORS: &[&str] = &[
     "ntp",
     "nvme",
     "os",
+    "pcidevice",
     "perf",
     "powersupplyclass",
     "pressure",
@@ -818,7 +819,7 @@ mod tests {
     fn default_set_names_what_ingot_lacks_unless_disabled_or_asked_for() {
         let config = UnixConfig {
             disable_collectors: names(&["stat", "meminfo"]),
-            enable_collectors: names(&["pcidevice", "processes"]),
+            enable_collectors: names(&["qdisc", "processes"]),
             ..UnixConfig::default()
         };
         let sel = config.collector_selection();
@@ -828,8 +829,8 @@ mod tests {
         assert!(sel.enabled.contains(&"vmstat"));
         // Disabled: nothing to say. Asked for by name: absent, said by the component.
         assert!(!sel.default_absent.contains(&"stat"));
-        assert_eq!(sel.absent, ["pcidevice"]);
-        assert!(!sel.default_absent.contains(&"pcidevice"));
+        assert_eq!(sel.absent, ["qdisc"]);
+        assert!(!sel.default_absent.contains(&"qdisc"));
         for c in &sel.default_absent {
             assert!(!IMPLEMENTED_COLLECTORS.contains(c), "{c}");
             assert!(ALLOY_DEFAULT_COLLECTORS.contains(c), "{c}");
@@ -855,12 +856,12 @@ mod tests {
         assert_eq!(sel.absent, ["qdisc"]);
 
         let config = UnixConfig {
-            set_collectors: names(&["cpu", "pcidevice", "devstat", "cpuu"]),
+            set_collectors: names(&["cpu", "qdisc", "devstat", "cpuu"]),
             ..UnixConfig::default()
         };
         let sel = config.collector_selection();
         assert_eq!(sel.enabled, ["cpu"]);
-        assert_eq!(sel.absent, ["pcidevice"]);
+        assert_eq!(sel.absent, ["qdisc"]);
         assert_eq!(sel.not_on_linux, ["devstat"]);
         assert_eq!(sel.unknown, ["cpuu"]);
     }

@@ -12,11 +12,11 @@ use super::{
     arp, bcache, bonding, btrfs, buddyinfo, cgroups, conntrack, cpu, cpu_vulnerabilities, cpufreq,
     diskstats, dmi, drbd, drm, edac, entropy, ethtool, fibrechannel, filefd, filesystem, hwmon,
     infiniband, interrupts, ipvs, ksmd, lnstat, loadavg, logind, mdadm, meminfo, meminfo_numa,
-    mountstats, netclass, netdev, netstat, network_route, nfs, nfsd, ntp, nvme, os, perf,
-    powersupplyclass, pressure, processes, rapl, runit, schedstat, selinux, slabinfo, sockstat,
-    softirqs, softnet, stat, supervisord, swap, sysctl, systemd, tapestats, tcpstat, textfile,
-    thermal_zone, time, timex, udp_queues, uname, vmstat, watchdog, wifi, xfrm, xfs, zfs, zoneinfo,
-    ConfigError, UnixConfig,
+    mountstats, netclass, netdev, netstat, network_route, nfs, nfsd, ntp, nvme, os, pcidevice,
+    perf, powersupplyclass, pressure, processes, rapl, runit, schedstat, selinux, slabinfo,
+    sockstat, softirqs, softnet, stat, supervisord, swap, sysctl, systemd, tapestats, tcpstat,
+    textfile, thermal_zone, time, timex, udp_queues, uname, vmstat, watchdog, wifi, xfrm, xfs, zfs,
+    zoneinfo, ConfigError, UnixConfig,
 };
 
 const SCRAPE_DURATION: Desc = Desc::new(
@@ -149,6 +149,7 @@ impl UnixExporter {
                 "ntp" => Box::new(ntp::NtpCollector::new(config)?),
                 "nvme" => Box::new(nvme::NvmeCollector::new(config)),
                 "os" => Box::new(os::OsCollector::new(config)),
+                "pcidevice" => Box::new(pcidevice::PcideviceCollector::new(config)),
                 "perf" => Box::new(perf::PerfCollector::new(config)?),
                 "powersupplyclass" => {
                     Box::new(powersupplyclass::PowerSupplyClassCollector::new(config)?)

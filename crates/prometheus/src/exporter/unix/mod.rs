@@ -61,6 +61,7 @@ mod nfsd;
 mod ntp;
 mod nvme;
 mod os;
+mod pcidevice;
 mod perf;
 mod powersupplyclass;
 mod pressure;
