@@ -1,5 +1,6 @@
 //! The kernel's routing netlink (`NETLINK_ROUTE`) dumps node_exporter reads: IPv4 neighbours (the
-//! ARP table, for `arp` with `netlink = true`), links and routes (for `network_route`).
+//! ARP table, for `arp` with `netlink = true`), links and routes (for `network_route`), and queueing
+//! disciplines (for `qdisc`).
 
 use std::ffi::CStr;
 use std::io;
@@ -12,6 +13,10 @@ const RTM_NEWROUTE: u16 = 24;
 const RTM_GETROUTE: u16 = 26;
 const RTM_NEWNEIGH: u16 = 28;
 const RTM_GETNEIGH: u16 = 30;
+const RTM_NEWQDISC: u16 = 36;
+const RTM_GETQDISC: u16 = 38;
+/// `struct tcmsg`.
+const TCMSG: usize = 20;
 const NLMSG_ERROR: u16 = 2;
 const NLMSG_DONE: u16 = 3;
 const HEADER: usize = 16;
@@ -280,6 +285,98 @@ pub fn routes() -> io::Result<Vec<Route>> {
     Ok(out)
 }
 
+/// One queueing discipline, with the counters ema/qdisc (node_exporter's `qdisc` collector) reads.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Qdisc {
+    pub ifindex: u32,
+    /// 0 for a root qdisc (the kernel's `TC_H_ROOT`, all ones, is reported as 0, as ema/qdisc does).
+    pub parent: u32,
+    pub kind: String,
+    pub bytes: u64,
+    pub packets: u32,
+    pub drops: u32,
+    pub requeues: u32,
+    pub overlimits: u32,
+    pub qlen: u32,
+    pub backlog: u32,
+}
+
+/// Every qdisc of every interface (`RTM_GETQDISC` dump), in the kernel's order.
+pub fn qdiscs() -> io::Result<Vec<Qdisc>> {
+    let request = [0u8; TCMSG];
+    let mut out = Vec::new();
+    let mut bad = None;
+    dump(RTM_GETQDISC, &request, |kind, body| {
+        if kind != RTM_NEWQDISC || bad.is_some() {
+            return;
+        }
+        match parse_qdisc(body) {
+            Ok(q) => out.push(q),
+            Err(e) => bad = Some(e),
+        }
+    })?;
+    match bad {
+        Some(e) => Err(io::Error::new(io::ErrorKind::InvalidData, e)),
+        None => Ok(out),
+    }
+}
+
+/// One `RTM_NEWQDISC` payload, read as ema/qdisc's `parseMessage` reads it: `TCA_KIND`, then the
+/// counters of `TCA_STATS2` (`TCA_STATS_BASIC`, `TCA_STATS_QUEUE`) and of the older `TCA_STATS`, each
+/// overwriting what it carries in the order the kernel sent them.
+fn parse_qdisc(body: &[u8]) -> Result<Qdisc, String> {
+    const TCA_KIND: u16 = 1;
+    const TCA_STATS: u16 = 3;
+    const TCA_STATS2: u16 = 7;
+    const TCA_STATS_BASIC: u16 = 1;
+    const TCA_STATS_QUEUE: u16 = 3;
+    if body.len() < TCMSG {
+        return Err(format!("short message, len={}", body.len()));
+    }
+    let parent = word(body, 12);
+    let mut q = Qdisc {
+        ifindex: word(body, 4),
+        parent: if parent == u32::MAX { 0 } else { parent },
+        ..Qdisc::default()
+    };
+    let mut short = None;
+    for_each_attribute(&body[TCMSG..], |t, v| match t {
+        TCA_KIND => {
+            q.kind = String::from_utf8_lossy(v.split(|&b| b == 0).next().unwrap_or(v)).into_owned()
+        }
+        TCA_STATS2 => for_each_attribute(v, |t, v| match t {
+            TCA_STATS_BASIC if v.len() >= 12 => {
+                q.bytes = u64::from_ne_bytes(v[0..8].try_into().expect("8 bytes"));
+                q.packets = word(v, 8);
+            }
+            TCA_STATS_QUEUE if v.len() >= 20 => {
+                q.qlen = word(v, 0);
+                q.backlog = word(v, 4);
+                q.drops = word(v, 8);
+                q.requeues = word(v, 12);
+                q.overlimits = word(v, 16);
+            }
+            TCA_STATS_BASIC | TCA_STATS_QUEUE => short = Some(t),
+            _ => {}
+        }),
+        TCA_STATS if v.len() >= 36 => {
+            q.bytes = u64::from_ne_bytes(v[0..8].try_into().expect("8 bytes"));
+            q.packets = word(v, 8);
+            q.drops = word(v, 12);
+            q.overlimits = word(v, 16);
+            q.qlen = word(v, 28);
+            q.backlog = word(v, 32);
+        }
+        TCA_STATS => short = Some(t),
+        _ => {}
+    });
+    if let Some(t) = short {
+        // ema/qdisc would index past the end and panic; a clear error instead.
+        return Err(format!("qdisc statistics attribute {t} too short"));
+    }
+    Ok(q)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -308,5 +405,82 @@ mod tests {
                     && r.out_interface == 1),
             "{routes:?}"
         );
+    }
+
+    fn attr(t: u16, v: &[u8]) -> Vec<u8> {
+        let mut a = Vec::new();
+        a.extend_from_slice(&((4 + v.len()) as u16).to_ne_bytes());
+        a.extend_from_slice(&t.to_ne_bytes());
+        a.extend_from_slice(v);
+        while a.len() % 4 != 0 {
+            a.push(0);
+        }
+        a
+    }
+
+    #[test]
+    fn a_qdisc_message_as_ema_qdisc_reads_it() {
+        let mut body = vec![0u8; super::TCMSG];
+        body[4..8].copy_from_slice(&2u32.to_ne_bytes());
+        body[12..16].copy_from_slice(&u32::MAX.to_ne_bytes());
+        body.extend(attr(1, b"fq_codel\0"));
+        let mut basic = 1234u64.to_ne_bytes().to_vec();
+        basic.extend(7u32.to_ne_bytes());
+        basic.extend([0u8; 4]);
+        let queue: Vec<u8> = [1u32, 2, 3, 4, 5]
+            .iter()
+            .flat_map(|n| n.to_ne_bytes())
+            .collect();
+        let mut stats2 = attr(1, &basic);
+        stats2.extend(attr(3, &queue));
+        body.extend(attr(7, &stats2));
+        let q = super::parse_qdisc(&body).unwrap();
+        assert_eq!(
+            q,
+            super::Qdisc {
+                ifindex: 2,
+                parent: 0,
+                kind: "fq_codel".into(),
+                bytes: 1234,
+                packets: 7,
+                qlen: 1,
+                backlog: 2,
+                drops: 3,
+                requeues: 4,
+                overlimits: 5,
+            }
+        );
+        // The older TCA_STATS after TCA_STATS2 overwrites what it carries (not requeues).
+        let old: Vec<u8> = 99u64
+            .to_ne_bytes()
+            .iter()
+            .copied()
+            .chain(
+                [8u32, 9, 10, 0, 0, 11, 12]
+                    .iter()
+                    .flat_map(|n| n.to_ne_bytes()),
+            )
+            .collect();
+        body.extend(attr(3, &old));
+        let q = super::parse_qdisc(&body).unwrap();
+        assert_eq!(
+            (
+                q.bytes,
+                q.packets,
+                q.drops,
+                q.overlimits,
+                q.qlen,
+                q.backlog,
+                q.requeues
+            ),
+            (99, 8, 9, 10, 11, 12, 4)
+        );
+        assert_eq!(
+            super::parse_qdisc(&body[..10]).unwrap_err(),
+            "short message, len=10"
+        );
+        let mut short = vec![0u8; super::TCMSG];
+        short.extend(attr(3, &[0u8; 8]));
+        assert!(super::parse_qdisc(&short).is_err());
     }
 }

@@ -373,3 +373,66 @@ fn pcidevice_cpu_vulnerabilities_and_swap_read_this_host() {
     assert!(success("cpu_vulnerabilities") && success("swap"), "{body}");
     assert_eq!(success("pcidevice"), has_bus, "{body}");
 }
+
+/// The `qdisc` collector beside iproute2's `tc -s -j qdisc show` (the oracle nobody here wrote): the same
+/// root qdiscs by interface and kind, and each counter between `tc`'s reading before and after.
+#[test]
+fn qdisc_agrees_with_tc() {
+    let tc = ingot_testkit::require_binary("tc", "iproute2");
+    let read_tc = || -> Vec<serde_json::Value> {
+        let out = std::process::Command::new(&tc)
+            .args(["-s", "-j", "qdisc", "show"])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let all: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
+        all.into_iter()
+            .filter(|q| q["root"].as_bool() == Some(true))
+            .collect()
+    };
+    let before = read_tc();
+    let config = UnixConfig {
+        set_collectors: vec!["qdisc".into()],
+        ..UnixConfig::default()
+    };
+    let mut exporter = UnixExporter::new(&config).unwrap();
+    let mut out = Vec::new();
+    let errors = exporter.gather_into(&mut out).to_vec();
+    assert!(errors.is_empty(), "{errors:?}");
+    let after = read_tc();
+    let body = String::from_utf8(out).unwrap();
+    assert!(!before.is_empty(), "tc shows no root qdisc");
+    let value = |family: &str, dev: &str, kind: &str| -> Option<f64> {
+        let prefix = format!("node_qdisc_{family}{{device=\"{dev}\",kind=\"{kind}\"}} ");
+        body.lines()
+            .find_map(|l| l.strip_prefix(&prefix))
+            .map(|v| v.parse().unwrap())
+    };
+    let ours = samples(&body, "node_qdisc_bytes_total").len();
+    assert_eq!(ours, before.len(), "root qdiscs: tc {before:?}\n{body}");
+    for (b, a) in before.iter().zip(&after) {
+        let (dev, kind) = (b["dev"].as_str().unwrap(), b["kind"].as_str().unwrap());
+        for (family, field) in [
+            ("bytes_total", "bytes"),
+            ("packets_total", "packets"),
+            ("drops_total", "drops"),
+            ("requeues_total", "requeues"),
+            ("overlimits_total", "overlimits"),
+        ] {
+            let v = value(family, dev, kind)
+                .unwrap_or_else(|| panic!("no node_qdisc_{family} for {dev} {kind}:\n{body}"));
+            let (lo, hi) = (b[field].as_f64().unwrap(), a[field].as_f64().unwrap());
+            assert!(
+                lo <= v && v <= hi,
+                "{dev} {field}: tc {lo}..{hi}, ingot {v}"
+            );
+        }
+        for family in ["current_queue_length", "backlog"] {
+            assert!(value(family, dev, kind).is_some(), "{family} {dev}\n{body}");
+        }
+    }
+}

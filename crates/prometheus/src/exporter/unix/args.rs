@@ -84,12 +84,6 @@ impl Decode for Arguments {
                 ),
             ));
         }
-        if !selection.absent.is_empty() {
-            notes.push(format!(
-                "collectors {} are not implemented by ingot yet: their metrics are absent",
-                selection.absent.join(", ")
-            ));
-        }
         if !selection.not_on_linux.is_empty() {
             notes.push(format!(
                 "collectors {} do not exist on Linux (Alloy skips them too)",

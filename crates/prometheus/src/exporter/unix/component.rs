@@ -69,22 +69,6 @@ impl HandlerMetrics {
     }
 }
 
-/// With `set_collectors` empty, Alloy runs its whole default set; ingot runs the part it implements.
-/// Dashboards built on the rest (`node_boot_time_seconds`, `node_network_up`, ...) would go blank
-/// without a word, so the log names what is missing, once per configuration that changes it.
-fn warn_default_absent(id: &str, exporter: &UnixExporter, before: Option<&UnixExporter>) {
-    let absent = exporter.default_absent_collectors();
-    if absent.is_empty() || before.is_some_and(|b| b.default_absent_collectors() == absent) {
-        return;
-    }
-    tracing::warn!(
-        component_id = %id,
-        "set_collectors is empty: of Alloy's default collectors ingot runs {}; it does not implement {} yet, so their metrics are absent (list the collectors in set_collectors to silence this)",
-        exporter.collectors().join(", "),
-        absent.join(", ")
-    );
-}
-
 /// Logs what the arguments ask for that ingot cannot do, once per change.
 fn warn_notes(id: &str, notes: &[String], before: &[String]) {
     if notes == before {
@@ -155,7 +139,6 @@ impl ComponentType for Component {
             ctx.health
                 .healthy(format!("{started}; {}", args.notes.join("; ")));
         }
-        warn_default_absent(&ctx.id, &exporter, None);
         warn_notes(&ctx.id, &args.notes, &[]);
         Ok(Component {
             gathers: SingleFlight::new(),
@@ -173,7 +156,6 @@ impl ComponentType for Component {
         let mut exporter = UnixExporter::new(&args.config).map_err(|e| e.to_string())?;
         exporter.set_build_info(self.build_info.clone());
         let mut current = self.exporter.lock().unwrap_or_else(|e| e.into_inner());
-        warn_default_absent(&self.id, &exporter, Some(&current));
         *current = exporter;
         drop(current);
         let mut notes = self.notes.lock().unwrap_or_else(|e| e.into_inner());

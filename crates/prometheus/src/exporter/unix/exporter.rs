@@ -13,7 +13,7 @@ use super::{
     diskstats, dmi, drbd, drm, edac, entropy, ethtool, fibrechannel, filefd, filesystem, hwmon,
     infiniband, interrupts, ipvs, ksmd, lnstat, loadavg, logind, mdadm, meminfo, meminfo_numa,
     mountstats, netclass, netdev, netstat, network_route, nfs, nfsd, ntp, nvme, os, pcidevice,
-    perf, powersupplyclass, pressure, processes, rapl, runit, schedstat, selinux, slabinfo,
+    perf, powersupplyclass, pressure, processes, qdisc, rapl, runit, schedstat, selinux, slabinfo,
     sockstat, softirqs, softnet, stat, supervisord, swap, sysctl, systemd, tapestats, tcpstat,
     textfile, thermal_zone, time, timex, udp_queues, uname, vmstat, watchdog, wifi, xfrm, xfs, zfs,
     zoneinfo, ConfigError, UnixConfig,
@@ -90,7 +90,6 @@ impl std::error::Error for CollectorError {}
 /// The exporter: built once from a [`UnixConfig`], gathered on every scrape.
 pub struct UnixExporter {
     collectors: Vec<Box<dyn Collector>>,
-    default_absent: Vec<&'static str>,
     families: FamilySet,
     errors: Vec<CollectorError>,
     no_data: Vec<&'static str>,
@@ -156,6 +155,7 @@ impl UnixExporter {
                 }
                 "pressure" => Box::new(pressure::PressureCollector::new(config)),
                 "processes" => Box::new(processes::ProcessesCollector::new(config)),
+                "qdisc" => Box::new(qdisc::QdiscCollector),
                 "rapl" => Box::new(rapl::RaplCollector::new(config)),
                 "runit" => Box::new(runit::RunitCollector::new(config)),
                 "schedstat" => Box::new(schedstat::SchedstatCollector::new(config)),
@@ -190,7 +190,6 @@ impl UnixExporter {
         }
         Ok(UnixExporter {
             collectors,
-            default_absent: selection.default_absent,
             families: FamilySet::new(),
             errors: Vec::new(),
             no_data: Vec::new(),
@@ -201,11 +200,6 @@ impl UnixExporter {
     /// Names of the collectors that run.
     pub fn collectors(&self) -> Vec<&'static str> {
         self.collectors.iter().map(|c| c.name()).collect()
-    }
-
-    /// Collectors Alloy's default set would run that this exporter does not implement.
-    pub fn default_absent_collectors(&self) -> &[&'static str] {
-        &self.default_absent
     }
 
     /// Runs every collector and replaces the gathered families. Returns the collectors that

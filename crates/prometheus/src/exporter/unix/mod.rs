@@ -66,6 +66,7 @@ mod perf;
 mod powersupplyclass;
 mod pressure;
 mod processes;
+mod qdisc;
 mod rapl;
 mod runit;
 mod schedstat;
