@@ -552,9 +552,9 @@ impl Component {
         }
     }
 
-    /// Removes segments every endpoint has delivered, and segments older than `max_keepalive_time` even when
-    /// undelivered (counted: the disk must stay bounded while a receiver is gone for good).
-    /// Removes delivered segments, and undelivered ones past `max_keepalive_time`, on the WAL's thread.
+    /// On the WAL's thread: removes segments every endpoint has delivered, and segments older than
+    /// `max_keepalive_time` even when undelivered (counted: the disk must stay bounded while a receiver is
+    /// gone for good).
     fn truncate(&self, thread: &WalThread) {
         let running = self.endpoints.lock().unwrap();
         let min_delivered = running
