@@ -6,5 +6,6 @@
 pub mod http_client;
 pub mod receiver;
 pub mod relabel;
+pub mod server_block;
 pub mod targets;
 pub mod units;

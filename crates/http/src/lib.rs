@@ -51,6 +51,72 @@ impl Limits {
     };
 }
 
+/// A component's HTTP server block as Alloy's `internal/component/common/net` has it: where to listen and
+/// the limits to serve with.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Listen {
+    /// `""` listens on every interface, as in Alloy.
+    pub listen_address: String,
+    pub listen_port: u16,
+    /// `conn_limit` and the `server_*_timeout`s.
+    pub limits: Limits,
+}
+
+impl Listen {
+    /// Every interface on `port`, with Alloy's component limits.
+    pub fn on_port(port: u16) -> Listen {
+        Listen {
+            listen_address: String::new(),
+            listen_port: port,
+            limits: Limits::ALLOY_COMPONENT,
+        }
+    }
+
+    /// The socket address to bind: Go's `net.Listen("tcp", ":8080")` for an empty address.
+    pub fn bind_addr(&self) -> String {
+        let host = if self.listen_address.is_empty() {
+            "0.0.0.0"
+        } else {
+            self.listen_address.as_str()
+        };
+        if host.contains(':') && !host.starts_with('[') {
+            format!("[{host}]:{}", self.listen_port)
+        } else {
+            format!("{host}:{}", self.listen_port)
+        }
+    }
+
+    /// Binds [`Listen::bind_addr`] with [`bind_std`]. Errors start with `what` (Alloy's words for the
+    /// component's server).
+    pub fn bind(&self, what: &str) -> Result<(std::net::TcpListener, String), String> {
+        let addr = self.bind_addr();
+        bind_std(&addr).map_err(|e| format!("{what}: listening on {addr}: {e}"))
+    }
+}
+
+/// Binds `addr` non-blocking (for tokio) and says where it listens. A reload that moves a listener may
+/// race the old one's release of the port, so a port in use is tried again for a second.
+pub fn bind_std(addr: &str) -> io::Result<(std::net::TcpListener, String)> {
+    let mut tries = 0;
+    loop {
+        match std::net::TcpListener::bind(addr) {
+            Ok(l) => {
+                l.set_nonblocking(true)?;
+                let local = l
+                    .local_addr()
+                    .map(|a| a.to_string())
+                    .unwrap_or_else(|_| addr.to_string());
+                return Ok((l, local));
+            }
+            Err(e) if e.kind() == io::ErrorKind::AddrInUse && tries < 9 => {
+                tries += 1;
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            Err(e) => return Err(e),
+        }
+    }
+}
+
 /// Serves `router` on the connections `listener` accepts until `shutdown`, within `limits`; open
 /// connections finish their request in flight and close.
 pub async fn serve<L>(

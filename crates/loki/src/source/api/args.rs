@@ -29,37 +29,19 @@ pub struct Arguments {
 
 /// The `http` block.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct HttpServer {
-    /// `""` listens on every interface, as in Alloy.
-    pub listen_address: String,
-    pub listen_port: u16,
-    /// `conn_limit` and the `server_*_timeout`s, with Alloy's defaults.
-    pub limits: ingot_http::Limits,
-}
+pub struct HttpServer(pub ingot_http::Listen);
 
 impl Default for HttpServer {
     fn default() -> HttpServer {
-        HttpServer {
-            listen_address: String::new(),
-            listen_port: DEFAULT_LISTEN_PORT,
-            limits: ingot_http::Limits::ALLOY_COMPONENT,
-        }
+        HttpServer(ingot_http::Listen::on_port(DEFAULT_LISTEN_PORT))
     }
 }
 
-impl HttpServer {
-    /// The socket address to bind: Go's `net.Listen("tcp", ":8080")` for an empty address.
-    pub fn bind_addr(&self) -> String {
-        let host = if self.listen_address.is_empty() {
-            "0.0.0.0"
-        } else {
-            self.listen_address.as_str()
-        };
-        if host.contains(':') && !host.starts_with('[') {
-            format!("[{host}]:{}", self.listen_port)
-        } else {
-            format!("{host}:{}", self.listen_port)
-        }
+impl std::ops::Deref for HttpServer {
+    type Target = ingot_http::Listen;
+
+    fn deref(&self) -> &ingot_http::Listen {
+        &self.0
     }
 }
 
@@ -91,40 +73,14 @@ impl Decode for Http2 {
 
 impl Decode for HttpServer {
     fn decode(d: &mut BodyDecoder<'_, '_>) -> Result<Self, Failed> {
-        let defaults = ingot_http::Limits::ALLOY_COMPONENT;
-        let conn_limit: i64 = d.optional_or("conn_limit", defaults.conn_limit as i64)?;
-        let conn_limit = usize::try_from(conn_limit).map_err(|_| {
-            d.error_at_attr(
-                "conn_limit",
-                format!("conn_limit must be 0 (no limit) or more, got {conn_limit}"),
-            )
-        })?;
-        // As Go's server: a zero timeout is no timeout.
-        let timeout = |d: &mut BodyDecoder<'_, '_>, name: &str, default: Option<Duration>| {
-            d.optional_or(name, default.unwrap_or_default())
-                .map(|t: Duration| (!t.is_zero()).then_some(t))
-        };
-        let limits = ingot_http::Limits {
-            conn_limit,
-            read_timeout: timeout(d, "server_read_timeout", defaults.read_timeout)?,
-            write_timeout: timeout(d, "server_write_timeout", defaults.write_timeout)?,
-            idle_timeout: timeout(d, "server_idle_timeout", defaults.idle_timeout)?,
-        };
+        let limits = ingot_common::server_block::decode_limits(d)?;
         let _: Option<RefusedTls> = d.block("tls")?;
         let _: Option<Http2> = d.block("http2")?;
-        let listen_address: String = d.optional_or("listen_address", String::new())?;
-        let port: i64 = d.optional_or("listen_port", DEFAULT_LISTEN_PORT as i64)?;
-        let listen_port = u16::try_from(port).map_err(|_| {
-            d.error_at_attr(
-                "listen_port",
-                format!("listen_port must be between 0 and 65535, got {port}"),
-            )
-        })?;
-        Ok(HttpServer {
-            listen_address,
-            listen_port,
+        Ok(HttpServer(ingot_common::server_block::decode_address(
+            d,
+            DEFAULT_LISTEN_PORT,
             limits,
-        })
+        )?))
     }
 }
 

@@ -420,34 +420,7 @@ pub struct Component {
 }
 
 fn bind(http: &HttpServer) -> Result<(std::net::TcpListener, String), String> {
-    let addr = http.bind_addr();
-    // A reload that moves the listener may race the old one's release of the port: retry briefly.
-    let mut last = String::new();
-    for _ in 0..10 {
-        match std::net::TcpListener::bind(&addr) {
-            Ok(l) => {
-                l.set_nonblocking(true)
-                    .map_err(|e| format!("listening on {addr}: {e}"))?;
-                let local = l
-                    .local_addr()
-                    .map(|a| a.to_string())
-                    .unwrap_or_else(|_| addr.clone());
-                return Ok((l, local));
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => {
-                last = e.to_string();
-                std::thread::sleep(Duration::from_millis(100));
-            }
-            Err(e) => {
-                return Err(format!(
-                    "failed to create embedded server: listening on {addr}: {e}"
-                ))
-            }
-        }
-    }
-    Err(format!(
-        "failed to create embedded server: listening on {addr}: {last}"
-    ))
+    http.0.bind("failed to create embedded server")
 }
 
 impl Component {

@@ -166,27 +166,7 @@ pub fn bind(endpoint: &str) -> Result<(std::net::TcpListener, String), String> {
     } else {
         endpoint.to_string()
     };
-    let mut last = String::new();
-    for _ in 0..10 {
-        match std::net::TcpListener::bind(&addr) {
-            Ok(l) => {
-                l.set_nonblocking(true)
-                    .map_err(|e| format!("listen tcp {addr}: {e}"))?;
-                let local = l
-                    .local_addr()
-                    .map(|a| a.to_string())
-                    .unwrap_or_else(|_| addr.clone());
-                return Ok((l, local));
-            }
-            // A reload that moves the listener may race the old one's release of the port.
-            Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => {
-                last = e.to_string();
-                std::thread::sleep(Duration::from_millis(100));
-            }
-            Err(e) => return Err(format!("listen tcp {addr}: {e}")),
-        }
-    }
-    Err(format!("listen tcp {addr}: {last}"))
+    ingot_http::bind_std(&addr).map_err(|e| format!("listen tcp {addr}: {e}"))
 }
 
 impl Component {
