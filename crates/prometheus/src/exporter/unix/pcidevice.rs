@@ -277,6 +277,17 @@ fn read_device(devices: &Path, name: &str, buf: &mut Vec<u8>) -> Result<Device, 
     };
     let loc = location.text();
     let read = |f: &str, buf: &mut Vec<u8>| sysfs::read_value(&path.join(f), buf);
+    // An optional attribute: `None` when its file does not exist; another failure names the file (quoted)
+    // in the words `kind` gives procfs' message for it.
+    let optional = |f: &str, buf: &mut Vec<u8>, kind: &dyn Fn(String) -> String| match read(f, buf)
+    {
+        Ok(v) => Ok(Some(v)),
+        Err(e) if e.is_not_found_unwrapped() => Ok(None),
+        Err(e) => Err(Failure::sys(
+            kind(quote(&path.join(f).display().to_string())),
+            &e,
+        )),
+    };
     for (i, f) in [
         "class",
         "vendor",
@@ -305,16 +316,8 @@ fn read_device(devices: &Path, name: &str, buf: &mut Vec<u8>) -> Result<Device, 
         "current_link_width",
         "numa_node",
     ] {
-        let name = path.join(f);
-        let v = match read(f, buf) {
-            Ok(v) => v,
-            Err(e) if e.is_not_found_unwrapped() => continue,
-            Err(e) => {
-                return Err(Failure::sys(
-                    format!("failed to read file {}", quote(&name.display().to_string())),
-                    &e,
-                ))
-            }
+        let Some(v) = optional(f, buf, &|name| format!("failed to read file {name}"))? else {
+            continue;
         };
         if v.is_empty() || v.starts_with("Unknown") {
             continue;
@@ -376,19 +379,11 @@ fn read_device(devices: &Path, name: &str, buf: &mut Vec<u8>) -> Result<Device, 
             "ParseUint",
         ),
     ] {
-        let name = path.join(f);
-        let v = match read(f, buf) {
-            Ok(v) => v,
-            Err(e) if e.is_not_found_unwrapped() => continue,
-            Err(e) => {
-                return Err(Failure::sys(
-                    format!(
-                        "failed to read SR-IOV file {} {loc}",
-                        quote(&name.display().to_string())
-                    ),
-                    &e,
-                ))
-            }
+        let Some(v) = optional(f, buf, &|name| {
+            format!("failed to read SR-IOV file {name} {loc}")
+        })?
+        else {
+            continue;
         };
         if v.is_empty() {
             continue;
@@ -405,19 +400,11 @@ fn read_device(devices: &Path, name: &str, buf: &mut Vec<u8>) -> Result<Device, 
         }
     }
     for f in ["d3cold_allowed", "power_state"] {
-        let name = path.join(f);
-        let v = match read(f, buf) {
-            Ok(v) => v,
-            Err(e) if e.is_not_found_unwrapped() => continue,
-            Err(e) => {
-                return Err(Failure::sys(
-                    format!(
-                        "failed to read power management file {} {loc}",
-                        quote(&name.display().to_string())
-                    ),
-                    &e,
-                ))
-            }
+        let Some(v) = optional(f, buf, &|name| {
+            format!("failed to read power management file {name} {loc}")
+        })?
+        else {
+            continue;
         };
         if v.is_empty() {
             continue;
