@@ -219,7 +219,7 @@ impl Collector for DrbdCollector {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(NO_DATA.into()),
             Err(e) => return Err(open_error(self.file.path(), &e)),
         }
-        let text = String::from_utf8_lossy(&self.buf).into_owned();
+        let text = String::from_utf8_lossy(&self.buf);
         collect(&text, self.file.path(), out)
     }
 }
